@@ -1,0 +1,102 @@
+# bypass: one `make` builds the module, libbypass, the tools and the tests.
+#
+#   make            build everything
+#   make check      host tests, then the VM selftests in one boot; ends with
+#                   "N passed, M failed"
+#   make deps       install the Debian packages the project needs
+#   make vm         shell in the test VM with bypass.ko loaded
+#   make checkpatch checkpatch.pl --strict on kmod/ and uapi/
+
+KVER ?= $(shell mk/kver.sh 6.1)
+KDIR ?= /lib/modules/$(KVER)/build
+B := build
+
+CC ?= cc
+CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -fPIC \
+	-Iuapi -Iuser/include -isystem $(B)/linux/include
+CFLAGS ?= -O2
+HOST_SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+LIB_SRCS := $(sort $(wildcard user/lib/*.c))
+LIB_OBJS := $(LIB_SRCS:user/lib/%.c=$(B)/lib/%.o)
+SAN_OBJS := $(LIB_SRCS:user/lib/%.c=$(B)/lib-san/%.o)
+LIB_HDRS := $(wildcard user/include/*.h user/lib/*.h) uapi/linux/bypass.h
+
+TOOL_SRCS := $(sort $(wildcard user/tools/*.c))
+TOOLS := $(TOOL_SRCS:user/tools/%.c=$(B)/bin/%)
+
+HOST_TEST_SRCS := $(sort $(wildcard user/tests/test_*.c))
+HOST_TESTS := $(HOST_TEST_SRCS:user/tests/%.c=$(B)/tests/%)
+
+SELFTEST_SRCS := $(sort $(wildcard selftests/bypass/*.c))
+SELFTESTS := $(SELFTEST_SRCS:selftests/bypass/%.c=$(B)/selftests/%)
+
+HARNESS := $(B)/linux/.stamp
+
+.PHONY: all kmod user tests deps check checkpatch vm clean
+all: kmod user tests
+
+deps:
+	@mk/deps.sh
+
+$(HARNESS): mk/linux-src.sh
+	@mk/linux-src.sh $(B)/linux
+
+kmod:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
+	@cp -f kmod/bypass.ko $(B)/ 2>/dev/null || true
+
+user: $(B)/libbypass.a $(B)/libbypass.so $(B)/bypass.pc $(TOOLS)
+tests: $(HOST_TESTS) $(SELFTESTS)
+
+$(B)/lib/%.o: user/lib/%.c $(LIB_HDRS) | $(HARNESS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_COMMON) $(CFLAGS) -c -o $@ $<
+
+$(B)/lib-san/%.o: user/lib/%.c $(LIB_HDRS) | $(HARNESS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_COMMON) -O1 $(HOST_SAN) -c -o $@ $<
+
+$(B)/libbypass.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/libbypass-san.a: $(SAN_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/libbypass.so: $(LIB_OBJS)
+	$(CC) -shared -Wl,-soname,libbypass.so.1 -o $@ $^
+
+$(B)/bypass.pc: user/bypass.pc.in
+	@mkdir -p $(@D)
+	sed 's|@PREFIX@|$(CURDIR)|' $< >$@
+
+$(B)/bin/%: user/tools/%.c $(B)/libbypass.a $(LIB_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_COMMON) $(CFLAGS) -o $@ $< $(B)/libbypass.a
+
+$(B)/tests/%: user/tests/%.c $(B)/libbypass-san.a $(LIB_HDRS) | $(HARNESS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_COMMON) -O1 $(HOST_SAN) -Iuser/lib -o $@ $< $(B)/libbypass-san.a
+
+$(B)/selftests/%: selftests/bypass/%.c $(B)/libbypass.a $(LIB_HDRS) | $(HARNESS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_COMMON) $(CFLAGS) -Iselftests/bypass -o $@ $< $(B)/libbypass.a -lpthread
+	@if [ -f selftests/bypass/$*.timeout ]; then cp selftests/bypass/$*.timeout $@.timeout; fi
+
+checkpatch: $(HARNESS)
+	@$(B)/linux/scripts/checkpatch.pl --strict --no-tree --quiet \
+		-f $(filter-out %.mod.c,$(wildcard kmod/*.c kmod/*.h)) uapi/linux/*.h && \
+		echo "checkpatch: clean"
+
+check:
+	@mk/deps.sh
+	@mk/check.sh
+
+vm: all
+	selftests/vm/run
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	rm -rf $(B)

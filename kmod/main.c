@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bypass.ko module entry points and parameters.
+ *
+ * bypass hands virtio-net queue pairs to userspace; this file only wires
+ * the pieces together at load and unload time.
+ */
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+
+#include "bypass.h"
+
+bool bypass_unsafe_noiommu;
+module_param_named(unsafe_noiommu, bypass_unsafe_noiommu, bool, 0444);
+MODULE_PARM_DESC(unsafe_noiommu,
+		 "Allow claiming devices without IOMMU translation. The device can then DMA anywhere in memory; this taints the kernel. (default: 0)");
+
+static int __init bypass_init(void)
+{
+	return bypass_cdev_init();
+}
+
+static void __exit bypass_exit(void)
+{
+	bypass_cdev_exit();
+}
+
+module_init(bypass_init);
+module_exit(bypass_exit);
+
+MODULE_DESCRIPTION("Kernel-bypass networking for virtio-net devices");
+MODULE_AUTHOR("The bypass developers");
+MODULE_LICENSE("GPL");

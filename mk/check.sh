@@ -1,0 +1,53 @@
+#!/bin/bash
+# `make check`: build, run the host tests, checkpatch, then every VM selftest
+# in one boot. Prints each result as "PASS: name" / "FAIL: name" and ends
+# with exactly one line "N passed, M failed". Anything that could not run
+# is counted as failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+MAKE=${MAKE:-make}
+
+step() {
+	# step NAME CMD...: run CMD, keep its output; one PASS/FAIL line for it.
+	local name=$1 out
+	shift
+	out=$(mktemp)
+	if "$@" >"$out" 2>&1; then
+		echo "PASS: $name" | tee -a "$log"
+	else
+		sed 's/^/    /' "$out" | tail -n 40
+		echo "FAIL: $name" | tee -a "$log"
+	fi
+	rm -f "$out"
+}
+
+summary() {
+	local p f
+	p=$(grep -c '^PASS: ' "$log")
+	f=$(grep -c '^FAIL: ' "$log")
+	echo "$p passed, $f failed"
+	[ "$f" = 0 ]
+	exit $?
+}
+
+echo "== build"
+step build $MAKE -j"$(nproc)" all
+if grep -q '^FAIL: build' "$log"; then
+	summary
+fi
+step checkpatch $MAKE -s checkpatch
+
+echo "== host tests"
+selftests/run-tests --prefix host build/tests/* | tee -a "$log"
+
+echo "== VM selftests (Debian $(mk/kver.sh 6.1), QEMU TCG)"
+selftests/vm/run -- selftests/run-tests --timeout 300 --prefix vm build/selftests/* |
+	tee -a "$log"
+vmrc=${PIPESTATUS[0]}
+if [ "$vmrc" != 0 ] && ! grep -q '^FAIL: vm' "$log"; then
+	echo "FAIL: vm (runner exit $vmrc)" | tee -a "$log"
+fi
+summary
