@@ -33,6 +33,9 @@ SELFTESTS := $(SELFTEST_SRCS:selftests/bypass/%.c=$(B)/selftests/%)
 
 HARNESS := $(B)/linux/.stamp
 
+# Fragments owned by parts of the tree (e.g. mk/user.mk) add their own rules.
+-include $(wildcard mk/*.mk)
+
 .PHONY: all kmod user tests deps check checkpatch vm clean
 all: kmod user tests
 
