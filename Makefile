@@ -7,6 +7,8 @@
 #   make vm         shell in the test VM with bypass.ko loaded
 #   make checkpatch checkpatch.pl --strict on kmod/ and uapi/
 
+.DEFAULT_GOAL := all
+
 KVER ?= $(shell mk/kver.sh 6.1)
 KDIR ?= /lib/modules/$(KVER)/build
 B := build
