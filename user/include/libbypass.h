@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bypass_dev.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif

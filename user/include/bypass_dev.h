@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The device interface of libbypass: what the datapath needs from "a
+ * virtio-net queue pair", whoever provides it. Three providers exist or are
+ * planned:
+ *
+ *  - the /dev/bypass device (the kernel hands over a real NIC's rings),
+ *  - an in-memory linked pair with a virtual clock (tests, benchmarks),
+ *  - a Linux TAP interface (a development path only: every frame goes
+ *    through the kernel, so it is NOT kernel bypass).
+ *
+ * A provider embeds struct bypass_dev and fills in its ops table; the stack
+ * never looks behind it.
+ */
+#ifndef BYPASS_DEV_H
+#define BYPASS_DEV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <linux/bypass.h>
+#include <linux/virtio_ring.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Queues are named by the ABI's BYPASS_QUEUE_RX (0) and BYPASS_QUEUE_TX (1). */
+#define BYPASS_NR_QUEUES	2
+
+/*
+ * struct bypass_vring - where a split virtqueue's three parts live in this
+ * process. @size is a power of two. The driver owns desc and avail, the
+ * device owns used; both sides follow the virtio 1.x rules.
+ */
+struct bypass_vring {
+	uint16_t size;
+	struct vring_desc *desc;
+	struct vring_avail *avail;
+	struct vring_used *used;
+};
+
+struct bypass_dev;
+
+/*
+ * struct bypass_dev_ops - what a device provider implements.
+ *
+ * @get_vring: the ring memory of queue @q. The rings are zeroed and ready
+ *	(the device has been told their addresses); called once per queue.
+ * @mem_register: make [@addr, @addr + @len) reachable by the device (IOMMU
+ *	map); returns in *@iova the device address of @addr. Descriptors
+ *	carry @iova + offset, never a process address.
+ * @mem_unregister: undo @mem_register (may be NULL).
+ * @kick: ring the doorbell of queue @q (the driver calls it at most once
+ *	per batch, and only when the device asked for it).
+ * @irq_fd: a file descriptor that polls readable when queue @q raised an
+ *	interrupt, or -1 when the device has none. Interrupts themselves are
+ *	enabled and disabled in the ring (used_event / NO_INTERRUPT).
+ * @irq_ack: consume the pending notification on @irq_fd (read the
+ *	eventfd); may be NULL when nothing needs consuming.
+ * @service: software devices only (NULL for hardware): do the device-side
+ *	work that is due now (deliver received frames into the RX ring).
+ *	The driver calls it before looking at its used rings.
+ * @now_ns: the device's clock, in nanoseconds. Protocol timers (ARP, later
+ *	TCP) run on it; the in-memory pair makes it a virtual clock.
+ * @destroy: release everything the provider allocated.
+ */
+struct bypass_dev_ops {
+	int (*get_vring)(struct bypass_dev *dev, unsigned int q,
+			 struct bypass_vring *vr);
+	int (*mem_register)(struct bypass_dev *dev, void *addr, size_t len,
+			    uint64_t *iova);
+	int (*mem_unregister)(struct bypass_dev *dev, void *addr, size_t len);
+	void (*kick)(struct bypass_dev *dev, unsigned int q);
+	int (*irq_fd)(struct bypass_dev *dev, unsigned int q);
+	void (*irq_ack)(struct bypass_dev *dev, unsigned int q);
+	void (*service)(struct bypass_dev *dev);
+	uint64_t (*now_ns)(struct bypass_dev *dev);
+	void (*destroy)(struct bypass_dev *dev);
+};
+
+/*
+ * struct bypass_dev - one virtio-net queue pair as the datapath sees it.
+ * @features: the NEGOTIATED feature bits (1ULL << VIRTIO_F_VERSION_1,
+ *	VIRTIO_RING_F_EVENT_IDX, VIRTIO_NET_F_MRG_RXBUF, VIRTIO_NET_F_CSUM...).
+ * @mac: the device's MAC address.
+ * @mtu: the device's MTU, 0 when it does not say (1500 is then assumed).
+ */
+struct bypass_dev {
+	const struct bypass_dev_ops *ops;
+	uint64_t features;
+	uint8_t mac[6];
+	uint16_t mtu;
+};
+
+static inline bool bypass_dev_has(const struct bypass_dev *dev, unsigned int bit)
+{
+	return dev->features & (1ULL << bit);
+}
+
+/*
+ * bypass_dev_destroy - release a device from any provider (a no-op for the
+ * endpoints of an in-memory pair, which bypass_pair_destroy() releases).
+ */
+static inline void bypass_dev_destroy(struct bypass_dev *dev)
+{
+	if (dev && dev->ops->destroy)
+		dev->ops->destroy(dev);
+}
+
+/* ---- the in-memory linked pair ---------------------------------------- */
+
+struct bypass_pair;
+
+/*
+ * struct bypass_pair_impair - what the emulated wire does to frames, drawn
+ * from a PRNG seeded with @seed, so a run is exactly repeatable.
+ * Probabilities are in parts per million, per frame.
+ * @delay_ns: every frame arrives this long after it was sent.
+ * @reorder_ppm: a frame picked for reordering is held back @reorder_ns more.
+ */
+struct bypass_pair_impair {
+	uint64_t seed;
+	uint32_t loss_ppm;
+	uint32_t dup_ppm;
+	uint32_t reorder_ppm;
+	uint64_t delay_ns;
+	uint64_t reorder_ns;
+};
+
+/*
+ * struct bypass_pair_config - shape of both endpoints.
+ * @queue_size: ring size of every queue (power of two, 2..32768; 0 = 256).
+ * @features: negotiated feature bits, the same on both sides.
+ * @mac: the two MAC addresses.
+ * @mtu: reported MTU (0 = 1500).
+ * @wire_limit: frames that may wait on the wire per direction (0 = 1024);
+ *	beyond that the wire drops (counted in wire_overflow).
+ */
+struct bypass_pair_config {
+	uint16_t queue_size;
+	uint64_t features;
+	uint8_t mac[2][6];
+	uint16_t mtu;
+	uint32_t wire_limit;
+	struct bypass_pair_impair impair;
+};
+
+/* struct bypass_pair_stats - what the emulated devices saw, per side. */
+struct bypass_pair_stats {
+	uint64_t tx_frames;	/* frames taken from this side's TX ring */
+	uint64_t rx_frames;	/* frames written into this side's RX ring */
+	uint64_t rx_buffers;	/* RX buffers used (> rx_frames if merged) */
+	uint64_t lost;		/* dropped by the impairment on the way in */
+	uint64_t duplicated;
+	uint64_t reordered;
+	uint64_t wire_overflow;	/* dropped: too many frames waiting */
+	uint64_t too_big;	/* dropped: did not fit the RX buffers */
+	uint64_t captured;	/* TX frames diverted to the capture queue */
+	uint64_t kicks[BYPASS_NR_QUEUES];
+	uint64_t irqs[BYPASS_NR_QUEUES];
+	uint64_t driver_errors;	/* invalid descriptors, addresses, indices */
+};
+
+/*
+ * bypass_pair_create - two devices joined back to back. A frame sent by one
+ * side arrives in the other side's RX ring when the virtual clock reaches
+ * its arrival time (at once when there is no delay).
+ */
+int bypass_pair_create(const struct bypass_pair_config *cfg,
+		       struct bypass_pair **out);
+void bypass_pair_destroy(struct bypass_pair *pair);
+
+/* bypass_pair_dev - endpoint @side (0 or 1); owned by the pair. */
+struct bypass_dev *bypass_pair_dev(struct bypass_pair *pair, int side);
+
+uint64_t bypass_pair_now(const struct bypass_pair *pair);
+
+/* bypass_pair_advance - move the virtual clock on and deliver what is due. */
+void bypass_pair_advance(struct bypass_pair *pair, uint64_t ns);
+
+/* bypass_pair_set_impair - change the wire's behaviour (both directions). */
+void bypass_pair_set_impair(struct bypass_pair *pair,
+			    const struct bypass_pair_impair *impair);
+
+/*
+ * bypass_pair_inject - put a raw Ethernet frame on the wire towards @side,
+ * as if the peer had sent it now (impairments do not apply).
+ */
+int bypass_pair_inject(struct bypass_pair *pair, int side, const void *frame,
+		       size_t len);
+
+/*
+ * bypass_pair_set_capture - when @on, frames that @side transmits go to a
+ * capture queue instead of the wire; bypass_pair_capture_pop() takes the
+ * oldest one (Ethernet frame only, without the virtio-net header).
+ * Returns its length, 0 when the queue is empty, -ENOSPC if @cap is short.
+ */
+void bypass_pair_set_capture(struct bypass_pair *pair, int side, bool on);
+ssize_t bypass_pair_capture_pop(struct bypass_pair *pair, int side, void *buf,
+				size_t cap);
+
+void bypass_pair_stats(const struct bypass_pair *pair, int side,
+		       struct bypass_pair_stats *out);
+
+/* ---- the TAP development device --------------------------------------- */
+
+/*
+ * bypass_tap_open - a device backed by the Linux TAP interface @ifname
+ * (created if needed; removed on destroy unless it was persistent). Frames
+ * cross the kernel with a read() or write() each: a development and test
+ * path, not a bypass path. @mac is the stack's address (the interface has its
+ * own), @features what to offer (VERSION_1, EVENT_IDX, MRG_RXBUF, CSUM).
+ */
+int bypass_tap_open(const char *ifname, const uint8_t mac[6], uint64_t features,
+		    struct bypass_dev **out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BYPASS_DEV_H */

@@ -1,0 +1,374 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The in-memory linked pair: two emulated virtio-net devices joined by an
+ * emulated wire that runs on a virtual clock. A kick on one side's TX queue
+ * takes its frames off the ring at once; each frame then waits on the wire
+ * until the clock reaches its arrival time and the other side has posted RX
+ * buffers for it. Loss, duplication, delay and reordering are drawn from a
+ * seeded PRNG, so every run is the same. Frames can also be injected and
+ * captured raw, for packet-script tests.
+ *
+ * This is test infrastructure standing in for hardware: it allocates per
+ * frame on the wire, which the datapath itself never does.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/virtio_net.h>
+
+#include "bypass_dev.h"
+#include "vdev.h"
+
+struct wire_frame {
+	struct wire_frame *next;
+	uint64_t due_ns;
+	uint8_t hdr_flags;
+	size_t len;
+	uint8_t data[];
+};
+
+struct pair_end {
+	struct bypass_dev dev;		/* first: the ops receive this */
+	struct bypass_pair *pair;
+	int side;
+	struct vdev vd;
+	struct wire_frame *inbound;	/* sorted by due_ns, FIFO among equals */
+	uint32_t inbound_len;
+	bool capture;
+	struct wire_frame *captured, **captured_tail;
+	struct bypass_pair_stats stats;
+};
+
+struct bypass_pair {
+	struct pair_end end[2];
+	uint64_t now_ns;
+	uint64_t rng;
+	uint32_t wire_limit;
+	struct bypass_pair_impair impair;
+	uint8_t frame[VDEV_MAX_FRAME];	/* TX staging */
+};
+
+static struct pair_end *to_end(struct bypass_dev *dev)
+{
+	return (struct pair_end *)dev;
+}
+
+/* splitmix64: small, seedable, good enough to pick frames. */
+static uint64_t pair_rand(struct bypass_pair *p)
+{
+	uint64_t z = (p->rng += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static bool pair_roll(struct bypass_pair *p, uint32_t ppm)
+{
+	return ppm && pair_rand(p) % 1000000 < ppm;
+}
+
+static struct wire_frame *frame_new(const void *data, size_t len, uint64_t due,
+				    uint8_t hdr_flags)
+{
+	struct wire_frame *f = malloc(sizeof(*f) + len);
+
+	if (!f)
+		return NULL;
+	f->next = NULL;
+	f->due_ns = due;
+	f->hdr_flags = hdr_flags;
+	f->len = len;
+	memcpy(f->data, data, len);
+	return f;
+}
+
+static void frames_free(struct wire_frame *f)
+{
+	while (f) {
+		struct wire_frame *next = f->next;
+
+		free(f);
+		f = next;
+	}
+}
+
+/* Put a frame on the wire towards @to, arriving at @due. */
+static void wire_enqueue(struct pair_end *to, const void *data, size_t len,
+			 uint64_t due, uint8_t hdr_flags)
+{
+	struct wire_frame *f, **pos;
+
+	if (to->inbound_len >= to->pair->wire_limit) {
+		to->stats.wire_overflow++;
+		return;
+	}
+	f = frame_new(data, len, due, hdr_flags);
+	if (!f) {
+		to->stats.wire_overflow++;
+		return;
+	}
+	for (pos = &to->inbound; *pos && (*pos)->due_ns <= due; pos = &(*pos)->next)
+		;
+	f->next = *pos;
+	*pos = f;
+	to->inbound_len++;
+}
+
+/* Move every frame that has arrived into @e's RX ring, while buffers last. */
+static void pair_deliver(struct pair_end *e)
+{
+	struct wire_frame *f;
+	unsigned int nb;
+	int r;
+
+	while ((f = e->inbound) && f->due_ns <= e->pair->now_ns) {
+		r = vdev_rx_push(&e->vd, f->data, f->len, f->hdr_flags, &nb);
+		if (r == -ENOBUFS)
+			break;
+		if (r == 0) {
+			e->stats.rx_frames++;
+			e->stats.rx_buffers += nb;
+		} else if (r == -EMSGSIZE) {
+			e->stats.too_big++;
+		}
+		e->inbound = f->next;
+		e->inbound_len--;
+		free(f);
+	}
+	vdev_flush(&e->vd, BYPASS_QUEUE_RX);
+}
+
+/* One frame sent by @from: capture it, or let the wire have its way. */
+static void pair_transmit(struct pair_end *from, const uint8_t *data, size_t len)
+{
+	struct bypass_pair *p = from->pair;
+	struct pair_end *to = &p->end[!from->side];
+	uint64_t due = p->now_ns + p->impair.delay_ns;
+	uint8_t flags = 0;
+	struct wire_frame *f;
+
+	if (from->capture) {
+		f = frame_new(data, len, p->now_ns, 0);
+		if (f) {
+			*from->captured_tail = f;
+			from->captured_tail = &f->next;
+			from->stats.captured++;
+		}
+		return;
+	}
+	/* The sender's stack or device computed every checksum. */
+	if (to->dev.features & (1ULL << VIRTIO_NET_F_GUEST_CSUM))
+		flags = VIRTIO_NET_HDR_F_DATA_VALID;
+	if (pair_roll(p, p->impair.loss_ppm)) {
+		to->stats.lost++;
+		return;
+	}
+	if (pair_roll(p, p->impair.reorder_ppm)) {
+		to->stats.reordered++;
+		due += p->impair.reorder_ns;
+	}
+	wire_enqueue(to, data, len, due, flags);
+	if (pair_roll(p, p->impair.dup_ppm)) {
+		to->stats.duplicated++;
+		wire_enqueue(to, data, len, due, flags);
+	}
+}
+
+static int pair_get_vring(struct bypass_dev *dev, unsigned int q,
+			  struct bypass_vring *vr)
+{
+	return vdev_get_vring(&to_end(dev)->vd, q, vr);
+}
+
+static int pair_mem_register(struct bypass_dev *dev, void *addr, size_t len,
+			     uint64_t *iova)
+{
+	return vdev_mem_register(&to_end(dev)->vd, addr, len, iova);
+}
+
+static int pair_mem_unregister(struct bypass_dev *dev, void *addr, size_t len)
+{
+	return vdev_mem_unregister(&to_end(dev)->vd, addr, len);
+}
+
+static void pair_kick(struct bypass_dev *dev, unsigned int q)
+{
+	struct pair_end *e = to_end(dev);
+	struct bypass_pair *p = e->pair;
+	int len;
+
+	if ((unsigned int)q >= BYPASS_NR_QUEUES)
+		return;
+	e->stats.kicks[q]++;
+	if (q == BYPASS_QUEUE_RX) {
+		/* New buffers: frames waiting on the wire may now fit. */
+		pair_deliver(e);
+		return;
+	}
+	while ((len = vdev_tx_pop(&e->vd, p->frame, sizeof(p->frame))) != 0) {
+		if (len < 0)
+			continue;
+		e->stats.tx_frames++;
+		pair_transmit(e, p->frame, (size_t)len);
+	}
+	vdev_flush(&e->vd, BYPASS_QUEUE_TX);
+	pair_deliver(&p->end[!e->side]);
+}
+
+static int pair_irq_fd(struct bypass_dev *dev, unsigned int q)
+{
+	if ((unsigned int)q >= BYPASS_NR_QUEUES)
+		return -1;
+	return to_end(dev)->vd.q[q].irq_fd;
+}
+
+static void pair_irq_ack(struct bypass_dev *dev, unsigned int q)
+{
+	vdev_irq_ack(&to_end(dev)->vd, q);
+}
+
+static void pair_service(struct bypass_dev *dev)
+{
+	pair_deliver(to_end(dev));
+}
+
+static uint64_t pair_now(struct bypass_dev *dev)
+{
+	return to_end(dev)->pair->now_ns;
+}
+
+static const struct bypass_dev_ops pair_ops = {
+	.get_vring = pair_get_vring,
+	.mem_register = pair_mem_register,
+	.mem_unregister = pair_mem_unregister,
+	.kick = pair_kick,
+	.irq_fd = pair_irq_fd,
+	.irq_ack = pair_irq_ack,
+	.service = pair_service,
+	.now_ns = pair_now,
+	.destroy = NULL,	/* the pair owns its endpoints */
+};
+
+int bypass_pair_create(const struct bypass_pair_config *cfg,
+		       struct bypass_pair **out)
+{
+	struct bypass_pair *p = calloc(1, sizeof(*p));
+	int i, r;
+
+	if (!p)
+		return -ENOMEM;
+	p->wire_limit = cfg->wire_limit ? cfg->wire_limit : 1024;
+	bypass_pair_set_impair(p, &cfg->impair);
+	for (i = 0; i < 2; i++) {
+		struct pair_end *e = &p->end[i];
+
+		e->pair = p;
+		e->side = i;
+		e->captured_tail = &e->captured;
+		e->dev.ops = &pair_ops;
+		e->dev.features = cfg->features;
+		memcpy(e->dev.mac, cfg->mac[i], 6);
+		e->dev.mtu = cfg->mtu ? cfg->mtu : 1500;
+		r = vdev_init(&e->vd, cfg->queue_size ? cfg->queue_size : 256,
+			      cfg->features);
+		if (r) {
+			if (i)
+				vdev_fini(&p->end[0].vd);
+			free(p);
+			return r;
+		}
+	}
+	*out = p;
+	return 0;
+}
+
+void bypass_pair_destroy(struct bypass_pair *p)
+{
+	int i;
+
+	if (!p)
+		return;
+	for (i = 0; i < 2; i++) {
+		frames_free(p->end[i].inbound);
+		frames_free(p->end[i].captured);
+		vdev_fini(&p->end[i].vd);
+	}
+	free(p);
+}
+
+struct bypass_dev *bypass_pair_dev(struct bypass_pair *p, int side)
+{
+	return &p->end[side & 1].dev;
+}
+
+uint64_t bypass_pair_now(const struct bypass_pair *p)
+{
+	return p->now_ns;
+}
+
+void bypass_pair_advance(struct bypass_pair *p, uint64_t ns)
+{
+	p->now_ns += ns;
+	pair_deliver(&p->end[0]);
+	pair_deliver(&p->end[1]);
+}
+
+void bypass_pair_set_impair(struct bypass_pair *p,
+			    const struct bypass_pair_impair *impair)
+{
+	p->impair = *impair;
+	p->rng = impair->seed;
+}
+
+int bypass_pair_inject(struct bypass_pair *p, int side, const void *frame,
+		       size_t len)
+{
+	struct pair_end *to = &p->end[side & 1];
+	uint64_t before = to->stats.wire_overflow;
+
+	if (len > VDEV_MAX_FRAME)
+		return -EMSGSIZE;
+	wire_enqueue(to, frame, len, p->now_ns, 0);
+	if (to->stats.wire_overflow != before)
+		return -ENOBUFS;
+	pair_deliver(to);
+	return 0;
+}
+
+void bypass_pair_set_capture(struct bypass_pair *p, int side, bool on)
+{
+	p->end[side & 1].capture = on;
+}
+
+ssize_t bypass_pair_capture_pop(struct bypass_pair *p, int side, void *buf,
+				size_t cap)
+{
+	struct pair_end *e = &p->end[side & 1];
+	struct wire_frame *f = e->captured;
+	ssize_t len;
+
+	if (!f)
+		return 0;
+	if (f->len > cap)
+		return -ENOSPC;
+	memcpy(buf, f->data, f->len);
+	len = (ssize_t)f->len;
+	e->captured = f->next;
+	if (!e->captured)
+		e->captured_tail = &e->captured;
+	free(f);
+	return len;
+}
+
+void bypass_pair_stats(const struct bypass_pair *p, int side,
+		       struct bypass_pair_stats *out)
+{
+	const struct pair_end *e = &p->end[side & 1];
+
+	*out = e->stats;
+	out->irqs[BYPASS_QUEUE_RX] = e->vd.q[BYPASS_QUEUE_RX].irqs;
+	out->irqs[BYPASS_QUEUE_TX] = e->vd.q[BYPASS_QUEUE_TX].irqs;
+	out->driver_errors = e->vd.errors;
+}

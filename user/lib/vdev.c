@@ -1,0 +1,366 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * A virtio-net device in software (see vdev.h): the other end of the rings
+ * that libbypass drives, used by the in-memory pair and the TAP device.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <linux/virtio_config.h>
+#include <linux/virtio_net.h>
+
+#include "libbypass.h"
+#include "vdev.h"
+#include "vring.h"
+
+#define VDEV_MAX_SEGS		64
+#define VDEV_IOVA_BASE		0x100000000ull	/* never equal to a pointer */
+#define VDEV_IOVA_ALIGN		(2ull << 20)
+
+struct vdev_seg {
+	uint8_t *p;
+	uint32_t len;
+};
+
+uint32_t vdev_net_hdr_len(uint64_t features)
+{
+	if (features & (1ULL << VIRTIO_F_VERSION_1 | 1ULL << VIRTIO_NET_F_MRG_RXBUF))
+		return sizeof(struct virtio_net_hdr_v1);
+	return sizeof(struct virtio_net_hdr);
+}
+
+static void *vdev_zalloc(size_t len)
+{
+	void *p = aligned_alloc(4096, (len + 4095) & ~(size_t)4095);
+
+	if (p)
+		memset(p, 0, len);
+	return p;
+}
+
+int vdev_init(struct vdev *vd, uint16_t qsize, uint64_t features)
+{
+	int i;
+
+	memset(vd, 0, sizeof(*vd));
+	for (i = 0; i < BYPASS_NR_QUEUES; i++)
+		vd->q[i].irq_fd = -1;
+	if (!qsize || qsize > 32768 || (qsize & (qsize - 1)))
+		return -EINVAL;
+	vd->features = features;
+	vd->hdr_len = vdev_net_hdr_len(features);
+	vd->next_iova = VDEV_IOVA_BASE;
+	for (i = 0; i < BYPASS_NR_QUEUES; i++) {
+		struct vdev_queue *q = &vd->q[i];
+
+		q->vr.size = qsize;
+		q->vr.desc = vdev_zalloc(vring_desc_bytes(qsize));
+		q->vr.avail = vdev_zalloc(vring_avail_bytes(qsize));
+		q->vr.used = vdev_zalloc(vring_used_bytes(qsize));
+		q->irq_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (!q->vr.desc || !q->vr.avail || !q->vr.used || q->irq_fd < 0) {
+			vdev_fini(vd);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+void vdev_fini(struct vdev *vd)
+{
+	int i;
+
+	for (i = 0; i < BYPASS_NR_QUEUES; i++) {
+		struct vdev_queue *q = &vd->q[i];
+
+		free(q->vr.desc);
+		free(q->vr.avail);
+		free(q->vr.used);
+		if (q->irq_fd >= 0)
+			close(q->irq_fd);
+		memset(q, 0, sizeof(*q));
+		q->irq_fd = -1;
+	}
+}
+
+int vdev_get_vring(struct vdev *vd, unsigned int q,
+		   struct bypass_vring *vr)
+{
+	if ((unsigned int)q >= BYPASS_NR_QUEUES)
+		return -EINVAL;
+	*vr = vd->q[q].vr;
+	return 0;
+}
+
+int vdev_mem_register(struct vdev *vd, void *addr, size_t len, uint64_t *iova)
+{
+	struct vdev_region *r;
+
+	if (!addr || !len)
+		return -EINVAL;
+	if (vd->nr_regions == VDEV_MAX_REGIONS)
+		return -ENOSPC;
+	r = &vd->reg[vd->nr_regions++];
+	r->va = addr;
+	r->len = len;
+	r->iova = vd->next_iova;
+	/* Leave a hole after each region so overruns do not translate. */
+	vd->next_iova += (len + 2 * VDEV_IOVA_ALIGN - 1) & ~(VDEV_IOVA_ALIGN - 1);
+	*iova = r->iova;
+	return 0;
+}
+
+int vdev_mem_unregister(struct vdev *vd, void *addr, size_t len)
+{
+	unsigned int i;
+
+	for (i = 0; i < vd->nr_regions; i++) {
+		if (vd->reg[i].va == addr && vd->reg[i].len == len) {
+			vd->reg[i] = vd->reg[--vd->nr_regions];
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+void *vdev_translate(const struct vdev *vd, uint64_t iova, size_t len)
+{
+	unsigned int i;
+
+	for (i = 0; i < vd->nr_regions; i++) {
+		const struct vdev_region *r = &vd->reg[i];
+
+		if (iova >= r->iova && iova - r->iova <= r->len &&
+		    len <= r->len - (iova - r->iova))
+			return r->va + (iova - r->iova);
+	}
+	return NULL;
+}
+
+/*
+ * Walk the descriptor chain named by avail slot @pos of queue @q. Every
+ * descriptor must be device-writable iff @writable and point at registered
+ * memory. Returns the number of segments and the chain's head and length,
+ * or -EIO.
+ */
+static int vdev_chain(struct vdev *vd, struct vdev_queue *q, uint16_t pos,
+		      bool writable, struct vdev_seg *segs, uint16_t *head,
+		      size_t *total)
+{
+	uint16_t id = vring_load16(&q->vr.avail->ring[pos & (q->vr.size - 1)]);
+	int n = 0;
+
+	*head = id;
+	*total = 0;
+	for (;;) {
+		const struct vring_desc *d;
+		uint16_t flags;
+		uint32_t len;
+
+		if (id >= q->vr.size || n == VDEV_MAX_SEGS)
+			return -EIO;
+		d = &q->vr.desc[id];
+		flags = le16toh(d->flags);
+		len = le32toh(d->len);
+		if (flags & VRING_DESC_F_INDIRECT ||
+		    !(flags & VRING_DESC_F_WRITE) != !writable)
+			return -EIO;
+		segs[n].p = vdev_translate(vd, le64toh(d->addr), len);
+		segs[n].len = len;
+		if (!segs[n].p)
+			return -EIO;
+		*total += len;
+		n++;
+		if (!(flags & VRING_DESC_F_NEXT))
+			return n;
+		id = le16toh(d->next);
+	}
+}
+
+static void vdev_push_used(struct vdev_queue *q, uint16_t id, uint32_t len)
+{
+	struct vring_used_elem *e = &q->vr.used->ring[q->used_idx & (q->vr.size - 1)];
+
+	e->id = htole32(id);
+	e->len = htole32(len);
+	q->used_idx++;
+}
+
+/* Avail entries the driver has published and the device not consumed. */
+static uint16_t vdev_pending(struct vdev *vd, struct vdev_queue *q)
+{
+	uint16_t n = vring_load16_acquire(&q->vr.avail->idx) - q->last_avail;
+
+	if (n > q->vr.size) {
+		/* The driver published more than the ring holds. */
+		vd->errors++;
+		return 0;
+	}
+	return n;
+}
+
+static void vdev_finish_csum(uint8_t *frame, size_t len, uint16_t start,
+			     uint16_t off)
+{
+	uint16_t c = bypass_csum_fold(bypass_csum_partial(frame + start,
+							  len - start, 0));
+
+	memcpy(frame + start + off, &c, sizeof(c));
+}
+
+int vdev_tx_pop(struct vdev *vd, uint8_t *frame, size_t cap)
+{
+	struct vdev_queue *q = &vd->q[BYPASS_QUEUE_TX];
+	struct vdev_seg segs[VDEV_MAX_SEGS];
+	struct virtio_net_hdr_v1 hdr;
+	size_t total, done = 0, flen;
+	uint16_t head;
+	int n, i;
+
+	if (!vdev_pending(vd, q))
+		return 0;
+	n = vdev_chain(vd, q, q->last_avail++, false, segs, &head, &total);
+	if (n < 0 || total < vd->hdr_len) {
+		vd->errors++;
+		if (head < q->vr.size)
+			vdev_push_used(q, head, 0);
+		return -EIO;
+	}
+	vdev_push_used(q, head, 0);
+	flen = total - vd->hdr_len;
+	if (flen > cap)
+		return -EMSGSIZE;
+	memset(&hdr, 0, sizeof(hdr));
+	for (i = 0; i < n; i++) {
+		/* Bytes [done, done + len) of header-then-frame. */
+		size_t h = done < vd->hdr_len ? vd->hdr_len - done : 0;
+
+		if (h > segs[i].len)
+			h = segs[i].len;
+		memcpy((uint8_t *)&hdr + done, segs[i].p, h);
+		if (segs[i].len > h)
+			memcpy(frame + done + h - vd->hdr_len, segs[i].p + h,
+			       segs[i].len - h);
+		done += segs[i].len;
+	}
+	if (hdr.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+		uint16_t start = le16toh(hdr.csum_start);
+		uint16_t off = le16toh(hdr.csum_offset);
+
+		if (!(vd->features & (1ULL << VIRTIO_NET_F_CSUM)) ||
+		    (size_t)start + off + 2 > flen) {
+			vd->errors++;
+			return -EIO;
+		}
+		vdev_finish_csum(frame, flen, start, off);
+	}
+	return (int)flen;
+}
+
+/* Copy @len bytes of @src into the chain at avail slot @pos. */
+static void vdev_fill_chain(struct vdev *vd, struct vdev_queue *q, uint16_t pos,
+			    const uint8_t *src, size_t len)
+{
+	struct vdev_seg segs[VDEV_MAX_SEGS];
+	size_t total, done = 0;
+	uint16_t head;
+	int n, i;
+
+	/* Already validated by the caller; the driver cannot change it. */
+	n = vdev_chain(vd, q, pos, true, segs, &head, &total);
+	for (i = 0; i < n && done < len; i++) {
+		size_t c = segs[i].len < len - done ? segs[i].len : len - done;
+
+		memcpy(segs[i].p, src + done, c);
+		done += c;
+	}
+	vdev_push_used(q, head, (uint32_t)len);
+}
+
+int vdev_rx_push(struct vdev *vd, const uint8_t *frame, size_t len,
+		 uint8_t hdr_flags, unsigned int *nbufs)
+{
+	struct vdev_queue *q = &vd->q[BYPASS_QUEUE_RX];
+	bool mrg = vd->features & (1ULL << VIRTIO_NET_F_MRG_RXBUF);
+	static __thread uint8_t staged[VDEV_MAX_FRAME + 16];
+	struct vdev_seg segs[VDEV_MAX_SEGS];
+	size_t need = vd->hdr_len + len, got = 0, total, chain_len[64];
+	struct virtio_net_hdr_v1 hdr;
+	uint16_t pending, head, nb = 0, i;
+
+	if (len > VDEV_MAX_FRAME)
+		return -EMSGSIZE;
+	pending = vdev_pending(vd, q);
+	while (got < need) {
+		if ((!mrg && nb == 1) || nb == 64)
+			return -EMSGSIZE;
+		if (nb == pending)
+			return -ENOBUFS;
+		if (vdev_chain(vd, q, q->last_avail + nb, true, segs, &head,
+			       &total) < 0 ||
+		    (nb == 0 && total < vd->hdr_len)) {
+			/* Give the broken buffer back empty. */
+			vd->errors++;
+			q->last_avail++;
+			if (head < q->vr.size)
+				vdev_push_used(q, head, 0);
+			return -EIO;
+		}
+		chain_len[nb++] = total;
+		got += total;
+	}
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.flags = hdr_flags;
+	hdr.num_buffers = htole16(nb);
+	memcpy(staged, &hdr, vd->hdr_len);
+	memcpy(staged + vd->hdr_len, frame, len);
+	got = 0;
+	for (i = 0; i < nb; i++) {
+		size_t c = chain_len[i] < need - got ? chain_len[i] : need - got;
+
+		vdev_fill_chain(vd, q, q->last_avail++, staged + got, c);
+		got += c;
+	}
+	if (nbufs)
+		*nbufs = nb;
+	return 0;
+}
+
+bool vdev_flush(struct vdev *vd, unsigned int qi)
+{
+	struct vdev_queue *q = &vd->q[qi];
+	bool event_idx = vd->features & (1ULL << VIRTIO_RING_F_EVENT_IDX);
+	bool irq;
+
+	vring_store16_release(&q->vr.used->idx, q->used_idx);
+	if (event_idx)
+		vring_store16(vq_avail_event(&q->vr), q->last_avail);
+	/* Used index visible before reading the driver's interrupt wish. */
+	vring_mb();
+	if (q->used_idx == q->signalled_used)
+		return false;
+	if (event_idx)
+		irq = vring_need_event(vring_load16(vq_used_event(&q->vr)),
+				       q->used_idx, q->signalled_used);
+	else
+		irq = !(vring_load16(&q->vr.avail->flags) &
+			VRING_AVAIL_F_NO_INTERRUPT);
+	q->signalled_used = q->used_idx;
+	if (irq) {
+		q->irqs++;
+		if (eventfd_write(q->irq_fd, 1) < 0)
+			vd->errors++;
+	}
+	return irq;
+}
+
+void vdev_irq_ack(struct vdev *vd, unsigned int q)
+{
+	eventfd_t v;
+
+	if (eventfd_read(vd->q[q].irq_fd, &v) < 0)
+		return;
+}

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The device side of a virtio-net queue pair, emulated in software for the
+ * in-memory pair and the TAP device: owns the ring memory, translates IOVAs
+ * through registered regions, takes frames off the TX ring (finishing a
+ * requested checksum), writes frames into RX buffers with the virtio-net
+ * header (num_buffers for MRG_RXBUF), and raises interrupts only when the
+ * driver's EVENT_IDX or NO_INTERRUPT settings ask for them.
+ *
+ * It trusts nothing the driver wrote: a bad index, descriptor or address is
+ * counted in errors and never followed.
+ */
+#ifndef BYPASS_VDEV_H
+#define BYPASS_VDEV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bypass_dev.h"
+
+#define VDEV_MAX_REGIONS	8
+#define VDEV_MAX_FRAME		65536
+
+struct vdev_queue {
+	struct bypass_vring vr;
+	uint16_t last_avail;	/* next avail entry to consume */
+	uint16_t used_idx;	/* device's shadow of used->idx */
+	uint16_t signalled_used; /* used->idx at the last interrupt check */
+	int irq_fd;		/* eventfd written on interrupt */
+	uint64_t kicks;
+	uint64_t irqs;
+};
+
+struct vdev_region {
+	uint8_t *va;
+	size_t len;
+	uint64_t iova;
+};
+
+struct vdev {
+	uint64_t features;
+	uint32_t hdr_len;	/* virtio-net header bytes before a frame */
+	struct vdev_queue q[BYPASS_NR_QUEUES];
+	struct vdev_region reg[VDEV_MAX_REGIONS];
+	unsigned int nr_regions;
+	uint64_t next_iova;
+	uint64_t errors;	/* driver mistakes seen */
+};
+
+int vdev_init(struct vdev *vd, uint16_t qsize, uint64_t features);
+void vdev_fini(struct vdev *vd);
+
+int vdev_get_vring(struct vdev *vd, unsigned int q,
+		   struct bypass_vring *vr);
+int vdev_mem_register(struct vdev *vd, void *addr, size_t len, uint64_t *iova);
+int vdev_mem_unregister(struct vdev *vd, void *addr, size_t len);
+
+/* The process address of [@iova, @iova + @len), or NULL if unmapped. */
+void *vdev_translate(const struct vdev *vd, uint64_t iova, size_t len);
+
+/* virtio-net header length for @features (12 with VERSION_1/MRG_RXBUF). */
+uint32_t vdev_net_hdr_len(uint64_t features);
+
+/*
+ * vdev_tx_pop - take the next frame off the TX ring into @frame (without
+ * the virtio-net header, any requested checksum filled in).
+ * Returns its length, 0 when the ring is empty, -EIO for a frame the driver
+ * got wrong (consumed and counted), -EMSGSIZE if larger than @cap.
+ */
+int vdev_tx_pop(struct vdev *vd, uint8_t *frame, size_t cap);
+
+/*
+ * vdev_rx_push - write @frame into the RX ring behind a virtio-net header
+ * with @hdr_flags. Returns 0, -ENOBUFS when the driver has not posted enough
+ * buffers (nothing consumed), -EMSGSIZE when it can never fit.
+ * *@nbufs (if not NULL) receives the number of buffers used.
+ */
+int vdev_rx_push(struct vdev *vd, const uint8_t *frame, size_t len,
+		 uint8_t hdr_flags, unsigned int *nbufs);
+
+/*
+ * vdev_flush - publish used entries of queue @q, tell the driver where to
+ * kick next, and interrupt it if it asked. Returns true on interrupt.
+ */
+bool vdev_flush(struct vdev *vd, unsigned int q);
+
+/* Consume a pending interrupt on queue @q's eventfd. */
+void vdev_irq_ack(struct vdev *vd, unsigned int q);
+
+#endif /* BYPASS_VDEV_H */

@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Userspace driver of one split virtqueue (see virtq.h). The device may run
+ * on another CPU: ring entries are written before the index that publishes
+ * them (release), indices are read before the entries they cover (acquire),
+ * and a full fence separates "publish my index" from "read your event index".
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "virtq.h"
+#include "vring.h"
+
+int virtq_init(struct virtq *vq, const struct bypass_vring *vr, bool event_idx)
+{
+	uint16_t i;
+
+	memset(vq, 0, sizeof(*vq));
+	if (!vr->size || (vr->size & (vr->size - 1)) || !vr->desc ||
+	    !vr->avail || !vr->used)
+		return -EINVAL;
+	vq->vr = *vr;
+	vq->mask = vr->size - 1;
+	vq->event_idx = event_idx;
+	vq->free_ids = calloc(vr->size, sizeof(*vq->free_ids));
+	vq->cookies = calloc(vr->size, sizeof(*vq->cookies));
+	if (!vq->free_ids || !vq->cookies) {
+		virtq_fini(vq);
+		return -ENOMEM;
+	}
+	/* Hand out low ids first: pop from the top of the stack. */
+	for (i = 0; i < vr->size; i++)
+		vq->free_ids[i] = vr->size - 1 - i;
+	vq->nfree = vr->size;
+	/* The device may have used the ring before (a reopened queue). */
+	vq->avail_idx = vring_load16(&vr->avail->idx);
+	vq->published = vq->avail_idx;
+	vq->last_used = vring_load16_acquire(&vr->used->idx);
+	virtq_disable_irq(vq);
+	return 0;
+}
+
+void virtq_fini(struct virtq *vq)
+{
+	free(vq->free_ids);
+	free(vq->cookies);
+	vq->free_ids = NULL;
+	vq->cookies = NULL;
+	vq->nfree = 0;
+}
+
+int virtq_add(struct virtq *vq, uint64_t iova, uint32_t len,
+	      bool device_writes, void *cookie)
+{
+	struct vring_desc *d;
+	uint16_t id;
+
+	if (!vq->nfree)
+		return -ENOSPC;
+	id = vq->free_ids[--vq->nfree];
+	d = &vq->vr.desc[id];
+	d->addr = htole64(iova);
+	d->len = htole32(len);
+	d->flags = htole16(device_writes ? VRING_DESC_F_WRITE : 0);
+	d->next = 0;
+	vq->cookies[id] = cookie;
+	/* The device reads this slot only after the release in publish. */
+	vq->vr.avail->ring[vq->avail_idx & vq->mask] = htole16(id);
+	vq->avail_idx++;
+	return 0;
+}
+
+bool virtq_publish(struct virtq *vq)
+{
+	uint16_t old = vq->published, new = vq->avail_idx;
+	bool kick;
+
+	if (old == new)
+		return false;
+	vring_store16_release(&vq->vr.avail->idx, new);
+	vq->published = new;
+	/* The index store must be visible before we read the device's wish. */
+	vring_mb();
+	if (vq->event_idx)
+		kick = vring_need_event(vring_load16(vq_avail_event(&vq->vr)),
+					new, old);
+	else
+		kick = !(vring_load16(&vq->vr.used->flags) &
+			 VRING_USED_F_NO_NOTIFY);
+	if (kick)
+		vq->kicks++;
+	else
+		vq->kicks_suppressed++;
+	return kick;
+}
+
+bool virtq_has_used(const struct virtq *vq)
+{
+	return vring_load16_acquire(&vq->vr.used->idx) != vq->last_used;
+}
+
+void *virtq_get_used(struct virtq *vq, uint32_t *len)
+{
+	while (virtq_has_used(vq)) {
+		struct vring_used_elem *e;
+		uint32_t id;
+		void *cookie;
+
+		e = &vq->vr.used->ring[vq->last_used & vq->mask];
+		id = le32toh(e->id);
+		*len = le32toh(e->len);
+		vq->last_used++;
+		if (id >= vq->vr.size || !vq->cookies[id]) {
+			vq->bad_used++;
+			continue;
+		}
+		cookie = vq->cookies[id];
+		vq->cookies[id] = NULL;
+		vq->free_ids[vq->nfree++] = (uint16_t)id;
+		return cookie;
+	}
+	return NULL;
+}
+
+void virtq_disable_irq(struct virtq *vq)
+{
+	vring_store16(&vq->vr.avail->flags, VRING_AVAIL_F_NO_INTERRUPT);
+	/*
+	 * With EVENT_IDX the flag is ignored: point used_event just behind
+	 * what the device has already passed, so it will not fire for a
+	 * whole index wrap.
+	 */
+	if (vq->event_idx)
+		vring_store16(vq_used_event(&vq->vr),
+			      (uint16_t)(vq->last_used - 1));
+}
+
+bool virtq_enable_irq(struct virtq *vq)
+{
+	vring_store16(&vq->vr.avail->flags, 0);
+	if (vq->event_idx)
+		vring_store16(vq_used_event(&vq->vr), vq->last_used);
+	/* Our wish must be visible before we look at the used index again. */
+	vring_mb();
+	return !virtq_has_used(vq);
+}

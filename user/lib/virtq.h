@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The driver side of one split virtqueue, run from userspace: post buffers,
+ * publish them with one index store per batch, decide whether the device
+ * wants a kick, reap used entries and switch the queue's interrupt on and
+ * off (EVENT_IDX or the NO_INTERRUPT flag).
+ *
+ * Every buffer is one descriptor (no chains, no indirect tables): the
+ * datapath keeps headers and payload contiguous in one pool buffer.
+ */
+#ifndef BYPASS_VIRTQ_H
+#define BYPASS_VIRTQ_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bypass_dev.h"
+
+struct virtq {
+	struct bypass_vring vr;
+	uint16_t mask;
+	bool event_idx;
+	uint16_t avail_idx;	/* next avail->idx (driver's shadow) */
+	uint16_t published;	/* avail->idx as last published */
+	uint16_t last_used;	/* next used entry to reap */
+	uint16_t nfree;		/* entries in free_ids */
+	uint16_t *free_ids;	/* stack of unused descriptor ids */
+	void **cookies;		/* per descriptor id: the caller's buffer */
+	uint64_t kicks;		/* publishes that needed a doorbell */
+	uint64_t kicks_suppressed;
+	uint64_t bad_used;	/* used entries naming no posted buffer */
+};
+
+int virtq_init(struct virtq *vq, const struct bypass_vring *vr, bool event_idx);
+void virtq_fini(struct virtq *vq);
+
+/* Descriptors not posted (room for this many more buffers). */
+static inline uint16_t virtq_free(const struct virtq *vq)
+{
+	return vq->nfree;
+}
+
+/*
+ * virtq_add - write one buffer into the ring, not yet visible to the device.
+ * @device_writes: an RX buffer. Returns 0 or -ENOSPC.
+ */
+int virtq_add(struct virtq *vq, uint64_t iova, uint32_t len,
+	      bool device_writes, void *cookie);
+
+/*
+ * virtq_publish - make every added buffer visible with one index store.
+ * Returns true when the device asked to be kicked for them.
+ */
+bool virtq_publish(struct virtq *vq);
+
+/*
+ * virtq_get_used - the next buffer the device has finished with, or NULL.
+ * *@len is the number of bytes the device says it wrote (RX); the
+ * caller checks it against the buffer it posted. Entries with an id
+ * that names no posted buffer are skipped and counted in bad_used.
+ */
+void *virtq_get_used(struct virtq *vq, uint32_t *len);
+
+/* Whether the device has returned buffers not yet reaped. */
+bool virtq_has_used(const struct virtq *vq);
+
+/* Ask the device not to interrupt (best effort, as in the spec). */
+void virtq_disable_irq(struct virtq *vq);
+
+/*
+ * virtq_enable_irq - ask for an interrupt on the next used entry. Returns
+ * false if used entries arrived meanwhile (then do not sleep: reap them).
+ */
+bool virtq_enable_irq(struct virtq *vq);
+
+#endif /* BYPASS_VIRTQ_H */
