@@ -1,23 +1,309 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Internal declarations shared by the files of bypass.ko.
+ *
+ * Objects and their lifetimes:
+ *  - struct bypass_device: one claimed virtio-net PCI function. Created by
+ *    the PCI probe, refcounted; PCI remove marks it dead, revokes every user
+ *    and drops the driver's reference. The last reference frees it.
+ *  - struct bypass_qp: a queue pair of a device (rx + tx virtqueue), owned by
+ *    at most one context at a time.
+ *  - struct bypass_ctx: one open file of /dev/bypass. Owns at most one queue
+ *    pair and any number of registered memory regions.
+ *
+ * Locks, outermost first: bypass_devices_lock (device list), ctx->lock
+ * (per-file state), dev->lock (device state, queue ownership),
+ * qp->trigger_lock (spinlock, eventfds, taken in hard irq).
+ * ctx->map_sem guards the ring/doorbell mappings against revocation; it is
+ * never held while taking mmap_lock.
  */
 #ifndef BYPASS_INTERNAL_H
 #define BYPASS_INTERNAL_H
 
+#include <linux/fs.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/rwsem.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/virtio_pci_modern.h>
+
+#include <linux/bypass.h>
+
+struct bypass_ctx;
+struct eventfd_ctx;
+struct sg_table;
+
+/**
+ * struct bypass_ring - memory of one split virtqueue, kernel-allocated
+ * @va: kernel address
+ * @dma: device address
+ * @size: bytes (page multiple), what userspace maps
+ * @num: queue size in entries
+ * @dma_api: allocated with dma_alloc_coherent (else alloc_pages_exact)
+ */
+struct bypass_ring {
+	void *va;
+	dma_addr_t dma;
+	size_t size;
+	u16 num;
+	bool dma_api;
+};
+
+/**
+ * struct bypass_vq - one virtqueue of a queue pair
+ * @index: virtqueue index on the device
+ * @ring: its ring memory while the pair is attached
+ * @notify: kernel mapping of its doorbell
+ * @notify_pa: physical address of the doorbell
+ * @notify_mapped: @notify came from its own ioremap (unmap on teardown)
+ * @notify_mmap: the doorbell sits alone on a page userspace may map
+ * @vector: MSI-X vector index
+ * @trigger: eventfd signalled from the interrupt handler, or NULL
+ * @irq_requested: the vector's interrupt handler is installed
+ * @interrupts: interrupts taken
+ * @kicks: notifications sent through BYPASS_KICK
+ * @enabled: the device may currently use this queue
+ * @qp: the pair it belongs to
+ * @irq_name: name shown in /proc/interrupts
+ */
+struct bypass_vq {
+	struct bypass_qp *qp;
+	char irq_name[32];
+	u16 index;
+	struct bypass_ring ring;
+	void __iomem *notify;
+	resource_size_t notify_pa;
+	bool notify_mapped;
+	bool notify_mmap;
+	u16 vector;
+	struct eventfd_ctx *trigger;
+	bool irq_requested;
+	atomic64_t interrupts;
+	atomic64_t kicks;
+	bool enabled;
+};
+
+/**
+ * struct bypass_qp - a queue pair of a device
+ * @vq: the rx and tx virtqueues (BYPASS_QUEUE_RX / BYPASS_QUEUE_TX)
+ * @owner: the context that attached it, or NULL
+ * @owner_pid: tgid of the process that attached it
+ * @trigger_lock: protects vq[].trigger against the interrupt handler
+ * @stats: page of counters written by the userspace datapath
+ * @parked: rings the device may still use after a detach without
+ *	RING_RESET; freed at the next device reset
+ */
+struct bypass_qp {
+	struct bypass_vq vq[2];
+	struct bypass_ctx *owner;
+	pid_t owner_pid;
+	spinlock_t trigger_lock; /* vq[].trigger vs the interrupt handler */
+	struct bypass_qp_stats *stats;
+	bool parked;
+};
+
+/**
+ * struct bypass_ctrlq - the control virtqueue, driven by the kernel
+ * @ring: ring memory
+ * @buf: one page of command/status buffer, @buf_dma its device address
+ * @index: virtqueue index
+ * @notify: doorbell
+ * @notify_mapped: @notify came from its own ioremap
+ * @avail_idx: next free slot in the available ring (free-running)
+ * @used_idx: next used entry to consume (free-running)
+ * @lock: one command at a time
+ */
+struct bypass_ctrlq {
+	struct bypass_ring ring;
+	void *buf;
+	dma_addr_t buf_dma;
+	u16 index;
+	void __iomem *notify;
+	bool notify_mapped;
+	u16 avail_idx;
+	u16 used_idx;
+	struct mutex lock; /* one command in flight */
+};
+
+/**
+ * struct bypass_ipcfg - IPv4 settings recorded by the admin at claim time
+ */
+struct bypass_ipcfg {
+	__be32 addr;
+	__be32 gateway;
+	u8 prefix;
+	u16 mtu;
+};
+
+/**
+ * struct bypass_device - a claimed virtio-net PCI function
+ * @ref: references: the PCI binding and each attached context
+ * @node: entry in bypass_devices
+ * @pdev: the PCI function
+ * @mdev: the kernel's modern virtio-pci transport helpers
+ * @lock: protects everything below that changes after probe
+ * @dead: the PCI function was unbound or removed
+ * @broken: the device set NEEDS_RESET; attached users see it as an error
+ * @unsafe: claimed without DMA isolation (unsafe_noiommu)
+ * @dma_api: addresses go through the DMA API (ACCESS_PLATFORM negotiated),
+ *	else they are physical addresses
+ * @features: negotiated virtio features
+ * @mac: MAC address
+ * @mtu: MTU reported by the device (0 if not)
+ * @max_pairs: queue pairs the device has
+ * @num_pairs: queue pairs bypass offers (limited by MSI-X vectors)
+ * @qsize: entries per data virtqueue
+ * @qps: the queue pairs, @num_pairs of them
+ * @ctrlq: the control virtqueue
+ * @ipcfg: IPv4 settings for applications
+ * @claimed_at: jiffies of the probe
+ * @resets: full device resets done
+ * @config_irq: the config-change interrupt handler is installed
+ * @config_irq_name: its name in /proc/interrupts
+ */
+struct bypass_device {
+	struct kref ref;
+	struct list_head node;
+	struct pci_dev *pdev;
+	struct virtio_pci_modern_device mdev;
+	struct mutex lock; /* device state and queue pair ownership */
+	bool dead;
+	bool broken;
+	bool unsafe;
+	bool dma_api;
+	u64 features;
+	u8 mac[6];
+	u16 mtu;
+	u16 max_pairs;
+	u16 num_pairs;
+	u16 qsize;
+	struct bypass_qp *qps;
+	struct bypass_ctrlq ctrlq;
+	struct bypass_ipcfg ipcfg;
+	unsigned long claimed_at;
+	u64 resets;
+	bool config_irq;
+	char config_irq_name[32];
+};
+
+/**
+ * struct bypass_region - a registered user memory region
+ * @node: entry in the context's region list
+ * @id: handle returned to userspace
+ * @uaddr: user address
+ * @npages: pages pinned
+ * @pages: the pinned pages
+ * @sgt: their DMA mapping (when the device uses the DMA API)
+ * @dev: the device it is mapped for (a reference is held)
+ * @iova: device address when contiguous
+ * @contiguous: one device-address range covers the region
+ */
+struct bypass_region {
+	struct list_head node;
+	u32 id;
+	unsigned long uaddr;
+	unsigned long npages;
+	struct page **pages;
+	struct sg_table *sgt;
+	struct bypass_device *dev;
+	dma_addr_t iova;
+	bool contiguous;
+};
 
 /**
  * struct bypass_ctx - state of one open file of /dev/bypass
- * @opened_by: tgid of the process that opened the file
+ * @lock: serialises ioctls of this file
+ * @map_sem: read by the mmap path, written by revocation
+ * @mapping: the file's own address_space, so its mappings can be zapped
+ * @mm: the process that opened the file (grabbed), the only one that may
+ *	use it
+ * @opened_by: tgid of that process
+ * @dev: device of the attached queue pair (a reference is held), or NULL
+ * @qp: the attached queue pair, or NULL
+ * @qp_index: its index
+ * @revoked: the device went away; mappings now fault with SIGBUS
+ * @mappable: the attached queue pair's memory may be mapped (under map_sem)
+ * @regions: registered memory (struct bypass_region)
+ * @next_region_id: handle for the next region
+ * @locked_pages: pages charged to the mm's locked_vm
+ * @ref: the file holds one reference, device revocation another
  */
 struct bypass_ctx {
+	struct kref ref;
+	struct mutex lock; /* serialises the file's ioctls and release */
+	struct rw_semaphore map_sem;
+	struct address_space mapping;
+	struct mm_struct *mm;
 	pid_t opened_by;
+	struct bypass_device *dev;
+	struct bypass_qp *qp;
+	u32 qp_index;
+	bool revoked;
+	bool mappable;
+	struct list_head regions;
+	u32 next_region_id;
+	unsigned long locked_pages;
 };
 
 extern bool bypass_unsafe_noiommu;
+extern struct list_head bypass_devices;
+extern struct mutex bypass_devices_lock;
 
+/* cdev.c */
 int bypass_cdev_init(void);
 void bypass_cdev_exit(void);
+int bypass_copy_arg(void *dst, size_t ksize, size_t minsz, const void __user *uarg);
+
+/* pci.c */
+int bypass_pci_init(void);
+void bypass_pci_exit(void);
+struct bypass_device *bypass_device_get_by_name(const char *name);
+void bypass_device_put(struct bypass_device *dev);
+
+/* virtio.c: device bring-up, reset and queue programming */
+int bypass_virtio_reset(struct bypass_device *dev);
+int bypass_virtio_init(struct bypass_device *dev);
+int bypass_virtio_restart(struct bypass_device *dev);
+void bypass_virtio_stop(struct bypass_device *dev);
+int bypass_ring_alloc(struct bypass_device *dev, struct bypass_ring *ring, u16 num);
+void bypass_ring_free(struct bypass_device *dev, struct bypass_ring *ring);
+size_t bypass_ring_avail_offset(u16 num);
+size_t bypass_ring_used_offset(u16 num);
+int bypass_vq_map_notify(struct bypass_device *dev, struct bypass_vq *vq);
+void bypass_vq_unmap_notify(struct bypass_device *dev, struct bypass_vq *vq);
+int bypass_vq_enable(struct bypass_device *dev, struct bypass_vq *vq, u16 vector);
+int bypass_vq_reset(struct bypass_device *dev, struct bypass_vq *vq);
+
+/* ctrlq.c */
+int bypass_ctrlq_setup(struct bypass_device *dev);
+void bypass_ctrlq_teardown(struct bypass_device *dev);
+int bypass_ctrlq_cmd(struct bypass_device *dev, u8 class, u8 cmd,
+		     const void *data, size_t len);
+int bypass_ctrlq_configure(struct bypass_device *dev);
+
+/* queue.c: queue pair ownership, interrupts, eventfds */
+int bypass_irqs_setup(struct bypass_device *dev);
+void bypass_irqs_teardown(struct bypass_device *dev);
+int bypass_qp_attach(struct bypass_ctx *ctx, struct bypass_device *dev, u32 index);
+void bypass_qp_detach(struct bypass_ctx *ctx);
+int bypass_qp_set_eventfd(struct bypass_ctx *ctx, u32 queue, int fd);
+int bypass_qp_kick(struct bypass_ctx *ctx, u32 queue);
+void bypass_device_revoke_all(struct bypass_device *dev);
+
+void bypass_ctx_put(struct bypass_ctx *ctx);
+
+/* mem.c: user memory registration */
+int bypass_mem_register(struct bypass_ctx *ctx, struct bypass_mem_reg *reg);
+int bypass_mem_unregister(struct bypass_ctx *ctx, u32 id);
+void bypass_mem_unregister_force(struct bypass_ctx *ctx, u32 id);
+int bypass_mem_get_iovas(struct bypass_ctx *ctx, struct bypass_iovas *req);
+void bypass_mem_release_all(struct bypass_ctx *ctx);
+
+/* mmap.c */
+int bypass_mmap(struct file *file, struct vm_area_struct *vma);
+void bypass_ctx_revoke_mappings(struct bypass_ctx *ctx);
+void bypass_ctx_allow_mappings(struct bypass_ctx *ctx);
 
 #endif /* BYPASS_INTERNAL_H */

@@ -17,11 +17,20 @@ MODULE_PARM_DESC(unsafe_noiommu,
 
 static int __init bypass_init(void)
 {
-	return bypass_cdev_init();
+	int ret;
+
+	ret = bypass_cdev_init();
+	if (ret)
+		return ret;
+	ret = bypass_pci_init();
+	if (ret)
+		bypass_cdev_exit();
+	return ret;
 }
 
 static void __exit bypass_exit(void)
 {
+	bypass_pci_exit();
 	bypass_cdev_exit();
 }
 

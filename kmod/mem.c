@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Registration of user memory the device may DMA into: pinned long-term,
+ * charged to RLIMIT_MEMLOCK, and mapped through the IOMMU so the device
+ * reaches these pages and nothing else.
+ */
+#include <linux/dma-mapping.h>
+#include <linux/hugetlb.h>
+#include <linux/mm.h>
+#include <linux/pci.h>
+#include <linux/sched/mm.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#include "bypass.h"
+
+/* Anonymous, hugetlb and memfd/shmem pages only: never a file's page cache. */
+static bool bypass_page_allowed(struct page *page)
+{
+	struct folio *folio = page_folio(page);
+
+	return folio_test_anon(folio) || folio_test_hugetlb(folio) ||
+		folio_test_swapbacked(folio);
+}
+
+static struct bypass_region *bypass_region_find(struct bypass_ctx *ctx, u32 id)
+{
+	struct bypass_region *r;
+
+	list_for_each_entry(r, &ctx->regions, node)
+		if (r->id == id)
+			return r;
+	return NULL;
+}
+
+static void bypass_region_free(struct bypass_ctx *ctx, struct bypass_region *r)
+{
+	if (r->sgt) {
+		dma_unmap_sgtable(&r->dev->pdev->dev, r->sgt, DMA_BIDIRECTIONAL, 0);
+		sg_free_table(r->sgt);
+		kfree(r->sgt);
+	}
+	if (r->pages) {
+		unpin_user_pages_dirty_lock(r->pages, r->npages, true);
+		kvfree(r->pages);
+	}
+	account_locked_vm(ctx->mm, r->npages, false);
+	ctx->locked_pages -= r->npages;
+	kfree(r);
+}
+
+static int bypass_region_map(struct bypass_device *dev, struct bypass_region *r)
+{
+	struct scatterlist *sg;
+	dma_addr_t expect;
+	unsigned int i;
+	int ret;
+
+	if (!dev->dma_api) {
+		/* Unsafe mode without ACCESS_PLATFORM: physical addresses. */
+		r->iova = page_to_phys(r->pages[0]);
+		r->contiguous = true;
+		for (i = 1; i < r->npages; i++)
+			if (page_to_phys(r->pages[i]) != r->iova + (dma_addr_t)i * PAGE_SIZE)
+				r->contiguous = false;
+		return 0;
+	}
+	r->sgt = kzalloc(sizeof(*r->sgt), GFP_KERNEL);
+	if (!r->sgt)
+		return -ENOMEM;
+	ret = sg_alloc_table_from_pages(r->sgt, r->pages, r->npages, 0,
+					(size_t)r->npages << PAGE_SHIFT, GFP_KERNEL);
+	if (ret)
+		goto err_free;
+	ret = dma_map_sgtable(&dev->pdev->dev, r->sgt, DMA_BIDIRECTIONAL, 0);
+	if (ret)
+		goto err_table;
+	r->iova = sg_dma_address(r->sgt->sgl);
+	r->contiguous = true;
+	expect = r->iova;
+	for_each_sgtable_dma_sg(r->sgt, sg, i) {
+		if (sg_dma_address(sg) != expect)
+			r->contiguous = false;
+		expect = sg_dma_address(sg) + sg_dma_len(sg);
+	}
+	return 0;
+
+err_table:
+	sg_free_table(r->sgt);
+err_free:
+	kfree(r->sgt);
+	r->sgt = NULL;
+	return ret;
+}
+
+/**
+ * bypass_mem_register() - pin, account and DMA-map a user region
+ * @ctx: the context, locked, attached
+ * @reg: the request; iova, id and flags are filled in
+ *
+ * Return: 0; -EINVAL (unaligned, empty or too long), -EEXIST (overlaps a
+ * registered region), -EFAULT (not mapped), -EACCES (not anonymous,
+ * hugetlb or memfd memory), -ENOMEM (RLIMIT_MEMLOCK or memory), or a DMA
+ * mapping error.
+ */
+int bypass_mem_register(struct bypass_ctx *ctx, struct bypass_mem_reg *reg)
+{
+	struct bypass_region *r, *other;
+	unsigned long npages, pinned = 0, end;
+	int ret;
+	long n;
+
+	if (!reg->len || !PAGE_ALIGNED(reg->addr) || !PAGE_ALIGNED(reg->len) ||
+	    reg->len > BYPASS_MEM_MAX || reg->addr + reg->len < reg->addr)
+		return -EINVAL;
+	if (reg->addr + reg->len > TASK_SIZE)
+		return -EFAULT;
+	end = reg->addr + reg->len;
+	list_for_each_entry(other, &ctx->regions, node) {
+		unsigned long oend = other->uaddr + (other->npages << PAGE_SHIFT);
+
+		if (reg->addr < oend && other->uaddr < end)
+			return -EEXIST;
+	}
+	npages = reg->len >> PAGE_SHIFT;
+
+	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	if (!r)
+		return -ENOMEM;
+	r->uaddr = reg->addr;
+	r->dev = ctx->dev;
+	ret = account_locked_vm(ctx->mm, npages, true);
+	if (ret) {
+		kfree(r);
+		return ret;
+	}
+	r->npages = npages;
+	ctx->locked_pages += npages;
+
+	r->pages = kvcalloc(npages, sizeof(*r->pages), GFP_KERNEL);
+	if (!r->pages) {
+		ret = -ENOMEM;
+		goto err;
+	}
+	while (pinned < npages) {
+		n = pin_user_pages_fast(reg->addr + (pinned << PAGE_SHIFT),
+					min_t(unsigned long, npages - pinned, INT_MAX),
+					FOLL_WRITE | FOLL_LONGTERM, r->pages + pinned);
+		if (n <= 0) {
+			ret = n ? n : -EFAULT;
+			break;
+		}
+		pinned += n;
+	}
+	if (pinned < npages) {
+		/* Only the pages actually pinned get unpinned. */
+		if (pinned)
+			unpin_user_pages(r->pages, pinned);
+		kvfree(r->pages);
+		r->pages = NULL;
+		if (ret == -EOPNOTSUPP)
+			ret = -EACCES;	/* e.g. a file mapping FOLL_LONGTERM refuses */
+		goto err;
+	}
+	for (n = 0; n < npages; n++) {
+		if (!bypass_page_allowed(r->pages[n])) {
+			ret = -EACCES;
+			goto err;
+		}
+	}
+	ret = bypass_region_map(ctx->dev, r);
+	if (ret)
+		goto err;
+
+	r->id = ++ctx->next_region_id;
+	list_add_tail(&r->node, &ctx->regions);
+	reg->id = r->id;
+	reg->iova = r->contiguous ? r->iova : 0;
+	reg->flags = r->contiguous ? BYPASS_MEM_F_CONTIGUOUS : 0;
+	return 0;
+err:
+	bypass_region_free(ctx, r);
+	return ret;
+}
+
+/**
+ * bypass_mem_unregister() - undo bypass_mem_register()
+ * @ctx: the context, locked
+ * @id: region handle
+ *
+ * Return: 0, -ENOENT (no such region) or -EBUSY (the attached queue pair
+ * could still DMA into it: detach first).
+ */
+int bypass_mem_unregister(struct bypass_ctx *ctx, u32 id)
+{
+	struct bypass_region *r = bypass_region_find(ctx, id);
+
+	if (!r)
+		return -ENOENT;
+	if (ctx->qp)
+		return -EBUSY;
+	list_del(&r->node);
+	bypass_region_free(ctx, r);
+	return 0;
+}
+
+/**
+ * bypass_mem_unregister_force() - drop a region whatever the queue state
+ * @ctx: the context, locked
+ * @id: region handle
+ *
+ * Only for a registration that never reached userspace (its reply could
+ * not be copied out), so no descriptor can point into it yet.
+ */
+void bypass_mem_unregister_force(struct bypass_ctx *ctx, u32 id)
+{
+	struct bypass_region *r = bypass_region_find(ctx, id);
+
+	if (r) {
+		list_del(&r->node);
+		bypass_region_free(ctx, r);
+	}
+}
+
+/**
+ * bypass_mem_get_iovas() - device address of each page of a region
+ * @ctx: the context, locked
+ * @req: region, first page, count and user table
+ *
+ * Return: 0, -ENOENT, -EINVAL (range outside the region) or -EFAULT.
+ */
+int bypass_mem_get_iovas(struct bypass_ctx *ctx, struct bypass_iovas *req)
+{
+	struct bypass_region *r = bypass_region_find(ctx, req->id);
+	u64 __user *table = u64_to_user_ptr(req->table);
+	struct scatterlist *sg;
+	unsigned long page = 0, want_end;
+	unsigned int i;
+	u64 addr, off;
+
+	if (!r)
+		return -ENOENT;
+	want_end = (unsigned long)req->first_page + req->count;
+	if (!req->count || want_end > r->npages)
+		return -EINVAL;
+	if (!r->sgt) {
+		for (page = req->first_page; page < want_end; page++)
+			if (put_user((u64)page_to_phys(r->pages[page]),
+				     &table[page - req->first_page]))
+				return -EFAULT;
+		return 0;
+	}
+	for_each_sgtable_dma_sg(r->sgt, sg, i) {
+		for (off = 0; off < sg_dma_len(sg); off += PAGE_SIZE, page++) {
+			if (page < req->first_page)
+				continue;
+			if (page >= want_end)
+				return 0;
+			addr = sg_dma_address(sg) + off;
+			if (put_user(addr, &table[page - req->first_page]))
+				return -EFAULT;
+		}
+	}
+	return 0;
+}
+
+/**
+ * bypass_mem_release_all() - unregister every region of a context
+ * @ctx: the context, locked; the device no longer uses its memory
+ */
+void bypass_mem_release_all(struct bypass_ctx *ctx)
+{
+	struct bypass_region *r, *tmp;
+
+	list_for_each_entry_safe(r, tmp, &ctx->regions, node) {
+		list_del(&r->node);
+		bypass_region_free(ctx, r);
+	}
+}

@@ -1,0 +1,390 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Virtio device bring-up for a claimed virtio-net function: reset, feature
+ * negotiation, ring memory, and programming individual virtqueues. The
+ * register accessors come from the kernel's virtio_pci_modern_dev module;
+ * every wait on the device here is bounded, so a device that stops
+ * answering (surprise removal) cannot hang the kernel.
+ */
+#include <linux/delay.h>
+#include <linux/dma-mapping.h>
+#include <linux/etherdevice.h>
+#include <linux/gfp.h>
+#include <linux/pci.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_net.h>
+#include <linux/virtio_ring.h>
+
+#include "bypass.h"
+
+#define BYPASS_WAIT_US		(1000 * 1000)
+#define BYPASS_USED_ALIGN	64
+
+/* Features bypass can hand to userspace; the rest stay off. */
+static const u64 bypass_wanted_features =
+	BIT_ULL(VIRTIO_F_VERSION_1) | BIT_ULL(VIRTIO_F_ACCESS_PLATFORM) |
+	BIT_ULL(VIRTIO_RING_F_EVENT_IDX) | BIT_ULL(VIRTIO_F_RING_RESET) |
+	BIT_ULL(VIRTIO_NET_F_MAC) | BIT_ULL(VIRTIO_NET_F_STATUS) |
+	BIT_ULL(VIRTIO_NET_F_CTRL_VQ) | BIT_ULL(VIRTIO_NET_F_CTRL_RX) |
+	BIT_ULL(VIRTIO_NET_F_MQ) | BIT_ULL(VIRTIO_NET_F_MRG_RXBUF) |
+	BIT_ULL(VIRTIO_NET_F_MTU) | BIT_ULL(VIRTIO_NET_F_CSUM) |
+	BIT_ULL(VIRTIO_NET_F_GUEST_CSUM) | BIT_ULL(VIRTIO_NET_F_HOST_TSO4) |
+	BIT_ULL(VIRTIO_NET_F_HOST_TSO6);
+
+static bool bypass_dev_present(struct bypass_device *dev)
+{
+	return pci_device_is_present(dev->pdev);
+}
+
+/**
+ * bypass_virtio_reset() - reset the device and wait until it says so
+ * @dev: the device
+ *
+ * Return: 0, -ENODEV if the device is gone, -ETIMEDOUT if it never
+ * completes the reset.
+ */
+int bypass_virtio_reset(struct bypass_device *dev)
+{
+	unsigned int waited = 0;
+
+	vp_modern_set_status(&dev->mdev, 0);
+	while (vp_modern_get_status(&dev->mdev)) {
+		if (!bypass_dev_present(dev))
+			return -ENODEV;
+		if (waited >= BYPASS_WAIT_US) {
+			dev_err(&dev->pdev->dev, "device did not complete reset\n");
+			return -ETIMEDOUT;
+		}
+		usleep_range(100, 200);
+		waited += 150;
+	}
+	dev->resets++;
+	return 0;
+}
+
+static void bypass_add_status(struct bypass_device *dev, u8 bits)
+{
+	vp_modern_set_status(&dev->mdev, vp_modern_get_status(&dev->mdev) | bits);
+}
+
+static int bypass_negotiate(struct bypass_device *dev)
+{
+	u64 offered;
+
+	bypass_add_status(dev, VIRTIO_CONFIG_S_ACKNOWLEDGE);
+	bypass_add_status(dev, VIRTIO_CONFIG_S_DRIVER);
+	offered = vp_modern_get_features(&dev->mdev);
+	if (!(offered & BIT_ULL(VIRTIO_F_VERSION_1))) {
+		dev_err(&dev->pdev->dev, "device does not offer VERSION_1\n");
+		return -ENODEV;
+	}
+	if (!(offered & BIT_ULL(VIRTIO_NET_F_CTRL_VQ))) {
+		dev_err(&dev->pdev->dev, "device has no control virtqueue\n");
+		return -ENODEV;
+	}
+	dev->features = offered & bypass_wanted_features;
+	if (!dev->dma_api)
+		dev->features &= ~BIT_ULL(VIRTIO_F_ACCESS_PLATFORM);
+	vp_modern_set_features(&dev->mdev, dev->features);
+	bypass_add_status(dev, VIRTIO_CONFIG_S_FEATURES_OK);
+	if (!(vp_modern_get_status(&dev->mdev) & VIRTIO_CONFIG_S_FEATURES_OK)) {
+		dev_err(&dev->pdev->dev, "device refused features %#llx\n",
+			dev->features);
+		return -ENODEV;
+	}
+	return 0;
+}
+
+static void bypass_read_config(struct bypass_device *dev)
+{
+	void __iomem *cfg = dev->mdev.device;
+	unsigned int i;
+
+	if (dev->features & BIT_ULL(VIRTIO_NET_F_MAC)) {
+		for (i = 0; i < ETH_ALEN; i++)
+			dev->mac[i] = ioread8(cfg + offsetof(struct virtio_net_config, mac) + i);
+	} else {
+		eth_random_addr(dev->mac);
+	}
+	dev->max_pairs = 1;
+	if (dev->features & BIT_ULL(VIRTIO_NET_F_MQ))
+		dev->max_pairs = max_t(u16, 1, ioread16(cfg +
+				offsetof(struct virtio_net_config, max_virtqueue_pairs)));
+	dev->mtu = 0;
+	if (dev->features & BIT_ULL(VIRTIO_NET_F_MTU))
+		dev->mtu = ioread16(cfg + offsetof(struct virtio_net_config, mtu));
+}
+
+/**
+ * bypass_ring_alloc() - allocate zeroed memory for a split virtqueue
+ * @dev: the device that will use it
+ * @ring: filled in
+ * @num: entries (power of two)
+ *
+ * Layout: descriptor table, available ring (with used_event), then the used
+ * ring (with avail_event) on its own cache line.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int bypass_ring_alloc(struct bypass_device *dev, struct bypass_ring *ring, u16 num)
+{
+	size_t size = PAGE_ALIGN(ALIGN(sizeof(struct vring_desc) * num +
+				       sizeof(__virtio16) * (3 + num), BYPASS_USED_ALIGN) +
+				 sizeof(__virtio16) * 3 + sizeof(struct vring_used_elem) * num);
+
+	ring->num = num;
+	ring->size = size;
+	ring->dma_api = dev->dma_api;
+	if (ring->dma_api) {
+		ring->va = dma_alloc_coherent(&dev->pdev->dev, size, &ring->dma, GFP_KERNEL);
+	} else {
+		ring->va = alloc_pages_exact(size, GFP_KERNEL | __GFP_ZERO);
+		if (ring->va)
+			ring->dma = virt_to_phys(ring->va);
+	}
+	if (!ring->va)
+		return -ENOMEM;
+	memset(ring->va, 0, size);
+	return 0;
+}
+
+/**
+ * bypass_ring_free() - free ring memory from bypass_ring_alloc()
+ * @dev: the device
+ * @ring: the ring; the device must no longer use it
+ */
+void bypass_ring_free(struct bypass_device *dev, struct bypass_ring *ring)
+{
+	if (!ring->va)
+		return;
+	if (ring->dma_api)
+		dma_free_coherent(&dev->pdev->dev, ring->size, ring->va, ring->dma);
+	else
+		free_pages_exact(ring->va, ring->size);
+	ring->va = NULL;
+}
+
+/**
+ * bypass_ring_avail_offset() - offset of the available ring in ring memory
+ * @num: entries
+ *
+ * Return: the offset.
+ */
+size_t bypass_ring_avail_offset(u16 num)
+{
+	return sizeof(struct vring_desc) * num;
+}
+
+/**
+ * bypass_ring_used_offset() - offset of the used ring in ring memory
+ * @num: entries
+ *
+ * Return: the offset.
+ */
+size_t bypass_ring_used_offset(u16 num)
+{
+	return ALIGN(sizeof(struct vring_desc) * num + sizeof(__virtio16) * (3 + num),
+		     BYPASS_USED_ALIGN);
+}
+
+/**
+ * bypass_vq_map_notify() - find and map the doorbell of a virtqueue
+ * @dev: the device
+ * @vq: the queue (index set)
+ *
+ * Return: 0 or -errno.
+ */
+int bypass_vq_map_notify(struct bypass_device *dev, struct bypass_vq *vq)
+{
+	struct virtio_pci_modern_device *mdev = &dev->mdev;
+	resource_size_t pa = 0;
+
+	vq->notify = vp_modern_map_vq_notify(mdev, vq->index, &pa);
+	if (!vq->notify)
+		return -ENOMEM;
+	vq->notify_mapped = !mdev->notify_base;
+	vq->notify_pa = pa;
+	/* Only a doorbell alone on its page may be handed to userspace. */
+	vq->notify_mmap = pa && PAGE_ALIGNED(pa) &&
+		mdev->notify_offset_multiplier >= PAGE_SIZE &&
+		!(mdev->notify_offset_multiplier % PAGE_SIZE);
+	return 0;
+}
+
+/**
+ * bypass_vq_unmap_notify() - undo bypass_vq_map_notify()
+ * @dev: the device
+ * @vq: the queue
+ */
+void bypass_vq_unmap_notify(struct bypass_device *dev, struct bypass_vq *vq)
+{
+	if (vq->notify && vq->notify_mapped)
+		pci_iounmap(dev->pdev, vq->notify);
+	vq->notify = NULL;
+	vq->notify_mapped = false;
+}
+
+/**
+ * bypass_vq_enable() - point a virtqueue at its ring and enable it
+ * @dev: the device
+ * @vq: the queue, with ring memory allocated
+ * @vector: MSI-X vector, or VIRTIO_MSI_NO_VECTOR
+ *
+ * Return: 0, or -EIO if the device refused the vector.
+ */
+int bypass_vq_enable(struct bypass_device *dev, struct bypass_vq *vq, u16 vector)
+{
+	struct virtio_pci_modern_device *mdev = &dev->mdev;
+	struct bypass_ring *r = &vq->ring;
+
+	vp_modern_set_queue_size(mdev, vq->index, r->num);
+	vp_modern_queue_address(mdev, vq->index, r->dma,
+				r->dma + bypass_ring_avail_offset(r->num),
+				r->dma + bypass_ring_used_offset(r->num));
+	if (vp_modern_queue_vector(mdev, vq->index, vector) != vector) {
+		dev_err(&dev->pdev->dev, "queue %u: vector %u refused\n",
+			vq->index, vector);
+		return -EIO;
+	}
+	vp_modern_set_queue_enable(mdev, vq->index, true);
+	vq->enabled = true;
+	return 0;
+}
+
+/**
+ * bypass_vq_reset() - stop the device using one virtqueue (RING_RESET)
+ * @dev: the device, with VIRTIO_F_RING_RESET negotiated
+ * @vq: the queue
+ *
+ * Return: 0, -ENODEV if the device is gone, -ETIMEDOUT.
+ */
+int bypass_vq_reset(struct bypass_device *dev, struct bypass_vq *vq)
+{
+	struct virtio_pci_common_cfg __iomem *cfg = dev->mdev.common;
+	__le16 __iomem *reset = (__le16 __iomem *)
+		((u8 __iomem *)cfg + offsetof(struct virtio_pci_modern_common_cfg, queue_reset));
+	unsigned int waited = 0;
+
+	if (!vq->enabled)
+		return 0;
+	vp_iowrite16(vq->index, &cfg->queue_select);
+	vp_iowrite16(1, reset);
+	while (vp_ioread16(reset) || vp_ioread16(&cfg->queue_enable)) {
+		if (!bypass_dev_present(dev))
+			return -ENODEV;
+		if (waited >= BYPASS_WAIT_US)
+			return -ETIMEDOUT;
+		usleep_range(50, 100);
+		waited += 75;
+		vp_iowrite16(vq->index, &cfg->queue_select);
+	}
+	vq->enabled = false;
+	return 0;
+}
+
+static int bypass_virtio_start(struct bypass_device *dev)
+{
+	int ret;
+
+	ret = bypass_negotiate(dev);
+	if (ret)
+		return ret;
+	bypass_read_config(dev);
+	ret = bypass_ctrlq_setup(dev);
+	if (ret)
+		return ret;
+	if (vp_modern_config_vector(&dev->mdev, 0) != 0) {
+		dev_err(&dev->pdev->dev, "config vector refused\n");
+		return -EIO;
+	}
+	bypass_add_status(dev, VIRTIO_CONFIG_S_DRIVER_OK);
+	return bypass_ctrlq_configure(dev);
+}
+
+/**
+ * bypass_virtio_init() - first bring-up of a claimed device
+ * @dev: the device, transport probed
+ *
+ * Resets the device, negotiates features, reads MAC/MTU/queue pairs and
+ * starts the control virtqueue. Data virtqueues stay disabled until a
+ * process attaches.
+ *
+ * Return: 0 or -errno (the device is left reset).
+ */
+int bypass_virtio_init(struct bypass_device *dev)
+{
+	int ret;
+
+	ret = bypass_virtio_reset(dev);
+	if (ret)
+		return ret;
+	ret = bypass_negotiate(dev);
+	if (ret)
+		goto fail;
+	bypass_read_config(dev);
+	dev->qsize = vp_modern_get_queue_size(&dev->mdev, 0);
+	if (!dev->qsize || !is_power_of_2(dev->qsize)) {
+		dev_err(&dev->pdev->dev, "bad queue size %u\n", dev->qsize);
+		ret = -ENODEV;
+		goto fail;
+	}
+	if (vp_modern_get_num_queues(&dev->mdev) < 2 * dev->max_pairs + 1) {
+		dev_err(&dev->pdev->dev, "too few virtqueues\n");
+		ret = -ENODEV;
+		goto fail;
+	}
+	/* Negotiation is redone by bypass_virtio_start; reset in between. */
+	ret = bypass_virtio_reset(dev);
+	if (ret)
+		return ret;
+	return 0;
+fail:
+	bypass_virtio_reset(dev);
+	return ret;
+}
+
+/**
+ * bypass_virtio_restart() - reset the device and start it again
+ * @dev: the device, with no queue pair enabled
+ *
+ * Used at probe (after interrupts are set up), to recover from
+ * NEEDS_RESET, and to stop data queues on devices without RING_RESET.
+ *
+ * Return: 0 or -errno.
+ */
+int bypass_virtio_restart(struct bypass_device *dev)
+{
+	unsigned int i;
+	int ret;
+
+	ret = bypass_virtio_reset(dev);
+	if (ret)
+		return ret;
+	for (i = 0; i < dev->num_pairs; i++) {
+		struct bypass_qp *qp = &dev->qps[i];
+
+		qp->vq[0].enabled = false;
+		qp->vq[1].enabled = false;
+		if (qp->parked) {
+			bypass_ring_free(dev, &qp->vq[0].ring);
+			bypass_ring_free(dev, &qp->vq[1].ring);
+			qp->parked = false;
+		}
+	}
+	ret = bypass_virtio_start(dev);
+	if (ret) {
+		bypass_virtio_reset(dev);
+		return ret;
+	}
+	WRITE_ONCE(dev->broken, false);
+	return 0;
+}
+
+/**
+ * bypass_virtio_stop() - reset the device so it stops all DMA
+ * @dev: the device
+ */
+void bypass_virtio_stop(struct bypass_device *dev)
+{
+	bypass_virtio_reset(dev);
+}

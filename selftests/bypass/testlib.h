@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the VM selftests: claiming the test NIC for bypass.ko
+ * and giving it back, sysfs access, and bounded waits.
+ */
+#ifndef BYPASS_TESTLIB_H
+#define BYPASS_TESTLIB_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/bypass.h>
+
+#define BYPASS_DEV_PATH "/dev/" BYPASS_DEVICE_NAME
+
+static inline const char *tl_nic(void)
+{
+	const char *p = getenv("BYPASS_NIC_PCI");
+
+	return p ? p : "0000:00:04.0";
+}
+
+static inline const char *tl_peer(void)
+{
+	const char *p = getenv("BYPASS_PEER_PCI");
+
+	return p ? p : "0000:00:05.0";
+}
+
+/* Write a string to a sysfs file; returns 0 or -errno. */
+static inline int tl_sysfs_write(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+	int err;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	err = n < 0 ? -errno : 0;
+	close(fd);
+	return err;
+}
+
+static inline long tl_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Name of the driver bound to a PCI function ("" if none). */
+static inline void tl_pci_driver(const char *bdf, char *out, size_t len)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	out[0] = 0;
+	if (n > 0) {
+		link[n] = 0;
+		snprintf(out, len, "%s", strrchr(link, '/') + 1);
+	}
+}
+
+/* Bind a PCI function to @driver through driver_override ("" = default). */
+static inline int tl_pci_bind(const char *bdf, const char *driver)
+{
+	char path[PATH_MAX], cur[64];
+	int err;
+
+	tl_pci_driver(bdf, cur, sizeof(cur));
+	if (cur[0]) {
+		snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/unbind", cur);
+		err = tl_sysfs_write(path, bdf);
+		if (err)
+			return err;
+	}
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", bdf);
+	err = tl_sysfs_write(path, driver[0] ? driver : "\n");
+	if (err)
+		return err;
+	err = tl_sysfs_write("/sys/bus/pci/drivers_probe", bdf);
+	tl_pci_driver(bdf, cur, sizeof(cur));
+	if (!strcmp(cur, driver[0] ? driver : "virtio-pci"))
+		return 0;
+	return err ? err : -ENODEV;
+}
+
+static inline int tl_claim(void)
+{
+	return tl_pci_bind(tl_nic(), "bypass");
+}
+
+static inline int tl_release(void)
+{
+	return tl_pci_bind(tl_nic(), "");
+}
+
+static inline int tl_attach(int fd, const char *dev, unsigned int qp)
+{
+	struct bypass_attach a = { .argsz = sizeof(a), .queue_pair = qp };
+
+	snprintf(a.device, sizeof(a.device), "%s", dev);
+	return ioctl(fd, BYPASS_ATTACH, &a) ? -errno : 0;
+}
+
+static inline int tl_info(int fd, struct bypass_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->argsz = sizeof(*info);
+	return ioctl(fd, BYPASS_GET_INFO, info) ? -errno : 0;
+}
+
+/* Open /dev/bypass and attach queue pair 0 of the test NIC. */
+static inline int tl_open_attached(void)
+{
+	int fd = open(BYPASS_DEV_PATH, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (tl_attach(fd, tl_nic(), 0)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* VmLck of this process in KiB, or -1. */
+static inline long tl_vmlck_kb(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long kb = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmLck: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+#endif /* BYPASS_TESTLIB_H */
