@@ -8,7 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bypass_buf.h"
+#include "bypass_counters.h"
 #include "bypass_dev.h"
+#include "bypass_stack.h"
 
 #ifdef __cplusplus
 extern "C" {

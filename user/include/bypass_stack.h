@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The libbypass network stack on one virtio-net queue pair: Ethernet, ARP,
+ * IPv4, ICMP echo and UDP sockets, zero-copy over pool buffers, run by the
+ * application's own thread (bypass_stack_poll / bypass_stack_wait).
+ *
+ * Addresses are in network byte order (like in_addr_t), ports in host order.
+ */
+#ifndef BYPASS_STACK_H
+#define BYPASS_STACK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bypass_buf.h"
+#include "bypass_counters.h"
+#include "bypass_dev.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct bypass_stack;
+struct bypass_udp;
+
+/*
+ * struct bypass_stack_config - what the application decides. Zero means
+ * "the default" for every field but the addresses.
+ * @addr, @prefix_len: this host's IPv4 address and subnet.
+ * @gateway: next hop for destinations off the subnet (0: none).
+ * @mtu: IP MTU (default: the device's, else 1500).
+ * @pool_bufs: buffers in the pool (default 4096).
+ * @ttl: TTL of sent datagrams (default 64).
+ * @arp_timeout_ns: life of a resolved ARP entry (default 60 s).
+ * @arp_retry_ns: interval between ARP requests (default 1 s).
+ * @arp_retries: requests sent before giving up (default 3).
+ * @spin_ns: bypass_stack_wait() polls this long before sleeping
+ *	(default 50 us of real time).
+ */
+struct bypass_stack_config {
+	uint32_t addr;
+	uint8_t prefix_len;
+	uint32_t gateway;
+	uint16_t mtu;
+	uint32_t pool_bufs;
+	uint8_t ttl;
+	uint64_t arp_timeout_ns;
+	uint64_t arp_retry_ns;
+	uint32_t arp_retries;
+	uint64_t spin_ns;
+};
+
+/*
+ * bypass_stack_create - start a stack on @dev (which must outlive it):
+ * sets up the rings, fills the RX ring and sends a gratuitous ARP.
+ */
+int bypass_stack_create(struct bypass_dev *dev,
+			const struct bypass_stack_config *cfg,
+			struct bypass_stack **out);
+void bypass_stack_destroy(struct bypass_stack *st);
+
+/*
+ * bypass_stack_poll - receive and process a batch of frames, run due
+ * timers, reclaim sent buffers, refill the RX ring and flush what was
+ * queued for sending (one kick per queue). Never blocks. Returns the
+ * number of frames received.
+ */
+int bypass_stack_poll(struct bypass_stack *st);
+
+/* bypass_stack_flush - hand queued frames to the device now (one kick). */
+void bypass_stack_flush(struct bypass_stack *st);
+
+/*
+ * bypass_stack_wait - spin, polling the RX ring for spin_ns, then sleep on
+ * the RX interrupt until a frame arrives, the next timer is due or
+ * @timeout_ms passes (-1: no limit). Returns 1 when there is work for
+ * bypass_stack_poll(), 0 on timeout, -errno on error.
+ */
+int bypass_stack_wait(struct bypass_stack *st, int timeout_ms);
+
+/*
+ * For an application's own epoll loop: bypass_stack_fd() is the descriptor
+ * to watch; call bypass_stack_arm() before sleeping on it. It returns true
+ * when sleeping is safe, false when work is already pending (poll instead).
+ * After a wakeup, call bypass_stack_poll(): it consumes the notification.
+ */
+int bypass_stack_fd(struct bypass_stack *st);
+bool bypass_stack_arm(struct bypass_stack *st);
+
+/* Nanoseconds until the next protocol timer, UINT64_MAX if none. */
+uint64_t bypass_stack_next_timer(struct bypass_stack *st);
+
+void bypass_stack_counters(const struct bypass_stack *st,
+			   struct bypass_counters *out);
+struct bypass_pool *bypass_stack_pool(struct bypass_stack *st);
+void bypass_stack_mac(const struct bypass_stack *st, uint8_t mac[6]);
+
+/* ---- UDP ---------------------------------------------------------------- */
+
+/* bypass_udp_open - a socket bound to @port. -EADDRINUSE, -EINVAL for 0. */
+int bypass_udp_open(struct bypass_stack *st, uint16_t port,
+		    struct bypass_udp **out);
+/* bypass_udp_close - unbind; queued datagrams are freed. */
+void bypass_udp_close(struct bypass_udp *sock);
+
+/*
+ * bypass_udp_sendto - send [@buf->data, +@buf->len) to @addr:@port. The
+ * headers are written in front of @buf->data, which needs 64 bytes of
+ * headroom and 4-byte alignment (true of a fresh or received buffer). The
+ * stack takes the caller's reference in every case; the frame leaves at the
+ * next poll or flush. Returns 0, -EMSGSIZE, -ENETUNREACH, -EAGAIN (TX ring
+ * full), -EINVAL.
+ */
+int bypass_udp_sendto(struct bypass_udp *sock, struct bypass_buf *buf,
+		      uint32_t addr, uint16_t port);
+
+/*
+ * bypass_udp_recv - the oldest received datagram, or NULL. The caller owns
+ * the buffer (data/len is the payload) and must put or send it.
+ */
+struct bypass_buf *bypass_udp_recv(struct bypass_udp *sock, uint32_t *addr,
+				   uint16_t *port);
+
+/* Datagrams waiting in the socket. */
+uint32_t bypass_udp_pending(const struct bypass_udp *sock);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BYPASS_STACK_H */

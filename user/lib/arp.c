@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * ARP (RFC 826) for IPv4 over Ethernet: a set-associative cache with
+ * expiry, resolution with retries (datagrams wait, a few per address, until
+ * the reply), replies to requests for our address, and a gratuitous ARP
+ * when the stack starts. Timers run on the device clock.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "stack.h"
+
+static struct arp_entry *arp_set(struct bypass_stack *st, uint32_t ip)
+{
+	uint32_t h = ntohl(ip) * 0x9e3779b1u;
+
+	return st->arp[(h >> 26) & (ARP_SETS - 1)];
+}
+
+static struct arp_entry *arp_find(struct bypass_stack *st, uint32_t ip)
+{
+	struct arp_entry *set = arp_set(st, ip);
+	int i;
+
+	for (i = 0; i < ARP_WAYS; i++)
+		if (set[i].state != ARP_FREE && set[i].ip == ip)
+			return &set[i];
+	return NULL;
+}
+
+/* A free way, else the resolved entry closest to expiry; NULL if none. */
+static struct arp_entry *arp_alloc(struct bypass_stack *st, uint32_t ip)
+{
+	struct arp_entry *set = arp_set(st, ip), *victim = NULL;
+	int i;
+
+	for (i = 0; i < ARP_WAYS; i++) {
+		if (set[i].state == ARP_FREE) {
+			victim = &set[i];
+			break;
+		}
+		if (set[i].state == ARP_RESOLVED &&
+		    (!victim || set[i].deadline_ns < victim->deadline_ns))
+			victim = &set[i];
+	}
+	if (!victim)
+		return NULL;
+	memset(victim, 0, sizeof(*victim));
+	victim->ip = ip;
+	return victim;
+}
+
+static void arp_schedule(struct bypass_stack *st, uint64_t when)
+{
+	if (when < st->arp_next_ns)
+		st->arp_next_ns = when;
+}
+
+/* Drop or send what waited for @e. */
+static void arp_release_queue(struct bypass_stack *st, struct arp_entry *e,
+			      bool send)
+{
+	struct bypass_buf *b = e->queue_head, *next;
+
+	e->queue_head = e->queue_tail = NULL;
+	e->queued = 0;
+	for (; b; b = next) {
+		next = b->next;
+		b->next = NULL;
+		if (send)
+			eth_output(st, b, e->mac, ETH_P_IP);
+		else
+			stack_drop(st, b, BYPASS_DROP_ARP_UNRESOLVED);
+	}
+}
+
+/* Build and queue an ARP packet; @tha NULL means zeros. */
+static void arp_send(struct bypass_stack *st, uint16_t op, const uint8_t *eth_dst,
+		     const uint8_t *tha, uint32_t tip)
+{
+	struct bypass_buf *b = bypass_buf_alloc(st->pool);
+	struct arp_eth_ipv4 *a;
+
+	if (!b) {
+		stack_drop(st, NULL, BYPASS_DROP_TX_NO_BUFFER);
+		return;
+	}
+	a = buf_push(b, sizeof(*a));
+	a->h.ar_hrd = htons(ARPHRD_ETHER);
+	a->h.ar_pro = htons(ETH_P_IP);
+	a->h.ar_hln = ETH_ALEN;
+	a->h.ar_pln = 4;
+	a->h.ar_op = htons(op);
+	memcpy(a->sha, st->mac, ETH_ALEN);
+	memcpy(a->spa, &st->addr, 4);
+	if (tha)
+		memcpy(a->tha, tha, ETH_ALEN);
+	else
+		memset(a->tha, 0, ETH_ALEN);
+	memcpy(a->tpa, &tip, 4);
+	if (op == ARPOP_REPLY)
+		st->c.arp.replies_tx++;
+	else if (tip == st->addr)
+		st->c.arp.gratuitous_tx++;
+	else
+		st->c.arp.requests_tx++;
+	eth_output(st, b, eth_dst, ETH_P_ARP);
+}
+
+void arp_announce(struct bypass_stack *st)
+{
+	arp_send(st, ARPOP_REQUEST, eth_broadcast, NULL, st->addr);
+}
+
+static void arp_request(struct bypass_stack *st, struct arp_entry *e,
+			uint64_t now)
+{
+	e->tries++;
+	e->deadline_ns = now + st->arp_retry_ns;
+	arp_schedule(st, e->deadline_ns);
+	arp_send(st, ARPOP_REQUEST, eth_broadcast, NULL, e->ip);
+}
+
+static void arp_learn(struct bypass_stack *st, struct arp_entry *e,
+		      const uint8_t *mac)
+{
+	bool was_pending = e->state == ARP_PENDING;
+
+	memcpy(e->mac, mac, ETH_ALEN);
+	e->state = ARP_RESOLVED;
+	e->tries = 0;
+	e->deadline_ns = stack_now(st) + st->arp_timeout_ns;
+	arp_schedule(st, e->deadline_ns);
+	if (was_pending)
+		st->c.arp.resolved++;
+	arp_release_queue(st, e, true);
+}
+
+static bool arp_sender_ok(const struct bypass_stack *st, const uint8_t *sha,
+			  uint32_t sip)
+{
+	return !(sha[0] & 1) && sip != htonl(0xffffffffu) &&
+	       !ipv4_is_multicast(sip) && sip != st->addr;
+}
+
+void arp_input(struct bypass_stack *st, struct bypass_buf *b)
+{
+	struct arp_eth_ipv4 *a = (struct arp_eth_ipv4 *)b->data;
+	struct arp_entry *e;
+	uint32_t sip, tip;
+	uint16_t op;
+	bool for_us;
+
+	if (b->len < sizeof(*a)) {
+		stack_drop(st, b, BYPASS_DROP_ARP_SHORT);
+		return;
+	}
+	if (a->h.ar_hrd != htons(ARPHRD_ETHER) || a->h.ar_pro != htons(ETH_P_IP) ||
+	    a->h.ar_hln != ETH_ALEN || a->h.ar_pln != 4) {
+		stack_drop(st, b, BYPASS_DROP_ARP_BAD_FORMAT);
+		return;
+	}
+	op = ntohs(a->h.ar_op);
+	if (op != ARPOP_REQUEST && op != ARPOP_REPLY) {
+		stack_drop(st, b, BYPASS_DROP_ARP_BAD_OP);
+		return;
+	}
+	memcpy(&sip, a->spa, 4);
+	memcpy(&tip, a->tpa, 4);
+	if (!arp_sender_ok(st, a->sha, sip)) {
+		stack_drop(st, b, BYPASS_DROP_ARP_BAD_SENDER);
+		return;
+	}
+	st->c.arp.rx++;
+	for_us = tip == st->addr;
+	/* A probe (sender 0.0.0.0) teaches nothing; anyone else is learnt. */
+	e = sip ? arp_find(st, sip) : NULL;
+	if (!e && sip && for_us)
+		e = arp_alloc(st, sip);
+	if (e)
+		arp_learn(st, e, a->sha);
+	if (op == ARPOP_REQUEST && for_us) {
+		arp_send(st, ARPOP_REPLY, a->sha, a->sha, sip);
+		bypass_buf_put(b);
+		return;
+	}
+	if (!for_us && !e)
+		stack_drop(st, b, BYPASS_DROP_ARP_NOT_FOR_US);
+	else
+		bypass_buf_put(b);
+}
+
+int arp_output(struct bypass_stack *st, struct bypass_buf *b, uint32_t nexthop)
+{
+	struct arp_entry *e = arp_find(st, nexthop);
+	uint64_t now = stack_now(st);
+
+	if (e && e->state == ARP_RESOLVED) {
+		if (now < e->deadline_ns)
+			return eth_output(st, b, e->mac, ETH_P_IP);
+		/* Expired: ask again before using it. */
+		st->c.arp.expired++;
+		e->state = ARP_PENDING;
+		e->tries = 0;
+	}
+	if (!e) {
+		e = arp_alloc(st, nexthop);
+		if (!e) {
+			stack_drop(st, b, BYPASS_DROP_ARP_TABLE_FULL);
+			return -ENOBUFS;
+		}
+		e->state = ARP_PENDING;
+	}
+	if (e->queued == ARP_QUEUE_MAX) {
+		stack_drop(st, b, BYPASS_DROP_ARP_QUEUE_FULL);
+		return -ENOBUFS;
+	}
+	b->next = NULL;
+	if (e->queue_tail)
+		e->queue_tail->next = b;
+	else
+		e->queue_head = b;
+	e->queue_tail = b;
+	e->queued++;
+	if (!e->tries)
+		arp_request(st, e, now);
+	return 0;
+}
+
+void arp_timers(struct bypass_stack *st, uint64_t now)
+{
+	struct arp_entry *e = &st->arp[0][0];
+	int i;
+
+	st->arp_next_ns = UINT64_MAX;
+	for (i = 0; i < ARP_SETS * ARP_WAYS; i++, e++) {
+		if (e->state == ARP_FREE)
+			continue;
+		if (now >= e->deadline_ns) {
+			if (e->state == ARP_RESOLVED) {
+				st->c.arp.expired++;
+				e->state = ARP_FREE;
+				continue;
+			}
+			if (e->tries >= st->arp_retries) {
+				st->c.arp.timeouts++;
+				arp_release_queue(st, e, false);
+				e->state = ARP_FREE;
+				continue;
+			}
+			arp_request(st, e, now);
+		}
+		arp_schedule(st, e->deadline_ns);
+	}
+}
+
+void arp_flush_all(struct bypass_stack *st)
+{
+	struct arp_entry *e = &st->arp[0][0];
+	int i;
+
+	for (i = 0; i < ARP_SETS * ARP_WAYS; i++, e++) {
+		while (e->queue_head) {
+			struct bypass_buf *b = e->queue_head;
+
+			e->queue_head = b->next;
+			bypass_buf_put(b);
+		}
+		e->state = ARP_FREE;
+	}
+}

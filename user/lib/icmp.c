@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * ICMP (RFC 792): answer echo requests in place, in the buffer they came
+ * in (no copy, no allocation), and report closed UDP ports with
+ * port-unreachable errors quoting the offending header (RFC 1122 3.2.2).
+ */
+#include <string.h>
+
+#include "libbypass.h"
+#include "stack.h"
+
+/* Bytes of the offending datagram quoted after its IP header. */
+#define ICMP_QUOTE	8
+
+/* RFC 1624: update a checksum for one 16-bit word changing @from -> @to. */
+static uint16_t csum_replace16(uint16_t check, uint16_t from, uint16_t to)
+{
+	uint32_t sum = (uint16_t)~check + (uint32_t)(uint16_t)~from + to;
+
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static void icmp_echo_reply(struct bypass_stack *st, struct bypass_buf *b,
+			    const struct ipv4_rx *rx)
+{
+	struct icmphdr *ic = (struct icmphdr *)b->data;
+	uint32_t ihl = rx->ip->ihl * 4u;
+	struct iphdr *ip;
+	uint16_t before, after;
+
+	memcpy(&before, ic, 2);
+	ic->type = ICMP_ECHOREPLY;
+	memcpy(&after, ic, 2);
+	ic->checksum = csum_replace16(ic->checksum, before, after);
+	/* Turn the request's IP header around (its options go back as is). */
+	ip = buf_push(b, ihl);
+	ip->daddr = rx->src;
+	ip->saddr = st->addr;
+	ip->ttl = st->ttl;
+	ip->frag_off = htons(IPV4_DF);
+	ip->check = 0;
+	ip->check = bypass_csum_fold(bypass_csum_partial(ip, ihl, 0));
+	st->c.icmp.tx++;
+	st->c.icmp.echo_replies_tx++;
+	st->c.ipv4.tx++;
+	ipv4_route(st, b, rx->src);
+}
+
+void icmp_input(struct bypass_stack *st, struct bypass_buf *b,
+		const struct ipv4_rx *rx)
+{
+	const struct icmphdr *ic = (const struct icmphdr *)b->data;
+
+	if (b->len < sizeof(*ic)) {
+		stack_drop(st, b, BYPASS_DROP_ICMP_SHORT);
+		return;
+	}
+	if (bypass_csum_fold(bypass_csum_partial(ic, b->len, 0))) {
+		stack_drop(st, b, BYPASS_DROP_ICMP_BAD_CSUM);
+		return;
+	}
+	st->c.icmp.rx++;
+	if (ic->type != ICMP_ECHO || ic->code != 0) {
+		stack_drop(st, b, BYPASS_DROP_ICMP_UNHANDLED);
+		return;
+	}
+	if (rx->broadcast) {
+		/* RFC 1122 allows silence; answering invites amplification. */
+		stack_drop(st, b, BYPASS_DROP_ICMP_BROADCAST_ECHO);
+		return;
+	}
+	icmp_echo_reply(st, b, rx);
+}
+
+void icmp_port_unreachable(struct bypass_stack *st, const struct ipv4_rx *rx,
+			   uint32_t l4_len)
+{
+	uint32_t quote = rx->ip->ihl * 4u + (l4_len < ICMP_QUOTE ? l4_len : ICMP_QUOTE);
+	struct bypass_buf *b = bypass_buf_alloc(st->pool);
+	struct icmphdr *ic;
+
+	if (!b) {
+		stack_drop(st, NULL, BYPASS_DROP_TX_NO_BUFFER);
+		return;
+	}
+	ic = (struct icmphdr *)b->data;
+	memset(ic, 0, sizeof(*ic));
+	ic->type = ICMP_DEST_UNREACH;
+	ic->code = ICMP_PORT_UNREACH;
+	memcpy(ic + 1, rx->ip, quote);
+	b->len = sizeof(*ic) + quote;
+	ic->checksum = bypass_csum_fold(bypass_csum_partial(ic, b->len, 0));
+	st->c.icmp.tx++;
+	st->c.icmp.port_unreach_tx++;
+	ipv4_output(st, b, rx->src, IPPROTO_ICMP);
+}

@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * IPv4 (RFC 791, host requirements of RFC 1122): validate received headers
+ * (version, length, checksum), drop fragments (no reassembly), accept our
+ * address and broadcasts; build headers for sending, with the DF bit set
+ * (no fragmentation either), and route on-link or via the default gateway.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "libbypass.h"
+#include "stack.h"
+
+uint32_t ipv4_pseudo_sum(uint32_t src, uint32_t dst, uint8_t proto,
+			 uint16_t len)
+{
+	uint8_t ph[12];
+	uint16_t nlen = htons(len);
+
+	memcpy(ph, &src, 4);
+	memcpy(ph + 4, &dst, 4);
+	ph[8] = 0;
+	ph[9] = proto;
+	memcpy(ph + 10, &nlen, 2);
+	return bypass_csum_partial(ph, sizeof(ph), 0);
+}
+
+static bool ipv4_bad_source(const struct bypass_stack *st, uint32_t src)
+{
+	uint32_t bcast = st->addr | ~st->mask;
+
+	return src == 0 || src == htonl(0xffffffffu) || ipv4_is_multicast(src) ||
+	       (st->mask != htonl(0xffffffffu) && src == bcast) ||
+	       src == st->addr;
+}
+
+void ipv4_input(struct bypass_stack *st, struct bypass_buf *b, bool link_bcast)
+{
+	const struct iphdr *ip = (const struct iphdr *)b->data;
+	struct ipv4_rx rx;
+	uint32_t ihl, tot;
+
+	if (b->len < sizeof(*ip)) {
+		stack_drop(st, b, BYPASS_DROP_IPV4_SHORT);
+		return;
+	}
+	if (ip->version != 4) {
+		stack_drop(st, b, BYPASS_DROP_IPV4_BAD_VERSION);
+		return;
+	}
+	ihl = ip->ihl * 4u;
+	if (ihl < sizeof(*ip) || ihl > b->len) {
+		stack_drop(st, b, BYPASS_DROP_IPV4_BAD_IHL);
+		return;
+	}
+	tot = ntohs(ip->tot_len);
+	if (tot < ihl || tot > b->len) {
+		stack_drop(st, b, BYPASS_DROP_IPV4_BAD_LEN);
+		return;
+	}
+	if (bypass_csum_fold(bypass_csum_partial(ip, ihl, 0))) {
+		stack_drop(st, b, BYPASS_DROP_IPV4_BAD_CSUM);
+		return;
+	}
+	if (ip->frag_off & htons(IPV4_MF | IPV4_OFFSET)) {
+		stack_drop(st, b, BYPASS_DROP_IPV4_FRAGMENT);
+		return;
+	}
+	if (ipv4_bad_source(st, ip->saddr)) {
+		stack_drop(st, b, BYPASS_DROP_IPV4_BAD_SRC);
+		return;
+	}
+	rx.ip = ip;
+	rx.src = ip->saddr;
+	rx.dst = ip->daddr;
+	rx.broadcast = link_bcast;
+	if (ip->daddr != st->addr) {
+		if (ip->daddr != htonl(0xffffffffu) &&
+		    ip->daddr != (st->addr | ~st->mask)) {
+			stack_drop(st, b, BYPASS_DROP_IPV4_NOT_FOR_US);
+			return;
+		}
+		rx.broadcast = true;
+	}
+	if (ihl > sizeof(*ip))
+		st->c.ipv4.rx_options++;
+	st->c.ipv4.rx++;
+	/* Ethernet padding after the datagram is not part of it. */
+	b->len = tot;
+	buf_pull(b, ihl);
+	switch (ip->protocol) {
+	case IPPROTO_ICMP:
+		icmp_input(st, b, &rx);
+		break;
+	case IPPROTO_UDP:
+		udp_input(st, b, &rx);
+		break;
+	default:
+		stack_drop(st, b, BYPASS_DROP_IPV4_UNKNOWN_PROTO);
+	}
+}
+
+int ipv4_route(struct bypass_stack *st, struct bypass_buf *b, uint32_t dst)
+{
+	if (dst == htonl(0xffffffffu) ||
+	    (st->mask != htonl(0xffffffffu) && dst == (st->addr | ~st->mask)))
+		return eth_output(st, b, eth_broadcast, ETH_P_IP);
+	if ((dst & st->mask) == (st->addr & st->mask))
+		return arp_output(st, b, dst);
+	if (st->gateway)
+		return arp_output(st, b, st->gateway);
+	stack_drop(st, b, BYPASS_DROP_IPV4_NO_ROUTE);
+	return -ENETUNREACH;
+}
+
+int ipv4_output(struct bypass_stack *st, struct bypass_buf *b, uint32_t dst,
+		uint8_t proto)
+{
+	struct iphdr *ip;
+
+	if (b->len + sizeof(*ip) > st->mtu) {
+		stack_drop(st, b, BYPASS_DROP_TX_TOO_BIG);
+		return -EMSGSIZE;
+	}
+	ip = buf_push(b, sizeof(*ip));
+	ip->version = 4;
+	ip->ihl = sizeof(*ip) / 4;
+	ip->tos = 0;
+	ip->tot_len = htons((uint16_t)b->len);
+	ip->id = htons(st->ip_id++);
+	ip->frag_off = htons(IPV4_DF);
+	ip->ttl = st->ttl;
+	ip->protocol = proto;
+	ip->check = 0;
+	ip->saddr = st->addr;
+	ip->daddr = dst;
+	ip->check = bypass_csum_fold(bypass_csum_partial(ip, sizeof(*ip), 0));
+	st->c.ipv4.tx++;
+	return ipv4_route(st, b, dst);
+}

@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The stack's life and its ring work: create and destroy, the poll loop
+ * (reap RX in batches, refill, reclaim TX, run timers, one kick per queue),
+ * and putting frames on the TX ring behind a virtio-net header.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/virtio_config.h>
+#include <linux/virtio_net.h>
+
+#include "stack.h"
+
+static void stack_reclaim_tx(struct bypass_stack *st)
+{
+	struct bypass_buf *b;
+	uint32_t len;
+
+	while ((b = virtq_get_used(&st->txq, &len)))
+		bypass_buf_put(b);
+}
+
+int stack_xmit(struct bypass_stack *st, struct bypass_buf *b)
+{
+	struct virtio_net_hdr_v1 *vh;
+	const struct ethhdr *eh = (const struct ethhdr *)b->data;
+
+	if (virtq_free(&st->txq) == 0) {
+		bypass_stack_flush(st);
+		stack_reclaim_tx(st);
+		if (virtq_free(&st->txq) == 0) {
+			stack_drop(st, b, BYPASS_DROP_TX_RING_FULL);
+			return -EAGAIN;
+		}
+	}
+	vh = (struct virtio_net_hdr_v1 *)(b->data - st->hdr_len);
+	memset(vh, 0, st->hdr_len);
+	if (st->tx_csum && eh->h_proto == htons(ETH_P_IP)) {
+		const struct iphdr *ip = (const struct iphdr *)(eh + 1);
+
+		/* udp.c left the pseudo-header sum for the device to finish. */
+		if (ip->protocol == IPPROTO_UDP) {
+			vh->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+			vh->csum_start = htole16(ETH_HLEN + ip->ihl * 4);
+			vh->csum_offset = htole16(offsetof(struct udphdr, check));
+		}
+	}
+	virtq_add(&st->txq, bypass_buf_iova(b, vh), st->hdr_len + b->len, false, b);
+	st->c.ring.tx_frames++;
+	st->c.ring.tx_bytes += b->len;
+	return 0;
+}
+
+void bypass_stack_flush(struct bypass_stack *st)
+{
+	if (virtq_publish(&st->txq)) {
+		st->dev->ops->kick(st->dev, BYPASS_QUEUE_TX);
+		st->c.ring.tx_kicks++;
+	}
+}
+
+static void stack_refill_rx(struct bypass_stack *st)
+{
+	while (virtq_free(&st->rxq)) {
+		struct bypass_buf *b = bypass_buf_alloc(st->pool);
+
+		if (!b)
+			break;
+		virtq_add(&st->rxq, b->iova + st->rx_off, b->size - st->rx_off,
+			  true, b);
+	}
+	if (virtq_publish(&st->rxq)) {
+		st->dev->ops->kick(st->dev, BYPASS_QUEUE_RX);
+		st->c.ring.rx_kicks++;
+	}
+}
+
+void stack_rx_frame(struct bypass_stack *st, struct bypass_buf *b, uint32_t len)
+{
+	struct virtio_net_hdr_v1 *vh = (struct virtio_net_hdr_v1 *)(b->head + st->rx_off);
+
+	if (st->rx_skip) {
+		/* The tail of a merged frame already dropped. */
+		st->rx_skip--;
+		bypass_buf_put(b);
+		return;
+	}
+	if (len < st->hdr_len || len > b->size - st->rx_off) {
+		stack_drop(st, b, BYPASS_DROP_RING_BAD_LEN);
+		return;
+	}
+	st->c.ring.rx_frames++;
+	st->c.ring.rx_bytes += len - st->hdr_len;
+	if (st->hdr_len == sizeof(*vh) && le16toh(vh->num_buffers) > 1) {
+		/* A frame larger than one buffer: our MTU never needs it. */
+		st->rx_skip = le16toh(vh->num_buffers) - 1;
+		stack_drop(st, b, BYPASS_DROP_RING_MERGED);
+		return;
+	}
+	st->rx_l4_valid = st->rx_csum &&
+		(vh->flags & (VIRTIO_NET_HDR_F_DATA_VALID | VIRTIO_NET_HDR_F_NEEDS_CSUM));
+	b->data = (uint8_t *)vh + st->hdr_len;
+	b->len = len - st->hdr_len;
+	b->next = NULL;
+	eth_input(st, b);
+}
+
+int bypass_stack_poll(struct bypass_stack *st)
+{
+	struct bypass_buf *b;
+	uint32_t len;
+	uint64_t now;
+	int n = 0;
+
+	if (st->dev->ops->service)
+		st->dev->ops->service(st->dev);
+	if (st->armed) {
+		/* Woken up (or not): back to polling without interrupts. */
+		st->armed = false;
+		virtq_disable_irq(&st->rxq);
+		if (st->dev->ops->irq_ack)
+			st->dev->ops->irq_ack(st->dev, BYPASS_QUEUE_RX);
+	}
+	while (n < STACK_RX_BATCH && (b = virtq_get_used(&st->rxq, &len))) {
+		stack_rx_frame(st, b, len);
+		n++;
+	}
+	stack_refill_rx(st);
+	now = stack_now(st);
+	if (now >= st->arp_next_ns)
+		arp_timers(st, now);
+	stack_reclaim_tx(st);
+	bypass_stack_flush(st);
+	return n;
+}
+
+static int stack_config(struct bypass_stack *st, struct bypass_dev *dev,
+			const struct bypass_stack_config *cfg)
+{
+	uint16_t dev_mtu = dev->mtu ? dev->mtu : 1500;
+
+	if (!cfg->addr || cfg->prefix_len > 32 || ipv4_is_multicast(cfg->addr))
+		return -EINVAL;
+	st->dev = dev;
+	memcpy(st->mac, dev->mac, ETH_ALEN);
+	st->addr = cfg->addr;
+	st->mask = cfg->prefix_len ? htonl(~0u << (32 - cfg->prefix_len)) : 0;
+	st->gateway = cfg->gateway;
+	st->mtu = cfg->mtu ? cfg->mtu : dev_mtu;
+	/* One buffer holds a whole frame: merged RX buffers are not used. */
+	if (st->mtu < 68 || st->mtu > dev_mtu ||
+	    st->mtu + ETH_HLEN + 16 > STACK_BUF_SIZE - BYPASS_BUF_HEADROOM)
+		return -EINVAL;
+	st->ttl = cfg->ttl ? cfg->ttl : 64;
+	st->arp_timeout_ns = cfg->arp_timeout_ns ? cfg->arp_timeout_ns : 60000000000ull;
+	st->arp_retry_ns = cfg->arp_retry_ns ? cfg->arp_retry_ns : 1000000000ull;
+	st->arp_retries = cfg->arp_retries ? cfg->arp_retries : 3;
+	st->spin_ns = cfg->spin_ns ? cfg->spin_ns : 50000;
+	st->arp_next_ns = UINT64_MAX;
+	st->hdr_len = bypass_dev_has(dev, VIRTIO_F_VERSION_1) ||
+		      bypass_dev_has(dev, VIRTIO_NET_F_MRG_RXBUF) ?
+		      sizeof(struct virtio_net_hdr_v1) : sizeof(struct virtio_net_hdr);
+	/* Put the IP header of received frames on a 4-byte boundary. */
+	st->rx_off = (4 - (st->hdr_len + ETH_HLEN) % 4) % 4;
+	st->tx_csum = bypass_dev_has(dev, VIRTIO_NET_F_CSUM);
+	st->rx_csum = bypass_dev_has(dev, VIRTIO_NET_F_GUEST_CSUM);
+	return 0;
+}
+
+int bypass_stack_create(struct bypass_dev *dev,
+			const struct bypass_stack_config *cfg,
+			struct bypass_stack **out)
+{
+	bool event_idx = bypass_dev_has(dev, VIRTIO_RING_F_EVENT_IDX);
+	struct bypass_stack *st = calloc(1, sizeof(*st));
+	struct bypass_vring vr;
+	int r;
+
+	if (!st)
+		return -ENOMEM;
+	r = stack_config(st, dev, cfg);
+	if (r)
+		goto fail;
+	st->udp = calloc(UDP_PORTS, sizeof(*st->udp));
+	r = -ENOMEM;
+	if (!st->udp)
+		goto fail;
+	r = bypass_pool_create(dev, cfg->pool_bufs ? cfg->pool_bufs : STACK_POOL_BUFS,
+			       STACK_BUF_SIZE, &st->pool);
+	if (r)
+		goto fail;
+	r = dev->ops->get_vring(dev, BYPASS_QUEUE_RX, &vr);
+	if (!r)
+		r = virtq_init(&st->rxq, &vr, event_idx);
+	if (!r)
+		r = dev->ops->get_vring(dev, BYPASS_QUEUE_TX, &vr);
+	if (!r)
+		r = virtq_init(&st->txq, &vr, event_idx);
+	if (r)
+		goto fail;
+	stack_refill_rx(st);
+	arp_announce(st);
+	bypass_stack_flush(st);
+	*out = st;
+	return 0;
+fail:
+	bypass_stack_destroy(st);
+	return r;
+}
+
+/* Take every buffer back from a ring the device will no longer touch. */
+static void stack_drain_ring(struct virtq *vq)
+{
+	uint16_t id;
+
+	if (!vq->cookies)
+		return;
+	for (id = 0; id < vq->vr.size; id++)
+		if (vq->cookies[id])
+			bypass_buf_put(vq->cookies[id]);
+	virtq_fini(vq);
+}
+
+void bypass_stack_destroy(struct bypass_stack *st)
+{
+	if (!st)
+		return;
+	if (st->udp)
+		udp_close_all(st);
+	arp_flush_all(st);
+	stack_drain_ring(&st->rxq);
+	stack_drain_ring(&st->txq);
+	bypass_pool_destroy(st->pool);
+	free(st->udp);
+	free(st);
+}
+
+void bypass_stack_counters(const struct bypass_stack *st,
+			   struct bypass_counters *out)
+{
+	*out = st->c;
+	out->ring.bad_used = st->rxq.bad_used + st->txq.bad_used;
+	out->ring.kicks_suppressed = st->rxq.kicks_suppressed +
+				     st->txq.kicks_suppressed;
+}
+
+struct bypass_pool *bypass_stack_pool(struct bypass_stack *st)
+{
+	return st->pool;
+}
+
+void bypass_stack_mac(const struct bypass_stack *st, uint8_t mac[6])
+{
+	memcpy(mac, st->mac, ETH_ALEN);
+}

@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Internal state of a libbypass stack and the calls its layers make to each
+ * other. Receive goes ring -> eth_input -> arp_input / ipv4_input ->
+ * icmp_input / udp_input; send goes udp -> ipv4_output -> arp_output ->
+ * eth_output -> stack_xmit -> ring. Each layer counts what it accepts and
+ * drops what it does not with a named reason (stack_drop).
+ */
+#ifndef BYPASS_STACK_INTERNAL_H
+#define BYPASS_STACK_INTERNAL_H
+
+#include <arpa/inet.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <linux/if_arp.h>
+#include <linux/if_ether.h>
+#include <linux/icmp.h>
+#include <linux/ip.h>
+#include <linux/udp.h>
+
+#include "bypass_stack.h"
+#include "virtq.h"
+
+#define STACK_RX_BATCH		64
+#define STACK_BUF_SIZE		2048
+#define STACK_POOL_BUFS		4096
+
+#define ARP_SETS		64	/* power of two */
+#define ARP_WAYS		4
+#define ARP_QUEUE_MAX		4	/* datagrams held per unresolved address */
+
+#define UDP_QUEUE_LEN		256	/* power of two */
+#define UDP_PORTS		65536
+
+/* iphdr.frag_off bits (host order) */
+#define IPV4_DF			0x4000
+#define IPV4_MF			0x2000
+#define IPV4_OFFSET		0x1fff
+
+/* Headers the stack puts in front of a UDP payload, virtio-net's included. */
+#define STACK_TX_HEADROOM	(12 + ETH_HLEN + 20 + 8)
+
+enum arp_state {
+	ARP_FREE = 0,
+	ARP_PENDING,		/* request sent, datagrams waiting */
+	ARP_RESOLVED,
+};
+
+struct arp_entry {
+	uint32_t ip;
+	uint8_t mac[ETH_ALEN];
+	uint8_t state;
+	uint8_t tries;		/* requests sent while pending */
+	uint8_t queued;
+	uint64_t deadline_ns;	/* resolved: expiry; pending: next request */
+	struct bypass_buf *queue_head, *queue_tail;
+};
+
+/* The ARP body for Ethernet and IPv4 (RFC 826), after struct arphdr. */
+struct arp_eth_ipv4 {
+	struct arphdr h;
+	uint8_t sha[ETH_ALEN];
+	uint8_t spa[4];
+	uint8_t tha[ETH_ALEN];
+	uint8_t tpa[4];
+};
+
+struct udp_slot {
+	struct bypass_buf *buf;
+	uint32_t addr;
+	uint16_t port;
+};
+
+struct bypass_udp {
+	struct bypass_stack *st;
+	uint16_t port;
+	uint32_t head;		/* oldest slot */
+	uint32_t count;
+	struct udp_slot q[UDP_QUEUE_LEN];
+};
+
+/* What ipv4_input learned about a datagram, for the layer above. */
+struct ipv4_rx {
+	const struct iphdr *ip;	/* its header, still in the buffer */
+	uint32_t src, dst;
+	bool broadcast;		/* to a broadcast address, link or IP */
+};
+
+struct bypass_stack {
+	struct bypass_dev *dev;
+	struct bypass_pool *pool;
+	struct virtq rxq, txq;
+	uint32_t hdr_len;	/* virtio-net header size */
+	uint32_t rx_off;	/* header offset in an RX buffer: aligns IP */
+	bool tx_csum;		/* the device completes UDP checksums */
+	bool rx_csum;		/* the device may vouch for checksums */
+	bool rx_l4_valid;	/* ... and did for the frame at hand */
+	bool armed;		/* RX interrupt enabled for a sleep */
+	uint16_t rx_skip;	/* buffers left of a dropped merged frame */
+	uint8_t mac[ETH_ALEN];
+	uint32_t addr, mask, gateway;
+	uint16_t mtu;
+	uint8_t ttl;
+	uint16_t ip_id;
+	uint64_t arp_timeout_ns, arp_retry_ns, spin_ns;
+	uint32_t arp_retries;
+	uint64_t arp_next_ns;	/* earliest ARP deadline, UINT64_MAX: none */
+	struct arp_entry arp[ARP_SETS][ARP_WAYS];
+	struct bypass_udp **udp;	/* by local port */
+	struct bypass_counters c;
+};
+
+static inline uint64_t stack_now(struct bypass_stack *st)
+{
+	return st->dev->ops->now_ns(st->dev);
+}
+
+/* Count @reason and free @b (which may be NULL: nothing to free). */
+static inline void stack_drop(struct bypass_stack *st, struct bypass_buf *b,
+			      enum bypass_drop reason)
+{
+	st->c.drops[reason]++;
+	if (b)
+		bypass_buf_put(b);
+}
+
+/* Move @b->data back by @n bytes (room was checked), or forward. */
+static inline void *buf_push(struct bypass_buf *b, uint32_t n)
+{
+	b->data -= n;
+	b->len += n;
+	return b->data;
+}
+
+static inline void buf_pull(struct bypass_buf *b, uint32_t n)
+{
+	b->data += n;
+	b->len -= n;
+}
+
+static inline bool ipv4_is_multicast(uint32_t addr)
+{
+	return (ntohl(addr) >> 28) == 0xe;
+}
+
+/* stack.c: queue a whole Ethernet frame at @b->data on the TX ring. */
+int stack_xmit(struct bypass_stack *st, struct bypass_buf *b);
+
+/* eth.c */
+void eth_input(struct bypass_stack *st, struct bypass_buf *b);
+int eth_output(struct bypass_stack *st, struct bypass_buf *b,
+	       const uint8_t *dst, uint16_t ethertype);
+extern const uint8_t eth_broadcast[ETH_ALEN];
+
+/* arp.c */
+void arp_input(struct bypass_stack *st, struct bypass_buf *b);
+int arp_output(struct bypass_stack *st, struct bypass_buf *b, uint32_t nexthop);
+void arp_announce(struct bypass_stack *st);
+void arp_timers(struct bypass_stack *st, uint64_t now);
+void arp_flush_all(struct bypass_stack *st);
+
+/* ipv4.c */
+void ipv4_input(struct bypass_stack *st, struct bypass_buf *b, bool link_bcast);
+int ipv4_output(struct bypass_stack *st, struct bypass_buf *b, uint32_t dst,
+		uint8_t proto);
+uint32_t ipv4_pseudo_sum(uint32_t src, uint32_t dst, uint8_t proto,
+			 uint16_t len);
+/* Route @b (IPv4 header at @b->data, complete) towards its destination. */
+int ipv4_route(struct bypass_stack *st, struct bypass_buf *b, uint32_t dst);
+
+/* icmp.c */
+void icmp_input(struct bypass_stack *st, struct bypass_buf *b,
+		const struct ipv4_rx *rx);
+void icmp_port_unreachable(struct bypass_stack *st, const struct ipv4_rx *rx,
+			   uint32_t l4_len);
+
+/* udp.c */
+void udp_input(struct bypass_stack *st, struct bypass_buf *b,
+	       const struct ipv4_rx *rx);
+void udp_close_all(struct bypass_stack *st);
+
+/* stack.c: handle one frame as the device delivered it (for the fuzzer). */
+void stack_rx_frame(struct bypass_stack *st, struct bypass_buf *b, uint32_t len);
+
+#endif /* BYPASS_STACK_INTERNAL_H */

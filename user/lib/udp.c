@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * UDP (RFC 768): sockets bound to a port, found in O(1) through a table
+ * indexed by port; received datagrams wait in a fixed ring per socket as
+ * the buffers they arrived in; sends build the headers in front of the
+ * application's payload.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "libbypass.h"
+#include "stack.h"
+
+void udp_input(struct bypass_stack *st, struct bypass_buf *b,
+	       const struct ipv4_rx *rx)
+{
+	const struct udphdr *uh = (const struct udphdr *)b->data;
+	struct bypass_udp *sock;
+	struct udp_slot *slot;
+	uint32_t ulen;
+
+	if (b->len < sizeof(*uh)) {
+		stack_drop(st, b, BYPASS_DROP_UDP_SHORT);
+		return;
+	}
+	ulen = ntohs(uh->len);
+	if (ulen < sizeof(*uh) || ulen > b->len) {
+		stack_drop(st, b, BYPASS_DROP_UDP_BAD_LEN);
+		return;
+	}
+	b->len = ulen;
+	if (uh->check && !st->rx_l4_valid &&
+	    bypass_csum_fold(bypass_csum_partial(uh, ulen,
+			     ipv4_pseudo_sum(rx->src, rx->dst, IPPROTO_UDP,
+					     (uint16_t)ulen)))) {
+		stack_drop(st, b, BYPASS_DROP_UDP_BAD_CSUM);
+		return;
+	}
+	st->c.udp.rx++;
+	sock = st->udp[ntohs(uh->dest)];
+	if (!sock) {
+		if (!rx->broadcast)
+			icmp_port_unreachable(st, rx, ulen);
+		stack_drop(st, b, BYPASS_DROP_UDP_NO_SOCKET);
+		return;
+	}
+	if (sock->count == UDP_QUEUE_LEN) {
+		stack_drop(st, b, BYPASS_DROP_UDP_QUEUE_FULL);
+		return;
+	}
+	slot = &sock->q[(sock->head + sock->count++) & (UDP_QUEUE_LEN - 1)];
+	slot->addr = rx->src;
+	slot->port = ntohs(uh->source);
+	buf_pull(b, sizeof(*uh));
+	slot->buf = b;
+}
+
+int bypass_udp_open(struct bypass_stack *st, uint16_t port,
+		    struct bypass_udp **out)
+{
+	struct bypass_udp *sock;
+
+	if (!port)
+		return -EINVAL;
+	if (st->udp[port])
+		return -EADDRINUSE;
+	sock = calloc(1, sizeof(*sock));
+	if (!sock)
+		return -ENOMEM;
+	sock->st = st;
+	sock->port = port;
+	st->udp[port] = sock;
+	*out = sock;
+	return 0;
+}
+
+void bypass_udp_close(struct bypass_udp *sock)
+{
+	if (!sock)
+		return;
+	while (sock->count) {
+		bypass_buf_put(sock->q[sock->head].buf);
+		sock->head = (sock->head + 1) & (UDP_QUEUE_LEN - 1);
+		sock->count--;
+	}
+	sock->st->udp[sock->port] = NULL;
+	free(sock);
+}
+
+void udp_close_all(struct bypass_stack *st)
+{
+	uint32_t port;
+
+	for (port = 1; port < UDP_PORTS; port++)
+		bypass_udp_close(st->udp[port]);
+}
+
+struct bypass_buf *bypass_udp_recv(struct bypass_udp *sock, uint32_t *addr,
+				   uint16_t *port)
+{
+	struct udp_slot *slot;
+
+	if (!sock->count)
+		return NULL;
+	slot = &sock->q[sock->head];
+	sock->head = (sock->head + 1) & (UDP_QUEUE_LEN - 1);
+	sock->count--;
+	if (addr)
+		*addr = slot->addr;
+	if (port)
+		*port = slot->port;
+	return slot->buf;
+}
+
+uint32_t bypass_udp_pending(const struct bypass_udp *sock)
+{
+	return sock->count;
+}
+
+int bypass_udp_sendto(struct bypass_udp *sock, struct bypass_buf *b,
+		      uint32_t addr, uint16_t port)
+{
+	struct bypass_stack *st = sock->st;
+	struct udphdr *uh;
+	uint32_t sum;
+
+	if (!port || ((uintptr_t)b->data & 3) ||
+	    bypass_buf_headroom(b) < STACK_TX_HEADROOM) {
+		bypass_buf_put(b);
+		return -EINVAL;
+	}
+	if (b->len + sizeof(*uh) + sizeof(struct iphdr) > st->mtu) {
+		stack_drop(st, b, BYPASS_DROP_TX_TOO_BIG);
+		return -EMSGSIZE;
+	}
+	uh = buf_push(b, sizeof(*uh));
+	uh->source = htons(sock->port);
+	uh->dest = htons(port);
+	uh->len = htons((uint16_t)b->len);
+	sum = ipv4_pseudo_sum(st->addr, addr, IPPROTO_UDP, (uint16_t)b->len);
+	if (st->tx_csum) {
+		/* The device sums from the UDP header on and folds this in. */
+		uh->check = (uint16_t)~bypass_csum_fold(sum);
+	} else {
+		uh->check = 0;
+		uh->check = bypass_csum_fold(bypass_csum_partial(uh, b->len, sum));
+		if (!uh->check)
+			uh->check = 0xffff;
+	}
+	st->c.udp.tx++;
+	return ipv4_output(st, b, addr, IPPROTO_UDP);
+}

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Waiting for work: spin on the RX ring for a bounded time, then enable the
+ * RX interrupt, look at the ring once more (a frame that arrived in between
+ * must not be slept through), and sleep on the device's fd until a frame,
+ * the next protocol timer or the caller's timeout.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <time.h>
+
+#include "stack.h"
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t bypass_stack_next_timer(struct bypass_stack *st)
+{
+	uint64_t now;
+
+	if (st->arp_next_ns == UINT64_MAX)
+		return UINT64_MAX;
+	now = stack_now(st);
+	return st->arp_next_ns > now ? st->arp_next_ns - now : 0;
+}
+
+/* Whether bypass_stack_poll() has something to do right now. */
+static bool stack_has_work(struct bypass_stack *st)
+{
+	if (st->dev->ops->service)
+		st->dev->ops->service(st->dev);
+	return virtq_has_used(&st->rxq) || bypass_stack_next_timer(st) == 0;
+}
+
+int bypass_stack_fd(struct bypass_stack *st)
+{
+	return st->dev->ops->irq_fd(st->dev, BYPASS_QUEUE_RX);
+}
+
+bool bypass_stack_arm(struct bypass_stack *st)
+{
+	/* The next poll disables the interrupt and consumes the wakeup. */
+	st->armed = true;
+	if (!virtq_enable_irq(&st->rxq))
+		return false;
+	return !stack_has_work(st);
+}
+
+int bypass_stack_wait(struct bypass_stack *st, int timeout_ms)
+{
+	uint64_t start = mono_ns(), timer;
+	struct pollfd pfd;
+	int r;
+
+	do {
+		if (stack_has_work(st))
+			return 1;
+	} while (mono_ns() - start < st->spin_ns);
+	pfd.fd = bypass_stack_fd(st);
+	pfd.events = POLLIN;
+	if (pfd.fd < 0)
+		return 1;	/* no interrupt to sleep on: keep polling */
+	if (!bypass_stack_arm(st))
+		return 1;
+	timer = bypass_stack_next_timer(st);
+	if (timer != UINT64_MAX) {
+		/* Round up: waking before the timer is due would spin. */
+		uint64_t ms = (timer + 999999) / 1000000;
+
+		if (timeout_ms < 0 || ms < (uint64_t)timeout_ms)
+			timeout_ms = ms > 1000000 ? 1000000 : (int)ms;
+	}
+	st->c.ring.sleeps++;
+	r = poll(&pfd, 1, timeout_ms);
+	if (r < 0)
+		return errno == EINTR ? 0 : -errno;
+	return r > 0 || stack_has_work(st);
+}

@@ -1,0 +1,373 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host tests of every receive parser (Ethernet, ARP, IPv4, ICMP, UDP, the
+ * ring) with malformed and unwanted frames: each must be dropped with its
+ * own named reason, answered with nothing (or exactly the right ICMP), and
+ * leave no buffer behind.
+ */
+#include "kselftest_harness.h"
+#include "frames.h"
+
+#define PORT_OPEN	7
+#define PORT_CLOSED	9
+
+FIXTURE(stack) {
+	struct one o;
+	struct bypass_udp *sock;
+	uint8_t f[4096];
+	size_t len;
+};
+
+FIXTURE_SETUP(stack)
+{
+	ASSERT_EQ(0, one_init(&self->o, FEAT_DEFAULT));
+	/* The gratuitous ARP of a starting stack. */
+	ASSERT_EQ(42, one_tx(&self->o));
+	ASSERT_EQ(0, bypass_udp_open(self->o.st, PORT_OPEN, &self->sock));
+	one_learn_peer(&self->o);
+	self->len = t_udp(self->f, mac_us, IP_PEER, IP_US, 1000, PORT_OPEN,
+			  "hello", 5);
+}
+
+FIXTURE_TEARDOWN(stack)
+{
+	struct bypass_pool *pool = bypass_stack_pool(self->o.st);
+
+	/* Reclaim what was sent; then every buffer but the RX ring's is free. */
+	bypass_stack_poll(self->o.st);
+	EXPECT_EQ(bypass_pool_capacity(pool) - 64, bypass_pool_available(pool));
+	EXPECT_EQ(0u, bypass_pool_bad_puts(pool));
+	one_fini(&self->o);
+}
+
+/* Feed @f; expect exactly one drop, for @reason, and no reply. */
+static void drop_one(struct __test_metadata *_metadata, struct one *o,
+		     const void *f, size_t len, unsigned int reason)
+{
+	uint64_t before = one_drops(o, reason);
+	uint64_t total = one_drops(o, BYPASS_DROP_NR);
+
+	one_rx(o, f, len);
+	EXPECT_EQ(before + 1, one_drops(o, reason)) {
+		TH_LOG("expected a drop for %s", bypass_drop_name(reason));
+	}
+	EXPECT_EQ(total + 1, one_drops(o, BYPASS_DROP_NR));
+	EXPECT_EQ(0, one_tx(o));
+}
+
+static void fix_ip_csum(uint8_t *f)
+{
+	uint16_t c = 0;
+
+	memcpy(f + ETH_HLEN + 10, &c, 2);
+	c = t_csum(f + ETH_HLEN, (f[ETH_HLEN] & 15) * 4u, 0);
+	memcpy(f + ETH_HLEN + 10, &c, 2);
+}
+
+/* The datagram as received by the open socket, or NULL. */
+static struct bypass_buf *received(struct bypass_udp *sock)
+{
+	return bypass_udp_recv(sock, NULL, NULL);
+}
+
+TEST_F(stack, valid_datagram_is_delivered)
+{
+	struct bypass_buf *b;
+	uint32_t addr;
+	uint16_t port;
+
+	one_rx(&self->o, self->f, self->len);
+	b = bypass_udp_recv(self->sock, &addr, &port);
+	ASSERT_NE(NULL, b);
+	EXPECT_EQ(5u, b->len);
+	EXPECT_EQ(0, memcmp(b->data, "hello", 5));
+	EXPECT_EQ(IP_PEER, addr);
+	EXPECT_EQ(1000, port);
+	EXPECT_EQ(0u, one_drops(&self->o, BYPASS_DROP_NR));
+	bypass_buf_put(b);
+}
+
+TEST_F(stack, eth_malformed)
+{
+	uint8_t g[64];
+
+	drop_one(_metadata, &self->o, self->f, 0, BYPASS_DROP_ETH_SHORT);
+	drop_one(_metadata, &self->o, self->f, 13, BYPASS_DROP_ETH_SHORT);
+	memcpy(g, self->f, 64);
+	g[5] ^= 1;			/* another host's MAC */
+	drop_one(_metadata, &self->o, g, self->len, BYPASS_DROP_ETH_NOT_FOR_US);
+	memcpy(g, "\x01\x00\x5e\x00\x00\x01", 6);	/* IPv4 multicast */
+	drop_one(_metadata, &self->o, g, self->len, BYPASS_DROP_ETH_MULTICAST);
+	memcpy(g, self->f, 64);
+	g[6] |= 1;			/* multicast source */
+	drop_one(_metadata, &self->o, g, self->len, BYPASS_DROP_ETH_BAD_SRC);
+	memcpy(g, self->f, 64);
+	g[12] = 0x86;			/* IPv6 */
+	g[13] = 0xdd;
+	drop_one(_metadata, &self->o, g, self->len, BYPASS_DROP_ETH_UNKNOWN_TYPE);
+	g[12] = 0x81;			/* a VLAN tag */
+	g[13] = 0x00;
+	drop_one(_metadata, &self->o, g, self->len, BYPASS_DROP_ETH_UNKNOWN_TYPE);
+	EXPECT_EQ(NULL, received(self->sock));
+}
+
+TEST_F(stack, arp_malformed)
+{
+	uint8_t g[64];
+	size_t n = t_arp(g, ARPOP_REQUEST, mac_bcast, mac_peer, IP_PEER, NULL, IP_US);
+
+	drop_one(_metadata, &self->o, g, n - 1, BYPASS_DROP_ARP_SHORT);
+	g[ETH_HLEN + 1] = 6;		/* hardware type IEEE 802 */
+	drop_one(_metadata, &self->o, g, n, BYPASS_DROP_ARP_BAD_FORMAT);
+	g[ETH_HLEN + 1] = 1;
+	g[ETH_HLEN + 4] = 8;		/* hardware length */
+	drop_one(_metadata, &self->o, g, n, BYPASS_DROP_ARP_BAD_FORMAT);
+	g[ETH_HLEN + 4] = 6;
+	g[ETH_HLEN + 5] = 16;		/* protocol length */
+	drop_one(_metadata, &self->o, g, n, BYPASS_DROP_ARP_BAD_FORMAT);
+	g[ETH_HLEN + 5] = 4;
+	g[ETH_HLEN + 7] = 3;		/* RARP request */
+	drop_one(_metadata, &self->o, g, n, BYPASS_DROP_ARP_BAD_OP);
+	n = t_arp(g, ARPOP_REQUEST, mac_bcast, mac_peer, IP(255, 255, 255, 255),
+		  NULL, IP_US);
+	drop_one(_metadata, &self->o, g, n, BYPASS_DROP_ARP_BAD_SENDER);
+	n = t_arp(g, ARPOP_REQUEST, mac_bcast, mac_peer, IP_US, NULL, IP_US);
+	drop_one(_metadata, &self->o, g, n, BYPASS_DROP_ARP_BAD_SENDER);
+	n = t_arp(g, ARPOP_REQUEST, mac_bcast, mac_peer, IP(224, 0, 0, 5), NULL, IP_US);
+	drop_one(_metadata, &self->o, g, n, BYPASS_DROP_ARP_BAD_SENDER);
+	/* A request for someone else, from someone we do not know. */
+	n = t_arp(g, ARPOP_REQUEST, mac_bcast, mac_gw, IP_GW, NULL, IP(10, 0, 0, 7));
+	drop_one(_metadata, &self->o, g, n, BYPASS_DROP_ARP_NOT_FOR_US);
+}
+
+TEST_F(stack, arp_request_is_answered)
+{
+	uint8_t g[64];
+	uint8_t *a;
+	size_t n = t_arp(g, ARPOP_REQUEST, mac_bcast, mac_gw, IP_GW, NULL, IP_US);
+	uint32_t ip;
+
+	one_rx(&self->o, g, n);
+	ASSERT_EQ(42, one_tx(&self->o));
+	a = self->o.frame;
+	EXPECT_EQ(0, memcmp(a, mac_gw, 6));
+	EXPECT_EQ(0, memcmp(a + 6, mac_us, 6));
+	EXPECT_EQ(0x08, a[12]);
+	EXPECT_EQ(0x06, a[13]);
+	a += ETH_HLEN;
+	EXPECT_EQ(ARPOP_REPLY, a[7]);
+	EXPECT_EQ(0, memcmp(a + 8, mac_us, 6));
+	memcpy(&ip, a + 14, 4);
+	EXPECT_EQ(IP_US, ip);
+	EXPECT_EQ(0, memcmp(a + 18, mac_gw, 6));
+	memcpy(&ip, a + 24, 4);
+	EXPECT_EQ(IP_GW, ip);
+	EXPECT_EQ(0, one_tx(&self->o));
+}
+
+TEST_F(stack, ipv4_malformed)
+{
+	uint8_t *g = malloc(self->len + 64), *ip = g + ETH_HLEN;
+	size_t n = self->len;
+
+	ASSERT_NE(NULL, g);
+#define RESET() memcpy(g, self->f, self->len)
+	RESET();
+	drop_one(_metadata, &self->o, g, ETH_HLEN + 19, BYPASS_DROP_IPV4_SHORT);
+	ip[0] = 0x65;		/* version 6 */
+	fix_ip_csum(g);
+	drop_one(_metadata, &self->o, g, n, BYPASS_DROP_IPV4_BAD_VERSION);
+	ip[0] = 0x44;		/* 16-byte header */
+	drop_one(_metadata, &self->o, g, n, BYPASS_DROP_IPV4_BAD_IHL);
+	ip[0] = 0x4f;		/* 60-byte header, longer than the frame */
+	drop_one(_metadata, &self->o, g, ETH_HLEN + 40, BYPASS_DROP_IPV4_BAD_IHL);
+	RESET();
+	ip[2] = 0x10;		/* total length beyond the frame */
+	fix_ip_csum(g);
+	drop_one(_metadata, &self->o, g, n, BYPASS_DROP_IPV4_BAD_LEN);
+	ip[2] = 0;
+	ip[3] = 19;		/* shorter than the header */
+	fix_ip_csum(g);
+	drop_one(_metadata, &self->o, g, n, BYPASS_DROP_IPV4_BAD_LEN);
+	RESET();
+	ip[10] ^= 0x40;
+	drop_one(_metadata, &self->o, g, n, BYPASS_DROP_IPV4_BAD_CSUM);
+	RESET();
+	ip[6] = 0x20;		/* more fragments */
+	fix_ip_csum(g);
+	drop_one(_metadata, &self->o, g, n, BYPASS_DROP_IPV4_FRAGMENT);
+	ip[6] = 0x00;
+	ip[7] = 0x08;		/* last fragment, offset 64 */
+	fix_ip_csum(g);
+	drop_one(_metadata, &self->o, g, n, BYPASS_DROP_IPV4_FRAGMENT);
+	RESET();
+	ip[19] = 9;		/* 10.0.0.9 is not us */
+	fix_ip_csum(g);
+	drop_one(_metadata, &self->o, g, n, BYPASS_DROP_IPV4_NOT_FOR_US);
+	memcpy(ip + 16, "\xe0\x00\x00\x01", 4);	/* 224.0.0.1 */
+	fix_ip_csum(g);
+	drop_one(_metadata, &self->o, g, n, BYPASS_DROP_IPV4_NOT_FOR_US);
+	RESET();
+	memcpy(ip + 12, "\xff\xff\xff\xff", 4);	/* broadcast source */
+	fix_ip_csum(g);
+	drop_one(_metadata, &self->o, g, n, BYPASS_DROP_IPV4_BAD_SRC);
+	memcpy(ip + 12, &(uint32_t){ IP_US }, 4);	/* our own address */
+	fix_ip_csum(g);
+	drop_one(_metadata, &self->o, g, n, BYPASS_DROP_IPV4_BAD_SRC);
+	memcpy(ip + 12, "\x0a\x00\x00\xff", 4);	/* subnet broadcast */
+	fix_ip_csum(g);
+	drop_one(_metadata, &self->o, g, n, BYPASS_DROP_IPV4_BAD_SRC);
+	RESET();
+	ip[9] = IPPROTO_TCP;
+	fix_ip_csum(g);
+	drop_one(_metadata, &self->o, g, n, BYPASS_DROP_IPV4_UNKNOWN_PROTO);
+#undef RESET
+	EXPECT_EQ(NULL, received(self->sock));
+	free(g);
+}
+
+TEST_F(stack, ipv4_options_and_padding_are_handled)
+{
+	uint8_t g[128];
+	struct bypass_counters c;
+	struct bypass_buf *b;
+	size_t n = self->len;
+
+	/* Insert a 4-byte option (four NOPs) after the 20-byte header. */
+	memcpy(g, self->f, ETH_HLEN + 20);
+	memset(g + ETH_HLEN + 20, 1, 4);
+	memcpy(g + ETH_HLEN + 24, self->f + ETH_HLEN + 20, n - ETH_HLEN - 20);
+	g[ETH_HLEN] = 0x46;
+	g[ETH_HLEN + 3] += 4;
+	fix_ip_csum(g);
+	/* And pad the frame to the Ethernet minimum of 60 bytes. */
+	memset(g + n + 4, 0xee, 60 - (n + 4));
+	one_rx(&self->o, g, 60);
+	b = received(self->sock);
+	ASSERT_NE(NULL, b);
+	EXPECT_EQ(5u, b->len);
+	EXPECT_EQ(0, memcmp(b->data, "hello", 5));
+	bypass_buf_put(b);
+	bypass_stack_counters(self->o.st, &c);
+	EXPECT_EQ(1u, c.ipv4.rx_options);
+	EXPECT_EQ(0u, bypass_drops_total(&c));
+}
+
+TEST_F(stack, icmp_malformed_and_unwanted)
+{
+	uint8_t g[128];
+	size_t n = t_ping(g, mac_us, IP_PEER, IP_US, 1, 1, "abcd", 4);
+
+	g[ETH_HLEN + 3] = 24;		/* IP length leaves 4 bytes of ICMP */
+	fix_ip_csum(g);
+	drop_one(_metadata, &self->o, g, n, BYPASS_DROP_ICMP_SHORT);
+	n = t_ping(g, mac_us, IP_PEER, IP_US, 1, 1, "abcd", 4);
+	g[n - 1] ^= 0xff;
+	drop_one(_metadata, &self->o, g, n, BYPASS_DROP_ICMP_BAD_CSUM);
+	n = t_ping(g, mac_us, IP_PEER, IP_US, 1, 1, "abcd", 4);
+	g[ETH_HLEN + 20] = 13;		/* timestamp request */
+	g[ETH_HLEN + 22] -= 13 - 8;	/* keep the checksum right */
+	drop_one(_metadata, &self->o, g, n, BYPASS_DROP_ICMP_UNHANDLED);
+	n = t_ping(g, mac_bcast, IP_PEER, IP(10, 0, 0, 255), 1, 1, "abcd", 4);
+	drop_one(_metadata, &self->o, g, n, BYPASS_DROP_ICMP_BROADCAST_ECHO);
+}
+
+TEST_F(stack, udp_malformed)
+{
+	uint8_t g[128], *uh = g + ETH_HLEN + 20;
+	size_t n = self->len;
+
+	memcpy(g, self->f, n);
+	g[ETH_HLEN + 3] = 24;		/* 4 bytes of UDP */
+	fix_ip_csum(g);
+	drop_one(_metadata, &self->o, g, n, BYPASS_DROP_UDP_SHORT);
+	memcpy(g, self->f, n);
+	uh[5] = 14;			/* UDP length beyond the IP payload */
+	drop_one(_metadata, &self->o, g, n, BYPASS_DROP_UDP_BAD_LEN);
+	uh[5] = 7;			/* shorter than its header */
+	drop_one(_metadata, &self->o, g, n, BYPASS_DROP_UDP_BAD_LEN);
+	memcpy(g, self->f, n);
+	g[n - 1] ^= 0x20;		/* payload changed, checksum not */
+	drop_one(_metadata, &self->o, g, n, BYPASS_DROP_UDP_BAD_CSUM);
+	/* Checksum 0 means "none" in IPv4: accepted as it is. */
+	uh[6] = uh[7] = 0;
+	one_rx(&self->o, g, n);
+	struct bypass_buf *b = received(self->sock);
+
+	ASSERT_NE(NULL, b);
+	EXPECT_EQ('o' ^ 0x20, b->data[4]);
+	bypass_buf_put(b);
+}
+
+TEST_F(stack, closed_port_gets_port_unreachable)
+{
+	uint8_t g[128], *ip, *ic;
+	ssize_t r;
+	size_t n;
+
+	drop_one(_metadata, &self->o, g,
+		 t_udp(g, mac_bcast, IP_PEER, IP(10, 0, 0, 255), 1000, PORT_CLOSED,
+		       "x", 1), BYPASS_DROP_UDP_NO_SOCKET);
+	n = t_udp(g, mac_us, IP_PEER, IP_US, 1000, PORT_CLOSED, "hello", 5);
+	one_rx(&self->o, g, n);
+	EXPECT_EQ(2u, one_drops(&self->o, BYPASS_DROP_UDP_NO_SOCKET));
+	r = one_tx(&self->o);
+	ASSERT_EQ(ETH_HLEN + 20 + 8 + 20 + 8, r);
+	ip = self->o.frame + ETH_HLEN;
+	ic = ip + 20;
+	EXPECT_EQ(0, memcmp(self->o.frame, mac_peer, 6));
+	EXPECT_EQ(IPPROTO_ICMP, ip[9]);
+	EXPECT_EQ(0, t_csum(ip, 20, 0));
+	EXPECT_EQ(0, memcmp(ip + 16, g + ETH_HLEN + 12, 4));
+	EXPECT_EQ(ICMP_DEST_UNREACH, ic[0]);
+	EXPECT_EQ(ICMP_PORT_UNREACH, ic[1]);
+	EXPECT_EQ(0, t_csum(ic, 36, 0));
+	/* It quotes the offending IP header and the UDP header. */
+	EXPECT_EQ(0, memcmp(ic + 8, g + ETH_HLEN, 28));
+	EXPECT_EQ(0, one_tx(&self->o));
+}
+
+TEST_F(stack, full_socket_queue_drops)
+{
+	struct bypass_buf *b;
+	int i, got = 0;
+
+	for (i = 0; i < 300; i++)
+		one_rx(&self->o, self->f, self->len);
+	EXPECT_EQ(300u - 256u, one_drops(&self->o, BYPASS_DROP_UDP_QUEUE_FULL));
+	while ((b = received(self->sock))) {
+		got++;
+		bypass_buf_put(b);
+	}
+	EXPECT_EQ(256, got);
+}
+
+TEST_F(stack, frame_bigger_than_a_buffer_is_dropped_whole)
+{
+	static uint8_t big[4000];
+	struct bypass_buf *b;
+
+	memcpy(big, self->f, self->len);
+	/* A 4000-byte frame spans two merged buffers: one drop, no leak. */
+	drop_one(_metadata, &self->o, big, sizeof(big), BYPASS_DROP_RING_MERGED);
+	one_rx(&self->o, self->f, self->len);
+	b = received(self->sock);
+	ASSERT_NE(NULL, b);
+	bypass_buf_put(b);
+	EXPECT_EQ(1u, one_drops(&self->o, BYPASS_DROP_NR));
+}
+
+TEST_F(stack, drop_names_are_unique_and_complete)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < BYPASS_DROP_NR; i++) {
+		ASSERT_NE(NULL, bypass_drop_name(i));
+		for (j = 0; j < i; j++)
+			EXPECT_NE(0, strcmp(bypass_drop_name(i), bypass_drop_name(j)));
+	}
+	EXPECT_EQ(NULL, bypass_drop_name(BYPASS_DROP_NR));
+	EXPECT_EQ(0, strcmp("ipv4_bad_csum", bypass_drop_name(BYPASS_DROP_IPV4_BAD_CSUM)));
+}
+
+TEST_HARNESS_MAIN

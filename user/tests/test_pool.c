@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host tests of the buffer pool: registration with the device, O(1)
+ * alloc/free until exhaustion, reference counting, device addresses.
+ */
+#include <errno.h>
+
+#include "kselftest_harness.h"
+#include "frames.h"
+
+TEST(alloc_until_empty_then_free_all)
+{
+	struct bypass_pool *pool;
+	struct bypass_buf *b[64];
+	int i, j;
+
+	ASSERT_EQ(0, bypass_pool_create(NULL, 64, 2048, &pool));
+	EXPECT_EQ(64u, bypass_pool_capacity(pool));
+	for (i = 0; i < 64; i++) {
+		b[i] = bypass_buf_alloc(pool);
+		ASSERT_NE(NULL, b[i]);
+		EXPECT_EQ(0u, b[i]->len);
+		EXPECT_EQ(BYPASS_BUF_HEADROOM, bypass_buf_headroom(b[i]));
+		EXPECT_EQ(2048u - BYPASS_BUF_HEADROOM, bypass_buf_tailroom(b[i]));
+		for (j = 0; j < i; j++)
+			ASSERT_NE(b[i]->head, b[j]->head);
+	}
+	EXPECT_EQ(NULL, bypass_buf_alloc(pool));
+	EXPECT_EQ(0u, bypass_pool_available(pool));
+	for (i = 0; i < 64; i++) {
+		/* Each buffer is writable over its whole size. */
+		memset(b[i]->head, i, b[i]->size);
+		bypass_buf_put(b[i]);
+	}
+	EXPECT_EQ(64u, bypass_pool_available(pool));
+	EXPECT_EQ(0u, bypass_pool_bad_puts(pool));
+	bypass_pool_destroy(pool);
+}
+
+TEST(refcount_frees_on_last_put_and_catches_extra_puts)
+{
+	struct bypass_pool *pool;
+	struct bypass_buf *b;
+
+	ASSERT_EQ(0, bypass_pool_create(NULL, 4, 4096, &pool));
+	b = bypass_buf_alloc(pool);
+	ASSERT_NE(NULL, b);
+	bypass_buf_get(b);
+	bypass_buf_put(b);
+	EXPECT_EQ(3u, bypass_pool_available(pool));
+	bypass_buf_put(b);
+	EXPECT_EQ(4u, bypass_pool_available(pool));
+	bypass_buf_put(b);
+	EXPECT_EQ(4u, bypass_pool_available(pool));
+	EXPECT_EQ(1u, bypass_pool_bad_puts(pool));
+	bypass_pool_destroy(pool);
+}
+
+TEST(rejects_bad_sizes)
+{
+	struct bypass_pool *pool;
+
+	EXPECT_EQ(-EINVAL, bypass_pool_create(NULL, 4, 1000, &pool));
+	EXPECT_EQ(-EINVAL, bypass_pool_create(NULL, 4, 128, &pool));
+	EXPECT_EQ(-EINVAL, bypass_pool_create(NULL, 0, 2048, &pool));
+}
+
+TEST(device_addresses_come_from_registration)
+{
+	struct bypass_pair_config pc = { .features = FEAT_DEFAULT };
+	struct bypass_pair *pair;
+	struct bypass_pool *pool;
+	struct bypass_buf *a, *b;
+
+	ASSERT_EQ(0, bypass_pair_create(&pc, &pair));
+	ASSERT_EQ(0, bypass_pool_create(bypass_pair_dev(pair, 0), 8, 2048, &pool));
+	a = bypass_buf_alloc(pool);
+	b = bypass_buf_alloc(pool);
+	ASSERT_NE(NULL, b);
+	/* The emulated IOMMU gives addresses unlike process addresses. */
+	EXPECT_NE((uint64_t)(uintptr_t)a->head, a->iova);
+	EXPECT_EQ(a->iova + (uint64_t)(b->head - a->head), b->iova);
+	EXPECT_EQ(a->iova + 100, bypass_buf_iova(a, a->head + 100));
+	bypass_buf_put(a);
+	bypass_buf_put(b);
+	bypass_pool_destroy(pool);
+	bypass_pair_destroy(pair);
+}
+
+TEST_HARNESS_MAIN
