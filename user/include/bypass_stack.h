@@ -105,7 +105,7 @@ void bypass_udp_close(struct bypass_udp *sock);
 
 /*
  * bypass_udp_sendto - send [@buf->data, +@buf->len) to @addr:@port. The
- * headers are written in front of @buf->data, which needs 64 bytes of
+ * headers are written in front of @buf->data, which needs 54 bytes of
  * headroom and 4-byte alignment (true of a fresh or received buffer). The
  * stack takes the caller's reference in every case; the frame leaves at the
  * next poll or flush. Returns 0, -EMSGSIZE, -ENETUNREACH, -EAGAIN (TX ring

@@ -38,9 +38,6 @@
 #define IPV4_MF			0x2000
 #define IPV4_OFFSET		0x1fff
 
-/* Headers the stack puts in front of a UDP payload, virtio-net's included. */
-#define STACK_TX_HEADROOM	(12 + ETH_HLEN + 20 + 8)
-
 enum arp_state {
 	ARP_FREE = 0,
 	ARP_PENDING,		/* request sent, datagrams waiting */

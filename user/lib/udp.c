@@ -126,7 +126,7 @@ int bypass_udp_sendto(struct bypass_udp *sock, struct bypass_buf *b,
 	uint32_t sum;
 
 	if (!port || ((uintptr_t)b->data & 3) ||
-	    bypass_buf_headroom(b) < STACK_TX_HEADROOM) {
+	    bypass_buf_headroom(b) < st->hdr_len + ETH_HLEN + 20 + sizeof(*uh)) {
 		bypass_buf_put(b);
 		return -EINVAL;
 	}

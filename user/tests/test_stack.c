@@ -1,0 +1,564 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host tests of two stacks talking over the in-memory pair: ARP both ways,
+ * UDP echo of every size with every byte checked (with and without checksum
+ * offload, with the legacy header), routing, loss with ARP retries and give
+ * up, expiry on the virtual clock, impairments, and the wait/arm protocol.
+ * Ping is a packet script: the test plays the peer.
+ */
+#include <errno.h>
+#include <poll.h>
+
+#include "kselftest_harness.h"
+#include "frames.h"
+
+#define ECHO_PORT	7
+#define CLIENT_PORT	4000
+#define SEC		1000000000ull
+
+struct two {
+	struct bypass_pair *pair;
+	struct bypass_stack *st[2];
+	struct bypass_udp *sock[2];
+};
+
+static int two_init(struct two *t, uint64_t features,
+		    const struct bypass_pair_impair *impair)
+{
+	struct bypass_pair_config pc = { .features = features, .queue_size = 128 };
+	int i;
+
+	memset(t, 0, sizeof(*t));
+	memcpy(pc.mac[0], mac_us, 6);
+	memcpy(pc.mac[1], mac_peer, 6);
+	if (impair)
+		pc.impair = *impair;
+	if (bypass_pair_create(&pc, &t->pair))
+		return -1;
+	for (i = 0; i < 2; i++) {
+		struct bypass_stack_config cfg = {
+			.addr = i ? IP_PEER : IP_US, .prefix_len = 24, .pool_bufs = 1024,
+		};
+
+		if (bypass_stack_create(bypass_pair_dev(t->pair, i), &cfg, &t->st[i]) ||
+		    bypass_udp_open(t->st[i], i ? ECHO_PORT : CLIENT_PORT, &t->sock[i]))
+			return -1;
+	}
+	return 0;
+}
+
+static void two_fini(struct two *t)
+{
+	bypass_stack_destroy(t->st[0]);
+	bypass_stack_destroy(t->st[1]);
+	bypass_pair_destroy(t->pair);
+}
+
+/* Poll both stacks until neither has anything left to do. */
+static void two_run(struct two *t)
+{
+	int idle = 0;
+
+	while (idle < 2)
+		idle = bypass_stack_poll(t->st[0]) + bypass_stack_poll(t->st[1]) ?
+		       0 : idle + 1;
+}
+
+/* Echo everything side 1 received back to its sender, zero-copy. */
+static int echo_all(struct two *t)
+{
+	struct bypass_buf *b;
+	uint32_t addr;
+	uint16_t port;
+	int n = 0;
+
+	while ((b = bypass_udp_recv(t->sock[1], &addr, &port))) {
+		if (bypass_udp_sendto(t->sock[1], b, addr, port))
+			return -1;
+		n++;
+	}
+	return n;
+}
+
+static int send_pattern(struct two *t, uint32_t size, uint32_t seed)
+{
+	struct bypass_buf *b = bypass_buf_alloc(bypass_stack_pool(t->st[0]));
+	uint32_t k;
+
+	if (!b)
+		return -ENOMEM;
+	for (k = 0; k < size; k++)
+		b->data[k] = (uint8_t)(seed * 7 + k * 13);
+	b->len = size;
+	return bypass_udp_sendto(t->sock[0], b, IP_PEER, ECHO_PORT);
+}
+
+static bool pattern_ok(const struct bypass_buf *b, uint32_t size, uint32_t seed)
+{
+	uint32_t k;
+
+	if (b->len != size)
+		return false;
+	for (k = 0; k < size; k++)
+		if (b->data[k] != (uint8_t)(seed * 7 + k * 13))
+			return false;
+	return true;
+}
+
+/* Drops other than the peer's gratuitous ARP (which concerns nobody). */
+static uint64_t counter_drops(struct bypass_stack *st)
+{
+	struct bypass_counters c;
+
+	bypass_stack_counters(st, &c);
+	return bypass_drops_total(&c) - c.drops[BYPASS_DROP_ARP_NOT_FOR_US];
+}
+
+static void echo_every_size(struct __test_metadata *_metadata, uint64_t features)
+{
+	struct two t;
+	struct bypass_buf *b;
+	uint32_t size;
+	uint16_t port;
+	uint32_t addr;
+
+	ASSERT_EQ(0, two_init(&t, features, NULL));
+	for (size = 0; size <= 1472; size++) {
+		ASSERT_EQ(0, send_pattern(&t, size, size));
+		two_run(&t);
+		ASSERT_EQ(1, echo_all(&t));
+		two_run(&t);
+		b = bypass_udp_recv(t.sock[0], &addr, &port);
+		ASSERT_NE(NULL, b);
+		ASSERT_TRUE(pattern_ok(b, size, size)) {
+			TH_LOG("echo of %u bytes corrupted", size);
+		}
+		EXPECT_EQ(IP_PEER, addr);
+		EXPECT_EQ(ECHO_PORT, port);
+		bypass_buf_put(b);
+	}
+	EXPECT_EQ(0u, counter_drops(t.st[0]));
+	EXPECT_EQ(0u, counter_drops(t.st[1]));
+	/* Too big for the MTU: refused, counted. */
+	EXPECT_EQ(-EMSGSIZE, send_pattern(&t, 1473, 0));
+	two_fini(&t);
+}
+
+TEST(udp_echo_every_size_software_checksums)
+{
+	echo_every_size(_metadata, FEAT_DEFAULT);
+}
+
+/* The device completes the checksums; the receiver checks them in software. */
+TEST(udp_echo_every_size_tx_checksum_offload)
+{
+	echo_every_size(_metadata, FEAT_DEFAULT | 1ULL << VIRTIO_NET_F_CSUM);
+}
+
+/* Both offloads: the receiving device vouches (DATA_VALID). */
+TEST(udp_echo_every_size_both_checksum_offloads)
+{
+	echo_every_size(_metadata, FEAT_DEFAULT | 1ULL << VIRTIO_NET_F_CSUM |
+			1ULL << VIRTIO_NET_F_GUEST_CSUM);
+}
+
+TEST(udp_echo_every_size_legacy_header_no_event_idx)
+{
+	echo_every_size(_metadata, 0);
+}
+
+TEST(arp_resolves_both_ways_with_one_request)
+{
+	struct two t;
+	struct bypass_counters c0, c1;
+	struct bypass_buf *b;
+
+	ASSERT_EQ(0, two_init(&t, FEAT_DEFAULT, NULL));
+	two_run(&t);
+	ASSERT_EQ(0, send_pattern(&t, 100, 1));
+	two_run(&t);
+	ASSERT_EQ(1, echo_all(&t));
+	two_run(&t);
+	b = bypass_udp_recv(t.sock[0], NULL, NULL);
+	ASSERT_NE(NULL, b);
+	bypass_buf_put(b);
+	bypass_stack_counters(t.st[0], &c0);
+	bypass_stack_counters(t.st[1], &c1);
+	/* Both announced themselves; only side 0 had to ask. */
+	EXPECT_EQ(1u, c0.arp.gratuitous_tx);
+	EXPECT_EQ(1u, c1.arp.gratuitous_tx);
+	EXPECT_EQ(1u, c0.arp.requests_tx);
+	EXPECT_EQ(1u, c0.arp.resolved);
+	EXPECT_EQ(1u, c1.arp.replies_tx);
+	EXPECT_EQ(0u, c1.arp.requests_tx);
+	EXPECT_EQ(1u, c1.udp.rx);
+	EXPECT_EQ(1u, c0.udp.rx);
+	/* The announcements were seen but concern nobody we talk to. */
+	EXPECT_EQ(1u, c0.drops[BYPASS_DROP_ARP_NOT_FOR_US]);
+	EXPECT_EQ(1u, c1.drops[BYPASS_DROP_ARP_NOT_FOR_US]);
+	two_fini(&t);
+}
+
+TEST(arp_retries_through_loss)
+{
+	struct bypass_pair_impair lossy = { .loss_ppm = 1000000 }, clean = { 0 };
+	struct two t;
+	struct bypass_counters c;
+	struct bypass_buf *b;
+
+	ASSERT_EQ(0, two_init(&t, FEAT_DEFAULT, &lossy));
+	ASSERT_EQ(0, send_pattern(&t, 64, 3));
+	two_run(&t);
+	bypass_pair_advance(t.pair, SEC);
+	two_run(&t);
+	/* Two requests lost; the third gets through. */
+	bypass_pair_set_impair(t.pair, &clean);
+	bypass_pair_advance(t.pair, SEC);
+	two_run(&t);
+	b = bypass_udp_recv(t.sock[1], NULL, NULL);
+	ASSERT_NE(NULL, b);
+	EXPECT_TRUE(pattern_ok(b, 64, 3));
+	bypass_buf_put(b);
+	bypass_stack_counters(t.st[0], &c);
+	EXPECT_EQ(3u, c.arp.requests_tx);
+	EXPECT_EQ(1u, c.arp.resolved);
+	EXPECT_EQ(0u, c.arp.timeouts);
+	two_fini(&t);
+}
+
+TEST(arp_gives_up_and_drops_what_waited)
+{
+	struct bypass_pair_impair lossy = { .loss_ppm = 1000000 };
+	struct two t;
+	struct bypass_counters c;
+	int i;
+
+	ASSERT_EQ(0, two_init(&t, FEAT_DEFAULT, &lossy));
+	/* Four wait for the reply, the fifth does not fit. */
+	for (i = 0; i < 5; i++)
+		send_pattern(&t, 10, (uint32_t)i);
+	two_run(&t);
+	for (i = 0; i < 3; i++) {
+		/* Nothing happens before the retry interval... */
+		bypass_pair_advance(t.pair, SEC - 1);
+		two_run(&t);
+		bypass_stack_counters(t.st[0], &c);
+		EXPECT_EQ((uint64_t)i + 1, c.arp.requests_tx);
+		/* ...and something does at it. */
+		bypass_pair_advance(t.pair, 1);
+		two_run(&t);
+	}
+	bypass_stack_counters(t.st[0], &c);
+	EXPECT_EQ(3u, c.arp.requests_tx);
+	EXPECT_EQ(1u, c.arp.timeouts);
+	EXPECT_EQ(4u, c.drops[BYPASS_DROP_ARP_UNRESOLVED]);
+	EXPECT_EQ(1u, c.drops[BYPASS_DROP_ARP_QUEUE_FULL]);
+	EXPECT_EQ(0u, bypass_udp_pending(t.sock[1]));
+	EXPECT_EQ(UINT64_MAX, bypass_stack_next_timer(t.st[0]));
+	two_fini(&t);
+}
+
+TEST(arp_entry_expires_on_the_virtual_clock)
+{
+	struct two t;
+	struct bypass_counters c;
+	struct bypass_buf *b;
+
+	ASSERT_EQ(0, two_init(&t, FEAT_DEFAULT, NULL));
+	ASSERT_EQ(0, send_pattern(&t, 10, 1));
+	two_run(&t);
+	/* The retry deadline of the request is stale but harmless: */
+	EXPECT_LE(bypass_stack_next_timer(t.st[0]), 60 * SEC);
+	bypass_pair_advance(t.pair, SEC);
+	two_run(&t);
+	/* after it, the next deadline is the entry's expiry. */
+	EXPECT_EQ(59 * SEC, bypass_stack_next_timer(t.st[0]));
+	ASSERT_EQ(0, send_pattern(&t, 10, 2));
+	two_run(&t);
+	bypass_stack_counters(t.st[0], &c);
+	EXPECT_EQ(1u, c.arp.requests_tx);
+	bypass_pair_advance(t.pair, 59 * SEC - 1);
+	two_run(&t);
+	bypass_stack_counters(t.st[0], &c);
+	EXPECT_EQ(0u, c.arp.expired);
+	bypass_pair_advance(t.pair, 1);
+	two_run(&t);
+	bypass_stack_counters(t.st[0], &c);
+	EXPECT_EQ(1u, c.arp.expired);
+	ASSERT_EQ(0, send_pattern(&t, 10, 3));
+	two_run(&t);
+	bypass_stack_counters(t.st[0], &c);
+	EXPECT_EQ(2u, c.arp.requests_tx);
+	EXPECT_EQ(3u, bypass_udp_pending(t.sock[1]));
+	while ((b = bypass_udp_recv(t.sock[1], NULL, NULL)))
+		bypass_buf_put(b);
+	two_fini(&t);
+}
+
+TEST(delay_holds_frames_until_the_clock_moves)
+{
+	struct bypass_pair_impair slow = { .delay_ns = 5000000 };
+	struct two t;
+	struct bypass_buf *b;
+
+	ASSERT_EQ(0, two_init(&t, FEAT_DEFAULT, &slow));
+	/* Let the gratuitous ARPs pass: they would teach the MACs. */
+	bypass_pair_advance(t.pair, 5000000);
+	two_run(&t);
+	ASSERT_EQ(0, send_pattern(&t, 10, 1));
+	two_run(&t);
+	bypass_pair_advance(t.pair, 5000000);	/* the ARP request */
+	two_run(&t);
+	bypass_pair_advance(t.pair, 4999999);	/* the reply, almost */
+	two_run(&t);
+	EXPECT_EQ(0u, bypass_udp_pending(t.sock[1]));
+	bypass_pair_advance(t.pair, 1);
+	two_run(&t);
+	EXPECT_EQ(0u, bypass_udp_pending(t.sock[1]));
+	bypass_pair_advance(t.pair, 5000000);	/* the datagram */
+	two_run(&t);
+	b = bypass_udp_recv(t.sock[1], NULL, NULL);
+	ASSERT_NE(NULL, b);
+	bypass_buf_put(b);
+	two_fini(&t);
+}
+
+/* Send 300 datagrams over a bad wire; returns how many arrived intact. */
+static int lossy_run(struct __test_metadata *_metadata, uint64_t seed,
+		     struct bypass_pair_stats *st)
+{
+	struct bypass_pair_impair bad = {
+		.seed = seed, .loss_ppm = 100000, .dup_ppm = 50000,
+		.reorder_ppm = 100000, .delay_ns = 1000, .reorder_ns = 50000,
+	};
+	struct bypass_pair_impair clean = { .delay_ns = 1000 };
+	struct two t;
+	struct bypass_buf *b;
+	int i, got = 0;
+	uint16_t port;
+
+	EXPECT_EQ(0, two_init(&t, FEAT_DEFAULT, &clean));
+	/* Resolve first, on a clean wire, so loss hits only data. */
+	EXPECT_EQ(0, send_pattern(&t, 1, 0));
+	for (i = 0; i < 3; i++) {
+		bypass_pair_advance(t.pair, 1000);
+		two_run(&t);
+	}
+	bypass_buf_put(bypass_udp_recv(t.sock[1], NULL, NULL));
+	bypass_pair_set_impair(t.pair, &bad);
+	for (i = 0; i < 300; i++) {
+		struct bypass_buf *s = bypass_buf_alloc(bypass_stack_pool(t.st[0]));
+
+		memset(s->data, i & 0xff, 200);
+		s->len = 200;
+		EXPECT_EQ(0, bypass_udp_sendto(t.sock[0], s, IP_PEER, ECHO_PORT));
+		bypass_pair_advance(t.pair, 10000);
+		two_run(&t);
+		while ((b = bypass_udp_recv(t.sock[1], NULL, &port))) {
+			uint32_t k;
+
+			for (k = 0; k < 200; k++)
+				if (b->data[k] != b->data[0])
+					break;
+			EXPECT_EQ(200u, k);
+			EXPECT_EQ(200u, b->len);
+			got++;
+			bypass_buf_put(b);
+		}
+	}
+	/* Let the stragglers held back for reordering arrive. */
+	bypass_pair_advance(t.pair, 1000000);
+	two_run(&t);
+	while ((b = bypass_udp_recv(t.sock[1], NULL, NULL))) {
+		got++;
+		bypass_buf_put(b);
+	}
+	bypass_pair_stats(t.pair, 1, st);
+	two_fini(&t);
+	return got;
+}
+
+TEST(impairments_are_seeded_and_repeatable)
+{
+	struct bypass_pair_stats a, b, c;
+	int ga = lossy_run(_metadata, 42, &a);
+	int gb = lossy_run(_metadata, 42, &b);
+	int gc = lossy_run(_metadata, 43, &c);
+
+	EXPECT_GT(a.lost, 0u);
+	EXPECT_GT(a.duplicated, 0u);
+	EXPECT_GT(a.reordered, 0u);
+	EXPECT_EQ(300 - (int)a.lost + (int)a.duplicated, ga);
+	EXPECT_EQ(ga, gb);
+	EXPECT_EQ(a.lost, b.lost);
+	EXPECT_EQ(a.duplicated, b.duplicated);
+	EXPECT_EQ(a.reordered, b.reordered);
+	/* Another seed, another run. */
+	EXPECT_TRUE(a.lost != c.lost || a.duplicated != c.duplicated ||
+		    a.reordered != c.reordered);
+	EXPECT_EQ(300 - (int)c.lost + (int)c.duplicated, gc);
+}
+
+TEST(burst_larger_than_the_rings_arrives_whole)
+{
+	struct two t;
+	struct bypass_counters c;
+	struct bypass_buf *b;
+	uint32_t i, got = 0;
+
+	ASSERT_EQ(0, two_init(&t, FEAT_DEFAULT, NULL));
+	ASSERT_EQ(0, send_pattern(&t, 8, 0));
+	two_run(&t);
+	bypass_buf_put(bypass_udp_recv(t.sock[1], NULL, NULL));
+	/* 250 sends without a poll: more than the 128-entry TX ring. */
+	for (i = 0; i < 250; i++)
+		ASSERT_EQ(0, send_pattern(&t, 300, i));
+	two_run(&t);
+	while ((b = bypass_udp_recv(t.sock[1], NULL, NULL))) {
+		EXPECT_TRUE(pattern_ok(b, 300, got));
+		got++;
+		bypass_buf_put(b);
+	}
+	EXPECT_EQ(250u, got);
+	bypass_stack_counters(t.st[0], &c);
+	/* Far fewer doorbells than frames. */
+	EXPECT_LT(c.ring.tx_kicks, 10u);
+	two_fini(&t);
+}
+
+TEST(ping_is_answered_in_place)
+{
+	struct one o;
+	uint8_t f[256], payload[100];
+	struct bypass_counters c;
+	uint8_t *ip, *ic;
+	size_t n;
+	int i;
+
+	for (i = 0; i < 100; i++)
+		payload[i] = (uint8_t)(i * 3);
+	ASSERT_EQ(0, one_init(&o, FEAT_DEFAULT));
+	while (one_tx(&o) > 0)
+		;
+	one_learn_peer(&o);
+	n = t_ping(f, mac_us, IP_PEER, IP_US, 0x77, 5, payload, sizeof(payload));
+	one_rx(&o, f, n);
+	ASSERT_EQ((ssize_t)n, one_tx(&o));
+	ip = o.frame + ETH_HLEN;
+	ic = ip + 20;
+	EXPECT_EQ(0, memcmp(o.frame, mac_peer, 6));
+	EXPECT_EQ(0, memcmp(o.frame + 6, mac_us, 6));
+	EXPECT_EQ(0, t_csum(ip, 20, 0));
+	EXPECT_EQ(0, memcmp(ip + 12, f + ETH_HLEN + 16, 4));	/* src = our addr */
+	EXPECT_EQ(0, memcmp(ip + 16, f + ETH_HLEN + 12, 4));	/* dst = pinger */
+	EXPECT_EQ(ICMP_ECHOREPLY, ic[0]);
+	EXPECT_EQ(0, t_csum(ic, n - ETH_HLEN - 20, 0));
+	/* Identifier, sequence and payload come back unchanged. */
+	EXPECT_EQ(0, memcmp(ic + 4, f + ETH_HLEN + 24, 4 + sizeof(payload)));
+	bypass_stack_counters(o.st, &c);
+	EXPECT_EQ(1u, c.icmp.echo_replies_tx);
+	one_fini(&o);
+}
+
+TEST(routing_uses_the_gateway_off_link_and_fails_without_one)
+{
+	struct bypass_stack_config nogw = { .addr = IP_US, .prefix_len = 24 };
+	struct bypass_udp *s;
+	struct bypass_buf *b;
+	struct one o;
+	uint32_t tpa;
+
+	ASSERT_EQ(0, one_init(&o, FEAT_DEFAULT));
+	while (one_tx(&o) > 0)
+		;
+	ASSERT_EQ(0, bypass_udp_open(o.st, 5000, &s));
+	b = bypass_buf_alloc(bypass_stack_pool(o.st));
+	b->len = 4;
+	ASSERT_EQ(0, bypass_udp_sendto(s, b, IP(192, 0, 2, 1), 53));
+	bypass_stack_poll(o.st);
+	/* An ARP request for the gateway, not for 192.0.2.1. */
+	ASSERT_EQ(42, one_tx(&o));
+	memcpy(&tpa, o.frame + ETH_HLEN + 24, 4);
+	EXPECT_EQ(IP_GW, tpa);
+	/* Misaligned payload and a zero port are refused. */
+	b = bypass_buf_alloc(bypass_stack_pool(o.st));
+	b->data++;
+	EXPECT_EQ(-EINVAL, bypass_udp_sendto(s, b, IP_PEER, 53));
+	b = bypass_buf_alloc(bypass_stack_pool(o.st));
+	EXPECT_EQ(-EINVAL, bypass_udp_sendto(s, b, IP_PEER, 0));
+	EXPECT_EQ(-EADDRINUSE, bypass_udp_open(o.st, 5000, &s));
+	one_fini(&o);
+
+	ASSERT_EQ(0, one_init_cfg(&o, FEAT_DEFAULT, &nogw));
+	ASSERT_EQ(0, bypass_udp_open(o.st, 5000, &s));
+	b = bypass_buf_alloc(bypass_stack_pool(o.st));
+	EXPECT_EQ(-ENETUNREACH, bypass_udp_sendto(s, b, IP(192, 0, 2, 1), 53));
+	EXPECT_EQ(1u, one_drops(&o, BYPASS_DROP_IPV4_NO_ROUTE));
+	one_fini(&o);
+}
+
+static bool readable(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1;
+}
+
+TEST(wait_spins_then_sleeps_and_never_misses_a_frame)
+{
+	struct bypass_stack_config cfg = {
+		.addr = IP_US, .prefix_len = 24, .pool_bufs = 512, .spin_ns = 1000,
+	};
+	struct bypass_counters c;
+	uint8_t f[128];
+	struct one o;
+	size_t n;
+	int fd;
+
+	ASSERT_EQ(0, one_init_cfg(&o, FEAT_DEFAULT, &cfg));
+	n = t_udp(f, mac_us, IP_PEER, IP_US, 1, 9, "x", 1);
+	fd = bypass_stack_fd(o.st);
+	ASSERT_GE(fd, 0);
+	/* Nothing to do: spins, sleeps, times out. */
+	EXPECT_EQ(0, bypass_stack_wait(o.st, 0));
+	bypass_stack_counters(o.st, &c);
+	EXPECT_EQ(1u, c.ring.sleeps);
+	bypass_stack_poll(o.st);
+	/* A frame already there: no sleep. */
+	bypass_pair_inject(o.pair, 0, f, n);
+	EXPECT_EQ(1, bypass_stack_wait(o.st, 1000));
+	EXPECT_FALSE(bypass_stack_arm(o.st));
+	bypass_stack_counters(o.st, &c);
+	EXPECT_EQ(1u, c.ring.sleeps);
+	EXPECT_EQ(1, bypass_stack_poll(o.st));
+	/* Armed, then a frame: the fd wakes the sleeper. */
+	EXPECT_TRUE(bypass_stack_arm(o.st));
+	EXPECT_FALSE(readable(fd));
+	bypass_pair_inject(o.pair, 0, f, n);
+	EXPECT_TRUE(readable(fd));
+	EXPECT_EQ(1, bypass_stack_wait(o.st, 1000));
+	EXPECT_EQ(1, bypass_stack_poll(o.st));
+	/* The poll consumed the wakeup and turned interrupts off again. */
+	EXPECT_FALSE(readable(fd));
+	bypass_pair_inject(o.pair, 0, f, n);
+	EXPECT_FALSE(readable(fd));
+	EXPECT_EQ(1, bypass_stack_poll(o.st));
+	one_fini(&o);
+}
+
+TEST(wait_wakes_for_a_due_timer)
+{
+	struct one o;
+
+	ASSERT_EQ(0, one_init(&o, FEAT_DEFAULT));
+	one_learn_peer(&o);
+	EXPECT_EQ(60 * SEC, bypass_stack_next_timer(o.st));
+	bypass_pair_advance(o.pair, 60 * SEC);
+	EXPECT_EQ(0u, bypass_stack_next_timer(o.st));
+	EXPECT_EQ(1, bypass_stack_wait(o.st, -1));
+	bypass_stack_poll(o.st);
+	EXPECT_EQ(UINT64_MAX, bypass_stack_next_timer(o.st));
+	one_fini(&o);
+}
+
+TEST_HARNESS_MAIN
