@@ -9,6 +9,7 @@
 #include <linux/moduleparam.h>
 
 #include "bypass.h"
+#include "netlink.h"
 
 bool bypass_unsafe_noiommu;
 module_param_named(unsafe_noiommu, bypass_unsafe_noiommu, bool, 0444);
@@ -24,12 +25,22 @@ static int __init bypass_init(void)
 		return ret;
 	ret = bypass_pci_init();
 	if (ret)
-		bypass_cdev_exit();
+		goto err_cdev;
+	ret = bypass_genl_init();
+	if (ret)
+		goto err_pci;
+	return 0;
+
+err_pci:
+	bypass_pci_exit();
+err_cdev:
+	bypass_cdev_exit();
 	return ret;
 }
 
 static void __exit bypass_exit(void)
 {
+	bypass_genl_exit();
 	bypass_pci_exit();
 	bypass_cdev_exit();
 }
