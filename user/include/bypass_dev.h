@@ -209,13 +209,19 @@ void bypass_pair_stats(const struct bypass_pair *pair, int side,
 
 /*
  * bypass_tap_open - a device backed by the Linux TAP interface @ifname
- * (created if needed; removed on destroy unless it was persistent). Frames
- * cross the kernel with a read() or write() each: a development and test
- * path, not a bypass path. @mac is the stack's address (the interface has its
- * own), @features what to offer (VERSION_1, EVENT_IDX, MRG_RXBUF, CSUM).
+ * (created if needed; removed on destroy unless it was persistent). The
+ * rings are emulated in this process and every frame crosses the kernel
+ * with a read() or write(): a development and test path to a real Linux
+ * network, NOT a bypass path. @mac is the stack's address (the interface
+ * has its own); @features are the ring features to emulate (VERSION_1,
+ * EVENT_IDX, MRG_RXBUF, CSUM; checksums are completed in software).
+ * Needs CAP_NET_ADMIN to create the interface.
  */
 int bypass_tap_open(const char *ifname, const uint8_t mac[6], uint64_t features,
 		    struct bypass_dev **out);
+
+/* The interface's name (as the kernel completed a "tap%d" pattern). */
+const char *bypass_tap_ifname(const struct bypass_dev *dev);
 
 #ifdef __cplusplus
 }

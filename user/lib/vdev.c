@@ -202,6 +202,11 @@ static uint16_t vdev_pending(struct vdev *vd, struct vdev_queue *q)
 	return n;
 }
 
+uint16_t vdev_rx_posted(struct vdev *vd)
+{
+	return vdev_pending(vd, &vd->q[BYPASS_QUEUE_RX]);
+}
+
 static void vdev_finish_csum(uint8_t *frame, size_t len, uint16_t start,
 			     uint16_t off)
 {
