@@ -29,10 +29,9 @@ struct wire_frame {
 };
 
 struct pair_end {
-	struct bypass_dev dev;		/* first: the ops receive this */
+	struct vdev_dev base;		/* first: the ops receive &base.dev */
 	struct bypass_pair *pair;
 	int side;
-	struct vdev vd;
 	struct wire_frame *inbound;	/* sorted by due_ns, FIFO among equals */
 	uint32_t inbound_len;
 	bool capture;
@@ -124,7 +123,7 @@ static void pair_deliver(struct pair_end *e)
 	int r;
 
 	while ((f = e->inbound) && f->due_ns <= e->pair->now_ns) {
-		r = vdev_rx_push(&e->vd, f->data, f->len, f->hdr_flags, &nb);
+		r = vdev_rx_push(&e->base.vd, f->data, f->len, f->hdr_flags, &nb);
 		if (r == -ENOBUFS)
 			break;
 		if (r == 0) {
@@ -137,7 +136,7 @@ static void pair_deliver(struct pair_end *e)
 		e->inbound_len--;
 		free(f);
 	}
-	vdev_flush(&e->vd, BYPASS_QUEUE_RX);
+	vdev_flush(&e->base.vd, BYPASS_QUEUE_RX);
 }
 
 /* One frame sent by @from: capture it, or let the wire have its way. */
@@ -159,7 +158,7 @@ static void pair_transmit(struct pair_end *from, const uint8_t *data, size_t len
 		return;
 	}
 	/* The sender's stack or device computed every checksum. */
-	if (to->dev.features & (1ULL << VIRTIO_NET_F_GUEST_CSUM))
+	if (to->base.dev.features & (1ULL << VIRTIO_NET_F_GUEST_CSUM))
 		flags = VIRTIO_NET_HDR_F_DATA_VALID;
 	if (pair_roll(p, p->impair.loss_ppm)) {
 		to->stats.lost++;
@@ -176,23 +175,6 @@ static void pair_transmit(struct pair_end *from, const uint8_t *data, size_t len
 	}
 }
 
-static int pair_get_vring(struct bypass_dev *dev, unsigned int q,
-			  struct bypass_vring *vr)
-{
-	return vdev_get_vring(&to_end(dev)->vd, q, vr);
-}
-
-static int pair_mem_register(struct bypass_dev *dev, void *addr, size_t len,
-			     uint64_t *iova)
-{
-	return vdev_mem_register(&to_end(dev)->vd, addr, len, iova);
-}
-
-static int pair_mem_unregister(struct bypass_dev *dev, void *addr, size_t len)
-{
-	return vdev_mem_unregister(&to_end(dev)->vd, addr, len);
-}
-
 static void pair_kick(struct bypass_dev *dev, unsigned int q)
 {
 	struct pair_end *e = to_end(dev);
@@ -207,13 +189,13 @@ static void pair_kick(struct bypass_dev *dev, unsigned int q)
 		pair_deliver(e);
 		return;
 	}
-	while ((len = vdev_tx_pop(&e->vd, p->frame, sizeof(p->frame))) != 0) {
+	while ((len = vdev_tx_pop(&e->base.vd, p->frame, sizeof(p->frame))) != 0) {
 		if (len < 0)
 			continue;
 		e->stats.tx_frames++;
 		pair_transmit(e, p->frame, (size_t)len);
 	}
-	vdev_flush(&e->vd, BYPASS_QUEUE_TX);
+	vdev_flush(&e->base.vd, BYPASS_QUEUE_TX);
 	pair_deliver(&p->end[!e->side]);
 }
 
@@ -221,12 +203,12 @@ static int pair_irq_fd(struct bypass_dev *dev, unsigned int q)
 {
 	if ((unsigned int)q >= BYPASS_NR_QUEUES)
 		return -1;
-	return to_end(dev)->vd.q[q].irq_fd;
+	return to_end(dev)->base.vd.q[q].irq_fd;
 }
 
 static void pair_irq_ack(struct bypass_dev *dev, unsigned int q)
 {
-	vdev_irq_ack(&to_end(dev)->vd, q);
+	vdev_irq_ack(&to_end(dev)->base.vd, q);
 }
 
 static void pair_service(struct bypass_dev *dev)
@@ -240,9 +222,9 @@ static uint64_t pair_now(struct bypass_dev *dev)
 }
 
 static const struct bypass_dev_ops pair_ops = {
-	.get_vring = pair_get_vring,
-	.mem_register = pair_mem_register,
-	.mem_unregister = pair_mem_unregister,
+	.get_vring = vdev_op_get_vring,
+	.mem_register = vdev_op_mem_register,
+	.mem_unregister = vdev_op_mem_unregister,
 	.kick = pair_kick,
 	.irq_fd = pair_irq_fd,
 	.irq_ack = pair_irq_ack,
@@ -267,15 +249,15 @@ int bypass_pair_create(const struct bypass_pair_config *cfg,
 		e->pair = p;
 		e->side = i;
 		e->captured_tail = &e->captured;
-		e->dev.ops = &pair_ops;
-		e->dev.features = cfg->features;
-		memcpy(e->dev.mac, cfg->mac[i], 6);
-		e->dev.mtu = cfg->mtu ? cfg->mtu : 1500;
-		r = vdev_init(&e->vd, cfg->queue_size ? cfg->queue_size : 256,
+		e->base.dev.ops = &pair_ops;
+		e->base.dev.features = cfg->features;
+		memcpy(e->base.dev.mac, cfg->mac[i], 6);
+		e->base.dev.mtu = cfg->mtu ? cfg->mtu : 1500;
+		r = vdev_init(&e->base.vd, cfg->queue_size ? cfg->queue_size : 256,
 			      cfg->features);
 		if (r) {
 			if (i)
-				vdev_fini(&p->end[0].vd);
+				vdev_fini(&p->end[0].base.vd);
 			free(p);
 			return r;
 		}
@@ -293,14 +275,14 @@ void bypass_pair_destroy(struct bypass_pair *p)
 	for (i = 0; i < 2; i++) {
 		frames_free(p->end[i].inbound);
 		frames_free(p->end[i].captured);
-		vdev_fini(&p->end[i].vd);
+		vdev_fini(&p->end[i].base.vd);
 	}
 	free(p);
 }
 
 struct bypass_dev *bypass_pair_dev(struct bypass_pair *p, int side)
 {
-	return &p->end[side & 1].dev;
+	return &p->end[side & 1].base.dev;
 }
 
 uint64_t bypass_pair_now(const struct bypass_pair *p)
@@ -368,7 +350,7 @@ void bypass_pair_stats(const struct bypass_pair *p, int side,
 	const struct pair_end *e = &p->end[side & 1];
 
 	*out = e->stats;
-	out->irqs[BYPASS_QUEUE_RX] = e->vd.q[BYPASS_QUEUE_RX].irqs;
-	out->irqs[BYPASS_QUEUE_TX] = e->vd.q[BYPASS_QUEUE_TX].irqs;
-	out->driver_errors = e->vd.errors;
+	out->irqs[BYPASS_QUEUE_RX] = e->base.vd.q[BYPASS_QUEUE_RX].irqs;
+	out->irqs[BYPASS_QUEUE_TX] = e->base.vd.q[BYPASS_QUEUE_TX].irqs;
+	out->driver_errors = e->base.vd.errors;
 }

@@ -28,8 +28,7 @@
 #define TAP_RX_BURST	64
 
 struct tap_dev {
-	struct bypass_dev dev;		/* first: the ops receive this */
-	struct vdev vd;
+	struct vdev_dev base;		/* first: the ops receive &base.dev */
 	int fd;
 	char ifname[IFNAMSIZ];
 	uint64_t dropped;		/* frames read with no room for them */
@@ -41,23 +40,6 @@ static struct tap_dev *to_tap(struct bypass_dev *dev)
 	return (struct tap_dev *)dev;
 }
 
-static int tap_get_vring(struct bypass_dev *dev, unsigned int q,
-			 struct bypass_vring *vr)
-{
-	return vdev_get_vring(&to_tap(dev)->vd, q, vr);
-}
-
-static int tap_mem_register(struct bypass_dev *dev, void *addr, size_t len,
-			    uint64_t *iova)
-{
-	return vdev_mem_register(&to_tap(dev)->vd, addr, len, iova);
-}
-
-static int tap_mem_unregister(struct bypass_dev *dev, void *addr, size_t len)
-{
-	return vdev_mem_unregister(&to_tap(dev)->vd, addr, len);
-}
-
 static void tap_kick(struct bypass_dev *dev, unsigned int q)
 {
 	struct tap_dev *t = to_tap(dev);
@@ -65,11 +47,11 @@ static void tap_kick(struct bypass_dev *dev, unsigned int q)
 
 	if (q != BYPASS_QUEUE_TX)
 		return;		/* RX buffers are used when frames come */
-	while ((len = vdev_tx_pop(&t->vd, t->frame, sizeof(t->frame))) != 0) {
+	while ((len = vdev_tx_pop(&t->base.vd, t->frame, sizeof(t->frame))) != 0) {
 		if (len > 0 && write(t->fd, t->frame, (size_t)len) != len)
 			t->dropped++;
 	}
-	vdev_flush(&t->vd, BYPASS_QUEUE_TX);
+	vdev_flush(&t->base.vd, BYPASS_QUEUE_TX);
 }
 
 /* Move frames the kernel queued into posted RX buffers. */
@@ -78,15 +60,15 @@ static void tap_service(struct bypass_dev *dev)
 	struct tap_dev *t = to_tap(dev);
 	int i;
 
-	for (i = 0; i < TAP_RX_BURST && vdev_rx_posted(&t->vd); i++) {
+	for (i = 0; i < TAP_RX_BURST && vdev_rx_posted(&t->base.vd); i++) {
 		ssize_t n = read(t->fd, t->frame, sizeof(t->frame));
 
 		if (n <= 0)
 			break;
-		if (vdev_rx_push(&t->vd, t->frame, (size_t)n, 0, NULL))
+		if (vdev_rx_push(&t->base.vd, t->frame, (size_t)n, 0, NULL))
 			t->dropped++;
 	}
-	vdev_flush(&t->vd, BYPASS_QUEUE_RX);
+	vdev_flush(&t->base.vd, BYPASS_QUEUE_RX);
 }
 
 static int tap_irq_fd(struct bypass_dev *dev, unsigned int q)
@@ -95,14 +77,14 @@ static int tap_irq_fd(struct bypass_dev *dev, unsigned int q)
 
 	if (q == BYPASS_QUEUE_RX)
 		return t->fd;
-	return q == BYPASS_QUEUE_TX ? t->vd.q[q].irq_fd : -1;
+	return q == BYPASS_QUEUE_TX ? t->base.vd.q[q].irq_fd : -1;
 }
 
 static void tap_irq_ack(struct bypass_dev *dev, unsigned int q)
 {
 	/* The RX "interrupt" is the TAP fd: service() reads it. */
 	if (q == BYPASS_QUEUE_TX)
-		vdev_irq_ack(&to_tap(dev)->vd, q);
+		vdev_irq_ack(&to_tap(dev)->base.vd, q);
 }
 
 static uint64_t tap_now(struct bypass_dev *dev)
@@ -119,14 +101,14 @@ static void tap_destroy(struct bypass_dev *dev)
 	struct tap_dev *t = to_tap(dev);
 
 	close(t->fd);
-	vdev_fini(&t->vd);
+	vdev_fini(&t->base.vd);
 	free(t);
 }
 
 static const struct bypass_dev_ops tap_ops = {
-	.get_vring = tap_get_vring,
-	.mem_register = tap_mem_register,
-	.mem_unregister = tap_mem_unregister,
+	.get_vring = vdev_op_get_vring,
+	.mem_register = vdev_op_mem_register,
+	.mem_unregister = vdev_op_mem_unregister,
 	.kick = tap_kick,
 	.irq_fd = tap_irq_fd,
 	.irq_ack = tap_irq_ack,
@@ -146,7 +128,7 @@ int bypass_tap_open(const char *ifname, const uint8_t mac[6], uint64_t features,
 		return -ENOMEM;
 	/* The kernel gives whole checksums: nothing for the driver to trust. */
 	features &= ~(1ULL << VIRTIO_NET_F_GUEST_CSUM);
-	r = vdev_init(&t->vd, 256, features);
+	r = vdev_init(&t->base.vd, 256, features);
 	if (r) {
 		free(t);
 		return r;
@@ -165,14 +147,14 @@ int bypass_tap_open(const char *ifname, const uint8_t mac[6], uint64_t features,
 		goto fail;
 	}
 	memcpy(t->ifname, ifr.ifr_name, IFNAMSIZ);
-	t->dev.ops = &tap_ops;
-	t->dev.features = features;
-	memcpy(t->dev.mac, mac, 6);
-	t->dev.mtu = 1500;
-	*out = &t->dev;
+	t->base.dev.ops = &tap_ops;
+	t->base.dev.features = features;
+	memcpy(t->base.dev.mac, mac, 6);
+	t->base.dev.mtu = 1500;
+	*out = &t->base.dev;
 	return 0;
 fail:
-	vdev_fini(&t->vd);
+	vdev_fini(&t->base.vd);
 	free(t);
 	return r;
 }

@@ -32,6 +32,23 @@ uint32_t vdev_net_hdr_len(uint64_t features)
 	return sizeof(struct virtio_net_hdr);
 }
 
+int vdev_op_get_vring(struct bypass_dev *dev, unsigned int q,
+		      struct bypass_vring *vr)
+{
+	return vdev_get_vring(dev_vdev(dev), q, vr);
+}
+
+int vdev_op_mem_register(struct bypass_dev *dev, void *addr, size_t len,
+			 uint64_t *iova)
+{
+	return vdev_mem_register(dev_vdev(dev), addr, len, iova);
+}
+
+int vdev_op_mem_unregister(struct bypass_dev *dev, void *addr, size_t len)
+{
+	return vdev_mem_unregister(dev_vdev(dev), addr, len);
+}
+
 static void *vdev_zalloc(size_t len)
 {
 	void *p = aligned_alloc(4096, (len + 4095) & ~(size_t)4095);

@@ -48,6 +48,24 @@ struct vdev {
 	uint64_t errors;	/* driver mistakes seen */
 };
 
+/* A device provider built on vdev embeds this first; the vdev_op_* below
+ * then serve as its ops. */
+struct vdev_dev {
+	struct bypass_dev dev;
+	struct vdev vd;
+};
+
+static inline struct vdev *dev_vdev(struct bypass_dev *dev)
+{
+	return &((struct vdev_dev *)dev)->vd;
+}
+
+int vdev_op_get_vring(struct bypass_dev *dev, unsigned int q,
+		      struct bypass_vring *vr);
+int vdev_op_mem_register(struct bypass_dev *dev, void *addr, size_t len,
+			 uint64_t *iova);
+int vdev_op_mem_unregister(struct bypass_dev *dev, void *addr, size_t len);
+
 int vdev_init(struct vdev *vd, uint16_t qsize, uint64_t features);
 void vdev_fini(struct vdev *vd);
 
