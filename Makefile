@@ -38,7 +38,7 @@ HARNESS := $(B)/linux/.stamp
 # Fragments owned by parts of the tree (e.g. mk/user.mk) add their own rules.
 -include $(wildcard mk/*.mk)
 
-.PHONY: all kmod user tests deps check checkpatch vm clean
+.PHONY: all kmod kmod-other user tests deps check checkpatch vm clean
 all: kmod user tests
 
 deps:
@@ -50,6 +50,17 @@ $(HARNESS): mk/linux-src.sh
 kmod:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
 	@cp -f kmod/bypass.ko $(B)/ 2>/dev/null || true
+
+# Build the module against another installed kernel series (default 6.12)
+# in a copy of the tree, so kmod/bypass.ko stays the one the VM loads.
+OTHER_SERIES ?= 6.12
+kmod-other:
+	@kver=$$(mk/kver.sh $(OTHER_SERIES)); \
+	if [ -z "$$kver" ]; then echo "no $(OTHER_SERIES) kernel headers (make deps)"; exit 1; fi; \
+	rm -rf $(B)/kmod-$(OTHER_SERIES) && mkdir -p $(B)/kmod-$(OTHER_SERIES) && \
+	cp -r Kbuild kmod uapi $(B)/kmod-$(OTHER_SERIES)/ && \
+	rm -f $(B)/kmod-$(OTHER_SERIES)/kmod/*.o $(B)/kmod-$(OTHER_SERIES)/kmod/.*.cmd && \
+	$(MAKE) -C /lib/modules/$$kver/build M=$(CURDIR)/$(B)/kmod-$(OTHER_SERIES) W=1 modules
 
 user: $(B)/libbypass.a $(B)/libbypass.so $(B)/bypass.pc $(TOOLS)
 tests: $(HOST_TESTS) $(SELFTESTS)

@@ -39,6 +39,7 @@ if grep -q '^FAIL: build' "$log"; then
 	summary
 fi
 step checkpatch $MAKE -s checkpatch
+step build-kmod-6.12 $MAKE -s kmod-other OTHER_SERIES=6.12
 
 echo "== host tests"
 selftests/run-tests --prefix host build/tests/* | tee -a "$log"

@@ -11,14 +11,20 @@ pkgs=(
 	valgrind iputils-ping procps python3
 )
 
+installed() {
+	[ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]
+}
+
 missing=()
 for p in "${pkgs[@]}"; do
-	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
-	[ "$st" = installed ] || missing+=("$p")
+	installed "$p" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+# The module must also build against Debian's 6.12 LTS kernel, whose
+# package names carry the version: any installed one will do.
+have612=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' 'linux-headers-6.12.*-amd64' \
+	2>/dev/null | awk '$2 == "installed" && $1 !~ /(cloud|rt)-amd64$/' | head -n 1)
+[ ${#missing[@]} -eq 0 ] && [ -n "$have612" ] && exit 0
 
-echo "deps: installing ${missing[*]}"
 if [ "$(id -u)" -ne 0 ]; then
 	SUDO=sudo
 else
@@ -26,4 +32,10 @@ else
 fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
+if [ -z "$have612" ]; then
+	h612=$(apt-cache search --names-only '^linux-headers-6\.12\.[0-9]+\+deb12-amd64$' |
+		awk '{print $1}' | sort -V | tail -n 1)
+	[ -n "$h612" ] && missing+=("$h612")
+fi
+echo "deps: installing ${missing[*]}"
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
