@@ -65,6 +65,10 @@ struct bypass_dev;
  *	The driver calls it before looking at its used rings.
  * @now_ns: the device's clock, in nanoseconds. Protocol timers (ARP, later
  *	TCP) run on it; the in-memory pair makes it a virtual clock.
+ * @stats_page: the queue pair's shared statistics page (for /dev/bypass,
+ *	the BYPASS_MMAP_STATS mapping the kernel reads for `bypassctl show`),
+ *	which the stack keeps current after every poll that did work; the op
+ *	may be NULL or return NULL when there is none.
  * @destroy: release everything the provider allocated.
  */
 struct bypass_dev_ops {
@@ -78,6 +82,7 @@ struct bypass_dev_ops {
 	void (*irq_ack)(struct bypass_dev *dev, unsigned int q);
 	void (*service)(struct bypass_dev *dev);
 	uint64_t (*now_ns)(struct bypass_dev *dev);
+	struct bypass_qp_stats *(*stats_page)(struct bypass_dev *dev);
 	void (*destroy)(struct bypass_dev *dev);
 };
 

@@ -37,6 +37,7 @@ struct pair_end {
 	bool capture;
 	struct wire_frame *captured, **captured_tail;
 	struct bypass_pair_stats stats;
+	struct bypass_qp_stats qp_stats;	/* what a kernel would read */
 };
 
 struct bypass_pair {
@@ -221,6 +222,11 @@ static uint64_t pair_now(struct bypass_dev *dev)
 	return to_end(dev)->pair->now_ns;
 }
 
+static struct bypass_qp_stats *pair_stats_page(struct bypass_dev *dev)
+{
+	return &to_end(dev)->qp_stats;
+}
+
 static const struct bypass_dev_ops pair_ops = {
 	.get_vring = vdev_op_get_vring,
 	.mem_register = vdev_op_mem_register,
@@ -230,6 +236,7 @@ static const struct bypass_dev_ops pair_ops = {
 	.irq_ack = pair_irq_ack,
 	.service = pair_service,
 	.now_ns = pair_now,
+	.stats_page = pair_stats_page,
 	.destroy = NULL,	/* the pair owns its endpoints */
 };
 

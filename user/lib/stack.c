@@ -107,6 +107,30 @@ void stack_rx_frame(struct bypass_stack *st, struct bypass_buf *b, uint32_t len)
 	eth_input(st, b);
 }
 
+static void stat_store(__u64 *field, uint64_t v)
+{
+	__atomic_store_n(field, v, __ATOMIC_RELAXED);
+}
+
+/* Mirror the ring counters into the device's shared statistics page. */
+static void stack_publish_stats(struct bypass_stack *st)
+{
+	struct bypass_qp_stats *qs = st->qp_stats;
+	const uint64_t *d = st->c.drops;
+	uint64_t tx_drops = d[BYPASS_DROP_TX_RING_FULL] + d[BYPASS_DROP_TX_NO_BUFFER] +
+			    d[BYPASS_DROP_TX_TOO_BIG] + d[BYPASS_DROP_ARP_UNRESOLVED] +
+			    d[BYPASS_DROP_ARP_QUEUE_FULL] + d[BYPASS_DROP_ARP_TABLE_FULL] +
+			    d[BYPASS_DROP_IPV4_NO_ROUTE];
+
+	stat_store(&qs->rx_packets, st->c.ring.rx_frames);
+	stat_store(&qs->rx_bytes, st->c.ring.rx_bytes);
+	stat_store(&qs->rx_drops, bypass_drops_total(&st->c) - tx_drops);
+	stat_store(&qs->tx_packets, st->c.ring.tx_frames);
+	stat_store(&qs->tx_bytes, st->c.ring.tx_bytes);
+	stat_store(&qs->tx_drops, tx_drops);
+	stat_store(&qs->doorbells, st->c.ring.rx_kicks + st->c.ring.tx_kicks);
+}
+
 int bypass_stack_poll(struct bypass_stack *st)
 {
 	struct bypass_buf *b;
@@ -133,6 +157,10 @@ int bypass_stack_poll(struct bypass_stack *st)
 		arp_timers(st, now);
 	stack_reclaim_tx(st);
 	bypass_stack_flush(st);
+	if (st->qp_stats && (n || st->c.ring.tx_frames != st->stats_tx_seen)) {
+		st->stats_tx_seen = st->c.ring.tx_frames;
+		stack_publish_stats(st);
+	}
 	return n;
 }
 
@@ -200,6 +228,8 @@ int bypass_stack_create(struct bypass_dev *dev,
 		r = virtq_init(&st->txq, &vr, event_idx);
 	if (r)
 		goto fail;
+	if (dev->ops->stats_page)
+		st->qp_stats = dev->ops->stats_page(dev);
 	stack_refill_rx(st);
 	arp_announce(st);
 	bypass_stack_flush(st);

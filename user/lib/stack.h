@@ -105,6 +105,8 @@ struct bypass_stack {
 	uint64_t arp_next_ns;	/* earliest ARP deadline, UINT64_MAX: none */
 	struct arp_entry arp[ARP_SETS][ARP_WAYS];
 	struct bypass_udp **udp;	/* by local port */
+	struct bypass_qp_stats *qp_stats;	/* shared page, or NULL */
+	uint64_t stats_tx_seen;	/* tx_frames when the page was written */
 	struct bypass_counters c;
 };
 

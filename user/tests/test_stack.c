@@ -199,6 +199,36 @@ TEST(arp_resolves_both_ways_with_one_request)
 	two_fini(&t);
 }
 
+TEST(shared_stats_page_mirrors_the_counters)
+{
+	struct two t;
+	struct bypass_counters c;
+	struct bypass_qp_stats *qs;
+	struct bypass_dev *d;
+	int i;
+
+	ASSERT_EQ(0, two_init(&t, FEAT_DEFAULT, NULL));
+	d = bypass_pair_dev(t.pair, 0);
+	qs = d->ops->stats_page(d);
+	ASSERT_NE(NULL, qs);
+	ASSERT_EQ(0, send_pattern(&t, 100, 0));
+	two_run(&t);
+	for (i = 1; i < 11; i++)
+		ASSERT_EQ(0, send_pattern(&t, 100, (uint32_t)i));
+	EXPECT_EQ(-EMSGSIZE, send_pattern(&t, 2000, 0));
+	two_run(&t);
+	bypass_stack_counters(t.st[0], &c);
+	/* Gratuitous ARP, ARP request and 11 datagrams out. */
+	EXPECT_EQ(c.ring.tx_frames, qs->tx_packets);
+	EXPECT_EQ(c.ring.tx_bytes, qs->tx_bytes);
+	EXPECT_EQ(13u, qs->tx_packets);
+	EXPECT_EQ(c.ring.rx_frames, qs->rx_packets);
+	EXPECT_EQ(c.ring.rx_bytes, qs->rx_bytes);
+	EXPECT_EQ(1u, qs->tx_drops);
+	EXPECT_EQ(c.ring.rx_kicks + c.ring.tx_kicks, qs->doorbells);
+	two_fini(&t);
+}
+
 TEST(arp_retries_through_loss)
 {
 	struct bypass_pair_impair lossy = { .loss_ppm = 1000000 }, clean = { 0 };
