@@ -94,8 +94,15 @@ void stack_rx_frame(struct bypass_stack *st, struct bypass_buf *b, uint32_t len)
 	st->c.ring.rx_frames++;
 	st->c.ring.rx_bytes += len - st->hdr_len;
 	if (st->hdr_len == sizeof(*vh) && le16toh(vh->num_buffers) > 1) {
+		uint16_t nb = le16toh(vh->num_buffers);
+
+		if (nb > virtq_size(&st->rxq)) {
+			/* Impossible: do not throw away the frames after it. */
+			stack_drop(st, b, BYPASS_DROP_RING_BAD_LEN);
+			return;
+		}
 		/* A frame larger than one buffer: our MTU never needs it. */
-		st->rx_skip = le16toh(vh->num_buffers) - 1;
+		st->rx_skip = nb - 1;
 		stack_drop(st, b, BYPASS_DROP_RING_MERGED);
 		return;
 	}
@@ -124,7 +131,7 @@ static void stack_publish_stats(struct bypass_stack *st)
 
 	stat_store(&qs->rx_packets, st->c.ring.rx_frames);
 	stat_store(&qs->rx_bytes, st->c.ring.rx_bytes);
-	stat_store(&qs->rx_drops, bypass_drops_total(&st->c) - tx_drops);
+	stat_store(&qs->rx_drops, st->drops_total - tx_drops);
 	stat_store(&qs->tx_packets, st->c.ring.tx_frames);
 	stat_store(&qs->tx_bytes, st->c.ring.tx_bytes);
 	stat_store(&qs->tx_drops, tx_drops);

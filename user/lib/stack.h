@@ -107,6 +107,7 @@ struct bypass_stack {
 	struct bypass_udp **udp;	/* by local port */
 	struct bypass_qp_stats *qp_stats;	/* shared page, or NULL */
 	uint64_t stats_tx_seen;	/* tx_frames when the page was written */
+	uint64_t drops_total;	/* sum of c.drops[], kept as they happen */
 	struct bypass_counters c;
 };
 
@@ -120,6 +121,7 @@ static inline void stack_drop(struct bypass_stack *st, struct bypass_buf *b,
 			      enum bypass_drop reason)
 {
 	st->c.drops[reason]++;
+	st->drops_total++;
 	if (b)
 		bypass_buf_put(b);
 }

@@ -34,6 +34,11 @@ struct virtq {
 int virtq_init(struct virtq *vq, const struct bypass_vring *vr, bool event_idx);
 void virtq_fini(struct virtq *vq);
 
+static inline uint16_t virtq_size(const struct virtq *vq)
+{
+	return vq->vr.size;
+}
+
 /* Descriptors not posted (room for this many more buffers). */
 static inline uint16_t virtq_free(const struct virtq *vq)
 {

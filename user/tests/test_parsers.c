@@ -7,6 +7,7 @@
  */
 #include "kselftest_harness.h"
 #include "frames.h"
+#include "stack.h"
 
 #define PORT_OPEN	7
 #define PORT_CLOSED	9
@@ -355,6 +356,31 @@ TEST_F(stack, frame_bigger_than_a_buffer_is_dropped_whole)
 	ASSERT_NE(NULL, b);
 	bypass_buf_put(b);
 	EXPECT_EQ(1u, one_drops(&self->o, BYPASS_DROP_NR));
+}
+
+/* Play a device that lies in the virtio-net header or the used length. */
+TEST_F(stack, device_header_lies_are_dropped)
+{
+	struct bypass_stack *st = self->o.st;
+	struct bypass_buf *b = bypass_buf_alloc(bypass_stack_pool(st));
+	struct virtio_net_hdr_v1 vh = { .num_buffers = htole16(60000) };
+
+	ASSERT_NE(NULL, b);
+	memcpy(b->head + st->rx_off, &vh, sizeof(vh));
+	memcpy(b->head + st->rx_off + sizeof(vh), self->f, self->len);
+	stack_rx_frame(st, b, (uint32_t)(sizeof(vh) + self->len));
+	EXPECT_EQ(1u, one_drops(&self->o, BYPASS_DROP_RING_BAD_LEN));
+	b = bypass_buf_alloc(bypass_stack_pool(st));
+	stack_rx_frame(st, b, b->size);		/* longer than it can hold */
+	b = bypass_buf_alloc(bypass_stack_pool(st));
+	stack_rx_frame(st, b, 4);		/* shorter than the header */
+	EXPECT_EQ(3u, one_drops(&self->o, BYPASS_DROP_RING_BAD_LEN));
+	/* The next honest frame is not swallowed as a merged tail. */
+	one_rx(&self->o, self->f, self->len);
+	b = received(self->sock);
+	ASSERT_NE(NULL, b);
+	bypass_buf_put(b);
+	EXPECT_EQ(3u, one_drops(&self->o, BYPASS_DROP_NR));
 }
 
 TEST_F(stack, drop_names_are_unique_and_complete)
