@@ -10,16 +10,28 @@ FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O1 \
 	-isystem $(B)/linux/include
 
 FUZZ_TARGETS := $(B)/fuzz/fuzz_rx
+FUZZ_SEEDS := $(B)/fuzz/seeds-rx/.stamp
+FUZZ_HDRS := user/fuzz/fuzz_rx.h user/tests/frames.h
 
-$(B)/fuzz/%: user/fuzz/%.c $(LIB_SRCS) $(LIB_HDRS) user/tests/frames.h
+$(B)/fuzz/fuzz_rx: user/fuzz/fuzz_rx.c $(LIB_SRCS) $(LIB_HDRS) $(FUZZ_HDRS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS)
 
+# Well-formed frames of every layer, so fuzzing starts deep.
+$(B)/fuzz/fuzz_seeds: user/fuzz/fuzz_seeds.c $(B)/libbypass.a $(LIB_HDRS) $(FUZZ_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_COMMON) $(CFLAGS) -Iuser/lib -Iuser/tests -o $@ $< $(B)/libbypass.a
+
+$(FUZZ_SEEDS): $(B)/fuzz/fuzz_seeds
+	@rm -rf $(@D) && mkdir -p $(@D)
+	$< $(@D) && touch $@
+
 # test_fuzz_rx runs the target for a bounded time inside `make check`.
-tests: $(FUZZ_TARGETS)
+tests: $(FUZZ_TARGETS) $(FUZZ_SEEDS)
 
 .PHONY: fuzz
-fuzz: $(FUZZ_TARGETS)
+fuzz: $(FUZZ_TARGETS) $(FUZZ_SEEDS)
 	@mkdir -p $(B)/fuzz/corpus-rx $(B)/fuzz/artifacts
 	$(B)/fuzz/fuzz_rx -max_total_time=$(FUZZ_SECONDS) \
-		-artifact_prefix=$(B)/fuzz/artifacts/ $(B)/fuzz/corpus-rx
+		-artifact_prefix=$(B)/fuzz/artifacts/ $(B)/fuzz/corpus-rx \
+		$(B)/fuzz/seeds-rx

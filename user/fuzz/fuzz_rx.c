@@ -11,17 +11,11 @@
 #include <string.h>
 
 #include "frames.h"
+#include "fuzz_rx.h"
 #include "stack.h"
 
 #define FUZZ_POOL	2048
 #define FUZZ_RING	64
-
-enum {
-	FUZZ_RAW_HDR = 1 << 0,	/* bypass the device: fuzz the header too */
-	FUZZ_FIX_CSUM = 1 << 1,
-	FUZZ_TICK = 1 << 2,	/* advance the clock by a second */
-	FUZZ_SEND = 1 << 3,	/* also send a datagram (ARP queueing) */
-};
 
 static struct bypass_pair *pair;
 static struct bypass_stack *st;
@@ -100,7 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		b = bypass_buf_alloc(bypass_stack_pool(st));
 		if (b) {
 			b->len = 16;
-			bypass_udp_sendto(sock, b, IP(10, 0, 0, ctl >> 4), 9);
+			bypass_udp_sendto(sock, b, IP(10, 0, 0, (ctl >> 4) & 7), 9);
 		}
 	}
 	if (ctl & FUZZ_RAW_HDR) {

@@ -2,7 +2,8 @@
 /*
  * Runs the receive-path libFuzzer target (build/fuzz/fuzz_rx, built by
  * mk/user.mk) for a bounded time so that every `make check` fuzzes a little:
- * it must finish cleanly, having executed a meaningful number of inputs.
+ * it must finish cleanly, having executed a meaningful number of inputs,
+ * starting from the seed corpus (build/fuzz/seeds-rx).
  * `make fuzz` runs it for longer.
  */
 #include <fcntl.h>
@@ -20,7 +21,8 @@
 
 TEST(rx_path_survives_20_seconds_of_fuzzing)
 {
-	char self[PATH_MAX], target[PATH_MAX + 32], dir[] = "/tmp/bypass-fuzz-XXXXXX";
+	char self[PATH_MAX], target[PATH_MAX + 32], seeds[PATH_MAX + 32];
+	char dir[] = "/tmp/bypass-fuzz-XXXXXX";
 	char log[PATH_MAX], prefix[PATH_MAX], line[512];
 	unsigned long runs = 0;
 	ssize_t n;
@@ -31,9 +33,14 @@ TEST(rx_path_survives_20_seconds_of_fuzzing)
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	ASSERT_GT(n, 0);
 	self[n] = 0;
-	snprintf(target, sizeof(target), "%s/../fuzz/fuzz_rx", dirname(self));
+	dirname(self);
+	snprintf(target, sizeof(target), "%s/../fuzz/fuzz_rx", self);
+	snprintf(seeds, sizeof(seeds), "%s/../fuzz/seeds-rx", self);
 	ASSERT_EQ(0, access(target, X_OK)) {
 		TH_LOG("%s is missing: build it with make tests", target);
+	}
+	ASSERT_EQ(0, access(seeds, R_OK)) {
+		TH_LOG("%s is missing: build it with make tests", seeds);
 	}
 	ASSERT_NE(NULL, mkdtemp(dir));
 	snprintf(log, sizeof(log), "%s/log", dir);
@@ -47,7 +54,7 @@ TEST(rx_path_survives_20_seconds_of_fuzzing)
 		dup2(fd, 1);
 		dup2(fd, 2);
 		execl(target, target, "-max_total_time=" FUZZ_SECONDS, "-seed=1",
-		      "-rss_limit_mb=2048", prefix, dir, (char *)NULL);
+		      "-rss_limit_mb=2048", prefix, dir, seeds, (char *)NULL);
 		_exit(127);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
