@@ -426,6 +426,11 @@ FIXTURE_TEARDOWN(ctl)
 		EXPECT_EQ(0, ctl(r, "release", self->nic, NULL, NULL));
 		EXPECT_EQ(0, r->status);
 	}
+	/* Only dump_in_pci_order claims the peer; never leave it claimed. */
+	if (driver_is(tl_peer(), "bypass")) {
+		EXPECT_EQ(0, ctl(r, "release", tl_peer(), NULL, NULL));
+		EXPECT_EQ(0, r->status);
+	}
 	EXPECT_TRUE(driver_is(self->nic, "virtio-pci"));
 	EXPECT_EQ(0, wait_nic_if(1, NULL, 0));
 	free(r);
@@ -853,6 +858,77 @@ TEST_F(ctl, release_restores_interface)
 	ASSERT_EQ(0, ctl(&r, "list", NULL, NULL, NULL));
 	EXPECT_EQ(0, r.status);
 	EXPECT_EQ(NULL, strstr(r.out, self->nic));
+}
+
+/* Names of the devices in a DEV_GET dump, in message order. */
+struct dump_names {
+	int n;
+	char name[8][32];
+};
+
+static void dump_name_cb(const struct nlmsghdr *h, void *data)
+{
+	const char *p = (const char *)NLMSG_DATA(h) + GENL_HDRLEN;
+	const char *end = (const char *)h + h->nlmsg_len;
+	struct dump_names *d = data;
+
+	while (p + NLA_HDRLEN <= end && d->n < 8) {
+		const struct nlattr *a = (const struct nlattr *)p;
+
+		if (a->nla_len < NLA_HDRLEN)
+			return;
+		if (a->nla_type == BYPASS_A_DEV_NAME) {
+			snprintf(d->name[d->n++], 32, "%.*s",
+				 (int)(a->nla_len - NLA_HDRLEN), p + NLA_HDRLEN);
+			return;
+		}
+		p += NLA_ALIGN(a->nla_len);
+	}
+}
+
+TEST_F(ctl, dump_in_pci_order)
+{
+	static struct cmd_result r;
+	struct dump_names names = { 0 };
+	struct nlans ans;
+	struct nlreq req;
+	uint16_t fam;
+	char frag[64];
+	int fd;
+
+	/* Claim order peer, then NIC: the kernel's list is in that order. */
+	ASSERT_EQ(0, ctl(&r, "claim", tl_peer(), NULL, NULL));
+	ASSERT_EQ(0, r.status) TH_LOG("%s", r.err);
+	ASSERT_EQ(0, ctl(&r, "release", self->nic, NULL, NULL));
+	ASSERT_EQ(0, r.status) TH_LOG("%s", r.err);
+	ASSERT_EQ(0, wait_nic_if(1, NULL, 0));
+	ASSERT_EQ(0, ctl(&r, "claim", self->nic, NULL, NULL));
+	ASSERT_EQ(0, r.status) TH_LOG("%s", r.err);
+
+	fd = nl_open();
+	ASSERT_LE(0, fd);
+	fam = family_id(fd);
+	ASSERT_NE(0, fam);
+	req_init(&req, fam, BYPASS_CMD_DEV_GET, NLM_F_DUMP);
+	ASSERT_EQ(0, nl_call(fd, &req, &ans, dump_name_cb, &names));
+	close(fd);
+	EXPECT_EQ(0, ans.error);
+	ASSERT_EQ(2, names.n);
+	EXPECT_STREQ(tl_nic(), names.name[0]);
+	EXPECT_STREQ(tl_peer(), names.name[1]);
+
+	/* The tool merges nothing wrongly: two devices, NIC first. */
+	ASSERT_EQ(0, ctl(&r, "-j", "list", NULL, NULL));
+	ASSERT_EQ(0, r.status);
+	EXPECT_TRUE(valid_json(r.out));
+	snprintf(frag, sizeof(frag), "[{\"device\":\"%s\",", self->nic);
+	EXPECT_TRUE(starts_with(r.out, frag)) TH_LOG("%s", r.out);
+	snprintf(frag, sizeof(frag), "},{\"device\":\"%s\",", tl_peer());
+	EXPECT_NE(NULL, strstr(r.out, frag)) TH_LOG("%s", r.out);
+
+	ASSERT_EQ(0, ctl(&r, "release", tl_peer(), NULL, NULL));
+	EXPECT_EQ(0, r.status) TH_LOG("%s", r.err);
+	EXPECT_TRUE(driver_is(tl_peer(), "virtio-pci"));
 }
 
 TEST_HARNESS_MAIN
