@@ -78,6 +78,7 @@ struct bypass_counters {
 	} ipv4;
 	struct {
 		uint64_t rx, tx, echo_replies_tx, port_unreach_tx;
+		uint64_t errors_limited;	/* errors not sent: rate */
 	} icmp;
 	struct {
 		uint64_t rx, tx;

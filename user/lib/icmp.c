@@ -2,7 +2,8 @@
 /*
  * ICMP (RFC 792): answer echo requests in place, in the buffer they came
  * in (no copy, no allocation), and report closed UDP ports with
- * port-unreachable errors quoting the offending header (RFC 1122 3.2.2).
+ * port-unreachable errors quoting the offending header (RFC 1122 3.2.2),
+ * rate limited by a token bucket on the device clock (RFC 1812 4.3.2.8).
  */
 #include <string.h>
 
@@ -74,13 +75,36 @@ void icmp_input(struct bypass_stack *st, struct bypass_buf *b,
 	icmp_echo_reply(st, b, rx);
 }
 
+/* Take a token for one ICMP error, refilling one per ICMP_ERR_GAP_NS. */
+static bool icmp_err_allowed(struct bypass_stack *st)
+{
+	uint64_t now = stack_now(st);
+	uint64_t gained = (now - st->icmp_err_refill_ns) / ICMP_ERR_GAP_NS;
+
+	if (gained) {
+		st->icmp_err_refill_ns += gained * ICMP_ERR_GAP_NS;
+		if (gained > ICMP_ERR_BURST - st->icmp_err_tokens)
+			gained = ICMP_ERR_BURST - st->icmp_err_tokens;
+		st->icmp_err_tokens += (uint32_t)gained;
+	}
+	if (!st->icmp_err_tokens) {
+		st->c.icmp.errors_limited++;
+		return false;
+	}
+	st->icmp_err_tokens--;
+	return true;
+}
+
 void icmp_port_unreachable(struct bypass_stack *st, const struct ipv4_rx *rx,
 			   uint32_t l4_len)
 {
 	uint32_t quote = rx->ip->ihl * 4u + (l4_len < ICMP_QUOTE ? l4_len : ICMP_QUOTE);
-	struct bypass_buf *b = bypass_buf_alloc(st->pool);
+	struct bypass_buf *b;
 	struct icmphdr *ic;
 
+	if (!icmp_err_allowed(st))
+		return;
+	b = bypass_buf_alloc(st->pool);
 	if (!b) {
 		stack_drop(st, NULL, BYPASS_DROP_TX_NO_BUFFER);
 		return;

@@ -194,6 +194,8 @@ static int stack_config(struct bypass_stack *st, struct bypass_dev *dev,
 	st->arp_retries = cfg->arp_retries ? cfg->arp_retries : 3;
 	st->spin_ns = cfg->spin_ns ? cfg->spin_ns : 50000;
 	st->arp_next_ns = UINT64_MAX;
+	st->icmp_err_tokens = ICMP_ERR_BURST;
+	st->icmp_err_refill_ns = dev->ops->now_ns(dev);
 	st->hdr_len = bypass_dev_has(dev, VIRTIO_F_VERSION_1) ||
 		      bypass_dev_has(dev, VIRTIO_NET_F_MRG_RXBUF) ?
 		      sizeof(struct virtio_net_hdr_v1) : sizeof(struct virtio_net_hdr);

@@ -30,6 +30,9 @@
 #define ARP_WAYS		4
 #define ARP_QUEUE_MAX		4	/* datagrams held per unresolved address */
 
+#define ICMP_ERR_BURST		50	/* errors sent back to back at most */
+#define ICMP_ERR_GAP_NS		1000000	/* then one per millisecond */
+
 #define UDP_QUEUE_LEN		256	/* power of two */
 #define UDP_PORTS		65536
 
@@ -108,6 +111,8 @@ struct bypass_stack {
 	struct bypass_qp_stats *qp_stats;	/* shared page, or NULL */
 	uint64_t stats_tx_seen;	/* tx_frames when the page was written */
 	uint64_t drops_total;	/* sum of c.drops[], kept as they happen */
+	uint32_t icmp_err_tokens;	/* ICMP errors we may send now */
+	uint64_t icmp_err_refill_ns;	/* device time of the last refill */
 	struct bypass_counters c;
 };
 

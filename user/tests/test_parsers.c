@@ -328,6 +328,33 @@ TEST_F(stack, closed_port_gets_port_unreachable)
 	EXPECT_EQ(0, one_tx(&self->o));
 }
 
+TEST_F(stack, port_unreachables_are_rate_limited)
+{
+	struct bypass_counters c;
+	uint8_t g[128];
+	size_t n = t_udp(g, mac_us, IP_PEER, IP_US, 1000, PORT_CLOSED, "x", 1);
+	int i, sent = 0;
+
+	/* A burst of 50, then one per millisecond of device time. */
+	for (i = 0; i < 80; i++) {
+		one_rx(&self->o, g, n);
+		while (one_tx(&self->o) > 0)
+			sent++;
+	}
+	EXPECT_EQ(50, sent);
+	bypass_pair_advance(self->o.pair, 10000000);
+	for (i = 0; i < 20; i++) {
+		one_rx(&self->o, g, n);
+		while (one_tx(&self->o) > 0)
+			sent++;
+	}
+	EXPECT_EQ(60, sent);
+	bypass_stack_counters(self->o.st, &c);
+	EXPECT_EQ(60u, c.icmp.port_unreach_tx);
+	EXPECT_EQ(40u, c.icmp.errors_limited);
+	EXPECT_EQ(100u, c.drops[BYPASS_DROP_UDP_NO_SOCKET]);
+}
+
 TEST_F(stack, full_socket_queue_drops)
 {
 	struct bypass_buf *b;
