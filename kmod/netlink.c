@@ -342,7 +342,7 @@ static int bypass_nl_dev_get_dumpit(struct sk_buff *skb,
 {
 	u64 from = ((u64)(u32)cb->args[0] << 32) | (u32)cb->args[1];
 	struct bypass_device *dev;
-	u32 next_qp;
+	u32 start, next_qp;
 	u64 key;
 	int ret;
 
@@ -350,7 +350,9 @@ static int bypass_nl_dev_get_dumpit(struct sk_buff *skb,
 		dev = bypass_nl_dev_from(from, &key);
 		if (!dev)
 			break;
-		next_qp = key == from ? cb->args[2] : 0;
+		/* Resume inside a device only if it is the one left off at. */
+		start = key == from ? cb->args[2] : 0;
+		next_qp = start;
 		ret = bypass_nl_fill_dev(skb, dev, NETLINK_CB(cb->skb).portid,
 					 cb->nlh->nlmsg_seq, NLM_F_MULTI,
 					 &next_qp);
@@ -360,6 +362,7 @@ static int bypass_nl_dev_get_dumpit(struct sk_buff *skb,
 			if (!skb->len)
 				return ret;
 			from = key;
+			cb->args[2] = start;
 			break;
 		}
 		if (ret == 1) {
