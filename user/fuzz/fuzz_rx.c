@@ -20,6 +20,7 @@
 static struct bypass_pair *pair;
 static struct bypass_stack *st;
 static struct bypass_udp *sock;
+static struct bypass_ping *ping;
 
 static void fuzz_init(void)
 {
@@ -34,7 +35,7 @@ static void fuzz_init(void)
 		abort();
 	bypass_pair_set_capture(pair, 0, true);
 	if (bypass_stack_create(bypass_pair_dev(pair, 0), &cfg, &st) ||
-	    bypass_udp_open(st, 7, &sock))
+	    bypass_udp_open(st, 7, &sock) || bypass_ping_open(st, 1, &ping))
 		abort();
 }
 
@@ -120,6 +121,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		bypass_pair_advance(pair, 1000000000ull);
 	bypass_stack_poll(st);
 	while ((b = bypass_udp_recv(sock, NULL, NULL)))
+		bypass_buf_put(b);
+	while ((b = bypass_ping_recv(ping, NULL, NULL)))
 		bypass_buf_put(b);
 	while (bypass_pair_capture_pop(pair, 0, frame, sizeof(frame)) > 0)
 		;

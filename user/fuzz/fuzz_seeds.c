@@ -2,7 +2,8 @@
 /*
  * Writes the seed corpus of fuzz_rx into the directory given as argument:
  * one file per well-formed frame the receive path knows (ARP request and
- * reply, ping, UDP to an open and a closed port, IPv4 options), each once
+ * reply, ping and its reply, UDP to an open and a closed port, IPv4
+ * options), each once
  * through the device and once raw with a virtio-net header, so the fuzzer
  * starts deep in every layer instead of at the Ethernet header.
  */
@@ -37,6 +38,7 @@ int main(int argc, char **argv)
 	static const struct { const char *name; int kind; } seeds[] = {
 		{ "arp-request", 0 }, { "arp-reply", 1 }, { "ping", 2 },
 		{ "udp-open", 3 }, { "udp-closed", 4 }, { "udp-options", 5 },
+		{ "echo-reply", 6 },
 	};
 	uint8_t f[256];
 	size_t i, n = 0;
@@ -71,6 +73,11 @@ int main(int argc, char **argv)
 			f[ETH_HLEN] = 0x46;
 			f[ETH_HLEN + 3] += 4;
 			n += 4;
+			break;
+		case 6:
+			/* A reply to fuzz_rx's ping socket (id 1). */
+			n = t_ping(f, mac_us, IP_PEER, IP_US, 1, 7, "0123456789", 10);
+			f[ETH_HLEN + 20] = ICMP_ECHOREPLY;
 			break;
 		}
 		for (ctl = 0; ctl <= FUZZ_RAW_HDR; ctl++)

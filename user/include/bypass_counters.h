@@ -41,8 +41,10 @@ extern "C" {
 	X(IPV4_NO_ROUTE, "ipv4_no_route")				\
 	X(ICMP_SHORT, "icmp_short")					\
 	X(ICMP_BAD_CSUM, "icmp_bad_csum")				\
-	X(ICMP_UNHANDLED, "icmp_unhandled")	/* not an echo request */ \
+	X(ICMP_UNHANDLED, "icmp_unhandled")	/* not an echo or reply */ \
 	X(ICMP_BROADCAST_ECHO, "icmp_broadcast_echo")			\
+	X(ICMP_NO_SOCKET, "icmp_no_socket")	/* reply for no ping socket */ \
+	X(ICMP_QUEUE_FULL, "icmp_queue_full")				\
 	X(UDP_SHORT, "udp_short")					\
 	X(UDP_BAD_LEN, "udp_bad_len")					\
 	X(UDP_BAD_CSUM, "udp_bad_csum")					\

@@ -2,7 +2,8 @@
 /*
  * The libbypass network stack on one virtio-net queue pair: Ethernet, ARP,
  * IPv4, ICMP echo and UDP sockets, zero-copy over pool buffers, run by the
- * application's own thread (bypass_stack_poll / bypass_stack_wait).
+ * application's own thread (bypass_stack_poll / bypass_stack_wait). A stack
+ * and everything it hands out belong to one thread at a time.
  *
  * Addresses are in network byte order (like in_addr_t), ports in host order.
  */
@@ -22,6 +23,7 @@ extern "C" {
 
 struct bypass_stack;
 struct bypass_udp;
+struct bypass_ping;
 
 /*
  * struct bypass_stack_config - what the application decides. Zero means
@@ -123,6 +125,28 @@ struct bypass_buf *bypass_udp_recv(struct bypass_udp *sock, uint32_t *addr,
 
 /* Datagrams waiting in the socket. */
 uint32_t bypass_udp_pending(const struct bypass_udp *sock);
+
+/* ---- ICMP echo (ping) --------------------------------------------------- */
+
+/*
+ * bypass_ping_open - a socket for echo replies carrying identifier @id.
+ * -EADDRINUSE when a socket holds an identifier equal modulo 64.
+ */
+int bypass_ping_open(struct bypass_stack *st, uint16_t id,
+		     struct bypass_ping **out);
+void bypass_ping_close(struct bypass_ping *p);
+
+/*
+ * bypass_ping_send - send an echo request with sequence number @seq and
+ * [@buf->data, +@buf->len) as its data, under the same rules as
+ * bypass_udp_sendto().
+ */
+int bypass_ping_send(struct bypass_ping *p, struct bypass_buf *buf,
+		     uint32_t addr, uint16_t seq);
+
+/* bypass_ping_recv - the oldest reply (data/len: its data), or NULL. */
+struct bypass_buf *bypass_ping_recv(struct bypass_ping *p, uint32_t *addr,
+				    uint16_t *seq);
 
 #ifdef __cplusplus
 }

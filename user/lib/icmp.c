@@ -63,6 +63,10 @@ void icmp_input(struct bypass_stack *st, struct bypass_buf *b,
 		return;
 	}
 	st->c.icmp.rx++;
+	if (ic->type == ICMP_ECHOREPLY && ic->code == 0) {
+		icmp_echo_reply_input(st, b, rx);
+		return;
+	}
 	if (ic->type != ICMP_ECHO || ic->code != 0) {
 		stack_drop(st, b, BYPASS_DROP_ICMP_UNHANDLED);
 		return;

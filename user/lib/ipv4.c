@@ -100,6 +100,21 @@ void ipv4_input(struct bypass_stack *st, struct bypass_buf *b, bool link_bcast)
 	}
 }
 
+int ipv4_tx_check(struct bypass_stack *st, struct bypass_buf *b,
+		  uint32_t l4_hdr)
+{
+	if (((uintptr_t)b->data & 3) ||
+	    bypass_buf_headroom(b) < st->hdr_len + ETH_HLEN + sizeof(struct iphdr) + l4_hdr) {
+		bypass_buf_put(b);
+		return -EINVAL;
+	}
+	if (b->len + l4_hdr + sizeof(struct iphdr) > st->mtu) {
+		stack_drop(st, b, BYPASS_DROP_TX_TOO_BIG);
+		return -EMSGSIZE;
+	}
+	return 0;
+}
+
 int ipv4_route(struct bypass_stack *st, struct bypass_buf *b, uint32_t dst)
 {
 	if (dst == htonl(0xffffffffu) ||

@@ -268,6 +268,7 @@ void bypass_stack_destroy(struct bypass_stack *st)
 		return;
 	if (st->udp)
 		udp_close_all(st);
+	ping_close_all(st);
 	arp_flush_all(st);
 	stack_drain_ring(&st->rxq);
 	stack_drain_ring(&st->txq);

@@ -20,6 +20,7 @@
 #include <linux/udp.h>
 
 #include "bypass_stack.h"
+#include "rxqueue.h"
 #include "virtq.h"
 
 #define STACK_RX_BATCH		64
@@ -33,8 +34,8 @@
 #define ICMP_ERR_BURST		50	/* errors sent back to back at most */
 #define ICMP_ERR_GAP_NS		1000000	/* then one per millisecond */
 
-#define UDP_QUEUE_LEN		256	/* power of two */
 #define UDP_PORTS		65536
+#define PING_SLOTS		64	/* power of two; ping sockets by id */
 
 /* iphdr.frag_off bits (host order) */
 #define IPV4_DF			0x4000
@@ -66,18 +67,16 @@ struct arp_eth_ipv4 {
 	uint8_t tpa[4];
 };
 
-struct udp_slot {
-	struct bypass_buf *buf;
-	uint32_t addr;
-	uint16_t port;
-};
-
 struct bypass_udp {
 	struct bypass_stack *st;
 	uint16_t port;
-	uint32_t head;		/* oldest slot */
-	uint32_t count;
-	struct udp_slot q[UDP_QUEUE_LEN];
+	struct rxqueue rxq;	/* tag: source port */
+};
+
+struct bypass_ping {
+	struct bypass_stack *st;
+	uint16_t id;
+	struct rxqueue rxq;	/* tag: sequence number */
 };
 
 /* What ipv4_input learned about a datagram, for the layer above. */
@@ -108,6 +107,7 @@ struct bypass_stack {
 	uint64_t arp_next_ns;	/* earliest ARP deadline, UINT64_MAX: none */
 	struct arp_entry arp[ARP_SETS][ARP_WAYS];
 	struct bypass_udp **udp;	/* by local port */
+	struct bypass_ping *ping[PING_SLOTS];	/* by id % PING_SLOTS */
 	struct bypass_qp_stats *qp_stats;	/* shared page, or NULL */
 	uint64_t stats_tx_seen;	/* tx_frames when the page was written */
 	uint64_t drops_total;	/* sum of c.drops[], kept as they happen */
@@ -172,6 +172,13 @@ int ipv4_output(struct bypass_stack *st, struct bypass_buf *b, uint32_t dst,
 		uint8_t proto);
 uint32_t ipv4_pseudo_sum(uint32_t src, uint32_t dst, uint8_t proto,
 			 uint16_t len);
+/*
+ * Whether an application's payload at @b->data can take an @l4_hdr-byte
+ * header and the rest in front (room, 4-byte alignment) and fits the MTU.
+ * Returns 0, or -EINVAL / -EMSGSIZE having released @b.
+ */
+int ipv4_tx_check(struct bypass_stack *st, struct bypass_buf *b,
+		  uint32_t l4_hdr);
 /* Route @b (IPv4 header at @b->data, complete) towards its destination. */
 int ipv4_route(struct bypass_stack *st, struct bypass_buf *b, uint32_t dst);
 
@@ -180,6 +187,9 @@ void icmp_input(struct bypass_stack *st, struct bypass_buf *b,
 		const struct ipv4_rx *rx);
 void icmp_port_unreachable(struct bypass_stack *st, const struct ipv4_rx *rx,
 			   uint32_t l4_len);
+void icmp_echo_reply_input(struct bypass_stack *st, struct bypass_buf *b,
+			   const struct ipv4_rx *rx);
+void ping_close_all(struct bypass_stack *st);
 
 /* udp.c */
 void udp_input(struct bypass_stack *st, struct bypass_buf *b,

@@ -17,7 +17,6 @@ void udp_input(struct bypass_stack *st, struct bypass_buf *b,
 {
 	const struct udphdr *uh = (const struct udphdr *)b->data;
 	struct bypass_udp *sock;
-	struct udp_slot *slot;
 	uint32_t ulen;
 
 	if (b->len < sizeof(*uh)) {
@@ -45,15 +44,9 @@ void udp_input(struct bypass_stack *st, struct bypass_buf *b,
 		stack_drop(st, b, BYPASS_DROP_UDP_NO_SOCKET);
 		return;
 	}
-	if (sock->count == UDP_QUEUE_LEN) {
-		stack_drop(st, b, BYPASS_DROP_UDP_QUEUE_FULL);
-		return;
-	}
-	slot = &sock->q[(sock->head + sock->count++) & (UDP_QUEUE_LEN - 1)];
-	slot->addr = rx->src;
-	slot->port = ntohs(uh->source);
 	buf_pull(b, sizeof(*uh));
-	slot->buf = b;
+	if (!rxqueue_push(&sock->rxq, b, rx->src, ntohs(uh->source)))
+		stack_drop(st, b, BYPASS_DROP_UDP_QUEUE_FULL);
 }
 
 int bypass_udp_open(struct bypass_stack *st, uint16_t port,
@@ -79,11 +72,7 @@ void bypass_udp_close(struct bypass_udp *sock)
 {
 	if (!sock)
 		return;
-	while (sock->count) {
-		bypass_buf_put(sock->q[sock->head].buf);
-		sock->head = (sock->head + 1) & (UDP_QUEUE_LEN - 1);
-		sock->count--;
-	}
+	rxqueue_purge(&sock->rxq);
 	sock->st->udp[sock->port] = NULL;
 	free(sock);
 }
@@ -99,23 +88,12 @@ void udp_close_all(struct bypass_stack *st)
 struct bypass_buf *bypass_udp_recv(struct bypass_udp *sock, uint32_t *addr,
 				   uint16_t *port)
 {
-	struct udp_slot *slot;
-
-	if (!sock->count)
-		return NULL;
-	slot = &sock->q[sock->head];
-	sock->head = (sock->head + 1) & (UDP_QUEUE_LEN - 1);
-	sock->count--;
-	if (addr)
-		*addr = slot->addr;
-	if (port)
-		*port = slot->port;
-	return slot->buf;
+	return rxqueue_pop(&sock->rxq, addr, port);
 }
 
 uint32_t bypass_udp_pending(const struct bypass_udp *sock)
 {
-	return sock->count;
+	return sock->rxq.count;
 }
 
 int bypass_udp_sendto(struct bypass_udp *sock, struct bypass_buf *b,
@@ -125,15 +103,15 @@ int bypass_udp_sendto(struct bypass_udp *sock, struct bypass_buf *b,
 	struct udphdr *uh;
 	uint32_t sum;
 
-	if (!port || ((uintptr_t)b->data & 3) ||
-	    bypass_buf_headroom(b) < st->hdr_len + ETH_HLEN + 20 + sizeof(*uh)) {
+	int r;
+
+	if (!port) {
 		bypass_buf_put(b);
 		return -EINVAL;
 	}
-	if (b->len + sizeof(*uh) + sizeof(struct iphdr) > st->mtu) {
-		stack_drop(st, b, BYPASS_DROP_TX_TOO_BIG);
-		return -EMSGSIZE;
-	}
+	r = ipv4_tx_check(st, b, sizeof(*uh));
+	if (r)
+		return r;
 	uh = buf_push(b, sizeof(*uh));
 	uh->source = htons(sock->port);
 	uh->dest = htons(port);

@@ -456,6 +456,51 @@ TEST(burst_larger_than_the_rings_arrives_whole)
 	two_fini(&t);
 }
 
+TEST(two_stacks_ping_each_other)
+{
+	struct bypass_ping *p, *other;
+	struct bypass_buf *b;
+	struct two t;
+	uint32_t addr, k;
+	uint16_t seq;
+
+	ASSERT_EQ(0, two_init(&t, FEAT_DEFAULT, NULL));
+	ASSERT_EQ(0, bypass_ping_open(t.st[0], 0x1234, &p));
+	/* 0x1274 falls in the same of the 64 slots. */
+	EXPECT_EQ(-EADDRINUSE, bypass_ping_open(t.st[0], 0x1274, &other));
+	for (seq = 1; seq <= 20; seq++) {
+		uint32_t size = seq * 70u;
+
+		b = bypass_buf_alloc(bypass_stack_pool(t.st[0]));
+		for (k = 0; k < size; k++)
+			b->data[k] = (uint8_t)(seq + k);
+		b->len = size;
+		ASSERT_EQ(0, bypass_ping_send(p, b, IP_PEER, seq));
+		two_run(&t);
+		b = bypass_ping_recv(p, &addr, &seq);
+		ASSERT_NE(NULL, b);
+		EXPECT_EQ(IP_PEER, addr);
+		ASSERT_EQ(size, b->len);
+		for (k = 0; k < size; k++)
+			ASSERT_EQ((uint8_t)(seq + k), b->data[k]);
+		bypass_buf_put(b);
+	}
+	EXPECT_EQ(NULL, bypass_ping_recv(p, NULL, NULL));
+	EXPECT_EQ(0u, counter_drops(t.st[0]));
+	EXPECT_EQ(0u, counter_drops(t.st[1]));
+	/* After close, replies have nowhere to go: counted. */
+	b = bypass_buf_alloc(bypass_stack_pool(t.st[0]));
+	b->len = 8;
+	ASSERT_EQ(0, bypass_ping_send(p, b, IP_PEER, 99));
+	bypass_ping_close(p);
+	two_run(&t);
+	struct bypass_counters c;
+
+	bypass_stack_counters(t.st[0], &c);
+	EXPECT_EQ(1u, c.drops[BYPASS_DROP_ICMP_NO_SOCKET]);
+	two_fini(&t);
+}
+
 TEST(ping_is_answered_in_place)
 {
 	struct one o;
