@@ -35,3 +35,6 @@ fuzz: $(FUZZ_TARGETS) $(FUZZ_SEEDS)
 	$(B)/fuzz/fuzz_rx -max_total_time=$(FUZZ_SECONDS) \
 		-artifact_prefix=$(B)/fuzz/artifacts/ $(B)/fuzz/corpus-rx \
 		$(B)/fuzz/seeds-rx
+
+# The host tests share frame builders and a test rig.
+$(HOST_TESTS): user/tests/frames.h
