@@ -12,8 +12,10 @@ enum {
 	FUZZ_FIX_CSUM = 1 << 1,	/* repair IPv4, UDP and ICMP checksums */
 	FUZZ_TICK = 1 << 2,	/* advance the clock by a second */
 	FUZZ_SEND = 1 << 3,	/* also send a datagram (ARP queueing) */
-	/* bits 4-6: last byte of the address sent to; bit 7: claim a long
-	 * used length in raw mode */
+	/*
+	 * bits 4-6: last byte of the address sent to;
+	 * bit 7: claim a too long used length in raw mode
+	 */
 };
 
 #endif /* BYPASS_FUZZ_RX_H */

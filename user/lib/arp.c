@@ -62,7 +62,8 @@ static void arp_release_queue(struct bypass_stack *st, struct arp_entry *e,
 {
 	struct bypass_buf *b = e->queue_head, *next;
 
-	e->queue_head = e->queue_tail = NULL;
+	e->queue_head = NULL;
+	e->queue_tail = NULL;
 	e->queued = 0;
 	for (; b; b = next) {
 		next = b->next;

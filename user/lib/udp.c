@@ -29,12 +29,14 @@ void udp_input(struct bypass_stack *st, struct bypass_buf *b,
 		return;
 	}
 	b->len = ulen;
-	if (uh->check && !st->rx_l4_valid &&
-	    bypass_csum_fold(bypass_csum_partial(uh, ulen,
-			     ipv4_pseudo_sum(rx->src, rx->dst, IPPROTO_UDP,
-					     (uint16_t)ulen)))) {
-		stack_drop(st, b, BYPASS_DROP_UDP_BAD_CSUM);
-		return;
+	if (uh->check && !st->rx_l4_valid) {
+		uint32_t sum = ipv4_pseudo_sum(rx->src, rx->dst, IPPROTO_UDP,
+					       (uint16_t)ulen);
+
+		if (bypass_csum_fold(bypass_csum_partial(uh, ulen, sum))) {
+			stack_drop(st, b, BYPASS_DROP_UDP_BAD_CSUM);
+			return;
+		}
 	}
 	st->c.udp.rx++;
 	sock = st->udp[ntohs(uh->dest)];

@@ -305,9 +305,9 @@ static void vdev_fill_chain(struct vdev *vd, struct vdev_queue *q, uint16_t pos,
 int vdev_rx_push(struct vdev *vd, const uint8_t *frame, size_t len,
 		 uint8_t hdr_flags, unsigned int *nbufs)
 {
+	static __thread uint8_t staged[VDEV_MAX_FRAME + 16];
 	struct vdev_queue *q = &vd->q[BYPASS_QUEUE_RX];
 	bool mrg = vd->features & (1ULL << VIRTIO_NET_F_MRG_RXBUF);
-	static __thread uint8_t staged[VDEV_MAX_FRAME + 16];
 	struct vdev_seg segs[VDEV_MAX_SEGS];
 	size_t need = vd->hdr_len + len, got = 0, total, chain_len[64];
 	struct virtio_net_hdr_v1 hdr;

@@ -48,8 +48,10 @@ struct vdev {
 	uint64_t errors;	/* driver mistakes seen */
 };
 
-/* A device provider built on vdev embeds this first; the vdev_op_* below
- * then serve as its ops. */
+/*
+ * A device provider built on vdev embeds this first; the vdev_op_* below
+ * then serve as its ops.
+ */
 struct vdev_dev {
 	struct bypass_dev dev;
 	struct vdev vd;
