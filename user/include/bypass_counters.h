@@ -25,6 +25,7 @@ extern "C" {
 	X(ARP_BAD_FORMAT, "arp_bad_format")	/* not Ethernet/IPv4 */	\
 	X(ARP_BAD_OP, "arp_bad_op")					\
 	X(ARP_BAD_SENDER, "arp_bad_sender")				\
+	X(ARP_CONFLICT, "arp_conflict")		/* someone claims our IP */ \
 	X(ARP_NOT_FOR_US, "arp_not_for_us")				\
 	X(ARP_QUEUE_FULL, "arp_queue_full")	/* waiting for a reply */ \
 	X(ARP_UNRESOLVED, "arp_unresolved")	/* no reply in time */	\

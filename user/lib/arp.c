@@ -137,11 +137,10 @@ static void arp_learn(struct bypass_stack *st, struct arp_entry *e,
 	arp_release_queue(st, e, true);
 }
 
-static bool arp_sender_ok(const struct bypass_stack *st, const uint8_t *sha,
-			  uint32_t sip)
+static bool arp_sender_ok(const uint8_t *sha, uint32_t sip)
 {
 	return !(sha[0] & 1) && sip != htonl(0xffffffffu) &&
-	       !ipv4_is_multicast(sip) && sip != st->addr;
+	       !ipv4_is_multicast(sip);
 }
 
 void arp_input(struct bypass_stack *st, struct bypass_buf *b)
@@ -168,8 +167,13 @@ void arp_input(struct bypass_stack *st, struct bypass_buf *b)
 	}
 	memcpy(&sip, a->spa, 4);
 	memcpy(&tip, a->tpa, 4);
-	if (!arp_sender_ok(st, a->sha, sip)) {
+	if (!arp_sender_ok(a->sha, sip)) {
 		stack_drop(st, b, BYPASS_DROP_ARP_BAD_SENDER);
+		return;
+	}
+	if (sip == st->addr) {
+		/* Another host uses our address: worth its own counter. */
+		stack_drop(st, b, BYPASS_DROP_ARP_CONFLICT);
 		return;
 	}
 	st->c.arp.rx++;

@@ -133,7 +133,7 @@ TEST_F(stack, arp_malformed)
 		  NULL, IP_US);
 	drop_one(_metadata, &self->o, g, n, BYPASS_DROP_ARP_BAD_SENDER);
 	n = t_arp(g, ARPOP_REQUEST, mac_bcast, mac_peer, IP_US, NULL, IP_US);
-	drop_one(_metadata, &self->o, g, n, BYPASS_DROP_ARP_BAD_SENDER);
+	drop_one(_metadata, &self->o, g, n, BYPASS_DROP_ARP_CONFLICT);
 	n = t_arp(g, ARPOP_REQUEST, mac_bcast, mac_peer, IP(224, 0, 0, 5), NULL, IP_US);
 	drop_one(_metadata, &self->o, g, n, BYPASS_DROP_ARP_BAD_SENDER);
 	/* A request for someone else, from someone we do not know. */
