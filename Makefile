@@ -32,6 +32,9 @@ HOST_TESTS := $(HOST_TEST_SRCS:user/tests/%.c=$(B)/tests/%)
 
 SELFTEST_SRCS := $(sort $(wildcard selftests/bypass/*.c))
 SELFTESTS := $(SELFTEST_SRCS:selftests/bypass/%.c=$(B)/selftests/%)
+# Tests that need bypass.ko loaded with unsafe_noiommu=1 (their own boot).
+UNSAFE_SRCS := $(sort $(wildcard selftests/unsafe/*.c))
+UNSAFE_TESTS := $(UNSAFE_SRCS:selftests/unsafe/%.c=$(B)/selftests-unsafe/%)
 
 HARNESS := $(B)/linux/.stamp
 
@@ -63,7 +66,7 @@ kmod-other:
 	$(MAKE) -C /lib/modules/$$kver/build M=$(CURDIR)/$(B)/kmod-$(OTHER_SERIES) W=1 modules
 
 user: $(B)/libbypass.a $(B)/libbypass.so $(B)/bypass.pc $(TOOLS)
-tests: $(HOST_TESTS) $(SELFTESTS)
+tests: $(HOST_TESTS) $(SELFTESTS) $(UNSAFE_TESTS)
 
 $(B)/lib/%.o: user/lib/%.c $(LIB_HDRS) | $(HARNESS)
 	@mkdir -p $(@D)
@@ -96,10 +99,14 @@ $(B)/tests/%: user/tests/%.c $(B)/libbypass-san.a $(LIB_HDRS) | $(HARNESS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_COMMON) -O1 $(HOST_SAN) -Iuser/lib -o $@ $< $(B)/libbypass-san.a
 
-$(B)/selftests/%: selftests/bypass/%.c $(B)/libbypass.a $(LIB_HDRS) | $(HARNESS)
+$(B)/selftests/%: selftests/bypass/%.c selftests/bypass/*.h $(B)/libbypass.a $(LIB_HDRS) | $(HARNESS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_COMMON) $(CFLAGS) -Iselftests/bypass -o $@ $< $(B)/libbypass.a -lpthread
 	@if [ -f selftests/bypass/$*.timeout ]; then cp selftests/bypass/$*.timeout $@.timeout; fi
+
+$(B)/selftests-unsafe/%: selftests/unsafe/%.c selftests/bypass/*.h $(LIB_HDRS) | $(HARNESS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_COMMON) $(CFLAGS) -Iselftests/bypass -o $@ $<
 
 checkpatch: $(HARNESS)
 	@$(B)/linux/scripts/checkpatch.pl --strict --no-tree --quiet \

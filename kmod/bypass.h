@@ -107,7 +107,7 @@ struct bypass_qp {
 /**
  * struct bypass_ctrlq - the control virtqueue, driven by the kernel
  * @ring: ring memory
- * @buf: one page of command/status buffer, @buf_dma its device address
+ * @buf: one page of command/status buffer
  * @index: virtqueue index
  * @notify: doorbell
  * @notify_mapped: @notify came from its own ioremap
@@ -117,8 +117,7 @@ struct bypass_qp {
  */
 struct bypass_ctrlq {
 	struct bypass_ring ring;
-	void *buf;
-	dma_addr_t buf_dma;
+	struct bypass_ring buf;
 	u16 index;
 	void __iomem *notify;
 	bool notify_mapped;
@@ -267,6 +266,7 @@ int bypass_virtio_reset(struct bypass_device *dev);
 int bypass_virtio_init(struct bypass_device *dev);
 int bypass_virtio_restart(struct bypass_device *dev);
 void bypass_virtio_stop(struct bypass_device *dev);
+int bypass_coherent_alloc(struct bypass_device *dev, struct bypass_ring *ring, size_t size);
 int bypass_ring_alloc(struct bypass_device *dev, struct bypass_ring *ring, u16 num);
 void bypass_ring_free(struct bypass_device *dev, struct bypass_ring *ring);
 size_t bypass_ring_avail_offset(u16 num);

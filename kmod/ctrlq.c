@@ -57,10 +57,9 @@ int bypass_ctrlq_setup(struct bypass_device *dev)
 		ret = bypass_ring_alloc(dev, &q->ring, num);
 		if (ret)
 			return ret;
-		q->buf = dma_alloc_coherent(&dev->pdev->dev, PAGE_SIZE, &q->buf_dma,
-					    GFP_KERNEL);
-		if (!q->buf)
-			return -ENOMEM;
+		ret = bypass_coherent_alloc(dev, &q->buf, PAGE_SIZE);
+		if (ret)
+			return ret;
 		q->index = vq.index;
 		ret = bypass_vq_map_notify(dev, &vq);
 		if (ret)
@@ -86,9 +85,7 @@ void bypass_ctrlq_teardown(struct bypass_device *dev)
 	if (q->notify && q->notify_mapped)
 		pci_iounmap(dev->pdev, q->notify);
 	q->notify = NULL;
-	if (q->buf)
-		dma_free_coherent(&dev->pdev->dev, PAGE_SIZE, q->buf, q->buf_dma);
-	q->buf = NULL;
+	bypass_ring_free(dev, &q->buf);
 	bypass_ring_free(dev, &q->ring);
 }
 
@@ -116,27 +113,27 @@ int bypass_ctrlq_cmd(struct bypass_device *dev, u8 class, u8 cmd,
 	if (len > CTRLQ_DATA_MAX || !q->ring.va)
 		return -EINVAL;
 	mutex_lock(&q->lock);
-	hdr = q->buf + CTRLQ_HDR_OFF;
-	ack = q->buf + CTRLQ_ACK_OFF;
+	hdr = q->buf.va + CTRLQ_HDR_OFF;
+	ack = q->buf.va + CTRLQ_ACK_OFF;
 	hdr->class = class;
 	hdr->cmd = cmd;
-	memcpy(q->buf + CTRLQ_DATA_OFF, data, len);
+	memcpy(q->buf.va + CTRLQ_DATA_OFF, data, len);
 	*ack = 0xff;
 
 	d = ctrlq_desc(q);
-	d[n].addr = cpu_to_le64(q->buf_dma + CTRLQ_HDR_OFF);
+	d[n].addr = cpu_to_le64(q->buf.dma + CTRLQ_HDR_OFF);
 	d[n].len = cpu_to_le32(sizeof(*hdr));
 	d[n].flags = cpu_to_le16(VRING_DESC_F_NEXT);
 	d[n].next = cpu_to_le16(n + 1);
 	n++;
 	if (len) {
-		d[n].addr = cpu_to_le64(q->buf_dma + CTRLQ_DATA_OFF);
+		d[n].addr = cpu_to_le64(q->buf.dma + CTRLQ_DATA_OFF);
 		d[n].len = cpu_to_le32(len);
 		d[n].flags = cpu_to_le16(VRING_DESC_F_NEXT);
 		d[n].next = cpu_to_le16(n + 1);
 		n++;
 	}
-	d[n].addr = cpu_to_le64(q->buf_dma + CTRLQ_ACK_OFF);
+	d[n].addr = cpu_to_le64(q->buf.dma + CTRLQ_ACK_OFF);
 	d[n].len = cpu_to_le32(1);
 	d[n].flags = cpu_to_le16(VRING_DESC_F_WRITE);
 	d[n].next = 0;

@@ -116,23 +116,19 @@ static void bypass_read_config(struct bypass_device *dev)
 }
 
 /**
- * bypass_ring_alloc() - allocate zeroed memory for a split virtqueue
- * @dev: the device that will use it
- * @ring: filled in
- * @num: entries (power of two)
+ * bypass_coherent_alloc() - zeroed memory the device and the CPU share
+ * @dev: the device
+ * @ring: filled in with the memory (its @num is left alone)
+ * @size: bytes, rounded up to pages
  *
- * Layout: descriptor table, available ring (with used_event), then the used
- * ring (with avail_event) on its own cache line.
+ * Device addresses come from the DMA API when the device honours the IOMMU,
+ * and are physical addresses otherwise (unsafe no-IOMMU mode).
  *
  * Return: 0 or -ENOMEM.
  */
-int bypass_ring_alloc(struct bypass_device *dev, struct bypass_ring *ring, u16 num)
+int bypass_coherent_alloc(struct bypass_device *dev, struct bypass_ring *ring, size_t size)
 {
-	size_t size = PAGE_ALIGN(ALIGN(sizeof(struct vring_desc) * num +
-				       sizeof(__virtio16) * (3 + num), BYPASS_USED_ALIGN) +
-				 sizeof(__virtio16) * 3 + sizeof(struct vring_used_elem) * num);
-
-	ring->num = num;
+	size = PAGE_ALIGN(size);
 	ring->size = size;
 	ring->dma_api = dev->dma_api;
 	if (ring->dma_api) {
@@ -146,6 +142,25 @@ int bypass_ring_alloc(struct bypass_device *dev, struct bypass_ring *ring, u16 n
 		return -ENOMEM;
 	memset(ring->va, 0, size);
 	return 0;
+}
+
+/**
+ * bypass_ring_alloc() - allocate zeroed memory for a split virtqueue
+ * @dev: the device that will use it
+ * @ring: filled in
+ * @num: entries (power of two)
+ *
+ * Layout: descriptor table, available ring (with used_event), then the used
+ * ring (with avail_event) on its own cache line.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int bypass_ring_alloc(struct bypass_device *dev, struct bypass_ring *ring, u16 num)
+{
+	ring->num = num;
+	return bypass_coherent_alloc(dev, ring, bypass_ring_used_offset(num) +
+				     sizeof(__virtio16) * 3 +
+				     sizeof(struct vring_used_elem) * num);
 }
 
 /**

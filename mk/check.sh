@@ -51,4 +51,14 @@ vmrc=${PIPESTATUS[0]}
 if [ "$vmrc" != 0 ] && ! grep -q '^FAIL: vm' "$log"; then
 	echo "FAIL: vm (runner exit $vmrc)" | tee -a "$log"
 fi
+
+echo "== VM selftests with unsafe_noiommu=1 (expects taint U)"
+selftests/vm/run --module-params unsafe_noiommu=1 --allow-taint 64 -- \
+	selftests/run-tests --timeout 300 --prefix vm-unsafe build/selftests-unsafe/* |
+	sed 's|^PASS: vm/kernel-log|PASS: vm-unsafe/kernel-log|; s|^FAIL: vm/|FAIL: vm-unsafe/|' |
+	tee -a "$log"
+vmrc=${PIPESTATUS[0]}
+if [ "$vmrc" != 0 ] && ! grep -q '^FAIL: vm-unsafe' "$log"; then
+	echo "FAIL: vm-unsafe (runner exit $vmrc)" | tee -a "$log"
+fi
 summary

@@ -88,6 +88,36 @@ TEST(no_bind_without_driver_override)
 	ASSERT_EQ(0, tl_release());
 }
 
+TEST(refuses_device_without_iommu_isolation)
+{
+	const char *bdf = getenv("BYPASS_NOIOMMU_PCI");
+	char drv[64], line[1024];
+	int kmsg, found = 0;
+	ssize_t n;
+
+	ASSERT_NE(NULL, bdf);
+	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+	ASSERT_LE(0, kmsg);
+	lseek(kmsg, 0, SEEK_END);
+	/* A NIC that ignores the IOMMU (no ACCESS_PLATFORM) is refused. */
+	EXPECT_NE(0, tl_pci_bind(bdf, "bypass"));
+	tl_pci_driver(bdf, drv, sizeof(drv));
+	EXPECT_STREQ("", drv);
+	/* The probe ran synchronously: its reason is already in the log. */
+	while ((n = read(kmsg, line, sizeof(line) - 1)) > 0 || (n < 0 && errno == EPIPE)) {
+		if (n <= 0)
+			continue;
+		line[n] = 0;
+		if (strstr(line, bdf) && strstr(line, "no IOMMU isolation"))
+			found = 1;
+	}
+	close(kmsg);
+	EXPECT_TRUE(found);
+	EXPECT_EQ(0, tl_pci_bind(bdf, ""));
+	tl_pci_driver(bdf, drv, sizeof(drv));
+	EXPECT_STREQ("virtio-pci", drv);
+}
+
 FIXTURE(claimed) {
 	int fd;
 };

@@ -25,7 +25,7 @@
 #include "testlib.h"
 
 #define RR_BUF_SIZE	2048
-#define RR_AREA		(1UL << 20)
+#define RR_AREA		(2UL << 20)
 #define RR_ETHERTYPE	0x88b5	/* IEEE local experimental */
 #define RR_HDR_LEN	sizeof(struct virtio_net_hdr_v1)
 
@@ -104,8 +104,12 @@ static inline void rr_close(struct rr *rr)
 	rr->fd = -1;
 }
 
-/* Map everything of the attached pair and register a 1 MiB buffer area. */
-static inline int rr_setup(struct rr *rr, int fd)
+/*
+ * Map everything of the attached pair and register a 2 MiB buffer area,
+ * one hugepage when @huge (physically contiguous: needed when the device
+ * uses physical addresses).
+ */
+static inline int rr_setup_area(struct rr *rr, int fd, int huge)
 {
 	struct bypass_mem_reg r = { .argsz = sizeof(r), .len = RR_AREA };
 	int i, err;
@@ -120,8 +124,11 @@ static inline int rr_setup(struct rr *rr, int fd)
 		if (err)
 			return err;
 	}
+	if (huge && tl_sysfs_write("/proc/sys/vm/nr_hugepages", "8"))
+		return -EIO;
 	rr->area = mmap(NULL, RR_AREA, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE | (huge ? MAP_HUGETLB : 0),
+			-1, 0);
 	if (rr->area == MAP_FAILED)
 		return -errno;
 	r.addr = (uintptr_t)rr->area;
@@ -139,6 +146,11 @@ static inline int rr_setup(struct rr *rr, int fd)
 			return -errno;
 	}
 	return 0;
+}
+
+static inline int rr_setup(struct rr *rr, int fd)
+{
+	return rr_setup_area(rr, fd, 0);
 }
 
 /* Post one descriptor (its own chain) and publish it. */
