@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -472,7 +473,9 @@ static int resolve_target(const char *arg, char *bdf, size_t blen,
 		snprintf(path, sizeof(path), PCI_DEVICES "/%s", bdf);
 		if (!path_exists(path))
 			return fail("no PCI function %s", bdf);
-		pci_netdev(bdf, ifname, ilen);
+		/* Only an interface of our network namespace can be read. */
+		if (pci_netdev(bdf, ifname, ilen) && !if_nametoindex(ifname))
+			ifname[0] = 0;
 		return 0;
 	}
 	if (strlen(arg) >= 16 || strchr(arg, '/') || !strcmp(arg, ".") || !strcmp(arg, ".."))
