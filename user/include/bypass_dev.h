@@ -210,6 +210,12 @@ ssize_t bypass_pair_capture_pop(struct bypass_pair *pair, int side, void *buf,
 void bypass_pair_stats(const struct bypass_pair *pair, int side,
 		       struct bypass_pair_stats *out);
 
+/*
+ * bypass_pair_set_tx_stall - when @on, @side's device ignores TX kicks (a
+ * device that has fallen behind); turning it off sends what was queued.
+ */
+void bypass_pair_set_tx_stall(struct bypass_pair *pair, int side, bool on);
+
 /* ---- the TAP development device --------------------------------------- */
 
 /*

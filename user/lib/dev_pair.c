@@ -35,6 +35,7 @@ struct pair_end {
 	struct wire_frame *inbound;	/* sorted by due_ns, FIFO among equals */
 	uint32_t inbound_len;
 	bool capture;
+	bool tx_stalled;
 	struct wire_frame *captured, **captured_tail;
 	struct bypass_pair_stats stats;
 	struct bypass_qp_stats qp_stats;	/* what a kernel would read */
@@ -176,11 +177,25 @@ static void pair_transmit(struct pair_end *from, const uint8_t *data, size_t len
 	}
 }
 
+/* Take every frame off @e's TX ring and put it on the wire. */
+static void pair_send_all(struct pair_end *e)
+{
+	struct bypass_pair *p = e->pair;
+	int len;
+
+	while ((len = vdev_tx_pop(&e->base.vd, p->frame, sizeof(p->frame))) != 0) {
+		if (len < 0)
+			continue;
+		e->stats.tx_frames++;
+		pair_transmit(e, p->frame, (size_t)len);
+	}
+	vdev_flush(&e->base.vd, BYPASS_QUEUE_TX);
+	pair_deliver(&p->end[!e->side]);
+}
+
 static void pair_kick(struct bypass_dev *dev, unsigned int q)
 {
 	struct pair_end *e = to_end(dev);
-	struct bypass_pair *p = e->pair;
-	int len;
 
 	if ((unsigned int)q >= BYPASS_NR_QUEUES)
 		return;
@@ -190,14 +205,8 @@ static void pair_kick(struct bypass_dev *dev, unsigned int q)
 		pair_deliver(e);
 		return;
 	}
-	while ((len = vdev_tx_pop(&e->base.vd, p->frame, sizeof(p->frame))) != 0) {
-		if (len < 0)
-			continue;
-		e->stats.tx_frames++;
-		pair_transmit(e, p->frame, (size_t)len);
-	}
-	vdev_flush(&e->base.vd, BYPASS_QUEUE_TX);
-	pair_deliver(&p->end[!e->side]);
+	if (!e->tx_stalled)
+		pair_send_all(e);
 }
 
 static int pair_irq_fd(struct bypass_dev *dev, unsigned int q)
@@ -349,6 +358,15 @@ ssize_t bypass_pair_capture_pop(struct bypass_pair *p, int side, void *buf,
 		e->captured_tail = &e->captured;
 	free(f);
 	return len;
+}
+
+void bypass_pair_set_tx_stall(struct bypass_pair *p, int side, bool on)
+{
+	struct pair_end *e = &p->end[side & 1];
+
+	e->tx_stalled = on;
+	if (!on)
+		pair_send_all(e);
 }
 
 void bypass_pair_stats(const struct bypass_pair *p, int side,

@@ -105,6 +105,14 @@ static bool pattern_ok(const struct bypass_buf *b, uint32_t size, uint32_t seed)
 	return true;
 }
 
+static uint64_t one_drops_of(struct bypass_stack *st, unsigned int reason)
+{
+	struct bypass_counters c;
+
+	bypass_stack_counters(st, &c);
+	return c.drops[reason];
+}
+
 /* Drops other than the peer's gratuitous ARP (which concerns nobody). */
 static uint64_t counter_drops(struct bypass_stack *st)
 {
@@ -453,6 +461,43 @@ TEST(burst_larger_than_the_rings_arrives_whole)
 	bypass_stack_counters(t.st[0], &c);
 	/* Far fewer doorbells than frames. */
 	EXPECT_LT(c.ring.tx_kicks, 10u);
+	two_fini(&t);
+}
+
+TEST(full_tx_ring_refuses_then_recovers)
+{
+	struct two t;
+	struct bypass_buf *b;
+	uint32_t i, got = 0;
+	int r, refused = 0;
+
+	ASSERT_EQ(0, two_init(&t, FEAT_DEFAULT, NULL));
+	ASSERT_EQ(0, send_pattern(&t, 8, 0));
+	two_run(&t);
+	bypass_buf_put(bypass_udp_recv(t.sock[1], NULL, NULL));
+	/* A device that stopped taking frames: the 128-entry ring fills. */
+	bypass_pair_set_tx_stall(t.pair, 0, true);
+	for (i = 0; i < 150; i++) {
+		r = send_pattern(&t, 100, i);
+		if (r) {
+			EXPECT_EQ(-EAGAIN, r);
+			refused++;
+		}
+		bypass_stack_poll(t.st[0]);
+	}
+	EXPECT_EQ(150 - 128, refused);
+	EXPECT_EQ((uint64_t)refused, one_drops_of(t.st[0], BYPASS_DROP_TX_RING_FULL));
+	/* The device catches up: the 128 queued frames arrive, in order. */
+	bypass_pair_set_tx_stall(t.pair, 0, false);
+	two_run(&t);
+	while ((b = bypass_udp_recv(t.sock[1], NULL, NULL))) {
+		EXPECT_TRUE(pattern_ok(b, 100, got));
+		got++;
+		bypass_buf_put(b);
+	}
+	EXPECT_EQ(128u, got);
+	/* And sending works again. */
+	EXPECT_EQ(0, send_pattern(&t, 100, 0));
 	two_fini(&t);
 }
 
