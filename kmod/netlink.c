@@ -5,9 +5,9 @@
  * for their applications (DEV_SET). The ABI is uapi/linux/bypass_genl.h.
  *
  * Locking: a device is looked up under bypass_devices_lock and a reference
- * taken; the list lock is dropped before dev->lock is taken, and no
- * allocation that can sleep happens under either lock except the skb
- * space already reserved.
+ * taken; the list lock is dropped before dev->lock is taken. Replies are
+ * allocated before dev->lock is taken and filled under it without
+ * sleeping.
  */
 #include <linux/etherdevice.h>
 #include <linux/in.h>

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
 #include <libmnl/libmnl.h>
 #include <linux/genetlink.h>
@@ -113,8 +115,10 @@ static int parse_status(const struct nlmsghdr *nlh, char *err)
 static int transact(struct mnl_socket *nl, struct nlmsghdr *nlh, msg_cb cb,
 		    void *data, char *err)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE > 32768 ? MNL_SOCKET_BUFFER_SIZE : 32768];
+	static char *buf;
+	static size_t buflen;
 	unsigned int portid = mnl_socket_get_portid(nl);
+	int fd = mnl_socket_get_fd(nl);
 	uint32_t seq = ++nl_seq;
 	struct timeval tv = { .tv_sec = 10 };
 	int ret;
@@ -129,12 +133,32 @@ static int transact(struct mnl_socket *nl, struct nlmsghdr *nlh, msg_cb cb,
 		return -errno;
 	}
 	for (;;) {
-		ssize_t n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		/* A reply grows with the queue pairs: size the buffer to it. */
+		ssize_t n = recv(fd, NULL, 0, MSG_PEEK | MSG_TRUNC);
 		const struct nlmsghdr *m;
 		int len;
 
+		if (n >= 0 && (size_t)n > buflen) {
+			char *b = realloc(buf, n);
+
+			if (!b) {
+				set_err(err, "out of memory", NULL, 0);
+				return -ENOMEM;
+			}
+			buf = b;
+			buflen = n;
+		}
+		if (n >= 0) {
+			struct sockaddr_nl from;
+			socklen_t alen = sizeof(from);
+
+			n = recvfrom(fd, buf, buflen, 0, (struct sockaddr *)&from, &alen);
+			/* Only the kernel answers; ignore anything else. */
+			if (n >= 0 && (alen != sizeof(from) || from.nl_pid != 0))
+				continue;
+		}
 		if (n < 0) {
-			ret = errno == EAGAIN ? -ETIMEDOUT : -errno;
+			ret = errno == EAGAIN || errno == EWOULDBLOCK ? -ETIMEDOUT : -errno;
 			set_err(err, "no answer from the kernel over netlink", NULL, -ret);
 			return ret;
 		}
