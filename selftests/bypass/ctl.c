@@ -661,6 +661,23 @@ TEST_F(ctl, dev_set_rejects_bad_values)
 	EXPECT_EQ(-EINVAL, ans.error);
 	EXPECT_STREQ("empty device name", ans.msg);
 
+	/* Names are at most BYPASS_DEVNAME_LEN - 1 characters, NUL-terminated. */
+	req_init(&req, fam, BYPASS_CMD_DEV_GET, 0);
+	put_str(&req, BYPASS_A_DEV_NAME, "0000:00:04.0-and-far-too-long-to-be-a-name");
+	ASSERT_EQ(0, nl_call(fd, &req, &ans, NULL, NULL));
+	EXPECT_EQ(-EINVAL, ans.error);
+	EXPECT_EQ(0, ans.replies);
+	req_init(&req, fam, BYPASS_CMD_DEV_GET, 0);
+	put_attr(&req, BYPASS_A_DEV_NAME, self->nic, strlen(self->nic));
+	ASSERT_EQ(0, nl_call(fd, &req, &ans, NULL, NULL));
+	EXPECT_EQ(-EINVAL, ans.error);
+	/* The same name, terminated, works. */
+	req_init(&req, fam, BYPASS_CMD_DEV_GET, 0);
+	put_str(&req, BYPASS_A_DEV_NAME, self->nic);
+	ASSERT_EQ(0, nl_call(fd, &req, &ans, NULL, NULL));
+	EXPECT_EQ(0, ans.error);
+	EXPECT_EQ(1, ans.replies);
+
 	req_init(&req, fam, BYPASS_CMD_DEV_SET, 0);
 	put_str(&req, BYPASS_A_DEV_NAME, self->nic);
 	put_attr(&req, BYPASS_A_DEV_MAC, mac, sizeof(mac));

@@ -20,13 +20,15 @@
  * enum bypass_cmd - commands of the "bypass" family
  * @BYPASS_CMD_UNSPEC: unused
  * @BYPASS_CMD_DEV_GET: request: %BYPASS_A_DEV_NAME names one claimed
- *	device; the reply describes it. As a dump (NLM_F_DUMP, no
- *	attributes): one or more messages per claimed device. A device with
+ *	device; the reply describes it. As a dump (NLM_F_DUMP; request
+ *	attributes are validated and ignored): one or more messages per
+ *	claimed device, in PCI address order. A device with
  *	many queue pairs may be split over several consecutive messages,
  *	each repeating the device attributes and carrying a part of the
  *	%BYPASS_A_DEV_QP list; userspace merges them by %BYPASS_A_DEV_NAME.
  *	Errors: ENODEV (no claimed device of that name), EINVAL (name
- *	missing or malformed), EPERM (no CAP_NET_ADMIN).
+ *	missing, empty, longer than 31 characters or not NUL-terminated),
+ *	EPERM (no CAP_NET_ADMIN).
  * @BYPASS_CMD_DEV_SET: request: %BYPASS_A_DEV_NAME and at least one of
  *	%BYPASS_A_DEV_IPV4_ADDR, %BYPASS_A_DEV_IPV4_PREFIX,
  *	%BYPASS_A_DEV_IPV4_GATEWAY, %BYPASS_A_DEV_IPV4_MTU. Attributes that
