@@ -54,19 +54,39 @@ static const char *nic_mac(void)
 	return m ? m : "52:54:00:b9:00:01";
 }
 
+/* How many lines of /proc/interrupts mention @what? */
+static int count_interrupts(const char *what)
+{
+	FILE *f = fopen("/proc/interrupts", "r");
+	char line[512];
+	int n = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, what))
+			n++;
+	fclose(f);
+	return n;
+}
+
 TEST(claim_and_release_restores_netdev)
 {
-	char drv[64];
+	char drv[64], irq[64];
 
 	ASSERT_EQ(0, wait_netdev(nic_mac(), 1, 5000));
 	ASSERT_EQ(0, tl_claim());
 	tl_pci_driver(tl_nic(), drv, sizeof(drv));
 	EXPECT_STREQ("bypass", drv);
+	/* Config, rx and tx vectors of the claimed function. */
+	snprintf(irq, sizeof(irq), "bypass-%s-", tl_nic());
+	EXPECT_EQ(3, count_interrupts(irq));
 	/* The kernel's interface for that NIC is gone while bypass has it. */
 	EXPECT_EQ(0, wait_netdev(nic_mac(), 0, 5000));
 	ASSERT_EQ(0, tl_release());
 	tl_pci_driver(tl_nic(), drv, sizeof(drv));
 	EXPECT_STREQ("virtio-pci", drv);
+	EXPECT_EQ(0, count_interrupts("bypass-"));
 	EXPECT_EQ(0, wait_netdev(nic_mac(), 1, 5000));
 }
 
