@@ -88,6 +88,26 @@ TEST_F(stack, valid_datagram_is_delivered)
 	bypass_buf_put(b);
 }
 
+TEST_F(stack, broadcast_datagrams_are_delivered)
+{
+	struct bypass_buf *b;
+	uint8_t g[128];
+	int i;
+
+	one_rx(&self->o, g, t_udp(g, mac_bcast, IP_PEER, IP(10, 0, 0, 255), 1000,
+				  PORT_OPEN, "subnet", 6));
+	one_rx(&self->o, g, t_udp(g, mac_bcast, IP_PEER, IP(255, 255, 255, 255),
+				  1000, PORT_OPEN, "limited", 7));
+	for (i = 0; i < 2; i++) {
+		b = received(self->sock);
+		ASSERT_NE(NULL, b);
+		EXPECT_EQ(i ? 7u : 6u, b->len);
+		bypass_buf_put(b);
+	}
+	EXPECT_EQ(0u, one_drops(&self->o, BYPASS_DROP_NR));
+	EXPECT_EQ(0, one_tx(&self->o));
+}
+
 TEST_F(stack, eth_malformed)
 {
 	uint8_t g[64];
