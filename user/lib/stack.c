@@ -36,7 +36,15 @@ int stack_xmit(struct bypass_stack *st, struct bypass_buf *b)
 		}
 	}
 	vh = (struct virtio_net_hdr_v1 *)(b->data - st->hdr_len);
-	memset(vh, 0, st->hdr_len);
+	/* Byte by byte: the legacy header is 10 bytes, not the struct's 12. */
+	vh->flags = 0;
+	vh->gso_type = VIRTIO_NET_HDR_GSO_NONE;
+	vh->hdr_len = 0;
+	vh->gso_size = 0;
+	vh->csum_start = 0;
+	vh->csum_offset = 0;
+	if (st->hdr_len == sizeof(*vh))
+		vh->num_buffers = 0;
 	if (st->tx_csum && eh->h_proto == htons(ETH_P_IP)) {
 		const struct iphdr *ip = (const struct iphdr *)(eh + 1);
 
