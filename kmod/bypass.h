@@ -92,6 +92,8 @@ struct bypass_vq {
  * @owner_pid: tgid of the process that attached it
  * @trigger_lock: protects vq[].trigger against the interrupt handler
  * @stats: page of counters written by the userspace datapath
+ * @stale: the whole device was reset under this attached pair, which
+ *	therefore no longer works; its owner must detach and attach again
  * @parked: rings the device may still use after a detach without
  *	RING_RESET; freed at the next device reset
  */
@@ -101,6 +103,7 @@ struct bypass_qp {
 	pid_t owner_pid;
 	spinlock_t trigger_lock; /* vq[].trigger vs the interrupt handler */
 	struct bypass_qp_stats *stats;
+	bool stale;
 	bool parked;
 };
 
@@ -287,6 +290,8 @@ int bypass_ctrlq_configure(struct bypass_device *dev);
 int bypass_irqs_setup(struct bypass_device *dev);
 void bypass_irqs_teardown(struct bypass_device *dev);
 int bypass_qp_attach(struct bypass_ctx *ctx, struct bypass_device *dev, u32 index);
+void bypass_qp_free_rings(struct bypass_device *dev, struct bypass_qp *qp);
+void bypass_qp_signal(struct bypass_qp *qp);
 void bypass_qp_detach(struct bypass_ctx *ctx);
 int bypass_qp_set_eventfd(struct bypass_ctx *ctx, u32 queue, int fd);
 int bypass_qp_kick(struct bypass_ctx *ctx, u32 queue);

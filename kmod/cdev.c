@@ -133,7 +133,7 @@ static long bypass_ioctl_get_info(struct bypass_ctx *ctx, void __user *uarg)
 	}
 	mutex_lock(&dev->lock);
 	info.status = BYPASS_STATUS_ATTACHED;
-	if (READ_ONCE(dev->broken))
+	if (READ_ONCE(dev->broken) || ctx->qp->stale)
 		info.status |= BYPASS_STATUS_DEVICE_ERROR;
 	if (dev->unsafe)
 		info.status |= BYPASS_STATUS_UNSAFE_NOIOMMU;

@@ -27,19 +27,28 @@ static irqreturn_t bypass_vq_irq(int irq, void *data)
 	return IRQ_HANDLED;
 }
 
+/**
+ * bypass_qp_signal() - signal both eventfds of a pair (an error to report)
+ * @qp: the queue pair
+ */
+void bypass_qp_signal(struct bypass_qp *qp)
+{
+	unsigned long flags;
+	unsigned int q;
+
+	spin_lock_irqsave(&qp->trigger_lock, flags);
+	for (q = 0; q < 2; q++)
+		if (qp->vq[q].trigger)
+			bypass_eventfd_signal(qp->vq[q].trigger);
+	spin_unlock_irqrestore(&qp->trigger_lock, flags);
+}
+
 static void bypass_signal_all(struct bypass_device *dev)
 {
-	unsigned int i, q;
+	unsigned int i;
 
-	for (i = 0; i < dev->num_pairs; i++) {
-		struct bypass_qp *qp = &dev->qps[i];
-
-		spin_lock(&qp->trigger_lock);
-		for (q = 0; q < 2; q++)
-			if (qp->vq[q].trigger)
-				bypass_eventfd_signal(qp->vq[q].trigger);
-		spin_unlock(&qp->trigger_lock);
-	}
+	for (i = 0; i < dev->num_pairs; i++)
+		bypass_qp_signal(&dev->qps[i]);
 }
 
 /* Config change: the only one we act on is the device asking for a reset. */
@@ -150,7 +159,12 @@ void bypass_irqs_teardown(struct bypass_device *dev)
 	pci_free_irq_vectors(pdev);
 }
 
-static void bypass_qp_free_rings(struct bypass_device *dev, struct bypass_qp *qp)
+/**
+ * bypass_qp_free_rings() - free what an attach allocated for a pair
+ * @dev: the device
+ * @qp: the pair; the device no longer uses its queues
+ */
+void bypass_qp_free_rings(struct bypass_device *dev, struct bypass_qp *qp)
 {
 	unsigned int q;
 
@@ -260,6 +274,7 @@ int bypass_qp_attach(struct bypass_ctx *ctx, struct bypass_device *dev, u32 inde
 	}
 	qp->owner = ctx;
 	qp->owner_pid = task_tgid_nr(current);
+	qp->stale = false;
 	ctx->dev = dev;
 	ctx->qp = qp;
 	ctx->qp_index = index;

@@ -381,9 +381,12 @@ int bypass_virtio_restart(struct bypass_device *dev)
 		qp->vq[0].enabled = false;
 		qp->vq[1].enabled = false;
 		if (qp->parked) {
-			bypass_ring_free(dev, &qp->vq[0].ring);
-			bypass_ring_free(dev, &qp->vq[1].ring);
+			bypass_qp_free_rings(dev, qp);
 			qp->parked = false;
+		} else if (qp->owner) {
+			/* Its queues are gone: tell the owner to re-attach. */
+			qp->stale = true;
+			bypass_qp_signal(qp);
 		}
 	}
 	ret = bypass_virtio_start(dev);
