@@ -989,4 +989,125 @@ TEST_F(ctl, dump_in_pci_order)
 	EXPECT_EQ(0, release_peer(netns));
 }
 
+/* A NIC bypass refuses (no IOMMU isolation) goes back to virtio-pci. */
+TEST(refused_claim_goes_back_to_virtio)
+{
+	const char *bdf = getenv("BYPASS_NOIOMMU_PCI");
+	static struct cmd_result r;
+	char param[8] = "";
+	int fd;
+
+	ASSERT_NE(NULL, bdf) TH_LOG("BYPASS_NOIOMMU_PCI is not set");
+	/* Only the default module parameters make bypass refuse it. */
+	fd = open("/sys/module/bypass/parameters/unsafe_noiommu", O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_LT(0, read(fd, param, sizeof(param) - 1));
+	close(fd);
+	ASSERT_EQ('N', param[0]);
+	ASSERT_TRUE(driver_is(bdf, "virtio-pci"));
+
+	ASSERT_EQ(0, ctl(&r, "claim", bdf, NULL, NULL));
+	EXPECT_EQ(1, r.status);
+	EXPECT_NE(NULL, strstr(r.err, "bypass refused"));
+	EXPECT_NE(NULL, strstr(r.err, "dmesg"));
+	EXPECT_NE(NULL, strstr(r.err, "it went back to its previous driver"));
+	EXPECT_TRUE(one_line(r.err)) TH_LOG("%s", r.err);
+	EXPECT_TRUE(driver_is(bdf, "virtio-pci"));
+	EXPECT_EQ(0, wait_pci_if(bdf, 1, NULL, 0));
+	/* Its driver_override was cleared too. */
+	{
+		char path[PATH_MAX], buf[64] = "";
+		int n;
+
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", bdf);
+		fd = open(path, O_RDONLY);
+		ASSERT_LE(0, fd);
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		ASSERT_LT(0, n);
+		EXPECT_STREQ("(null)\n", buf);
+	}
+}
+
+/* ---- without the module ---- */
+
+static int module_loaded(void)
+{
+	return access("/sys/module/bypass", F_OK) == 0;
+}
+
+/* insmod $BYPASS_KO $BYPASS_KO_PARAMS (as the VM runner loaded it). */
+static int load_module(void)
+{
+	static struct cmd_result r;
+	const char *ko = getenv("BYPASS_KO");
+	const char *params = getenv("BYPASS_KO_PARAMS");
+	char buf[256], *argv[12] = { "insmod", (char *)ko };
+	char *save = NULL, *tok;
+	int n = 2;
+
+	if (!ko)
+		return -1;
+	snprintf(buf, sizeof(buf), "%s", params ? params : "");
+	for (tok = strtok_r(buf, " ", &save); tok && n < 11; tok = strtok_r(NULL, " ", &save))
+		argv[n++] = tok;
+	argv[n] = NULL;
+	if (run_as(-1, argv, &r) || r.status) {
+		fprintf(stderr, "# insmod %s: %s", ko, r.err);
+		return -1;
+	}
+	return 0;
+}
+
+FIXTURE(unloaded) {
+	char ifname[32];
+};
+
+FIXTURE_SETUP(unloaded)
+{
+	char *argv[] = { "rmmod", "bypass", NULL };
+	static struct cmd_result r;
+
+	ASSERT_NE(NULL, getenv("BYPASS_KO")) TH_LOG("BYPASS_KO is not set");
+	ASSERT_TRUE(driver_is(tl_nic(), "virtio-pci"));
+	ASSERT_EQ(0, wait_nic_if(1, self->ifname, sizeof(self->ifname)));
+	ASSERT_EQ(0, run_as(-1, argv, &r));
+	ASSERT_EQ(0, r.status) TH_LOG("rmmod: %s", r.err);
+	ASSERT_FALSE(module_loaded());
+}
+
+FIXTURE_TEARDOWN(unloaded)
+{
+	if (!module_loaded())
+		EXPECT_EQ(0, load_module());
+	EXPECT_TRUE(module_loaded());
+}
+
+TEST_F(unloaded, commands_say_the_module_is_missing)
+{
+	static struct cmd_result r;
+	char ifname[32];
+
+	/* claim checks before it unbinds anything: the NIC stays with Linux. */
+	ASSERT_EQ(0, ctl(&r, "claim", self->ifname, NULL, NULL));
+	EXPECT_EQ(1, r.status);
+	EXPECT_NE(NULL, strstr(r.err, "bypass.ko is not loaded"));
+	EXPECT_TRUE(one_line(r.err)) TH_LOG("%s", r.err);
+	EXPECT_TRUE(driver_is(tl_nic(), "virtio-pci"));
+	ASSERT_EQ(1, pci_ifname(tl_nic(), ifname, sizeof(ifname)));
+	EXPECT_STREQ(self->ifname, ifname);
+
+	ASSERT_EQ(0, ctl(&r, "list", NULL, NULL, NULL));
+	EXPECT_EQ(1, r.status);
+	EXPECT_NE(NULL, strstr(r.err, "netlink family is not registered"));
+	ASSERT_EQ(0, ctl(&r, "show", tl_nic(), NULL, NULL));
+	EXPECT_EQ(1, r.status);
+	EXPECT_NE(NULL, strstr(r.err, "netlink family is not registered"));
+
+	/* Loaded again, the family is back. */
+	ASSERT_EQ(0, load_module());
+	ASSERT_EQ(0, ctl(&r, "list", NULL, NULL, NULL));
+	EXPECT_EQ(0, r.status) TH_LOG("%s", r.err);
+}
+
 TEST_HARNESS_MAIN
