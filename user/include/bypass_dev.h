@@ -30,6 +30,10 @@ extern "C" {
 /* Queues are named by the ABI's BYPASS_QUEUE_RX (0) and BYPASS_QUEUE_TX (1). */
 #define BYPASS_NR_QUEUES	2
 
+/* mem_register's answer for a region mapped page by page. */
+#define BYPASS_MEM_PAGED	1
+#define BYPASS_PAGE_SIZE	4096
+
 /*
  * struct bypass_vring - where a split virtqueue's three parts live in this
  * process. @size is a power of two. The driver owns desc and avail, the
@@ -50,8 +54,13 @@ struct bypass_dev;
  * @get_vring: the ring memory of queue @q. The rings are zeroed and ready
  *	(the device has been told their addresses); called once per queue.
  * @mem_register: make [@addr, @addr + @len) reachable by the device (IOMMU
- *	map); returns in *@iova the device address of @addr. Descriptors
- *	carry @iova + offset, never a process address.
+ *	map; @addr and @len page-aligned). Returns 0 when the region is
+ *	contiguous in device address space, *@iova then being the device
+ *	address of @addr; or BYPASS_MEM_PAGED when each 4 KiB page has its
+ *	own device address, which @mem_page_iova tells. Descriptors carry
+ *	device addresses, never process addresses.
+ * @mem_page_iova: the device address of the registered 4 KiB page at @page
+ *	(needed only by providers that return BYPASS_MEM_PAGED).
  * @mem_unregister: undo @mem_register (may be NULL).
  * @kick: ring the doorbell of queue @q (the driver calls it at most once
  *	per batch, and only when the device asked for it).
@@ -76,6 +85,7 @@ struct bypass_dev_ops {
 			 struct bypass_vring *vr);
 	int (*mem_register)(struct bypass_dev *dev, void *addr, size_t len,
 			    uint64_t *iova);
+	uint64_t (*mem_page_iova)(struct bypass_dev *dev, const void *page);
 	int (*mem_unregister)(struct bypass_dev *dev, void *addr, size_t len);
 	void (*kick)(struct bypass_dev *dev, unsigned int q);
 	int (*irq_fd)(struct bypass_dev *dev, unsigned int q);
@@ -143,6 +153,9 @@ struct bypass_pair_impair {
  * @mtu: reported MTU (0 = 1500).
  * @wire_limit: frames that may wait on the wire per direction (0 = 1024);
  *	beyond that the wire drops (counted in wire_overflow).
+ * @paged_iova: map registered memory page by page, the pages in reverse
+ *	order in device address space (as an IOMMU may), instead of in one
+ *	contiguous range.
  */
 struct bypass_pair_config {
 	uint16_t queue_size;
@@ -150,6 +163,7 @@ struct bypass_pair_config {
 	uint8_t mac[2][6];
 	uint16_t mtu;
 	uint32_t wire_limit;
+	bool paged_iova;
 	struct bypass_pair_impair impair;
 };
 

@@ -239,6 +239,7 @@ static struct bypass_qp_stats *pair_stats_page(struct bypass_dev *dev)
 static const struct bypass_dev_ops pair_ops = {
 	.get_vring = vdev_op_get_vring,
 	.mem_register = vdev_op_mem_register,
+	.mem_page_iova = vdev_op_mem_page_iova,
 	.mem_unregister = vdev_op_mem_unregister,
 	.kick = pair_kick,
 	.irq_fd = pair_irq_fd,
@@ -271,6 +272,7 @@ int bypass_pair_create(const struct bypass_pair_config *cfg,
 		e->base.dev.mtu = cfg->mtu ? cfg->mtu : 1500;
 		r = vdev_init(&e->base.vd, cfg->queue_size ? cfg->queue_size : 256,
 			      cfg->features);
+		e->base.vd.paged_iova = cfg->paged_iova;
 		if (r) {
 			if (i)
 				vdev_fini(&p->end[0].base.vd);

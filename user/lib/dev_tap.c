@@ -108,6 +108,7 @@ static void tap_destroy(struct bypass_dev *dev)
 static const struct bypass_dev_ops tap_ops = {
 	.get_vring = vdev_op_get_vring,
 	.mem_register = vdev_op_mem_register,
+	.mem_page_iova = vdev_op_mem_page_iova,
 	.mem_unregister = vdev_op_mem_unregister,
 	.kick = tap_kick,
 	.irq_fd = tap_irq_fd,

@@ -46,6 +46,7 @@ int bypass_pool_create(struct bypass_dev *dev, uint32_t nbufs,
 		       uint32_t buf_size, struct bypass_pool **out)
 {
 	struct bypass_pool *pool;
+	bool paged = false;
 	uint64_t iova;
 	uint32_t i;
 	int r;
@@ -56,10 +57,11 @@ int bypass_pool_create(struct bypass_dev *dev, uint32_t nbufs,
 	pool = calloc(1, sizeof(*pool));
 	if (!pool)
 		return -ENOMEM;
-	pool->dev = dev;
 	pool->nbufs = nbufs;
-	pool->mem = pool_map((size_t)nbufs * buf_size, &pool->huge);
-	pool->mem_len = (size_t)nbufs * buf_size;
+	/* Whole pages: that is what a device can map. */
+	pool->mem_len = ((size_t)nbufs * buf_size + BYPASS_PAGE_SIZE - 1) &
+			~(size_t)(BYPASS_PAGE_SIZE - 1);
+	pool->mem = pool_map(pool->mem_len, &pool->huge);
 	if (pool->huge)
 		pool->mem_len = (pool->mem_len + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
 	pool->free = calloc(nbufs, sizeof(*pool->free));
@@ -71,16 +73,27 @@ int bypass_pool_create(struct bypass_dev *dev, uint32_t nbufs,
 	iova = (uint64_t)(uintptr_t)pool->mem;
 	if (dev) {
 		r = dev->ops->mem_register(dev, pool->mem, pool->mem_len, &iova);
-		if (r)
+		if (r < 0)
+			goto fail;
+		pool->dev = dev;	/* registered: unregister on destroy */
+		paged = r == BYPASS_MEM_PAGED;
+		r = -EOPNOTSUPP;
+		if (paged && (buf_size > BYPASS_PAGE_SIZE || !dev->ops->mem_page_iova))
 			goto fail;
 	}
 	for (i = 0; i < nbufs; i++) {
 		struct bypass_buf *b = &pool->bufs[i];
+		size_t off = (size_t)i * buf_size;
 
-		b->head = pool->mem + (size_t)i * buf_size;
+		b->head = pool->mem + off;
 		b->size = buf_size;
 		b->index = i;
-		b->iova = iova + (uint64_t)i * buf_size;
+		/* Buffers never straddle pages: one lookup per buffer, once. */
+		if (paged)
+			b->iova = dev->ops->mem_page_iova(dev, b->head - off % BYPASS_PAGE_SIZE) +
+				  off % BYPASS_PAGE_SIZE;
+		else
+			b->iova = iova + off;
 		b->pool = pool;
 		pool->free[i] = nbufs - 1 - i;
 	}
@@ -88,7 +101,6 @@ int bypass_pool_create(struct bypass_dev *dev, uint32_t nbufs,
 	*out = pool;
 	return 0;
 fail:
-	pool->dev = NULL;
 	bypass_pool_destroy(pool);
 	return r;
 }

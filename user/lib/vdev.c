@@ -49,6 +49,26 @@ int vdev_op_mem_unregister(struct bypass_dev *dev, void *addr, size_t len)
 	return vdev_mem_unregister(dev_vdev(dev), addr, len);
 }
 
+uint64_t vdev_op_mem_page_iova(struct bypass_dev *dev, const void *page)
+{
+	const struct vdev *vd = dev_vdev(dev);
+	const uint8_t *p = page;
+	unsigned int i;
+
+	for (i = 0; i < vd->nr_regions; i++) {
+		const struct vdev_region *r = &vd->reg[i];
+		size_t off = (size_t)(p - r->va);
+
+		if (p < r->va || off >= r->len)
+			continue;
+		if (!r->paged)
+			return r->iova + off;
+		/* Page k of n lives at device page n - 1 - k. */
+		return r->iova + r->len - BYPASS_PAGE_SIZE - (off & ~(size_t)(BYPASS_PAGE_SIZE - 1));
+	}
+	return 0;
+}
+
 static void *vdev_zalloc(size_t len)
 {
 	void *p = aligned_alloc(4096, (len + 4095) & ~(size_t)4095);
@@ -120,14 +140,18 @@ int vdev_mem_register(struct vdev *vd, void *addr, size_t len, uint64_t *iova)
 		return -EINVAL;
 	if (vd->nr_regions == VDEV_MAX_REGIONS)
 		return -ENOSPC;
+	if (vd->paged_iova && (len % BYPASS_PAGE_SIZE ||
+			       (uintptr_t)addr % BYPASS_PAGE_SIZE))
+		return -EINVAL;
 	r = &vd->reg[vd->nr_regions++];
 	r->va = addr;
 	r->len = len;
 	r->iova = vd->next_iova;
+	r->paged = vd->paged_iova;
 	/* Leave a hole after each region so overruns do not translate. */
 	vd->next_iova += (len + 2 * VDEV_IOVA_ALIGN - 1) & ~(VDEV_IOVA_ALIGN - 1);
 	*iova = r->iova;
-	return 0;
+	return r->paged ? BYPASS_MEM_PAGED : 0;
 }
 
 int vdev_mem_unregister(struct vdev *vd, void *addr, size_t len)
@@ -150,9 +174,16 @@ void *vdev_translate(const struct vdev *vd, uint64_t iova, size_t len)
 	for (i = 0; i < vd->nr_regions; i++) {
 		const struct vdev_region *r = &vd->reg[i];
 
-		if (iova >= r->iova && iova - r->iova <= r->len &&
-		    len <= r->len - (iova - r->iova))
-			return r->va + (iova - r->iova);
+		uint64_t off = iova - r->iova, in_page = iova % BYPASS_PAGE_SIZE;
+
+		if (iova < r->iova || off > r->len || len > r->len - off)
+			continue;
+		if (!r->paged)
+			return r->va + off;
+		/* A paged region is only contiguous within a page. */
+		if (len > BYPASS_PAGE_SIZE - in_page || off == r->len)
+			return NULL;
+		return r->va + (r->len - BYPASS_PAGE_SIZE - (off - in_page)) + in_page;
 	}
 	return NULL;
 }

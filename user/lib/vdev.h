@@ -32,10 +32,12 @@ struct vdev_queue {
 	uint64_t irqs;
 };
 
+/* A registered region: contiguous, or paged with its pages reversed. */
 struct vdev_region {
 	uint8_t *va;
 	size_t len;
 	uint64_t iova;
+	bool paged;
 };
 
 struct vdev {
@@ -45,6 +47,7 @@ struct vdev {
 	struct vdev_region reg[VDEV_MAX_REGIONS];
 	unsigned int nr_regions;
 	uint64_t next_iova;
+	bool paged_iova;	/* register regions page by page */
 	uint64_t errors;	/* driver mistakes seen */
 };
 
@@ -67,6 +70,7 @@ int vdev_op_get_vring(struct bypass_dev *dev, unsigned int q,
 int vdev_op_mem_register(struct bypass_dev *dev, void *addr, size_t len,
 			 uint64_t *iova);
 int vdev_op_mem_unregister(struct bypass_dev *dev, void *addr, size_t len);
+uint64_t vdev_op_mem_page_iova(struct bypass_dev *dev, const void *page);
 
 int vdev_init(struct vdev *vd, uint16_t qsize, uint64_t features);
 void vdev_fini(struct vdev *vd);

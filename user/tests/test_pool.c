@@ -87,4 +87,31 @@ TEST(device_addresses_come_from_registration)
 	bypass_pair_destroy(pair);
 }
 
+TEST(paged_registration_gives_each_buffer_its_page_address)
+{
+	struct bypass_pair_config pc = { .features = FEAT_DEFAULT, .paged_iova = true };
+	struct bypass_pair *pair;
+	struct bypass_pool *pool;
+	struct bypass_buf *b[4];
+	int i;
+
+	ASSERT_EQ(0, bypass_pair_create(&pc, &pair));
+	ASSERT_EQ(0, bypass_pool_create(bypass_pair_dev(pair, 0), 4, 2048, &pool));
+	for (i = 0; i < 4; i++)
+		ASSERT_NE(NULL, b[i] = bypass_buf_alloc(pool));
+	/* Buffers are handed out from index 0; two share each 4 KiB page. */
+	ASSERT_EQ(b[0]->head + 2048, b[1]->head);
+	EXPECT_EQ(b[0]->iova + 2048, b[1]->iova);
+	/* The device put the second page before the first. */
+	EXPECT_EQ(b[0]->iova - 4096, b[2]->iova);
+	EXPECT_EQ(b[2]->iova + 2048, b[3]->iova);
+	/* Larger buffers would straddle pages: refused. */
+	EXPECT_EQ(-EOPNOTSUPP, bypass_pool_create(bypass_pair_dev(pair, 0), 4, 8192,
+						  &pool));
+	for (i = 0; i < 4; i++)
+		bypass_buf_put(b[i]);
+	bypass_pool_destroy(pool);
+	bypass_pair_destroy(pair);
+}
+
 TEST_HARNESS_MAIN

@@ -22,10 +22,14 @@ struct two {
 	struct bypass_udp *sock[2];
 };
 
+static bool paged_iova;	/* set by tests that want a page-by-page IOMMU */
+
 static int two_init(struct two *t, uint64_t features,
 		    const struct bypass_pair_impair *impair)
 {
-	struct bypass_pair_config pc = { .features = features, .queue_size = 128 };
+	struct bypass_pair_config pc = {
+		.features = features, .queue_size = 128, .paged_iova = paged_iova,
+	};
 	int i;
 
 	memset(t, 0, sizeof(*t));
@@ -168,6 +172,13 @@ TEST(udp_echo_every_size_both_checksum_offloads)
 {
 	echo_every_size(_metadata, FEAT_DEFAULT | 1ULL << VIRTIO_NET_F_CSUM |
 			1ULL << VIRTIO_NET_F_GUEST_CSUM);
+}
+
+/* Every buffer's device address looked up page by page. */
+TEST(udp_echo_every_size_paged_iommu)
+{
+	paged_iova = true;
+	echo_every_size(_metadata, FEAT_DEFAULT);
 }
 
 TEST(udp_echo_every_size_legacy_header_no_event_idx)
