@@ -156,6 +156,11 @@ struct bypass_pair_impair {
  * @paged_iova: map registered memory page by page, the pages in reverse
  *	order in device address space (as an IOMMU may), instead of in one
  *	contiguous range.
+ * @threaded: run both devices on a thread of their own, as hardware on
+ *	another CPU: they poll their rings, sleep on kicks (as EVENT_IDX or
+ *	the flags allow) and interrupt through the eventfds. The clock is
+ *	then CLOCK_MONOTONIC; impairments, inject, capture, stall and advance
+ *	are not available, and stats are only exact once traffic stopped.
  */
 struct bypass_pair_config {
 	uint16_t queue_size;
@@ -164,6 +169,7 @@ struct bypass_pair_config {
 	uint16_t mtu;
 	uint32_t wire_limit;
 	bool paged_iova;
+	bool threaded;
 	struct bypass_pair_impair impair;
 };
 
@@ -181,6 +187,8 @@ struct bypass_pair_stats {
 	uint64_t kicks[BYPASS_NR_QUEUES];
 	uint64_t irqs[BYPASS_NR_QUEUES];
 	uint64_t driver_errors;	/* invalid descriptors, addresses, indices */
+	uint64_t missed_kicks;	/* threaded: work published without a kick
+				 * while the device slept (either side) */
 };
 
 /*

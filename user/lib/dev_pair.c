@@ -8,6 +8,9 @@
  * seeded PRNG, so every run is the same. Frames can also be injected and
  * captured raw, for packet-script tests.
  *
+ * With cfg->threaded the device side runs on its own thread instead
+ * (pair_thread.c), on the real clock.
+ *
  * This is test infrastructure standing in for hardware: it allocates per
  * frame on the wire, which the datapath itself never does.
  */
@@ -17,43 +20,8 @@
 
 #include <linux/virtio_net.h>
 
-#include "bypass_dev.h"
-#include "vdev.h"
+#include "pair.h"
 
-struct wire_frame {
-	struct wire_frame *next;
-	uint64_t due_ns;
-	uint8_t hdr_flags;
-	size_t len;
-	uint8_t data[];
-};
-
-struct pair_end {
-	struct vdev_dev base;		/* first: the ops receive &base.dev */
-	struct bypass_pair *pair;
-	int side;
-	struct wire_frame *inbound;	/* sorted by due_ns, FIFO among equals */
-	uint32_t inbound_len;
-	bool capture;
-	bool tx_stalled;
-	struct wire_frame *captured, **captured_tail;
-	struct bypass_pair_stats stats;
-	struct bypass_qp_stats qp_stats;	/* what a kernel would read */
-};
-
-struct bypass_pair {
-	struct pair_end end[2];
-	uint64_t now_ns;
-	uint64_t rng;
-	uint32_t wire_limit;
-	struct bypass_pair_impair impair;
-	uint8_t frame[VDEV_MAX_FRAME];	/* TX staging */
-};
-
-static struct pair_end *to_end(struct bypass_dev *dev)
-{
-	return (struct pair_end *)dev;
-}
 
 /* splitmix64: small, seedable, good enough to pick frames. */
 static uint64_t pair_rand(struct bypass_pair *p)
@@ -118,7 +86,7 @@ static void wire_enqueue(struct pair_end *to, const void *data, size_t len,
 }
 
 /* Move every frame that has arrived into @e's RX ring, while buffers last. */
-static void pair_deliver(struct pair_end *e)
+void pair_deliver(struct pair_end *e)
 {
 	struct wire_frame *f;
 	unsigned int nb;
@@ -178,7 +146,7 @@ static void pair_transmit(struct pair_end *from, const uint8_t *data, size_t len
 }
 
 /* Take every frame off @e's TX ring and put it on the wire. */
-static void pair_send_all(struct pair_end *e)
+void pair_send_all(struct pair_end *e)
 {
 	struct bypass_pair *p = e->pair;
 	int len;
@@ -199,7 +167,11 @@ static void pair_kick(struct bypass_dev *dev, unsigned int q)
 
 	if ((unsigned int)q >= BYPASS_NR_QUEUES)
 		return;
-	e->stats.kicks[q]++;
+	__atomic_fetch_add(&e->stats.kicks[q], 1, __ATOMIC_RELAXED);
+	if (e->pair->threaded) {
+		pair_thread_kick(e->pair);
+		return;
+	}
 	if (q == BYPASS_QUEUE_RX) {
 		/* New buffers: frames waiting on the wire may now fit. */
 		pair_deliver(e);
@@ -223,11 +195,15 @@ static void pair_irq_ack(struct bypass_dev *dev, unsigned int q)
 
 static void pair_service(struct bypass_dev *dev)
 {
-	pair_deliver(to_end(dev));
+	/* A device thread needs no help from the driver. */
+	if (!to_end(dev)->pair->threaded)
+		pair_deliver(to_end(dev));
 }
 
 static uint64_t pair_now(struct bypass_dev *dev)
 {
+	if (to_end(dev)->pair->threaded)
+		return pair_thread_now();
 	return to_end(dev)->pair->now_ns;
 }
 
@@ -280,6 +256,14 @@ int bypass_pair_create(const struct bypass_pair_config *cfg,
 			return r;
 		}
 	}
+	p->kick_fd = -1;
+	if (cfg->threaded) {
+		r = pair_thread_start(p);
+		if (r) {
+			bypass_pair_destroy(p);
+			return r;
+		}
+	}
 	*out = p;
 	return 0;
 }
@@ -290,6 +274,7 @@ void bypass_pair_destroy(struct bypass_pair *p)
 
 	if (!p)
 		return;
+	pair_thread_stop(p);
 	for (i = 0; i < 2; i++) {
 		frames_free(p->end[i].inbound);
 		frames_free(p->end[i].captured);
@@ -310,6 +295,8 @@ uint64_t bypass_pair_now(const struct bypass_pair *p)
 
 void bypass_pair_advance(struct bypass_pair *p, uint64_t ns)
 {
+	if (p->threaded)
+		return;
 	p->now_ns += ns;
 	pair_deliver(&p->end[0]);
 	pair_deliver(&p->end[1]);
@@ -328,6 +315,8 @@ int bypass_pair_inject(struct bypass_pair *p, int side, const void *frame,
 	struct pair_end *to = &p->end[side & 1];
 	uint64_t before = to->stats.wire_overflow;
 
+	if (p->threaded)
+		return -EBUSY;
 	if (len > VDEV_MAX_FRAME)
 		return -EMSGSIZE;
 	wire_enqueue(to, frame, len, p->now_ns, 0);
@@ -380,4 +369,5 @@ void bypass_pair_stats(const struct bypass_pair *p, int side,
 	out->irqs[BYPASS_QUEUE_RX] = e->base.vd.q[BYPASS_QUEUE_RX].irqs;
 	out->irqs[BYPASS_QUEUE_TX] = e->base.vd.q[BYPASS_QUEUE_TX].irqs;
 	out->driver_errors = e->base.vd.errors;
+	out->missed_kicks = __atomic_load_n(&p->missed_kicks, __ATOMIC_RELAXED);
 }

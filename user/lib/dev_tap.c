@@ -60,7 +60,7 @@ static void tap_service(struct bypass_dev *dev)
 	struct tap_dev *t = to_tap(dev);
 	int i;
 
-	for (i = 0; i < TAP_RX_BURST && vdev_rx_posted(&t->base.vd); i++) {
+	for (i = 0; i < TAP_RX_BURST && vdev_posted(&t->base.vd, BYPASS_QUEUE_RX); i++) {
 		ssize_t n = read(t->fd, t->frame, sizeof(t->frame));
 
 		if (n <= 0)

@@ -250,9 +250,9 @@ static uint16_t vdev_pending(struct vdev *vd, struct vdev_queue *q)
 	return n;
 }
 
-uint16_t vdev_rx_posted(struct vdev *vd)
+uint16_t vdev_posted(struct vdev *vd, unsigned int q)
 {
-	return vdev_pending(vd, &vd->q[BYPASS_QUEUE_RX]);
+	return vdev_pending(vd, &vd->q[q]);
 }
 
 static void vdev_finish_csum(uint8_t *frame, size_t len, uint16_t start,

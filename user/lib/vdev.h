@@ -83,8 +83,8 @@ int vdev_mem_unregister(struct vdev *vd, void *addr, size_t len);
 /* The process address of [@iova, @iova + @len), or NULL if unmapped. */
 void *vdev_translate(const struct vdev *vd, uint64_t iova, size_t len);
 
-/* RX buffers the driver has posted and the device not yet used. */
-uint16_t vdev_rx_posted(struct vdev *vd);
+/* Buffers the driver has posted on queue @q and the device not yet used. */
+uint16_t vdev_posted(struct vdev *vd, unsigned int q);
 
 /* virtio-net header length for @features (12 with VERSION_1/MRG_RXBUF). */
 uint32_t vdev_net_hdr_len(uint64_t features);
