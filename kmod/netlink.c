@@ -76,7 +76,7 @@ static size_t bypass_nl_qp_size(void)
 	return nla_total_size(0) +		/* BYPASS_A_DEV_QP */
 	       nla_total_size(sizeof(u32)) +	/* INDEX */
 	       nla_total_size(sizeof(u32)) +	/* OWNER_PID */
-	       nla_total_size(0) +		/* PARKED */
+	       2 * nla_total_size(0) +		/* PARKED, STALE */
 	       2 * bypass_nl_queue_size() +
 	       nla_total_size(0) +		/* STATS */
 	       ARRAY_SIZE(bypass_nl_stats_map) *
@@ -157,6 +157,7 @@ static int bypass_nl_put_qp(struct sk_buff *skb, struct bypass_qp *qp,
 	    nla_put_u32(skb, BYPASS_A_QP_OWNER_PID,
 			qp->owner ? qp->owner_pid : 0) ||
 	    (qp->parked && nla_put_flag(skb, BYPASS_A_QP_PARKED)) ||
+	    (qp->owner && qp->stale && nla_put_flag(skb, BYPASS_A_QP_STALE)) ||
 	    bypass_nl_put_queue(skb, BYPASS_A_QP_RX, &qp->vq[BYPASS_QUEUE_RX]) ||
 	    bypass_nl_put_queue(skb, BYPASS_A_QP_TX, &qp->vq[BYPASS_QUEUE_TX]) ||
 	    (qp->stats && bypass_nl_put_stats(skb, qp->stats))) {

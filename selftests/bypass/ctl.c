@@ -874,6 +874,7 @@ TEST_F(ctl, show_reports_owner_and_counters)
 	snprintf(frag, sizeof(frag), "\"pairs\":[{\"index\":0,\"owner_pid\":%d,", getpid());
 	EXPECT_NE(NULL, strstr(r.out, frag)) TH_LOG("%s", r.out);
 	EXPECT_NE(NULL, strstr(r.out, "\"queue_pairs_used\":1"));
+	EXPECT_NE(NULL, strstr(r.out, "\"parked\":false,\"stale\":false,"));
 	EXPECT_NE(NULL, strstr(r.out, "\"tx\":{\"index\":1,\"interrupts\":0,\"kicks\":3}"));
 	EXPECT_NE(NULL, strstr(r.out, "\"stats\":{\"rx_packets\":7,"));
 	EXPECT_NE(NULL, strstr(r.out, "\"tx_bytes\":1234,"));

@@ -118,6 +118,9 @@ enum bypass_attr {
  * @BYPASS_A_QP_STATS: nest, &enum bypass_stats_attr: counters the
  *	userspace datapath keeps in its stats page; present only while the
  *	pair is attached
+ * @BYPASS_A_QP_STALE: flag: the whole device was reset under the attached
+ *	pair, whose queues therefore no longer work; its owner must detach
+ *	and attach again
  * @__BYPASS_A_QP_MAX: internal
  * @BYPASS_A_QP_MAX: highest attribute number
  */
@@ -130,6 +133,7 @@ enum bypass_qp_attr {
 	BYPASS_A_QP_RX,
 	BYPASS_A_QP_TX,
 	BYPASS_A_QP_STATS,
+	BYPASS_A_QP_STALE,
 
 	__BYPASS_A_QP_MAX,
 	BYPASS_A_QP_MAX = __BYPASS_A_QP_MAX - 1

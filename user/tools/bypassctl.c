@@ -173,8 +173,9 @@ static void json_qp(const struct bpc_qp *qp)
 {
 	unsigned int i;
 
-	printf("{\"index\":%" PRIu32 ",\"owner_pid\":%" PRIu32 ",\"parked\":%s,",
-	       qp->index, qp->owner_pid, qp->parked ? "true" : "false");
+	printf("{\"index\":%" PRIu32 ",\"owner_pid\":%" PRIu32
+	       ",\"parked\":%s,\"stale\":%s,", qp->index, qp->owner_pid,
+	       qp->parked ? "true" : "false", qp->stale ? "true" : "false");
 	json_queue("rx", &qp->q[0]);
 	putchar(',');
 	json_queue("tx", &qp->q[1]);
@@ -334,7 +335,8 @@ static void text_show(const struct bpc_dev *d)
 			printf("owner pid %" PRIu32, qp->owner_pid);
 		else
 			printf("free");
-		printf("%s\n", qp->parked ? " (rings parked until the next reset)" : "");
+		printf("%s%s\n", qp->parked ? " (rings parked until the next reset)" : "",
+		       qp->stale ? " (STALE: the device was reset; the owner must attach again)" : "");
 		text_queue("rx", qp, 0);
 		text_queue("tx", qp, 1);
 		if (qp->has_stats)

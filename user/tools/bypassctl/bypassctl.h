@@ -24,6 +24,7 @@ struct bpc_qp {
 	uint32_t index;
 	uint32_t owner_pid;
 	bool parked;
+	bool stale;
 	struct bpc_queue q[2];		/* rx, tx */
 	bool has_stats;
 	uint64_t stats[BPC_NSTATS];	/* BYPASS_A_STATS_* order from RX_PACKETS */

@@ -336,6 +336,9 @@ static int parse_qp(const struct nlattr *nest, struct bpc_qp *qp)
 		case BYPASS_A_QP_PARKED:
 			qp->parked = true;
 			break;
+		case BYPASS_A_QP_STALE:
+			qp->stale = true;
+			break;
 		case BYPASS_A_QP_RX:
 			ret = parse_queue(attr, &qp->q[0]);
 			break;
