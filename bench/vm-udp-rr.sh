@@ -1,0 +1,82 @@
+#!/bin/bash
+# UDP request/response rate of the same echo server on bypass and on the
+# Linux stack, measured in one VM run against the same Linux client on the
+# peer NIC, printed as a ratio. A benchmark, not a test: it judges nothing.
+# TCG absolute numbers mean little; the ratio is the result.
+#
+#   bench/vm-udp-rr.sh [SECONDS] [SIZE]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-10}
+size=${2:-64}
+out=build/bench
+
+if [ "${BYPASS_VM:-}" != 1 ]; then
+	make -s all >/dev/null
+	mkdir -p "$out"
+	cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -o "$out/udp_rr" bench/udp_rr.c
+	cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -Iuapi -Iuser/include \
+		-o "$out/udp_echo_srv" bench/udp_echo_srv.c build/libbypass.a
+	exec selftests/vm/run --quiet -- "$0" "$secs" "$size"
+fi
+
+# ---- inside the VM ----
+nic=$BYPASS_NIC_PCI
+ifname_of() {
+	for d in /sys/class/net/*; do
+		if [ "$(cat "$d/address")" = "$1" ]; then
+			basename "$d"
+		fi
+	done
+}
+peer_if=$(ifname_of "$BYPASS_PEER_MAC")
+ip netns add peer
+ip link set "$peer_if" netns peer
+ip netns exec peer sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+ip -n peer link set lo up
+ip -n peer link set "$peer_if" up
+ip -n peer addr add 192.0.2.2/24 dev "$peer_if"
+
+# Wait (bounded) for the server to print "ready".
+wait_ready() {
+	for _ in $(seq 200); do
+		grep -q ready "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "server did not start:"; cat "$1"; return 1
+}
+
+run_phase() {	# NAME SERVER-ARGS...
+	local name=$1 log=/tmp/srv-$1.log
+	shift
+	taskset -c 0 "$out/udp_echo_srv" "$@" >"$log" 2>&1 &
+	local pid=$!
+	wait_ready "$log"
+	ip netns exec peer taskset -c 1 "$out/udp_rr" 192.0.2.1 7 "$secs" "$size" >"/tmp/rr-$name"
+	kill -TERM "$pid"
+	wait "$pid" || true
+	echo "$name: $(cat "/tmp/rr-$name") | server $(grep served "$log")"
+}
+
+# Linux: the same NIC, owned by virtio_net, address on the interface.
+lif=$(ifname_of "$BYPASS_NIC_MAC")
+ip link set "$lif" up
+ip addr add 192.0.2.1/24 dev "$lif"
+run_phase linux --linux 192.0.2.1 7
+ip addr flush dev "$lif"
+ip link set "$lif" down
+
+# bypass: claim the NIC for bypass.ko, the stack runs in the server process.
+echo "$nic" >/sys/bus/pci/drivers/virtio-pci/unbind
+echo bypass >"/sys/bus/pci/devices/$nic/driver_override"
+echo "$nic" >/sys/bus/pci/drivers_probe
+ip -n peer neigh flush all
+run_phase bypass --bypass "$nic" 192.0.2.1 7
+
+rate() { sed -n 's/.* rate \([0-9]*\).*/\1/p' "/tmp/rr-$1"; }
+lr=$(rate linux)
+br=$(rate bypass)
+echo "UDP ${size}-byte request/response, ${secs} s each, same VM run:"
+echo "  linux  $lr/s"
+echo "  bypass $br/s"
+awk -v b="$br" -v l="$lr" 'BEGIN { printf "  ratio bypass/linux = %.2f\n", b / l }'
