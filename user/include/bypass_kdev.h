@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "bypass_dev.h"
+#include "bypass_stack.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -31,6 +32,14 @@ int bypass_kdev_open(const char *device, unsigned int queue_pair,
  */
 void bypass_kdev_ipv4(const struct bypass_dev *dev, uint32_t *addr,
 		      uint8_t *prefix_len, uint32_t *gateway);
+
+/*
+ * bypass_kdev_stack_config - fill the address, prefix, gateway and MTU of
+ * @cfg from what the administrator recorded at claim time (fields already
+ * set are kept). Returns 0, or -ENOENT when no address was recorded.
+ */
+int bypass_kdev_stack_config(const struct bypass_dev *dev,
+			     struct bypass_stack_config *cfg);
 
 /* bypass_kdev_fd - the /dev/bypass file descriptor behind @dev. */
 int bypass_kdev_fd(const struct bypass_dev *dev);

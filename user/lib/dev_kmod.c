@@ -252,6 +252,23 @@ void bypass_kdev_ipv4(const struct bypass_dev *dev, uint32_t *addr, uint8_t *pre
 	*gateway = k->info.ipv4_gateway;
 }
 
+int bypass_kdev_stack_config(const struct bypass_dev *dev, struct bypass_stack_config *cfg)
+{
+	const struct kdev *k = (const struct kdev *)dev;
+
+	if (!k->info.ipv4_addr)
+		return -ENOENT;
+	if (!cfg->addr) {
+		cfg->addr = k->info.ipv4_addr;
+		cfg->prefix_len = k->info.ipv4_prefix;
+	}
+	if (!cfg->gateway)
+		cfg->gateway = k->info.ipv4_gateway;
+	if (!cfg->mtu)
+		cfg->mtu = k->info.mtu;
+	return 0;
+}
+
 int bypass_kdev_fd(const struct bypass_dev *dev)
 {
 	return ((const struct kdev *)dev)->fd;
