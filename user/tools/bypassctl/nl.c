@@ -7,6 +7,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,10 +34,18 @@ static uint32_t nl_seq;
 
 typedef int (*msg_cb)(const struct nlmsghdr *nlh, void *data);
 
-static void set_err(char *err, const char *fmt, const char *arg, int errnum)
-{
-	int n = snprintf(err, BPC_ERR_LEN, fmt, arg);
+static void set_err(char *err, int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
+/* A one-line reason, with strerror(errnum) appended when errnum is set. */
+static void set_err(char *err, int errnum, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(err, BPC_ERR_LEN, fmt, ap);
+	va_end(ap);
 	/* A message cut short is still worth printing. */
 	if (errnum && n >= 0 && n < BPC_ERR_LEN)
 		snprintf(err + n, BPC_ERR_LEN - n, " (%s)", strerror(errnum));
@@ -48,11 +57,11 @@ static struct mnl_socket *sock_open(int bus, char *err)
 	int one = 1;
 
 	if (!nl) {
-		set_err(err, "cannot open a netlink socket", NULL, errno);
+		set_err(err, errno, "cannot open a netlink socket");
 		return NULL;
 	}
 	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		set_err(err, "cannot bind a netlink socket", NULL, errno);
+		set_err(err, errno, "cannot bind a netlink socket");
 		mnl_socket_close(nl);
 		return NULL;
 	}
@@ -77,7 +86,7 @@ static int parse_status(const struct nlmsghdr *nlh, char *err)
 		const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
 
 		if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e))) {
-			set_err(err, "truncated netlink error message", NULL, 0);
+			set_err(err, 0, "truncated netlink error message");
 			return -EBADMSG;
 		}
 		code = e->error;
@@ -101,9 +110,9 @@ static int parse_status(const struct nlmsghdr *nlh, char *err)
 		}
 	}
 	if (text && text[0])
-		set_err(err, "%s", text, -code);
+		set_err(err, -code, "%s", text);
 	else
-		set_err(err, "%s", strerror(-code), 0);
+		set_err(err, 0, "%s", strerror(-code));
 	return code;
 }
 
@@ -129,7 +138,7 @@ static int transact(struct mnl_socket *nl, struct nlmsghdr *nlh, msg_cb cb,
 	/* Never wait forever for the kernel. */
 	setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
-		set_err(err, "netlink send failed", NULL, errno);
+		set_err(err, errno, "netlink send failed");
 		return -errno;
 	}
 	for (;;) {
@@ -142,7 +151,7 @@ static int transact(struct mnl_socket *nl, struct nlmsghdr *nlh, msg_cb cb,
 			char *b = realloc(buf, n);
 
 			if (!b) {
-				set_err(err, "out of memory", NULL, 0);
+				set_err(err, 0, "out of memory");
 				return -ENOMEM;
 			}
 			buf = b;
@@ -159,7 +168,7 @@ static int transact(struct mnl_socket *nl, struct nlmsghdr *nlh, msg_cb cb,
 		}
 		if (n < 0) {
 			ret = errno == EAGAIN || errno == EWOULDBLOCK ? -ETIMEDOUT : -errno;
-			set_err(err, "no answer from the kernel over netlink", NULL, -ret);
+			set_err(err, -ret, "no answer from the kernel over netlink");
 			return ret;
 		}
 		len = (int)n;
@@ -174,7 +183,7 @@ static int transact(struct mnl_socket *nl, struct nlmsghdr *nlh, msg_cb cb,
 			if (cb) {
 				ret = cb(m, data);
 				if (ret) {
-					set_err(err, "malformed reply from the kernel", NULL, -ret);
+					set_err(err, -ret, "malformed reply from the kernel");
 					return ret;
 				}
 			}
@@ -188,7 +197,7 @@ static int genl_transact(struct nlmsghdr *nlh, msg_cb cb, void *data, char *err)
 	int ret = transact(genl_sock, nlh, cb, data, err);
 
 	if (ret == -EPERM)
-		set_err(err, "%s", "bypass netlink operations need CAP_NET_ADMIN", EPERM);
+		set_err(err, EPERM, "bypass netlink operations need CAP_NET_ADMIN");
 	return ret;
 }
 
@@ -234,12 +243,12 @@ int bpc_genl_open(char *err)
 	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, BYPASS_GENL_NAME);
 	ret = transact(genl_sock, nlh, family_cb, &id, err);
 	if (ret == -ENOENT) {
-		set_err(err, "the \"bypass\" netlink family is not registered: is bypass.ko loaded?",
-			NULL, 0);
+		set_err(err, 0,
+			"the \"bypass\" netlink family is not registered: is bypass.ko loaded?");
 		return ret;
 	}
 	if (!ret && !id) {
-		set_err(err, "the kernel did not report the bypass family's id", NULL, 0);
+		set_err(err, 0, "the kernel did not report the bypass family's id");
 		return -EBADMSG;
 	}
 	genl_family = id;
@@ -493,7 +502,7 @@ int bpc_dev_get(const char *name, struct bpc_dev *dev, char *err)
 	mnl_attr_put_strz(nlh, BYPASS_A_DEV_NAME, name);
 	ret = genl_transact(nlh, dev_get_cb, dev, err);
 	if (!ret && !dev->name[0]) {
-		set_err(err, "the kernel sent no device description", NULL, 0);
+		set_err(err, 0, "the kernel sent no device description");
 		ret = -EBADMSG;
 	}
 	if (ret)
@@ -665,7 +674,7 @@ int bpc_rtnl_ifcfg(const char *ifname, struct bpc_ifcfg *cfg, char *err)
 	memset(cfg, 0, sizeof(*cfg));
 	q.ifindex = (int)if_nametoindex(ifname);
 	if (!q.ifindex) {
-		set_err(err, "no network interface %s", ifname, errno);
+		set_err(err, errno, "no network interface %s", ifname);
 		return -ENODEV;
 	}
 	nl = sock_open(NETLINK_ROUTE, err);
