@@ -75,18 +75,22 @@ void bypass_stack_flush(struct bypass_stack *st);
 /*
  * bypass_stack_wait - spin, polling the RX ring for spin_ns, then sleep on
  * the RX interrupt until a frame arrives, the next timer is due or
- * @timeout_ms passes (-1: no limit). Returns 1 when there is work for
+ * @timeout_ms passes (-1: no limit); while the TX ring is full, a TX
+ * completion wakes it too. Returns 1 when there is work for
  * bypass_stack_poll(), 0 on timeout, -errno on error.
  */
 int bypass_stack_wait(struct bypass_stack *st, int timeout_ms);
 
 /*
  * For an application's own epoll loop: bypass_stack_fd() is the descriptor
- * to watch; call bypass_stack_arm() before sleeping on it. It returns true
- * when sleeping is safe, false when work is already pending (poll instead).
- * After a wakeup, call bypass_stack_poll(): it consumes the notification.
+ * to watch (RX); while sends fail with -EAGAIN (TX ring full) watch
+ * bypass_stack_tx_fd() as well. Call bypass_stack_arm() before sleeping:
+ * it returns true when sleeping is safe, false when work is already
+ * pending (poll instead). After a wakeup, call bypass_stack_poll(): it
+ * consumes the notifications.
  */
 int bypass_stack_fd(struct bypass_stack *st);
+int bypass_stack_tx_fd(struct bypass_stack *st);
 bool bypass_stack_arm(struct bypass_stack *st);
 
 /* Nanoseconds until the next protocol timer, UINT64_MAX if none. */

@@ -162,6 +162,12 @@ int bypass_stack_poll(struct bypass_stack *st)
 		if (st->dev->ops->irq_ack)
 			st->dev->ops->irq_ack(st->dev, BYPASS_QUEUE_RX);
 	}
+	if (st->tx_armed) {
+		st->tx_armed = false;
+		virtq_disable_irq(&st->txq);
+		if (st->dev->ops->irq_ack)
+			st->dev->ops->irq_ack(st->dev, BYPASS_QUEUE_TX);
+	}
 	while (n < STACK_RX_BATCH && (b = virtq_get_used(&st->rxq, &len))) {
 		stack_rx_frame(st, b, len);
 		n++;

@@ -96,6 +96,7 @@ struct bypass_stack {
 	bool rx_csum;		/* the device may vouch for checksums */
 	bool rx_l4_valid;	/* ... and did for the frame at hand */
 	bool armed;		/* RX interrupt enabled for a sleep */
+	bool tx_armed;		/* TX interrupt too: the TX ring was full */
 	uint16_t rx_skip;	/* buffers left of a dropped merged frame */
 	uint8_t mac[ETH_ALEN];
 	uint32_t addr, mask, gateway;

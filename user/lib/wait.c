@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * Waiting for work: spin on the RX ring for a bounded time, then enable the
- * RX interrupt, look at the ring once more (a frame that arrived in between
- * must not be slept through), and sleep on the device's fd until a frame,
- * the next protocol timer or the caller's timeout.
+ * RX interrupt (and the TX one while a full TX ring holds senders back),
+ * look at the rings once more (a frame that arrived in between must not be
+ * slept through), and sleep on the device's fds until a frame, a TX
+ * completion that frees room, the next protocol timer or the timeout.
  */
 #include <errno.h>
 #include <poll.h>
@@ -29,12 +30,19 @@ uint64_t bypass_stack_next_timer(struct bypass_stack *st)
 	return st->arp_next_ns > now ? st->arp_next_ns - now : 0;
 }
 
+/* A full TX ring: sending waits for the device to finish some frames. */
+static bool stack_tx_blocked(struct bypass_stack *st)
+{
+	return virtq_free(&st->txq) == 0;
+}
+
 /* Whether bypass_stack_poll() has something to do right now. */
 static bool stack_has_work(struct bypass_stack *st)
 {
 	if (st->dev->ops->service)
 		st->dev->ops->service(st->dev);
-	return virtq_has_used(&st->rxq) || bypass_stack_next_timer(st) == 0;
+	return virtq_has_used(&st->rxq) || bypass_stack_next_timer(st) == 0 ||
+	       (stack_tx_blocked(st) && virtq_has_used(&st->txq));
 }
 
 int bypass_stack_fd(struct bypass_stack *st)
@@ -42,31 +50,44 @@ int bypass_stack_fd(struct bypass_stack *st)
 	return st->dev->ops->irq_fd(st->dev, BYPASS_QUEUE_RX);
 }
 
+int bypass_stack_tx_fd(struct bypass_stack *st)
+{
+	return st->dev->ops->irq_fd(st->dev, BYPASS_QUEUE_TX);
+}
+
 bool bypass_stack_arm(struct bypass_stack *st)
 {
-	/* The next poll disables the interrupt and consumes the wakeup. */
+	/* The next poll disables the interrupts and consumes the wakeups. */
 	st->armed = true;
 	if (!virtq_enable_irq(&st->rxq))
 		return false;
+	if (stack_tx_blocked(st)) {
+		/* TX completions matter only while they hold senders back. */
+		st->tx_armed = true;
+		if (!virtq_enable_irq(&st->txq))
+			return false;
+	}
 	return !stack_has_work(st);
 }
 
 int bypass_stack_wait(struct bypass_stack *st, int timeout_ms)
 {
 	uint64_t start = mono_ns(), timer;
-	struct pollfd pfd;
+	struct pollfd pfd[2];
 	int r;
 
 	do {
 		if (stack_has_work(st))
 			return 1;
 	} while (mono_ns() - start < st->spin_ns);
-	pfd.fd = bypass_stack_fd(st);
-	pfd.events = POLLIN;
-	if (pfd.fd < 0)
+	pfd[0].fd = bypass_stack_fd(st);
+	pfd[0].events = POLLIN;
+	if (pfd[0].fd < 0)
 		return 1;	/* no interrupt to sleep on: keep polling */
 	if (!bypass_stack_arm(st))
 		return 1;
+	pfd[1].fd = st->tx_armed ? bypass_stack_tx_fd(st) : -1;
+	pfd[1].events = POLLIN;
 	timer = bypass_stack_next_timer(st);
 	if (timer != UINT64_MAX) {
 		/* Round up: waking before the timer is due would spin. */
@@ -76,7 +97,7 @@ int bypass_stack_wait(struct bypass_stack *st, int timeout_ms)
 			timeout_ms = ms > 1000000 ? 1000000 : (int)ms;
 	}
 	st->c.ring.sleeps++;
-	r = poll(&pfd, 1, timeout_ms);
+	r = poll(pfd, 2, timeout_ms);
 	if (r < 0)
 		return errno == EINTR ? 0 : -errno;
 	return r > 0 || stack_has_work(st);

@@ -109,6 +109,13 @@ static bool pattern_ok(const struct bypass_buf *b, uint32_t size, uint32_t seed)
 	return true;
 }
 
+static bool readable(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1;
+}
+
 static uint64_t one_drops_of(struct bypass_stack *st, unsigned int reason)
 {
 	struct bypass_counters c;
@@ -498,9 +505,16 @@ TEST(full_tx_ring_refuses_then_recovers)
 	}
 	EXPECT_EQ(150 - 128, refused);
 	EXPECT_EQ((uint64_t)refused, one_drops_of(t.st[0], BYPASS_DROP_TX_RING_FULL));
-	/* The device catches up: the 128 queued frames arrive, in order. */
+	/* A full ring arms the TX interrupt too. */
+	EXPECT_TRUE(bypass_stack_arm(t.st[0]));
+	EXPECT_FALSE(readable(bypass_stack_tx_fd(t.st[0])));
+	/* The device catches up: the completions wake the sender... */
 	bypass_pair_set_tx_stall(t.pair, 0, false);
+	EXPECT_TRUE(readable(bypass_stack_tx_fd(t.st[0])));
+	EXPECT_EQ(1, bypass_stack_wait(t.st[0], 5000));
+	/* ...and the 128 queued frames arrive, in order. */
 	two_run(&t);
+	EXPECT_FALSE(readable(bypass_stack_tx_fd(t.st[0])));
 	while ((b = bypass_udp_recv(t.sock[1], NULL, NULL))) {
 		EXPECT_TRUE(pattern_ok(b, 100, got));
 		got++;
@@ -699,13 +713,6 @@ TEST(routing_uses_the_gateway_off_link_and_fails_without_one)
 	EXPECT_EQ(-ENETUNREACH, bypass_udp_sendto(s, b, IP(192, 0, 2, 1), 53));
 	EXPECT_EQ(1u, one_drops(&o, BYPASS_DROP_IPV4_NO_ROUTE));
 	one_fini(&o);
-}
-
-static bool readable(int fd)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-
-	return poll(&p, 1, 0) == 1;
 }
 
 TEST(wait_spins_then_sleeps_and_never_misses_a_frame)
