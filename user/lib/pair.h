@@ -15,6 +15,9 @@
 #include "bypass_dev.h"
 #include "vdev.h"
 
+/* Internal to libbypass: not exported from libbypass.so. */
+#pragma GCC visibility push(hidden)
+
 struct wire_frame {
 	struct wire_frame *next;
 	uint64_t due_ns;
@@ -64,5 +67,7 @@ int pair_thread_start(struct bypass_pair *p);
 void pair_thread_stop(struct bypass_pair *p);
 void pair_thread_kick(struct bypass_pair *p);
 uint64_t pair_thread_now(void);
+
+#pragma GCC visibility pop
 
 #endif /* BYPASS_PAIR_H */

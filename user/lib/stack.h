@@ -23,6 +23,9 @@
 #include "rxqueue.h"
 #include "virtq.h"
 
+/* Internal to libbypass: not exported from libbypass.so. */
+#pragma GCC visibility push(hidden)
+
 #define STACK_RX_BATCH		64
 #define STACK_BUF_SIZE		2048
 #define STACK_POOL_BUFS		4096
@@ -199,5 +202,7 @@ void udp_close_all(struct bypass_stack *st);
 
 /* stack.c: handle one frame as the device delivered it (for the fuzzer). */
 void stack_rx_frame(struct bypass_stack *st, struct bypass_buf *b, uint32_t len);
+
+#pragma GCC visibility pop
 
 #endif /* BYPASS_STACK_INTERNAL_H */

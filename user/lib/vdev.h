@@ -19,6 +19,9 @@
 
 #include "bypass_dev.h"
 
+/* Internal to libbypass: not exported from libbypass.so. */
+#pragma GCC visibility push(hidden)
+
 #define VDEV_MAX_REGIONS	8
 #define VDEV_MAX_FRAME		65536
 
@@ -114,5 +117,7 @@ bool vdev_flush(struct vdev *vd, unsigned int q);
 
 /* Consume a pending interrupt on queue @q's eventfd. */
 void vdev_irq_ack(struct vdev *vd, unsigned int q);
+
+#pragma GCC visibility pop
 
 #endif /* BYPASS_VDEV_H */

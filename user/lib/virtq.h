@@ -16,6 +16,9 @@
 
 #include "bypass_dev.h"
 
+/* Internal to libbypass: not exported from libbypass.so. */
+#pragma GCC visibility push(hidden)
+
 struct virtq {
 	struct bypass_vring vr;
 	uint16_t mask;
@@ -77,5 +80,7 @@ void virtq_disable_irq(struct virtq *vq);
  * false if used entries arrived meanwhile (then do not sleep: reap them).
  */
 bool virtq_enable_irq(struct virtq *vq);
+
+#pragma GCC visibility pop
 
 #endif /* BYPASS_VIRTQ_H */
