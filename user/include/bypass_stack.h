@@ -30,7 +30,8 @@ struct bypass_ping;
  * "the default" for every field but the addresses.
  * @addr, @prefix_len: this host's IPv4 address and subnet.
  * @gateway: next hop for destinations off the subnet (0: none).
- * @mtu: IP MTU (default: the device's, else 1500).
+ * @mtu: IP MTU (default: 1500, or the device's if smaller; at most
+ *	1890, what one 2 KiB buffer holds).
  * @pool_bufs: buffers in the pool (default 4096).
  * @ttl: TTL of sent datagrams (default 64).
  * @arp_timeout_ns: life of a resolved ARP entry (default 60 s).
@@ -53,8 +54,9 @@ struct bypass_stack_config {
 };
 
 /*
- * bypass_stack_create - start a stack on @dev (which must outlive it):
- * sets up the rings, fills the RX ring and sends a gratuitous ARP.
+ * bypass_stack_create - start a stack on @dev (which must outlive it, and
+ * whose rings no other stack has used: they are not reset): sets up the
+ * rings, fills the RX ring and sends a gratuitous ARP.
  */
 int bypass_stack_create(struct bypass_dev *dev,
 			const struct bypass_stack_config *cfg,

@@ -197,7 +197,8 @@ static int stack_config(struct bypass_stack *st, struct bypass_dev *dev,
 	st->addr = cfg->addr;
 	st->mask = cfg->prefix_len ? htonl(~0u << (32 - cfg->prefix_len)) : 0;
 	st->gateway = cfg->gateway;
-	st->mtu = cfg->mtu ? cfg->mtu : dev_mtu;
+	/* A jumbo-capable device still gets 1500 unless asked for more. */
+	st->mtu = cfg->mtu ? cfg->mtu : (dev_mtu < 1500 ? dev_mtu : 1500);
 	/* One buffer holds a whole frame: merged RX buffers are not used. */
 	if (st->mtu < 68 || st->mtu > dev_mtu ||
 	    st->mtu + ETH_HLEN + 16 > STACK_BUF_SIZE - BYPASS_BUF_HEADROOM)

@@ -193,6 +193,44 @@ TEST(udp_echo_every_size_legacy_header_no_event_idx)
 	echo_every_size(_metadata, 0);
 }
 
+/* A stack on a fresh jumbo-capable pair; sends @len bytes. */
+static int mtu_case(uint16_t mtu, uint32_t len, int *send_result)
+{
+	struct bypass_pair_config pc = { .features = FEAT_DEFAULT, .mtu = 9000 };
+	struct bypass_stack_config cfg = { .addr = IP_US, .prefix_len = 24, .mtu = mtu };
+	struct bypass_pair *pair;
+	struct bypass_stack *st;
+	struct bypass_udp *s;
+	struct bypass_buf *b;
+	int r;
+
+	if (bypass_pair_create(&pc, &pair))
+		return -1;
+	r = bypass_stack_create(bypass_pair_dev(pair, 0), &cfg, &st);
+	if (!r) {
+		bypass_udp_open(st, 1, &s);
+		b = bypass_buf_alloc(bypass_stack_pool(st));
+		b->len = len;
+		*send_result = bypass_udp_sendto(s, b, IP_PEER, 1);
+		bypass_stack_destroy(st);
+	}
+	bypass_pair_destroy(pair);
+	return r;
+}
+
+TEST(mtu_follows_the_device_and_the_buffers)
+{
+	int sent = 1;
+
+	/* A jumbo device: 1500 unless asked... */
+	ASSERT_EQ(0, mtu_case(0, 1473, &sent));
+	EXPECT_EQ(-EMSGSIZE, sent);
+	/* ...up to what one buffer holds, and no more. */
+	ASSERT_EQ(0, mtu_case(1890, 1890 - 28, &sent));
+	EXPECT_EQ(0, sent);
+	EXPECT_EQ(-EINVAL, mtu_case(1891, 1, &sent));
+}
+
 TEST(arp_resolves_both_ways_with_one_request)
 {
 	struct two t;
