@@ -14,7 +14,7 @@ static struct arp_entry *arp_set(struct bypass_stack *st, uint32_t ip)
 {
 	uint32_t h = ntohl(ip) * 0x9e3779b1u;
 
-	return st->arp[(h >> 26) & (ARP_SETS - 1)];
+	return &st->arp[((h >> 26) & (ARP_SETS - 1)) * ARP_WAYS];
 }
 
 static struct arp_entry *arp_find(struct bypass_stack *st, uint32_t ip)
@@ -234,11 +234,10 @@ int arp_output(struct bypass_stack *st, struct bypass_buf *b, uint32_t nexthop)
 
 void arp_timers(struct bypass_stack *st, uint64_t now)
 {
-	struct arp_entry *e = &st->arp[0][0];
-	int i;
+	struct arp_entry *e;
 
 	st->arp_next_ns = UINT64_MAX;
-	for (i = 0; i < ARP_SETS * ARP_WAYS; i++, e++) {
+	for (e = st->arp; e < st->arp + ARP_SETS * ARP_WAYS; e++) {
 		if (e->state == ARP_FREE)
 			continue;
 		if (now >= e->deadline_ns) {
@@ -261,10 +260,9 @@ void arp_timers(struct bypass_stack *st, uint64_t now)
 
 void arp_flush_all(struct bypass_stack *st)
 {
-	struct arp_entry *e = &st->arp[0][0];
-	int i;
+	struct arp_entry *e;
 
-	for (i = 0; i < ARP_SETS * ARP_WAYS; i++, e++) {
+	for (e = st->arp; e < st->arp + ARP_SETS * ARP_WAYS; e++) {
 		while (e->queue_head) {
 			struct bypass_buf *b = e->queue_head;
 

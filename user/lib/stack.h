@@ -109,7 +109,7 @@ struct bypass_stack {
 	uint64_t arp_timeout_ns, arp_retry_ns, spin_ns;
 	uint32_t arp_retries;
 	uint64_t arp_next_ns;	/* earliest ARP deadline, UINT64_MAX: none */
-	struct arp_entry arp[ARP_SETS][ARP_WAYS];
+	struct arp_entry arp[ARP_SETS * ARP_WAYS];	/* set-associative */
 	struct bypass_udp **udp;	/* by local port */
 	struct bypass_ping *ping[PING_SLOTS];	/* by id % PING_SLOTS */
 	struct bypass_qp_stats *qp_stats;	/* shared page, or NULL */
