@@ -67,6 +67,20 @@ FIXTURE(tap) {
 	struct bypass_udp *sock;
 };
 
+/* The ring features the emulated device offers. */
+FIXTURE_VARIANT(tap) {
+	uint64_t features;
+};
+
+FIXTURE_VARIANT_ADD(tap, software_checksums) {
+	.features = FEAT_DEFAULT,
+};
+
+/* The device completes UDP checksums; Linux checks them. */
+FIXTURE_VARIANT_ADD(tap, checksum_offload) {
+	.features = FEAT_DEFAULT | 1ULL << VIRTIO_NET_F_CSUM,
+};
+
 FIXTURE_SETUP(tap)
 {
 	struct bypass_stack_config cfg = {
@@ -77,7 +91,7 @@ FIXTURE_SETUP(tap)
 	ASSERT_EQ(0, unshare(CLONE_NEWNET)) {
 		TH_LOG("unshare(CLONE_NEWNET): %s (needs CAP_SYS_ADMIN)", strerror(errno));
 	}
-	ASSERT_EQ(0, bypass_tap_open(NULL, stack_mac, FEAT_DEFAULT, &self->dev)) {
+	ASSERT_EQ(0, bypass_tap_open(NULL, stack_mac, variant->features, &self->dev)) {
 		TH_LOG("cannot create a TAP interface (needs /dev/net/tun)");
 	}
 	ASSERT_EQ(0, kernel_side_up(bypass_tap_ifname(self->dev)));
