@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The libbypass TCP engine (draft API): an RFC 9293 TCP that knows nothing
+ * of Ethernet or IPv4. It consumes parsed segments, emits segments through
+ * an output callback and reads time from a clock callback; the stack (or a
+ * test) turns segments into frames and back. Payload is zero-copy: data to
+ * send stays in the application's pool buffers until acknowledged, data
+ * received is handed over in the buffers it arrived in.
+ *
+ * One engine belongs to one thread. Addresses are in network byte order,
+ * ports and every other field in host order.
+ */
+#ifndef BYPASS_TCP_H
+#define BYPASS_TCP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bypass_buf.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct bypass_tcp;
+struct bypass_tcp_conn;
+
+/* TCP header flags, as on the wire. */
+#define BYPASS_TCP_FIN	0x01
+#define BYPASS_TCP_SYN	0x02
+#define BYPASS_TCP_RST	0x04
+#define BYPASS_TCP_PSH	0x08
+#define BYPASS_TCP_ACK	0x10
+#define BYPASS_TCP_URG	0x20
+
+#define BYPASS_TCP_SACK_MAX	4
+
+/*
+ * struct bypass_tcp_opts - the options of one segment. A field counts only
+ * when its has_ flag is set.
+ */
+struct bypass_tcp_opts {
+	bool has_mss, has_wscale, has_ts, sack_ok;
+	uint16_t mss;
+	uint8_t wscale;
+	uint32_t ts_val, ts_ecr;
+	uint8_t nr_sack;
+	struct {
+		uint32_t start, end;
+	} sack[BYPASS_TCP_SACK_MAX];
+};
+
+/*
+ * struct bypass_tcp_seg - one segment, parsed (input) or to be built
+ * (output). The payload is [@buf->data + @off, + @len); @buf is NULL when
+ * @len is 0. Checksums are not the engine's business.
+ */
+struct bypass_tcp_seg {
+	uint32_t saddr, daddr;
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint8_t flags;
+	uint16_t win;			/* raw header field, unscaled */
+	struct bypass_tcp_opts opt;
+	struct bypass_buf *buf;
+	uint32_t off, len;
+};
+
+/*
+ * struct bypass_tcp_ops - what the engine needs from its host.
+ * @now_ns: the clock (monotonic; the in-memory pair's is virtual).
+ * @output: send @seg. The segment's buffer reference stays the engine's:
+ *	take one with bypass_buf_get() to keep the payload past the call
+ *	(e.g. on a TX ring). Returns 0, or -EAGAIN when nothing can be queued
+ *	now (the engine retries on its timers).
+ */
+struct bypass_tcp_ops {
+	uint64_t (*now_ns)(void *ctx);
+	int (*output)(void *ctx, const struct bypass_tcp_seg *seg);
+};
+
+/*
+ * struct bypass_tcp_config - zero means the default for every field.
+ * @max_conns: connections, listeners included (default 1024), all
+ *	allocated up front.
+ * @mss: largest segment payload we receive (default 1460).
+ * @rcvbuf: receive window in bytes (default 256 KiB).
+ * @sndq_bufs: send buffers queued per connection (default 256).
+ * @ooo_bufs: out-of-order segments kept per connection (default 32).
+ * @rto_min_ns, @rto_max_ns, @rto_init_ns: RFC 6298 bounds (default
+ *	200 ms, 60 s, 1 s).
+ * @delack_ns: delayed-ACK limit (default 40 ms).
+ * @msl_ns: TIME_WAIT lasts 2 * msl_ns (default 30 s).
+ * @retries: retransmissions before giving up (default 15; SYNs: 6).
+ * @challenge_acks_per_s: RFC 5961 challenge-ACK limit (default 1000).
+ * @secret: key of the ISN and table hashes (all zero: random).
+ */
+struct bypass_tcp_config {
+	uint32_t max_conns;
+	uint16_t mss;
+	uint32_t rcvbuf;
+	uint32_t sndq_bufs;
+	uint32_t ooo_bufs;
+	uint64_t rto_min_ns, rto_max_ns, rto_init_ns;
+	uint64_t delack_ns;
+	uint64_t msl_ns;
+	uint32_t retries;
+	uint32_t challenge_acks_per_s;
+	uint8_t secret[16];
+};
+
+enum bypass_tcp_state {
+	BYPASS_TCP_CLOSED,
+	BYPASS_TCP_LISTEN,
+	BYPASS_TCP_SYN_SENT,
+	BYPASS_TCP_SYN_RECEIVED,
+	BYPASS_TCP_ESTABLISHED,
+	BYPASS_TCP_FIN_WAIT_1,
+	BYPASS_TCP_FIN_WAIT_2,
+	BYPASS_TCP_CLOSE_WAIT,
+	BYPASS_TCP_CLOSING,
+	BYPASS_TCP_LAST_ACK,
+	BYPASS_TCP_TIME_WAIT,
+};
+
+int bypass_tcp_create(const struct bypass_tcp_config *cfg,
+		      const struct bypass_tcp_ops *ops, void *ctx,
+		      struct bypass_tcp **out);
+/* Frees every connection and the buffers they hold; sends nothing. */
+void bypass_tcp_destroy(struct bypass_tcp *tcp);
+
+/*
+ * bypass_tcp_input - process one received segment addressed to us; the
+ * engine takes the reference to @seg->buf (whose data/len must be exactly
+ * the payload: @off 0, @len @buf->len).
+ */
+void bypass_tcp_input(struct bypass_tcp *tcp, struct bypass_tcp_seg *seg);
+
+/* Run due timers. Call at least every millisecond while connections live. */
+void bypass_tcp_poll(struct bypass_tcp *tcp);
+/* Nanoseconds until the next timer, UINT64_MAX if none. */
+uint64_t bypass_tcp_next_timer(struct bypass_tcp *tcp);
+
+/* A listener on @addr (0: any):@port; @backlog bounds pending + ready. */
+int bypass_tcp_listen(struct bypass_tcp *tcp, uint32_t addr, uint16_t port,
+		      uint32_t backlog, struct bypass_tcp_conn **out);
+/* The oldest established connection of @listener, or NULL. */
+struct bypass_tcp_conn *bypass_tcp_accept(struct bypass_tcp_conn *listener);
+
+/* Active open from @laddr:@lport (must be non-zero) to @raddr:@rport. */
+int bypass_tcp_connect(struct bypass_tcp *tcp, uint32_t laddr, uint16_t lport,
+		       uint32_t raddr, uint16_t rport,
+		       struct bypass_tcp_conn **out);
+
+/*
+ * bypass_tcp_send - queue [@buf->data, +@buf->len) for sending; the engine
+ * takes the caller's reference in every case and must not see the bytes
+ * change until it drops it. -ENOTCONN, -EPIPE (we closed), -ENOBUFS
+ * (send queue full), -EINVAL (empty).
+ */
+int bypass_tcp_send(struct bypass_tcp_conn *c, struct bypass_buf *buf);
+
+/*
+ * bypass_tcp_recv - the next in-order received bytes (data/len), or NULL;
+ * the caller owns the buffer. Reading opens the receive window.
+ */
+struct bypass_buf *bypass_tcp_recv(struct bypass_tcp_conn *c);
+
+/* Bytes waiting in bypass_tcp_recv()'s queue. */
+uint32_t bypass_tcp_readable(const struct bypass_tcp_conn *c);
+/* True once the peer's FIN was received and every byte before it read. */
+bool bypass_tcp_eof(const struct bypass_tcp_conn *c);
+
+/* Disable Nagle's algorithm (send small segments at once). */
+void bypass_tcp_set_nodelay(struct bypass_tcp_conn *c, bool on);
+
+/* Half-close: send FIN after the queued data; receiving goes on. */
+int bypass_tcp_shutdown(struct bypass_tcp_conn *c);
+
+/*
+ * bypass_tcp_close - the application is done with @c: FIN after the queued
+ * data (the engine finishes the connection on its own and frees it), or
+ * a listener's end (pending connections are reset). @c is invalid after.
+ */
+void bypass_tcp_close(struct bypass_tcp_conn *c);
+/* Send RST and free @c now. */
+void bypass_tcp_abort(struct bypass_tcp_conn *c);
+
+enum bypass_tcp_state bypass_tcp_state(const struct bypass_tcp_conn *c);
+/* 0, or why the connection died: ECONNRESET, ECONNREFUSED, ETIMEDOUT. */
+int bypass_tcp_error(const struct bypass_tcp_conn *c);
+const char *bypass_tcp_state_name(enum bypass_tcp_state s);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BYPASS_TCP_H */

@@ -1,0 +1,492 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The TCP engine's lifecycle and the application's calls: create and
+ * destroy, listen/accept/connect, send/recv, shutdown/close/abort, and the
+ * connection's end (errors, TIME_WAIT, freeing what nobody holds).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "tcp.h"
+
+static const char *const state_names[] = {
+	[BYPASS_TCP_CLOSED] = "CLOSED",
+	[BYPASS_TCP_LISTEN] = "LISTEN",
+	[BYPASS_TCP_SYN_SENT] = "SYN_SENT",
+	[BYPASS_TCP_SYN_RECEIVED] = "SYN_RECEIVED",
+	[BYPASS_TCP_ESTABLISHED] = "ESTABLISHED",
+	[BYPASS_TCP_FIN_WAIT_1] = "FIN_WAIT_1",
+	[BYPASS_TCP_FIN_WAIT_2] = "FIN_WAIT_2",
+	[BYPASS_TCP_CLOSE_WAIT] = "CLOSE_WAIT",
+	[BYPASS_TCP_CLOSING] = "CLOSING",
+	[BYPASS_TCP_LAST_ACK] = "LAST_ACK",
+	[BYPASS_TCP_TIME_WAIT] = "TIME_WAIT",
+};
+
+const char *bypass_tcp_state_name(enum bypass_tcp_state s)
+{
+	if ((unsigned int)s >= sizeof(state_names) / sizeof(state_names[0]))
+		return "?";
+	return state_names[s];
+}
+
+static uint32_t pow2_at_least(uint32_t n)
+{
+	uint32_t p = 1;
+
+	while (p < n)
+		p <<= 1;
+	return p;
+}
+
+static void set_defaults(struct bypass_tcp_config *c)
+{
+	static const uint8_t zero[16];
+
+	if (!c->max_conns)
+		c->max_conns = 1024;
+	if (!c->mss)
+		c->mss = 1460;
+	if (!c->rcvbuf)
+		c->rcvbuf = 256 * 1024;
+	if (!c->sndq_bufs)
+		c->sndq_bufs = 256;
+	if (!c->ooo_bufs)
+		c->ooo_bufs = 32;
+	if (!c->rto_min_ns)
+		c->rto_min_ns = 200000000;
+	if (!c->rto_max_ns)
+		c->rto_max_ns = 60000000000ull;
+	if (!c->rto_init_ns)
+		c->rto_init_ns = 1000000000;
+	if (!c->delack_ns)
+		c->delack_ns = 40000000;
+	if (!c->msl_ns)
+		c->msl_ns = 30000000000ull;
+	if (!c->retries)
+		c->retries = 15;
+	if (!c->challenge_acks_per_s)
+		c->challenge_acks_per_s = 1000;
+	if (!memcmp(c->secret, zero, sizeof(zero)) &&
+	    getrandom(c->secret, sizeof(c->secret), 0) != sizeof(c->secret))
+		c->secret[0] = 1;	/* never reached on Linux >= 3.17 */
+}
+
+int bypass_tcp_create(const struct bypass_tcp_config *cfg,
+		      const struct bypass_tcp_ops *ops, void *ctx,
+		      struct bypass_tcp **out)
+{
+	struct bypass_tcp *tcp;
+	uint32_t i, per;
+
+	if (!ops || !ops->now_ns || !ops->output)
+		return -EINVAL;
+	tcp = calloc(1, sizeof(*tcp));
+	if (!tcp)
+		return -ENOMEM;
+	if (cfg)
+		tcp->cfg = *cfg;
+	set_defaults(&tcp->cfg);
+	if (tcp->cfg.rcvbuf > (TCP_MAX_WIN << TCP_MAX_WSCALE) ||
+	    tcp->cfg.mss < 64) {
+		free(tcp);
+		return -EINVAL;
+	}
+	tcp->ops = *ops;
+	tcp->ctx = ctx;
+	while ((tcp->cfg.rcvbuf >> tcp->rcv_wscale) > TCP_MAX_WIN)
+		tcp->rcv_wscale++;
+	tcp->hash_mask = pow2_at_least(2 * tcp->cfg.max_conns) - 1;
+	tcp->lhash_mask = 255;
+	per = tcp->cfg.sndq_bufs + tcp->cfg.ooo_bufs;
+	tcp->conns = calloc(tcp->cfg.max_conns, sizeof(*tcp->conns));
+	tcp->hash = calloc(tcp->hash_mask + 1, sizeof(*tcp->hash));
+	tcp->lhash = calloc(tcp->lhash_mask + 1, sizeof(*tcp->lhash));
+	tcp->chunks = calloc((size_t)tcp->cfg.max_conns * per,
+			     sizeof(*tcp->chunks));
+	if (!tcp->conns || !tcp->hash || !tcp->lhash || !tcp->chunks) {
+		bypass_tcp_destroy(tcp);
+		return -ENOMEM;
+	}
+	for (i = tcp->cfg.max_conns; i-- > 0;) {
+		struct tcp_conn *c = &tcp->conns[i];
+
+		c->sndq = &tcp->chunks[(size_t)i * per];
+		c->ooo = c->sndq + tcp->cfg.sndq_bufs;
+		c->qnext = tcp->free;
+		tcp->free = c;
+	}
+	tcp_wheel_init(&tcp->wheel, 1000000, tcp_now(tcp));
+	*out = tcp;
+	return 0;
+}
+
+void bypass_tcp_destroy(struct bypass_tcp *tcp)
+{
+	uint32_t i;
+
+	if (!tcp)
+		return;
+	for (i = 0; tcp->conns && i < tcp->cfg.max_conns; i++)
+		if (tcp->conns[i].tcp)
+			tcp_conn_free(&tcp->conns[i]);
+	free(tcp->conns);
+	free(tcp->hash);
+	free(tcp->lhash);
+	free(tcp->chunks);
+	free(tcp);
+}
+
+void bypass_tcp_poll(struct bypass_tcp *tcp)
+{
+	tcp_wheel_run(&tcp->wheel, tcp_now(tcp));
+}
+
+uint64_t bypass_tcp_next_timer(struct bypass_tcp *tcp)
+{
+	uint64_t next = tcp_wheel_next(&tcp->wheel), now = tcp_now(tcp);
+
+	if (next == UINT64_MAX)
+		return UINT64_MAX;
+	return next > now ? next - now : 0;
+}
+
+void tcp_set_state(struct tcp_conn *c, uint8_t state)
+{
+	c->state = state;
+}
+
+void tcp_sndq_purge(struct tcp_conn *c)
+{
+	uint32_t cap = c->tcp->cfg.sndq_bufs;
+
+	while (c->sndq_len) {
+		bypass_buf_put(c->sndq[c->sndq_head].buf);
+		c->sndq_head = (c->sndq_head + 1) % cap;
+		c->sndq_len--;
+	}
+}
+
+static void listener_drop_child(struct tcp_conn *c)
+{
+	if (c->listener && !c->accepted) {
+		c->listener->pending--;
+		c->listener = NULL;
+	}
+}
+
+void tcp_conn_done(struct tcp_conn *c, int err)
+{
+	if (err)
+		c->error = err;
+	tcp_set_state(c, BYPASS_TCP_CLOSED);
+	tcp_conn_stop(c);
+	/* One waiting in an accept queue is freed by accept. */
+	if (c->listener && !c->accepted && c->qnext_valid)
+		return;
+	listener_drop_child(c);
+	if (!c->app_owned)
+		tcp_conn_free(c);
+}
+
+void tcp_enter_time_wait(struct tcp_conn *c)
+{
+	struct bypass_tcp *tcp = c->tcp;
+
+	tcp_set_state(c, BYPASS_TCP_TIME_WAIT);
+	tcp_timer_cancel(&tcp->wheel, &c->rtx_timer);
+	tcp_timer_cancel(&tcp->wheel, &c->delack_timer);
+	tcp_sndq_purge(c);
+	tcp_timer_arm(&tcp->wheel, &c->tw_timer,
+		      tcp_now(tcp) + 2 * tcp->cfg.msl_ns);
+}
+
+int bypass_tcp_listen(struct bypass_tcp *tcp, uint32_t addr, uint16_t port,
+		      uint32_t backlog, struct bypass_tcp_conn **out)
+{
+	struct tcp_conn *c, *l = tcp_lookup_listener(tcp, addr, port);
+
+	if (!port || !backlog)
+		return -EINVAL;
+	if (l && l->laddr == addr)
+		return -EADDRINUSE;
+	c = tcp_conn_alloc(tcp);
+	if (!c)
+		return -ENOBUFS;
+	c->laddr = addr;
+	c->lport = port;
+	c->backlog = backlog;
+	c->app_owned = true;
+	c->accepted = true;
+	tcp_set_state(c, BYPASS_TCP_LISTEN);
+	tcp_hash_insert(tcp, c);
+	*out = (struct bypass_tcp_conn *)c;
+	return 0;
+}
+
+struct bypass_tcp_conn *bypass_tcp_accept(struct bypass_tcp_conn *lc)
+{
+	struct tcp_conn *l = (struct tcp_conn *)lc, *c;
+
+	while ((c = l->acceptq_head)) {
+		l->acceptq_head = c->qnext;
+		if (!l->acceptq_head)
+			l->acceptq_tail = NULL;
+		c->qnext = NULL;
+		c->qnext_valid = false;
+		l->pending--;
+		c->listener = NULL;
+		c->accepted = true;
+		if (c->state == BYPASS_TCP_CLOSED) {
+			tcp_conn_free(c);	/* reset before it was taken */
+			continue;
+		}
+		c->app_owned = true;
+		return (struct bypass_tcp_conn *)c;
+	}
+	return NULL;
+}
+
+/* The state and numbers every new connection starts from. */
+void tcp_conn_init_seq(struct tcp_conn *c, uint64_t now)
+{
+	struct bypass_tcp *tcp = c->tcp;
+
+	c->iss = tcp_isn(tcp, c->laddr, c->lport, c->raddr, c->rport, now);
+	c->snd_una = c->iss;
+	c->snd_nxt = c->iss + 1;
+	c->snd_max = c->snd_nxt;
+	c->snd_end = c->snd_nxt;
+	c->recover = c->iss;
+	c->ts_offset = tcp_ts_offset(tcp, c->laddr, c->lport, c->raddr,
+				     c->rport);
+	c->rto_ns = tcp->cfg.rto_init_ns;
+	c->mss = TCP_MSS_DEFAULT;
+	c->rtt_timing = true;
+	c->rtt_seq = c->iss;
+	c->rtt_start_ns = now;
+}
+
+int bypass_tcp_connect(struct bypass_tcp *tcp, uint32_t laddr, uint16_t lport,
+		       uint32_t raddr, uint16_t rport,
+		       struct bypass_tcp_conn **out)
+{
+	struct tcp_conn *c;
+
+	if (!lport || !rport || !raddr)
+		return -EINVAL;
+	if (tcp_lookup(tcp, laddr, lport, raddr, rport))
+		return -EADDRINUSE;
+	c = tcp_conn_alloc(tcp);
+	if (!c)
+		return -ENOBUFS;
+	c->laddr = laddr;
+	c->lport = lport;
+	c->raddr = raddr;
+	c->rport = rport;
+	c->app_owned = true;
+	c->accepted = true;
+	c->rcv_wscale = tcp->rcv_wscale;
+	tcp_conn_init_seq(c, tcp_now(tcp));
+	tcp_cc_init(c);
+	tcp_set_state(c, BYPASS_TCP_SYN_SENT);
+	tcp_hash_insert(tcp, c);
+	tcp_send_ctl(c, BYPASS_TCP_SYN, c->iss);
+	tcp_arm_rtx(c);
+	*out = (struct bypass_tcp_conn *)c;
+	return 0;
+}
+
+int bypass_tcp_send(struct bypass_tcp_conn *cc, struct bypass_buf *b)
+{
+	struct tcp_conn *c = (struct tcp_conn *)cc;
+	uint32_t cap = c->tcp->cfg.sndq_bufs;
+	struct tcp_chunk *k;
+
+	switch (c->state) {
+	case BYPASS_TCP_SYN_SENT:
+	case BYPASS_TCP_SYN_RECEIVED:
+	case BYPASS_TCP_ESTABLISHED:
+	case BYPASS_TCP_CLOSE_WAIT:
+		break;
+	case BYPASS_TCP_CLOSED:
+	case BYPASS_TCP_LISTEN:
+		bypass_buf_put(b);
+		return -ENOTCONN;
+	default:
+		bypass_buf_put(b);
+		return -EPIPE;
+	}
+	if (c->fin_queued) {
+		bypass_buf_put(b);
+		return -EPIPE;
+	}
+	if (!b->len) {
+		bypass_buf_put(b);
+		return -EINVAL;
+	}
+	if (c->sndq_len == cap) {
+		bypass_buf_put(b);
+		return -ENOBUFS;
+	}
+	k = &c->sndq[(c->sndq_head + c->sndq_len) % cap];
+	k->seq = c->snd_end;
+	k->buf = b;
+	c->sndq_len++;
+	c->snd_end += b->len;
+	tcp_output(c);
+	return 0;
+}
+
+struct bypass_buf *bypass_tcp_recv(struct bypass_tcp_conn *cc)
+{
+	struct tcp_conn *c = (struct tcp_conn *)cc;
+	struct bypass_buf *b = c->rcvq_head;
+	uint32_t before, after;
+
+	if (!b)
+		return NULL;
+	c->rcvq_head = b->next;
+	if (!c->rcvq_head)
+		c->rcvq_tail = NULL;
+	b->next = NULL;
+	before = c->rcv_adv - c->rcv_nxt;
+	c->rcvq_bytes -= b->len;
+	after = tcp_rcv_window(c);
+	/* Tell the peer when reading opened the window substantially. */
+	if ((c->state == BYPASS_TCP_ESTABLISHED ||
+	     c->state == BYPASS_TCP_FIN_WAIT_1 ||
+	     c->state == BYPASS_TCP_FIN_WAIT_2) &&
+	    after > before && after - before >= 2u * c->mss)
+		tcp_send_ack(c);
+	return b;
+}
+
+uint32_t bypass_tcp_readable(const struct bypass_tcp_conn *cc)
+{
+	return ((const struct tcp_conn *)cc)->rcvq_bytes;
+}
+
+bool bypass_tcp_eof(const struct bypass_tcp_conn *cc)
+{
+	const struct tcp_conn *c = (const struct tcp_conn *)cc;
+
+	return c->fin_rcvd && !c->rcvq_head;
+}
+
+void bypass_tcp_set_nodelay(struct bypass_tcp_conn *cc, bool on)
+{
+	struct tcp_conn *c = (struct tcp_conn *)cc;
+
+	c->nodelay = on;
+	if (on)
+		tcp_output(c);
+}
+
+/* Queue our FIN; false if the state has none to send. */
+static bool queue_fin(struct tcp_conn *c)
+{
+	switch (c->state) {
+	case BYPASS_TCP_SYN_RECEIVED:
+	case BYPASS_TCP_ESTABLISHED:
+		tcp_set_state(c, BYPASS_TCP_FIN_WAIT_1);
+		break;
+	case BYPASS_TCP_CLOSE_WAIT:
+		tcp_set_state(c, BYPASS_TCP_LAST_ACK);
+		break;
+	default:
+		return false;
+	}
+	c->fin_queued = true;
+	tcp_output(c);
+	return true;
+}
+
+int bypass_tcp_shutdown(struct bypass_tcp_conn *cc)
+{
+	struct tcp_conn *c = (struct tcp_conn *)cc;
+
+	if (c->fin_queued)
+		return 0;
+	if (c->state == BYPASS_TCP_SYN_RECEIVED ||
+	    c->state == BYPASS_TCP_SYN_SENT)
+		return -ENOTCONN;
+	return queue_fin(c) ? 0 : -ENOTCONN;
+}
+
+static void listener_close(struct tcp_conn *l)
+{
+	struct bypass_tcp *tcp = l->tcp;
+	uint32_t i;
+
+	for (i = 0; i < tcp->cfg.max_conns; i++) {
+		struct tcp_conn *c = &tcp->conns[i];
+
+		if (!c->tcp || c->listener != l || c->accepted)
+			continue;
+		if (c->state != BYPASS_TCP_CLOSED)
+			tcp_send_ctl(c, BYPASS_TCP_RST | BYPASS_TCP_ACK,
+				     c->snd_nxt);
+		tcp_conn_free(c);
+	}
+	tcp_conn_free(l);
+}
+
+void bypass_tcp_close(struct bypass_tcp_conn *cc)
+{
+	struct tcp_conn *c = (struct tcp_conn *)cc;
+
+	if (!c)
+		return;
+	c->app_owned = false;
+	switch (c->state) {
+	case BYPASS_TCP_LISTEN:
+		listener_close(c);
+		return;
+	case BYPASS_TCP_CLOSED:
+		tcp_conn_free(c);
+		return;
+	case BYPASS_TCP_SYN_SENT:
+		tcp_conn_done(c, 0);
+		return;
+	default:
+		break;
+	}
+	/* Unread data: the peer must learn it was lost (RFC 2525 2.17). */
+	if (c->rcvq_head) {
+		bypass_tcp_abort(cc);
+		return;
+	}
+	if (!c->fin_queued)
+		queue_fin(c);
+	if (c->state == BYPASS_TCP_FIN_WAIT_2)
+		tcp_timer_arm(&c->tcp->wheel, &c->tw_timer,
+			      tcp_now(c->tcp) + 2 * c->tcp->cfg.msl_ns);
+}
+
+void bypass_tcp_abort(struct bypass_tcp_conn *cc)
+{
+	struct tcp_conn *c = (struct tcp_conn *)cc;
+
+	if (c->state == BYPASS_TCP_LISTEN) {
+		listener_close(c);
+		return;
+	}
+	if (c->state != BYPASS_TCP_CLOSED && c->state != BYPASS_TCP_SYN_SENT &&
+	    c->state != BYPASS_TCP_TIME_WAIT)
+		tcp_send_ctl(c, BYPASS_TCP_RST | BYPASS_TCP_ACK, c->snd_nxt);
+	c->app_owned = false;
+	tcp_conn_done(c, 0);
+}
+
+enum bypass_tcp_state bypass_tcp_state(const struct bypass_tcp_conn *cc)
+{
+	return (enum bypass_tcp_state)((const struct tcp_conn *)cc)->state;
+}
+
+int bypass_tcp_error(const struct bypass_tcp_conn *cc)
+{
+	return ((const struct tcp_conn *)cc)->error;
+}

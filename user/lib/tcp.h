@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Internals of the TCP engine shared by its files: the connection and
+ * engine structures and the functions one file offers the others.
+ */
+#ifndef BYPASS_TCP_INTERNAL_H
+#define BYPASS_TCP_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bypass_tcp.h"
+#include "tcp_seq.h"
+#include "tcp_timer.h"
+
+#pragma GCC visibility push(hidden)
+
+#define TCP_MSS_DEFAULT		536u	/* peer sent no MSS option (RFC 9293) */
+#define TCP_MAX_WSCALE		14u
+#define TCP_MAX_WIN		65535u
+#define TCP_PAWS_IDLE_NS	(24ull * 24 * 3600 * 1000000000)
+#define TCP_SYN_RETRIES		6u
+#define TCP_DUPACK_THRESH	3u
+
+/* A slice of sequence space held in a pool buffer. */
+struct tcp_chunk {
+	uint32_t seq;
+	struct bypass_buf *buf;		/* bytes at buf->data, buf->len */
+};
+
+struct tcp_conn {
+	struct bypass_tcp *tcp;
+	struct tcp_conn *hnext, **hpprev;	/* lookup chain */
+	struct tcp_conn *qnext;			/* accept queue / free list */
+	struct tcp_conn *listener;		/* for a passive open */
+	uint32_t laddr, raddr;
+	uint16_t lport, rport;
+	uint8_t state;
+	bool app_owned;		/* the application holds a handle */
+	bool accepted;		/* handed out by accept (or active) */
+	bool nodelay;
+	bool fin_queued;	/* FIN after the send queue */
+	bool fin_rcvd;
+	bool ws_ok, ts_ok;
+	bool ack_now, ack_pending;
+	bool in_recovery;
+	bool qnext_valid;	/* waiting in the listener's accept queue */
+	bool rtt_timing;
+	uint8_t snd_wscale, rcv_wscale;
+	int error;
+
+	/* send side (RFC 9293 names) */
+	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2;
+	uint32_t max_snd_wnd;
+	uint32_t snd_end;		/* seq after the last queued byte */
+	uint16_t mss;			/* what we send per segment */
+	struct tcp_chunk *sndq;		/* ring of sndq_cap */
+	uint32_t sndq_head, sndq_len;
+
+	/* receive side */
+	uint32_t irs, rcv_nxt, rcv_adv;	/* rcv_adv: advertised right edge */
+	uint32_t last_ack_sent;
+	uint32_t segs_unacked;
+	struct bypass_buf *rcvq_head, *rcvq_tail;
+	uint32_t rcvq_bytes;
+	struct tcp_chunk *ooo;		/* sorted, nr_ooo of ooo_cap */
+	uint32_t nr_ooo;
+
+	/* timestamps (RFC 7323) */
+	uint32_t ts_offset, ts_recent;
+	uint64_t ts_recent_ns;
+
+	/* RTT, RTO (RFC 6298) */
+	uint64_t srtt_ns, rttvar_ns, rto_ns;
+	uint32_t rtt_seq;
+	uint64_t rtt_start_ns;
+	uint32_t retries;
+	bool persist;
+
+	/* congestion control: NewReno (RFC 5681, 6582) */
+	uint32_t cwnd, ssthresh, dupacks, recover;
+
+	/* listener */
+	uint32_t backlog, pending;
+	struct tcp_conn *acceptq_head, *acceptq_tail;
+
+	struct tcp_timer rtx_timer;	/* retransmit, persist, SYN */
+	struct tcp_timer delack_timer;
+	struct tcp_timer tw_timer;	/* TIME_WAIT */
+};
+
+struct bypass_tcp {
+	struct bypass_tcp_config cfg;
+	struct bypass_tcp_ops ops;
+	void *ctx;
+	uint8_t rcv_wscale;		/* what rcvbuf needs */
+	struct tcp_conn *conns;
+	struct tcp_conn *free;
+	struct tcp_conn **hash;		/* established and embryonic */
+	struct tcp_conn **lhash;	/* listeners by port */
+	uint32_t hash_mask, lhash_mask;
+	struct tcp_chunk *chunks;
+	uint32_t challenge_tokens;
+	uint64_t challenge_sec;
+	struct tcp_wheel wheel;
+	uint64_t isn_drift_ns;		/* test hook: added to the ISN clock */
+};
+
+static inline uint64_t tcp_now(struct bypass_tcp *tcp)
+{
+	return tcp->ops.now_ns(tcp->ctx);
+}
+
+/* tcp_isn.c */
+uint64_t tcp_siphash(const uint8_t key[16], const void *data, uint32_t len);
+uint32_t tcp_isn(struct bypass_tcp *tcp, uint32_t laddr, uint16_t lport,
+		 uint32_t raddr, uint16_t rport, uint64_t now_ns);
+uint32_t tcp_ts_offset(struct bypass_tcp *tcp, uint32_t laddr, uint16_t lport,
+		       uint32_t raddr, uint16_t rport);
+
+/* tcp_table.c */
+struct tcp_conn *tcp_lookup(struct bypass_tcp *tcp, uint32_t laddr,
+			    uint16_t lport, uint32_t raddr, uint16_t rport);
+struct tcp_conn *tcp_lookup_listener(struct bypass_tcp *tcp, uint32_t laddr,
+				     uint16_t lport);
+void tcp_hash_insert(struct bypass_tcp *tcp, struct tcp_conn *c);
+void tcp_hash_remove(struct tcp_conn *c);
+struct tcp_conn *tcp_conn_alloc(struct bypass_tcp *tcp);
+/* Unhash, stop the timers, drop what is queued to send or reassemble. */
+void tcp_conn_stop(struct tcp_conn *c);
+void tcp_conn_free(struct tcp_conn *c);
+
+/* tcp_opt.c */
+uint32_t tcp_opts_len(const struct bypass_tcp_opts *o);
+uint32_t tcp_opts_write(const struct bypass_tcp_opts *o, uint8_t *p);
+int tcp_opts_parse(const uint8_t *p, uint32_t len, struct bypass_tcp_opts *o);
+
+/* tcp_output.c */
+void tcp_send_ctl(struct tcp_conn *c, uint8_t flags, uint32_t seq);
+void tcp_send_ack(struct tcp_conn *c);
+void tcp_output(struct tcp_conn *c);
+void tcp_retransmit_first(struct tcp_conn *c);
+void tcp_send_probe(struct tcp_conn *c);
+void tcp_send_rst_reply(struct bypass_tcp *tcp, const struct bypass_tcp_seg *in);
+uint32_t tcp_rcv_window(const struct tcp_conn *c);
+uint32_t tcp_ts_now(const struct tcp_conn *c, uint64_t now_ns);
+void tcp_arm_rtx(struct tcp_conn *c);
+uint32_t tcp_flight(const struct tcp_conn *c);
+
+/* tcp_reass.c */
+void tcp_rcv_data(struct tcp_conn *c, struct bypass_buf *b, uint32_t seq);
+void tcp_reass_purge(struct tcp_conn *c);
+
+/* tcp_cc.c */
+void tcp_cc_init(struct tcp_conn *c);
+void tcp_cc_ack(struct tcp_conn *c, uint32_t acked);
+void tcp_cc_dupack(struct tcp_conn *c);
+void tcp_cc_timeout(struct tcp_conn *c);
+void tcp_rtt_sample(struct tcp_conn *c, uint64_t rtt_ns);
+
+/* tcp_timers.c */
+void tcp_timer_rtx(struct tcp_timer *t, uint64_t now_ns);
+void tcp_timer_delack(struct tcp_timer *t, uint64_t now_ns);
+void tcp_timer_tw(struct tcp_timer *t, uint64_t now_ns);
+
+/* tcp.c */
+void tcp_set_state(struct tcp_conn *c, uint8_t state);
+/* The connection is over: error @err (0: none), free it if unowned. */
+void tcp_conn_done(struct tcp_conn *c, int err);
+void tcp_enter_time_wait(struct tcp_conn *c);
+void tcp_sndq_purge(struct tcp_conn *c);
+void tcp_conn_init_seq(struct tcp_conn *c, uint64_t now);
+
+#pragma GCC visibility pop
+
+#endif /* BYPASS_TCP_INTERNAL_H */

@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Round-trip time and congestion control of one connection: the RFC 6298
+ * estimator (SRTT, RTTVAR, RTO with a floor and a ceiling) and NewReno
+ * (RFC 5681 slow start and congestion avoidance, RFC 6582 fast
+ * retransmit and recovery).
+ */
+#include "tcp.h"
+
+static uint32_t initial_window(const struct tcp_conn *c)
+{
+	/* RFC 6928: min(10 * MSS, max(2 * MSS, 14600)). */
+	uint32_t w = 14600, mss = c->mss;
+
+	if (w < 2 * mss)
+		w = 2 * mss;
+	if (w > 10 * mss)
+		w = 10 * mss;
+	return w;
+}
+
+void tcp_cc_init(struct tcp_conn *c)
+{
+	c->cwnd = initial_window(c);
+	c->ssthresh = UINT32_MAX;
+	c->dupacks = 0;
+	c->in_recovery = false;
+}
+
+static uint32_t half_flight(const struct tcp_conn *c)
+{
+	uint32_t h = tcp_flight(c) / 2;
+
+	return h > 2u * c->mss ? h : 2u * c->mss;
+}
+
+void tcp_rtt_sample(struct tcp_conn *c, uint64_t r)
+{
+	const struct bypass_tcp_config *cfg = &c->tcp->cfg;
+	uint64_t var;
+
+	if (!c->srtt_ns) {
+		c->srtt_ns = r;
+		c->rttvar_ns = r / 2;
+	} else {
+		uint64_t d = c->srtt_ns > r ? c->srtt_ns - r : r - c->srtt_ns;
+
+		c->rttvar_ns = (3 * c->rttvar_ns + d) / 4;
+		c->srtt_ns = (7 * c->srtt_ns + r) / 8;
+	}
+	var = 4 * c->rttvar_ns;
+	if (var < 1000000)
+		var = 1000000;	/* G: the clock granularity, 1 ms */
+	c->rto_ns = c->srtt_ns + var;
+	if (c->rto_ns < cfg->rto_min_ns)
+		c->rto_ns = cfg->rto_min_ns;
+	if (c->rto_ns > cfg->rto_max_ns)
+		c->rto_ns = cfg->rto_max_ns;
+}
+
+/* @acked new bytes were acknowledged (snd_una already moved). */
+void tcp_cc_ack(struct tcp_conn *c, uint32_t acked)
+{
+	if (c->in_recovery) {
+		if (seq_geq(c->snd_una, c->recover)) {
+			/* Full acknowledgment: deflate (RFC 6582 3.2 step 3). */
+			uint32_t f = tcp_flight(c) + c->mss;
+
+			c->cwnd = c->ssthresh < f ? c->ssthresh : f;
+			c->in_recovery = false;
+			c->dupacks = 0;
+		} else {
+			/* Partial: resend the next hole, deflate by @acked. */
+			tcp_retransmit_first(c);
+			c->cwnd = c->cwnd > acked ? c->cwnd - acked : 0;
+			if (acked >= c->mss)
+				c->cwnd += c->mss;
+			if (c->cwnd < c->mss)
+				c->cwnd = c->mss;
+			return;
+		}
+		return;
+	}
+	c->dupacks = 0;
+	if (c->cwnd < c->ssthresh) {
+		/* Slow start, with appropriate byte counting (L = 1). */
+		c->cwnd += acked < c->mss ? acked : c->mss;
+	} else {
+		uint32_t inc = (uint32_t)((uint64_t)c->mss * c->mss / c->cwnd);
+
+		c->cwnd += inc ? inc : 1;
+	}
+}
+
+void tcp_cc_dupack(struct tcp_conn *c)
+{
+	if (c->in_recovery) {
+		c->cwnd += c->mss;	/* inflate */
+		return;
+	}
+	if (++c->dupacks != TCP_DUPACK_THRESH)
+		return;
+	/* RFC 6582 3.2 step 2: not again for losses of the last window. */
+	if (seq_leq(c->snd_una, c->recover) && c->recover != c->iss)
+		return;
+	c->recover = c->snd_max;
+	c->ssthresh = half_flight(c);
+	c->cwnd = c->ssthresh + TCP_DUPACK_THRESH * c->mss;
+	c->in_recovery = true;
+	c->rtt_timing = false;	/* Karn */
+	tcp_retransmit_first(c);
+}
+
+void tcp_cc_timeout(struct tcp_conn *c)
+{
+	c->ssthresh = half_flight(c);
+	c->cwnd = c->mss;
+	c->in_recovery = false;
+	c->dupacks = 0;
+	c->recover = c->snd_max;
+}

@@ -1,0 +1,504 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Segment arrival (RFC 9293 section 3.10.7): demultiplexing to a
+ * connection or listener, the SYN-SENT and LISTEN cases, and for
+ * synchronized states the sequence check, PAWS (RFC 7323), RST, SYN and
+ * ACK validation against blind attacks (RFC 5961), ACK processing with
+ * RTT samples and NewReno, window updates, data and FIN.
+ */
+#include <errno.h>
+
+#include "tcp.h"
+
+struct seg_ctx {
+	struct bypass_tcp_seg *s;
+	struct bypass_buf *buf;		/* payload, NULL once consumed */
+	uint32_t seglen;		/* data + SYN + FIN */
+	uint64_t now;
+};
+
+static bool flag(const struct bypass_tcp_seg *s, uint8_t f)
+{
+	return s->flags & f;
+}
+
+/* RFC 5961 section 7: at most challenge_acks_per_s per second. */
+static void challenge_ack(struct tcp_conn *c, uint64_t now)
+{
+	struct bypass_tcp *tcp = c->tcp;
+	uint64_t sec = now / 1000000000;
+
+	if (sec != tcp->challenge_sec) {
+		tcp->challenge_sec = sec;
+		tcp->challenge_tokens = tcp->cfg.challenge_acks_per_s;
+	}
+	if (!tcp->challenge_tokens)
+		return;
+	tcp->challenge_tokens--;
+	tcp_send_ack(c);
+}
+
+/* Options of a peer's SYN: what this connection will use. */
+static void take_syn_opts(struct tcp_conn *c, const struct bypass_tcp_seg *s,
+			  uint64_t now)
+{
+	const struct bypass_tcp_opts *o = &s->opt;
+	uint16_t mss = o->has_mss ? o->mss : TCP_MSS_DEFAULT;
+
+	if (mss > c->tcp->cfg.mss)
+		mss = c->tcp->cfg.mss;
+	if (mss < 64)
+		mss = 64;
+	c->mss = mss;
+	c->ws_ok = o->has_wscale;
+	if (c->ws_ok) {
+		c->snd_wscale = o->wscale > TCP_MAX_WSCALE ? TCP_MAX_WSCALE :
+				o->wscale;
+		c->rcv_wscale = c->tcp->rcv_wscale;
+	} else {
+		c->snd_wscale = 0;
+		c->rcv_wscale = 0;
+	}
+	c->ts_ok = o->has_ts;
+	if (c->ts_ok) {
+		c->ts_recent = o->ts_val;
+		c->ts_recent_ns = now;
+	}
+	c->irs = s->seq;
+	c->rcv_nxt = s->seq + 1;
+	c->rcv_adv = c->rcv_nxt;
+	c->snd_wnd = s->win;		/* never scaled in a SYN */
+	c->max_snd_wnd = c->snd_wnd;
+	c->snd_wl1 = s->seq;
+	c->snd_wl2 = s->ack;
+}
+
+static void listen_input(struct tcp_conn *l, struct seg_ctx *x)
+{
+	struct bypass_tcp *tcp = l->tcp;
+	struct bypass_tcp_seg *s = x->s;
+	struct tcp_conn *c;
+
+	if (flag(s, BYPASS_TCP_RST))
+		return;
+	if (flag(s, BYPASS_TCP_ACK)) {
+		tcp_send_rst_reply(tcp, s);
+		return;
+	}
+	if (!flag(s, BYPASS_TCP_SYN) || flag(s, BYPASS_TCP_FIN))
+		return;
+	if (l->pending >= l->backlog)
+		return;
+	c = tcp_conn_alloc(tcp);
+	if (!c)
+		return;
+	c->laddr = s->daddr;
+	c->lport = s->dport;
+	c->raddr = s->saddr;
+	c->rport = s->sport;
+	c->listener = l;
+	c->nodelay = l->nodelay;
+	l->pending++;
+	tcp_conn_init_seq(c, x->now);
+	take_syn_opts(c, s, x->now);
+	tcp_cc_init(c);
+	tcp_set_state(c, BYPASS_TCP_SYN_RECEIVED);
+	tcp_hash_insert(tcp, c);
+	tcp_send_ctl(c, BYPASS_TCP_SYN | BYPASS_TCP_ACK, c->iss);
+	tcp_arm_rtx(c);
+}
+
+static void established(struct tcp_conn *c)
+{
+	struct tcp_conn *l = c->listener;
+
+	tcp_set_state(c, BYPASS_TCP_ESTABLISHED);
+	c->retries = 0;
+	tcp_timer_cancel(&c->tcp->wheel, &c->rtx_timer);
+	if (l && !c->accepted) {
+		c->qnext = NULL;
+		c->qnext_valid = true;
+		if (l->acceptq_tail)
+			l->acceptq_tail->qnext = c;
+		else
+			l->acceptq_head = c;
+		l->acceptq_tail = c;
+	}
+}
+
+static void syn_sent_input(struct tcp_conn *c, struct seg_ctx *x)
+{
+	struct bypass_tcp_seg *s = x->s;
+	bool ack = flag(s, BYPASS_TCP_ACK);
+
+	if (ack && (seq_leq(s->ack, c->iss) || seq_gt(s->ack, c->snd_max))) {
+		if (!flag(s, BYPASS_TCP_RST))
+			tcp_send_rst_reply(c->tcp, s);
+		return;
+	}
+	if (flag(s, BYPASS_TCP_RST)) {
+		if (ack)
+			tcp_conn_done(c, ECONNREFUSED);
+		return;
+	}
+	if (!flag(s, BYPASS_TCP_SYN))
+		return;
+	take_syn_opts(c, s, x->now);
+	if (!ack) {
+		/* Simultaneous open: answer with our SYN again, plus ACK. */
+		tcp_set_state(c, BYPASS_TCP_SYN_RECEIVED);
+		c->rtt_timing = false;
+		tcp_send_ctl(c, BYPASS_TCP_SYN | BYPASS_TCP_ACK, c->iss);
+		tcp_arm_rtx(c);
+		return;
+	}
+	c->snd_una = s->ack;
+	c->snd_wl2 = s->ack;
+	if (c->ts_ok && s->opt.ts_ecr)
+		tcp_rtt_sample(c, (uint64_t)(tcp_ts_now(c, x->now) -
+					     s->opt.ts_ecr) * 1000000);
+	else if (!c->retries)
+		tcp_rtt_sample(c, x->now - c->rtt_start_ns);
+	c->rtt_timing = false;
+	established(c);
+	tcp_send_ack(c);
+	tcp_output(c);
+}
+
+/* RFC 9293 3.10.7.4, first: does the segment overlap the window? */
+static bool acceptable(const struct tcp_conn *c, const struct seg_ctx *x)
+{
+	uint32_t wnd = c->rcv_adv - c->rcv_nxt, seq = x->s->seq;
+
+	if (seq_lt(c->rcv_adv, c->rcv_nxt))
+		wnd = 0;
+	if (!x->seglen) {
+		if (!wnd)
+			return seq == c->rcv_nxt;
+		return seq_in(seq, c->rcv_nxt, c->rcv_nxt + wnd);
+	}
+	if (!wnd)
+		return seq == c->rcv_nxt;	/* probe: its ACK still counts */
+	return seq_in(seq, c->rcv_nxt, c->rcv_nxt + wnd) ||
+	       seq_in(seq + x->seglen - 1, c->rcv_nxt, c->rcv_nxt + wnd);
+}
+
+/* RFC 7323 5.3: false when the segment is an old duplicate. */
+static bool paws_ok(struct tcp_conn *c, const struct seg_ctx *x)
+{
+	const struct bypass_tcp_seg *s = x->s;
+
+	if (!c->ts_ok || flag(s, BYPASS_TCP_RST))
+		return true;
+	if (!s->opt.has_ts)
+		return false;
+	if (seq_lt(s->opt.ts_val, c->ts_recent) &&
+	    x->now - c->ts_recent_ns < TCP_PAWS_IDLE_NS)
+		return false;
+	return true;
+}
+
+static void free_acked(struct tcp_conn *c)
+{
+	uint32_t cap = c->tcp->cfg.sndq_bufs;
+
+	while (c->sndq_len) {
+		struct tcp_chunk *k = &c->sndq[c->sndq_head];
+
+		if (seq_gt(k->seq + k->buf->len, c->snd_una))
+			break;
+		bypass_buf_put(k->buf);
+		k->buf = NULL;
+		c->sndq_head = (c->sndq_head + 1) % cap;
+		c->sndq_len--;
+	}
+}
+
+static bool fin_acked(const struct tcp_conn *c)
+{
+	return c->fin_queued && seq_gt(c->snd_una, c->snd_end);
+}
+
+static void new_ack(struct tcp_conn *c, struct seg_ctx *x)
+{
+	const struct bypass_tcp_seg *s = x->s;
+	uint32_t acked = s->ack - c->snd_una;
+
+	if (c->ts_ok && s->opt.has_ts && s->opt.ts_ecr)
+		tcp_rtt_sample(c, (uint64_t)(tcp_ts_now(c, x->now) -
+					     s->opt.ts_ecr) * 1000000);
+	else if (c->rtt_timing && seq_gt(s->ack, c->rtt_seq))
+		tcp_rtt_sample(c, x->now - c->rtt_start_ns);
+	if (c->rtt_timing && seq_gt(s->ack, c->rtt_seq))
+		c->rtt_timing = false;
+	c->snd_una = s->ack;
+	if (seq_lt(c->snd_nxt, c->snd_una))
+		c->snd_nxt = c->snd_una;
+	c->retries = 0;
+	free_acked(c);
+	tcp_cc_ack(c, acked);
+	if (c->snd_una == c->snd_max)
+		tcp_timer_cancel(&c->tcp->wheel, &c->rtx_timer);
+	else
+		tcp_arm_rtx(c);
+}
+
+static void update_window(struct tcp_conn *c, const struct bypass_tcp_seg *s)
+{
+	if (seq_lt(c->snd_wl1, s->seq) ||
+	    (c->snd_wl1 == s->seq && seq_leq(c->snd_wl2, s->ack))) {
+		c->snd_wnd = (uint32_t)s->win << c->snd_wscale;
+		c->snd_wl1 = s->seq;
+		c->snd_wl2 = s->ack;
+		if (c->snd_wnd > c->max_snd_wnd)
+			c->max_snd_wnd = c->snd_wnd;
+	}
+}
+
+/* Returns false when the segment is done with (dropped or conn gone). */
+static bool process_ack(struct tcp_conn *c, struct seg_ctx *x)
+{
+	const struct bypass_tcp_seg *s = x->s;
+	uint32_t old_wnd = c->snd_wnd;
+
+	if (c->state == BYPASS_TCP_SYN_RECEIVED) {
+		if (!seq_in(s->ack, c->snd_una + 1, c->snd_max + 1)) {
+			tcp_send_rst_reply(c->tcp, s);
+			return false;
+		}
+		established(c);
+		c->snd_wnd = (uint32_t)s->win << c->snd_wscale;
+		c->max_snd_wnd = c->snd_wnd;
+		c->snd_wl1 = s->seq;
+		c->snd_wl2 = s->ack;
+		if (!c->retries && c->rtt_timing)
+			tcp_rtt_sample(c, x->now - c->rtt_start_ns);
+		c->rtt_timing = false;
+	}
+	/* RFC 5961 5.2: an ACK for data never sent, or far too old. */
+	if (seq_gt(s->ack, c->snd_max) ||
+	    seq_lt(s->ack, c->snd_una - c->max_snd_wnd)) {
+		challenge_ack(c, x->now);
+		return false;
+	}
+	if (seq_gt(s->ack, c->snd_una)) {
+		new_ack(c, x);
+	} else if (s->ack == c->snd_una && !x->seglen &&
+		   ((uint32_t)s->win << c->snd_wscale) == old_wnd &&
+		   c->snd_una != c->snd_max) {
+		tcp_cc_dupack(c);
+	}
+	update_window(c, s);
+	switch (c->state) {
+	case BYPASS_TCP_FIN_WAIT_1:
+		if (fin_acked(c)) {
+			tcp_set_state(c, BYPASS_TCP_FIN_WAIT_2);
+			if (!c->app_owned)
+				tcp_timer_arm(&c->tcp->wheel, &c->tw_timer,
+					      x->now + 2 * c->tcp->cfg.msl_ns);
+		}
+		break;
+	case BYPASS_TCP_CLOSING:
+		if (fin_acked(c))
+			tcp_enter_time_wait(c);
+		break;
+	case BYPASS_TCP_LAST_ACK:
+		if (fin_acked(c)) {
+			tcp_conn_done(c, 0);
+			return false;
+		}
+		break;
+	default:
+		break;
+	}
+	return true;
+}
+
+static bool takes_data(uint8_t state)
+{
+	return state == BYPASS_TCP_ESTABLISHED ||
+	       state == BYPASS_TCP_FIN_WAIT_1 || state == BYPASS_TCP_FIN_WAIT_2;
+}
+
+/* Returns false when the connection is gone. */
+static bool process_data(struct tcp_conn *c, struct seg_ctx *x)
+{
+	struct bypass_tcp_seg *s = x->s;
+	struct bypass_buf *b = x->buf;
+	uint32_t seq = s->seq, len = b ? b->len : 0;
+	bool fin = flag(s, BYPASS_TCP_FIN);
+
+	if (!takes_data(c->state))
+		return true;
+	if (len && seq_lt(seq, c->rcv_nxt)) {
+		uint32_t skip = c->rcv_nxt - seq;
+
+		c->ack_now = true;	/* old bytes: the peer missed an ACK */
+		if (skip >= len) {
+			len = 0;
+		} else {
+			b->data += skip;
+			b->len -= skip;
+			len -= skip;
+		}
+		seq = c->rcv_nxt;
+	}
+	if (len && seq_gt(seq + len, c->rcv_adv)) {
+		uint32_t room = seq_gt(c->rcv_adv, seq) ? c->rcv_adv - seq : 0;
+
+		len = room;
+		b->len = room;
+		fin = false;
+		c->ack_now = true;
+	}
+	if (len) {
+		if (!c->app_owned) {
+			/* Nobody will read it: tell the peer (RFC 9293 3.6). */
+			tcp_send_ctl(c, BYPASS_TCP_RST | BYPASS_TCP_ACK,
+				     c->snd_nxt);
+			tcp_conn_done(c, 0);
+			return false;
+		}
+		x->buf = NULL;
+		tcp_rcv_data(c, b, seq);
+		if (++c->segs_unacked >= 2)
+			c->ack_now = true;
+		c->ack_pending = true;
+		if (!tcp_timer_armed(&c->delack_timer))
+			tcp_timer_arm(&c->tcp->wheel, &c->delack_timer,
+				      x->now + c->tcp->cfg.delack_ns);
+	}
+	if (!fin || seq + len != c->rcv_nxt)
+		return true;
+	c->rcv_nxt++;
+	c->fin_rcvd = true;
+	c->ack_now = true;
+	switch (c->state) {
+	case BYPASS_TCP_ESTABLISHED:
+		tcp_set_state(c, BYPASS_TCP_CLOSE_WAIT);
+		break;
+	case BYPASS_TCP_FIN_WAIT_1:
+		if (fin_acked(c))
+			tcp_enter_time_wait(c);
+		else
+			tcp_set_state(c, BYPASS_TCP_CLOSING);
+		break;
+	case BYPASS_TCP_FIN_WAIT_2:
+		tcp_timer_cancel(&c->tcp->wheel, &c->tw_timer);
+		tcp_enter_time_wait(c);
+		break;
+	default:
+		break;
+	}
+	return true;
+}
+
+static void sync_input(struct tcp_conn *c, struct seg_ctx *x)
+{
+	struct bypass_tcp_seg *s = x->s;
+
+	/* A retransmitted SYN while ours is unanswered: resend SYN-ACK. */
+	if (c->state == BYPASS_TCP_SYN_RECEIVED && flag(s, BYPASS_TCP_SYN) &&
+	    !flag(s, BYPASS_TCP_ACK) && !flag(s, BYPASS_TCP_RST) &&
+	    s->seq == c->irs) {
+		tcp_retransmit_first(c);
+		return;
+	}
+	if (!paws_ok(c, x)) {
+		if (s->opt.has_ts)
+			tcp_send_ack(c);
+		return;
+	}
+	if (!acceptable(c, x)) {
+		if (flag(s, BYPASS_TCP_RST))
+			return;
+		if (c->state == BYPASS_TCP_TIME_WAIT && flag(s, BYPASS_TCP_FIN))
+			tcp_timer_arm(&c->tcp->wheel, &c->tw_timer,
+				      x->now + 2 * c->tcp->cfg.msl_ns);
+		tcp_send_ack(c);
+		return;
+	}
+	/* RFC 5961 3.2: only an exact RST resets; others get a challenge. */
+	if (flag(s, BYPASS_TCP_RST)) {
+		if (s->seq != c->rcv_nxt) {
+			challenge_ack(c, x->now);
+			return;
+		}
+		if (c->state == BYPASS_TCP_SYN_RECEIVED && c->listener) {
+			tcp_conn_done(c, 0);	/* back to the listener */
+			return;
+		}
+		switch (c->state) {
+		case BYPASS_TCP_CLOSING:
+		case BYPASS_TCP_LAST_ACK:
+		case BYPASS_TCP_TIME_WAIT:
+			tcp_conn_done(c, 0);
+			break;
+		default:
+			tcp_conn_done(c, c->state == BYPASS_TCP_SYN_RECEIVED ?
+				      ECONNREFUSED : ECONNRESET);
+		}
+		return;
+	}
+	/* RFC 5961 4.2: any SYN here gets a challenge ACK. */
+	if (flag(s, BYPASS_TCP_SYN)) {
+		challenge_ack(c, x->now);
+		return;
+	}
+	if (!flag(s, BYPASS_TCP_ACK))
+		return;
+	/* RFC 7323 4.3: remember the timestamp to echo. */
+	if (c->ts_ok && seq_leq(s->seq, c->last_ack_sent) &&
+	    seq_geq(s->opt.ts_val, c->ts_recent)) {
+		c->ts_recent = s->opt.ts_val;
+		c->ts_recent_ns = x->now;
+	}
+	if (!process_ack(c, x))
+		return;
+	if (c->state == BYPASS_TCP_TIME_WAIT) {
+		if (flag(s, BYPASS_TCP_FIN)) {
+			tcp_send_ack(c);
+			tcp_timer_arm(&c->tcp->wheel, &c->tw_timer,
+				      x->now + 2 * c->tcp->cfg.msl_ns);
+		}
+		return;
+	}
+	if (!process_data(c, x))
+		return;
+	if (c->state == BYPASS_TCP_TIME_WAIT) {
+		tcp_send_ack(c);
+		return;
+	}
+	tcp_output(c);
+}
+
+void bypass_tcp_input(struct bypass_tcp *tcp, struct bypass_tcp_seg *s)
+{
+	struct seg_ctx x = {
+		.s = s,
+		.buf = s->len ? s->buf : NULL,
+		.seglen = s->len + flag(s, BYPASS_TCP_SYN) +
+			  flag(s, BYPASS_TCP_FIN),
+		.now = tcp_now(tcp),
+	};
+	struct tcp_conn *c;
+
+	if (s->buf && !s->len) {
+		bypass_buf_put(s->buf);
+		s->buf = NULL;
+	}
+	c = tcp_lookup(tcp, s->daddr, s->dport, s->saddr, s->sport);
+	if (!c) {
+		c = tcp_lookup_listener(tcp, s->daddr, s->dport);
+		if (c)
+			listen_input(c, &x);
+		else
+			tcp_send_rst_reply(tcp, s);
+	} else if (c->state == BYPASS_TCP_SYN_SENT) {
+		syn_sent_input(c, &x);
+	} else {
+		sync_input(c, &x);
+	}
+	if (x.buf)
+		bypass_buf_put(x.buf);
+}

@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Building and sending segments: control segments (SYN, FIN, RST, ACK),
+ * data segments cut from the send queue within the send and congestion
+ * windows and Nagle's algorithm, the advertised receive window with
+ * receiver-side silly-window avoidance, and resets for unknown segments.
+ * A data segment is a slice of one queued buffer, handed to the output
+ * callback without copying.
+ */
+#include <string.h>
+
+#include "tcp.h"
+
+uint32_t tcp_ts_now(const struct tcp_conn *c, uint64_t now_ns)
+{
+	return (uint32_t)(now_ns / 1000000) + c->ts_offset;
+}
+
+uint32_t tcp_flight(const struct tcp_conn *c)
+{
+	return c->snd_nxt - c->snd_una;
+}
+
+/* Free space of the receive queue, in bytes. */
+uint32_t tcp_rcv_window(const struct tcp_conn *c)
+{
+	uint32_t buf = c->tcp->cfg.rcvbuf;
+
+	return c->rcvq_bytes >= buf ? 0 : buf - c->rcvq_bytes;
+}
+
+/* The window field to send, moving rcv_adv (never backwards). */
+static uint16_t adv_window(struct tcp_conn *c, bool syn)
+{
+	uint32_t space = tcp_rcv_window(c);
+	uint32_t right = c->rcv_nxt + space, field;
+	uint32_t sws = c->mss < c->tcp->cfg.rcvbuf / 2 ? c->mss :
+		       c->tcp->cfg.rcvbuf / 2;
+
+	if (syn) {
+		field = space > TCP_MAX_WIN ? TCP_MAX_WIN : space;
+		c->rcv_adv = c->rcv_nxt + field;
+		return (uint16_t)field;
+	}
+	/* Open the window only by worthwhile amounts (RFC 9293 3.8.6.2.2). */
+	if (seq_gt(right, c->rcv_adv) && right - c->rcv_adv < sws &&
+	    c->rcv_adv != c->rcv_nxt)
+		right = c->rcv_adv;
+	if (seq_lt(right, c->rcv_adv))
+		right = c->rcv_adv;	/* never shrink */
+	field = (right - c->rcv_nxt + (1u << c->rcv_wscale) - 1) >> c->rcv_wscale;
+	if (field > TCP_MAX_WIN)
+		field = TCP_MAX_WIN;
+	c->rcv_adv = c->rcv_nxt + (field << c->rcv_wscale);
+	return (uint16_t)field;
+}
+
+static void seg_init(struct tcp_conn *c, struct bypass_tcp_seg *s,
+		     uint8_t flags, uint32_t seq, uint64_t now)
+{
+	memset(s, 0, sizeof(*s));
+	s->saddr = c->laddr;
+	s->daddr = c->raddr;
+	s->sport = c->lport;
+	s->dport = c->rport;
+	s->seq = seq;
+	s->flags = flags;
+	if (flags & BYPASS_TCP_ACK)
+		s->ack = c->rcv_nxt;
+	if (flags & BYPASS_TCP_RST)
+		return;
+	s->win = adv_window(c, flags & BYPASS_TCP_SYN);
+	if (flags & BYPASS_TCP_SYN) {
+		s->opt.has_mss = true;
+		s->opt.mss = c->tcp->cfg.mss;
+		/* A SYN offers; a SYN-ACK answers what the peer offered. */
+		if (!(flags & BYPASS_TCP_ACK) || c->ws_ok) {
+			s->opt.has_wscale = true;
+			s->opt.wscale = c->rcv_wscale;
+		}
+		if (!(flags & BYPASS_TCP_ACK) || c->ts_ok) {
+			s->opt.has_ts = true;
+			s->opt.ts_val = tcp_ts_now(c, now);
+			s->opt.ts_ecr = (flags & BYPASS_TCP_ACK) ? c->ts_recent : 0;
+		}
+	} else if (c->ts_ok) {
+		s->opt.has_ts = true;
+		s->opt.ts_val = tcp_ts_now(c, now);
+		s->opt.ts_ecr = c->ts_recent;
+	}
+}
+
+/* An ACK goes out with every segment: no ACK is owed after it. */
+static void xmit(struct tcp_conn *c, struct bypass_tcp_seg *s)
+{
+	struct bypass_tcp *tcp = c->tcp;
+
+	if (s->flags & BYPASS_TCP_ACK) {
+		c->ack_pending = false;
+		c->ack_now = false;
+		c->segs_unacked = 0;
+		c->last_ack_sent = s->ack;
+		tcp_timer_cancel(&tcp->wheel, &c->delack_timer);
+	}
+	tcp->ops.output(tcp->ctx, s);
+}
+
+void tcp_send_ctl(struct tcp_conn *c, uint8_t flags, uint32_t seq)
+{
+	struct bypass_tcp_seg s;
+
+	seg_init(c, &s, flags, seq, tcp_now(c->tcp));
+	xmit(c, &s);
+}
+
+void tcp_send_ack(struct tcp_conn *c)
+{
+	tcp_send_ctl(c, BYPASS_TCP_ACK, c->snd_nxt);
+}
+
+void tcp_arm_rtx(struct tcp_conn *c)
+{
+	tcp_timer_arm(&c->tcp->wheel, &c->rtx_timer,
+		      tcp_now(c->tcp) + c->rto_ns);
+}
+
+/* The queued chunk holding @seq, or NULL. */
+static struct tcp_chunk *chunk_at(struct tcp_conn *c, uint32_t seq)
+{
+	uint32_t cap = c->tcp->cfg.sndq_bufs, i;
+
+	for (i = 0; i < c->sndq_len; i++) {
+		struct tcp_chunk *k = &c->sndq[(c->sndq_head + i) % cap];
+
+		if (seq_in(seq, k->seq, k->seq + k->buf->len))
+			return k;
+	}
+	return NULL;
+}
+
+static bool fin_sent(const struct tcp_conn *c)
+{
+	return c->fin_queued && seq_gt(c->snd_nxt, c->snd_end);
+}
+
+/*
+ * Send one segment at @seq: at most @max bytes of data (and the FIN when
+ * the data ends there). Returns the sequence space used.
+ */
+static uint32_t send_at(struct tcp_conn *c, uint32_t seq, uint32_t max,
+			uint64_t now)
+{
+	struct bypass_tcp_seg s;
+	struct tcp_chunk *k = chunk_at(c, seq);
+	uint8_t flags = BYPASS_TCP_ACK;
+	uint32_t len = 0;
+
+	if (k) {
+		len = k->seq + k->buf->len - seq;
+		if (len > max)
+			len = max;
+		if (len > c->mss)
+			len = c->mss;
+	}
+	if (seq + len == c->snd_end) {
+		if (len)
+			flags |= BYPASS_TCP_PSH;
+		if (c->fin_queued)
+			flags |= BYPASS_TCP_FIN;
+	}
+	seg_init(c, &s, flags, seq, now);
+	if (len) {
+		s.buf = k->buf;
+		s.off = seq - k->seq;
+		s.len = len;
+	}
+	xmit(c, &s);
+	return len + !!(flags & BYPASS_TCP_FIN);
+}
+
+void tcp_retransmit_first(struct tcp_conn *c)
+{
+	uint64_t now = tcp_now(c->tcp);
+
+	if (c->snd_una == c->iss) {
+		tcp_send_ctl(c, c->state == BYPASS_TCP_SYN_SENT ? BYPASS_TCP_SYN :
+			     BYPASS_TCP_SYN | BYPASS_TCP_ACK, c->iss);
+		return;
+	}
+	if (c->snd_una == c->snd_nxt)
+		return;
+	send_at(c, c->snd_una, c->mss, now);
+}
+
+static bool can_send_data(uint8_t state)
+{
+	return state == BYPASS_TCP_ESTABLISHED || state == BYPASS_TCP_CLOSE_WAIT ||
+	       state == BYPASS_TCP_FIN_WAIT_1 || state == BYPASS_TCP_CLOSING ||
+	       state == BYPASS_TCP_LAST_ACK;
+}
+
+void tcp_output(struct tcp_conn *c)
+{
+	uint64_t now = tcp_now(c->tcp);
+	bool sent = false;
+
+	if (!can_send_data(c->state))
+		goto ack;
+	for (;;) {
+		uint32_t wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
+		uint32_t avail = c->snd_end - c->snd_nxt, usable = 0, len;
+		struct tcp_chunk *k;
+
+		if (fin_sent(c))
+			break;
+		if (seq_lt(c->snd_nxt, c->snd_una + wnd))
+			usable = c->snd_una + wnd - c->snd_nxt;
+		if (!avail) {
+			if (!c->fin_queued)
+				break;
+			/* A lone FIN needs no window. */
+			send_at(c, c->snd_nxt, 0, now);
+			c->snd_nxt++;
+		} else {
+			k = chunk_at(c, c->snd_nxt);
+			len = k->seq + k->buf->len - c->snd_nxt;
+			if (len > c->mss)
+				len = c->mss;
+			if (len > usable)
+				len = usable;
+			if (!len)
+				break;
+			/*
+			 * Nagle (RFC 9293 3.7.4): the short tail of the queue
+			 * waits while data is in flight, unless no-delay.
+			 * Sender-side SWS avoidance: so does a segment cut
+			 * short by the window. A segment ending at a buffer
+			 * boundary with more queued behind it is not held.
+			 */
+			if (len < c->mss && tcp_flight(c) &&
+			    ((len == avail && !c->nodelay) ||
+			     (len == usable && len < avail)))
+				break;
+			if (!c->rtt_timing && c->snd_nxt == c->snd_max) {
+				c->rtt_timing = true;
+				c->rtt_seq = c->snd_nxt;
+				c->rtt_start_ns = now;
+			}
+			c->snd_nxt += send_at(c, c->snd_nxt, len, now);
+		}
+		sent = true;
+		if (seq_gt(c->snd_nxt, c->snd_max))
+			c->snd_max = c->snd_nxt;
+		if (!tcp_timer_armed(&c->rtx_timer))
+			tcp_arm_rtx(c);
+	}
+	/* Nothing in flight, data waiting, window closed: probe it. */
+	if (!tcp_flight(c) && c->snd_end != c->snd_nxt &&
+	    !tcp_timer_armed(&c->rtx_timer)) {
+		c->persist = true;
+		tcp_arm_rtx(c);
+	}
+ack:
+	if (!sent && c->ack_now)
+		tcp_send_ack(c);
+}
+
+/*
+ * Probe a zero window with one byte beyond it (RFC 9293 3.8.6.1); the
+ * probe is new data, so sequence space moves on.
+ */
+void tcp_send_probe(struct tcp_conn *c)
+{
+	uint64_t now = tcp_now(c->tcp);
+
+	if (c->snd_end == c->snd_nxt)
+		return;
+	c->snd_nxt += send_at(c, c->snd_nxt, 1, now);
+	if (seq_gt(c->snd_nxt, c->snd_max))
+		c->snd_max = c->snd_nxt;
+}
+
+/* RFC 9293 3.10.7.1: answer a segment for no connection with a reset. */
+void tcp_send_rst_reply(struct bypass_tcp *tcp, const struct bypass_tcp_seg *in)
+{
+	struct bypass_tcp_seg s;
+
+	if (in->flags & BYPASS_TCP_RST)
+		return;
+	memset(&s, 0, sizeof(s));
+	s.saddr = in->daddr;
+	s.daddr = in->saddr;
+	s.sport = in->dport;
+	s.dport = in->sport;
+	if (in->flags & BYPASS_TCP_ACK) {
+		s.seq = in->ack;
+		s.flags = BYPASS_TCP_RST;
+	} else {
+		s.ack = in->seq + in->len + !!(in->flags & BYPASS_TCP_SYN) +
+			!!(in->flags & BYPASS_TCP_FIN);
+		s.flags = BYPASS_TCP_RST | BYPASS_TCP_ACK;
+	}
+	tcp->ops.output(tcp->ctx, &s);
+}

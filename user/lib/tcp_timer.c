@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The TCP engine's timer wheel (see tcp_timer.h).
+ */
+#include <string.h>
+
+#include "tcp_timer.h"
+
+void tcp_wheel_init(struct tcp_wheel *w, uint64_t tick_ns, uint64_t now_ns)
+{
+	memset(w, 0, sizeof(*w));
+	w->tick_ns = tick_ns;
+	w->cur = now_ns / tick_ns;
+}
+
+void tcp_timer_cancel(struct tcp_wheel *w, struct tcp_timer *t)
+{
+	if (!t->pprev)
+		return;
+	*t->pprev = t->next;
+	if (t->next)
+		t->next->pprev = t->pprev;
+	t->next = NULL;
+	t->pprev = NULL;
+	w->armed--;
+}
+
+void tcp_timer_arm(struct tcp_wheel *w, struct tcp_timer *t, uint64_t when_ns)
+{
+	uint64_t tick = (when_ns + w->tick_ns - 1) / w->tick_ns;
+	struct tcp_timer **head;
+
+	tcp_timer_cancel(w, t);
+	/* A tick already processed would never be looked at again. */
+	if (tick < w->cur)
+		tick = w->cur;
+	t->expires = tick;
+	head = &w->slot[tick & (TCP_WHEEL_SLOTS - 1)];
+	t->next = *head;
+	if (t->next)
+		t->next->pprev = &t->next;
+	t->pprev = head;
+	*head = t;
+	w->armed++;
+}
+
+uint32_t tcp_wheel_run(struct tcp_wheel *w, uint64_t now_ns)
+{
+	uint64_t now = now_ns / w->tick_ns;
+	uint64_t n, i;
+	uint32_t fired = 0;
+
+	if (now < w->cur)
+		return 0;
+	n = now - w->cur + 1;
+	if (n > TCP_WHEEL_SLOTS)
+		n = TCP_WHEEL_SLOTS;
+	for (i = 0; i < n && w->armed; i++) {
+		uint64_t tick = now - n + 1 + i;
+		struct tcp_timer **pp = &w->slot[tick & (TCP_WHEEL_SLOTS - 1)];
+
+		/* Timers a callback arms for now land in a later tick. */
+		w->cur = tick + 1;
+		while (*pp) {
+			struct tcp_timer *t = *pp;
+
+			if (t->expires > now) {
+				pp = &t->next;
+				continue;
+			}
+			tcp_timer_cancel(w, t);
+			t->fn(t, now_ns);
+			fired++;
+			/* The callback may have changed this slot: restart. */
+			pp = &w->slot[tick & (TCP_WHEEL_SLOTS - 1)];
+		}
+	}
+	w->cur = now + 1;
+	return fired;
+}
+
+uint64_t tcp_wheel_next(const struct tcp_wheel *w)
+{
+	uint64_t best = UINT64_MAX;
+	uint32_t i;
+
+	if (!w->armed)
+		return UINT64_MAX;
+	for (i = 0; i < TCP_WHEEL_SLOTS; i++) {
+		const struct tcp_timer *t = w->slot[(w->cur + i) & (TCP_WHEEL_SLOTS - 1)];
+
+		for (; t; t = t->next)
+			if (t->expires < best)
+				best = t->expires;
+		/* Every later slot holds only later ticks of this round. */
+		if (best <= w->cur + i)
+			break;
+	}
+	return best * w->tick_ns;
+}

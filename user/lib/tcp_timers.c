@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * What the TCP engine does when a connection's timer fires: retransmit
+ * (RFC 6298 5.4-5.7: back off, collapse the window, go back to snd_una),
+ * give up after too many tries, probe a zero window, send a delayed ACK,
+ * end TIME_WAIT.
+ */
+#include <errno.h>
+#include <stddef.h>
+
+#include "tcp.h"
+
+#define conn_of(t, field) \
+	((struct tcp_conn *)((char *)(t) - offsetof(struct tcp_conn, field)))
+
+static void backoff(struct tcp_conn *c)
+{
+	c->rto_ns *= 2;
+	if (c->rto_ns > c->tcp->cfg.rto_max_ns)
+		c->rto_ns = c->tcp->cfg.rto_max_ns;
+}
+
+void tcp_timer_rtx(struct tcp_timer *t, uint64_t now_ns)
+{
+	struct tcp_conn *c = conn_of(t, rtx_timer);
+	bool syn = c->state == BYPASS_TCP_SYN_SENT ||
+		   c->state == BYPASS_TCP_SYN_RECEIVED;
+
+	(void)now_ns;
+	if (syn) {
+		if (++c->retries > TCP_SYN_RETRIES) {
+			tcp_conn_done(c, ETIMEDOUT);
+			return;
+		}
+		backoff(c);
+		tcp_retransmit_first(c);
+		tcp_arm_rtx(c);
+		return;
+	}
+	if (!c->snd_wnd && c->snd_end != c->snd_una) {
+		/* Zero window: probe it, backing off, for as long as it takes. */
+		backoff(c);
+		if (tcp_flight(c))
+			tcp_retransmit_first(c);
+		else
+			tcp_send_probe(c);
+		tcp_arm_rtx(c);
+		return;
+	}
+	c->persist = false;
+	if (!tcp_flight(c))
+		return;
+	if (++c->retries > c->tcp->cfg.retries) {
+		tcp_conn_done(c, ETIMEDOUT);
+		return;
+	}
+	c->rtt_timing = false;		/* Karn: no sample from a resend */
+	backoff(c);
+	tcp_cc_timeout(c);
+	c->snd_nxt = c->snd_una;
+	tcp_output(c);
+	if (!tcp_timer_armed(&c->rtx_timer))
+		tcp_arm_rtx(c);
+}
+
+void tcp_timer_delack(struct tcp_timer *t, uint64_t now_ns)
+{
+	struct tcp_conn *c = conn_of(t, delack_timer);
+
+	(void)now_ns;
+	if (c->ack_pending)
+		tcp_send_ack(c);
+}
+
+void tcp_timer_tw(struct tcp_timer *t, uint64_t now_ns)
+{
+	struct tcp_conn *c = conn_of(t, tw_timer);
+
+	(void)now_ns;
+	tcp_conn_done(c, 0);
+}
