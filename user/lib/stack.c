@@ -192,6 +192,10 @@ static int stack_config(struct bypass_stack *st, struct bypass_dev *dev,
 
 	if (!cfg->addr || cfg->prefix_len > 32 || ipv4_is_multicast(cfg->addr))
 		return -EINVAL;
+	/* Header and frame share one descriptor: the device must allow it. */
+	if (!bypass_dev_has(dev, VIRTIO_F_VERSION_1) &&
+	    !bypass_dev_has(dev, VIRTIO_F_ANY_LAYOUT))
+		return -EOPNOTSUPP;
 	st->dev = dev;
 	memcpy(st->mac, dev->mac, ETH_ALEN);
 	st->addr = cfg->addr;

@@ -188,9 +188,22 @@ TEST(udp_echo_every_size_paged_iommu)
 	echo_every_size(_metadata, FEAT_DEFAULT);
 }
 
+/* A legacy device: 10-byte header, no EVENT_IDX, but ANY_LAYOUT. */
 TEST(udp_echo_every_size_legacy_header_no_event_idx)
 {
-	echo_every_size(_metadata, 0);
+	echo_every_size(_metadata, 1ULL << VIRTIO_F_ANY_LAYOUT);
+}
+
+TEST(legacy_device_without_any_layout_is_refused)
+{
+	struct bypass_pair_config pc = { .features = 0 };
+	struct bypass_stack_config cfg = { .addr = IP_US, .prefix_len = 24 };
+	struct bypass_pair *pair;
+	struct bypass_stack *st;
+
+	ASSERT_EQ(0, bypass_pair_create(&pc, &pair));
+	EXPECT_EQ(-EOPNOTSUPP, bypass_stack_create(bypass_pair_dev(pair, 0), &cfg, &st));
+	bypass_pair_destroy(pair);
 }
 
 /* A stack on a fresh jumbo-capable pair; sends @len bytes. */
