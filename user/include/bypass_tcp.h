@@ -162,7 +162,8 @@ int bypass_tcp_send(struct bypass_tcp_conn *c, struct bypass_buf *buf);
 
 /*
  * bypass_tcp_recv - the next in-order received bytes (data/len), or NULL;
- * the caller owns the buffer. Reading opens the receive window.
+ * the caller owns the buffer. Reading opens the receive window; the next
+ * bypass_tcp_poll() tells the peer when that matters.
  */
 struct bypass_buf *bypass_tcp_recv(struct bypass_tcp_conn *c);
 

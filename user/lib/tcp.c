@@ -139,8 +139,39 @@ void bypass_tcp_destroy(struct bypass_tcp *tcp)
 	free(tcp);
 }
 
+/* What the window field would say now, in bytes. */
+static uint32_t window_now(const struct tcp_conn *c)
+{
+	uint32_t w = tcp_rcv_window(c);
+
+	return w > TCP_MAX_WIN << c->rcv_wscale ? TCP_MAX_WIN << c->rcv_wscale : w;
+}
+
+/*
+ * Tell peers whose window the application's reads at least doubled (and
+ * by a segment or more): once per poll, however many buffers were read.
+ */
+static void send_window_updates(struct bypass_tcp *tcp)
+{
+	struct tcp_conn *c;
+
+	while ((c = tcp->upd)) {
+		uint32_t adv = seq_gt(c->rcv_adv, c->rcv_nxt) ?
+			       c->rcv_adv - c->rcv_nxt : 0;
+		uint32_t now = window_now(c);
+
+		tcp_upd_remove(c);
+		if ((c->state == BYPASS_TCP_ESTABLISHED ||
+		     c->state == BYPASS_TCP_FIN_WAIT_1 ||
+		     c->state == BYPASS_TCP_FIN_WAIT_2) &&
+		    now >= 2 * adv && now - adv >= c->mss)
+			tcp_send_ack(c);
+	}
+}
+
 void bypass_tcp_poll(struct bypass_tcp *tcp)
 {
+	send_window_updates(tcp);
 	tcp_wheel_run(&tcp->wheel, tcp_now(tcp));
 }
 
@@ -344,7 +375,6 @@ struct bypass_buf *bypass_tcp_recv(struct bypass_tcp_conn *cc)
 {
 	struct tcp_conn *c = (struct tcp_conn *)cc;
 	struct bypass_buf *b = c->rcvq_head;
-	uint32_t before, after;
 
 	if (!b)
 		return NULL;
@@ -352,15 +382,16 @@ struct bypass_buf *bypass_tcp_recv(struct bypass_tcp_conn *cc)
 	if (!c->rcvq_head)
 		c->rcvq_tail = NULL;
 	b->next = NULL;
-	before = c->rcv_adv - c->rcv_nxt;
 	c->rcvq_bytes -= b->len;
-	after = tcp_rcv_window(c);
-	/* Tell the peer when reading opened the window substantially. */
-	if ((c->state == BYPASS_TCP_ESTABLISHED ||
-	     c->state == BYPASS_TCP_FIN_WAIT_1 ||
-	     c->state == BYPASS_TCP_FIN_WAIT_2) &&
-	    after > before && after - before >= 2u * c->mss)
-		tcp_send_ack(c);
+	if (!c->upd_pprev) {
+		struct bypass_tcp *tcp = c->tcp;
+
+		c->upd_next = tcp->upd;
+		if (c->upd_next)
+			c->upd_next->upd_pprev = &c->upd_next;
+		c->upd_pprev = &tcp->upd;
+		tcp->upd = c;
+	}
 	return b;
 }
 

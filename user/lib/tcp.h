@@ -84,6 +84,9 @@ struct tcp_conn {
 	uint32_t backlog, pending;
 	struct tcp_conn *acceptq_head, *acceptq_tail;
 
+	/* On the engine's list of window updates to send at the next poll. */
+	struct tcp_conn *upd_next, **upd_pprev;
+
 	struct tcp_timer rtx_timer;	/* retransmit, persist, SYN */
 	struct tcp_timer delack_timer;
 	struct tcp_timer tw_timer;	/* TIME_WAIT */
@@ -103,6 +106,7 @@ struct bypass_tcp {
 	uint32_t challenge_tokens;
 	uint64_t challenge_sec;
 	struct tcp_wheel wheel;
+	struct tcp_conn *upd;		/* window updates due */
 	uint64_t isn_drift_ns;		/* test hook: added to the ISN clock */
 };
 
@@ -126,6 +130,7 @@ struct tcp_conn *tcp_lookup_listener(struct bypass_tcp *tcp, uint32_t laddr,
 void tcp_hash_insert(struct bypass_tcp *tcp, struct tcp_conn *c);
 void tcp_hash_remove(struct tcp_conn *c);
 struct tcp_conn *tcp_conn_alloc(struct bypass_tcp *tcp);
+void tcp_upd_remove(struct tcp_conn *c);
 /* Unhash, stop the timers, drop what is queued to send or reassemble. */
 void tcp_conn_stop(struct tcp_conn *c);
 void tcp_conn_free(struct tcp_conn *c);

@@ -64,7 +64,9 @@ void tcp_cc_ack(struct tcp_conn *c, uint32_t acked)
 	if (c->in_recovery) {
 		if (seq_geq(c->snd_una, c->recover)) {
 			/* Full acknowledgment: deflate (RFC 6582 3.2 step 3). */
-			uint32_t f = tcp_flight(c) + c->mss;
+			uint32_t f = tcp_flight(c);
+
+			f = (f > c->mss ? f : c->mss) + c->mss;
 
 			c->cwnd = c->ssthresh < f ? c->ssthresh : f;
 			c->in_recovery = false;

@@ -352,7 +352,7 @@ static bool process_data(struct tcp_conn *c, struct seg_ctx *x)
 		c->ack_now = true;
 	}
 	if (len) {
-		if (!c->app_owned) {
+		if (c->accepted && !c->app_owned) {
 			/* Nobody will read it: tell the peer (RFC 9293 3.6). */
 			tcp_send_ctl(c, BYPASS_TCP_RST | BYPASS_TCP_ACK,
 				     c->snd_nxt);
@@ -403,6 +403,18 @@ static void sync_input(struct tcp_conn *c, struct seg_ctx *x)
 	    s->seq == c->irs) {
 		tcp_retransmit_first(c);
 		return;
+	}
+	/*
+	 * Simultaneous open: the peer's SYN-ACK repeats the SYN we already
+	 * took; what is left is its ACK.
+	 */
+	if (c->state == BYPASS_TCP_SYN_RECEIVED && !c->listener &&
+	    flag(s, BYPASS_TCP_SYN) && flag(s, BYPASS_TCP_ACK) &&
+	    s->seq == c->irs) {
+		s->flags &= (uint8_t)~BYPASS_TCP_SYN;
+		s->seq++;
+		x->seglen--;
+		c->ack_now = true;
 	}
 	if (!paws_ok(c, x)) {
 		if (s->opt.has_ts)

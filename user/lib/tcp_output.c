@@ -266,13 +266,17 @@ ack:
 }
 
 /*
- * Probe a zero window with one byte beyond it (RFC 9293 3.8.6.1); the
- * probe is new data, so sequence space moves on.
+ * Probe a zero window with one byte beyond it (RFC 9293 3.8.6.1): the
+ * unacknowledged probe byte again, or a new one.
  */
 void tcp_send_probe(struct tcp_conn *c)
 {
 	uint64_t now = tcp_now(c->tcp);
 
+	if (tcp_flight(c)) {
+		send_at(c, c->snd_una, 1, now);
+		return;
+	}
 	if (c->snd_end == c->snd_nxt)
 		return;
 	c->snd_nxt += send_at(c, c->snd_nxt, 1, now);

@@ -93,11 +93,23 @@ struct tcp_conn *tcp_conn_alloc(struct bypass_tcp *tcp)
 	return c;
 }
 
+void tcp_upd_remove(struct tcp_conn *c)
+{
+	if (!c->upd_pprev)
+		return;
+	*c->upd_pprev = c->upd_next;
+	if (c->upd_next)
+		c->upd_next->upd_pprev = c->upd_pprev;
+	c->upd_next = NULL;
+	c->upd_pprev = NULL;
+}
+
 void tcp_conn_stop(struct tcp_conn *c)
 {
 	struct bypass_tcp *tcp = c->tcp;
 
 	tcp_hash_remove(c);
+	tcp_upd_remove(c);
 	tcp_timer_cancel(&tcp->wheel, &c->rtx_timer);
 	tcp_timer_cancel(&tcp->wheel, &c->delack_timer);
 	tcp_timer_cancel(&tcp->wheel, &c->tw_timer);

@@ -40,10 +40,7 @@ void tcp_timer_rtx(struct tcp_timer *t, uint64_t now_ns)
 	if (!c->snd_wnd && c->snd_end != c->snd_una) {
 		/* Zero window: probe it, backing off, for as long as it takes. */
 		backoff(c);
-		if (tcp_flight(c))
-			tcp_retransmit_first(c);
-		else
-			tcp_send_probe(c);
+		tcp_send_probe(c);
 		tcp_arm_rtx(c);
 		return;
 	}

@@ -25,8 +25,10 @@
  * segment the engine sends that the script does not expect fails it.
  *
  * App commands: listen PORT [BACKLOG], connect LPORT RPORT, accept, send N,
- * recv N (reads exactly N bytes, checking them), eof, close, shutdown,
- * abort, nodelay, state NAME, error NAME (0, ECONNRESET, ...), readable N.
+ * recv N (reads exactly N bytes, checking them), eof, noeof, close,
+ * shutdown, abort, nodelay, state NAME, error NAME (0, ECONNRESET, ...),
+ * readable N, noaccept, port N (segments go to port N, nobody listening).
+ * 'app send' queues buffers of 1000 bytes.
  */
 #ifndef BYPASS_TEST_TCP_SCRIPT_H
 #define BYPASS_TEST_TCP_SCRIPT_H
@@ -48,6 +50,7 @@
 #define TS_TOL_NS	4000000ull
 #define TS_START_NS	1000000000ull	/* the clock starts at 1 s */
 #define TS_MAXOUT	256
+#define TS_SEND_CHUNK	1000u	/* bytes per buffer of 'app send' */
 #define TS_PAYLOAD_MAX	4096
 
 struct ts_out {
@@ -101,6 +104,9 @@ static uint64_t ts_clock(void *ctx)
 	return ((struct ts_run *)ctx)->now;
 }
 
+static void ts_fmt(char *p, size_t n, const struct bypass_tcp_seg *s,
+		   uint32_t seq_base, uint32_t ack_base, uint32_t ts_base);
+
 static int ts_output(void *ctx, const struct bypass_tcp_seg *seg)
 {
 	struct ts_run *r = ctx;
@@ -121,6 +127,12 @@ static int ts_output(void *ctx, const struct bypass_tcp_seg *seg)
 	if (!r->have_ts && seg->opt.has_ts) {
 		r->have_ts = true;
 		r->ts_base = seg->opt.ts_val;
+	}
+	if (getenv("TCP_SCRIPT_TRACE")) {
+		char t[256];
+
+		ts_fmt(t, sizeof(t), seg, r->iss, 0, r->ts_base);
+		fprintf(stderr, "%.3f > %s\n", (double)r->now / 1e9, t);
 	}
 	return 0;
 }
@@ -429,6 +441,12 @@ static int ts_app(struct ts_run *r, char *p)
 				       (uint16_t)y, &r->conn);
 		return e ? ts_fail(r, "connect: %d", e) : 0;
 	}
+	if (!strcmp(cmd, "port")) {
+		if (!ts_num(a, &x))
+			return ts_fail(r, "port N");
+		r->lport = (uint16_t)x;
+		return 0;
+	}
 	if (!strcmp(cmd, "accept")) {
 		if (!r->listener)
 			return ts_fail(r, "accept without listen");
@@ -453,7 +471,7 @@ static int ts_app(struct ts_run *r, char *p)
 			bf = bypass_buf_alloc(r->pool);
 			if (!bf)
 				return ts_fail(r, "pool empty");
-			n = bypass_buf_tailroom(bf) < 1500 ? bypass_buf_tailroom(bf) : 1500;
+			n = TS_SEND_CHUNK;
 			if (n > left)
 				n = (uint32_t)left;
 			for (i = 0; i < n; i++)
@@ -624,8 +642,13 @@ static int ts_line(struct ts_run *r, char *line, uint64_t *t)
 			return -1;
 		return ts_inject(r, &sp);
 	}
-	if (!strcmp(w, "app"))
-		return ts_app(r, p);
+	if (!strcmp(w, "app")) {
+		if (ts_app(r, p))
+			return -1;
+		/* Like an application's loop: poll after each call. */
+		bypass_tcp_poll(r->tcp);
+		return 0;
+	}
 	return ts_fail(r, "unknown event '%s'", w);
 }
 
@@ -649,7 +672,7 @@ static int ts_run_file(struct ts_run *r, const char *path)
 			fclose(f);
 		return ts_fail(r, "cannot open");
 	}
-	if (bypass_pool_create(NULL, 512, 2048, &r->pool)) {
+	if (bypass_pool_create(NULL, 512, 4096, &r->pool)) {
 		fclose(f);
 		free(r->out);
 		return ts_fail(r, "no pool");
