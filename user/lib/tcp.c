@@ -459,7 +459,7 @@ static void listener_close(struct tcp_conn *l)
 			continue;
 		if (c->state != BYPASS_TCP_CLOSED)
 			tcp_send_ctl(c, BYPASS_TCP_RST | BYPASS_TCP_ACK,
-				     c->snd_nxt);
+				     c->snd_max);
 		tcp_conn_free(c);
 	}
 	tcp_conn_free(l);
@@ -507,7 +507,7 @@ void bypass_tcp_abort(struct bypass_tcp_conn *cc)
 	}
 	if (c->state != BYPASS_TCP_CLOSED && c->state != BYPASS_TCP_SYN_SENT &&
 	    c->state != BYPASS_TCP_TIME_WAIT)
-		tcp_send_ctl(c, BYPASS_TCP_RST | BYPASS_TCP_ACK, c->snd_nxt);
+		tcp_send_ctl(c, BYPASS_TCP_RST | BYPASS_TCP_ACK, c->snd_max);
 	c->app_owned = false;
 	tcp_conn_done(c, 0);
 }

@@ -355,7 +355,7 @@ static bool process_data(struct tcp_conn *c, struct seg_ctx *x)
 		if (c->accepted && !c->app_owned) {
 			/* Nobody will read it: tell the peer (RFC 9293 3.6). */
 			tcp_send_ctl(c, BYPASS_TCP_RST | BYPASS_TCP_ACK,
-				     c->snd_nxt);
+				     c->snd_max);
 			tcp_conn_done(c, 0);
 			return false;
 		}

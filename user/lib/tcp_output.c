@@ -113,9 +113,14 @@ void tcp_send_ctl(struct tcp_conn *c, uint8_t flags, uint32_t seq)
 	xmit(c, &s);
 }
 
+/*
+ * A pure ACK carries the highest sequence number sent: after an RTO pulls
+ * snd_nxt back, the peer may have received up to snd_max, and an ACK below
+ * its RCV.NXT would be dropped as unacceptable, ACK field and all.
+ */
 void tcp_send_ack(struct tcp_conn *c)
 {
-	tcp_send_ctl(c, BYPASS_TCP_ACK, c->snd_nxt);
+	tcp_send_ctl(c, BYPASS_TCP_ACK, c->snd_max);
 }
 
 void tcp_arm_rtx(struct tcp_conn *c)
