@@ -104,9 +104,9 @@ $(B)/selftests/%: selftests/bypass/%.c selftests/bypass/*.h $(B)/libbypass.a $(L
 	$(CC) $(CFLAGS_COMMON) $(CFLAGS) -Iselftests/bypass -o $@ $< $(B)/libbypass.a -lpthread
 	@if [ -f selftests/bypass/$*.timeout ]; then cp selftests/bypass/$*.timeout $@.timeout; fi
 
-$(B)/selftests-unsafe/%: selftests/unsafe/%.c selftests/bypass/*.h $(LIB_HDRS) | $(HARNESS)
+$(B)/selftests-unsafe/%: selftests/unsafe/%.c selftests/bypass/*.h $(B)/libbypass.a $(LIB_HDRS) | $(HARNESS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_COMMON) $(CFLAGS) -Iselftests/bypass -o $@ $<
+	$(CC) $(CFLAGS_COMMON) $(CFLAGS) -Iselftests/bypass -o $@ $< $(B)/libbypass.a
 
 checkpatch: $(HARNESS)
 	@$(B)/linux/scripts/checkpatch.pl --strict --no-tree --quiet \

@@ -28,6 +28,23 @@ static void on_term(int sig)
 	app_stop = 1;
 }
 
+/* Say on stderr (the test log) what the stack dropped, and why. */
+static void report_drops(struct bypass_stack *st)
+{
+	struct bypass_counters c;
+	unsigned int r;
+
+	bypass_stack_counters(st, &c);
+	fprintf(stderr, "# bypass app: rx %llu tx %llu sleeps %llu kicks rx %llu tx %llu suppressed %llu\n",
+		(unsigned long long)c.ring.rx_frames, (unsigned long long)c.ring.tx_frames,
+		(unsigned long long)c.ring.sleeps, (unsigned long long)c.ring.rx_kicks,
+		(unsigned long long)c.ring.tx_kicks, (unsigned long long)c.ring.kicks_suppressed);
+	for (r = 0; r < BYPASS_DROP_NR; r++)
+		if (c.drops[r])
+			fprintf(stderr, "# bypass app dropped %llu: %s\n",
+				(unsigned long long)c.drops[r], bypass_drop_name(r));
+}
+
 /*
  * The bypass application (a child process): a stack on queue pair 0 of the
  * claimed NIC with a UDP echo service. With @hello it first sends one
@@ -71,9 +88,11 @@ static int run_app(int ready, int hello)
 			continue;
 		bypass_stack_poll(st);
 		while ((b = bypass_udp_recv(sock, &addr, &port)))
-			bypass_udp_sendto(sock, b, addr, port);
+			if (bypass_udp_sendto(sock, b, addr, port))
+				fprintf(stderr, "# bypass app: echo not sent\n");
 		bypass_stack_flush(st);
 	}
+	report_drops(st);
 	bypass_udp_close(sock);
 	bypass_stack_destroy(st);
 	bypass_dev_destroy(dev);
@@ -216,6 +235,7 @@ static int echo_client(unsigned int count, unsigned int window)
 		n = recv(s, got, sizeof(got), 0);
 		if (n < 0) {
 			/* A datagram (or its echo) was lost: send the oldest again. */
+			fprintf(stderr, "# echo client: no reply for %u within 1 s\n", done);
 			if (errno != EAGAIN || ++resent > count / 100 + 10)
 				return 33;
 			if (send(s, sent[done % 64], len_of[done % 64], 0) < 0)

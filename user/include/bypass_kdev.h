@@ -34,7 +34,7 @@ void bypass_kdev_ipv4(const struct bypass_dev *dev, uint32_t *addr,
 		      uint8_t *prefix_len, uint32_t *gateway);
 
 /*
- * bypass_kdev_stack_config - fill the address, prefix, gateway and MTU of
+ * bypass_kdev_stack_config - fill the address, prefix and gateway of
  * @cfg from what the administrator recorded at claim time (fields already
  * set are kept). Returns 0, or -ENOENT when no address was recorded.
  */

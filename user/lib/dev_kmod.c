@@ -22,8 +22,19 @@
 #include "bypass_kdev.h"
 #include "libbypass.h"
 
+#define KDEV_MAX_PAGED	8
+#define KDEV_PAGE	4096ul
+
+/* A registered region whose pages have scattered device addresses. */
+struct kdev_paged {
+	uintptr_t addr;
+	size_t len;
+	uint64_t *iova;		/* one per 4 KiB page */
+};
+
 struct kdev {
 	struct bypass_dev dev;		/* first: the ops receive &dev */
+	struct kdev_paged paged[KDEV_MAX_PAGED];
 	int fd;
 	struct bypass_info info;
 	void *ring[BYPASS_NR_QUEUES];
@@ -55,6 +66,40 @@ static int kdev_get_vring(struct bypass_dev *dev, unsigned int q, struct bypass_
 	return 0;
 }
 
+/*
+ * Behind an IOMMU a region is always one device-address range. Only the
+ * unsafe no-IOMMU mode gives scattered physical pages: their addresses are
+ * fetched once, here, into a table.
+ */
+static int kdev_mem_paged(struct kdev *k, const struct bypass_mem_reg *r)
+{
+	struct kdev_paged *p = NULL;
+	struct bypass_iovas q;
+	unsigned int i;
+
+	for (i = 0; i < KDEV_MAX_PAGED && !p; i++)
+		if (!k->paged[i].iova)
+			p = &k->paged[i];
+	if (!p || r->len / KDEV_PAGE > UINT32_MAX)
+		return -ENOSPC;
+	p->iova = calloc(r->len / KDEV_PAGE, sizeof(*p->iova));
+	if (!p->iova)
+		return -ENOMEM;
+	memset(&q, 0, sizeof(q));
+	q.argsz = sizeof(q);
+	q.id = r->id;
+	q.count = (uint32_t)(r->len / KDEV_PAGE);
+	q.table = (uintptr_t)p->iova;
+	if (ioctl(k->fd, BYPASS_GET_IOVAS, &q)) {
+		free(p->iova);
+		p->iova = NULL;
+		return -errno;
+	}
+	p->addr = (uintptr_t)r->addr;
+	p->len = r->len;
+	return BYPASS_MEM_PAGED;
+}
+
 static int kdev_mem_register(struct bypass_dev *dev, void *addr, size_t len, uint64_t *iova)
 {
 	struct kdev *k = to_kdev(dev);
@@ -66,15 +111,25 @@ static int kdev_mem_register(struct bypass_dev *dev, void *addr, size_t len, uin
 	r.len = len;
 	if (ioctl(k->fd, BYPASS_REGISTER_MEM, &r))
 		return -errno;
-	/*
-	 * Behind an IOMMU a region is always one device-address range. Only
-	 * the unsafe no-IOMMU mode can give scattered physical pages, which
-	 * the one-base-per-region interface cannot describe.
-	 */
 	if (!(r.flags & BYPASS_MEM_F_CONTIGUOUS))
-		return -EOPNOTSUPP;
+		return kdev_mem_paged(k, &r);
 	*iova = r.iova;
 	return 0;
+}
+
+static uint64_t kdev_mem_page_iova(struct bypass_dev *dev, const void *page)
+{
+	struct kdev *k = to_kdev(dev);
+	uintptr_t a = (uintptr_t)page;
+	unsigned int i;
+
+	for (i = 0; i < KDEV_MAX_PAGED; i++) {
+		struct kdev_paged *p = &k->paged[i];
+
+		if (p->iova && a >= p->addr && a - p->addr < p->len)
+			return p->iova[(a - p->addr) / KDEV_PAGE] + (a - p->addr) % KDEV_PAGE;
+	}
+	return 0;	/* not registered: an address the device cannot use */
 }
 
 static void kdev_kick(struct bypass_dev *dev, unsigned int q)
@@ -133,6 +188,8 @@ static void kdev_release(struct kdev *k)
 	}
 	if (k->stats)
 		munmap(k->stats, k->info.stats_size);
+	for (q = 0; q < KDEV_MAX_PAGED; q++)
+		free(k->paged[q].iova);
 	/* Closing the file gives the pair and all registered memory back. */
 	if (k->fd >= 0)
 		close(k->fd);
@@ -147,6 +204,7 @@ static void kdev_destroy(struct bypass_dev *dev)
 static const struct bypass_dev_ops kdev_ops = {
 	.get_vring = kdev_get_vring,
 	.mem_register = kdev_mem_register,
+	.mem_page_iova = kdev_mem_page_iova,
 	.kick = kdev_kick,
 	.irq_fd = kdev_irq_fd,
 	.irq_ack = kdev_irq_ack,
@@ -264,8 +322,7 @@ int bypass_kdev_stack_config(const struct bypass_dev *dev, struct bypass_stack_c
 	}
 	if (!cfg->gateway)
 		cfg->gateway = k->info.ipv4_gateway;
-	if (!cfg->mtu)
-		cfg->mtu = k->info.mtu;
+	/* The MTU already reached the stack as the device's (dev.mtu). */
 	return 0;
 }
 
