@@ -41,7 +41,7 @@ struct tcp_conn {
 	bool nodelay;
 	bool fin_queued;	/* FIN after the send queue */
 	bool fin_rcvd;
-	bool ws_ok, ts_ok;
+	bool ws_ok, ts_ok, sack_ok;
 	bool ack_now, ack_pending;
 	bool in_recovery;
 	bool qnext_valid;	/* waiting in the listener's accept queue */
@@ -65,6 +65,7 @@ struct tcp_conn {
 	uint32_t rcvq_bytes;
 	struct tcp_chunk *ooo;		/* sorted, nr_ooo of ooo_cap */
 	uint32_t nr_ooo;
+	uint32_t sack_last;		/* seq of the latest out-of-order arrival */
 
 	/* timestamps (RFC 7323) */
 	uint32_t ts_offset, ts_recent;
@@ -155,6 +156,8 @@ uint32_t tcp_flight(const struct tcp_conn *c);
 /* tcp_reass.c */
 void tcp_rcv_data(struct tcp_conn *c, struct bypass_buf *b, uint32_t seq);
 void tcp_reass_purge(struct tcp_conn *c);
+void tcp_sack_blocks(const struct tcp_conn *c, struct bypass_tcp_opts *o,
+		     uint32_t max);
 
 /* tcp_cc.c */
 void tcp_cc_init(struct tcp_conn *c);

@@ -59,6 +59,7 @@ static void take_syn_opts(struct tcp_conn *c, const struct bypass_tcp_seg *s,
 		c->snd_wscale = 0;
 		c->rcv_wscale = 0;
 	}
+	c->sack_ok = o->sack_ok;
 	c->ts_ok = o->has_ts;
 	if (c->ts_ok) {
 		c->ts_recent = o->ts_val;

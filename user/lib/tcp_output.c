@@ -83,11 +83,18 @@ static void seg_init(struct tcp_conn *c, struct bypass_tcp_seg *s,
 			s->opt.ts_val = tcp_ts_now(c, now);
 			s->opt.ts_ecr = (flags & BYPASS_TCP_ACK) ? c->ts_recent : 0;
 		}
-	} else if (c->ts_ok) {
+		if (!(flags & BYPASS_TCP_ACK) || c->sack_ok)
+			s->opt.sack_ok = true;
+		return;
+	}
+	if (c->ts_ok) {
 		s->opt.has_ts = true;
 		s->opt.ts_val = tcp_ts_now(c, now);
 		s->opt.ts_ecr = c->ts_recent;
 	}
+	/* 40 bytes of options: 4 blocks, 3 next to a timestamp. */
+	if (c->sack_ok && c->nr_ooo && (flags & BYPASS_TCP_ACK))
+		tcp_sack_blocks(c, &s->opt, c->ts_ok ? 3 : 4);
 }
 
 /* An ACK goes out with every segment: no ACK is owed after it. */

@@ -4,7 +4,8 @@
  * they came in; out-of-order segments wait, trimmed of overlap, in a
  * sorted array of at most ooo_bufs buffers (the memory bound: when it is
  * full, the segment farthest from rcv_nxt is the one dropped) until the
- * hole before them fills.
+ * hole before them fills. What waits is reported to the peer as SACK
+ * blocks (RFC 2018).
  */
 #include <string.h>
 
@@ -113,9 +114,49 @@ void tcp_rcv_data(struct tcp_conn *c, struct bypass_buf *b, uint32_t seq)
 			c->ack_now = true;
 		return;
 	}
+	c->sack_last = seq;
 	ooo_insert(c, b, seq);
 	/* Out of order: a duplicate ACK at once (RFC 5681 4.2). */
 	c->ack_now = true;
+}
+
+/*
+ * tcp_sack_blocks - up to @max blocks of contiguous out-of-order data in
+ * @o: first the one holding the latest arrival (RFC 2018 section 4), then
+ * the others from the lowest.
+ */
+void tcp_sack_blocks(const struct tcp_conn *c, struct bypass_tcp_opts *o,
+		     uint32_t max)
+{
+	uint32_t i = 0, n = 0, first = UINT32_MAX;
+	struct { uint32_t start, end; } blk[BYPASS_TCP_SACK_MAX * 8];
+
+	/* Merge touching entries into blocks. */
+	while (i < c->nr_ooo && n < sizeof(blk) / sizeof(blk[0])) {
+		uint32_t start = c->ooo[i].seq;
+		uint32_t end = start + c->ooo[i].buf->len;
+
+		for (i++; i < c->nr_ooo && c->ooo[i].seq == end; i++)
+			end += c->ooo[i].buf->len;
+		if (seq_in(c->sack_last, start, end))
+			first = n;
+		blk[n].start = start;
+		blk[n].end = end;
+		n++;
+	}
+	o->nr_sack = 0;
+	if (first != UINT32_MAX) {
+		o->sack[0].start = blk[first].start;
+		o->sack[0].end = blk[first].end;
+		o->nr_sack = 1;
+	}
+	for (i = 0; i < n && o->nr_sack < max; i++) {
+		if (i == first)
+			continue;
+		o->sack[o->nr_sack].start = blk[i].start;
+		o->sack[o->nr_sack].end = blk[i].end;
+		o->nr_sack++;
+	}
 }
 
 void tcp_reass_purge(struct tcp_conn *c)

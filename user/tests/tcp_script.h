@@ -20,7 +20,8 @@
  * echoes the peer sends, are relative to the engine's first TS value.
  * Flags: S F R P and '.' for ACK. An expected segment must match exactly:
  * flags, seq, length, ack, window when given and options (none when
- * '<...>' is absent; 'TS val *' accepts any value), within 4 ms of its
+ * '<...>' is absent; 'TS val *' accepts any value; 'sack A:B C:D' lists
+ * SACK blocks in order), within 4 ms of its
  * time; its payload must be the bytes the application sent there. Any
  * segment the engine sends that the script does not expect fails it.
  *
@@ -160,11 +161,14 @@ static void ts_fmt(char *p, size_t n, const struct bypass_tcp_seg *s,
 		w += snprintf(p + w, n - (size_t)w, "wscale %u,", s->opt.wscale);
 	if (s->opt.sack_ok)
 		w += snprintf(p + w, n - (size_t)w, "sackOK,");
+	for (i = 0; i < s->opt.nr_sack; i++)
+		w += snprintf(p + w, n - (size_t)w, "%s%u:%u%s", i ? " " : "sack ",
+			      s->opt.sack[i].start, s->opt.sack[i].end,
+			      i + 1 == s->opt.nr_sack ? "," : "");
 	if (s->opt.has_ts)
-		snprintf(p + w, n - (size_t)w, "TS val %u ecr %u",
-			 s->opt.ts_val - ts_base, s->opt.ts_ecr);
-	else
-		snprintf(p + w, n - (size_t)w, ">");
+		w += snprintf(p + w, n - (size_t)w, "TS val %u ecr %u",
+			      s->opt.ts_val - ts_base, s->opt.ts_ecr);
+	snprintf(p + w, n - (size_t)w, ">");
 }
 
 static void ts_step(struct ts_run *r, uint64_t to)
@@ -246,6 +250,17 @@ static int ts_parse_opts(struct ts_run *r, char *s, struct ts_seg_spec *sp)
 		} else if (!strcmp(w, "wscale") && ts_num(ts_word(&p), &v)) {
 			sp->opt.has_wscale = true;
 			sp->opt.wscale = (uint8_t)v;
+		} else if (!strcmp(w, "sack")) {
+			unsigned int a0, b0;
+
+			while ((a = ts_word(&p))) {
+				if (sp->opt.nr_sack == BYPASS_TCP_SACK_MAX ||
+				    sscanf(a, "%u:%u", &a0, &b0) != 2)
+					return ts_fail(r, "sack A:B ...");
+				sp->opt.sack[sp->opt.nr_sack].start = a0;
+				sp->opt.sack[sp->opt.nr_sack].end = b0;
+				sp->opt.nr_sack++;
+			}
 		} else if (!strcmp(w, "TS")) {
 			if (strcmp(ts_word(&p) ?: "", "val"))
 				return ts_fail(r, "TS val N ecr N");
@@ -391,8 +406,13 @@ static int ts_expect(struct ts_run *r, struct ts_seg_spec *sp, uint64_t at)
 	    s->opt.has_wscale != sp->opt.has_wscale ||
 	    s->opt.wscale != sp->opt.wscale ||
 	    s->opt.sack_ok != sp->opt.sack_ok ||
-	    s->opt.has_ts != sp->opt.has_ts || s->opt.nr_sack)
+	    s->opt.has_ts != sp->opt.has_ts ||
+	    s->opt.nr_sack != sp->opt.nr_sack)
 		return ts_fail(r, "options differ: got %s", got);
+	for (i = 0; i < s->opt.nr_sack; i++)
+		if (s->opt.sack[i].start != sp->opt.sack[i].start ||
+		    s->opt.sack[i].end != sp->opt.sack[i].end)
+			return ts_fail(r, "SACK blocks differ: got %s", got);
 	if (s->opt.has_ts && (s->opt.ts_ecr != sp->opt.ts_ecr ||
 			      (!sp->ts_any && s->opt.ts_val - r->ts_base !=
 			       sp->opt.ts_val)))
