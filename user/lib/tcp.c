@@ -268,6 +268,7 @@ struct bypass_tcp_conn *bypass_tcp_accept(struct bypass_tcp_conn *lc)
 		c->qnext = NULL;
 		c->qnext_valid = false;
 		l->pending--;
+		l->queued--;
 		c->listener = NULL;
 		c->accepted = true;
 		if (c->state == BYPASS_TCP_CLOSED) {

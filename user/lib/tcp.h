@@ -82,7 +82,8 @@ struct tcp_conn {
 	uint32_t cwnd, ssthresh, dupacks, recover;
 
 	/* listener */
-	uint32_t backlog, pending;
+	uint32_t backlog, pending;	/* pending: SYN-RECEIVED + queued */
+	uint32_t queued;		/* in the accept queue */
 	struct tcp_conn *acceptq_head, *acceptq_tail;
 
 	/* On the engine's list of window updates to send at the next poll. */
@@ -123,6 +124,13 @@ uint32_t tcp_isn(struct bypass_tcp *tcp, uint32_t laddr, uint16_t lport,
 uint32_t tcp_ts_offset(struct bypass_tcp *tcp, uint32_t laddr, uint16_t lport,
 		       uint32_t raddr, uint16_t rport);
 
+/* tcp_cookie.c */
+uint32_t tcp_cookie_make(struct bypass_tcp *tcp, const struct bypass_tcp_seg *syn,
+			 uint16_t mss, uint64_t now_ns);
+bool tcp_cookie_check(struct bypass_tcp *tcp, const struct bypass_tcp_seg *ack,
+		      uint64_t now_ns);
+uint16_t tcp_cookie_mss(uint32_t cookie);
+
 /* tcp_table.c */
 struct tcp_conn *tcp_lookup(struct bypass_tcp *tcp, uint32_t laddr,
 			    uint16_t lport, uint32_t raddr, uint16_t rport);
@@ -148,6 +156,8 @@ void tcp_output(struct tcp_conn *c);
 void tcp_retransmit_first(struct tcp_conn *c);
 void tcp_send_probe(struct tcp_conn *c);
 void tcp_send_rst_reply(struct bypass_tcp *tcp, const struct bypass_tcp_seg *in);
+void tcp_send_cookie(struct bypass_tcp *tcp, const struct bypass_tcp_seg *syn,
+		     uint64_t now);
 uint32_t tcp_rcv_window(const struct tcp_conn *c);
 uint32_t tcp_ts_now(const struct tcp_conn *c, uint64_t now_ns);
 void tcp_arm_rtx(struct tcp_conn *c);

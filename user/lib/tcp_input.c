@@ -74,6 +74,64 @@ static void take_syn_opts(struct tcp_conn *c, const struct bypass_tcp_seg *s,
 	c->snd_wl2 = s->ack;
 }
 
+static void child_init(struct tcp_conn *l, struct tcp_conn *c,
+		       const struct bypass_tcp_seg *s)
+{
+	c->laddr = s->daddr;
+	c->lport = s->dport;
+	c->raddr = s->saddr;
+	c->rport = s->sport;
+	c->listener = l;
+	c->nodelay = l->nodelay;
+	l->pending++;
+}
+
+static void established(struct tcp_conn *c);
+static void sync_input(struct tcp_conn *c, struct seg_ctx *x);
+
+/*
+ * The ACK of a SYN cookie: the connection the SYN-ACK did not keep. Its
+ * segment is then processed like any other (it may carry data). False
+ * when the cookie is not ours or there is no room.
+ */
+static bool cookie_ack(struct tcp_conn *l, struct seg_ctx *x)
+{
+	struct bypass_tcp *tcp = l->tcp;
+	struct bypass_tcp_seg *s = x->s;
+	struct tcp_conn *c;
+
+	if (flag(s, BYPASS_TCP_SYN) || !tcp_cookie_check(tcp, s, x->now))
+		return false;
+	if (l->queued >= l->backlog)
+		return true;	/* the peer will retransmit */
+	c = tcp_conn_alloc(tcp);
+	if (!c)
+		return true;
+	child_init(l, c, s);
+	tcp_conn_init_seq(c, x->now);
+	c->iss = s->ack - 1;
+	c->snd_una = s->ack;
+	c->snd_nxt = s->ack;
+	c->snd_max = s->ack;
+	c->snd_end = s->ack;
+	c->recover = c->iss;
+	c->mss = tcp_cookie_mss(c->iss);
+	c->irs = s->seq - 1;
+	c->rcv_nxt = s->seq;
+	c->rcv_adv = s->seq + (tcp->cfg.rcvbuf > TCP_MAX_WIN ? TCP_MAX_WIN :
+			       tcp->cfg.rcvbuf);
+	c->snd_wnd = s->win;
+	c->max_snd_wnd = s->win;
+	c->snd_wl1 = s->seq;
+	c->snd_wl2 = s->ack;
+	c->rtt_timing = false;
+	tcp_cc_init(c);
+	tcp_hash_insert(tcp, c);
+	established(c);
+	sync_input(c, x);
+	return true;
+}
+
 static void listen_input(struct tcp_conn *l, struct seg_ctx *x)
 {
 	struct bypass_tcp *tcp = l->tcp;
@@ -83,23 +141,19 @@ static void listen_input(struct tcp_conn *l, struct seg_ctx *x)
 	if (flag(s, BYPASS_TCP_RST))
 		return;
 	if (flag(s, BYPASS_TCP_ACK)) {
-		tcp_send_rst_reply(tcp, s);
+		if (!cookie_ack(l, x))
+			tcp_send_rst_reply(tcp, s);
 		return;
 	}
 	if (!flag(s, BYPASS_TCP_SYN) || flag(s, BYPASS_TCP_FIN))
 		return;
-	if (l->pending >= l->backlog)
+	/* Full: answer without keeping state (SYN-flood protection). */
+	c = l->pending < l->backlog ? tcp_conn_alloc(tcp) : NULL;
+	if (!c) {
+		tcp_send_cookie(tcp, s, x->now);
 		return;
-	c = tcp_conn_alloc(tcp);
-	if (!c)
-		return;
-	c->laddr = s->daddr;
-	c->lport = s->dport;
-	c->raddr = s->saddr;
-	c->rport = s->sport;
-	c->listener = l;
-	c->nodelay = l->nodelay;
-	l->pending++;
+	}
+	child_init(l, c, s);
 	tcp_conn_init_seq(c, x->now);
 	take_syn_opts(c, s, x->now);
 	tcp_cc_init(c);
@@ -119,6 +173,7 @@ static void established(struct tcp_conn *c)
 	if (l && !c->accepted) {
 		c->qnext = NULL;
 		c->qnext_valid = true;
+		l->queued++;
 		if (l->acceptq_tail)
 			l->acceptq_tail->qnext = c;
 		else

@@ -318,3 +318,27 @@ void tcp_send_rst_reply(struct bypass_tcp *tcp, const struct bypass_tcp_seg *in)
 	}
 	tcp->ops.output(tcp->ctx, &s);
 }
+
+/* A stateless SYN-ACK whose ISN is a SYN cookie (tcp_cookie.c). */
+void tcp_send_cookie(struct bypass_tcp *tcp, const struct bypass_tcp_seg *syn,
+		     uint64_t now)
+{
+	uint16_t mss = syn->opt.has_mss ? syn->opt.mss : TCP_MSS_DEFAULT;
+	struct bypass_tcp_seg s;
+
+	if (mss > tcp->cfg.mss)
+		mss = tcp->cfg.mss;
+	memset(&s, 0, sizeof(s));
+	s.saddr = syn->daddr;
+	s.daddr = syn->saddr;
+	s.sport = syn->dport;
+	s.dport = syn->sport;
+	s.seq = tcp_cookie_make(tcp, syn, mss, now);
+	s.ack = syn->seq + 1;
+	s.flags = BYPASS_TCP_SYN | BYPASS_TCP_ACK;
+	s.win = (uint16_t)(tcp->cfg.rcvbuf > TCP_MAX_WIN ? TCP_MAX_WIN :
+			   tcp->cfg.rcvbuf);
+	s.opt.has_mss = true;
+	s.opt.mss = tcp_cookie_mss(s.seq);
+	tcp->ops.output(tcp->ctx, &s);
+}

@@ -16,12 +16,13 @@
  * Times are absolute or +relative seconds. Sequence numbers of the peer
  * (what '<' carries in seq, '>' in ack) are the script's own; the
  * engine's (what '>' carries in seq, '<' in ack) are relative to its ISN,
- * learned from its first SYN. Timestamp values the engine sends, and
+ * learned from its first SYN to each peer port. Timestamp values the engine sends, and
  * echoes the peer sends, are relative to the engine's first TS value.
  * Flags: S F R P and '.' for ACK. An expected segment must match exactly:
  * flags, seq, length, ack, window when given and options (none when
  * '<...>' is absent; 'TS val *' accepts any value; 'sack A:B C:D' lists
- * SACK blocks in order), within 4 ms of its
+ * SACK blocks in order) and ports ('port N' after the fields: the peer
+ * port, default 40000, for '<' and '>'), within 4 ms of its
  * time; its payload must be the bytes the application sent there. Any
  * segment the engine sends that the script does not expect fails it.
  *
@@ -70,8 +71,11 @@ struct ts_run {
 	struct bypass_tcp_config cfg;
 	struct bypass_tcp_conn *listener, *conn;
 	uint16_t lport;
-	bool have_iss, have_peer_isn, have_ts;
-	uint32_t iss, peer_isn, ts_base;
+	bool have_peer_isn, have_ts;
+	uint32_t peer_isn, ts_base;
+	uint32_t nr_iss;		/* the engine's ISN per remote port */
+	uint16_t iss_port[8];
+	uint32_t iss[8];
 	uint64_t sent;			/* bytes the app queued */
 	uint64_t got;			/* bytes the app read */
 	struct ts_out *out;
@@ -86,6 +90,17 @@ static uint8_t ts_local_byte(uint64_t off)
 static uint8_t ts_peer_byte(uint64_t off)
 {
 	return (uint8_t)(off * 13 + 5);
+}
+
+/* The engine's ISN towards remote @port (0 until its first SYN there). */
+static uint32_t ts_iss(const struct ts_run *r, uint16_t port)
+{
+	uint32_t i;
+
+	for (i = 0; i < r->nr_iss; i++)
+		if (r->iss_port[i] == port)
+			return r->iss[i];
+	return 0;
 }
 
 static int ts_fail(struct ts_run *r, const char *fmt, ...)
@@ -121,9 +136,10 @@ static int ts_output(void *ctx, const struct bypass_tcp_seg *seg)
 	o->at = r->now;
 	if (seg->len && seg->len <= TS_PAYLOAD_MAX)
 		memcpy(o->data, seg->buf->data + seg->off, seg->len);
-	if (!r->have_iss && (seg->flags & BYPASS_TCP_SYN)) {
-		r->have_iss = true;
-		r->iss = seg->seq;
+	if ((seg->flags & BYPASS_TCP_SYN) && r->nr_iss < 8 &&
+	    !ts_iss(r, seg->dport)) {
+		r->iss_port[r->nr_iss] = seg->dport;
+		r->iss[r->nr_iss++] = seg->seq;
 	}
 	if (!r->have_ts && seg->opt.has_ts) {
 		r->have_ts = true;
@@ -132,7 +148,7 @@ static int ts_output(void *ctx, const struct bypass_tcp_seg *seg)
 	if (getenv("TCP_SCRIPT_TRACE")) {
 		char t[256];
 
-		ts_fmt(t, sizeof(t), seg, r->iss, 0, r->ts_base);
+		ts_fmt(t, sizeof(t), seg, ts_iss(r, seg->dport), 0, r->ts_base);
 		fprintf(stderr, "%.3f > %s\n", (double)r->now / 1e9, t);
 	}
 	return 0;
@@ -227,6 +243,7 @@ struct ts_seg_spec {
 	uint8_t flags;
 	uint32_t seq, len, ack, win;
 	bool has_ack, has_win, has_opts, ts_any;
+	uint16_t port;			/* the peer's port */
 	struct bypass_tcp_opts opt;
 };
 
@@ -282,11 +299,13 @@ static int ts_parse_opts(struct ts_run *r, char *s, struct ts_seg_spec *sp)
 	return 0;
 }
 
+static int ts_parse_fields(struct ts_run *r, char *p, struct ts_seg_spec *sp);
+
 static int ts_parse_seg(struct ts_run *r, char *p, struct ts_seg_spec *sp)
 {
-	char *w = ts_word(&p), *o;
+	char *w = ts_word(&p), *o, *end = NULL;
 	unsigned int a, b, l;
-	uint64_t v;
+	int pass;
 
 	if (!w)
 		return ts_fail(r, "missing flags");
@@ -307,20 +326,40 @@ static int ts_parse_seg(struct ts_run *r, char *p, struct ts_seg_spec *sp)
 	sp->len = l;
 	o = strchr(p, '<');
 	if (o) {
-		char *end = strchr(o, '>');
-
+		end = strchr(o, '>');
 		if (!end)
 			return ts_fail(r, "unterminated options");
 		*o++ = 0;
-		*end = 0;
+		*end++ = 0;
 		sp->has_opts = true;
 		if (ts_parse_opts(r, o, sp))
 			return -1;
 	}
+	/* Fields before the options, then after them. */
+	for (pass = 0; pass < 2; pass++, p = end) {
+		if (!p)
+			break;
+		if (ts_parse_fields(r, p, sp))
+			return -1;
+	}
+	if (!sp->port)
+		sp->port = TS_RPORT;
+	if ((sp->flags & BYPASS_TCP_ACK) && !sp->has_ack)
+		return ts_fail(r, "'.' needs 'ack N'");
+	return 0;
+}
+
+static int ts_parse_fields(struct ts_run *r, char *p, struct ts_seg_spec *sp)
+{
+	uint64_t v;
+	char *w;
+
 	while ((w = ts_word(&p))) {
 		if (!strcmp(w, "ack") && ts_num(ts_word(&p), &v)) {
 			sp->has_ack = true;
 			sp->ack = (uint32_t)v;
+		} else if (!strcmp(w, "port") && ts_num(ts_word(&p), &v)) {
+			sp->port = (uint16_t)v;
 		} else if (!strcmp(w, "win") && ts_num(ts_word(&p), &v)) {
 			sp->has_win = true;
 			sp->win = (uint32_t)v;
@@ -328,8 +367,6 @@ static int ts_parse_seg(struct ts_run *r, char *p, struct ts_seg_spec *sp)
 			return ts_fail(r, "unexpected '%s'", w);
 		}
 	}
-	if ((sp->flags & BYPASS_TCP_ACK) && !sp->has_ack)
-		return ts_fail(r, "'.' needs 'ack N'");
 	return 0;
 }
 
@@ -348,10 +385,10 @@ static int ts_inject(struct ts_run *r, struct ts_seg_spec *sp)
 	}
 	s.saddr = TS_REMOTE;
 	s.daddr = TS_LOCAL;
-	s.sport = TS_RPORT;
+	s.sport = sp->port;
 	s.dport = r->lport;
 	s.seq = sp->seq;
-	s.ack = sp->ack + (r->have_iss ? r->iss : 0);
+	s.ack = sp->ack + ts_iss(r, sp->port);
 	s.flags = sp->flags;
 	s.win = (uint16_t)(sp->has_win ? sp->win : 65535);
 	s.opt = sp->opt;
@@ -387,11 +424,15 @@ static int ts_expect(struct ts_run *r, struct ts_seg_spec *sp, uint64_t at)
 	r->out_head = (r->out_head + 1) % TS_MAXOUT;
 	r->out_len--;
 	s = &o->seg;
-	seq_base = r->iss;
+	seq_base = ts_iss(r, s->dport);
 	ts_fmt(got, sizeof(got), s, seq_base, 0, r->ts_base);
 	if (o->at + TS_TOL_NS < at || o->at > at + TS_TOL_NS)
 		return ts_fail(r, "segment at %.3f, expected at %.3f: %s",
 			       (double)o->at / 1e9, (double)at / 1e9, got);
+	if (s->dport != sp->port || s->sport != r->lport ||
+	    s->saddr != TS_LOCAL || s->daddr != TS_REMOTE)
+		return ts_fail(r, "addressed to port %u from %u: %s", s->dport,
+			       s->sport, got);
 	if (s->flags != sp->flags)
 		return ts_fail(r, "flags differ: got %s", got);
 	if (s->seq - seq_base != sp->seq || s->len != sp->len)
@@ -614,7 +655,7 @@ static int ts_no_stale(struct ts_run *r, uint64_t t)
 	o = &r->out[r->out_head];
 	if (o->at + TS_TOL_NS >= t)
 		return 0;
-	ts_fmt(got, sizeof(got), &o->seg, r->iss, 0, r->ts_base);
+	ts_fmt(got, sizeof(got), &o->seg, ts_iss(r, o->seg.dport), 0, r->ts_base);
 	return ts_fail(r, "unexpected segment at %.3f: %s", (double)o->at / 1e9, got);
 }
 
