@@ -175,6 +175,15 @@ bool bypass_tcp_eof(const struct bypass_tcp_conn *c);
 /* Disable Nagle's algorithm (send small segments at once). */
 void bypass_tcp_set_nodelay(struct bypass_tcp_conn *c, bool on);
 
+/*
+ * bypass_tcp_set_keepalive - after @idle_ns without a segment from the
+ * peer, probe it every @intvl_ns; after @count unanswered probes reset the
+ * connection (ETIMEDOUT). @idle_ns 0 turns it off. -EINVAL for a zero
+ * @intvl_ns or @count.
+ */
+int bypass_tcp_set_keepalive(struct bypass_tcp_conn *c, uint64_t idle_ns,
+			     uint64_t intvl_ns, uint32_t count);
+
 /* Half-close: send FIN after the queued data; receiving goes on. */
 int bypass_tcp_shutdown(struct bypass_tcp_conn *c);
 

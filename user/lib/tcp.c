@@ -417,6 +417,28 @@ void bypass_tcp_set_nodelay(struct bypass_tcp_conn *cc, bool on)
 		tcp_output(c);
 }
 
+int bypass_tcp_set_keepalive(struct bypass_tcp_conn *cc, uint64_t idle_ns,
+			     uint64_t intvl_ns, uint32_t count)
+{
+	struct tcp_conn *c = (struct tcp_conn *)cc;
+	struct bypass_tcp *tcp = c->tcp;
+
+	if (idle_ns && (!intvl_ns || !count))
+		return -EINVAL;
+	c->ka_idle_ns = idle_ns;
+	c->ka_intvl_ns = intvl_ns;
+	c->ka_count = count;
+	c->ka_probes = 0;
+	if (!idle_ns) {
+		tcp_timer_cancel(&tcp->wheel, &c->ka_timer);
+		return 0;
+	}
+	if (!c->last_rcv_ns)
+		c->last_rcv_ns = tcp_now(tcp);
+	tcp_timer_arm(&tcp->wheel, &c->ka_timer, c->last_rcv_ns + idle_ns);
+	return 0;
+}
+
 /* Queue our FIN; false if the state has none to send. */
 static bool queue_fin(struct tcp_conn *c)
 {

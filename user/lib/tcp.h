@@ -92,6 +92,11 @@ struct tcp_conn {
 	struct tcp_timer rtx_timer;	/* retransmit, persist, SYN */
 	struct tcp_timer delack_timer;
 	struct tcp_timer tw_timer;	/* TIME_WAIT */
+	struct tcp_timer ka_timer;	/* keepalive */
+
+	/* keepalive (RFC 9293 3.8.4): 0 idle_ns means off */
+	uint64_t ka_idle_ns, ka_intvl_ns, last_rcv_ns;
+	uint32_t ka_count, ka_probes;
 };
 
 struct bypass_tcp {
@@ -180,6 +185,7 @@ void tcp_rtt_sample(struct tcp_conn *c, uint64_t rtt_ns);
 void tcp_timer_rtx(struct tcp_timer *t, uint64_t now_ns);
 void tcp_timer_delack(struct tcp_timer *t, uint64_t now_ns);
 void tcp_timer_tw(struct tcp_timer *t, uint64_t now_ns);
+void tcp_timer_keepalive(struct tcp_timer *t, uint64_t now_ns);
 
 /* tcp.c */
 void tcp_set_state(struct tcp_conn *c, uint8_t state);

@@ -87,6 +87,7 @@ static void child_init(struct tcp_conn *l, struct tcp_conn *c,
 }
 
 static void established(struct tcp_conn *c);
+static void peer_alive(struct tcp_conn *c, uint64_t now);
 static void sync_input(struct tcp_conn *c, struct seg_ctx *x);
 
 /*
@@ -170,6 +171,10 @@ static void established(struct tcp_conn *c)
 	tcp_set_state(c, BYPASS_TCP_ESTABLISHED);
 	c->retries = 0;
 	tcp_timer_cancel(&c->tcp->wheel, &c->rtx_timer);
+	c->last_rcv_ns = tcp_now(c->tcp);
+	if (c->ka_idle_ns)
+		tcp_timer_arm(&c->tcp->wheel, &c->ka_timer,
+			      c->last_rcv_ns + c->ka_idle_ns);
 	if (l && !c->accepted) {
 		c->qnext = NULL;
 		c->qnext_valid = true;
@@ -515,6 +520,7 @@ static void sync_input(struct tcp_conn *c, struct seg_ctx *x)
 	}
 	if (!flag(s, BYPASS_TCP_ACK))
 		return;
+	peer_alive(c, x->now);
 	/* RFC 7323 4.3: remember the timestamp to echo. */
 	if (c->ts_ok && seq_leq(s->seq, c->last_ack_sent) &&
 	    seq_geq(s->opt.ts_val, c->ts_recent)) {
@@ -569,4 +575,11 @@ void bypass_tcp_input(struct bypass_tcp *tcp, struct bypass_tcp_seg *s)
 	}
 	if (x.buf)
 		bypass_buf_put(x.buf);
+}
+
+/* Any segment from the peer shows it alive (keepalive). */
+static void peer_alive(struct tcp_conn *c, uint64_t now)
+{
+	c->last_rcv_ns = now;
+	c->ka_probes = 0;
 }

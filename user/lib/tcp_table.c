@@ -90,6 +90,7 @@ struct tcp_conn *tcp_conn_alloc(struct bypass_tcp *tcp)
 	c->rtx_timer.fn = tcp_timer_rtx;
 	c->delack_timer.fn = tcp_timer_delack;
 	c->tw_timer.fn = tcp_timer_tw;
+	c->ka_timer.fn = tcp_timer_keepalive;
 	return c;
 }
 
@@ -113,6 +114,7 @@ void tcp_conn_stop(struct tcp_conn *c)
 	tcp_timer_cancel(&tcp->wheel, &c->rtx_timer);
 	tcp_timer_cancel(&tcp->wheel, &c->delack_timer);
 	tcp_timer_cancel(&tcp->wheel, &c->tw_timer);
+	tcp_timer_cancel(&tcp->wheel, &c->ka_timer);
 	tcp_sndq_purge(c);
 	tcp_reass_purge(c);
 }

@@ -3,7 +3,7 @@
  * What the TCP engine does when a connection's timer fires: retransmit
  * (RFC 6298 5.4-5.7: back off, collapse the window, go back to snd_una),
  * give up after too many tries, probe a zero window, send a delayed ACK,
- * end TIME_WAIT.
+ * end TIME_WAIT, probe an idle peer (keepalive).
  */
 #include <errno.h>
 #include <stddef.h>
@@ -75,4 +75,38 @@ void tcp_timer_tw(struct tcp_timer *t, uint64_t now_ns)
 
 	(void)now_ns;
 	tcp_conn_done(c, 0);
+}
+
+/*
+ * Keepalive: the timer is not moved per received segment; when it fires
+ * early it is re-armed for the end of the idle time since the last one.
+ * A probe is an ACK for SND.UNA - 1, which the peer must answer.
+ */
+void tcp_timer_keepalive(struct tcp_timer *t, uint64_t now_ns)
+{
+	struct tcp_conn *c = conn_of(t, ka_timer);
+	struct bypass_tcp *tcp = c->tcp;
+	uint64_t due = c->last_rcv_ns + c->ka_idle_ns;
+
+	if (!c->ka_idle_ns || (c->state != BYPASS_TCP_ESTABLISHED &&
+			       c->state != BYPASS_TCP_CLOSE_WAIT))
+		return;
+	if (c->ka_probes)
+		due = c->last_rcv_ns + c->ka_idle_ns +
+		      (uint64_t)c->ka_probes * c->ka_intvl_ns;
+	/* Data in flight: retransmission watches the peer. */
+	if (now_ns < due || tcp_flight(c) || c->snd_end != c->snd_una) {
+		if (now_ns >= due)
+			due = now_ns + c->ka_idle_ns;
+		tcp_timer_arm(&tcp->wheel, t, due);
+		return;
+	}
+	if (c->ka_probes >= c->ka_count) {
+		tcp_send_ctl(c, BYPASS_TCP_RST | BYPASS_TCP_ACK, c->snd_max);
+		tcp_conn_done(c, ETIMEDOUT);
+		return;
+	}
+	c->ka_probes++;
+	tcp_send_ctl(c, BYPASS_TCP_ACK, c->snd_una - 1);
+	tcp_timer_arm(&tcp->wheel, t, now_ns + c->ka_intvl_ns);
 }

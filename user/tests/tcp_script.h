@@ -29,7 +29,8 @@
  * App commands: listen PORT [BACKLOG], connect LPORT RPORT, accept, send N,
  * recv N (reads exactly N bytes, checking them), eof, noeof, close,
  * shutdown, abort, nodelay, state NAME, error NAME (0, ECONNRESET, ...),
- * readable N, noaccept, port N (segments go to port N, nobody listening).
+ * readable N, noaccept, port N (segments go to port N, nobody listening),
+ * keepalive IDLE_MS INTVL_MS COUNT.
  * 'app send' queues buffers of 1000 bytes.
  */
 #ifndef BYPASS_TEST_TCP_SCRIPT_H
@@ -583,6 +584,16 @@ static int ts_app(struct ts_run *r, char *p)
 		return bypass_tcp_eof(c) ? 0 : ts_fail(r, "no EOF");
 	if (!strcmp(cmd, "noeof"))
 		return !bypass_tcp_eof(c) ? 0 : ts_fail(r, "EOF");
+	if (!strcmp(cmd, "keepalive")) {
+		char *cnt = ts_word(&p);
+		uint64_t z;
+
+		if (!ts_num(a, &x) || !ts_num(b, &y) || !ts_num(cnt, &z))
+			return ts_fail(r, "keepalive IDLE_MS INTVL_MS COUNT");
+		e = bypass_tcp_set_keepalive(c, x * 1000000, y * 1000000,
+					     (uint32_t)z);
+		return e ? ts_fail(r, "keepalive: %d", e) : 0;
+	}
 	if (!strcmp(cmd, "nodelay")) {
 		bypass_tcp_set_nodelay(c, true);
 		return 0;
