@@ -350,6 +350,9 @@ static bool process_ack(struct tcp_conn *c, struct seg_ctx *x)
 		tcp_cc_dupack(c);
 	}
 	update_window(c, s);
+	/* An answer to a zero-window probe: the peer is alive. */
+	if (!c->snd_wnd)
+		c->retries = 0;
 	switch (c->state) {
 	case BYPASS_TCP_FIN_WAIT_1:
 		if (fin_acked(c)) {
@@ -476,6 +479,24 @@ static void sync_input(struct tcp_conn *c, struct seg_ctx *x)
 		s->seq++;
 		x->seglen--;
 		c->ack_now = true;
+	}
+	/*
+	 * RFC 6191: a new SYN may end TIME-WAIT when it is clearly newer, by
+	 * its timestamp or else by its sequence number.
+	 */
+	if (c->state == BYPASS_TCP_TIME_WAIT && flag(s, BYPASS_TCP_SYN) &&
+	    !flag(s, BYPASS_TCP_ACK) && !flag(s, BYPASS_TCP_RST)) {
+		struct tcp_conn *l = tcp_lookup_listener(c->tcp, s->daddr,
+							 s->dport);
+		bool newer = c->ts_ok && s->opt.has_ts ?
+			     seq_gt(s->opt.ts_val, c->ts_recent) :
+			     seq_gt(s->seq, c->rcv_nxt);
+
+		if (l && newer) {
+			tcp_conn_done(c, 0);
+			listen_input(l, x);
+			return;
+		}
 	}
 	if (!paws_ok(c, x)) {
 		if (s->opt.has_ts)

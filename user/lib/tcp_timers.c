@@ -38,7 +38,14 @@ void tcp_timer_rtx(struct tcp_timer *t, uint64_t now_ns)
 		return;
 	}
 	if (!c->snd_wnd && c->snd_end != c->snd_una) {
-		/* Zero window: probe it, backing off, for as long as it takes. */
+		/*
+		 * Zero window: probe it, backing off, for as long as the peer
+		 * answers (any ACK resets the count).
+		 */
+		if (++c->retries > c->tcp->cfg.retries) {
+			tcp_conn_done(c, ETIMEDOUT);
+			return;
+		}
 		backoff(c);
 		tcp_send_probe(c);
 		tcp_arm_rtx(c);

@@ -16,7 +16,8 @@
  * Times are absolute or +relative seconds. Sequence numbers of the peer
  * (what '<' carries in seq, '>' in ack) are the script's own; the
  * engine's (what '>' carries in seq, '<' in ack) are relative to its ISN,
- * learned from its first SYN to each peer port. Timestamp values the engine sends, and
+ * learned from its first SYN to each peer port ('*:*(0)' accepts a SYN
+ * with a new ISN and makes it the base from then on). Timestamp values the engine sends, and
  * echoes the peer sends, are relative to the engine's first TS value.
  * Flags: S F R P and '.' for ACK. An expected segment must match exactly:
  * flags, seq, length, ack, window when given and options (none when
@@ -243,7 +244,7 @@ struct ts_seg_spec {
 	bool out;
 	uint8_t flags;
 	uint32_t seq, len, ack, win;
-	bool has_ack, has_win, has_opts, ts_any;
+	bool has_ack, has_win, has_opts, ts_any, seq_any;
 	uint16_t port;			/* the peer's port */
 	struct bypass_tcp_opts opt;
 };
@@ -321,8 +322,14 @@ static int ts_parse_seg(struct ts_run *r, char *p, struct ts_seg_spec *sp)
 		}
 	}
 	w = ts_word(&p);
-	if (!w || sscanf(w, "%u:%u(%u)", &a, &b, &l) != 3 || b - a != l)
+	if (w && sscanf(w, "*:*(%u)", &l) == 1) {
+		/* Any ISN: a new incarnation's SYN; later lines follow it. */
+		sp->seq_any = true;
+		a = 0;
+		b = l;
+	} else if (!w || sscanf(w, "%u:%u(%u)", &a, &b, &l) != 3 || b - a != l) {
 		return ts_fail(r, "bad sequence 'A:B(LEN)'");
+	}
 	sp->seq = a;
 	sp->len = l;
 	o = strchr(p, '<');
@@ -436,6 +443,14 @@ static int ts_expect(struct ts_run *r, struct ts_seg_spec *sp, uint64_t at)
 			       s->sport, got);
 	if (s->flags != sp->flags)
 		return ts_fail(r, "flags differ: got %s", got);
+	if (sp->seq_any && (s->flags & BYPASS_TCP_SYN)) {
+		uint32_t k;
+
+		for (k = 0; k < r->nr_iss; k++)
+			if (r->iss_port[k] == s->dport)
+				r->iss[k] = s->seq;
+		seq_base = s->seq;
+	}
 	if (s->seq - seq_base != sp->seq || s->len != sp->len)
 		return ts_fail(r, "seq/len differ: got %s", got);
 	if ((sp->flags & BYPASS_TCP_ACK) && s->ack != sp->ack)
