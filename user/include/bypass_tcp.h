@@ -93,6 +93,7 @@ struct bypass_tcp_ops {
  * @msl_ns: TIME_WAIT lasts 2 * msl_ns (default 30 s).
  * @retries: retransmissions before giving up (default 15; SYNs: 6).
  * @challenge_acks_per_s: RFC 5961 challenge-ACK limit (default 1000).
+ * @cc: congestion control of new connections (default NewReno).
  * @secret: key of the ISN and table hashes (all zero: random).
  */
 struct bypass_tcp_config {
@@ -106,7 +107,14 @@ struct bypass_tcp_config {
 	uint64_t msl_ns;
 	uint32_t retries;
 	uint32_t challenge_acks_per_s;
+	uint8_t cc;			/* enum bypass_tcp_cc */
 	uint8_t secret[16];
+};
+
+enum bypass_tcp_cc {
+	BYPASS_TCP_CC_DEFAULT,
+	BYPASS_TCP_CC_NEWRENO,		/* RFC 5681, RFC 6582 */
+	BYPASS_TCP_CC_CUBIC,		/* RFC 9438 */
 };
 
 enum bypass_tcp_state {
@@ -171,6 +179,9 @@ struct bypass_buf *bypass_tcp_recv(struct bypass_tcp_conn *c);
 uint32_t bypass_tcp_readable(const struct bypass_tcp_conn *c);
 /* True once the peer's FIN was received and every byte before it read. */
 bool bypass_tcp_eof(const struct bypass_tcp_conn *c);
+
+/* Congestion control of @c from now on; -EINVAL for an unknown one. */
+int bypass_tcp_set_cc(struct bypass_tcp_conn *c, enum bypass_tcp_cc cc);
 
 /* Disable Nagle's algorithm (send small segments at once). */
 void bypass_tcp_set_nodelay(struct bypass_tcp_conn *c, bool on);

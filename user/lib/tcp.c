@@ -69,6 +69,8 @@ static void set_defaults(struct bypass_tcp_config *c)
 		c->retries = 15;
 	if (!c->challenge_acks_per_s)
 		c->challenge_acks_per_s = 1000;
+	if (!c->cc)
+		c->cc = BYPASS_TCP_CC_NEWRENO;
 	if (!memcmp(c->secret, zero, sizeof(zero)) &&
 	    getrandom(c->secret, sizeof(c->secret), 0) != sizeof(c->secret))
 		c->secret[0] = 1;	/* never reached on Linux >= 3.17 */
@@ -90,7 +92,7 @@ int bypass_tcp_create(const struct bypass_tcp_config *cfg,
 		tcp->cfg = *cfg;
 	set_defaults(&tcp->cfg);
 	if (tcp->cfg.rcvbuf > (TCP_MAX_WIN << TCP_MAX_WSCALE) ||
-	    tcp->cfg.mss < 64) {
+	    tcp->cfg.mss < 64 || tcp->cfg.cc > BYPASS_TCP_CC_CUBIC) {
 		free(tcp);
 		return -EINVAL;
 	}
@@ -406,6 +408,18 @@ bool bypass_tcp_eof(const struct bypass_tcp_conn *cc)
 	const struct tcp_conn *c = (const struct tcp_conn *)cc;
 
 	return c->fin_rcvd && !c->rcvq_head;
+}
+
+int bypass_tcp_set_cc(struct bypass_tcp_conn *cc, enum bypass_tcp_cc algo)
+{
+	struct tcp_conn *c = (struct tcp_conn *)cc;
+
+	if (algo != BYPASS_TCP_CC_NEWRENO && algo != BYPASS_TCP_CC_CUBIC)
+		return -EINVAL;
+	if (c->cc != algo)
+		memset(&c->cubic, 0, sizeof(c->cubic));
+	c->cc = (uint8_t)algo;
+	return 0;
 }
 
 void bypass_tcp_set_nodelay(struct bypass_tcp_conn *cc, bool on)

@@ -78,8 +78,16 @@ struct tcp_conn {
 	uint32_t retries;
 	bool persist;
 
-	/* congestion control: NewReno (RFC 5681, 6582) */
+	/* congestion control: loss recovery is NewReno's (RFC 6582) */
 	uint32_t cwnd, ssthresh, dupacks, recover;
+	uint8_t cc;			/* enum bypass_tcp_cc */
+	struct tcp_cubic {
+		double w_max, w_last_max;	/* segments */
+		double k;			/* seconds */
+		double w_est;			/* Reno-friendly estimate */
+		double acc;			/* fractional growth, bytes */
+		uint64_t epoch_ns;		/* 0: no epoch yet */
+	} cubic;
 
 	/* listener */
 	uint32_t backlog, pending;	/* pending: SYN-RECEIVED + queued */
@@ -180,6 +188,10 @@ void tcp_cc_ack(struct tcp_conn *c, uint32_t acked);
 void tcp_cc_dupack(struct tcp_conn *c);
 void tcp_cc_timeout(struct tcp_conn *c);
 void tcp_rtt_sample(struct tcp_conn *c, uint64_t rtt_ns);
+
+/* tcp_cubic.c */
+uint32_t tcp_cubic_loss(struct tcp_conn *c);
+void tcp_cubic_ack(struct tcp_conn *c, uint32_t acked, uint64_t now_ns);
 
 /* tcp_timers.c */
 void tcp_timer_rtx(struct tcp_timer *t, uint64_t now_ns);

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * Round-trip time and congestion control of one connection: the RFC 6298
- * estimator (SRTT, RTTVAR, RTO with a floor and a ceiling) and NewReno
- * (RFC 5681 slow start and congestion avoidance, RFC 6582 fast
- * retransmit and recovery).
+ * estimator (SRTT, RTTVAR, RTO with a floor and a ceiling), slow start,
+ * RFC 6582 fast retransmit and recovery, and the choice between NewReno
+ * (RFC 5681 halving and AIMD) and CUBIC (tcp_cubic.c) for how far to back
+ * off and how to grow in congestion avoidance.
  */
+#include <string.h>
+
 #include "tcp.h"
 
 static uint32_t initial_window(const struct tcp_conn *c)
@@ -21,16 +24,21 @@ static uint32_t initial_window(const struct tcp_conn *c)
 
 void tcp_cc_init(struct tcp_conn *c)
 {
+	c->cc = c->tcp->cfg.cc;
+	memset(&c->cubic, 0, sizeof(c->cubic));
 	c->cwnd = initial_window(c);
 	c->ssthresh = UINT32_MAX;
 	c->dupacks = 0;
 	c->in_recovery = false;
 }
 
-static uint32_t half_flight(const struct tcp_conn *c)
+/* ssthresh after a loss (RFC 5681 (4) for NewReno). */
+static uint32_t loss_ssthresh(struct tcp_conn *c)
 {
 	uint32_t h = tcp_flight(c) / 2;
 
+	if (c->cc == BYPASS_TCP_CC_CUBIC)
+		return tcp_cubic_loss(c);
 	return h > 2u * c->mss ? h : 2u * c->mss;
 }
 
@@ -87,6 +95,8 @@ void tcp_cc_ack(struct tcp_conn *c, uint32_t acked)
 	if (c->cwnd < c->ssthresh) {
 		/* Slow start, with appropriate byte counting (L = 1). */
 		c->cwnd += acked < c->mss ? acked : c->mss;
+	} else if (c->cc == BYPASS_TCP_CC_CUBIC) {
+		tcp_cubic_ack(c, acked, tcp_now(c->tcp));
 	} else {
 		uint32_t inc = (uint32_t)((uint64_t)c->mss * c->mss / c->cwnd);
 
@@ -106,7 +116,7 @@ void tcp_cc_dupack(struct tcp_conn *c)
 	if (seq_leq(c->snd_una, c->recover) && c->recover != c->iss)
 		return;
 	c->recover = c->snd_max;
-	c->ssthresh = half_flight(c);
+	c->ssthresh = loss_ssthresh(c);
 	c->cwnd = c->ssthresh + TCP_DUPACK_THRESH * c->mss;
 	c->in_recovery = true;
 	c->rtt_timing = false;	/* Karn */
@@ -115,7 +125,7 @@ void tcp_cc_dupack(struct tcp_conn *c)
 
 void tcp_cc_timeout(struct tcp_conn *c)
 {
-	c->ssthresh = half_flight(c);
+	c->ssthresh = loss_ssthresh(c);
 	c->cwnd = c->mss;
 	c->in_recovery = false;
 	c->dupacks = 0;

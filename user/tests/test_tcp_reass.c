@@ -7,21 +7,7 @@
  */
 #include "kselftest_harness.h"
 #include "tcp.h"
-
-static uint64_t now_ns;
-
-static uint64_t fake_now(void *ctx)
-{
-	(void)ctx;
-	return now_ns;
-}
-
-static int no_output(void *ctx, const struct bypass_tcp_seg *s)
-{
-	(void)ctx;
-	(void)s;
-	return 0;
-}
+#include "tcp_fake.h"
 
 static uint8_t byte_at(uint32_t off)
 {
@@ -77,11 +63,10 @@ FIXTURE(reass)
 
 FIXTURE_SETUP(reass)
 {
-	static const struct bypass_tcp_ops ops = { fake_now, no_output };
-	struct bypass_tcp_config cfg = { .max_conns = 2, .ooo_bufs = 8 };
+		struct bypass_tcp_config cfg = { .max_conns = 2, .ooo_bufs = 8 };
 
 	ASSERT_EQ(0, bypass_pool_create(NULL, 256, 2048, &self->pool));
-	ASSERT_EQ(0, bypass_tcp_create(&cfg, &ops, NULL, &self->tcp));
+	ASSERT_EQ(0, bypass_tcp_create(&cfg, fake_ops(), NULL, &self->tcp));
 	self->c = tcp_conn_alloc(self->tcp);
 	ASSERT_NE(NULL, self->c);
 	self->isn = 0xfffff000u;	/* the stream crosses the wrap */

@@ -8,6 +8,7 @@
 
 #include "kselftest_harness.h"
 #include "tcp.h"
+#include "tcp_fake.h"
 
 TEST(seq_compare_across_wrap)
 {
@@ -96,58 +97,41 @@ TEST(siphash_reference_vectors)
 	EXPECT_EQ(0xa129ca6149be45e5ull, tcp_siphash(key, msg, 15));
 }
 
-static uint64_t clock_ns;
-
-static uint64_t fake_now(void *ctx)
-{
-	(void)ctx;
-	return clock_ns;
-}
-
-static int no_output(void *ctx, const struct bypass_tcp_seg *s)
-{
-	(void)ctx;
-	(void)s;
-	return 0;
-}
-
 TEST(isn_per_tuple_and_clock)
 {
-	static const struct bypass_tcp_ops ops = { fake_now, no_output };
-	struct bypass_tcp_config cfg = { .max_conns = 4 };
+		struct bypass_tcp_config cfg = { .max_conns = 4 };
 	struct bypass_tcp *a, *b;
 	uint32_t i1, i2, i3, j1;
 
 	memset(cfg.secret, 1, sizeof(cfg.secret));
-	ASSERT_EQ(0, bypass_tcp_create(&cfg, &ops, NULL, &a));
+	ASSERT_EQ(0, bypass_tcp_create(&cfg, fake_ops(), NULL, &a));
 	cfg.secret[0] = 2;
-	ASSERT_EQ(0, bypass_tcp_create(&cfg, &ops, NULL, &b));
-	clock_ns = 1000000000;
-	i1 = tcp_isn(a, 1, 80, 2, 5000, clock_ns);
+	ASSERT_EQ(0, bypass_tcp_create(&cfg, fake_ops(), NULL, &b));
+	fake_now_ns = 1000000000;
+	i1 = tcp_isn(a, 1, 80, 2, 5000, fake_now_ns);
 	/* The clock part ticks every 4 us (RFC 6528). */
-	i2 = tcp_isn(a, 1, 80, 2, 5000, clock_ns + 4000);
+	i2 = tcp_isn(a, 1, 80, 2, 5000, fake_now_ns + 4000);
 	EXPECT_EQ(i1 + 1, i2);
-	i3 = tcp_isn(a, 1, 80, 2, 5000, clock_ns + 4000000);
+	i3 = tcp_isn(a, 1, 80, 2, 5000, fake_now_ns + 4000000);
 	EXPECT_EQ(i1 + 1000, i3);
 	/* Another tuple, or another secret: an unrelated number. */
-	j1 = tcp_isn(a, 1, 80, 2, 5001, clock_ns);
+	j1 = tcp_isn(a, 1, 80, 2, 5001, fake_now_ns);
 	EXPECT_NE(i1, j1);
 	EXPECT_NE(j1 - i1, 1u);
-	EXPECT_NE(i1, tcp_isn(b, 1, 80, 2, 5000, clock_ns));
+	EXPECT_NE(i1, tcp_isn(b, 1, 80, 2, 5000, fake_now_ns));
 	bypass_tcp_destroy(a);
 	bypass_tcp_destroy(b);
 }
 
 TEST(create_rejects_bad_config)
 {
-	static const struct bypass_tcp_ops ops = { fake_now, no_output };
-	struct bypass_tcp_config cfg = { .rcvbuf = 0x40000000 };
+		struct bypass_tcp_config cfg = { .rcvbuf = 0x40000000 };
 	struct bypass_tcp *t;
 
-	EXPECT_EQ(-EINVAL, bypass_tcp_create(&cfg, &ops, NULL, &t));
+	EXPECT_EQ(-EINVAL, bypass_tcp_create(&cfg, fake_ops(), NULL, &t));
 	cfg.rcvbuf = 0;
 	cfg.mss = 10;
-	EXPECT_EQ(-EINVAL, bypass_tcp_create(&cfg, &ops, NULL, &t));
+	EXPECT_EQ(-EINVAL, bypass_tcp_create(&cfg, fake_ops(), NULL, &t));
 	EXPECT_EQ(-EINVAL, bypass_tcp_create(NULL, NULL, NULL, &t));
 }
 
