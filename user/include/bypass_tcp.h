@@ -72,7 +72,8 @@ struct bypass_tcp_seg {
  * @output: send @seg. The segment's buffer reference stays the engine's:
  *	take one with bypass_buf_get() to keep the payload past the call
  *	(e.g. on a TX ring). Returns 0, or -EAGAIN when nothing can be queued
- *	now (the engine retries on its timers).
+ *	now (the engine retries on its timers). Neither callback may call
+ *	into the engine: queue what it must deliver for later.
  */
 struct bypass_tcp_ops {
 	uint64_t (*now_ns)(void *ctx);

@@ -43,8 +43,7 @@ static uint16_t adv_window(struct tcp_conn *c, bool syn)
 		return (uint16_t)field;
 	}
 	/* Open the window only by worthwhile amounts (RFC 9293 3.8.6.2.2). */
-	if (seq_gt(right, c->rcv_adv) && right - c->rcv_adv < sws &&
-	    c->rcv_adv != c->rcv_nxt)
+	if (seq_gt(right, c->rcv_adv) && right - c->rcv_adv < sws)
 		right = c->rcv_adv;
 	if (seq_lt(right, c->rcv_adv))
 		right = c->rcv_adv;	/* never shrink */
@@ -136,15 +135,20 @@ void tcp_arm_rtx(struct tcp_conn *c)
 		      tcp_now(c->tcp) + c->rto_ns);
 }
 
-/* The queued chunk holding @seq, or NULL. */
+/* The queued chunk holding @seq, or NULL: a binary search of the ring. */
 static struct tcp_chunk *chunk_at(struct tcp_conn *c, uint32_t seq)
 {
-	uint32_t cap = c->tcp->cfg.sndq_bufs, i;
+	uint32_t cap = c->tcp->cfg.sndq_bufs, lo = 0, hi = c->sndq_len;
 
-	for (i = 0; i < c->sndq_len; i++) {
-		struct tcp_chunk *k = &c->sndq[(c->sndq_head + i) % cap];
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		struct tcp_chunk *k = &c->sndq[(c->sndq_head + mid) % cap];
 
-		if (seq_in(seq, k->seq, k->seq + k->buf->len))
+		if (seq_lt(seq, k->seq))
+			hi = mid;
+		else if (seq_geq(seq, k->seq + k->buf->len))
+			lo = mid + 1;
+		else
 			return k;
 	}
 	return NULL;
