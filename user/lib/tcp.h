@@ -22,6 +22,12 @@
 #define TCP_SYN_RETRIES		6u
 #define TCP_DUPACK_THRESH	3u
 
+#define TCP_SACK_RANGES		8u	/* scoreboard ranges per connection */
+
+struct tcp_sack_range {
+	uint32_t start, end;
+};
+
 /* A slice of sequence space held in a pool buffer. */
 struct tcp_chunk {
 	uint32_t seq;
@@ -81,6 +87,10 @@ struct tcp_conn {
 	/* congestion control: loss recovery is NewReno's (RFC 6582) */
 	uint32_t cwnd, ssthresh, dupacks, recover;
 	uint8_t cc;			/* enum bypass_tcp_cc */
+	bool sack_recovery;		/* recovery follows RFC 6675 */
+	uint32_t high_rxt;		/* RFC 6675 HighRxt */
+	uint32_t nr_sacked;
+	struct tcp_sack_range sacked[TCP_SACK_RANGES];	/* sorted */
 	struct tcp_cubic {
 		double w_max, w_last_max;	/* segments */
 		double k;			/* seconds */
@@ -168,6 +178,7 @@ void tcp_send_ack(struct tcp_conn *c);
 void tcp_output(struct tcp_conn *c);
 void tcp_retransmit_first(struct tcp_conn *c);
 void tcp_send_probe(struct tcp_conn *c);
+uint32_t tcp_send_range(struct tcp_conn *c, uint32_t seq, uint32_t max);
 void tcp_send_rst_reply(struct bypass_tcp *tcp, const struct bypass_tcp_seg *in);
 void tcp_send_cookie(struct bypass_tcp *tcp, const struct bypass_tcp_seg *syn,
 		     uint64_t now);
@@ -188,6 +199,13 @@ void tcp_cc_ack(struct tcp_conn *c, uint32_t acked);
 void tcp_cc_dupack(struct tcp_conn *c);
 void tcp_cc_timeout(struct tcp_conn *c);
 void tcp_rtt_sample(struct tcp_conn *c, uint64_t rtt_ns);
+
+/* tcp_sack.c */
+void tcp_sack_update(struct tcp_conn *c, const struct bypass_tcp_opts *o);
+void tcp_sack_clear(struct tcp_conn *c);
+bool tcp_sack_active(const struct tcp_conn *c);
+void tcp_sack_enter(struct tcp_conn *c);
+void tcp_sack_step(struct tcp_conn *c);
 
 /* tcp_cubic.c */
 uint32_t tcp_cubic_loss(struct tcp_conn *c);

@@ -2,7 +2,8 @@
 /*
  * Round-trip time and congestion control of one connection: the RFC 6298
  * estimator (SRTT, RTTVAR, RTO with a floor and a ceiling), slow start,
- * RFC 6582 fast retransmit and recovery, and the choice between NewReno
+ * RFC 6582 fast retransmit and recovery (RFC 6675's when the peer SACKs,
+ * tcp_sack.c), and the choice between NewReno
  * (RFC 5681 halving and AIMD) and CUBIC (tcp_cubic.c) for how far to back
  * off and how to grow in congestion avoidance.
  */
@@ -78,7 +79,10 @@ void tcp_cc_ack(struct tcp_conn *c, uint32_t acked)
 
 			c->cwnd = c->ssthresh < f ? c->ssthresh : f;
 			c->in_recovery = false;
+			c->sack_recovery = false;
 			c->dupacks = 0;
+		} else if (c->sack_recovery) {
+			tcp_sack_step(c);
 		} else {
 			/* Partial: resend the next hole, deflate by @acked. */
 			tcp_retransmit_first(c);
@@ -106,6 +110,10 @@ void tcp_cc_ack(struct tcp_conn *c, uint32_t acked)
 
 void tcp_cc_dupack(struct tcp_conn *c)
 {
+	if (c->sack_recovery) {
+		tcp_sack_step(c);
+		return;
+	}
 	if (c->in_recovery) {
 		c->cwnd += c->mss;	/* inflate */
 		return;
@@ -117,9 +125,14 @@ void tcp_cc_dupack(struct tcp_conn *c)
 		return;
 	c->recover = c->snd_max;
 	c->ssthresh = loss_ssthresh(c);
-	c->cwnd = c->ssthresh + TCP_DUPACK_THRESH * c->mss;
 	c->in_recovery = true;
 	c->rtt_timing = false;	/* Karn */
+	if (tcp_sack_active(c)) {
+		c->sack_recovery = true;
+		tcp_sack_enter(c);
+		return;
+	}
+	c->cwnd = c->ssthresh + TCP_DUPACK_THRESH * c->mss;
 	tcp_retransmit_first(c);
 }
 
@@ -128,6 +141,9 @@ void tcp_cc_timeout(struct tcp_conn *c)
 	c->ssthresh = loss_ssthresh(c);
 	c->cwnd = c->mss;
 	c->in_recovery = false;
+	c->sack_recovery = false;
+	/* RFC 2018 section 8: after a timeout, forget what was SACKed. */
+	tcp_sack_clear(c);
 	c->dupacks = 0;
 	c->recover = c->snd_max;
 }

@@ -297,6 +297,7 @@ static void new_ack(struct tcp_conn *c, struct seg_ctx *x)
 		c->snd_nxt = c->snd_una;
 	c->retries = 0;
 	free_acked(c);
+	tcp_sack_update(c, &s->opt);
 	tcp_cc_ack(c, acked);
 	if (c->snd_una == c->snd_max)
 		tcp_timer_cancel(&c->tcp->wheel, &c->rtx_timer);
@@ -347,6 +348,7 @@ static bool process_ack(struct tcp_conn *c, struct seg_ctx *x)
 	} else if (s->ack == c->snd_una && !x->seglen &&
 		   ((uint32_t)s->win << c->snd_wscale) == old_wnd &&
 		   c->snd_una != c->snd_max) {
+		tcp_sack_update(c, &s->opt);
 		tcp_cc_dupack(c);
 	}
 	update_window(c, s);

@@ -194,6 +194,12 @@ static uint32_t send_at(struct tcp_conn *c, uint32_t seq, uint32_t max,
 	return len + !!(flags & BYPASS_TCP_FIN);
 }
 
+/* Send [@seq, +@max) (and a FIN ending there) without moving snd_nxt. */
+uint32_t tcp_send_range(struct tcp_conn *c, uint32_t seq, uint32_t max)
+{
+	return send_at(c, seq, max, tcp_now(c->tcp));
+}
+
 void tcp_retransmit_first(struct tcp_conn *c)
 {
 	uint64_t now = tcp_now(c->tcp);

@@ -22,7 +22,8 @@
  * Flags: S F R P and '.' for ACK. An expected segment must match exactly:
  * flags, seq, length, ack, window when given and options (none when
  * '<...>' is absent; 'TS val *' accepts any value; 'sack A:B C:D' lists
- * SACK blocks in order) and ports ('port N' after the fields: the peer
+ * SACK blocks in order, in the peer's numbers for '>', the engine's for
+ * '<') and ports ('port N' after the fields: the peer
  * port, default 40000, for '<' and '>'), within 4 ms of its
  * time; its payload must be the bytes the application sent there. Any
  * segment the engine sends that the script does not expect fails it.
@@ -402,6 +403,11 @@ static int ts_inject(struct ts_run *r, struct ts_seg_spec *sp)
 	s.opt = sp->opt;
 	if (s.opt.has_ts && r->have_ts)
 		s.opt.ts_ecr += r->ts_base;
+	/* SACK blocks the peer sends cover the engine's data. */
+	for (i = 0; i < s.opt.nr_sack; i++) {
+		s.opt.sack[i].start += ts_iss(r, sp->port);
+		s.opt.sack[i].end += ts_iss(r, sp->port);
+	}
 	if (sp->len) {
 		s.buf = bypass_buf_alloc(r->pool);
 		if (!s.buf)

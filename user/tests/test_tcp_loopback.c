@@ -180,6 +180,19 @@ static void report(const struct flow *f, uint32_t i, int s)
 		(unsigned long long)(c->rto_ns / MS), c->retries);
 }
 
+/* Connections still held by either engine, the listener aside. */
+static uint32_t live_conns(struct net *n, struct bypass_tcp_conn *l)
+{
+	uint32_t i, live = 0;
+	int s;
+
+	for (s = 0; s < 2; s++)
+		for (i = 0; i < n->tcp[s]->cfg.max_conns; i++)
+			live += n->tcp[s]->conns[i].tcp &&
+				&n->tcp[s]->conns[i] != (struct tcp_conn *)l;
+	return live;
+}
+
 struct result {
 	bool exact;
 	uint64_t trace, sent, lost, ms;
@@ -256,8 +269,8 @@ static void run(uint64_t seed, uint32_t loss, uint32_t dup, uint32_t jitter,
 				report(&flows[i], i, s);
 				res->exact = false;
 			}
-	/* Let TIME_WAIT and the last retransmissions run out. */
-	for (i = 0; i < 5000; i++) {
+	/* Let TIME_WAIT and the last retransmissions run out (10 min max). */
+	for (i = 0; i < 600000 && live_conns(n, l); i++) {
 		n->now += MS;
 		net_deliver(n);
 		for (s = 0; s < 2; s++)
@@ -266,8 +279,16 @@ static void run(uint64_t seed, uint32_t loss, uint32_t dup, uint32_t jitter,
 	for (i = 0; i < cfg.max_conns; i++)
 		for (s = 0; s < 2; s++)
 			if (n->tcp[s]->conns[i].tcp &&
-			    &n->tcp[s]->conns[i] != (struct tcp_conn *)l)
-				res->exact = false;	/* a connection left over */
+			    &n->tcp[s]->conns[i] != (struct tcp_conn *)l) {
+				const struct tcp_conn *c = &n->tcp[s]->conns[i];
+
+				fprintf(stderr, "# left over on side %d: %s, rto %llu ms, retries %u, una %u max %u end %u\n",
+					s, bypass_tcp_state_name(c->state),
+					(unsigned long long)(c->rto_ns / MS), c->retries,
+					c->snd_una - c->iss, c->snd_max - c->iss,
+					c->snd_end - c->iss);
+				res->exact = false;
+			}
 	res->trace = n->trace;
 	res->sent = n->sent;
 	res->lost = n->lost;
