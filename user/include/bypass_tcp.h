@@ -178,6 +178,8 @@ struct bypass_buf *bypass_tcp_recv(struct bypass_tcp_conn *c);
 
 /* Bytes waiting in bypass_tcp_recv()'s queue. */
 uint32_t bypass_tcp_readable(const struct bypass_tcp_conn *c);
+/* Buffers bypass_tcp_send() would still queue now. */
+uint32_t bypass_tcp_send_room(const struct bypass_tcp_conn *c);
 /* True once the peer's FIN was received and every byte before it read. */
 bool bypass_tcp_eof(const struct bypass_tcp_conn *c);
 

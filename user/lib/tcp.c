@@ -403,6 +403,15 @@ uint32_t bypass_tcp_readable(const struct bypass_tcp_conn *cc)
 	return ((const struct tcp_conn *)cc)->rcvq_bytes;
 }
 
+uint32_t bypass_tcp_send_room(const struct bypass_tcp_conn *cc)
+{
+	const struct tcp_conn *c = (const struct tcp_conn *)cc;
+
+	if (!c->tcp || c->fin_queued)
+		return 0;
+	return c->tcp->cfg.sndq_bufs - c->sndq_len;
+}
+
 bool bypass_tcp_eof(const struct bypass_tcp_conn *cc)
 {
 	const struct tcp_conn *c = (const struct tcp_conn *)cc;

@@ -128,7 +128,7 @@ static bool app_step(struct net *n, struct flow *f, int fi, int s)
 
 	if (!c)
 		return false;
-	while (f->sent[s] < f->size[s]) {
+	while (f->sent[s] < f->size[s] && bypass_tcp_send_room(c)) {
 		uint32_t len = f->size[s] - f->sent[s], i;
 
 		if (len > 1400)
@@ -139,8 +139,9 @@ static bool app_step(struct net *n, struct flow *f, int fi, int s)
 		for (i = 0; i < len; i++)
 			b->data[i] = stream_byte(fi, s, f->sent[s] + i);
 		b->len = len;
+		/* Room was checked: a refusal now would be a bug. */
 		if (bypass_tcp_send(c, b))
-			break;
+			return false;
 		f->sent[s] += len;
 	}
 	if (f->sent[s] == f->size[s] && !f->shut[s]) {
