@@ -50,10 +50,20 @@ struct bypass_tcp_opts {
 	} sack[BYPASS_TCP_SACK_MAX];
 };
 
+#define BYPASS_TCP_MAX_FRAGS	8
+
+/* [@buf->data + @off, + @len): one slice of a segment's payload. */
+struct bypass_tcp_frag {
+	struct bypass_buf *buf;
+	uint32_t off, len;
+};
+
 /*
  * struct bypass_tcp_seg - one segment, parsed (input) or to be built
- * (output). The payload is [@buf->data + @off, + @len); @buf is NULL when
- * @len is 0. Checksums are not the engine's business.
+ * (output). The payload is @len bytes in @nr_frags slices, in order: a
+ * received segment has one (or none when @len is 0); a sent one may
+ * gather several queued buffers (a scatter-gather chain for the device).
+ * Checksums are not the engine's business.
  */
 struct bypass_tcp_seg {
 	uint32_t saddr, daddr;
@@ -62,15 +72,16 @@ struct bypass_tcp_seg {
 	uint8_t flags;
 	uint16_t win;			/* raw header field, unscaled */
 	struct bypass_tcp_opts opt;
-	struct bypass_buf *buf;
-	uint32_t off, len;
+	uint32_t len;
+	uint8_t nr_frags;
+	struct bypass_tcp_frag frag[BYPASS_TCP_MAX_FRAGS];
 };
 
 /*
  * struct bypass_tcp_ops - what the engine needs from its host.
  * @now_ns: the clock (monotonic; the in-memory pair's is virtual).
- * @output: send @seg. The segment's buffer reference stays the engine's:
- *	take one with bypass_buf_get() to keep the payload past the call
+ * @output: send @seg. The fragments' buffer references stay the engine's:
+ *	take one with bypass_buf_get() to keep a payload past the call
  *	(e.g. on a TX ring). Returns 0, or -EAGAIN when nothing can be queued
  *	now (the engine retries on its timers). Neither callback may call
  *	into the engine: queue what it must deliver for later.
@@ -140,8 +151,9 @@ void bypass_tcp_destroy(struct bypass_tcp *tcp);
 
 /*
  * bypass_tcp_input - process one received segment addressed to us; the
- * engine takes the reference to @seg->buf (whose data/len must be exactly
- * the payload: @off 0, @len @buf->len).
+ * engine takes the reference to @seg->frag[0].buf, whose data/len must be
+ * exactly the payload (@nr_frags 1, @off 0, @len @buf->len; @nr_frags 0
+ * when there is no payload).
  */
 void bypass_tcp_input(struct bypass_tcp *tcp, struct bypass_tcp_seg *seg);
 

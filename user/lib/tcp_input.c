@@ -573,17 +573,16 @@ void bypass_tcp_input(struct bypass_tcp *tcp, struct bypass_tcp_seg *s)
 {
 	struct seg_ctx x = {
 		.s = s,
-		.buf = s->len ? s->buf : NULL,
+		.buf = s->nr_frags && s->len ? s->frag[0].buf : NULL,
 		.seglen = s->len + flag(s, BYPASS_TCP_SYN) +
 			  flag(s, BYPASS_TCP_FIN),
 		.now = tcp_now(tcp),
 	};
 	struct tcp_conn *c;
 
-	if (s->buf && !s->len) {
-		bypass_buf_put(s->buf);
-		s->buf = NULL;
-	}
+	if (s->nr_frags && !s->len)
+		bypass_buf_put(s->frag[0].buf);
+	s->nr_frags = 0;	/* the payload is x.buf's from here */
 	c = tcp_lookup(tcp, s->daddr, s->dport, s->saddr, s->sport);
 	if (!c) {
 		c = tcp_lookup_listener(tcp, s->daddr, s->dport);

@@ -4,7 +4,7 @@
  * data segments cut from the send queue within the send and congestion
  * windows and Nagle's algorithm, the advertised receive window with
  * receiver-side silly-window avoidance, and resets for unknown segments.
- * A data segment is a slice of one queued buffer, handed to the output
+ * A data segment gathers slices of queued buffers, handed to the output
  * callback without copying.
  */
 #include <string.h>
@@ -135,23 +135,31 @@ void tcp_arm_rtx(struct tcp_conn *c)
 		      tcp_now(c->tcp) + c->rto_ns);
 }
 
-/* The queued chunk holding @seq, or NULL: a binary search of the ring. */
-static struct tcp_chunk *chunk_at(struct tcp_conn *c, uint32_t seq)
+static struct tcp_chunk *chunk(struct tcp_conn *c, uint32_t i)
 {
-	uint32_t cap = c->tcp->cfg.sndq_bufs, lo = 0, hi = c->sndq_len;
+	return &c->sndq[(c->sndq_head + i) % c->tcp->cfg.sndq_bufs];
+}
+
+/*
+ * Position in the send queue of the chunk holding @seq, or sndq_len when
+ * none does: a binary search of the ring.
+ */
+static uint32_t chunk_at(struct tcp_conn *c, uint32_t seq)
+{
+	uint32_t lo = 0, hi = c->sndq_len;
 
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
-		struct tcp_chunk *k = &c->sndq[(c->sndq_head + mid) % cap];
+		struct tcp_chunk *k = chunk(c, mid);
 
 		if (seq_lt(seq, k->seq))
 			hi = mid;
 		else if (seq_geq(seq, k->seq + k->buf->len))
 			lo = mid + 1;
 		else
-			return k;
+			return mid;
 	}
-	return NULL;
+	return c->sndq_len;
 }
 
 static bool fin_sent(const struct tcp_conn *c)
@@ -166,17 +174,24 @@ static bool fin_sent(const struct tcp_conn *c)
 static uint32_t send_at(struct tcp_conn *c, uint32_t seq, uint32_t max,
 			uint64_t now)
 {
-	struct bypass_tcp_seg s;
-	struct tcp_chunk *k = chunk_at(c, seq);
+	struct bypass_tcp_frag frag[BYPASS_TCP_MAX_FRAGS];
+	uint32_t i = chunk_at(c, seq), want = max < c->mss ? max : c->mss;
+	uint32_t len = 0, nr = 0;
 	uint8_t flags = BYPASS_TCP_ACK;
-	uint32_t len = 0;
+	struct bypass_tcp_seg s;
 
-	if (k) {
-		len = k->seq + k->buf->len - seq;
-		if (len > max)
-			len = max;
-		if (len > c->mss)
-			len = c->mss;
+	/* Gather queued buffers into one segment, without copying. */
+	for (; i < c->sndq_len && len < want && nr < BYPASS_TCP_MAX_FRAGS; i++) {
+		struct tcp_chunk *k = chunk(c, i);
+		uint32_t off = seq + len - k->seq, n = k->buf->len - off;
+
+		if (n > want - len)
+			n = want - len;
+		frag[nr].buf = k->buf;
+		frag[nr].off = off;
+		frag[nr].len = n;
+		nr++;
+		len += n;
 	}
 	if (seq + len == c->snd_end) {
 		if (len)
@@ -185,11 +200,10 @@ static uint32_t send_at(struct tcp_conn *c, uint32_t seq, uint32_t max,
 			flags |= BYPASS_TCP_FIN;
 	}
 	seg_init(c, &s, flags, seq, now);
-	if (len) {
-		s.buf = k->buf;
-		s.off = seq - k->seq;
-		s.len = len;
-	}
+	s.len = len;
+	s.nr_frags = (uint8_t)nr;
+	for (i = 0; i < nr; i++)
+		s.frag[i] = frag[i];
 	xmit(c, &s);
 	return len + !!(flags & BYPASS_TCP_FIN);
 }
@@ -231,7 +245,6 @@ void tcp_output(struct tcp_conn *c)
 	for (;;) {
 		uint32_t wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
 		uint32_t avail = c->snd_end - c->snd_nxt, usable = 0, len;
-		struct tcp_chunk *k;
 
 		if (fin_sent(c))
 			break;
@@ -244,10 +257,7 @@ void tcp_output(struct tcp_conn *c)
 			send_at(c, c->snd_nxt, 0, now);
 			c->snd_nxt++;
 		} else {
-			k = chunk_at(c, c->snd_nxt);
-			len = k->seq + k->buf->len - c->snd_nxt;
-			if (len > c->mss)
-				len = c->mss;
+			len = avail < c->mss ? avail : c->mss;
 			if (len > usable)
 				len = usable;
 			if (!len)
@@ -256,8 +266,8 @@ void tcp_output(struct tcp_conn *c)
 			 * Nagle (RFC 9293 3.7.4): the short tail of the queue
 			 * waits while data is in flight, unless no-delay.
 			 * Sender-side SWS avoidance: so does a segment cut
-			 * short by the window. A segment ending at a buffer
-			 * boundary with more queued behind it is not held.
+			 * short by the window. (A segment made short by too
+			 * many small buffers to gather is not held.)
 			 */
 			if (len < c->mss && tcp_flight(c) &&
 			    ((len == avail && !c->nodelay) ||

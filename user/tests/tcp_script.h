@@ -130,15 +130,26 @@ static int ts_output(void *ctx, const struct bypass_tcp_seg *seg)
 {
 	struct ts_run *r = ctx;
 	struct ts_out *o;
+	uint32_t i, n;
 
 	if (r->out_len == TS_MAXOUT)
 		return -EAGAIN;
 	o = &r->out[(r->out_head + r->out_len++) % TS_MAXOUT];
 	o->seg = *seg;
-	o->seg.buf = NULL;
+	o->seg.nr_frags = 0;
 	o->at = r->now;
-	if (seg->len && seg->len <= TS_PAYLOAD_MAX)
-		memcpy(o->data, seg->buf->data + seg->off, seg->len);
+	/* Gather the fragments; a wrong total shows as a payload mismatch. */
+	for (i = 0, n = 0; i < seg->nr_frags; i++) {
+		const struct bypass_tcp_frag *fr = &seg->frag[i];
+
+		if (n + fr->len > TS_PAYLOAD_MAX ||
+		    fr->off + fr->len > fr->buf->len)
+			break;
+		memcpy(o->data + n, fr->buf->data + fr->off, fr->len);
+		n += fr->len;
+	}
+	if (n != seg->len)
+		memset(o->data, 0, sizeof(o->data));
 	if ((seg->flags & BYPASS_TCP_SYN) && r->nr_iss < 8 &&
 	    !ts_iss(r, seg->dport)) {
 		r->iss_port[r->nr_iss] = seg->dport;
@@ -409,15 +420,21 @@ static int ts_inject(struct ts_run *r, struct ts_seg_spec *sp)
 		s.opt.sack[i].end += ts_iss(r, sp->port);
 	}
 	if (sp->len) {
-		s.buf = bypass_buf_alloc(r->pool);
-		if (!s.buf)
+		struct bypass_buf *b = bypass_buf_alloc(r->pool);
+
+		if (!b)
 			return ts_fail(r, "pool empty");
-		if (sp->len > bypass_buf_tailroom(s.buf))
+		if (sp->len > bypass_buf_tailroom(b)) {
+			bypass_buf_put(b);
 			return ts_fail(r, "payload too long");
+		}
 		for (i = 0; i < sp->len; i++)
-			s.buf->data[i] = ts_peer_byte(sp->seq + i - r->peer_isn - 1);
-		s.buf->len = sp->len;
+			b->data[i] = ts_peer_byte(sp->seq + i - r->peer_isn - 1);
+		b->len = sp->len;
 		s.len = sp->len;
+		s.nr_frags = 1;
+		s.frag[0].buf = b;
+		s.frag[0].len = sp->len;
 	}
 	bypass_tcp_input(r->tcp, &s);
 	return 0;

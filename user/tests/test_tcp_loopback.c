@@ -20,7 +20,7 @@
 struct pkt {
 	uint64_t at;
 	int to;				/* engine index */
-	struct bypass_tcp_seg seg;	/* seg.buf: the wire's own copy */
+	struct bypass_tcp_seg seg;	/* one fragment: the wire's copy */
 };
 
 struct net {
@@ -86,15 +86,21 @@ static int net_output(void *ctx, const struct bypass_tcp_seg *s)
 		struct pkt *p = &n->wire[n->nr];
 
 		p->seg = *s;
-		p->seg.buf = NULL;
+		p->seg.nr_frags = 0;
 		if (s->len) {
-			/* A NIC copies: the sender keeps its buffer. */
-			p->seg.buf = bypass_buf_alloc(n->pool);
-			if (!p->seg.buf)
+			/* A NIC copies: the sender keeps its buffers. */
+			struct bypass_buf *b = bypass_buf_alloc(n->pool);
+			uint32_t i;
+
+			if (!b)
 				return 0;	/* dropped for want of memory */
-			memcpy(p->seg.buf->data, s->buf->data + s->off, s->len);
-			p->seg.buf->len = s->len;
-			p->seg.off = 0;
+			for (i = 0; i < s->nr_frags; i++) {
+				memcpy(b->data + b->len, s->frag[i].buf->data +
+				       s->frag[i].off, s->frag[i].len);
+				b->len += s->frag[i].len;
+			}
+			p->seg.nr_frags = 1;
+			p->seg.frag[0] = (struct bypass_tcp_frag){ b, 0, b->len };
 		}
 		p->to = !sd->idx;
 		p->at = n->now + 2 * MS + (n->jitter_ms ? rnd(&n->seed) % n->jitter_ms * MS : 0);
@@ -296,8 +302,8 @@ static void run(uint64_t seed, uint32_t loss, uint32_t dup, uint32_t jitter,
 	res->ms = n->now / MS;
 	bypass_tcp_close(l);
 	for (i = 0; i < n->nr; i++)
-		if (n->wire[i].seg.buf)
-			bypass_buf_put(n->wire[i].seg.buf);
+		if (n->wire[i].seg.nr_frags)
+			bypass_buf_put(n->wire[i].seg.frag[0].buf);
 	bypass_tcp_destroy(n->tcp[0]);
 	bypass_tcp_destroy(n->tcp[1]);
 	res->leaked = 4096 - bypass_pool_available(n->pool);

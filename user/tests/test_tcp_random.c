@@ -52,6 +52,7 @@ static int fz_output(void *ctx, const struct bypass_tcp_seg *s)
 {
 	struct fz *f = ctx;
 	struct peer *p;
+	uint32_t i, n;
 
 	f->emitted++;
 	CHECK(s->saddr == LOCAL && s->daddr == REMOTE);
@@ -62,7 +63,13 @@ static int fz_output(void *ctx, const struct bypass_tcp_seg *s)
 			     BYPASS_TCP_PSH | BYPASS_TCP_ACK)));
 	CHECK(!((s->flags & BYPASS_TCP_SYN) && (s->flags & BYPASS_TCP_FIN)));
 	CHECK((s->flags & BYPASS_TCP_ACK) || s->ack == 0);
-	CHECK(s->len == 0 || (s->buf && s->off + s->len <= s->buf->len));
+	for (i = 0, n = 0; i < s->nr_frags; i++) {
+		CHECK(s->frag[i].buf && s->frag[i].len);
+		CHECK(s->frag[i].off + s->frag[i].len <= s->frag[i].buf->len);
+		n += s->frag[i].len;
+	}
+	CHECK(n == s->len);
+	CHECK(s->nr_frags <= BYPASS_TCP_MAX_FRAGS);
 	CHECK(s->len == 0 || !(s->flags & (BYPASS_TCP_SYN | BYPASS_TCP_RST)));
 	CHECK(s->len <= 1460);
 	CHECK(tcp_opts_len(&s->opt) <= 40);
@@ -169,13 +176,16 @@ static void inject(struct fz *f)
 	if (!(s.flags & (BYPASS_TCP_SYN | BYPASS_TCP_RST)) && rnd(&f->seed) % 2)
 		len = 1 + rnd(&f->seed) % 1460;
 	if (len) {
-		s.buf = bypass_buf_alloc(f->pool);
-		if (!s.buf)
+		struct bypass_buf *b = bypass_buf_alloc(f->pool);
+
+		if (!b)
 			return;
 		for (i = 0; i < len; i++)
-			s.buf->data[i] = (uint8_t)i;
-		s.buf->len = len;
+			b->data[i] = (uint8_t)i;
+		b->len = len;
 		s.len = len;
+		s.nr_frags = 1;
+		s.frag[0] = (struct bypass_tcp_frag){ b, 0, len };
 	}
 	if (coherent && seq_geq(s.seq + len, p->next_seq))
 		p->next_seq = s.seq + len + !!(s.flags & BYPASS_TCP_FIN);
