@@ -324,14 +324,16 @@ static int ts_parse_seg(struct ts_run *r, char *p, struct ts_seg_spec *sp)
 	if (!w)
 		return ts_fail(r, "missing flags");
 	for (; *w; w++) {
-		switch (*w) {
-		case 'S': sp->flags |= BYPASS_TCP_SYN; break;
-		case 'F': sp->flags |= BYPASS_TCP_FIN; break;
-		case 'R': sp->flags |= BYPASS_TCP_RST; break;
-		case 'P': sp->flags |= BYPASS_TCP_PSH; break;
-		case '.': sp->flags |= BYPASS_TCP_ACK; break;
-		default: return ts_fail(r, "bad flag '%c'", *w);
-		}
+		static const char letters[] = "SFRP.";
+		static const uint8_t bits[] = {
+			BYPASS_TCP_SYN, BYPASS_TCP_FIN, BYPASS_TCP_RST,
+			BYPASS_TCP_PSH, BYPASS_TCP_ACK,
+		};
+		const char *at = strchr(letters, *w);
+
+		if (!at)
+			return ts_fail(r, "bad flag '%c'", *w);
+		sp->flags |= bits[at - letters];
 	}
 	w = ts_word(&p);
 	if (w && sscanf(w, "*:*(%u)", &l) == 1) {

@@ -198,12 +198,13 @@ static void app(struct fz *f, struct bypass_tcp_conn *l)
 	struct bypass_buf *b;
 	uint32_t i, what = rnd(&f->seed) % 10;
 
-	if ((c = bypass_tcp_accept(l)) && f->nr_conn < 64) {
+	c = bypass_tcp_accept(l);
+	if (c && f->nr_conn < 64) {
 		f->conn[f->nr_conn++] = c;
 		f->accepted++;
-	}
-	else if (c)
+	} else if (c) {
 		bypass_tcp_abort(c);
+	}
 	if (!f->nr_conn)
 		return;
 	i = rnd(&f->seed) % f->nr_conn;

@@ -91,4 +91,73 @@ TEST(every_script_is_listed)
 	EXPECT_EQ((int)(sizeof(scripts) / sizeof(scripts[0])), found);
 }
 
+/* Run @text as a script; its error message, or "" when it passed. */
+static const char *run_text(const char *text, char *err, size_t n)
+{
+	char path[] = "/tmp/tcp_script_XXXXXX";
+	struct ts_run r;
+	int fd = mkstemp(path);
+	FILE *f;
+
+	err[0] = 0;
+	if (fd < 0)
+		return "mkstemp";
+	f = fdopen(fd, "w");
+	fputs(text, f);
+	fclose(f);
+	if (ts_run_file(&r, path))
+		snprintf(err, n, "%s", r.err);
+	unlink(path);
+	return err;
+}
+
+#define HANDSHAKE							\
+	"0 app listen 8080\n"						\
+	"+0 < S 0:0(0) win 65535 <mss 1000>\n"				\
+	"+0 > S. 0:0(0) ack 1 win 65535 <mss 1460>\n"			\
+	"+0.1 < . 1:1(0) ack 1 win 65535\n"				\
+	"+0 app accept\n"
+
+/* The runner itself: every kind of mismatch fails a script. */
+TEST(runner_catches_mismatches)
+{
+	static const struct {
+		const char *tail, *why;
+	} bad[] = {
+		{ "+0 app send 10\n+0 > P. 1:11(10) ack 1 win 65534\n",
+		  "window differs" },
+		{ "+0 app send 10\n+0 > . 1:11(10) ack 1 win 65535\n",
+		  "flags differ" },
+		{ "+0 app send 10\n+0 > P. 2:12(10) ack 1 win 65535\n",
+		  "seq/len differ" },
+		{ "+0 app send 10\n+0 > P. 1:11(10) ack 2 win 65535\n",
+		  "ack differs" },
+		{ "+0 app send 10\n+0 > P. 1:11(10) ack 1 win 65535 <mss 1460>\n",
+		  "options differ" },
+		{ "+0 app send 10\n+0.1 > P. 1:11(10) ack 1 win 65535\n",
+		  "expected at" },
+		{ "+0 app send 10\n+0 > P. 1:11(10) ack 1 win 65535 port 40001\n",
+		  "addressed to port" },
+		{ "+0 app send 10\n", "unexpected segment" },
+		{ "+0.5 > . 1:1(0) ack 1 win 65535\n", "no segment sent" },
+		{ "+0 app state CLOSE_WAIT\n", "state is ESTABLISHED" },
+		{ "+0 < P. 1:11(10) ack 1 win 65535\n+0 app recv 11\n",
+		  "short" },
+		{ "+0 app frobnicate\n", "unknown app command" },
+		{ "+0 < X 1:1(0) win 1\n", "bad flag" },
+	};
+	char err[512], text[1024];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "%s%s", HANDSHAKE, bad[i].tail);
+		run_text(text, err, sizeof(err));
+		if (!strstr(err, bad[i].why))
+			TH_LOG("case %zu: wanted '%s', got '%s'", i, bad[i].why, err);
+		EXPECT_NE(NULL, strstr(err, bad[i].why));
+	}
+	/* And the same handshake alone passes. */
+	EXPECT_STREQ("", run_text(HANDSHAKE, err, sizeof(err)));
+}
+
 TEST_HARNESS_MAIN
