@@ -118,7 +118,13 @@ void tcp_cc_dupack(struct tcp_conn *c)
 		c->cwnd += c->mss;	/* inflate */
 		return;
 	}
-	if (++c->dupacks != TCP_DUPACK_THRESH)
+	/*
+	 * The third duplicate ACK, or (RFC 6675 5) one whose SACK blocks
+	 * already show the first hole lost.
+	 */
+	if (++c->dupacks < TCP_DUPACK_THRESH && !tcp_sack_head_lost(c))
+		return;
+	if (c->dupacks > TCP_DUPACK_THRESH)
 		return;
 	/* RFC 6582 3.2 step 2: not again for losses of the last window. */
 	if (seq_leq(c->snd_una, c->recover) && c->recover != c->iss)

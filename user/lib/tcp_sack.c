@@ -148,6 +148,12 @@ static void send_some(struct tcp_conn *c)
 	}
 }
 
+/* RFC 6675 IsLost(SND.UNA): enough is SACKed above the first hole. */
+bool tcp_sack_head_lost(const struct tcp_conn *c)
+{
+	return c->sack_ok && c->nr_sacked && hole_lost(c, 0);
+}
+
 /* Whether SACK-based recovery applies: SACK on and the peer reporting. */
 bool tcp_sack_active(const struct tcp_conn *c)
 {
