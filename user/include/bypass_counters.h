@@ -51,6 +51,11 @@ extern "C" {
 	X(UDP_BAD_CSUM, "udp_bad_csum")					\
 	X(UDP_NO_SOCKET, "udp_no_socket")	/* port unreachable */	\
 	X(UDP_QUEUE_FULL, "udp_queue_full")				\
+	X(TCP_SHORT, "tcp_short")					\
+	X(TCP_BAD_OFFSET, "tcp_bad_offset")	/* data offset */	\
+	X(TCP_BAD_CSUM, "tcp_bad_csum")					\
+	X(TCP_BROADCAST, "tcp_broadcast")	/* or multicast */	\
+	X(TCP_BAD_OPTIONS, "tcp_bad_options")				\
 	X(TX_RING_FULL, "tx_ring_full")					\
 	X(TX_NO_BUFFER, "tx_no_buffer")		/* pool empty for a reply */ \
 	X(TX_TOO_BIG, "tx_too_big")
@@ -86,6 +91,9 @@ struct bypass_counters {
 	struct {
 		uint64_t rx, tx;
 	} udp;
+	struct {
+		uint64_t rx, tx;	/* segments handed to / from the engine */
+	} tcp;
 	uint64_t drops[BYPASS_DROP_NR];
 };
 

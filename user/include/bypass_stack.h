@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The libbypass network stack on one virtio-net queue pair: Ethernet, ARP,
- * IPv4, ICMP echo and UDP sockets, zero-copy over pool buffers, run by the
+ * IPv4, ICMP echo, UDP sockets and TCP, zero-copy over pool buffers, run by the
  * application's own thread (bypass_stack_poll / bypass_stack_wait). A stack
  * and everything it hands out belong to one thread at a time.
  *
@@ -16,6 +16,7 @@
 #include "bypass_buf.h"
 #include "bypass_counters.h"
 #include "bypass_dev.h"
+#include "bypass_tcp.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -131,6 +132,40 @@ struct bypass_buf *bypass_udp_recv(struct bypass_udp *sock, uint32_t *addr,
 
 /* Datagrams waiting in the socket. */
 uint32_t bypass_udp_pending(const struct bypass_udp *sock);
+
+/* ---- TCP ---------------------------------------------------------------- */
+
+/*
+ * Every stack runs a TCP engine (bypass_tcp.h) with an MSS of mtu - 40,
+ * driven by bypass_stack_poll() on the device's clock. Listening and
+ * connecting need the stack's address; everything else is done on the
+ * connection with the engine's calls, which all return 0 or -errno:
+ * bypass_tcp_accept(listener), bypass_tcp_send(c, buf) (the engine keeps
+ * the buffer until the bytes are acknowledged), bypass_tcp_recv(c),
+ * bypass_tcp_shutdown(c), bypass_tcp_close(c) and bypass_tcp_abort(c).
+ * Segments leave at the next poll or flush.
+ */
+
+/* The stack's engine, for the bypass_tcp_*() calls that take one. */
+struct bypass_tcp *bypass_stack_tcp(struct bypass_stack *st);
+
+/*
+ * bypass_stack_tcp_listen - a listener on the stack's address:@port;
+ * @backlog bounds connections not yet accepted (0: 128).
+ * -EINVAL for port 0, -EADDRINUSE, -ENOBUFS (connection table full).
+ */
+int bypass_stack_tcp_listen(struct bypass_stack *st, uint16_t port,
+			    uint32_t backlog, struct bypass_tcp_conn **out);
+
+/*
+ * bypass_stack_tcp_connect - open a connection to @addr:@port from the
+ * next free ephemeral port (49152-65535, skipping local listeners and
+ * tuples in use); the SYN leaves at the next poll. The connection is
+ * established when bypass_tcp_state() says so; bypass_tcp_error() tells
+ * why it failed. -EINVAL, -EADDRNOTAVAIL (no port free), -ENOBUFS.
+ */
+int bypass_stack_tcp_connect(struct bypass_stack *st, uint32_t addr,
+			     uint16_t port, struct bypass_tcp_conn **out);
 
 /* ---- ICMP echo (ping) --------------------------------------------------- */
 

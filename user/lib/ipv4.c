@@ -94,6 +94,9 @@ void ipv4_input(struct bypass_stack *st, struct bypass_buf *b, bool link_bcast)
 	case IPPROTO_UDP:
 		udp_input(st, b, &rx);
 		break;
+	case IPPROTO_TCP:
+		tcp_rx(st, b, &rx);
+		break;
 	default:
 		stack_drop(st, b, BYPASS_DROP_IPV4_UNKNOWN_PROTO);
 	}

@@ -13,6 +13,8 @@
 
 #include "stack.h"
 
+#define TCP_CSUM_OFFSET		16	/* offsetof(struct tcphdr, check) */
+
 static void stack_reclaim_tx(struct bypass_stack *st)
 {
 	struct bypass_buf *b;
@@ -48,11 +50,16 @@ int stack_xmit(struct bypass_stack *st, struct bypass_buf *b)
 	if (st->tx_csum && eh->h_proto == htons(ETH_P_IP)) {
 		const struct iphdr *ip = (const struct iphdr *)(eh + 1);
 
-		/* udp.c left the pseudo-header sum for the device to finish. */
-		if (ip->protocol == IPPROTO_UDP) {
+		/*
+		 * udp.c and tcp_stack.c left the pseudo-header sum for the
+		 * device to finish.
+		 */
+		if (ip->protocol == IPPROTO_UDP || ip->protocol == IPPROTO_TCP) {
 			vh->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
 			vh->csum_start = htole16(ETH_HLEN + ip->ihl * 4);
-			vh->csum_offset = htole16(offsetof(struct udphdr, check));
+			vh->csum_offset = htole16(ip->protocol == IPPROTO_UDP ?
+						  offsetof(struct udphdr, check) :
+						  TCP_CSUM_OFFSET);
 		}
 	}
 	virtq_add(&st->txq, bypass_buf_iova(b, vh), st->hdr_len + b->len, false, b);
@@ -176,6 +183,7 @@ int bypass_stack_poll(struct bypass_stack *st)
 	now = stack_now(st);
 	if (now >= st->arp_next_ns)
 		arp_timers(st, now);
+	bypass_tcp_poll(st->tcp);
 	stack_reclaim_tx(st);
 	bypass_stack_flush(st);
 	if (st->qp_stats && (n || st->c.ring.tx_frames != st->stats_tx_seen)) {
@@ -256,6 +264,9 @@ int bypass_stack_create(struct bypass_dev *dev,
 		r = virtq_init(&st->txq, &vr, event_idx);
 	if (r)
 		goto fail;
+	r = tcp_stack_init(st);
+	if (r)
+		goto fail;
 	if (dev->ops->stats_page)
 		st->qp_stats = dev->ops->stats_page(dev);
 	stack_refill_rx(st);
@@ -285,6 +296,8 @@ void bypass_stack_destroy(struct bypass_stack *st)
 {
 	if (!st)
 		return;
+	/* The engine holds pool buffers: free them before the pool. */
+	bypass_tcp_destroy(st->tcp);
 	if (st->udp)
 		udp_close_all(st);
 	ping_close_all(st);

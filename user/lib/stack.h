@@ -2,7 +2,8 @@
 /*
  * Internal state of a libbypass stack and the calls its layers make to each
  * other. Receive goes ring -> eth_input -> arp_input / ipv4_input ->
- * icmp_input / udp_input; send goes udp -> ipv4_output -> arp_output ->
+ * icmp_input / udp_input / tcp_rx; send goes udp (or the TCP engine
+ * through tcp_stack.c) -> ipv4_output -> arp_output ->
  * eth_output -> stack_xmit -> ring. Each layer counts what it accepts and
  * drops what it does not with a named reason (stack_drop).
  */
@@ -20,6 +21,7 @@
 #include <linux/udp.h>
 
 #include "bypass_stack.h"
+#include "bypass_tcp.h"
 #include "rxqueue.h"
 #include "virtq.h"
 
@@ -112,6 +114,8 @@ struct bypass_stack {
 	struct arp_entry arp[ARP_SETS * ARP_WAYS];	/* set-associative */
 	struct bypass_udp **udp;	/* by local port */
 	struct bypass_ping *ping[PING_SLOTS];	/* by id % PING_SLOTS */
+	struct bypass_tcp *tcp;		/* the TCP engine */
+	uint32_t tcp_eph_next;		/* next ephemeral port to try */
 	struct bypass_qp_stats *qp_stats;	/* shared page, or NULL */
 	uint64_t stats_tx_seen;	/* tx_frames when the page was written */
 	uint64_t drops_total;	/* sum of c.drops[], kept as they happen */
@@ -199,6 +203,11 @@ void ping_close_all(struct bypass_stack *st);
 void udp_input(struct bypass_stack *st, struct bypass_buf *b,
 	       const struct ipv4_rx *rx);
 void udp_close_all(struct bypass_stack *st);
+
+/* tcp_stack.c */
+int tcp_stack_init(struct bypass_stack *st);
+void tcp_rx(struct bypass_stack *st, struct bypass_buf *b,
+	    const struct ipv4_rx *rx);
 
 /* stack.c: handle one frame as the device delivered it (for the fuzzer). */
 void stack_rx_frame(struct bypass_stack *st, struct bypass_buf *b, uint32_t len);

@@ -22,12 +22,13 @@ static uint64_t mono_ns(void)
 
 uint64_t bypass_stack_next_timer(struct bypass_stack *st)
 {
-	uint64_t now;
+	uint64_t now, arp = UINT64_MAX, tcp = bypass_tcp_next_timer(st->tcp);
 
-	if (st->arp_next_ns == UINT64_MAX)
-		return UINT64_MAX;
-	now = stack_now(st);
-	return st->arp_next_ns > now ? st->arp_next_ns - now : 0;
+	if (st->arp_next_ns != UINT64_MAX) {
+		now = stack_now(st);
+		arp = st->arp_next_ns > now ? st->arp_next_ns - now : 0;
+	}
+	return arp < tcp ? arp : tcp;
 }
 
 /* A full TX ring: sending waits for the device to finish some frames. */

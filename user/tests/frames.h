@@ -223,4 +223,40 @@ static inline uint64_t one_drops(struct one *o, unsigned int reason)
 	return reason < BYPASS_DROP_NR ? c.drops[reason] : bypass_drops_total(&c);
 }
 
+/*
+ * A pair (@pc with our MACs filled in) and a stack on each side: side 0 is
+ * IP_US, side 1 IP_PEER, both on a /24. Returns 0 or -1.
+ */
+static inline int pair_two_stacks(struct bypass_pair_config *pc,
+				  uint32_t pool_bufs, struct bypass_pair **pair,
+				  struct bypass_stack *st[2])
+{
+	int i;
+
+	memcpy(pc->mac[0], mac_us, 6);
+	memcpy(pc->mac[1], mac_peer, 6);
+	if (bypass_pair_create(pc, pair))
+		return -1;
+	for (i = 0; i < 2; i++) {
+		struct bypass_stack_config cfg = {
+			.addr = i ? IP_PEER : IP_US, .prefix_len = 24,
+			.pool_bufs = pool_bufs,
+		};
+
+		if (bypass_stack_create(bypass_pair_dev(*pair, i), &cfg, &st[i]))
+			return -1;
+	}
+	return 0;
+}
+
+/* Poll two stacks until neither has received anything twice in a row. */
+static inline void stacks_run_idle(struct bypass_stack *a,
+				   struct bypass_stack *b)
+{
+	int idle = 0;
+
+	while (idle < 2)
+		idle = bypass_stack_poll(a) + bypass_stack_poll(b) ? 0 : idle + 1;
+}
+
 #endif /* BYPASS_TEST_FRAMES_H */

@@ -239,7 +239,7 @@ TEST_F(stack, ipv4_malformed)
 	fix_ip_csum(g);
 	drop_one(_metadata, &self->o, g, n, BYPASS_DROP_IPV4_BAD_SRC);
 	RESET();
-	ip[9] = IPPROTO_TCP;
+	ip[9] = IPPROTO_GRE;
 	fix_ip_csum(g);
 	drop_one(_metadata, &self->o, g, n, BYPASS_DROP_IPV4_UNKNOWN_PROTO);
 #undef RESET

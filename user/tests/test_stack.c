@@ -33,21 +33,13 @@ static int two_init(struct two *t, uint64_t features,
 	int i;
 
 	memset(t, 0, sizeof(*t));
-	memcpy(pc.mac[0], mac_us, 6);
-	memcpy(pc.mac[1], mac_peer, 6);
 	if (impair)
 		pc.impair = *impair;
-	if (bypass_pair_create(&pc, &t->pair))
+	if (pair_two_stacks(&pc, 1024, &t->pair, t->st))
 		return -1;
-	for (i = 0; i < 2; i++) {
-		struct bypass_stack_config cfg = {
-			.addr = i ? IP_PEER : IP_US, .prefix_len = 24, .pool_bufs = 1024,
-		};
-
-		if (bypass_stack_create(bypass_pair_dev(t->pair, i), &cfg, &t->st[i]) ||
-		    bypass_udp_open(t->st[i], i ? ECHO_PORT : CLIENT_PORT, &t->sock[i]))
+	for (i = 0; i < 2; i++)
+		if (bypass_udp_open(t->st[i], i ? ECHO_PORT : CLIENT_PORT, &t->sock[i]))
 			return -1;
-	}
 	return 0;
 }
 
@@ -61,11 +53,7 @@ static void two_fini(struct two *t)
 /* Poll both stacks until neither has anything left to do. */
 static void two_run(struct two *t)
 {
-	int idle = 0;
-
-	while (idle < 2)
-		idle = bypass_stack_poll(t->st[0]) + bypass_stack_poll(t->st[1]) ?
-		       0 : idle + 1;
+	stacks_run_idle(t->st[0], t->st[1]);
 }
 
 /* Echo everything side 1 received back to its sender, zero-copy. */

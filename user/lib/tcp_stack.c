@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The TCP engine inside the stack: received IPv4 protocol 6 datagrams are
+ * validated (length, data offset, checksum, destination, options) and
+ * handed to the engine as parsed segments; the engine's segments are built
+ * into frames (header, options, checksum) and sent through ipv4_output().
+ * Also the application's entry points that need the stack's address:
+ * listen, and connect with an ephemeral port.
+ *
+ * Known gap: the TX path posts one descriptor per frame, so a segment's
+ * payload is copied behind its header in one pool buffer instead of being
+ * chained as further descriptors.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "libbypass.h"
+#include "stack.h"
+#include "tcp.h"
+
+#define TCP_EPHEMERAL_LO	49152
+#define TCP_EPHEMERAL_NR	16384
+#define TCP_TS_ROOM		12	/* timestamp option, padded */
+
+/* The fixed TCP header (RFC 9293 3.1); linux/tcp.h clashes with tcp.h. */
+struct tcphdr {
+	uint16_t source, dest;
+	uint32_t seq, ack_seq;
+	uint8_t doff;		/* data offset in words, high nibble */
+	uint8_t flags;
+	uint16_t window, check, urg_ptr;
+};
+
+static uint64_t stack_tcp_clock(void *ctx)
+{
+	return stack_now(ctx);
+}
+
+static int stack_tcp_xmit(void *ctx, const struct bypass_tcp_seg *seg)
+{
+	struct bypass_stack *st = ctx;
+	struct bypass_tcp_opts opt = seg->opt;
+	uint32_t hlen = sizeof(struct tcphdr) + tcp_opts_len(&opt);
+	struct bypass_buf *b;
+	struct tcphdr *th;
+	uint8_t *p, *raw;
+	uint32_t sum, i;
+	int r;
+
+	/* SACK blocks are advice: a full-sized segment sends fewer. */
+	while (hlen + seg->len + sizeof(struct iphdr) > st->mtu && opt.nr_sack) {
+		opt.nr_sack--;
+		hlen = sizeof(struct tcphdr) + tcp_opts_len(&opt);
+	}
+	if (hlen + seg->len + sizeof(struct iphdr) > st->mtu) {
+		stack_drop(st, NULL, BYPASS_DROP_TX_TOO_BIG);
+		return -EAGAIN;
+	}
+	b = bypass_buf_alloc(st->pool);
+	if (!b) {
+		stack_drop(st, NULL, BYPASS_DROP_TX_NO_BUFFER);
+		return -EAGAIN;
+	}
+	th = (struct tcphdr *)b->data;
+	raw = b->data;
+	th->source = htons(seg->sport);
+	th->dest = htons(seg->dport);
+	th->seq = htonl(seg->seq);
+	th->ack_seq = htonl(seg->ack);
+	th->doff = (uint8_t)((hlen / 4) << 4);
+	th->flags = seg->flags;
+	th->window = htons(seg->win);
+	th->check = 0;
+	th->urg_ptr = 0;
+	tcp_opts_write(&opt, raw + sizeof(*th));
+	/* One descriptor per frame: the payload is copied behind the header. */
+	p = raw + hlen;
+	for (i = 0; i < seg->nr_frags; i++) {
+		const struct bypass_tcp_frag *f = &seg->frag[i];
+
+		memcpy(p, f->buf->data + f->off, f->len);
+		p += f->len;
+	}
+	b->len = hlen + seg->len;
+	sum = ipv4_pseudo_sum(st->addr, seg->daddr, IPPROTO_TCP,
+			      (uint16_t)b->len);
+	if (st->tx_csum)
+		th->check = (uint16_t)~bypass_csum_fold(sum);	/* device ends it */
+	else
+		th->check = bypass_csum_fold(bypass_csum_partial(th, b->len, sum));
+	st->c.tcp.tx++;
+	r = ipv4_output(st, b, seg->daddr, IPPROTO_TCP);
+	/* Whatever was lost (and counted) is the engine's to retransmit. */
+	return r ? -EAGAIN : 0;
+}
+
+void tcp_rx(struct bypass_stack *st, struct bypass_buf *b,
+	    const struct ipv4_rx *rx)
+{
+	const struct tcphdr *th = (const struct tcphdr *)b->data;
+	const uint8_t *raw = b->data;
+	struct bypass_tcp_seg seg;
+	uint32_t doff;
+
+	if (b->len < sizeof(*th)) {
+		stack_drop(st, b, BYPASS_DROP_TCP_SHORT);
+		return;
+	}
+	doff = (th->doff >> 4) * 4u;
+	if (doff < sizeof(*th) || doff > b->len) {
+		stack_drop(st, b, BYPASS_DROP_TCP_BAD_OFFSET);
+		return;
+	}
+	if (!st->rx_l4_valid) {
+		uint32_t sum = ipv4_pseudo_sum(rx->src, rx->dst, IPPROTO_TCP,
+					       (uint16_t)b->len);
+
+		if (bypass_csum_fold(bypass_csum_partial(th, b->len, sum))) {
+			stack_drop(st, b, BYPASS_DROP_TCP_BAD_CSUM);
+			return;
+		}
+	}
+	/* RFC 1122 4.2.3.10: no connection with a broadcast or group. */
+	if (rx->broadcast || ipv4_is_multicast(rx->dst)) {
+		stack_drop(st, b, BYPASS_DROP_TCP_BROADCAST);
+		return;
+	}
+	memset(&seg, 0, sizeof(seg));
+	if (tcp_opts_parse(raw + sizeof(*th), doff - sizeof(*th), &seg.opt)) {
+		stack_drop(st, b, BYPASS_DROP_TCP_BAD_OPTIONS);
+		return;
+	}
+	seg.saddr = rx->src;
+	seg.daddr = rx->dst;
+	seg.sport = ntohs(th->source);
+	seg.dport = ntohs(th->dest);
+	seg.seq = ntohl(th->seq);
+	seg.ack = ntohl(th->ack_seq);
+	seg.flags = th->flags & 0x3f;
+	seg.win = ntohs(th->window);
+	st->c.tcp.rx++;
+	buf_pull(b, doff);
+	if (b->len) {
+		seg.len = b->len;
+		seg.nr_frags = 1;
+		seg.frag[0].buf = b;
+		seg.frag[0].len = b->len;
+	} else {
+		bypass_buf_put(b);
+	}
+	bypass_tcp_input(st->tcp, &seg);
+}
+
+int tcp_stack_init(struct bypass_stack *st)
+{
+	static const struct bypass_tcp_ops ops = {
+		.now_ns = stack_tcp_clock,
+		.output = stack_tcp_xmit,
+	};
+	/*
+	 * The engine sizes segments by the MSS alone, so the 12 bytes of a
+	 * timestamp option are kept free in every segment we receive or
+	 * send: full segments then fill the MTU exactly.
+	 */
+	struct bypass_tcp_config cfg = {
+		.mss = (uint16_t)(st->mtu - 40 - TCP_TS_ROOM),
+	};
+
+	st->tcp_eph_next = 0;
+	return bypass_tcp_create(&cfg, &ops, st, &st->tcp);
+}
+
+struct bypass_tcp *bypass_stack_tcp(struct bypass_stack *st)
+{
+	return st->tcp;
+}
+
+int bypass_stack_tcp_listen(struct bypass_stack *st, uint16_t port,
+			    uint32_t backlog, struct bypass_tcp_conn **out)
+{
+	if (!port)
+		return -EINVAL;
+	return bypass_tcp_listen(st->tcp, st->addr, port,
+				 backlog ? backlog : 128, out);
+}
+
+int bypass_stack_tcp_connect(struct bypass_stack *st, uint32_t addr,
+			     uint16_t port, struct bypass_tcp_conn **out)
+{
+	uint32_t i;
+	int r = -EADDRNOTAVAIL;
+
+	if (!addr || !port)
+		return -EINVAL;
+	for (i = 0; i < TCP_EPHEMERAL_NR; i++) {
+		uint16_t lport = (uint16_t)(TCP_EPHEMERAL_LO +
+					    st->tcp_eph_next++ % TCP_EPHEMERAL_NR);
+
+		/* A local listener's port is not free for outgoing use. */
+		if (tcp_lookup_listener(st->tcp, st->addr, lport))
+			continue;
+		r = bypass_tcp_connect(st->tcp, st->addr, lport, addr, port, out);
+		if (r != -EADDRINUSE)
+			return r;
+		r = -EADDRNOTAVAIL;
+	}
+	return r;
+}

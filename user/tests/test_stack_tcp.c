@@ -1,0 +1,443 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host tests of TCP through the whole stack: two stacks over the in-memory
+ * pair on its virtual clock. Handshake, a few MiB both ways at once with
+ * every byte checked (with and without checksum offload), half-close,
+ * RST from a closed port, damaged segments dropped with their reason, and
+ * the transfer again over a wire that loses, duplicates and reorders.
+ */
+#include <errno.h>
+
+#include "kselftest_harness.h"
+#include "frames.h"
+
+#define PORT		8080
+#define MS		1000000ull
+#define CHUNK		1460
+#define FEAT_CSUM	(FEAT_DEFAULT | 1ULL << VIRTIO_NET_F_CSUM | \
+			 1ULL << VIRTIO_NET_F_GUEST_CSUM)
+
+struct two {
+	struct bypass_pair *pair;
+	struct bypass_stack *st[2];
+	struct bypass_tcp_conn *c[2];	/* 0: client, 1: accepted */
+	struct bypass_tcp_conn *listener;
+	uint64_t sent[2], rcvd[2];	/* bytes, per side */
+	bool bad[2];			/* a received byte was wrong */
+};
+
+static int two_init(struct two *t, uint64_t features,
+		    const struct bypass_pair_impair *impair)
+{
+	struct bypass_pair_config pc = {
+		.features = features, .queue_size = 256,
+	};
+
+	memset(t, 0, sizeof(*t));
+	if (impair)
+		pc.impair = *impair;
+	return pair_two_stacks(&pc, 0, &t->pair, t->st);
+}
+
+static void two_fini(struct two *t)
+{
+	bypass_stack_destroy(t->st[0]);
+	bypass_stack_destroy(t->st[1]);
+	bypass_pair_destroy(t->pair);
+}
+
+/* Poll both stacks until idle, then let one virtual millisecond pass. */
+static void step(struct two *t)
+{
+	stacks_run_idle(t->st[0], t->st[1]);
+	bypass_pair_advance(t->pair, MS);
+}
+
+static uint8_t pattern(int dir, uint64_t k)
+{
+	return (uint8_t)((k ^ (k >> 8) ^ (k >> 17)) * 31 + (uint64_t)dir * 101);
+}
+
+/* Queue up to @total bytes from side @i, as much as the engine takes. */
+static void feed(struct two *t, int i, uint64_t total)
+{
+	struct bypass_pool *pool = bypass_stack_pool(t->st[i]);
+
+	while (t->sent[i] < total && bypass_tcp_send_room(t->c[i])) {
+		struct bypass_buf *b = bypass_buf_alloc(pool);
+		uint32_t n = total - t->sent[i] < CHUNK ?
+			     (uint32_t)(total - t->sent[i]) : CHUNK;
+		uint32_t k;
+
+		if (!b)
+			return;
+		for (k = 0; k < n; k++)
+			b->data[k] = pattern(i, t->sent[i] + k);
+		b->len = n;
+		if (bypass_tcp_send(t->c[i], b))
+			return;
+		t->sent[i] += n;
+	}
+}
+
+/* Read everything side @i has, checking it is the peer's stream. */
+static void drain(struct two *t, int i)
+{
+	struct bypass_buf *b;
+	uint32_t k;
+
+	while ((b = bypass_tcp_recv(t->c[i]))) {
+		for (k = 0; k < b->len; k++)
+			if (b->data[k] != pattern(!i, t->rcvd[i] + k))
+				t->bad[i] = true;
+		t->rcvd[i] += b->len;
+		bypass_buf_put(b);
+	}
+}
+
+/* Connect side 0 to side 1's listener; true once both are established. */
+static bool handshake(struct two *t, uint32_t max_ms)
+{
+	uint32_t ms;
+
+	if (bypass_stack_tcp_listen(t->st[1], PORT, 0, &t->listener) ||
+	    bypass_stack_tcp_connect(t->st[0], IP_PEER, PORT, &t->c[0]))
+		return false;
+	for (ms = 0; ms < max_ms && !t->c[1]; ms++) {
+		step(t);
+		t->c[1] = bypass_tcp_accept(t->listener);
+	}
+	step(t);
+	return t->c[1] &&
+	       bypass_tcp_state(t->c[0]) == BYPASS_TCP_ESTABLISHED &&
+	       bypass_tcp_state(t->c[1]) == BYPASS_TCP_ESTABLISHED;
+}
+
+/* Both directions at once until every byte arrived or @max_ms passed. */
+static bool transfer(struct two *t, uint64_t bytes, uint32_t max_ms)
+{
+	uint32_t ms;
+
+	for (ms = 0; ms < max_ms; ms++) {
+		feed(t, 0, bytes);
+		feed(t, 1, bytes);
+		step(t);
+		drain(t, 0);
+		drain(t, 1);
+		if (t->rcvd[0] == bytes && t->rcvd[1] == bytes)
+			return true;
+	}
+	return false;
+}
+
+static uint64_t drops_of(struct bypass_stack *st, unsigned int reason)
+{
+	struct bypass_counters c;
+
+	bypass_stack_counters(st, &c);
+	return c.drops[reason];
+}
+
+static uint64_t tcp_drops(struct bypass_stack *st)
+{
+	return drops_of(st, BYPASS_DROP_TCP_SHORT) +
+	       drops_of(st, BYPASS_DROP_TCP_BAD_OFFSET) +
+	       drops_of(st, BYPASS_DROP_TCP_BAD_CSUM) +
+	       drops_of(st, BYPASS_DROP_TCP_BROADCAST) +
+	       drops_of(st, BYPASS_DROP_TCP_BAD_OPTIONS);
+}
+
+/* Close both ends and check the connections finish and no buffer leaks. */
+static void close_both(struct __test_metadata *_metadata, struct two *t)
+{
+	uint32_t ms, i;
+
+	ASSERT_EQ(0, bypass_tcp_shutdown(t->c[0]));
+	ASSERT_EQ(0, bypass_tcp_shutdown(t->c[1]));
+	for (ms = 0; ms < 5000; ms++) {
+		step(t);
+		drain(t, 0);
+		drain(t, 1);
+		if (bypass_tcp_eof(t->c[0]) && bypass_tcp_eof(t->c[1]) &&
+		    bypass_tcp_state(t->c[0]) == BYPASS_TCP_TIME_WAIT)
+			break;
+	}
+	EXPECT_TRUE(bypass_tcp_eof(t->c[0]));
+	EXPECT_TRUE(bypass_tcp_eof(t->c[1]));
+	EXPECT_EQ(BYPASS_TCP_TIME_WAIT, bypass_tcp_state(t->c[0]));
+	EXPECT_EQ(0, bypass_tcp_error(t->c[0]));
+	EXPECT_EQ(0, bypass_tcp_error(t->c[1]));
+	bypass_tcp_close(t->c[0]);
+	bypass_tcp_close(t->c[1]);
+	bypass_tcp_close(t->listener);
+	for (ms = 0; ms < 200; ms++)
+		step(t);
+	/* Only the RX rings hold buffers now. */
+	for (i = 0; i < 2; i++) {
+		struct bypass_pool *pool = bypass_stack_pool(t->st[i]);
+
+		EXPECT_EQ(bypass_pool_capacity(pool) - 256,
+			  bypass_pool_available(pool));
+	}
+}
+
+static void both_ways(struct __test_metadata *_metadata, uint64_t features,
+		      const struct bypass_pair_impair *impair, uint64_t bytes,
+		      uint32_t max_ms)
+{
+	struct bypass_counters c;
+	struct two t;
+
+	ASSERT_EQ(0, two_init(&t, features, impair));
+	ASSERT_TRUE(handshake(&t, 20000));
+	EXPECT_TRUE(transfer(&t, bytes, max_ms));
+	EXPECT_EQ(bytes, t.rcvd[0]);
+	EXPECT_EQ(bytes, t.rcvd[1]);
+	EXPECT_FALSE(t.bad[0]);
+	EXPECT_FALSE(t.bad[1]);
+	close_both(_metadata, &t);
+	EXPECT_EQ(0u, tcp_drops(t.st[0]));
+	EXPECT_EQ(0u, tcp_drops(t.st[1]));
+	bypass_stack_counters(t.st[0], &c);
+	EXPECT_LT(bytes / CHUNK, c.tcp.tx);
+	EXPECT_LT(0u, c.tcp.rx);
+	if (impair) {
+		struct bypass_pair_stats a, b;
+
+		/* The wire did damage, and TCP repaired it. */
+		bypass_pair_stats(t.pair, 0, &a);
+		bypass_pair_stats(t.pair, 1, &b);
+		EXPECT_LT(0u, a.lost + b.lost);
+		EXPECT_LT(0u, a.duplicated + b.duplicated);
+		EXPECT_LT(0u, a.reordered + b.reordered);
+	}
+	two_fini(&t);
+}
+
+TEST(handshake_through_the_stack)
+{
+	struct bypass_counters c;
+	struct two t;
+
+	ASSERT_EQ(0, two_init(&t, FEAT_DEFAULT, NULL));
+	ASSERT_TRUE(handshake(&t, 100));
+	bypass_stack_counters(t.st[1], &c);
+	EXPECT_LE(2u, c.tcp.rx);	/* SYN, ACK */
+	EXPECT_LE(1u, c.tcp.tx);	/* SYN-ACK */
+	/* The client's port is ephemeral; a second one gets another. */
+	{
+		struct bypass_tcp_conn *c2;
+
+		ASSERT_EQ(0, bypass_stack_tcp_connect(t.st[0], IP_PEER, PORT, &c2));
+		step(&t);
+		step(&t);
+		EXPECT_EQ(BYPASS_TCP_ESTABLISHED, bypass_tcp_state(c2));
+		EXPECT_NE(NULL, bypass_tcp_accept(t.listener));
+		bypass_tcp_abort(c2);
+	}
+	EXPECT_EQ(-EINVAL, bypass_stack_tcp_listen(t.st[1], 0, 0, &t.listener));
+	EXPECT_EQ(-EINVAL, bypass_stack_tcp_connect(t.st[0], IP_PEER, 0, &t.c[0]));
+	two_fini(&t);
+}
+
+TEST(four_mib_both_ways)
+{
+	both_ways(_metadata, FEAT_DEFAULT, NULL, 4u << 20, 20000);
+}
+
+TEST(four_mib_both_ways_csum_offload)
+{
+	both_ways(_metadata, FEAT_CSUM, NULL, 4u << 20, 20000);
+}
+
+TEST(half_close)
+{
+	struct two t;
+	uint32_t ms;
+
+	ASSERT_EQ(0, two_init(&t, FEAT_DEFAULT, NULL));
+	ASSERT_TRUE(handshake(&t, 100));
+	/* The client sends 100 KB and its FIN. */
+	for (ms = 0; ms < 2000 && t.rcvd[1] < 100000; ms++) {
+		feed(&t, 0, 100000);
+		if (t.sent[0] == 100000 &&
+		    bypass_tcp_state(t.c[0]) == BYPASS_TCP_ESTABLISHED)
+			ASSERT_EQ(0, bypass_tcp_shutdown(t.c[0]));
+		step(&t);
+		drain(&t, 1);
+	}
+	for (ms = 0; ms < 100 && !bypass_tcp_eof(t.c[1]); ms++) {
+		step(&t);
+		drain(&t, 1);
+	}
+	EXPECT_EQ(100000u, t.rcvd[1]);
+	EXPECT_TRUE(bypass_tcp_eof(t.c[1]));
+	EXPECT_EQ(BYPASS_TCP_CLOSE_WAIT, bypass_tcp_state(t.c[1]));
+	EXPECT_EQ(BYPASS_TCP_FIN_WAIT_2, bypass_tcp_state(t.c[0]));
+	/* The client cannot send any more; the server still can. */
+	{
+		struct bypass_buf *b = bypass_buf_alloc(bypass_stack_pool(t.st[0]));
+
+		ASSERT_NE(NULL, b);
+		b->len = 1;
+		EXPECT_EQ(-EPIPE, bypass_tcp_send(t.c[0], b));
+	}
+	for (ms = 0; ms < 2000 && t.rcvd[0] < 300000; ms++) {
+		feed(&t, 1, 300000);
+		step(&t);
+		drain(&t, 0);
+	}
+	EXPECT_EQ(300000u, t.rcvd[0]);
+	EXPECT_FALSE(t.bad[0]);
+	EXPECT_FALSE(t.bad[1]);
+	EXPECT_FALSE(bypass_tcp_eof(t.c[0]));
+	bypass_tcp_close(t.c[1]);
+	for (ms = 0; ms < 100 && !bypass_tcp_eof(t.c[0]); ms++)
+		step(&t);
+	EXPECT_TRUE(bypass_tcp_eof(t.c[0]));
+	EXPECT_EQ(BYPASS_TCP_TIME_WAIT, bypass_tcp_state(t.c[0]));
+	bypass_tcp_close(t.c[0]);
+	bypass_tcp_close(t.listener);
+	two_fini(&t);
+}
+
+TEST(rst_from_closed_port)
+{
+	struct bypass_counters c;
+	struct two t;
+	uint32_t ms;
+
+	ASSERT_EQ(0, two_init(&t, FEAT_DEFAULT, NULL));
+	ASSERT_EQ(0, bypass_stack_tcp_connect(t.st[0], IP_PEER, PORT + 1, &t.c[0]));
+	for (ms = 0; ms < 100 && bypass_tcp_state(t.c[0]) != BYPASS_TCP_CLOSED; ms++)
+		step(&t);
+	EXPECT_EQ(BYPASS_TCP_CLOSED, bypass_tcp_state(t.c[0]));
+	EXPECT_EQ(ECONNREFUSED, bypass_tcp_error(t.c[0]));
+	bypass_stack_counters(t.st[1], &c);
+	EXPECT_EQ(1u, c.tcp.rx);	/* the SYN */
+	EXPECT_EQ(1u, c.tcp.tx);	/* the RST */
+	bypass_tcp_close(t.c[0]);
+	two_fini(&t);
+}
+
+/* A TCP/IPv4 frame from the peer to us with a valid checksum. */
+static uint32_t tcp_frame(uint8_t *f, uint8_t doff_words, const uint8_t *opt,
+			  uint32_t optlen, uint32_t dst)
+{
+	uint8_t *ip = f + ETH_HLEN, *th = ip + 20;
+	uint32_t tcplen = 20 + optlen, sum;
+	uint64_t sum64;
+	uint16_t check;
+
+	memset(f, 0, ETH_HLEN + 20 + tcplen);
+	memcpy(f, mac_us, 6);
+	memcpy(f + 6, mac_peer, 6);
+	f[12] = 0x08;
+	ip[0] = 0x45;
+	ip[2] = (uint8_t)((20 + tcplen) >> 8);
+	ip[3] = (uint8_t)(20 + tcplen);
+	ip[8] = 64;
+	ip[9] = IPPROTO_TCP;
+	memcpy(ip + 12, &(uint32_t){ IP_PEER }, 4);
+	memcpy(ip + 16, &dst, 4);
+	check = bypass_csum_fold(bypass_csum_partial(ip, 20, 0));
+	memcpy(ip + 10, &check, 2);
+	th[0] = 0x30;			/* port 12345 */
+	th[1] = 0x39;
+	th[2] = PORT >> 8;
+	th[3] = PORT & 0xff;
+	th[12] = (uint8_t)(doff_words << 4);
+	th[13] = BYPASS_TCP_SYN;
+	th[14] = 0xff;
+	th[15] = 0xff;
+	memcpy(th + 20, opt, optlen);
+	/* The pseudo-header, summed in memory order like the rest. */
+	sum64 = (uint64_t)IP_PEER + dst + htons(IPPROTO_TCP) + htons((uint16_t)tcplen);
+	sum = (uint32_t)((sum64 & 0xffffffffu) + (sum64 >> 32));
+	check = bypass_csum_fold(bypass_csum_partial(th, tcplen, sum));
+	memcpy(th + 16, &check, 2);
+	return ETH_HLEN + 20 + tcplen;
+}
+
+TEST(damaged_segments_are_dropped_with_a_reason)
+{
+	static const uint8_t good_opt[4] = { 2, 4, 0x05, 0xb4 };	/* MSS */
+	static const uint8_t bad_opt[4] = { 2, 9, 0x05, 0xb4 };
+	struct bypass_counters c;
+	uint8_t f[128];
+	struct two t;
+	uint32_t n;
+
+	ASSERT_EQ(0, two_init(&t, FEAT_DEFAULT, NULL));
+	ASSERT_EQ(0, bypass_stack_tcp_listen(t.st[0], PORT, 0, &t.listener));
+	step(&t);
+	n = tcp_frame(f, 6, bad_opt, 4, IP_US);
+	ASSERT_EQ(0, bypass_pair_inject(t.pair, 0, f, n));
+	step(&t);
+	EXPECT_EQ(1u, drops_of(t.st[0], BYPASS_DROP_TCP_BAD_OPTIONS));
+	n = tcp_frame(f, 4, good_opt, 4, IP_US);	/* offset < 20 */
+	ASSERT_EQ(0, bypass_pair_inject(t.pair, 0, f, n));
+	n = tcp_frame(f, 15, good_opt, 4, IP_US);	/* offset > length */
+	ASSERT_EQ(0, bypass_pair_inject(t.pair, 0, f, n));
+	step(&t);
+	EXPECT_EQ(2u, drops_of(t.st[0], BYPASS_DROP_TCP_BAD_OFFSET));
+	n = tcp_frame(f, 6, good_opt, 4, IP_US);
+	f[n - 1] ^= 1;
+	ASSERT_EQ(0, bypass_pair_inject(t.pair, 0, f, n));
+	step(&t);
+	EXPECT_EQ(1u, drops_of(t.st[0], BYPASS_DROP_TCP_BAD_CSUM));
+	n = tcp_frame(f, 6, good_opt, 4, IP(10, 0, 0, 255));	/* broadcast */
+	ASSERT_EQ(0, bypass_pair_inject(t.pair, 0, f, n));
+	step(&t);
+	EXPECT_EQ(1u, drops_of(t.st[0], BYPASS_DROP_TCP_BROADCAST));
+	n = tcp_frame(f, 5, good_opt, 0, IP_US);
+	f[ETH_HLEN + 3] -= 1;		/* an IP datagram one byte short */
+	f[ETH_HLEN + 10] = 0;
+	f[ETH_HLEN + 11] = 0;
+	{
+		uint16_t check = bypass_csum_fold(bypass_csum_partial(f + ETH_HLEN, 20, 0));
+
+		memcpy(f + ETH_HLEN + 10, &check, 2);
+	}
+	ASSERT_EQ(0, bypass_pair_inject(t.pair, 0, f, n - 1));
+	step(&t);
+	EXPECT_EQ(1u, drops_of(t.st[0], BYPASS_DROP_TCP_SHORT));
+	bypass_stack_counters(t.st[0], &c);
+	EXPECT_EQ(0u, c.tcp.rx);
+	EXPECT_EQ(0u, c.tcp.tx);
+	/*
+	 * The same SYN, intact, is answered with a SYN-ACK, which the real
+	 * side 1 (which sent no SYN) resets.
+	 */
+	n = tcp_frame(f, 6, good_opt, 4, IP_US);
+	ASSERT_EQ(0, bypass_pair_inject(t.pair, 0, f, n));
+	step(&t);
+	bypass_stack_counters(t.st[0], &c);
+	EXPECT_EQ(2u, c.tcp.rx);	/* SYN, RST */
+	EXPECT_EQ(1u, c.tcp.tx);	/* SYN-ACK */
+	bypass_stack_counters(t.st[1], &c);
+	EXPECT_EQ(1u, c.tcp.rx);
+	EXPECT_EQ(1u, c.tcp.tx);
+	EXPECT_EQ(0u, tcp_drops(t.st[1]));
+	bypass_tcp_close(t.listener);
+	two_fini(&t);
+}
+
+TEST(two_mib_both_ways_over_a_bad_wire)
+{
+	uint64_t seed;
+
+	for (seed = 1; seed <= 4; seed++) {
+		struct bypass_pair_impair imp = {
+			.seed = seed, .loss_ppm = 10000, .dup_ppm = 5000,
+			.reorder_ppm = 20000, .delay_ns = 1 * MS,
+			.reorder_ns = 3 * MS,
+		};
+
+		TH_LOG("seed %llu", (unsigned long long)seed);
+		both_ways(_metadata, seed & 1 ? FEAT_DEFAULT : FEAT_CSUM, &imp,
+			  2u << 20, 120000);
+	}
+}
+
+TEST_HARNESS_MAIN
