@@ -6,60 +6,10 @@
  * pings. Waits are bounded and driven by the device's fd, not by sleeps.
  */
 #include <errno.h>
-#include <net/if.h>
-#include <netinet/in.h>
 #include <sched.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "kselftest_harness.h"
-#include "frames.h"
-
-#define KERNEL_IP	IP(10, 99, 0, 1)
-#define STACK_IP	IP(10, 99, 0, 2)
-
-static const uint8_t stack_mac[6] = { 0x02, 0x00, 0x00, 0x99, 0x00, 0x02 };
-
-static int set_addr(int s, const char *ifname, unsigned long req, uint32_t addr)
-{
-	struct ifreq ifr;
-	struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
-
-	memset(&ifr, 0, sizeof(ifr));
-	strncpy(ifr.ifr_name, ifname, IFNAMSIZ - 1);
-	sin->sin_family = AF_INET;
-	sin->sin_addr.s_addr = addr;
-	return ioctl(s, req, &ifr);
-}
-
-/* Give the kernel side of the TAP 10.99.0.1/24 and bring it up. */
-static int kernel_side_up(const char *ifname)
-{
-	struct ifreq ifr;
-	int s = socket(AF_INET, SOCK_DGRAM, 0), r;
-
-	if (s < 0)
-		return -1;
-	r = set_addr(s, ifname, SIOCSIFADDR, KERNEL_IP) ||
-	    set_addr(s, ifname, SIOCSIFNETMASK, IP(255, 255, 255, 0));
-	memset(&ifr, 0, sizeof(ifr));
-	strncpy(ifr.ifr_name, ifname, IFNAMSIZ - 1);
-	r = r || ioctl(s, SIOCGIFFLAGS, &ifr);
-	ifr.ifr_flags |= IFF_UP;
-	r = r || ioctl(s, SIOCSIFFLAGS, &ifr);
-	close(s);
-	return r ? -1 : 0;
-}
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
+#include "tap_net.h"
 
 FIXTURE(tap) {
 	struct bypass_dev *dev;
@@ -67,35 +17,17 @@ FIXTURE(tap) {
 	struct bypass_udp *sock;
 };
 
-/* The ring features the emulated device offers. */
-FIXTURE_VARIANT(tap) {
-	uint64_t features;
-};
-
-FIXTURE_VARIANT_ADD(tap, software_checksums) {
-	.features = FEAT_DEFAULT,
-};
-
-/* The device completes UDP checksums; Linux checks them. */
-FIXTURE_VARIANT_ADD(tap, checksum_offload) {
-	.features = FEAT_DEFAULT | 1ULL << VIRTIO_NET_F_CSUM,
-};
+TAP_FEATURE_VARIANTS(tap);
 
 FIXTURE_SETUP(tap)
 {
-	struct bypass_stack_config cfg = {
-		.addr = STACK_IP, .prefix_len = 24, .pool_bufs = 1024,
-	};
-
 	/* Each test runs in its own process: give it its own network. */
-	ASSERT_EQ(0, unshare(CLONE_NEWNET)) {
-		TH_LOG("unshare(CLONE_NEWNET): %s (needs CAP_SYS_ADMIN)", strerror(errno));
+	const char *err = tap_stack_up(variant->features, 1024, &self->dev,
+				       &self->st);
+
+	ASSERT_EQ(NULL, err) {
+		TH_LOG("%s: %s", err, strerror(errno));
 	}
-	ASSERT_EQ(0, bypass_tap_open(NULL, stack_mac, variant->features, &self->dev)) {
-		TH_LOG("cannot create a TAP interface (needs /dev/net/tun)");
-	}
-	ASSERT_EQ(0, kernel_side_up(bypass_tap_ifname(self->dev)));
-	ASSERT_EQ(0, bypass_stack_create(self->dev, &cfg, &self->st));
 	ASSERT_EQ(0, bypass_udp_open(self->st, 6000, &self->sock));
 }
 
