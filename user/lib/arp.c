@@ -220,6 +220,8 @@ int arp_output(struct bypass_stack *st, struct bypass_buf *b, uint32_t nexthop)
 		stack_drop(st, b, BYPASS_DROP_ARP_QUEUE_FULL);
 		return -ENOBUFS;
 	}
+	/* A payload chained behind @b must wait with it: copy it in (rare). */
+	stack_tx_linearize(st, b);
 	b->next = NULL;
 	if (e->queue_tail)
 		e->queue_tail->next = b;

@@ -135,7 +135,7 @@ int ipv4_output(struct bypass_stack *st, struct bypass_buf *b, uint32_t dst,
 {
 	struct iphdr *ip;
 
-	if (b->len + sizeof(*ip) > st->mtu) {
+	if (b->len + st->tx_frags_len + sizeof(*ip) > st->mtu) {
 		stack_drop(st, b, BYPASS_DROP_TX_TOO_BIG);
 		return -EMSGSIZE;
 	}
@@ -143,7 +143,8 @@ int ipv4_output(struct bypass_stack *st, struct bypass_buf *b, uint32_t dst,
 	ip->version = 4;
 	ip->ihl = sizeof(*ip) / 4;
 	ip->tos = 0;
-	ip->tot_len = htons((uint16_t)b->len);
+	/* Chained payload (stack.h: tx_frags) follows the headers. */
+	ip->tot_len = htons((uint16_t)(b->len + st->tx_frags_len));
 	ip->id = htons(st->ip_id++);
 	ip->frag_off = htons(IPV4_DF);
 	ip->ttl = st->ttl;

@@ -28,11 +28,13 @@ int stack_xmit(struct bypass_stack *st, struct bypass_buf *b)
 {
 	struct virtio_net_hdr_v1 *vh;
 	const struct ethhdr *eh = (const struct ethhdr *)b->data;
+	struct virtq_seg sg[1 + BYPASS_TCP_MAX_FRAGS];
+	uint16_t need = 1 + st->tx_nr_frags, i;
 
-	if (virtq_free(&st->txq) == 0) {
+	if (virtq_free(&st->txq) < need) {
 		bypass_stack_flush(st);
 		stack_reclaim_tx(st);
-		if (virtq_free(&st->txq) == 0) {
+		if (virtq_free(&st->txq) < need) {
 			stack_drop(st, b, BYPASS_DROP_TX_RING_FULL);
 			return -EAGAIN;
 		}
@@ -62,10 +64,37 @@ int stack_xmit(struct bypass_stack *st, struct bypass_buf *b)
 						  TCP_CSUM_OFFSET);
 		}
 	}
-	virtq_add(&st->txq, bypass_buf_iova(b, vh), st->hdr_len + b->len, false, b);
+	sg[0].iova = bypass_buf_iova(b, vh);
+	sg[0].len = st->hdr_len + b->len;
+	sg[0].cookie = b;
+	for (i = 1; i < need; i++) {
+		const struct bypass_tcp_frag *f = &st->tx_frags[i - 1];
+
+		sg[i].iova = bypass_buf_iova(f->buf, f->buf->data + f->off);
+		sg[i].len = f->len;
+		sg[i].cookie = f->buf;
+		/* Released when the device completes the chain. */
+		bypass_buf_get(f->buf);
+	}
+	virtq_add_chain(&st->txq, sg, need);
 	st->c.ring.tx_frames++;
-	st->c.ring.tx_bytes += b->len;
+	st->c.ring.tx_bytes += b->len + st->tx_frags_len;
 	return 0;
+}
+
+void stack_tx_linearize(struct bypass_stack *st, struct bypass_buf *b)
+{
+	uint8_t i;
+
+	/* The frame fits one buffer: the MTU was checked against both. */
+	for (i = 0; i < st->tx_nr_frags; i++) {
+		const struct bypass_tcp_frag *f = &st->tx_frags[i];
+
+		memcpy(b->data + b->len, f->buf->data + f->off, f->len);
+		b->len += f->len;
+	}
+	st->tx_nr_frags = 0;
+	st->tx_frags_len = 0;
 }
 
 void bypass_stack_flush(struct bypass_stack *st)

@@ -115,6 +115,14 @@ struct bypass_stack {
 	struct bypass_udp **udp;	/* by local port */
 	struct bypass_ping *ping[PING_SLOTS];	/* by id % PING_SLOTS */
 	struct bypass_tcp *tcp;		/* the TCP engine */
+	/*
+	 * Payload slices chained behind the frame being sent (tcp_stack.c
+	 * sets them around one ipv4_output call): stack_xmit posts them as
+	 * further descriptors, holding a reference to each buffer.
+	 */
+	const struct bypass_tcp_frag *tx_frags;
+	uint8_t tx_nr_frags;
+	uint32_t tx_frags_len;
 	uint32_t tcp_eph_next;		/* next ephemeral port to try */
 	struct bypass_qp_stats *qp_stats;	/* shared page, or NULL */
 	uint64_t stats_tx_seen;	/* tx_frames when the page was written */
@@ -158,8 +166,13 @@ static inline bool ipv4_is_multicast(uint32_t addr)
 	return (ntohl(addr) >> 28) == 0xe;
 }
 
-/* stack.c: queue a whole Ethernet frame at @b->data on the TX ring. */
+/*
+ * stack.c: queue a whole Ethernet frame at @b->data on the TX ring, with
+ * the chained payload slices (tx_frags) behind it when there are any.
+ */
 int stack_xmit(struct bypass_stack *st, struct bypass_buf *b);
+/* Copy the chained payload slices (if any) into @b behind its data. */
+void stack_tx_linearize(struct bypass_stack *st, struct bypass_buf *b);
 
 /* eth.c */
 void eth_input(struct bypass_stack *st, struct bypass_buf *b);

@@ -6,10 +6,10 @@
  * into frames (header, options, checksum) and sent through ipv4_output().
  * Also the application's entry points that need the stack's address:
  * listen, and connect with an ephemeral port.
- *
- * Known gap: the TX path posts one descriptor per frame, so a segment's
- * payload is copied behind its header in one pool buffer instead of being
- * chained as further descriptors.
+ * The payload is not copied: its slices are chained behind the header
+ * buffer as further descriptors and stay referenced until the device
+ * completes the frame (only a frame that must wait for ARP is copied
+ * into its header buffer).
  */
 #include <errno.h>
 #include <stddef.h>
@@ -37,6 +37,20 @@ static uint64_t stack_tcp_clock(void *ctx)
 	return stack_now(ctx);
 }
 
+/* Add the sum of @len bytes that sit at byte @off of the summed data. */
+static uint32_t csum_add_at(uint32_t sum, const uint8_t *p, uint32_t len,
+			    uint32_t off)
+{
+	uint32_t s = (uint16_t)~bypass_csum_fold(bypass_csum_partial(p, len, 0));
+	uint64_t acc;
+
+	/* At an odd offset every byte sits in the other half of its word. */
+	if (off & 1)
+		s = ((s & 0xff) << 8) | (s >> 8);
+	acc = (uint64_t)sum + s;
+	return (uint32_t)((acc & 0xffffffffu) + (acc >> 32));
+}
+
 static int stack_tcp_xmit(void *ctx, const struct bypass_tcp_seg *seg)
 {
 	struct bypass_stack *st = ctx;
@@ -44,8 +58,8 @@ static int stack_tcp_xmit(void *ctx, const struct bypass_tcp_seg *seg)
 	uint32_t hlen = sizeof(struct tcphdr) + tcp_opts_len(&opt);
 	struct bypass_buf *b;
 	struct tcphdr *th;
-	uint8_t *p, *raw;
-	uint32_t sum, i;
+	uint32_t sum, i, off;
+	uint8_t *raw;
 	int r;
 
 	/* SACK blocks are advice: a full-sized segment sends fewer. */
@@ -74,23 +88,31 @@ static int stack_tcp_xmit(void *ctx, const struct bypass_tcp_seg *seg)
 	th->check = 0;
 	th->urg_ptr = 0;
 	tcp_opts_write(&opt, raw + sizeof(*th));
-	/* One descriptor per frame: the payload is copied behind the header. */
-	p = raw + hlen;
+	b->len = hlen;
+	sum = ipv4_pseudo_sum(st->addr, seg->daddr, IPPROTO_TCP,
+			      (uint16_t)(hlen + seg->len));
+	if (!st->tx_csum)
+		sum = bypass_csum_partial(th, hlen, sum);
+	off = hlen;
 	for (i = 0; i < seg->nr_frags; i++) {
 		const struct bypass_tcp_frag *f = &seg->frag[i];
 
-		memcpy(p, f->buf->data + f->off, f->len);
-		p += f->len;
+		if (!st->tx_csum)
+			sum = csum_add_at(sum, f->buf->data + f->off, f->len, off);
+		off += f->len;
 	}
-	b->len = hlen + seg->len;
-	sum = ipv4_pseudo_sum(st->addr, seg->daddr, IPPROTO_TCP,
-			      (uint16_t)b->len);
+	st->tx_frags = seg->frag;
+	st->tx_nr_frags = seg->nr_frags;
+	st->tx_frags_len = seg->len;
 	if (st->tx_csum)
 		th->check = (uint16_t)~bypass_csum_fold(sum);	/* device ends it */
 	else
-		th->check = bypass_csum_fold(bypass_csum_partial(th, b->len, sum));
+		th->check = bypass_csum_fold(sum);
 	st->c.tcp.tx++;
 	r = ipv4_output(st, b, seg->daddr, IPPROTO_TCP);
+	st->tx_frags = NULL;
+	st->tx_nr_frags = 0;
+	st->tx_frags_len = 0;
 	/* Whatever was lost (and counted) is the engine's to retransmit. */
 	return r ? -EAGAIN : 0;
 }

@@ -25,7 +25,10 @@ int virtq_init(struct virtq *vq, const struct bypass_vring *vr, bool event_idx)
 	vq->event_idx = event_idx;
 	vq->free_ids = calloc(vr->size, sizeof(*vq->free_ids));
 	vq->cookies = calloc(vr->size, sizeof(*vq->cookies));
-	if (!vq->free_ids || !vq->cookies) {
+	vq->next = calloc(vr->size, sizeof(*vq->next));
+	vq->head = calloc(vr->size, sizeof(*vq->head));
+	vq->pending = VIRTQ_END;
+	if (!vq->free_ids || !vq->cookies || !vq->next || !vq->head) {
 		virtq_fini(vq);
 		return -ENOMEM;
 	}
@@ -45,8 +48,12 @@ void virtq_fini(struct virtq *vq)
 {
 	free(vq->free_ids);
 	free(vq->cookies);
+	free(vq->next);
+	free(vq->head);
 	vq->free_ids = NULL;
 	vq->cookies = NULL;
+	vq->next = NULL;
+	vq->head = NULL;
 	vq->nfree = 0;
 }
 
@@ -65,8 +72,40 @@ int virtq_add(struct virtq *vq, uint64_t iova, uint32_t len,
 	d->flags = htole16(device_writes ? VRING_DESC_F_WRITE : 0);
 	d->next = 0;
 	vq->cookies[id] = cookie;
+	vq->next[id] = VIRTQ_END;
+	vq->head[id] = true;
 	/* The device reads this slot only after the release in publish. */
 	vq->vr.avail->ring[vq->avail_idx & vq->mask] = htole16(id);
+	vq->avail_idx++;
+	return 0;
+}
+
+int virtq_add_chain(struct virtq *vq, const struct virtq_seg *segs,
+		    uint16_t n)
+{
+	uint16_t i, id, head;
+
+	if (!n || vq->nfree < n)
+		return -ENOSPC;
+	/* Backwards, so that each descriptor knows its successor. */
+	id = VIRTQ_END;
+	for (i = n; i-- > 0;) {
+		struct vring_desc *d;
+		uint16_t prev = id;
+
+		id = vq->free_ids[--vq->nfree];
+		d = &vq->vr.desc[id];
+		d->addr = htole64(segs[i].iova);
+		d->len = htole32(segs[i].len);
+		d->flags = htole16(prev == VIRTQ_END ? 0 : VRING_DESC_F_NEXT);
+		d->next = htole16(prev == VIRTQ_END ? 0 : prev);
+		vq->cookies[id] = segs[i].cookie;
+		vq->next[id] = prev;
+		vq->head[id] = false;
+	}
+	head = id;
+	vq->head[head] = true;
+	vq->vr.avail->ring[vq->avail_idx & vq->mask] = htole16(head);
 	vq->avail_idx++;
 	return 0;
 }
@@ -102,6 +141,19 @@ bool virtq_has_used(const struct virtq *vq)
 
 void *virtq_get_used(struct virtq *vq, uint32_t *len)
 {
+	/* The rest of a chain whose head was returned. */
+	while (vq->pending != VIRTQ_END) {
+		uint16_t id = vq->pending;
+		void *cookie = vq->cookies[id];
+
+		vq->pending = vq->next[id];
+		vq->cookies[id] = NULL;
+		vq->free_ids[vq->nfree++] = id;
+		if (cookie) {
+			*len = 0;
+			return cookie;
+		}
+	}
 	while (virtq_has_used(vq)) {
 		struct vring_used_elem *e;
 		uint32_t id;
@@ -111,12 +163,14 @@ void *virtq_get_used(struct virtq *vq, uint32_t *len)
 		id = le32toh(e->id);
 		*len = le32toh(e->len);
 		vq->last_used++;
-		if (id >= vq->vr.size || !vq->cookies[id]) {
+		if (id >= vq->vr.size || !vq->cookies[id] || !vq->head[id]) {
 			vq->bad_used++;
 			continue;
 		}
 		cookie = vq->cookies[id];
 		vq->cookies[id] = NULL;
+		vq->head[id] = false;
+		vq->pending = vq->next[id];
 		vq->free_ids[vq->nfree++] = (uint16_t)id;
 		return cookie;
 	}

@@ -5,8 +5,10 @@
  * wants a kick, reap used entries and switch the queue's interrupt on and
  * off (EVENT_IDX or the NO_INTERRUPT flag).
  *
- * Every buffer is one descriptor (no chains, no indirect tables): the
- * datapath keeps headers and payload contiguous in one pool buffer.
+ * A buffer is one descriptor, or (TX) a chain of them: a header buffer
+ * followed by payload slices, each with its own cookie, all returned by
+ * virtq_get_used() when the device completes the chain. No indirect
+ * tables.
  */
 #ifndef BYPASS_VIRTQ_H
 #define BYPASS_VIRTQ_H
@@ -29,9 +31,21 @@ struct virtq {
 	uint16_t nfree;		/* entries in free_ids */
 	uint16_t *free_ids;	/* stack of unused descriptor ids */
 	void **cookies;		/* per descriptor id: the caller's buffer */
+	uint16_t *next;		/* per id: next of its chain, VIRTQ_END */
+	bool *head;		/* per id: heads a posted chain */
+	uint16_t pending;	/* rest of a completed chain, or VIRTQ_END */
 	uint64_t kicks;		/* publishes that needed a doorbell */
 	uint64_t kicks_suppressed;
 	uint64_t bad_used;	/* used entries naming no posted buffer */
+};
+
+#define VIRTQ_END	0xffff
+
+/* One descriptor of a chain: device address, length, caller's cookie. */
+struct virtq_seg {
+	uint64_t iova;
+	uint32_t len;
+	void *cookie;
 };
 
 int virtq_init(struct virtq *vq, const struct bypass_vring *vr, bool event_idx);
@@ -56,6 +70,15 @@ int virtq_add(struct virtq *vq, uint64_t iova, uint32_t len,
 	      bool device_writes, void *cookie);
 
 /*
+ * virtq_add_chain - write @n device-readable descriptors linked as one
+ * buffer (@n >= 1), not yet visible. Returns 0 or -ENOSPC (fewer than @n
+ * free). virtq_get_used() returns each segment's cookie once the device
+ * completes the chain, the head's first.
+ */
+int virtq_add_chain(struct virtq *vq, const struct virtq_seg *segs,
+		    uint16_t n);
+
+/*
  * virtq_publish - make every added buffer visible with one index store.
  * Returns true when the device asked to be kicked for them.
  */
@@ -65,7 +88,9 @@ bool virtq_publish(struct virtq *vq);
  * virtq_get_used - the next buffer the device has finished with, or NULL.
  * *@len is the number of bytes the device says it wrote (RX); the
  * caller checks it against the buffer it posted. Entries with an id
- * that names no posted buffer are skipped and counted in bad_used.
+ * that names no posted buffer (or the inside of a chain) are skipped and
+ * counted in bad_used. After a chain's head, the next calls return the
+ * cookies of the rest of the chain (*@len 0).
  */
 void *virtq_get_used(struct virtq *vq, uint32_t *len);
 

@@ -224,11 +224,13 @@ static inline uint64_t one_drops(struct one *o, unsigned int reason)
 }
 
 /*
- * A pair (@pc with our MACs filled in) and a stack on each side: side 0 is
- * IP_US, side 1 IP_PEER, both on a /24. Returns 0 or -1.
+ * A pair (@pc with our MACs filled in) and a stack on each side configured
+ * as @cfg (NULL: defaults) but for the address: side 0 is IP_US, side 1
+ * IP_PEER, both on a /24. Returns 0 or -1.
  */
 static inline int pair_two_stacks(struct bypass_pair_config *pc,
-				  uint32_t pool_bufs, struct bypass_pair **pair,
+				  const struct bypass_stack_config *base,
+				  struct bypass_pair **pair,
 				  struct bypass_stack *st[2])
 {
 	int i;
@@ -238,11 +240,12 @@ static inline int pair_two_stacks(struct bypass_pair_config *pc,
 	if (bypass_pair_create(pc, pair))
 		return -1;
 	for (i = 0; i < 2; i++) {
-		struct bypass_stack_config cfg = {
-			.addr = i ? IP_PEER : IP_US, .prefix_len = 24,
-			.pool_bufs = pool_bufs,
-		};
+		struct bypass_stack_config cfg = { 0 };
 
+		if (base)
+			cfg = *base;
+		cfg.addr = i ? IP_PEER : IP_US;
+		cfg.prefix_len = 24;
 		if (bypass_stack_create(bypass_pair_dev(*pair, i), &cfg, &st[i]))
 			return -1;
 	}

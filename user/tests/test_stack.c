@@ -35,7 +35,8 @@ static int two_init(struct two *t, uint64_t features,
 	memset(t, 0, sizeof(*t));
 	if (impair)
 		pc.impair = *impair;
-	if (pair_two_stacks(&pc, 1024, &t->pair, t->st))
+	if (pair_two_stacks(&pc, &(struct bypass_stack_config){ .pool_bufs = 1024 },
+			    &t->pair, t->st))
 		return -1;
 	for (i = 0; i < 2; i++)
 		if (bypass_udp_open(t->st[i], i ? ECHO_PORT : CLIENT_PORT, &t->sock[i]))

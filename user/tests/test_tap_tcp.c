@@ -15,7 +15,7 @@
 #include "tap_net.h"
 
 #define TOTAL		(1u << 20)
-#define CHUNK		1448
+#define CHUNK		999	/* odd: slices at odd offsets in segments */
 #define LIMIT_MS	20000
 
 static uint8_t pattern(uint64_t k)
