@@ -76,7 +76,8 @@ int bypass_stack_poll(struct bypass_stack *st);
 void bypass_stack_flush(struct bypass_stack *st);
 
 /*
- * bypass_stack_wait - spin, polling the RX ring for spin_ns, then sleep on
+ * bypass_stack_wait - hand queued frames to the device (as
+ * bypass_stack_flush), spin, polling the RX ring for spin_ns, then sleep on
  * the RX interrupt until a frame arrives, the next timer is due or
  * @timeout_ms passes (-1: no limit); while the TX ring is full, a TX
  * completion wakes it too. Returns 1 when there is work for

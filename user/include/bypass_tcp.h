@@ -159,7 +159,10 @@ void bypass_tcp_input(struct bypass_tcp *tcp, struct bypass_tcp_seg *seg);
 
 /* Run due timers. Call at least every millisecond while connections live. */
 void bypass_tcp_poll(struct bypass_tcp *tcp);
-/* Nanoseconds until the next timer, UINT64_MAX if none. */
+/*
+ * Nanoseconds until the next timer, UINT64_MAX if none; 0 while window
+ * updates wait for bypass_tcp_poll().
+ */
 uint64_t bypass_tcp_next_timer(struct bypass_tcp *tcp);
 
 /* A listener on @addr (0: any):@port; @backlog bounds pending + ready. */

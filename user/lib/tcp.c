@@ -181,6 +181,9 @@ uint64_t bypass_tcp_next_timer(struct bypass_tcp *tcp)
 {
 	uint64_t next = tcp_wheel_next(&tcp->wheel), now = tcp_now(tcp);
 
+	/* Window updates that reads made due go out at the next poll. */
+	if (tcp->upd)
+		return 0;
 	if (next == UINT64_MAX)
 		return UINT64_MAX;
 	return next > now ? next - now : 0;

@@ -77,6 +77,8 @@ int bypass_stack_wait(struct bypass_stack *st, int timeout_ms)
 	struct pollfd pfd[2];
 	int r;
 
+	/* What the application queued since the last poll leaves first. */
+	bypass_stack_flush(st);
 	do {
 		if (stack_has_work(st))
 			return 1;

@@ -310,6 +310,37 @@ TEST(half_close)
 	two_fini(&t);
 }
 
+/*
+ * An application that sends and then waits: the segment leaves before the
+ * stack sleeps. One that reads a full window and then waits: the stack
+ * has work at once (the window update), not at the next timer.
+ */
+TEST(wait_flushes_sends_and_wakes_for_window_updates)
+{
+	struct two t;
+	uint32_t ms;
+
+	ASSERT_EQ(0, two_init(&t, FEAT_DEFAULT, NULL));
+	ASSERT_TRUE(handshake(&t, 100));
+	feed(&t, 0, 1000);
+	EXPECT_EQ(0, bypass_stack_wait(t.st[0], 0));
+	/* Only side 1 runs: what it gets, side 0's wait sent. */
+	bypass_stack_poll(t.st[1]);
+	EXPECT_EQ(1000u, bypass_tcp_readable(t.c[1]));
+	/* Fill side 1's window without reading. */
+	for (ms = 0; ms < 1000; ms++) {
+		feed(&t, 0, 4u << 20);
+		step(&t);
+	}
+	EXPECT_LT(200000u, bypass_tcp_readable(t.c[1]));
+	EXPECT_NE(0u, bypass_stack_next_timer(t.st[1]));
+	drain(&t, 1);
+	EXPECT_FALSE(t.bad[1]);
+	EXPECT_EQ(0u, bypass_stack_next_timer(t.st[1]));
+	EXPECT_EQ(1, bypass_stack_wait(t.st[1], 1000));
+	two_fini(&t);
+}
+
 TEST(rst_from_closed_port)
 {
 	struct bypass_counters c;
