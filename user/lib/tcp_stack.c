@@ -189,8 +189,18 @@ int tcp_stack_init(struct bypass_stack *st)
 		.mss = (uint16_t)(st->mtu - 40 - TCP_TS_ROOM),
 	};
 
-	st->tcp_eph_next = 0;
-	return bypass_tcp_create(&cfg, &ops, st, &st->tcp);
+	int r = bypass_tcp_create(&cfg, &ops, st, &st->tcp);
+
+	if (r)
+		return r;
+	/*
+	 * Start the ephemeral ports somewhere random (the engine's secret
+	 * is): a restarted application does not reuse the ports whose
+	 * connections may still be in the peer's TIME-WAIT.
+	 */
+	st->tcp_eph_next = (uint32_t)st->tcp->cfg.secret[0] << 8 |
+			   st->tcp->cfg.secret[1];
+	return 0;
 }
 
 struct bypass_tcp *bypass_stack_tcp(struct bypass_stack *st)
