@@ -17,6 +17,7 @@
 
 #define TCP_MSS_DEFAULT		536u	/* peer sent no MSS option (RFC 9293) */
 #define TCP_MAX_WSCALE		14u
+#define TCP_TS_OPT_LEN		12u	/* timestamps, padded to a word */
 #define TCP_MAX_WIN		65535u
 #define TCP_PAWS_IDLE_NS	(24ull * 24 * 3600 * 1000000000)
 #define TCP_SYN_RETRIES		6u

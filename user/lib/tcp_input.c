@@ -64,6 +64,8 @@ static void take_syn_opts(struct tcp_conn *c, const struct bypass_tcp_seg *s,
 	if (c->ts_ok) {
 		c->ts_recent = o->ts_val;
 		c->ts_recent_ns = now;
+		/* Every segment carries the option: the MSS counts it. */
+		c->mss -= TCP_TS_OPT_LEN;
 	}
 	c->irs = s->seq;
 	c->rcv_nxt = s->seq + 1;

@@ -21,7 +21,6 @@
 
 #define TCP_EPHEMERAL_LO	49152
 #define TCP_EPHEMERAL_NR	16384
-#define TCP_TS_ROOM		12	/* timestamp option, padded */
 
 /* The fixed TCP header (RFC 9293 3.1); linux/tcp.h clashes with tcp.h. */
 struct tcphdr {
@@ -180,14 +179,7 @@ int tcp_stack_init(struct bypass_stack *st)
 		.now_ns = stack_tcp_clock,
 		.output = stack_tcp_xmit,
 	};
-	/*
-	 * The engine sizes segments by the MSS alone, so the 12 bytes of a
-	 * timestamp option are kept free in every segment we receive or
-	 * send: full segments then fill the MTU exactly.
-	 */
-	struct bypass_tcp_config cfg = {
-		.mss = (uint16_t)(st->mtu - 40 - TCP_TS_ROOM),
-	};
+	struct bypass_tcp_config cfg = { .mss = (uint16_t)(st->mtu - 40) };
 
 	int r = bypass_tcp_create(&cfg, &ops, st, &st->tcp);
 
