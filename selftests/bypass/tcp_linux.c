@@ -222,6 +222,28 @@ TEST_F_TIMEOUT(tcp, three_linux_clients_one_after_another, 300)
 	EXPECT_EQ(0, stop_child(srv));
 }
 
+TEST_F_TIMEOUT(tcp, echo_through_netem_loss_reorder_duplicate_delay, 400)
+{
+	char cmd[256];
+	pid_t srv;
+	long t0;
+
+	/* Shape the Linux side: 5% loss, 25% reordering, 2% duplicates, 20 ms. */
+	snprintf(cmd, sizeof(cmd),
+		 "ip netns exec peer tc qdisc replace dev %s root netem "
+		 "delay 20ms reorder 25%% 50%% loss 5%% duplicate 2%% limit 10000",
+		 self->peer_if);
+	ASSERT_EQ(0, system(cmd));
+	srv = start_child(echo_server);
+	ASSERT_LT(0, srv);
+	t0 = tl_now_ms();
+	EXPECT_EQ(0, run_in_child(linux_echo_client, 1 << 20));
+	TH_LOG("1 MiB echoed through netem in %ld ms", tl_now_ms() - t0);
+	EXPECT_EQ(0, stop_child(srv));
+	snprintf(cmd, sizeof(cmd), "ip netns exec peer tc qdisc del dev %s root", self->peer_if);
+	EXPECT_EQ(0, system(cmd));
+}
+
 /* Linux server (peer netns): read until EOF, check, answer, close. */
 static int linux_server(uint64_t total)
 {
