@@ -3,11 +3,9 @@
  * BYPASS_REGISTER_MEM / UNREGISTER_MEM / GET_IOVAS: what may be pinned, how
  * it is accounted, and every way of asking wrongly.
  */
-#include <linux/capability.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
@@ -227,8 +225,6 @@ TEST(memlock_limit_without_cap_ipc_lock)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
-		struct __user_cap_data_struct d[2];
 		struct rlimit rl = { 256 * 1024, 256 * 1024 };
 		void *p = anon(MIB);
 		int fd = tl_open_attached();
@@ -237,10 +233,7 @@ TEST(memlock_limit_without_cap_ipc_lock)
 			_exit(10);
 		if (setrlimit(RLIMIT_MEMLOCK, &rl))
 			_exit(11);
-		if (syscall(SYS_capget, &h, d))
-			_exit(12);
-		d[CAP_IPC_LOCK / 32].effective &= ~(1U << (CAP_IPC_LOCK % 32));
-		if (syscall(SYS_capset, &h, d))
+		if (tl_drop_cap(CAP_IPC_LOCK))
 			_exit(13);
 		if (reg(fd, p, MIB, NULL) != -ENOMEM)
 			_exit(14);

@@ -3,9 +3,6 @@
  * mmap of rings, doorbells and the stats page, and the eventfd and kick
  * ioctls: the right way works, every wrong way gets its errno.
  */
-#include <setjmp.h>
-#include <signal.h>
-
 #include "kselftest_harness.h"
 #include "rawring.h"
 
@@ -96,29 +93,6 @@ TEST_F(att, protections_cannot_be_widened)
 	munmap(ring, qi->ring_size);
 }
 
-static sigjmp_buf jmp;
-
-static void on_fault(int sig)
-{
-	siglongjmp(jmp, sig);
-}
-
-/* Signal raised by reading @p, or 0. */
-static int read_signal(volatile __u16 *p)
-{
-	struct sigaction sa = { .sa_handler = on_fault }, ob, os;
-	int sig;
-
-	sigaction(SIGBUS, &sa, &ob);
-	sigaction(SIGSEGV, &sa, &os);
-	sig = sigsetjmp(jmp, 1);
-	if (!sig)
-		(void)*p;
-	sigaction(SIGBUS, &ob, NULL);
-	sigaction(SIGSEGV, &os, NULL);
-	return sig;
-}
-
 TEST_F(att, detach_revokes_and_fork_does_not_inherit)
 {
 	struct bypass_queue_info *qi = &self->info.queues[BYPASS_QUEUE_RX];
@@ -130,17 +104,17 @@ TEST_F(att, detach_revokes_and_fork_does_not_inherit)
 	ring = mmap(NULL, qi->ring_size, RW, MAP_SHARED, self->fd, qi->ring_offset);
 	ASSERT_NE(MAP_FAILED, ring);
 	idx = (void *)((char *)ring + qi->used_offset + 2);
-	EXPECT_EQ(0, read_signal(idx));
+	EXPECT_EQ(0, tl_touch_signal(idx, 0));
 	/* A child has no such mapping at all (it is not copied on fork). */
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0)
-		_exit(read_signal(idx) == SIGSEGV ? 0 : 1);
+		_exit(tl_touch_signal(idx, 0) == SIGSEGV ? 0 : 1);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	/* After detach the old mapping faults instead of showing freed memory. */
 	ASSERT_EQ(0, ioctl(self->fd, BYPASS_DETACH, 0));
-	EXPECT_EQ(SIGBUS, read_signal(idx));
+	EXPECT_EQ(SIGBUS, tl_touch_signal(idx, 0));
 	EXPECT_EQ(-ENXIO, map_err(self->fd, qi->ring_size, RW, MAP_SHARED, qi->ring_offset));
 	munmap(ring, qi->ring_size);
 }

@@ -5,28 +5,16 @@
  * echoed with every byte checked, and an idle bypass application that
  * sleeps instead of spinning.
  */
-#include <arpa/inet.h>
-#include <signal.h>
 #include <sys/time.h>
 
 #include "kselftest_harness.h"
 #include "rawring.h"
+#include "stacklib.h"
 
-#include "bypass_kdev.h"
-#include "bypass_stack.h"
-
-#define BYPASS_IP	"192.0.2.1"
+#define BYPASS_IP	TL_BYPASS_IP
 #define PEER_IP		"192.0.2.2"
 #define ECHO_PORT	7
 #define HELLO_PORT	9999
-
-static volatile sig_atomic_t app_stop;
-
-static void on_term(int sig)
-{
-	(void)sig;
-	app_stop = 1;
-}
 
 /* Say on stderr (the test log) what the stack dropped, and why. */
 static void report_drops(struct bypass_stack *st)
@@ -53,8 +41,6 @@ static void report_drops(struct bypass_stack *st)
  */
 static int run_app(int ready, int hello)
 {
-	struct bypass_stack_config cfg = { .prefix_len = 24 };
-	struct sigaction sa = { .sa_handler = on_term };
 	struct bypass_stack *st;
 	struct bypass_udp *sock;
 	struct bypass_dev *dev;
@@ -62,12 +48,8 @@ static int run_app(int ready, int hello)
 	uint32_t addr;
 	uint16_t port;
 
-	sigaction(SIGTERM, &sa, NULL);
-	if (bypass_kdev_open(tl_nic(), 0, &dev))
+	if (tl_open_stack(&dev, &st))
 		return 10;
-	inet_pton(AF_INET, BYPASS_IP, &cfg.addr);
-	if (bypass_stack_create(dev, &cfg, &st))
-		return 11;
 	if (bypass_udp_open(st, ECHO_PORT, &sock))
 		return 12;
 	if (hello) {
@@ -83,8 +65,8 @@ static int run_app(int ready, int hello)
 	}
 	if (write(ready, "r", 1) != 1)
 		return 15;
-	while (!app_stop) {
-		if (bypass_stack_wait(st, 1000) < 0 && !app_stop)
+	while (!tl_app_stop) {
+		if (bypass_stack_wait(st, 1000) < 0 && !tl_app_stop)
 			continue;
 		bypass_stack_poll(st);
 		while ((b = bypass_udp_recv(sock, &addr, &port)))
@@ -104,52 +86,20 @@ FIXTURE(app) {
 	char peer_if[IFNAMSIZ];
 };
 
-/* Fork the bypass app; returns its pid once it runs, or -1. */
-static pid_t start_app(int hello)
-{
-	int ready[2];
-	pid_t pid;
-	char c;
-
-	if (pipe(ready))
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		close(ready[0]);
-		_exit(run_app(ready[1], hello));
-	}
-	close(ready[1]);
-	if (pid < 0 || read(ready[0], &c, 1) != 1) {
-		close(ready[0]);
-		return -1;
-	}
-	close(ready[0]);
-	return pid;
-}
-
-static int stop_app(pid_t pid)
-{
-	int status = -1;
-
-	kill(pid, SIGTERM);
-	waitpid(pid, &status, 0);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 FIXTURE_SETUP(app)
 {
 	ASSERT_EQ(0, tl_peer_netns(self->peer_if, sizeof(self->peer_if)));
 	ASSERT_EQ(0, tl_claim());
 	/* Each test starts with an empty ARP cache on both sides. */
 	ASSERT_EQ(0, system("ip -n peer neigh flush all"));
-	self->pid = start_app(0);
+	self->pid = tl_start_app(run_app, 0);
 	ASSERT_LT(0, self->pid) TH_LOG("the bypass app did not start");
 }
 
 FIXTURE_TEARDOWN(app)
 {
 	if (self->pid > 0)
-		EXPECT_EQ(0, stop_app(self->pid));
+		EXPECT_EQ(0, tl_stop_app(self->pid));
 	EXPECT_EQ(0, tl_release());
 }
 
@@ -354,14 +304,14 @@ TEST(bypass_resolves_linux_and_sends)
 	close(ready[1]);
 	ASSERT_EQ(1, read(ready[0], &c, 1));
 	/* The app speaks first: it has to resolve the peer's MAC itself. */
-	app = start_app(1);
+	app = tl_start_app(run_app, 1);
 	ASSERT_LT(0, app);
 	ASSERT_EQ(listener, waitpid(listener, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		TH_LOG("listener status %#x", status);
 	/* Linux learnt our MAC from the ARP request. */
 	EXPECT_EQ(0, system("ip -n peer neigh show " BYPASS_IP " | grep -q 52:54:00:b9:00:01"));
-	EXPECT_EQ(0, stop_app(app));
+	EXPECT_EQ(0, tl_stop_app(app));
 	EXPECT_EQ(0, tl_release());
 }
 

@@ -4,61 +4,39 @@
  * connects to a bypass echo server and gets every byte back; bypass
  * connects to a Linux server, sends, half-closes and reads the reply.
  */
-#include <arpa/inet.h>
 #include <netinet/tcp.h>
-#include <signal.h>
 
 #include "kselftest_harness.h"
 #include "rawring.h"
+#include "stacklib.h"
 
-#include "bypass_kdev.h"
-#include "bypass_stack.h"
 #include "bypass_tcp.h"
 
-#define BYPASS_IP	"192.0.2.1"
+#define BYPASS_IP	TL_BYPASS_IP
 #define PEER_IP		"192.0.2.2"
 #define ECHO_PORT	7777
 #define MAX_CONNS	16
-
-static volatile sig_atomic_t app_stop;
-
-static void on_term(int sig)
-{
-	(void)sig;
-	app_stop = 1;
-}
 
 static unsigned char pattern(uint64_t i)
 {
 	return (unsigned char)(i * 7 + (i >> 12));
 }
 
-static int open_stack(struct bypass_dev **dev, struct bypass_stack **st)
-{
-	struct bypass_stack_config cfg = { .prefix_len = 24 };
-
-	inet_pton(AF_INET, BYPASS_IP, &cfg.addr);
-	if (bypass_kdev_open(tl_nic(), 0, dev))
-		return -1;
-	return bypass_stack_create(*dev, &cfg, st) ? -1 : 0;
-}
-
 /* Echo everything each connection sends; close after the peer's FIN. */
-static int echo_server(int ready)
+static int echo_server(int ready, int arg)
 {
-	struct sigaction sa = { .sa_handler = on_term };
 	struct bypass_tcp_conn *l, *conns[MAX_CONNS] = { 0 };
 	struct bypass_stack *st;
 	struct bypass_dev *dev;
 	struct bypass_buf *b;
 	int i;
 
-	sigaction(SIGTERM, &sa, NULL);
-	if (open_stack(&dev, &st) || bypass_stack_tcp_listen(st, ECHO_PORT, 16, &l))
+	(void)arg;
+	if (tl_open_stack(&dev, &st) || bypass_stack_tcp_listen(st, ECHO_PORT, 16, &l))
 		return 10;
 	if (write(ready, "r", 1) != 1)
 		return 11;
-	while (!app_stop) {
+	while (!tl_app_stop) {
 		bypass_stack_wait(st, 100);
 		bypass_stack_poll(st);
 		for (i = 0; i < MAX_CONNS; i++)
@@ -83,35 +61,6 @@ static int echo_server(int ready)
 	bypass_stack_destroy(st);
 	bypass_dev_destroy(dev);
 	return 0;
-}
-
-static pid_t start_child(int (*fn)(int))
-{
-	int ready[2];
-	pid_t pid;
-	char c;
-
-	if (pipe(ready))
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		close(ready[0]);
-		_exit(fn(ready[1]));
-	}
-	close(ready[1]);
-	if (pid < 0 || read(ready[0], &c, 1) != 1)
-		pid = -1;
-	close(ready[0]);
-	return pid;
-}
-
-static int stop_child(pid_t pid)
-{
-	int status = -1;
-
-	kill(pid, SIGTERM);
-	waitpid(pid, &status, 0);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 /*
@@ -204,22 +153,22 @@ static int run_in_child(int (*fn)(uint64_t), uint64_t arg)
 
 TEST_F_TIMEOUT(tcp, linux_client_bypass_echo_4mib, 300)
 {
-	pid_t srv = start_child(echo_server);
+	pid_t srv = tl_start_app(echo_server, 0);
 
 	ASSERT_LT(0, srv);
 	EXPECT_EQ(0, run_in_child(linux_echo_client, 4 << 20));
-	EXPECT_EQ(0, stop_child(srv));
+	EXPECT_EQ(0, tl_stop_app(srv));
 }
 
 TEST_F_TIMEOUT(tcp, three_linux_clients_one_after_another, 300)
 {
-	pid_t srv = start_child(echo_server);
+	pid_t srv = tl_start_app(echo_server, 0);
 	int i;
 
 	ASSERT_LT(0, srv);
 	for (i = 0; i < 3; i++)
 		EXPECT_EQ(0, run_in_child(linux_echo_client, 100000 + i * 7777)) TH_LOG("client %d", i);
-	EXPECT_EQ(0, stop_child(srv));
+	EXPECT_EQ(0, tl_stop_app(srv));
 }
 
 TEST_F_TIMEOUT(tcp, echo_through_netem_loss_reorder_duplicate_delay, 400)
@@ -234,12 +183,12 @@ TEST_F_TIMEOUT(tcp, echo_through_netem_loss_reorder_duplicate_delay, 400)
 		 "delay 20ms reorder 25%% 50%% loss 5%% duplicate 2%% limit 10000",
 		 self->peer_if);
 	ASSERT_EQ(0, system(cmd));
-	srv = start_child(echo_server);
+	srv = tl_start_app(echo_server, 0);
 	ASSERT_LT(0, srv);
 	t0 = tl_now_ms();
 	EXPECT_EQ(0, run_in_child(linux_echo_client, 1 << 20));
 	TH_LOG("1 MiB echoed through netem in %ld ms", tl_now_ms() - t0);
-	EXPECT_EQ(0, stop_child(srv));
+	EXPECT_EQ(0, tl_stop_app(srv));
 	snprintf(cmd, sizeof(cmd), "ip netns exec peer tc qdisc del dev %s root", self->peer_if);
 	EXPECT_EQ(0, system(cmd));
 }
@@ -310,7 +259,7 @@ TEST_F_TIMEOUT(tcp, bypass_client_to_linux_server_half_close, 300)
 	close(ready[1]);
 	ASSERT_EQ(1, read(ready[0], &ch, 1));
 
-	ASSERT_EQ(0, open_stack(&dev, &st));
+	ASSERT_EQ(0, tl_open_stack(&dev, &st));
 	inet_pton(AF_INET, PEER_IP, &peer);
 	ASSERT_EQ(0, bypass_stack_tcp_connect(st, peer, ECHO_PORT, &c));
 	end = tl_now_ms() + 120000;

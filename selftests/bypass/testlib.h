@@ -10,15 +10,19 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <linux/bypass.h>
+#include <linux/capability.h>
 
 #define BYPASS_DEV_PATH "/dev/" BYPASS_DEVICE_NAME
 
@@ -151,6 +155,53 @@ static inline long tl_vmlck_kb(void)
 			break;
 	fclose(f);
 	return kb;
+}
+
+/* Drop capability @cap from this process's effective set; 0 or -1. */
+static inline int tl_drop_cap(unsigned int cap)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d))
+		return -1;
+	d[cap / 32].effective &= ~(1U << (cap % 32));
+	return syscall(SYS_capset, &h, d) ? -1 : 0;
+}
+
+static inline sigjmp_buf *tl_fault_jmp(void)
+{
+	static sigjmp_buf jmp;
+
+	return &jmp;
+}
+
+static inline void tl_on_fault(int sig)
+{
+	siglongjmp(*tl_fault_jmp(), sig);
+}
+
+/*
+ * Touch @p (write a 0 when @write, else read): the signal that raised
+ * (SIGBUS or SIGSEGV), or 0 when the access went through.
+ */
+static inline int tl_touch_signal(volatile __u16 *p, int write)
+{
+	struct sigaction sa = { .sa_handler = tl_on_fault }, ob, os;
+	int sig;
+
+	sigaction(SIGBUS, &sa, &ob);
+	sigaction(SIGSEGV, &sa, &os);
+	sig = sigsetjmp(*tl_fault_jmp(), 1);
+	if (!sig) {
+		if (write)
+			*p = 0;
+		else
+			(void)*p;
+	}
+	sigaction(SIGBUS, &ob, NULL);
+	sigaction(SIGSEGV, &os, NULL);
+	return sig;
 }
 
 #endif /* BYPASS_TESTLIB_H */

@@ -5,9 +5,6 @@
  * frame reaches the peer; a descriptor outside registered memory is stopped
  * by the IOMMU; kill -9 and unbind in the middle leave the device usable.
  */
-#include <setjmp.h>
-#include <signal.h>
-
 #include "kselftest_harness.h"
 #include "rawring.h"
 
@@ -408,31 +405,6 @@ TEST_F(ring, kill9_with_traffic_then_reuse)
 	EXPECT_EQ(300, rx_next(&self->rr, got, 5000));
 }
 
-static sigjmp_buf bus_jmp;
-
-static void on_sigbus(int sig)
-{
-	siglongjmp(bus_jmp, sig);
-}
-
-/* Does touching @p raise SIGBUS? (write when @write, else read) */
-static int faults_sigbus(volatile __u16 *p, int write)
-{
-	struct sigaction sa = { .sa_handler = on_sigbus }, old;
-	int hit;
-
-	sigaction(SIGBUS, &sa, &old);
-	hit = sigsetjmp(bus_jmp, 1);
-	if (!hit) {
-		if (write)
-			*p = 0;
-		else
-			(void)*p;
-	}
-	sigaction(SIGBUS, &old, NULL);
-	return hit == SIGBUS;
-}
-
 TEST_F(ring, unbind_while_mapped_revokes)
 {
 	struct bypass_kick k = { .argsz = sizeof(k) };
@@ -440,12 +412,12 @@ TEST_F(ring, unbind_while_mapped_revokes)
 	void *p;
 
 	post_rx_buffers(&self->rr, 4);
-	EXPECT_FALSE(faults_sigbus(&self->rr.q[0].used->idx, 0));
+	EXPECT_EQ(0, tl_touch_signal(&self->rr.q[0].used->idx, 0));
 	/* The admin takes the device away while we have it mapped. */
 	ASSERT_EQ(0, tl_release());
-	EXPECT_TRUE(faults_sigbus(&self->rr.q[0].used->idx, 0));
-	EXPECT_TRUE(faults_sigbus(&self->rr.q[1].avail->idx, 1));
-	EXPECT_TRUE(faults_sigbus(self->rr.q[1].notify, 1));
+	EXPECT_EQ(SIGBUS, tl_touch_signal(&self->rr.q[0].used->idx, 0));
+	EXPECT_EQ(SIGBUS, tl_touch_signal(&self->rr.q[1].avail->idx, 1));
+	EXPECT_EQ(SIGBUS, tl_touch_signal(self->rr.q[1].notify, 1));
 	ASSERT_EQ(0, tl_info(self->fd, &info));
 	EXPECT_EQ(BYPASS_STATUS_REVOKED, info.status);
 	EXPECT_EQ(-1, ioctl(self->fd, BYPASS_KICK, &k));

@@ -5,17 +5,10 @@
  * attach, and frames still flow using physical addresses. Runs in its own
  * VM boot (the module parameter and the taint are boot-wide).
  */
-#include <linux/capability.h>
-#include <sys/syscall.h>
-
-#include <arpa/inet.h>
-#include <signal.h>
 
 #include "kselftest_harness.h"
 #include "rawring.h"
-
-#include "bypass_kdev.h"
-#include "bypass_stack.h"
+#include "stacklib.h"
 
 /* Every helper in testlib.h works on the NIC named by BYPASS_NIC_PCI. */
 static void __attribute__((constructor)) use_noiommu_nic(void)
@@ -81,14 +74,11 @@ TEST_F(unsafe, attach_needs_cap_sys_rawio)
 
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
-		struct __user_cap_data_struct d[2];
 		int fd = open(BYPASS_DEV_PATH, O_RDWR);
 
-		if (fd < 0 || syscall(SYS_capget, &h, d))
+		if (fd < 0)
 			_exit(10);
-		d[CAP_SYS_RAWIO / 32].effective &= ~(1U << (CAP_SYS_RAWIO % 32));
-		if (syscall(SYS_capset, &h, d))
+		if (tl_drop_cap(CAP_SYS_RAWIO))
 			_exit(11);
 		_exit(tl_attach(fd, tl_nic(), 0) == -EPERM ? 0 : 12);
 	}
@@ -135,29 +125,18 @@ TEST_F(unsafe, frames_flow_with_physical_addresses)
 	EXPECT_EQ(0, memcmp(b, f, 150));
 }
 
-static volatile sig_atomic_t app_stop;
-
-static void on_term(int sig)
-{
-	(void)sig;
-	app_stop = 1;
-}
-
 /* The libbypass stack at 192.0.2.1 on the no-IOMMU NIC, until SIGTERM. */
-static int run_stack(int ready)
+static int run_stack(int ready, int arg)
 {
-	struct bypass_stack_config cfg = { .prefix_len = 24 };
-	struct sigaction sa = { .sa_handler = on_term };
 	struct bypass_stack *st;
 	struct bypass_dev *dev;
 
-	sigaction(SIGTERM, &sa, NULL);
-	inet_pton(AF_INET, "192.0.2.1", &cfg.addr);
-	if (bypass_kdev_open(tl_nic(), 0, &dev) || bypass_stack_create(dev, &cfg, &st))
+	(void)arg;
+	if (tl_open_stack(&dev, &st))
 		return 10;
 	if (write(ready, "r", 1) != 1)
 		return 11;
-	while (!app_stop) {
+	while (!tl_app_stop) {
 		bypass_stack_wait(st, 500);
 		bypass_stack_poll(st);
 	}
@@ -168,26 +147,15 @@ static int run_stack(int ready)
 
 TEST_F(unsafe, stack_on_scattered_physical_pages)
 {
-	int ready[2], status;
 	pid_t pid;
-	char c;
 
 	/* No huge pages: the pool's 4 KiB pages are physically scattered. */
 	ASSERT_EQ(0, tl_sysfs_write("/proc/sys/vm/nr_hugepages", "0"));
-	ASSERT_EQ(0, pipe(ready));
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		close(ready[0]);
-		_exit(run_stack(ready[1]));
-	}
-	close(ready[1]);
-	ASSERT_EQ(1, read(ready[0], &c, 1));
+	pid = tl_start_app(run_stack, 0);
+	ASSERT_LT(0, pid);
 	EXPECT_EQ(0, system("ip netns exec peer ping -n -q -c 20 -i 0.05 -W 2 192.0.2.1 "
 			    "| grep -q ' 0% packet loss'"));
-	kill(pid, SIGTERM);
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	EXPECT_EQ(0, tl_stop_app(pid));
 }
 
 TEST_HARNESS_MAIN
