@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The device interface of libbypass: what the datapath needs from "a
- * virtio-net queue pair", whoever provides it. Three providers exist or are
- * planned:
+ * virtio-net queue pair", whoever provides it. Three providers exist:
  *
  *  - the /dev/bypass device (the kernel hands over a real NIC's rings),
  *  - an in-memory linked pair with a virtual clock (tests, benchmarks),
