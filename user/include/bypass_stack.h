@@ -100,6 +100,23 @@ bool bypass_stack_arm(struct bypass_stack *st);
 /* Nanoseconds until the next protocol timer, UINT64_MAX if none. */
 uint64_t bypass_stack_next_timer(struct bypass_stack *st);
 
+/*
+ * struct bypass_stack_events - optional hooks for a layer above the stack
+ * (the application APIs): @tcp as bypass_tcp_ops.event, @udp after a
+ * datagram was queued on @sock. They run inside bypass_stack_poll() and
+ * the engine's calls and must not call back into the stack.
+ */
+struct bypass_stack_events {
+	void (*tcp)(void *arg, struct bypass_tcp_conn *c);
+	void (*udp)(void *arg, struct bypass_udp *sock);
+	void *arg;
+};
+void bypass_stack_set_events(struct bypass_stack *st,
+			     const struct bypass_stack_events *ev);
+
+/* The stack's IPv4 address (network byte order). */
+uint32_t bypass_stack_addr(const struct bypass_stack *st);
+
 void bypass_stack_counters(const struct bypass_stack *st,
 			   struct bypass_counters *out);
 struct bypass_pool *bypass_stack_pool(struct bypass_stack *st);
@@ -133,6 +150,10 @@ struct bypass_buf *bypass_udp_recv(struct bypass_udp *sock, uint32_t *addr,
 
 /* Datagrams waiting in the socket. */
 uint32_t bypass_udp_pending(const struct bypass_udp *sock);
+
+/* The application's pointer for @sock (NULL until set). */
+void bypass_udp_set_user(struct bypass_udp *sock, void *user);
+void *bypass_udp_user(const struct bypass_udp *sock);
 
 /* ---- TCP ---------------------------------------------------------------- */
 

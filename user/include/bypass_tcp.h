@@ -83,12 +83,18 @@ struct bypass_tcp_seg {
  * @output: send @seg. The fragments' buffer references stay the engine's:
  *	take one with bypass_buf_get() to keep a payload past the call
  *	(e.g. on a TX ring). Returns 0, or -EAGAIN when nothing can be queued
- *	now (the engine retries on its timers). Neither callback may call
- *	into the engine: queue what it must deliver for later.
+ *	now (the engine retries on its timers).
+ * @event: optional. Something the application may wait for could have
+ *	changed on @c, a connection or listener it holds: data or EOF to
+ *	read, send room, the end of a connect, an error, a connection to
+ *	accept. Spurious calls are allowed; the application re-checks.
+ * No callback may call into the engine: queue what it must deliver for
+ * later.
  */
 struct bypass_tcp_ops {
 	uint64_t (*now_ns)(void *ctx);
 	int (*output)(void *ctx, const struct bypass_tcp_seg *seg);
+	void (*event)(void *ctx, struct bypass_tcp_conn *c);
 };
 
 /*
@@ -190,6 +196,16 @@ int bypass_tcp_send(struct bypass_tcp_conn *c, struct bypass_buf *buf);
  * bypass_tcp_poll() tells the peer when that matters.
  */
 struct bypass_buf *bypass_tcp_recv(struct bypass_tcp_conn *c);
+
+/* Connections of @listener that bypass_tcp_accept() would return now. */
+uint32_t bypass_tcp_acceptable(const struct bypass_tcp_conn *listener);
+
+/* Bytes sent or queued on @c that the peer has not acknowledged yet. */
+uint32_t bypass_tcp_unacked(const struct bypass_tcp_conn *c);
+
+/* The application's pointer for @c (NULL until set; kept until close). */
+void bypass_tcp_set_user(struct bypass_tcp_conn *c, void *user);
+void *bypass_tcp_user(const struct bypass_tcp_conn *c);
 
 /* Bytes waiting in bypass_tcp_recv()'s queue. */
 uint32_t bypass_tcp_readable(const struct bypass_tcp_conn *c);

@@ -76,6 +76,7 @@ struct bypass_udp {
 	struct bypass_stack *st;
 	uint16_t port;
 	struct rxqueue rxq;	/* tag: source port */
+	void *user;		/* bypass_udp_set_user() */
 };
 
 struct bypass_ping {
@@ -115,6 +116,7 @@ struct bypass_stack {
 	struct bypass_udp **udp;	/* by local port */
 	struct bypass_ping *ping[PING_SLOTS];	/* by id % PING_SLOTS */
 	struct bypass_tcp *tcp;		/* the TCP engine */
+	struct bypass_stack_events ev;	/* the application's hooks */
 	/*
 	 * Payload slices chained behind the frame being sent (tcp_stack.c
 	 * sets them around one ipv4_output call): stack_xmit posts them as

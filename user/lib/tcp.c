@@ -225,6 +225,8 @@ void tcp_conn_done(struct tcp_conn *c, int err)
 	listener_drop_child(c);
 	if (!c->app_owned)
 		tcp_conn_free(c);
+	else
+		tcp_notify(c);
 }
 
 void tcp_enter_time_wait(struct tcp_conn *c)
@@ -399,6 +401,30 @@ struct bypass_buf *bypass_tcp_recv(struct bypass_tcp_conn *cc)
 		tcp->upd = c;
 	}
 	return b;
+}
+
+uint32_t bypass_tcp_acceptable(const struct bypass_tcp_conn *lc)
+{
+	const struct tcp_conn *l = (const struct tcp_conn *)lc;
+
+	return l->state == BYPASS_TCP_LISTEN ? l->queued : 0;
+}
+
+uint32_t bypass_tcp_unacked(const struct bypass_tcp_conn *cc)
+{
+	const struct tcp_conn *c = (const struct tcp_conn *)cc;
+
+	return c->sndq_len ? c->snd_end - c->snd_una : 0;
+}
+
+void bypass_tcp_set_user(struct bypass_tcp_conn *cc, void *user)
+{
+	((struct tcp_conn *)cc)->user = user;
+}
+
+void *bypass_tcp_user(const struct bypass_tcp_conn *cc)
+{
+	return ((const struct tcp_conn *)cc)->user;
 }
 
 uint32_t bypass_tcp_readable(const struct bypass_tcp_conn *cc)

@@ -55,6 +55,7 @@ struct tcp_conn {
 	bool rtt_timing;
 	uint8_t snd_wscale, rcv_wscale;
 	int error;
+	void *user;		/* bypass_tcp_set_user() */
 
 	/* send side (RFC 9293 names) */
 	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2;
@@ -135,6 +136,13 @@ struct bypass_tcp {
 	struct tcp_conn *upd;		/* window updates due */
 	uint64_t isn_drift_ns;		/* test hook: added to the ISN clock */
 };
+
+/* Tell the host that @c, which the application holds, may have changed. */
+static inline void tcp_notify(struct tcp_conn *c)
+{
+	if (c->tcp && c->app_owned && c->tcp->ops.event)
+		c->tcp->ops.event(c->tcp->ctx, (struct bypass_tcp_conn *)c);
+}
 
 static inline uint64_t tcp_now(struct bypass_tcp *tcp)
 {

@@ -588,14 +588,25 @@ void bypass_tcp_input(struct bypass_tcp *tcp, struct bypass_tcp_seg *s)
 	c = tcp_lookup(tcp, s->daddr, s->dport, s->saddr, s->sport);
 	if (!c) {
 		c = tcp_lookup_listener(tcp, s->daddr, s->dport);
-		if (c)
+		if (c) {
 			listen_input(c, &x);
-		else
+			tcp_notify(c);
+		} else {
 			tcp_send_rst_reply(tcp, s);
-	} else if (c->state == BYPASS_TCP_SYN_SENT) {
-		syn_sent_input(c, &x);
+		}
 	} else {
-		sync_input(c, &x);
+		/*
+		 * Only what the application holds is notified, and that the
+		 * engine does not free: a child's news is its listener's.
+		 */
+		struct tcp_conn *l = c->app_owned ? c : c->listener;
+
+		if (c->state == BYPASS_TCP_SYN_SENT)
+			syn_sent_input(c, &x);
+		else
+			sync_input(c, &x);
+		if (l)
+			tcp_notify(l);
 	}
 	if (x.buf)
 		bypass_buf_put(x.buf);

@@ -173,11 +173,20 @@ void tcp_rx(struct bypass_stack *st, struct bypass_buf *b,
 	bypass_tcp_input(st->tcp, &seg);
 }
 
+static void stack_tcp_event(void *ctx, struct bypass_tcp_conn *c)
+{
+	struct bypass_stack *st = ctx;
+
+	if (st->ev.tcp)
+		st->ev.tcp(st->ev.arg, c);
+}
+
 int tcp_stack_init(struct bypass_stack *st)
 {
 	static const struct bypass_tcp_ops ops = {
 		.now_ns = stack_tcp_clock,
 		.output = stack_tcp_xmit,
+		.event = stack_tcp_event,
 	};
 	struct bypass_tcp_config cfg = { .mss = (uint16_t)(st->mtu - 40) };
 
@@ -193,6 +202,20 @@ int tcp_stack_init(struct bypass_stack *st)
 	st->tcp_eph_next = (uint32_t)st->tcp->cfg.secret[0] << 8 |
 			   st->tcp->cfg.secret[1];
 	return 0;
+}
+
+void bypass_stack_set_events(struct bypass_stack *st,
+			     const struct bypass_stack_events *ev)
+{
+	if (ev)
+		st->ev = *ev;
+	else
+		memset(&st->ev, 0, sizeof(st->ev));
+}
+
+uint32_t bypass_stack_addr(const struct bypass_stack *st)
+{
+	return st->addr;
 }
 
 struct bypass_tcp *bypass_stack_tcp(struct bypass_stack *st)

@@ -49,6 +49,8 @@ void udp_input(struct bypass_stack *st, struct bypass_buf *b,
 	buf_pull(b, sizeof(*uh));
 	if (!rxqueue_push(&sock->rxq, b, rx->src, ntohs(uh->source)))
 		stack_drop(st, b, BYPASS_DROP_UDP_QUEUE_FULL);
+	else if (st->ev.udp)
+		st->ev.udp(st->ev.arg, sock);
 }
 
 int bypass_udp_open(struct bypass_stack *st, uint16_t port,
@@ -91,6 +93,16 @@ struct bypass_buf *bypass_udp_recv(struct bypass_udp *sock, uint32_t *addr,
 				   uint16_t *port)
 {
 	return rxqueue_pop(&sock->rxq, addr, port);
+}
+
+void bypass_udp_set_user(struct bypass_udp *sock, void *user)
+{
+	sock->user = user;
+}
+
+void *bypass_udp_user(const struct bypass_udp *sock)
+{
+	return sock->user;
 }
 
 uint32_t bypass_udp_pending(const struct bypass_udp *sock)

@@ -25,7 +25,9 @@ static inline int fake_output(void *ctx, const struct bypass_tcp_seg *s)
 
 static inline const struct bypass_tcp_ops *fake_ops(void)
 {
-	static const struct bypass_tcp_ops ops = { fake_now, fake_output };
+	static const struct bypass_tcp_ops ops = {
+		.now_ns = fake_now, .output = fake_output,
+	};
 
 	return &ops;
 }

@@ -213,7 +213,9 @@ static void ts_step(struct ts_run *r, uint64_t to)
 
 static int ts_start(struct ts_run *r)
 {
-	static const struct bypass_tcp_ops ops = { ts_clock, ts_output };
+	static const struct bypass_tcp_ops ops = {
+		.now_ns = ts_clock, .output = ts_output,
+	};
 
 	if (r->tcp)
 		return 0;

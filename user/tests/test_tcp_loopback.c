@@ -209,7 +209,9 @@ struct result {
 static void run(uint64_t seed, uint32_t loss, uint32_t dup, uint32_t jitter,
 		struct result *res)
 {
-	static const struct bypass_tcp_ops ops = { net_now, net_output };
+	static const struct bypass_tcp_ops ops = {
+		.now_ns = net_now, .output = net_output,
+	};
 	struct bypass_tcp_config cfg = {
 		.max_conns = 64, .rcvbuf = 64 * 1024, .sndq_bufs = 64,
 		.msl_ns = 500 * MS, .retries = 30,

@@ -247,7 +247,9 @@ struct stats {
 
 static int run(uint64_t seed, uint32_t steps, struct stats *st)
 {
-	static const struct bypass_tcp_ops ops = { fz_now, fz_output };
+	static const struct bypass_tcp_ops ops = {
+		.now_ns = fz_now, .output = fz_output,
+	};
 	struct bypass_tcp_config cfg = {
 		.max_conns = 16, .rcvbuf = 16384, .sndq_bufs = 8, .ooo_bufs = 4,
 		.msl_ns = 2000 * MS, .retries = 4,

@@ -38,7 +38,9 @@ static uint32_t chain_len(struct bypass_tcp *tcp, uint32_t bucket)
 
 TEST(many_connections_found_by_tuple)
 {
-	static const struct bypass_tcp_ops ops = { fake_now, count_output };
+	static const struct bypass_tcp_ops ops = {
+		.now_ns = fake_now, .output = count_output,
+	};
 	struct bypass_tcp_config cfg = { .max_conns = N, .sndq_bufs = 4,
 					 .ooo_bufs = 2 };
 	struct bypass_tcp_conn **h = calloc(N, sizeof(*h)), *extra;
@@ -96,7 +98,9 @@ TEST(many_connections_found_by_tuple)
 
 TEST(listeners_exact_then_wildcard)
 {
-	static const struct bypass_tcp_ops ops = { fake_now, count_output };
+	static const struct bypass_tcp_ops ops = {
+		.now_ns = fake_now, .output = count_output,
+	};
 	struct bypass_tcp_conn *any, *one, *dup;
 	struct bypass_tcp *tcp;
 	int sent = 0;
