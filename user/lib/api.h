@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Internals of the application APIs (bypass_api.h, bypass_socket.h): the
+ * context, its descriptor table and its table of operations in flight,
+ * shared by api_ctx.c (life, progress, waiting), api_queue.c (the native
+ * calls), api_socket.c (the socket-like calls) and api_epoll.c.
+ */
+#ifndef BYPASS_API_INTERNAL_H
+#define BYPASS_API_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bypass_api.h"
+#include "bypass_tcp.h"
+
+enum api_kind { SK_FREE, SK_TCP, SK_UDP, SK_EPOLL };
+
+/* Where a TCP socket is in its life. */
+enum api_phase { TP_NEW, TP_LISTEN, TP_CONNECTING, TP_CONNECTED };
+
+/* One asynchronous operation, from its token to its completion. */
+struct api_op {
+	struct api_op *next;		/* socket's FIFO, or the free list */
+	uint32_t gen;			/* token generation: stale tokens fail */
+	bool busy, done;
+	struct bypass_qresult res;
+	struct bypass_sga push;		/* PUSH: what is still to queue */
+	uint32_t push_next;
+};
+
+/* Operations of one direction, completed in order. */
+struct api_fifo {
+	struct api_op *head, *tail;
+};
+
+struct api_sock {
+	uint8_t kind;			/* enum api_kind */
+	uint8_t phase;			/* enum api_phase (TCP) */
+	bool nonblock, reuseaddr, rd_shut, wr_shut;
+	bool dirty;			/* on the context's dirty list */
+	bool nodelay, keepalive;
+	uint8_t cc;			/* enum bypass_tcp_cc, 0: default */
+	int so_error;			/* SO_ERROR, cleared when read */
+	uint32_t laddr, raddr;		/* network order */
+	uint16_t lport, rport;
+	struct bypass_tcp_conn *conn;	/* connection or listener */
+	struct bypass_udp *udp;
+	uint32_t backlog;
+	struct bypass_buf *rx_cur;	/* partly read by bypass_recv() */
+	struct api_fifo rxops, txops;	/* pop/accept; push/connect */
+	struct api_sock *dirty_next;
+	uint32_t sndbuf;		/* SO_SNDBUF: unacknowledged bytes */
+	uint32_t ka_idle_s, ka_intvl_s, ka_cnt;
+
+	/* Membership of a readiness set (kind != SK_EPOLL). */
+	int ep;				/* the set's descriptor, -1: none */
+	uint32_t ep_events;
+	uint64_t ep_data;
+	bool ep_queued;			/* on the set's ready list */
+	struct api_sock *ep_next;
+
+	/* A readiness set (kind SK_EPOLL): members that may be ready. */
+	struct api_sock *ready_head, **ready_tail;
+	struct api_sock *ep_set_next;	/* the context's list of sets */
+};
+
+struct bypass_ctx {
+	struct bypass_dev *dev;
+	bool own_dev;
+	struct bypass_stack *st;
+	struct bypass_pool *pool;
+	uint32_t addr;
+	uint32_t tcp_rcvbuf;		/* the engine's receive window */
+	uint32_t tcp_sndbuf;		/* what its send queue can hold */
+
+	struct api_sock *socks;
+	uint32_t nr_socks;
+	uint32_t *free_fds;		/* stack of free descriptors */
+	uint32_t nr_free_fds;
+
+	struct api_op *ops;
+	uint32_t nr_ops;
+	struct api_op *op_free;
+	uint32_t completed;		/* operations completed, ever */
+	uint32_t collected;		/* ... and their results taken */
+	struct api_sock *ep_sets;	/* readiness sets */
+
+	struct api_sock *dirty;		/* news to look at */
+
+	/* bypass_ctx_fd(): an epoll of the RX/TX interrupts, a timer and
+	 * an eventfd raised while there is work already. */
+	int epfd, timerfd, selffd;
+	uint64_t timer_set_ns;		/* deadline the timerfd holds, or 0 */
+	bool self_raised;
+};
+
+/* api_ctx.c */
+struct api_sock *api_sock(struct bypass_ctx *ctx, int fd);
+int api_sock_alloc(struct bypass_ctx *ctx, uint8_t kind);
+void api_sock_release(struct bypass_ctx *ctx, struct api_sock *s);
+int api_fd(const struct bypass_ctx *ctx, const struct api_sock *s);
+void api_mark(struct bypass_ctx *ctx, struct api_sock *s);
+void api_progress(struct bypass_ctx *ctx);
+uint64_t api_now(void);
+/* Deadline (CLOCK_MONOTONIC ns) @ms from now; UINT64_MAX for ms < 0. */
+uint64_t api_deadline_ms(int ms);
+/*
+ * Sleep until there is news for the context or @deadline (CLOCK_MONOTONIC
+ * ns, UINT64_MAX: none), then make progress. -ETIMEDOUT once the deadline
+ * has passed, 0 otherwise, -errno when the device fails.
+ */
+int api_block(struct bypass_ctx *ctx, uint64_t deadline);
+void api_ctx_fd_rearm(struct bypass_ctx *ctx);
+
+/* api_queue.c */
+void api_run_ops(struct bypass_ctx *ctx, struct api_sock *s);
+void api_cancel_ops(struct bypass_ctx *ctx, struct api_sock *s);
+int api_tcp_bind_check(struct bypass_ctx *ctx, struct api_sock *s,
+		       uint32_t addr, uint16_t port);
+int api_tcp_connect(struct bypass_ctx *ctx, struct api_sock *s,
+		    uint32_t addr, uint16_t port);
+int api_udp_ensure_bound(struct bypass_ctx *ctx, struct api_sock *s);
+void api_apply_opts(struct api_sock *s);
+int api_take_accepted(struct bypass_ctx *ctx, struct api_sock *l,
+		      struct bypass_tcp_conn *c);
+
+/* api_epoll.c */
+uint32_t api_events(struct bypass_ctx *ctx, struct api_sock *s);
+void api_ep_note(struct bypass_ctx *ctx, struct api_sock *s);
+void api_ep_forget(struct bypass_ctx *ctx, struct api_sock *s);
+bool api_any_ready(struct bypass_ctx *ctx);
+void api_ep_set_close(struct bypass_ctx *ctx, struct api_sock *set);
+
+#endif /* BYPASS_API_INTERNAL_H */

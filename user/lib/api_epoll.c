@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Readiness for the socket-like API: what a socket is ready for, and
+ * readiness sets that behave like a level-triggered epoll. A set keeps a
+ * list of members that may be ready, fed by the stack's news about them
+ * (api_ep_note) and pruned when a wait finds one no longer ready, so a
+ * wait costs the number of ready sockets, not the number of members.
+ */
+#include <errno.h>
+#include <stdbool.h>
+
+#include "api.h"
+#include "bypass_socket.h"
+
+#define ALWAYS	(EPOLLERR | EPOLLHUP)
+
+/* A connecting socket whose handshake ended is connected (or failed). */
+static void tcp_settle(struct api_sock *s)
+{
+	int err;
+
+	if (s->phase != TP_CONNECTING ||
+	    bypass_tcp_state(s->conn) == BYPASS_TCP_SYN_SENT)
+		return;
+	err = bypass_tcp_error(s->conn);
+	s->phase = TP_CONNECTED;
+	if (err)
+		s->so_error = err;
+}
+
+static bool tcp_writable(struct api_sock *s)
+{
+	enum bypass_tcp_state st = bypass_tcp_state(s->conn);
+
+	if (st != BYPASS_TCP_ESTABLISHED && st != BYPASS_TCP_CLOSE_WAIT)
+		return false;
+	if (s->wr_shut || !bypass_tcp_send_room(s->conn))
+		return false;
+	return !s->sndbuf || bypass_tcp_unacked(s->conn) < s->sndbuf;
+}
+
+uint32_t api_events(struct bypass_ctx *ctx, struct api_sock *s)
+{
+	uint32_t ev = 0;
+	bool eof;
+
+	(void)ctx;
+	if (s->kind == SK_UDP)
+		return EPOLLOUT | (s->udp && bypass_udp_pending(s->udp) ? EPOLLIN : 0);
+	if (s->kind != SK_TCP)
+		return 0;
+	switch (s->phase) {
+	case TP_NEW:
+		return EPOLLOUT | EPOLLHUP;
+	case TP_LISTEN:
+		return bypass_tcp_acceptable(s->conn) ? EPOLLIN : 0;
+	case TP_CONNECTING:
+		tcp_settle(s);
+		if (s->phase == TP_CONNECTING)
+			return 0;
+		break;
+	}
+	if (bypass_tcp_error(s->conn))
+		return EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLRDHUP;
+	eof = bypass_tcp_eof(s->conn) && !s->rx_cur;
+	if (s->rx_cur || bypass_tcp_readable(s->conn) || eof)
+		ev |= EPOLLIN;
+	if (eof)
+		ev |= EPOLLRDHUP;
+	if (tcp_writable(s))
+		ev |= EPOLLOUT;
+	if ((eof && s->wr_shut) || bypass_tcp_state(s->conn) == BYPASS_TCP_CLOSED)
+		ev |= EPOLLHUP;
+	return ev;
+}
+
+static void ready_append(struct api_sock *set, struct api_sock *s)
+{
+	s->ep_queued = true;
+	s->ep_next = NULL;
+	*set->ready_tail = s;
+	set->ready_tail = &s->ep_next;
+}
+
+void api_ep_note(struct bypass_ctx *ctx, struct api_sock *s)
+{
+	struct api_sock *set;
+
+	if (s->ep < 0 || s->ep_queued || !s->ep_events)
+		return;
+	if (!(api_events(ctx, s) & (s->ep_events | ALWAYS)))
+		return;
+	set = &ctx->socks[s->ep];
+	ready_append(set, s);
+}
+
+void api_ep_forget(struct bypass_ctx *ctx, struct api_sock *s)
+{
+	struct api_sock *set, **pp;
+
+	if (s->ep < 0)
+		return;
+	set = &ctx->socks[s->ep];
+	if (s->ep_queued) {
+		for (pp = &set->ready_head; *pp != s; pp = &(*pp)->ep_next)
+			;
+		*pp = s->ep_next;
+		if (set->ready_tail == &s->ep_next)
+			set->ready_tail = pp;
+		s->ep_queued = false;
+	}
+	s->ep = -1;
+}
+
+bool api_any_ready(struct bypass_ctx *ctx)
+{
+	struct api_sock *set;
+
+	if (ctx->completed != ctx->collected)
+		return true;
+	for (set = ctx->ep_sets; set; set = set->ep_set_next)
+		if (set->ready_head)
+			return true;
+	return false;
+}
+
+int bypass_epoll_create(struct bypass_ctx *ctx)
+{
+	int fd;
+
+	if (!ctx) {
+		errno = EINVAL;
+		return -1;
+	}
+	fd = api_sock_alloc(ctx, SK_EPOLL);
+	if (fd < 0) {
+		errno = -fd;
+		return -1;
+	}
+	ctx->socks[fd].ep_set_next = ctx->ep_sets;
+	ctx->ep_sets = &ctx->socks[fd];
+	return fd;
+}
+
+/* Unlink a closing set from the context and from its members. */
+void api_ep_set_close(struct bypass_ctx *ctx, struct api_sock *set)
+{
+	struct api_sock **pp;
+	uint32_t i, me = (uint32_t)api_fd(ctx, set);
+
+	for (pp = &ctx->ep_sets; *pp != set; pp = &(*pp)->ep_set_next)
+		;
+	*pp = set->ep_set_next;
+	for (i = 0; i < ctx->nr_socks; i++)
+		if (ctx->socks[i].kind != SK_FREE && ctx->socks[i].ep == (int)me) {
+			ctx->socks[i].ep = -1;
+			ctx->socks[i].ep_queued = false;
+		}
+}
+
+int bypass_epoll_ctl(struct bypass_ctx *ctx, int epfd, int op, int fd,
+		     struct epoll_event *ev)
+{
+	struct api_sock *set = api_sock(ctx, epfd), *s = api_sock(ctx, fd);
+	int err = 0;
+
+	if (!set || !s)
+		err = EBADF;
+	else if (set->kind != SK_EPOLL || s == set || s->kind == SK_EPOLL)
+		err = EINVAL;
+	else if (op != EPOLL_CTL_DEL && (!ev || ev->events & EPOLLET))
+		err = EINVAL;
+	else if (op == EPOLL_CTL_ADD && s->ep >= 0)
+		err = EEXIST;
+	else if ((op == EPOLL_CTL_MOD || op == EPOLL_CTL_DEL) && s->ep != epfd)
+		err = ENOENT;
+	else if (op != EPOLL_CTL_ADD && op != EPOLL_CTL_MOD && op != EPOLL_CTL_DEL)
+		err = EINVAL;
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	if (op == EPOLL_CTL_DEL) {
+		api_ep_forget(ctx, s);
+		return 0;
+	}
+	if (op == EPOLL_CTL_MOD)
+		api_ep_forget(ctx, s);
+	s->ep = epfd;
+	s->ep_events = ev->events;
+	s->ep_data = ev->data.u64;
+	api_ep_note(ctx, s);
+	api_ctx_fd_rearm(ctx);
+	return 0;
+}
+
+/* Report the set's ready members, at most @max, rotating the reported. */
+static int collect(struct bypass_ctx *ctx, struct api_sock *set,
+		   struct epoll_event *events, int max)
+{
+	struct api_sock *s, *keep = NULL, **keep_tail = &keep;
+	int n = 0;
+
+	while (n < max && (s = set->ready_head)) {
+		uint32_t ev;
+
+		set->ready_head = s->ep_next;
+		if (!set->ready_head)
+			set->ready_tail = &set->ready_head;
+		s->ep_queued = false;
+		ev = api_events(ctx, s) & (s->ep_events | ALWAYS);
+		if (!ev)
+			continue;
+		events[n].events = ev;
+		events[n].data.u64 = s->ep_data;
+		n++;
+		if (s->ep_events & EPOLLONESHOT) {
+			s->ep_events = 0;	/* off until EPOLL_CTL_MOD */
+			continue;
+		}
+		/* Level-triggered: still ready next time, after the others. */
+		s->ep_queued = true;
+		s->ep_next = NULL;
+		*keep_tail = s;
+		keep_tail = &s->ep_next;
+	}
+	if (keep) {
+		*set->ready_tail = keep;
+		set->ready_tail = keep_tail;
+	}
+	return n;
+}
+
+int bypass_epoll_wait(struct bypass_ctx *ctx, int epfd,
+		      struct epoll_event *events, int max, int timeout_ms)
+{
+	struct api_sock *set = api_sock(ctx, epfd);
+	uint64_t deadline;
+	int n, r;
+
+	if (!set) {
+		errno = EBADF;
+		return -1;
+	}
+	if (set->kind != SK_EPOLL || !events || max <= 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	deadline = api_deadline_ms(timeout_ms);
+	api_progress(ctx);
+	for (;;) {
+		n = collect(ctx, set, events, max);
+		if (n)
+			break;
+		r = api_block(ctx, deadline);
+		if (r == -ETIMEDOUT)
+			break;
+		if (r) {
+			errno = -r;
+			return -1;
+		}
+	}
+	api_ctx_fd_rearm(ctx);
+	return n;
+}
