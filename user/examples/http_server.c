@@ -1,0 +1,377 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * A small HTTP/1.1 server for static files, with keep-alive and
+ * pipelining, on the Linux stack or on bypass: the same event loop either
+ * way (netops.h). Files are read once and served from memory.
+ *
+ *   http_server [--linux | --bypass [PCI]] [--addr A.B.C.D] [--port N]
+ *               [--root DIR] [--busy-poll]
+ *
+ * It prints "ready" once it listens and, on SIGINT or SIGTERM, the number
+ * of requests served and the CPU time the process used per request.
+ */
+#include <fcntl.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include "netops.h"
+
+#define MAX_FDS		65536
+#define IN_MAX		8192
+#define FILE_MAX	(4u << 20)
+
+struct file {
+	struct file *next;
+	char *path;
+	char *data;
+	size_t len;
+	const char *type;
+};
+
+struct conn {
+	size_t in_len;
+	char in[IN_MAX];
+	char hdr[512];
+	size_t hdr_len, hdr_off;
+	const char *body;
+	size_t body_len, body_off;
+	bool close_after;
+	bool writing;
+};
+
+static volatile sig_atomic_t stop;
+static struct netops net;
+static struct conn *conns[MAX_FDS];
+static struct file *files;
+static const char *root = ".";
+static uint64_t served;
+static int ep;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static const char *type_of(const char *path)
+{
+	static const char *const map[][2] = {
+		{ ".html", "text/html" }, { ".txt", "text/plain" },
+		{ ".css", "text/css" }, { ".js", "text/javascript" },
+		{ ".json", "application/json" }, { ".png", "image/png" },
+		{ ".jpg", "image/jpeg" }, { ".svg", "image/svg+xml" },
+	};
+	const char *dot = strrchr(path, '.');
+	size_t i;
+
+	for (i = 0; dot && i < sizeof(map) / sizeof(map[0]); i++)
+		if (!strcasecmp(dot, map[i][0]))
+			return map[i][1];
+	return "application/octet-stream";
+}
+
+/* The file for a request path, read on first use; NULL if none. */
+static struct file *lookup(const char *path)
+{
+	char full[4096];
+	struct file *f;
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if (path[0] != '/' || strstr(path, ".."))
+		return NULL;
+	if (!strcmp(path, "/"))
+		path = "/index.html";
+	for (f = files; f; f = f->next)
+		if (!strcmp(f->path, path))
+			return f;
+	if ((size_t)snprintf(full, sizeof(full), "%s%s", root, path) >= sizeof(full))
+		return NULL;
+	fd = open(full, O_RDONLY);
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || (size_t)st.st_size > FILE_MAX) {
+		close(fd);
+		return NULL;
+	}
+	f = calloc(1, sizeof(*f));
+	if (!f || !(f->data = malloc((size_t)st.st_size + 1)) ||
+	    !(f->path = strdup(path))) {
+		close(fd);
+		return NULL;
+	}
+	n = read(fd, f->data, (size_t)st.st_size);
+	close(fd);
+	if (n != st.st_size)
+		return NULL;
+	f->len = (size_t)n;
+	f->type = type_of(path);
+	f->next = files;
+	files = f;
+	return f;
+}
+
+static void conn_close(int fd)
+{
+	free(conns[fd]);
+	conns[fd] = NULL;
+	net.close(net.ctx, fd);	/* also leaves the readiness set */
+}
+
+static void set_events(int fd, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.fd = fd };
+
+	net.epoll_ctl(net.ctx, ep, EPOLL_CTL_MOD, fd, &ev);
+}
+
+/* Send what is pending; false when the connection must go. */
+static bool flush_out(int fd, struct conn *c)
+{
+	while (c->hdr_off < c->hdr_len || c->body_off < c->body_len) {
+		bool hdr = c->hdr_off < c->hdr_len;
+		const char *p = hdr ? c->hdr + c->hdr_off : c->body + c->body_off;
+		size_t len = hdr ? c->hdr_len - c->hdr_off : c->body_len - c->body_off;
+		ssize_t n = net.send(net.ctx, fd, p, len, 0);
+
+		if (n < 0) {
+			if (errno != EAGAIN)
+				return false;
+			if (!c->writing)
+				set_events(fd, EPOLLOUT);
+			c->writing = true;
+			return true;
+		}
+		if (hdr)
+			c->hdr_off += (size_t)n;
+		else
+			c->body_off += (size_t)n;
+	}
+	if (c->writing)
+		set_events(fd, EPOLLIN);
+	c->writing = false;
+	return !c->close_after;
+}
+
+static void respond(struct conn *c, int status, const char *reason,
+		    const struct file *f, bool head)
+{
+	const char *type = f ? f->type : "text/plain";
+	size_t len = f ? f->len : strlen(reason) + 1;
+
+	c->hdr_len = (size_t)snprintf(c->hdr, sizeof(c->hdr),
+		"HTTP/1.1 %d %s\r\nServer: bypass-example\r\n"
+		"Content-Type: %s\r\nContent-Length: %zu\r\n%s\r\n%s%s",
+		status, reason, type, len,
+		c->close_after ? "Connection: close\r\n" : "",
+		f || head ? "" : reason, f || head ? "" : "\n");
+	c->hdr_off = 0;
+	c->body = f && !head ? f->data : NULL;
+	c->body_len = c->body ? f->len : 0;
+	c->body_off = 0;
+	served++;
+}
+
+/* Whether the header block names this connection token. */
+static bool has_token(const char *hdrs, const char *token)
+{
+	const char *p = hdrs;
+
+	while ((p = strcasestr(p, "\nConnection:"))) {
+		const char *end = strchr(p + 1, '\n');
+		const char *t = strcasestr(p, token);
+
+		if (t && (!end || t < end))
+			return true;
+		p++;
+	}
+	return false;
+}
+
+/* Answer one complete request at the start of c->in (@len bytes). */
+static void handle(struct conn *c, char *req)
+{
+	char method[8], path[1024], version[16];
+	struct file *f;
+	bool head;
+
+	if (sscanf(req, "%7s %1023s %15s", method, path, version) != 3 ||
+	    strncmp(version, "HTTP/1.", 7)) {
+		c->close_after = true;
+		respond(c, 400, "Bad Request", NULL, false);
+		return;
+	}
+	c->close_after = version[7] == '0' ? !has_token(req, "keep-alive") :
+			 has_token(req, "close");
+	head = !strcmp(method, "HEAD");
+	if (!head && strcmp(method, "GET")) {
+		respond(c, 405, "Method Not Allowed", NULL, false);
+		return;
+	}
+	f = lookup(path);
+	if (!f)
+		respond(c, 404, "Not Found", NULL, head);
+	else
+		respond(c, 200, "OK", f, head);
+}
+
+static void on_readable(int fd)
+{
+	struct conn *c = conns[fd];
+
+	for (;;) {
+		ssize_t n;
+		char *end;
+
+		/* Serve the complete requests already buffered (pipelining). */
+		while (!c->writing && (end = memmem(c->in, c->in_len, "\r\n\r\n", 4))) {
+			size_t used = (size_t)(end - c->in) + 4;
+
+			*end = 0;
+			handle(c, c->in);
+			memmove(c->in, c->in + used, c->in_len - used);
+			c->in_len -= used;
+			if (!flush_out(fd, c)) {
+				conn_close(fd);
+				return;
+			}
+		}
+		if (c->writing)
+			return;
+		if (c->in_len == IN_MAX) {	/* a header block too large */
+			conn_close(fd);
+			return;
+		}
+		n = net.recv(net.ctx, fd, c->in + c->in_len, IN_MAX - c->in_len - 1, 0);
+		if (n > 0) {
+			c->in_len += (size_t)n;
+			c->in[c->in_len] = 0;
+			continue;
+		}
+		if (n < 0 && errno == EAGAIN)
+			return;
+		conn_close(fd);
+		return;
+	}
+}
+
+static void on_accept(int l)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	int fd, one = 1;
+
+	while ((fd = net.accept4(net.ctx, l, NULL, NULL, SOCK_NONBLOCK)) >= 0) {
+		if (fd >= MAX_FDS || !(conns[fd] = calloc(1, sizeof(struct conn)))) {
+			net.close(net.ctx, fd);
+			continue;
+		}
+		net.setsockopt(net.ctx, fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		ev.data.fd = fd;
+		net.epoll_ctl(net.ctx, ep, EPOLL_CTL_ADD, fd, &ev);
+	}
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: http_server [--linux | --bypass [PCI]] [--addr A.B.C.D]\n"
+		"                   [--port N] [--root DIR] [--busy-poll]\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "linux", no_argument, NULL, 'l' },
+		{ "bypass", optional_argument, NULL, 'b' },
+		{ "addr", required_argument, NULL, 'a' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "root", required_argument, NULL, 'r' },
+		{ "busy-poll", no_argument, NULL, 'P' },
+		{ 0 }
+	};
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(8080) };
+	const char *pci = NULL, *addr = NULL;
+	bool bypass = false, busy = false;
+	struct epoll_event evs[64];
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct rusage ru;
+	int l, i, n, one = 1, o;
+	double cpu_us;
+
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (o) {
+		case 'l': bypass = false; break;
+		case 'b': bypass = true; pci = optarg; break;
+		case 'a': addr = optarg; break;
+		case 'p': sin.sin_port = htons((uint16_t)atoi(optarg)); break;
+		case 'r': root = optarg; break;
+		case 'P': busy = true; break;
+		default: usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (netops_open(&net, bypass, pci, addr))
+		return 1;
+	if (addr && !bypass)
+		inet_pton(AF_INET, addr, &sin.sin_addr);
+	l = net.socket(net.ctx, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	ep = net.epoll_create(net.ctx);
+	if (l < 0 || ep < 0 ||
+	    net.setsockopt(net.ctx, l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    net.bind(net.ctx, l, (struct sockaddr *)&sin, sizeof(sin)) ||
+	    net.listen(net.ctx, l, 1024)) {
+		perror("http_server: listen");
+		return 1;
+	}
+	evs[0].events = EPOLLIN;
+	evs[0].data.fd = l;
+	net.epoll_ctl(net.ctx, ep, EPOLL_CTL_ADD, l, &evs[0]);
+	printf("ready: %s stack, port %u, root %s\n", net.name,
+	       ntohs(sin.sin_port), root);
+	fflush(stdout);
+
+	while (!stop) {
+		n = net.epoll_wait(net.ctx, ep, evs, 64, busy ? 0 : 200);
+		if (n < 0 && errno != EINTR) {
+			perror("http_server: epoll_wait");
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+
+			if (fd == l)
+				on_accept(l);
+			else if (conns[fd] && conns[fd]->writing) {
+				if (!flush_out(fd, conns[fd]))
+					conn_close(fd);
+				else if (conns[fd] && !conns[fd]->writing)
+					on_readable(fd);
+			} else if (conns[fd]) {
+				on_readable(fd);
+			}
+		}
+	}
+	getrusage(RUSAGE_SELF, &ru);
+	cpu_us = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 +
+		 (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+	printf("served %llu requests, cpu %.0f us, %.1f us/request\n",
+	       (unsigned long long)served, cpu_us,
+	       served ? cpu_us / (double)served : 0.0);
+	for (i = 0; i < MAX_FDS; i++)
+		if (conns[i])
+			conn_close(i);
+	net.close(net.ctx, l);
+	net.close(net.ctx, ep);
+	netops_close(&net);
+	return 0;
+}
