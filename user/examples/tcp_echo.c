@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,7 @@
 
 #include "bypass_api.h"
 
-#define MAX_TOKENS	1024
+#define MAX_TOKENS	2048
 
 static volatile sig_atomic_t stop;
 
@@ -33,14 +34,17 @@ static void on_signal(int sig)
 static bypass_qtoken_t qts[MAX_TOKENS];
 static uint32_t nr_qts;
 
-static int track(int r, bypass_qtoken_t qt)
+/*
+ * Operations are started with their token written to the next free slot,
+ * qts[nr_qts]; keep() makes it count when the call succeeded. A
+ * connection holds at most two tokens (a pop and a push), so the array
+ * cannot overflow while accepting stops short of it.
+ */
+static int keep(int r)
 {
-	if (r)
-		return r;
-	if (nr_qts == MAX_TOKENS)
-		return -ENOBUFS;
-	qts[nr_qts++] = qt;
-	return 0;
+	if (!r)
+		nr_qts++;
+	return r;
 }
 
 int main(int argc, char **argv)
@@ -56,9 +60,9 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct bypass_qresult res;
 	struct bypass_ctx *ctx;
-	bypass_qtoken_t qt;
 	uint16_t port = 7;
 	uint64_t echoed = 0;
+	bool accepting = false;
 	int lqd, r, i, o;
 
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -86,9 +90,6 @@ int main(int argc, char **argv)
 	r = lqd < 0 ? lqd : bypass_qbind(ctx, lqd, 0, port);
 	if (!r)
 		r = bypass_qlisten(ctx, lqd, 128);
-	if (!r)
-		r = bypass_qaccept(ctx, lqd, &qt);
-	r = track(r, qt);
 	if (r) {
 		fprintf(stderr, "tcp_echo: listen: %s\n", strerror(-r));
 		return 1;
@@ -97,6 +98,12 @@ int main(int argc, char **argv)
 	fflush(stdout);
 
 	while (!stop) {
+		/* Accept the next connection while tokens remain for it. */
+		if (!accepting && nr_qts + 3 < MAX_TOKENS) {
+			if (keep(bypass_qaccept(ctx, lqd, &qts[nr_qts])))
+				break;
+			accepting = true;
+		}
 		/* Wake up now and then to notice a signal. */
 		i = bypass_qwait_any(ctx, qts, nr_qts, &res, &tick);
 		if (i == -ETIMEDOUT)
@@ -110,9 +117,8 @@ int main(int argc, char **argv)
 		switch (res.opcode) {
 		case BYPASS_OP_ACCEPT:
 			if (!res.err)
-				r = track(bypass_qpop(ctx, res.new_qd, &qt), qt);
-			if (!r)
-				r = track(bypass_qaccept(ctx, lqd, &qt), qt);
+				r = keep(bypass_qpop(ctx, res.new_qd, &qts[nr_qts]));
+			accepting = false;
 			break;
 		case BYPASS_OP_POP:
 			if (res.err || !res.sga.nr_segs) {	/* EOF or reset */
@@ -122,9 +128,9 @@ int main(int argc, char **argv)
 			}
 			echoed += bypass_sga_len(&res.sga);
 			/* The same buffers go back out: zero copies. */
-			r = track(bypass_qpush(ctx, res.qd, &res.sga, &qt), qt);
+			r = keep(bypass_qpush(ctx, res.qd, &res.sga, &qts[nr_qts]));
 			if (!r)
-				r = track(bypass_qpop(ctx, res.qd, &qt), qt);
+				r = keep(bypass_qpop(ctx, res.qd, &qts[nr_qts]));
 			if (r)
 				bypass_qclose(ctx, res.qd);
 			r = 0;
