@@ -203,6 +203,12 @@ uint32_t bypass_tcp_acceptable(const struct bypass_tcp_conn *listener);
 /* Bytes sent or queued on @c that the peer has not acknowledged yet. */
 uint32_t bypass_tcp_unacked(const struct bypass_tcp_conn *c);
 
+/* The addresses (network order, may be NULL) and ports of @c. */
+void bypass_tcp_peer(const struct bypass_tcp_conn *c, uint32_t *addr,
+		     uint16_t *port);
+void bypass_tcp_local(const struct bypass_tcp_conn *c, uint32_t *addr,
+		      uint16_t *port);
+
 /* The application's pointer for @c (NULL until set; kept until close). */
 void bypass_tcp_set_user(struct bypass_tcp_conn *c, void *user);
 void *bypass_tcp_user(const struct bypass_tcp_conn *c);

@@ -417,6 +417,28 @@ uint32_t bypass_tcp_unacked(const struct bypass_tcp_conn *cc)
 	return c->sndq_len ? c->snd_end - c->snd_una : 0;
 }
 
+void bypass_tcp_peer(const struct bypass_tcp_conn *cc, uint32_t *addr,
+		     uint16_t *port)
+{
+	const struct tcp_conn *c = (const struct tcp_conn *)cc;
+
+	if (addr)
+		*addr = c->raddr;
+	if (port)
+		*port = c->rport;
+}
+
+void bypass_tcp_local(const struct bypass_tcp_conn *cc, uint32_t *addr,
+		      uint16_t *port)
+{
+	const struct tcp_conn *c = (const struct tcp_conn *)cc;
+
+	if (addr)
+		*addr = c->laddr;
+	if (port)
+		*port = c->lport;
+}
+
 void bypass_tcp_set_user(struct bypass_tcp_conn *cc, void *user)
 {
 	((struct tcp_conn *)cc)->user = user;
