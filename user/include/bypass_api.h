@@ -5,7 +5,8 @@
  * and asynchronous zero-copy operations whose completions are collected
  * with tokens: push and pop of scatter-gather arrays of pool buffers,
  * accept and connect. Waits take a timeout; a NULL timeout waits for ever,
- * asleep on the queue's interrupt, never spinning while idle.
+ * asleep on the queue's interrupt after a short spin (the stack's
+ * spin_ns), so an idle application uses no CPU.
  *
  * Every call returns 0 (or a count) on success and -errno on failure; the
  * errors of each call are listed in Documentation/api/.
@@ -80,7 +81,7 @@ struct bypass_pool *bypass_ctx_pool(struct bypass_ctx *ctx);
 /*
  * bypass_ctx_poll - do the work that is due without blocking: receive,
  * run timers, complete operations, send. Returns the number of operations
- * completed. Busy applications call it in their loop (no system call
+ * completed during this call. Busy applications call it in their loop (no system call
  * unless the device needs a doorbell).
  */
 int bypass_ctx_poll(struct bypass_ctx *ctx);
@@ -164,7 +165,7 @@ int bypass_qsocket(struct bypass_ctx *ctx, int type);
 /*
  * bypass_qbind - bind to @port of the stack's address (@addr must be 0
  * or that address). -EBADF, -EINVAL (bound already, port 0),
- * -EADDRNOTAVAIL (another address), -EADDRINUSE.
+ * -EADDRNOTAVAIL (another address), -EADDRINUSE, -ENOMEM.
  */
 int bypass_qbind(struct bypass_ctx *ctx, int qd, uint32_t addr, uint16_t port);
 
@@ -206,7 +207,11 @@ int bypass_qpush(struct bypass_ctx *ctx, int qd, struct bypass_sga *sga,
  * bypass_qpushto - send one datagram of one segment on a UDP socket to
  * @sga->addr:@sga->port (an unbound socket gets an ephemeral port). The
  * buffer becomes the library's. -EBADF, -EOPNOTSUPP (TCP), -EINVAL,
- * -EMSGSIZE, -ENETUNREACH, -EAGAIN (TX ring full), -ENOBUFS.
+ * -EMSGSIZE, -ENETUNREACH, -EAGAIN (TX ring full), -ENOBUFS, and for an
+ * unbound socket -EADDRNOTAVAIL or -ENOMEM.
+ *
+ * Every call that starts an operation returns -EINVAL for a NULL token
+ * pointer.
  */
 int bypass_qpushto(struct bypass_ctx *ctx, int qd, struct bypass_sga *sga,
 		   bypass_qtoken_t *qt);
@@ -228,9 +233,10 @@ int bypass_qwait(struct bypass_ctx *ctx, bypass_qtoken_t qt,
 		 struct bypass_qresult *res, const struct timespec *timeout);
 
 /*
- * bypass_qwait_any - wait for the first of @n tokens to complete; returns
- * its index into @qts, with its result (that token is spent, the others
- * stay valid). -ETIMEDOUT, -EINVAL (an unknown token, or @n 0).
+ * bypass_qwait_any - wait until one of @n tokens has completed; returns
+ * the lowest index into @qts of those completed, with its result (that
+ * token is spent, the others stay valid). -ETIMEDOUT, -EINVAL (an unknown
+ * or spent token, @n 0, a bad timeout).
  */
 int bypass_qwait_any(struct bypass_ctx *ctx, const bypass_qtoken_t *qts,
 		     uint32_t n, struct bypass_qresult *res,
@@ -239,8 +245,9 @@ int bypass_qwait_any(struct bypass_ctx *ctx, const bypass_qtoken_t *qts,
 /*
  * bypass_qclose - close a descriptor: a connection is closed gracefully
  * (FIN after the queued data; reset if received data was left unread), a
- * listener resets what it had not handed out; its tokens complete with
- * ECANCELED (a popped result's buffers are freed). -EBADF.
+ * listener resets what it had not handed out; its pending operations
+ * complete with ECANCELED (results that had completed already stay to be
+ * collected, buffers and all). -EBADF.
  */
 int bypass_qclose(struct bypass_ctx *ctx, int qd);
 

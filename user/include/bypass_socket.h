@@ -7,7 +7,8 @@
  * the zero-copy calls; both work on the same descriptors).
  *
  * Descriptors are the context's, not the kernel's: they cannot be passed
- * to read(2) or poll(2). For readiness, a bypass_epoll set is watched with
+ * to read(2) or poll(2). A readiness set's descriptor given to a socket
+ * call gives ENOTSOCK. For readiness, a bypass_epoll set is watched with
  * bypass_epoll_wait(), and bypass_ctx_fd() puts the whole context into
  * the application's own kernel epoll/poll loop.
  *
@@ -73,18 +74,23 @@ ssize_t bypass_sendto(struct bypass_ctx *ctx, int fd, const void *buf,
 ssize_t bypass_recvfrom(struct bypass_ctx *ctx, int fd, void *buf, size_t len,
 			int flags, struct sockaddr *from, socklen_t *fromlen);
 
-/* SHUT_WR sends FIN after the queued data; SHUT_RD discards what comes. */
+/*
+ * SHUT_WR sends FIN after the queued data; SHUT_RD makes reads return the
+ * end of the stream and drops what arrives (it is still acknowledged).
+ */
 int bypass_shutdown(struct bypass_ctx *ctx, int fd, int how);
 /* As bypass_qclose(). */
 int bypass_close(struct bypass_ctx *ctx, int fd);
 
 /*
  * Options. SOL_SOCKET: SO_REUSEADDR, SO_KEEPALIVE, SO_SNDBUF (bytes the
- * socket may hold unacknowledged), SO_RCVBUF (read only: the stack's
- * receive window), SO_ERROR and SO_TYPE (read only). IPPROTO_TCP:
- * TCP_NODELAY, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT (seconds/count),
- * TCP_CONGESTION ("reno" or "cubic"). ENOPROTOOPT for the rest, EINVAL
- * for a bad value or size.
+ * socket may hold unacknowledged), SO_RCVBUF (setting it is accepted and
+ * changes nothing: the receive window is the stack's, which reading it
+ * gives), SO_ERROR and SO_TYPE (read only). IPPROTO_TCP: TCP_NODELAY,
+ * TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT (seconds/count),
+ * TCP_CONGESTION ("reno" or "cubic"; ENOENT for another). ENOPROTOOPT for
+ * the rest, EOPNOTSUPP for a TCP option on a UDP socket, EINVAL for a bad
+ * value or size.
  */
 int bypass_setsockopt(struct bypass_ctx *ctx, int fd, int level, int name,
 		      const void *val, socklen_t len);

@@ -40,6 +40,8 @@ struct api_sock {
 	bool nonblock, reuseaddr, rd_shut, wr_shut;
 	bool dirty;			/* on the context's dirty list */
 	bool nodelay, keepalive;
+	bool err_reported;		/* the connection's error was returned */
+	bool ep_off;			/* EPOLLONESHOT fired: off until MOD */
 	uint8_t cc;			/* enum bypass_tcp_cc, 0: default */
 	int so_error;			/* SO_ERROR, cleared when read */
 	uint32_t laddr, raddr;		/* network order */
@@ -112,10 +114,17 @@ uint64_t api_deadline_ms(int ms);
  */
 int api_block(struct bypass_ctx *ctx, uint64_t deadline);
 void api_ctx_fd_rearm(struct bypass_ctx *ctx);
+/*
+ * The end of every call that may have queued frames or polled the stack:
+ * hand the frames to the device and re-arm bypass_ctx_fd() (a poll turns
+ * the interrupts off, and a completion must make the fd readable).
+ */
+void api_done(struct bypass_ctx *ctx);
 
 /* api_queue.c */
 void api_run_ops(struct bypass_ctx *ctx, struct api_sock *s);
 void api_cancel_ops(struct bypass_ctx *ctx, struct api_sock *s);
+void api_rx_discard(struct api_sock *s);
 int api_tcp_bind_check(struct bypass_ctx *ctx, struct api_sock *s,
 		       uint32_t addr, uint16_t port);
 int api_tcp_connect(struct bypass_ctx *ctx, struct api_sock *s,

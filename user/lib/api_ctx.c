@@ -124,6 +124,12 @@ void api_progress(struct bypass_ctx *ctx)
 	bypass_stack_flush(ctx->st);
 }
 
+void api_done(struct bypass_ctx *ctx)
+{
+	bypass_stack_flush(ctx->st);
+	api_ctx_fd_rearm(ctx);
+}
+
 int bypass_ctx_poll(struct bypass_ctx *ctx)
 {
 	uint32_t before = ctx->completed;
@@ -140,12 +146,14 @@ int api_block(struct bypass_ctx *ctx, uint64_t deadline)
 
 	if (now >= deadline)
 		return -ETIMEDOUT;
-	if (deadline == UINT64_MAX)
+	if (deadline == UINT64_MAX) {
 		ms = -1;
-	else if (deadline - now > 1000000000ull)
-		ms = 1000000;
-	else
-		ms = (int)((deadline - now + 999999) / 1000000);
+	} else {
+		uint64_t left = (deadline - now + 999999) / 1000000;
+
+		/* Long waits come back every 1000 s to look again. */
+		ms = left > 1000000 ? 1000000 : (int)left;
+	}
 	r = bypass_stack_wait(ctx->st, ms);
 	api_progress(ctx);
 	return r < 0 ? r : 0;

@@ -17,15 +17,20 @@
 /* A connecting socket whose handshake ended is connected (or failed). */
 static void tcp_settle(struct api_sock *s)
 {
+	enum bypass_tcp_state st;
 	int err;
 
-	if (s->phase != TP_CONNECTING ||
-	    bypass_tcp_state(s->conn) == BYPASS_TCP_SYN_SENT)
+	if (s->phase != TP_CONNECTING)
+		return;
+	st = bypass_tcp_state(s->conn);
+	if (st == BYPASS_TCP_SYN_SENT || st == BYPASS_TCP_SYN_RECEIVED)
 		return;
 	err = bypass_tcp_error(s->conn);
 	s->phase = TP_CONNECTED;
-	if (err)
+	if (err) {
 		s->so_error = err;
+		s->err_reported = true;	/* SO_ERROR carries it */
+	}
 }
 
 static bool tcp_writable(struct api_sock *s)
@@ -62,7 +67,7 @@ uint32_t api_events(struct bypass_ctx *ctx, struct api_sock *s)
 	}
 	if (bypass_tcp_error(s->conn))
 		return EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLRDHUP;
-	eof = bypass_tcp_eof(s->conn) && !s->rx_cur;
+	eof = (bypass_tcp_eof(s->conn) && !s->rx_cur) || s->rd_shut;
 	if (s->rx_cur || bypass_tcp_readable(s->conn) || eof)
 		ev |= EPOLLIN;
 	if (eof)
@@ -86,7 +91,7 @@ void api_ep_note(struct bypass_ctx *ctx, struct api_sock *s)
 {
 	struct api_sock *set;
 
-	if (s->ep < 0 || s->ep_queued || !s->ep_events)
+	if (s->ep < 0 || s->ep_queued || s->ep_off)
 		return;
 	if (!(api_events(ctx, s) & (s->ep_events | ALWAYS)))
 		return;
@@ -188,9 +193,10 @@ int bypass_epoll_ctl(struct bypass_ctx *ctx, int epfd, int op, int fd,
 		api_ep_forget(ctx, s);
 	s->ep = epfd;
 	s->ep_events = ev->events;
+	s->ep_off = false;
 	s->ep_data = ev->data.u64;
 	api_ep_note(ctx, s);
-	api_ctx_fd_rearm(ctx);
+	api_done(ctx);
 	return 0;
 }
 
@@ -208,14 +214,14 @@ static int collect(struct bypass_ctx *ctx, struct api_sock *set,
 		if (!set->ready_head)
 			set->ready_tail = &set->ready_head;
 		s->ep_queued = false;
-		ev = api_events(ctx, s) & (s->ep_events | ALWAYS);
+		ev = s->ep_off ? 0 : api_events(ctx, s) & (s->ep_events | ALWAYS);
 		if (!ev)
 			continue;
 		events[n].events = ev;
 		events[n].data.u64 = s->ep_data;
 		n++;
 		if (s->ep_events & EPOLLONESHOT) {
-			s->ep_events = 0;	/* off until EPOLL_CTL_MOD */
+			s->ep_off = true;	/* until EPOLL_CTL_MOD */
 			continue;
 		}
 		/* Level-triggered: still ready next time, after the others. */
@@ -260,6 +266,6 @@ int bypass_epoll_wait(struct bypass_ctx *ctx, int epfd,
 			return -1;
 		}
 	}
-	api_ctx_fd_rearm(ctx);
+	api_done(ctx);
 	return n;
 }

@@ -163,6 +163,7 @@ int api_take_accepted(struct bypass_ctx *ctx, struct api_sock *l,
 	s->conn = c;
 	s->laddr = ctx->addr;
 	s->lport = l->lport;
+	s->reuseaddr = l->reuseaddr;
 	s->nodelay = l->nodelay;
 	s->keepalive = l->keepalive;
 	s->ka_idle_s = l->ka_idle_s;
@@ -225,6 +226,11 @@ static bool op_step(struct bypass_ctx *ctx, struct api_sock *s, struct api_op *o
 			op_complete(ctx, s, op, 0);
 			return true;
 		}
+		if (s->rd_shut) {		/* shut for reading: the end */
+			api_rx_discard(s);
+			op_complete(ctx, s, op, 0);
+			return true;
+		}
 		if (s->rx_cur) {
 			op->res.sga.segs[op->res.sga.nr_segs++] = s->rx_cur;
 			s->rx_cur = NULL;
@@ -271,6 +277,19 @@ void api_run_ops(struct bypass_ctx *ctx, struct api_sock *s)
 		;
 	while (s->rxops.head && op_step(ctx, s, s->rxops.head))
 		;
+}
+
+/* Drop what arrived on a socket shut for reading. */
+void api_rx_discard(struct api_sock *s)
+{
+	struct bypass_buf *b;
+
+	if (s->rx_cur) {
+		bypass_buf_put(s->rx_cur);
+		s->rx_cur = NULL;
+	}
+	while (s->conn && (b = bypass_tcp_recv(s->conn)))
+		bypass_buf_put(b);
 }
 
 /* Fail every operation of @s with ECANCELED (their tokens stay to wait on). */
@@ -390,6 +409,7 @@ int bypass_qaccept(struct bypass_ctx *ctx, int qd, bypass_qtoken_t *qt)
 	r = start(ctx, s, BYPASS_OP_ACCEPT, qt, NULL);
 	if (!r)
 		api_run_ops(ctx, s);
+	api_done(ctx);
 	return r;
 }
 
@@ -440,6 +460,7 @@ int bypass_qconnect(struct bypass_ctx *ctx, int qd, uint32_t addr,
 		r = start(ctx, s, BYPASS_OP_CONNECT, qt, NULL);
 	if (!r)
 		api_run_ops(ctx, s);
+	api_done(ctx);
 	return r;
 }
 
@@ -494,6 +515,7 @@ int bypass_qpush(struct bypass_ctx *ctx, int qd, struct bypass_sga *sga,
 	op->push = *sga;
 	sga->nr_segs = 0;
 	api_run_ops(ctx, s);
+	api_done(ctx);
 	return 0;
 }
 
@@ -550,6 +572,7 @@ int bypass_qpushto(struct bypass_ctx *ctx, int qd, struct bypass_sga *sga,
 		return r;
 	start(ctx, s, BYPASS_OP_PUSH, qt, &op);
 	op_complete(ctx, s, op, 0);
+	api_done(ctx);
 	return 0;
 }
 
@@ -568,6 +591,7 @@ int bypass_qpop(struct bypass_ctx *ctx, int qd, bypass_qtoken_t *qt)
 	r = start(ctx, s, BYPASS_OP_POP, qt, NULL);
 	if (!r)
 		api_run_ops(ctx, s);
+	api_done(ctx);
 	return r;
 }
 
@@ -617,7 +641,7 @@ int bypass_qwait_any(struct bypass_ctx *ctx, const bypass_qtoken_t *qts,
 				return -EINVAL;
 			if (op->done) {
 				take_result(ctx, op, res);
-				api_ctx_fd_rearm(ctx);
+				api_done(ctx);
 				return (int)i;
 			}
 		}
@@ -629,7 +653,7 @@ int bypass_qwait_any(struct bypass_ctx *ctx, const bypass_qtoken_t *qts,
 		}
 		r = api_block(ctx, deadline);
 		if (r) {
-			api_ctx_fd_rearm(ctx);
+			api_done(ctx);
 			return r;
 		}
 	}

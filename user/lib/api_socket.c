@@ -25,6 +25,16 @@ static int fail(int err)
 	return -1;
 }
 
+/* api_done() for a call returning @r, keeping the call's errno. */
+static ssize_t done(struct bypass_ctx *ctx, ssize_t r)
+{
+	int e = errno;
+
+	api_done(ctx);
+	errno = e;
+	return r;
+}
+
 static struct api_sock *sock_of(struct bypass_ctx *ctx, int fd)
 {
 	struct api_sock *s = api_sock(ctx, fd);
@@ -139,6 +149,8 @@ int bypass_bind(struct bypass_ctx *ctx, int fd, const struct sockaddr *sa,
 	if (!port) {
 		if (s->kind != SK_UDP || s->udp)
 			return fail(EINVAL);	/* TCP needs a port */
+		if (addr && addr != ctx->addr)
+			return fail(EADDRNOTAVAIL);
 		r = api_udp_ensure_bound(ctx, s);
 	} else {
 		r = bypass_qbind(ctx, fd, addr, port);
@@ -169,20 +181,33 @@ int bypass_accept4(struct bypass_ctx *ctx, int fd, struct sockaddr *addr,
 	if (s->kind != SK_TCP || s->phase != TP_LISTEN ||
 	    flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
 		return fail(EINVAL);
-	if (s->nonblock && !bypass_tcp_acceptable(s->conn)) {
-		api_progress(ctx);
-		if (!bypass_tcp_acceptable(s->conn))
-			return fail(EAGAIN);
+	if (s->nonblock) {
+		struct bypass_tcp_conn *c = bypass_tcp_accept(s->conn);
+
+		if (!c) {
+			api_progress(ctx);
+			c = bypass_tcp_accept(s->conn);
+		}
+		if (!c)
+			return (int)done(ctx, fail(EAGAIN));
+		r = api_take_accepted(ctx, s, c);
+		if (r < 0)
+			return (int)done(ctx, fail(-r));
+		res.new_qd = r;
+		res.addr = ctx->socks[r].raddr;
+		res.port = ctx->socks[r].rport;
+	} else {
+		r = bypass_qaccept(ctx, fd, &qt);
+		if (!r)
+			r = bypass_qwait(ctx, qt, &res, NULL);
+		if (r)
+			return fail(-r);
+		if (res.err)
+			return fail(res.err);
 	}
-	r = bypass_qaccept(ctx, fd, &qt);
-	if (!r)
-		r = bypass_qwait(ctx, qt, &res, NULL);
-	if (r)
-		return fail(-r);
-	if (res.err)
-		return fail(res.err);
 	ctx->socks[res.new_qd].nonblock = flags & SOCK_NONBLOCK;
 	put_in(addr, len, res.addr, res.port);
+	api_done(ctx);
 	return res.new_qd;
 }
 
@@ -220,18 +245,18 @@ int bypass_connect(struct bypass_ctx *ctx, int fd, const struct sockaddr *sa,
 	r = api_tcp_connect(ctx, s, addr, port);
 	if (r)
 		return fail(-r);
-	bypass_stack_flush(ctx->st);
 	if (s->nonblock)
-		return fail(EINPROGRESS);
+		return (int)done(ctx, fail(EINPROGRESS));
 	r = wait_ready(ctx, s, EPOLLOUT, false);
 	if (r)
-		return fail(-r);
+		return (int)done(ctx, fail(-r));
 	r = bypass_tcp_error(s->conn);
 	if (r) {
 		s->so_error = 0;	/* reported here */
-		return fail(r);
+		s->err_reported = true;
+		return (int)done(ctx, fail(r));
 	}
-	return 0;
+	return (int)done(ctx, 0);
 }
 
 /* The error a dead connection reports to send/recv, once via SO_ERROR. */
@@ -240,6 +265,7 @@ static int tcp_dead(struct api_sock *s)
 	int e = bypass_tcp_error(s->conn);
 
 	s->so_error = 0;
+	s->err_reported = true;
 	return e ? e : EPIPE;
 }
 
@@ -298,7 +324,6 @@ static ssize_t tcp_send(struct bypass_ctx *ctx, struct api_sock *s,
 			return sent ? (ssize_t)sent : fail(-r);
 		sent += n;
 	}
-	bypass_stack_flush(ctx->st);
 	return (ssize_t)sent;
 }
 
@@ -318,8 +343,10 @@ static ssize_t tcp_recv(struct bypass_ctx *ctx, struct api_sock *s, uint8_t *p,
 	if (!len)
 		return 0;
 	for (;;) {
-		if (s->rd_shut)
+		if (s->rd_shut) {
+			api_rx_discard(s);
 			return 0;
+		}
 		if (!s->rx_cur)
 			s->rx_cur = bypass_tcp_recv(s->conn);
 		while (s->rx_cur && got < len) {
@@ -356,7 +383,7 @@ static ssize_t udp_send(struct bypass_ctx *ctx, struct api_sock *s,
 	int r;
 
 	if (!port)
-		return fail(s->rport ? EINVAL : EDESTADDRREQ);
+		return fail(EINVAL);
 	r = api_udp_ensure_bound(ctx, s);
 	if (r)
 		return fail(-r);
@@ -372,7 +399,6 @@ static ssize_t udp_send(struct bypass_ctx *ctx, struct api_sock *s,
 	r = bypass_udp_sendto(s->udp, b, addr, port);
 	if (r)
 		return fail(-r);
-	bypass_stack_flush(ctx->st);
 	return (ssize_t)len;
 }
 
@@ -392,14 +418,17 @@ ssize_t bypass_sendto(struct bypass_ctx *ctx, int fd, const void *buf,
 	if (!buf && len)
 		return fail(EFAULT);
 	if (s->kind == SK_TCP)
-		return tcp_send(ctx, s, buf, len,
-				s->nonblock || flags & MSG_DONTWAIT);
-	if (!to)
-		return udp_send(ctx, s, buf, len, s->raddr, s->rport);
+		return done(ctx, tcp_send(ctx, s, buf, len,
+					  s->nonblock || flags & MSG_DONTWAIT));
+	if (!to) {
+		if (!s->rport)
+			return fail(EDESTADDRREQ);
+		return done(ctx, udp_send(ctx, s, buf, len, s->raddr, s->rport));
+	}
 	r = get_in(to, tolen, &addr, &port);
 	if (r)
 		return fail(r);
-	return udp_send(ctx, s, buf, len, addr, port);
+	return done(ctx, udp_send(ctx, s, buf, len, addr, port));
 }
 
 ssize_t bypass_send(struct bypass_ctx *ctx, int fd, const void *buf, size_t len,
@@ -426,20 +455,20 @@ ssize_t bypass_recvfrom(struct bypass_ctx *ctx, int fd, void *buf, size_t len,
 		return fail(EFAULT);
 	nonblock = s->nonblock || flags & MSG_DONTWAIT;
 	if (s->kind == SK_TCP)
-		return tcp_recv(ctx, s, buf, len, nonblock);
+		return done(ctx, tcp_recv(ctx, s, buf, len, nonblock));
 	if (!s->udp)
 		return fail(ENOTCONN);
 	while (!(b = bypass_udp_recv(s->udp, &addr, &port))) {
 		r = wait_ready(ctx, s, EPOLLIN, nonblock);
 		if (r)
-			return fail(-r);
+			return done(ctx, fail(-r));
 	}
 	if (len > b->len)
 		len = b->len;
 	memcpy(buf, b->data, len);
 	bypass_buf_put(b);
 	put_in(from, fromlen, addr, port);
-	return (ssize_t)len;
+	return done(ctx, (ssize_t)len);
 }
 
 ssize_t bypass_recv(struct bypass_ctx *ctx, int fd, void *buf, size_t len,
@@ -459,18 +488,19 @@ int bypass_shutdown(struct bypass_ctx *ctx, int fd, int how)
 	if (s->kind != SK_TCP || s->phase == TP_NEW || s->phase == TP_LISTEN)
 		return fail(ENOTCONN);
 	api_events(ctx, s);
-	if (how != SHUT_WR)
+	if (how != SHUT_WR) {
 		s->rd_shut = true;
+		api_rx_discard(s);
+	}
 	if (how != SHUT_RD && !s->wr_shut) {
 		int r = bypass_tcp_shutdown(s->conn);
 
 		if (r && r != -EPIPE)
 			return fail(-r);
 		s->wr_shut = true;
-		bypass_stack_flush(ctx->st);
 	}
 	api_mark(ctx, s);
-	return 0;
+	return (int)done(ctx, 0);
 }
 
 int bypass_close(struct bypass_ctx *ctx, int fd)
@@ -505,7 +535,7 @@ int bypass_close(struct bypass_ctx *ctx, int fd)
 		bypass_udp_close(s->udp);
 	}
 	api_sock_release(ctx, s);
-	bypass_stack_flush(ctx->st);
+	api_done(ctx);
 	return 0;
 }
 
@@ -620,6 +650,12 @@ int bypass_getsockopt(struct bypass_ctx *ctx, int fd, int level, int name,
 				api_events(ctx, s);
 			v = s->so_error;
 			s->so_error = 0;
+			/* A connection's error is reported once, as in Linux. */
+			if (!v && s->kind == SK_TCP && s->conn &&
+			    s->phase != TP_LISTEN && !s->err_reported) {
+				v = bypass_tcp_error(s->conn);
+				s->err_reported = v != 0;
+			}
 			break;
 		case SO_TYPE:
 			v = s->kind == SK_TCP ? SOCK_STREAM : SOCK_DGRAM;

@@ -405,9 +405,15 @@ struct bypass_buf *bypass_tcp_recv(struct bypass_tcp_conn *cc)
 
 uint32_t bypass_tcp_acceptable(const struct bypass_tcp_conn *lc)
 {
-	const struct tcp_conn *l = (const struct tcp_conn *)lc;
+	const struct tcp_conn *l = (const struct tcp_conn *)lc, *c;
+	uint32_t n = 0;
 
-	return l->state == BYPASS_TCP_LISTEN ? l->queued : 0;
+	if (l->state != BYPASS_TCP_LISTEN)
+		return 0;
+	/* Those reset while they waited are not handed out. */
+	for (c = l->acceptq_head; c; c = c->qnext)
+		n += c->state != BYPASS_TCP_CLOSED;
+	return n;
 }
 
 uint32_t bypass_tcp_unacked(const struct bypass_tcp_conn *cc)

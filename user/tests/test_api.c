@@ -614,4 +614,92 @@ TEST_F_TIMEOUT(api, ctx_fd_wakes_a_kernel_poll_loop, 60)
 	EXPECT_EQ(0, bypass_qclose(self->cli, qd));
 }
 
+TEST_F_TIMEOUT(api, waits_longer_than_a_second_end_on_time, 60)
+{
+	const struct timespec t = { 1, 300 * 1000000 };
+	struct bypass_qresult res;
+	struct epoll_event ev;
+	bypass_qtoken_t qt;
+	uint64_t t0, el;
+	int ep, qd;
+
+	ASSERT_EQ(0, qconnect_wait(self->cli, ECHO_PORT, &qd));
+	ASSERT_EQ(0, bypass_qpop(self->cli, qd, &qt));
+	t0 = mono_ms();
+	EXPECT_EQ(-ETIMEDOUT, bypass_qwait(self->cli, qt, &res, &t));
+	el = mono_ms() - t0;
+	EXPECT_LE(1300u, el);
+	EXPECT_GT(5000u, el);
+	ep = bypass_epoll_create(self->cli);
+	ASSERT_LE(0, ep);
+	t0 = mono_ms();
+	EXPECT_EQ(0, bypass_epoll_wait(self->cli, ep, &ev, 1, 1300));
+	el = mono_ms() - t0;
+	EXPECT_LE(1300u, el);
+	EXPECT_GT(5000u, el);
+	EXPECT_EQ(0, bypass_close(self->cli, ep));
+	EXPECT_EQ(0, bypass_qclose(self->cli, qd));
+	ASSERT_EQ(0, bypass_qwait(self->cli, qt, &res, &five_s));
+	EXPECT_EQ(ECANCELED, res.err);
+}
+
+/*
+ * An application that sleeps only in its own poll() on bypass_ctx_fd():
+ * every call leaves the fd armed, frames it queued leave at once, and an
+ * operation that completes inside a call makes the fd readable.
+ */
+TEST_F_TIMEOUT(api, ctx_fd_is_armed_after_every_call, 60)
+{
+	struct bypass_counters c;
+	struct bypass_qresult res;
+	struct bypass_sga sga;
+	struct sockaddr_in sin;
+	struct pollfd p;
+	bypass_qtoken_t qt;
+	int qd, fd, l;
+
+	p.fd = bypass_ctx_fd(self->cli);
+	p.events = POLLIN;
+	ASSERT_LE(0, p.fd);
+	/*
+	 * A datagram pushed is sent without another poll: its ARP request
+	 * and then the echo wake us, until the echo waits in the socket.
+	 */
+	qd = bypass_qsocket(self->cli, SOCK_DGRAM);
+	ASSERT_EQ(0, bypass_sga_alloc(self->cli, 3, &sga));
+	memcpy(sga.segs[0]->data, "abc", 3);
+	sga.addr = IP_PEER;
+	sga.port = ECHO_PORT;
+	ASSERT_EQ(0, bypass_qpushto(self->cli, qd, &sga, &qt));
+	ASSERT_EQ(0, bypass_qwait(self->cli, qt, &res, NULL));
+	do {
+		ASSERT_EQ(1, poll(&p, 1, WAIT_MS));
+		ASSERT_EQ(0, bypass_ctx_poll(self->cli));
+		bypass_stack_counters(bypass_ctx_stack(self->cli), &c);
+	} while (!c.udp.rx);
+	/* A pop that completes at once makes the fd readable. */
+	ASSERT_EQ(0, bypass_qpop(self->cli, qd, &qt));
+	EXPECT_EQ(1, poll(&p, 1, 0));
+	ASSERT_EQ(0, bypass_qwait(self->cli, qt, &res, NULL));
+	EXPECT_EQ(3u, bypass_sga_len(&res.sga));
+	bypass_sga_free(&res.sga);
+	EXPECT_EQ(0, poll(&p, 1, 0));
+	EXPECT_EQ(0, bypass_qclose(self->cli, qd));
+
+	/* A non-blocking accept that found nothing leaves the fd armed. */
+	l = bypass_socket(self->cli, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	set_addr(&sin, 0, 8090);
+	ASSERT_EQ(0, bypass_bind(self->cli, l, (void *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, bypass_listen(self->cli, l, 4));
+	EXPECT_EQ(-1, bypass_accept(self->cli, l, NULL, NULL));
+	EXPECT_EQ(EAGAIN, errno);
+	fd = bypass_socket(self->cli, AF_INET, SOCK_DGRAM, 0);
+	set_addr(&sin, IP_PEER, ECHO_PORT);
+	ASSERT_EQ(0, bypass_connect(self->cli, fd, (void *)&sin, sizeof(sin)));
+	ASSERT_EQ(2, bypass_send(self->cli, fd, "hi", 2, 0));
+	ASSERT_EQ(1, poll(&p, 1, WAIT_MS));
+	EXPECT_EQ(0, bypass_close(self->cli, fd));
+	EXPECT_EQ(0, bypass_close(self->cli, l));
+}
+
 TEST_HARNESS_MAIN
