@@ -99,6 +99,11 @@ struct bypass_tcp_ops {
  * @rcvbuf: receive window in bytes (default 256 KiB).
  * @sndq_bufs: send buffers queued per connection (default 256).
  * @ooo_bufs: out-of-order segments kept per connection (default 32).
+ * @rcv_bufs: buffers a connection's received data may hold, receive
+ *	queue and out-of-order store together (default @ooo_bufs +
+ *	max(64, 2 * @rcvbuf / @mss); must exceed @ooo_bufs). At the bound,
+ *	small segments are copied together; what still does not fit is
+ *	dropped for the peer to retransmit.
  * @rto_min_ns, @rto_max_ns, @rto_init_ns: RFC 6298 bounds (default
  *	200 ms, 60 s, 1 s).
  * @delack_ns: delayed-ACK limit (default 40 ms).
@@ -114,6 +119,7 @@ struct bypass_tcp_config {
 	uint32_t rcvbuf;
 	uint32_t sndq_bufs;
 	uint32_t ooo_bufs;
+	uint32_t rcv_bufs;
 	uint64_t rto_min_ns, rto_max_ns, rto_init_ns;
 	uint64_t delack_ns;
 	uint64_t msl_ns;
@@ -121,6 +127,19 @@ struct bypass_tcp_config {
 	uint32_t challenge_acks_per_s;
 	uint8_t cc;			/* enum bypass_tcp_cc */
 	uint8_t secret[16];
+};
+
+/*
+ * struct bypass_tcp_stats - the engine's counters since its creation.
+ * @rcv_collapsed: received buffers freed by copying their bytes into the
+ *	buffer before them (a connection at its rcv_bufs bound).
+ * @rcv_dropped: in-order segments dropped at the rcv_bufs bound.
+ * @ooo_dropped: out-of-order segments dropped (or evicted) for room.
+ */
+struct bypass_tcp_stats {
+	uint64_t rcv_collapsed;
+	uint64_t rcv_dropped;
+	uint64_t ooo_dropped;
 };
 
 enum bypass_tcp_cc {
@@ -148,6 +167,9 @@ int bypass_tcp_create(const struct bypass_tcp_config *cfg,
 		      struct bypass_tcp **out);
 /* Frees every connection and the buffers they hold; sends nothing. */
 void bypass_tcp_destroy(struct bypass_tcp *tcp);
+/* A copy of the engine's counters. */
+void bypass_tcp_get_stats(const struct bypass_tcp *tcp,
+			  struct bypass_tcp_stats *out);
 
 /*
  * bypass_tcp_input - process one received segment addressed to us; the

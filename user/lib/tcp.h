@@ -70,6 +70,8 @@ struct tcp_conn {
 	uint32_t segs_unacked;
 	struct bypass_buf *rcvq_head, *rcvq_tail;
 	uint32_t rcvq_bytes;
+	uint32_t rcvq_nbufs;		/* buffers in the receive queue */
+	struct bypass_buf *rcvq_packed;	/* coalescing resumes here */
 	struct tcp_chunk *ooo;		/* sorted, nr_ooo of ooo_cap */
 	uint32_t nr_ooo;
 	uint32_t sack_last;		/* seq of the latest out-of-order arrival */
@@ -134,6 +136,7 @@ struct bypass_tcp {
 	struct tcp_wheel wheel;
 	struct tcp_conn *upd;		/* window updates due */
 	uint64_t isn_drift_ns;		/* test hook: added to the ISN clock */
+	struct bypass_tcp_stats stats;
 };
 
 static inline uint64_t tcp_now(struct bypass_tcp *tcp)

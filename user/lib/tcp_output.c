@@ -21,11 +21,16 @@ uint32_t tcp_flight(const struct tcp_conn *c)
 	return c->snd_nxt - c->snd_una;
 }
 
-/* Free space of the receive queue, in bytes. */
+/*
+ * Free space of the receive queue, in bytes; none while the connection
+ * holds rcv_bufs buffers, so the window stops opening (tcp_reass.c).
+ */
 uint32_t tcp_rcv_window(const struct tcp_conn *c)
 {
 	uint32_t buf = c->tcp->cfg.rcvbuf;
 
+	if (c->rcvq_nbufs + c->nr_ooo >= c->tcp->cfg.rcv_bufs)
+		return 0;
 	return c->rcvq_bytes >= buf ? 0 : buf - c->rcvq_bytes;
 }
 

@@ -2,10 +2,16 @@
 /*
  * Received data: in-order bytes go to the receive queue in the buffers
  * they came in; out-of-order segments wait, trimmed of overlap, in a
- * sorted array of at most ooo_bufs buffers (the memory bound: when it is
- * full, the segment farthest from rcv_nxt is the one dropped) until the
- * hole before them fills. What waits is reported to the peer as SACK
- * blocks (RFC 2018).
+ * sorted array of at most ooo_bufs buffers (when it is full, the segment
+ * farthest from rcv_nxt is the one dropped) until the hole before them
+ * fills. What waits is reported to the peer as SACK blocks (RFC 2018).
+ *
+ * The memory bound: a connection holds at most rcv_bufs buffers, queue
+ * and store together, whatever the segments' sizes. At the bound, small
+ * segments are copied into the free room after the bytes of the buffer
+ * before them (the only copy on the receive path, for a peer sending
+ * tiny segments); a segment that still finds no room is dropped, for
+ * the peer to send again once the application has read.
  */
 #include <string.h>
 
@@ -19,8 +25,83 @@ static void rcvq_append(struct tcp_conn *c, struct bypass_buf *b)
 	else
 		c->rcvq_head = b;
 	c->rcvq_tail = b;
+	c->rcvq_nbufs++;
 	c->rcvq_bytes += b->len;
 	c->rcv_nxt += b->len;
+}
+
+static uint32_t held(const struct tcp_conn *c)
+{
+	return c->rcvq_nbufs + c->nr_ooo;
+}
+
+/* Free bytes after @b's data, when nobody else holds @b to see them. */
+static uint32_t room_after(const struct bypass_buf *b)
+{
+	if (b->refcnt != 1)
+		return 0;
+	return (uint32_t)(b->head + b->size - (b->data + b->len));
+}
+
+/* Copy @b's bytes after @dst's and free @b. */
+static void absorb(struct tcp_conn *c, struct bypass_buf *dst,
+		   struct bypass_buf *b)
+{
+	memcpy(dst->data + dst->len, b->data, b->len);
+	dst->len += b->len;
+	bypass_buf_put(b);
+	c->tcp->stats.rcv_collapsed++;
+}
+
+/*
+ * Coalesce the receive queue: each buffer whose bytes fit in the room
+ * after the previous one's is copied there and freed. A pair found not
+ * to fit stays so (reads take from the head, arrivals add at the tail),
+ * so each walk resumes at the tail the last one ended on.
+ */
+static void rcvq_collapse(struct tcp_conn *c)
+{
+	struct bypass_buf *prev = c->rcvq_packed ? c->rcvq_packed :
+				  c->rcvq_head, *b;
+
+	if (!prev)
+		return;
+	while ((b = prev->next)) {
+		if (room_after(prev) >= b->len) {
+			prev->next = b->next;
+			b->next = NULL;
+			absorb(c, prev, b);
+			c->rcvq_nbufs--;
+		} else {
+			prev = b;
+		}
+	}
+	c->rcvq_tail = prev;
+	c->rcvq_packed = prev;
+}
+
+/*
+ * Queue in-order @b within the rcv_bufs bound: at the bound its bytes
+ * join the tail's, or the queue is coalesced to make room. False when
+ * neither helps; @b is then still the caller's.
+ */
+static bool rcvq_add(struct tcp_conn *c, struct bypass_buf *b)
+{
+	struct bypass_buf *t = c->rcvq_tail;
+
+	if (held(c) >= c->tcp->cfg.rcv_bufs) {
+		if (t && room_after(t) >= b->len) {
+			c->rcvq_bytes += b->len;
+			c->rcv_nxt += b->len;
+			absorb(c, t, b);
+			return true;
+		}
+		rcvq_collapse(c);
+		if (held(c) >= c->tcp->cfg.rcv_bufs)
+			return false;
+	}
+	rcvq_append(c, b);
+	return true;
 }
 
 /* Drop the first @n bytes of @b. */
@@ -37,7 +118,10 @@ static void ooo_remove(struct tcp_conn *c, uint32_t i)
 	c->nr_ooo--;
 }
 
-/* Move what the hole's filling made in-order to the receive queue. */
+/*
+ * Move what the hole's filling made in-order to the receive queue; each
+ * buffer leaves the store as it joins the queue, so the bound holds.
+ */
 static void ooo_drain(struct tcp_conn *c)
 {
 	while (c->nr_ooo && seq_leq(c->ooo[0].seq, c->rcv_nxt)) {
@@ -57,7 +141,7 @@ static void ooo_drain(struct tcp_conn *c)
 
 static void ooo_insert(struct tcp_conn *c, struct bypass_buf *b, uint32_t seq)
 {
-	uint32_t cap = c->tcp->cfg.ooo_bufs, i, j;
+	uint32_t cap = c->tcp->cfg.ooo_bufs, i, j, left;
 
 	/* First entry starting after @seq. */
 	for (i = 0; i < c->nr_ooo && seq_leq(c->ooo[i].seq, seq); i++)
@@ -83,12 +167,19 @@ static void ooo_insert(struct tcp_conn *c, struct bypass_buf *b, uint32_t seq)
 	}
 	if (i < c->nr_ooo && seq_gt(seq + b->len, c->ooo[i].seq))
 		b->len = c->ooo[i].seq - seq;
-	if (c->nr_ooo == cap) {
-		if (i == cap) {
+	/* The store gets what the rcv_bufs bound leaves it. */
+	if (held(c) >= c->tcp->cfg.rcv_bufs)
+		rcvq_collapse(c);
+	left = c->tcp->cfg.rcv_bufs - c->rcvq_nbufs;
+	if (cap > left)
+		cap = left;
+	if (c->nr_ooo >= cap) {
+		c->tcp->stats.ooo_dropped++;
+		if (i >= cap) {
 			bypass_buf_put(b);
 			return;
 		}
-		bypass_buf_put(c->ooo[cap - 1].buf);
+		bypass_buf_put(c->ooo[c->nr_ooo - 1].buf);
 		c->nr_ooo--;
 	}
 	for (j = c->nr_ooo; j > i; j--)
@@ -107,7 +198,11 @@ void tcp_rcv_data(struct tcp_conn *c, struct bypass_buf *b, uint32_t seq)
 	if (seq == c->rcv_nxt) {
 		bool hole = c->nr_ooo;
 
-		rcvq_append(c, b);
+		if (!rcvq_add(c, b)) {
+			bypass_buf_put(b);
+			c->tcp->stats.rcv_dropped++;
+			return;
+		}
 		ooo_drain(c);
 		/* Filling a hole is acknowledged at once (RFC 5681 4.2). */
 		if (hole)

@@ -32,7 +32,8 @@
  * recv N (reads exactly N bytes, checking them), eof, noeof, close,
  * shutdown, abort, nodelay, state NAME, error NAME (0, ECONNRESET, ...),
  * readable N, noaccept, port N (segments go to port N, nobody listening),
- * keepalive IDLE_MS INTVL_MS COUNT.
+ * keepalive IDLE_MS INTVL_MS COUNT, stat NAME N (an engine counter of
+ * struct bypass_tcp_stats has the value N).
  * 'app send' queues buffers of 1000 bytes.
  */
 #ifndef BYPASS_TEST_TCP_SCRIPT_H
@@ -41,6 +42,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -518,6 +520,28 @@ static int ts_errno(const char *w)
 	return -1;
 }
 
+/* The engine counter named @w, or NULL. */
+static const uint64_t *ts_stat(const struct bypass_tcp_stats *st,
+			       const char *w)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} names[] = {
+#define TS_STAT(f) { #f, offsetof(struct bypass_tcp_stats, f) }
+		TS_STAT(rcv_collapsed),
+		TS_STAT(rcv_dropped),
+		TS_STAT(ooo_dropped),
+#undef TS_STAT
+	};
+	size_t i;
+
+	for (i = 0; w && i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(w, names[i].name))
+			return (const uint64_t *)((const char *)st + names[i].off);
+	return NULL;
+}
+
 static int ts_app(struct ts_run *r, char *p)
 {
 	char *cmd = ts_word(&p), *a = ts_word(&p), *b = ts_word(&p);
@@ -548,6 +572,16 @@ static int ts_app(struct ts_run *r, char *p)
 			return ts_fail(r, "port N");
 		r->lport = (uint16_t)x;
 		return 0;
+	}
+	if (!strcmp(cmd, "stat")) {
+		struct bypass_tcp_stats st;
+		const uint64_t *v;
+
+		bypass_tcp_get_stats(r->tcp, &st);
+		v = ts_stat(&st, a);
+		if (!v || !ts_num(b, &x))
+			return ts_fail(r, "stat NAME N");
+		return *v == x ? 0 : ts_fail(r, "%s is %" PRIu64, a, *v);
 	}
 	if (!strcmp(cmd, "accept")) {
 		if (!r->listener)
@@ -682,6 +716,8 @@ static int ts_config(struct ts_run *r, char *p)
 		r->cfg.mss = (uint16_t)x;
 	else if (!strcmp(k, "ooo_bufs"))
 		r->cfg.ooo_bufs = (uint32_t)x;
+	else if (!strcmp(k, "rcv_bufs"))
+		r->cfg.rcv_bufs = (uint32_t)x;
 	else if (!strcmp(k, "sndq_bufs"))
 		r->cfg.sndq_bufs = (uint32_t)x;
 	else if (!strcmp(k, "msl_ms"))

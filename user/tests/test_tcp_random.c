@@ -100,6 +100,7 @@ static void check_state(struct fz *f)
 		if (!c->tcp || c->state == BYPASS_TCP_LISTEN)
 			continue;
 		CHECK(c->nr_ooo <= f->tcp->cfg.ooo_bufs);
+		CHECK(c->rcvq_nbufs + c->nr_ooo <= f->tcp->cfg.rcv_bufs);
 		CHECK(c->sndq_len <= f->tcp->cfg.sndq_bufs);
 		CHECK(c->state <= BYPASS_TCP_TIME_WAIT);
 		if (c->state == BYPASS_TCP_CLOSED)
@@ -108,9 +109,10 @@ static void check_state(struct fz *f)
 		CHECK(seq_leq(c->snd_nxt, c->snd_max));
 		CHECK(seq_leq(c->snd_max, c->snd_end + 1));
 		CHECK(c->cwnd >= c->mss);
-		for (b = c->rcvq_head; b; b = b->next)
+		for (j = 0, b = c->rcvq_head; b; b = b->next, j++)
 			bytes += b->len;
 		CHECK(bytes == c->rcvq_bytes);
+		CHECK(j == c->rcvq_nbufs);
 		for (j = 1; j < c->nr_ooo; j++)
 			CHECK(seq_geq(c->ooo[j].seq,
 				      c->ooo[j - 1].seq + c->ooo[j - 1].buf->len));
@@ -250,6 +252,7 @@ static int run(uint64_t seed, uint32_t steps, struct stats *st)
 	static const struct bypass_tcp_ops ops = { fz_now, fz_output };
 	struct bypass_tcp_config cfg = {
 		.max_conns = 16, .rcvbuf = 16384, .sndq_bufs = 8, .ooo_bufs = 4,
+		.rcv_bufs = 10,
 		.msl_ns = 2000 * MS, .retries = 4,
 		.cc = seed & 1 ? BYPASS_TCP_CC_CUBIC : BYPASS_TCP_CC_NEWRENO,
 	};
