@@ -135,11 +135,13 @@ struct bypass_tcp_config {
  *	buffer before them (a connection at its rcv_bufs bound).
  * @rcv_dropped: in-order segments dropped at the rcv_bufs bound.
  * @ooo_dropped: out-of-order segments dropped (or evicted) for room.
+ * @sack_reneged: peers found to have discarded data they had SACKed.
  */
 struct bypass_tcp_stats {
 	uint64_t rcv_collapsed;
 	uint64_t rcv_dropped;
 	uint64_t ooo_dropped;
+	uint64_t sack_reneged;
 };
 
 enum bypass_tcp_cc {

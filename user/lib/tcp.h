@@ -206,7 +206,8 @@ void tcp_rtt_sample(struct tcp_conn *c, uint64_t rtt_ns);
 
 /* tcp_sack.c */
 void tcp_sack_update(struct tcp_conn *c, const struct bypass_tcp_opts *o);
-void tcp_sack_clear(struct tcp_conn *c);
+void tcp_sack_check_renege(struct tcp_conn *c);
+uint32_t tcp_sack_skip(struct tcp_conn *c, uint32_t *sacked);
 bool tcp_sack_active(const struct tcp_conn *c);
 bool tcp_sack_head_lost(const struct tcp_conn *c);
 void tcp_sack_enter(struct tcp_conn *c);

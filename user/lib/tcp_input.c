@@ -299,6 +299,7 @@ static void new_ack(struct tcp_conn *c, struct seg_ctx *x)
 		c->snd_nxt = c->snd_una;
 	c->retries = 0;
 	free_acked(c);
+	tcp_sack_check_renege(c);
 	tcp_sack_update(c, &s->opt);
 	tcp_cc_ack(c, acked);
 	if (c->snd_una == c->snd_max)

@@ -248,13 +248,21 @@ void tcp_output(struct tcp_conn *c)
 	if (!can_send_data(c->state))
 		goto ack;
 	for (;;) {
-		uint32_t wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
-		uint32_t avail = c->snd_end - c->snd_nxt, usable = 0, len;
+		uint32_t lim = UINT32_MAX, sacked = 0, avail, out, usable, len;
 
+		/* Going back after an RTO: skip what the peer SACKed. */
+		if (c->nr_sacked && seq_lt(c->snd_nxt, c->snd_max))
+			lim = tcp_sack_skip(c, &sacked);
 		if (fin_sent(c))
 			break;
-		if (seq_lt(c->snd_nxt, c->snd_una + wnd))
-			usable = c->snd_una + wnd - c->snd_nxt;
+		avail = c->snd_end - c->snd_nxt;
+		usable = seq_lt(c->snd_nxt, c->snd_una + c->snd_wnd) ?
+			 c->snd_una + c->snd_wnd - c->snd_nxt : 0;
+		/* The congestion window counts what is not SACKed. */
+		out = tcp_flight(c) - sacked;
+		out = c->cwnd > out ? c->cwnd - out : 0;
+		if (usable > out)
+			usable = out;
 		if (!avail) {
 			if (!c->fin_queued)
 				break;
@@ -267,6 +275,11 @@ void tcp_output(struct tcp_conn *c)
 				len = usable;
 			if (!len)
 				break;
+			/* Up to SACKed data: no reason to wait. */
+			if (len >= lim) {
+				len = lim;
+				lim = 0;
+			}
 			/*
 			 * Nagle (RFC 9293 3.7.4): the short tail of the queue
 			 * waits while data is in flight, unless no-delay.
@@ -274,7 +287,7 @@ void tcp_output(struct tcp_conn *c)
 			 * short by the window. (A segment made short by too
 			 * many small buffers to gather is not held.)
 			 */
-			if (len < c->mss && tcp_flight(c) &&
+			if (len < c->mss && tcp_flight(c) && lim &&
 			    ((len == avail && !c->nodelay) ||
 			     (len == usable && len < avail)))
 				break;

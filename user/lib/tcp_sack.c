@@ -6,6 +6,9 @@
  * of SACKed data (or DupThresh SACKed ranges) above it is lost; during
  * recovery the pipe (bytes believed in the network) bounds sending, and
  * each opportunity goes to the next lost hole first, then to new data.
+ * The scoreboard outlives an RTO (RFC 6675 section 5.1): going back to
+ * SND.UNA skips what the peer holds, until a cumulative ACK ending inside
+ * a SACKed range shows the peer discarded it (RFC 2018 section 8).
  */
 #include <string.h>
 
@@ -64,9 +67,60 @@ void tcp_sack_update(struct tcp_conn *c, const struct bypass_tcp_opts *o)
 	}
 }
 
-void tcp_sack_clear(struct tcp_conn *c)
+/*
+ * RFC 2018 section 8 lets a receiver discard data it has SACKed. A new
+ * cumulative ACK (snd_una already moved) that ends inside a range the
+ * peer reported shows it did: it holds everything below the ACK and not
+ * the byte at it. The scoreboard is dropped; SACK recovery goes on as
+ * NewReno's; after an RTO, sending goes back to SND.UNA again, as the
+ * ranges skipped since may be gone.
+ */
+void tcp_sack_check_renege(struct tcp_conn *c)
 {
+	uint32_t i;
+
+	for (i = 0; i < c->nr_sacked; i++) {
+		if (seq_lt(c->snd_una, c->sacked[i].start))
+			return;
+		if (seq_lt(c->snd_una, c->sacked[i].end))
+			break;
+	}
+	if (i == c->nr_sacked)
+		return;
+	c->tcp->stats.sack_reneged++;
 	c->nr_sacked = 0;
+	if (c->sack_recovery) {
+		c->sack_recovery = false;
+		c->cwnd = c->ssthresh;
+	} else if (!c->in_recovery && seq_lt(c->snd_una, c->recover)) {
+		c->snd_nxt = c->snd_una;
+	}
+}
+
+/*
+ * Sending from snd_nxt below snd_max (going back after an RTO), RFC 6675
+ * section 5.1: the SACK information stays in use. Move snd_nxt past what
+ * the peer holds (never past the FIN, which the peer cannot SACK); put in
+ * *@sacked the SACKed bytes in [snd_una, snd_nxt), which the congestion
+ * window does not count; return how much may be sent before the next
+ * SACKed range (UINT32_MAX: no limit).
+ */
+uint32_t tcp_sack_skip(struct tcp_conn *c, uint32_t *sacked)
+{
+	uint32_t i;
+
+	*sacked = 0;
+	for (i = 0; i < c->nr_sacked; i++) {
+		uint32_t start = seq_max(c->sacked[i].start, c->snd_una);
+		uint32_t end = seq_min(c->sacked[i].end, c->snd_end);
+
+		if (seq_lt(c->snd_nxt, start))
+			return start - c->snd_nxt;
+		if (seq_lt(c->snd_nxt, end))
+			c->snd_nxt = end;
+		*sacked += seq_gt(end, start) ? end - start : 0;
+	}
+	return UINT32_MAX;
 }
 
 /* RFC 6675 IsLost() for the hole ending where range @i starts. */

@@ -532,6 +532,7 @@ static const uint64_t *ts_stat(const struct bypass_tcp_stats *st,
 		TS_STAT(rcv_collapsed),
 		TS_STAT(rcv_dropped),
 		TS_STAT(ooo_dropped),
+		TS_STAT(sack_reneged),
 #undef TS_STAT
 	};
 	size_t i;
