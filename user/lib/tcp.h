@@ -75,6 +75,8 @@ struct tcp_conn {
 	struct tcp_chunk *ooo;		/* sorted, nr_ooo of ooo_cap */
 	uint32_t nr_ooo;
 	uint32_t sack_last;		/* seq of the latest out-of-order arrival */
+	bool dsack;			/* a duplicate to report (RFC 2883) */
+	uint32_t dsack_start, dsack_end;
 
 	/* timestamps (RFC 7323) */
 	uint32_t ts_offset, ts_recent;
@@ -193,6 +195,7 @@ uint32_t tcp_flight(const struct tcp_conn *c);
 
 /* tcp_reass.c */
 void tcp_rcv_data(struct tcp_conn *c, struct bypass_buf *b, uint32_t seq);
+void tcp_dsack_note(struct tcp_conn *c, uint32_t start, uint32_t end);
 void tcp_reass_purge(struct tcp_conn *c);
 void tcp_sack_blocks(const struct tcp_conn *c, struct bypass_tcp_opts *o,
 		     uint32_t max);
@@ -205,7 +208,8 @@ void tcp_cc_timeout(struct tcp_conn *c);
 void tcp_rtt_sample(struct tcp_conn *c, uint64_t rtt_ns);
 
 /* tcp_sack.c */
-void tcp_sack_update(struct tcp_conn *c, const struct bypass_tcp_opts *o);
+bool tcp_sack_update(struct tcp_conn *c, const struct bypass_tcp_opts *o);
+bool tcp_sack_dsack(const struct tcp_conn *c, const struct bypass_tcp_opts *o);
 void tcp_sack_check_renege(struct tcp_conn *c);
 uint32_t tcp_sack_skip(struct tcp_conn *c, uint32_t *sacked);
 bool tcp_sack_active(const struct tcp_conn *c);

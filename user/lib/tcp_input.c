@@ -351,8 +351,14 @@ static bool process_ack(struct tcp_conn *c, struct seg_ctx *x)
 	} else if (s->ack == c->snd_una && !x->seglen &&
 		   ((uint32_t)s->win << c->snd_wscale) == old_wnd &&
 		   c->snd_una != c->snd_max) {
-		tcp_sack_update(c, &s->opt);
-		tcp_cc_dupack(c);
+		/*
+		 * An ACK that only reports a duplicate (D-SACK, RFC 2883)
+		 * shows a spurious retransmission arrived, not a loss: it
+		 * is no duplicate ACK unless it also SACKs new data.
+		 */
+		if (tcp_sack_update(c, &s->opt) || !c->sack_ok ||
+		    !tcp_sack_dsack(c, &s->opt))
+			tcp_cc_dupack(c);
 	}
 	update_window(c, s);
 	/* An answer to a zero-window probe: the peer is alive. */
@@ -403,6 +409,7 @@ static bool process_data(struct tcp_conn *c, struct seg_ctx *x)
 		uint32_t skip = c->rcv_nxt - seq;
 
 		c->ack_now = true;	/* old bytes: the peer missed an ACK */
+		tcp_dsack_note(c, seq, skip >= len ? seq + len : c->rcv_nxt);
 		if (skip >= len) {
 			len = 0;
 		} else {
@@ -462,6 +469,16 @@ static bool process_data(struct tcp_conn *c, struct seg_ctx *x)
 	return true;
 }
 
+/* Data of a dropped segment that was all received before: D-SACK it. */
+static void dsack_old(struct tcp_conn *c, const struct seg_ctx *x)
+{
+	const struct bypass_tcp_seg *s = x->s;
+
+	if (x->buf && takes_data(c->state) && seq_leq(s->seq + x->buf->len,
+						      c->rcv_nxt))
+		tcp_dsack_note(c, s->seq, s->seq + x->buf->len);
+}
+
 static void sync_input(struct tcp_conn *c, struct seg_ctx *x)
 {
 	struct bypass_tcp_seg *s = x->s;
@@ -504,13 +521,16 @@ static void sync_input(struct tcp_conn *c, struct seg_ctx *x)
 		}
 	}
 	if (!paws_ok(c, x)) {
-		if (s->opt.has_ts)
+		if (s->opt.has_ts) {
+			dsack_old(c, x);
 			tcp_send_ack(c);
+		}
 		return;
 	}
 	if (!acceptable(c, x)) {
 		if (flag(s, BYPASS_TCP_RST))
 			return;
+		dsack_old(c, x);
 		if (c->state == BYPASS_TCP_TIME_WAIT && flag(s, BYPASS_TCP_FIN))
 			tcp_timer_arm(&c->tcp->wheel, &c->tw_timer,
 				      x->now + 2 * c->tcp->cfg.msl_ns);

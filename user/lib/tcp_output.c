@@ -97,8 +97,10 @@ static void seg_init(struct tcp_conn *c, struct bypass_tcp_seg *s,
 		s->opt.ts_ecr = c->ts_recent;
 	}
 	/* 40 bytes of options: 4 blocks, 3 next to a timestamp. */
-	if (c->sack_ok && c->nr_ooo && (flags & BYPASS_TCP_ACK))
+	if (c->sack_ok && (c->nr_ooo || c->dsack) && (flags & BYPASS_TCP_ACK)) {
 		tcp_sack_blocks(c, &s->opt, c->ts_ok ? 3 : 4);
+		c->dsack = false;	/* reported once */
+	}
 }
 
 /* An ACK goes out with every segment: no ACK is owed after it. */

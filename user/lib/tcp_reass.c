@@ -4,7 +4,8 @@
  * they came in; out-of-order segments wait, trimmed of overlap, in a
  * sorted array of at most ooo_bufs buffers (when it is full, the segment
  * farthest from rcv_nxt is the one dropped) until the hole before them
- * fills. What waits is reported to the peer as SACK blocks (RFC 2018).
+ * fills. What waits is reported to the peer as SACK blocks (RFC 2018),
+ * bytes that arrive twice as a D-SACK block (RFC 2883).
  *
  * The memory bound: a connection holds at most rcv_bufs buffers, queue
  * and store together, whatever the segments' sizes. At the bound, small
@@ -119,16 +120,38 @@ static void ooo_remove(struct tcp_conn *c, uint32_t i)
 }
 
 /*
+ * tcp_dsack_note - [@start, @end) arrived twice: the next ACK reports it
+ * in a D-SACK block (RFC 2883) when SACK is on. The first duplicate of
+ * a segment is the one reported.
+ */
+void tcp_dsack_note(struct tcp_conn *c, uint32_t start, uint32_t end)
+{
+	if (!c->sack_ok || !seq_lt(start, end))
+		return;
+	c->dsack = true;
+	c->dsack_start = start;
+	c->dsack_end = end;
+}
+
+/*
  * Move what the hole's filling made in-order to the receive queue; each
  * buffer leaves the store as it joins the queue, so the bound holds.
+ * Bytes the filling segment brought again are duplicates.
  */
 static void ooo_drain(struct tcp_conn *c)
 {
+	bool dup = false;
+
 	while (c->nr_ooo && seq_leq(c->ooo[0].seq, c->rcv_nxt)) {
 		struct tcp_chunk *k = &c->ooo[0];
 		uint32_t skip = c->rcv_nxt - k->seq;
 		struct bypass_buf *b = k->buf;
 
+		if (skip && !dup) {
+			dup = true;
+			tcp_dsack_note(c, k->seq, skip >= b->len ?
+				       k->seq + b->len : c->rcv_nxt);
+		}
 		ooo_remove(c, 0);
 		if (skip >= b->len) {
 			bypass_buf_put(b);
@@ -142,19 +165,24 @@ static void ooo_drain(struct tcp_conn *c)
 static void ooo_insert(struct tcp_conn *c, struct bypass_buf *b, uint32_t seq)
 {
 	uint32_t cap = c->tcp->cfg.ooo_bufs, i, j, left;
+	bool dup = false;
 
 	/* First entry starting after @seq. */
 	for (i = 0; i < c->nr_ooo && seq_leq(c->ooo[i].seq, seq); i++)
 		;
+	/* Each overlap is a duplicate: the first one is reported. */
 	if (i) {
 		struct tcp_chunk *p = &c->ooo[i - 1];
 		uint32_t pend = p->seq + p->buf->len;
 
 		if (seq_geq(pend, seq + b->len)) {
+			tcp_dsack_note(c, seq, seq + b->len);
 			bypass_buf_put(b);	/* already held */
 			return;
 		}
 		if (seq_gt(pend, seq)) {
+			tcp_dsack_note(c, seq, pend);
+			dup = true;
 			trim_front(b, pend - seq);
 			seq = pend;
 		}
@@ -162,11 +190,18 @@ static void ooo_insert(struct tcp_conn *c, struct bypass_buf *b, uint32_t seq)
 	/* Drop later entries the new segment covers, trim its overlap. */
 	while (i < c->nr_ooo &&
 	       seq_geq(seq + b->len, c->ooo[i].seq + c->ooo[i].buf->len)) {
+		if (!dup)
+			tcp_dsack_note(c, c->ooo[i].seq,
+				       c->ooo[i].seq + c->ooo[i].buf->len);
+		dup = true;
 		bypass_buf_put(c->ooo[i].buf);
 		ooo_remove(c, i);
 	}
-	if (i < c->nr_ooo && seq_gt(seq + b->len, c->ooo[i].seq))
+	if (i < c->nr_ooo && seq_gt(seq + b->len, c->ooo[i].seq)) {
+		if (!dup)
+			tcp_dsack_note(c, c->ooo[i].seq, seq + b->len);
 		b->len = c->ooo[i].seq - seq;
+	}
 	/* The store gets what the rcv_bufs bound leaves it. */
 	if (held(c) >= c->tcp->cfg.rcv_bufs)
 		rcvq_collapse(c);
@@ -216,15 +251,26 @@ void tcp_rcv_data(struct tcp_conn *c, struct bypass_buf *b, uint32_t seq)
 }
 
 /*
- * tcp_sack_blocks - up to @max blocks of contiguous out-of-order data in
- * @o: first the one holding the latest arrival (RFC 2018 section 4), then
- * the others from the lowest.
+ * tcp_sack_blocks - up to @max blocks in @o: a duplicate to report first
+ * (D-SACK, RFC 2883), then the blocks of contiguous out-of-order data,
+ * the one holding the latest arrival first (RFC 2018 section 4; for a
+ * duplicate of out-of-order data, the block holding it), then the others
+ * from the lowest.
  */
 void tcp_sack_blocks(const struct tcp_conn *c, struct bypass_tcp_opts *o,
 		     uint32_t max)
 {
 	uint32_t i = 0, n = 0, first = UINT32_MAX;
 	struct { uint32_t start, end; } blk[BYPASS_TCP_SACK_MAX * 8];
+	uint32_t d = 0;
+
+	o->nr_sack = 0;
+	if (c->dsack) {
+		o->sack[0].start = c->dsack_start;
+		o->sack[0].end = c->dsack_end;
+		o->nr_sack = 1;
+		d = 1;
+	}
 
 	/* Merge touching entries into blocks. */
 	while (i < c->nr_ooo && n < sizeof(blk) / sizeof(blk[0])) {
@@ -239,11 +285,10 @@ void tcp_sack_blocks(const struct tcp_conn *c, struct bypass_tcp_opts *o,
 		blk[n].end = end;
 		n++;
 	}
-	o->nr_sack = 0;
-	if (first != UINT32_MAX) {
-		o->sack[0].start = blk[first].start;
-		o->sack[0].end = blk[first].end;
-		o->nr_sack = 1;
+	if (first != UINT32_MAX && o->nr_sack < max) {
+		o->sack[d].start = blk[first].start;
+		o->sack[d].end = blk[first].end;
+		o->nr_sack++;
 	}
 	for (i = 0; i < n && o->nr_sack < max; i++) {
 		if (i == first)

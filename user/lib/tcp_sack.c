@@ -40,9 +40,38 @@ static void sb_add(struct tcp_conn *c, uint32_t start, uint32_t end)
 	r[i].end = end;
 }
 
-void tcp_sack_update(struct tcp_conn *c, const struct bypass_tcp_opts *o)
+static uint32_t sb_bytes(const struct tcp_conn *c)
 {
 	uint32_t i, n = 0;
+
+	for (i = 0; i < c->nr_sacked; i++)
+		n += c->sacked[i].end - c->sacked[i].start;
+	return n;
+}
+
+/*
+ * RFC 2883 section 4: the first block of an ACK (snd_una already moved
+ * to it) reports a duplicate when it starts below the ACK or lies inside
+ * the second block.
+ */
+bool tcp_sack_dsack(const struct tcp_conn *c, const struct bypass_tcp_opts *o)
+{
+	if (!o->nr_sack)
+		return false;
+	if (seq_lt(o->sack[0].start, c->snd_una))
+		return true;
+	return o->nr_sack > 1 && seq_geq(o->sack[0].start, o->sack[1].start) &&
+	       seq_leq(o->sack[0].end, o->sack[1].end);
+}
+
+/*
+ * Take the blocks of an ACK (snd_una already moved); true when they
+ * SACKed data not SACKed before. A D-SACK block reports a duplicate,
+ * not new data, and is left out.
+ */
+bool tcp_sack_update(struct tcp_conn *c, const struct bypass_tcp_opts *o)
+{
+	uint32_t i, n = 0, before;
 
 	/* Drop what SND.UNA passed. */
 	for (i = 0; i < c->nr_sacked; i++) {
@@ -55,16 +84,18 @@ void tcp_sack_update(struct tcp_conn *c, const struct bypass_tcp_opts *o)
 	}
 	c->nr_sacked = n;
 	if (!c->sack_ok)
-		return;
+		return false;
+	before = sb_bytes(c);
 	for (i = 0; i < o->nr_sack; i++) {
 		uint32_t s = o->sack[i].start, e = o->sack[i].end;
 
 		/* Only blocks of data sent and not yet acknowledged. */
 		if (!seq_lt(s, e) || seq_leq(s, c->snd_una) ||
-		    seq_gt(e, c->snd_max))
+		    seq_gt(e, c->snd_max) || (!i && tcp_sack_dsack(c, o)))
 			continue;
 		sb_add(c, s, e);
 	}
+	return sb_bytes(c) != before;
 }
 
 /*

@@ -74,6 +74,13 @@ static int fz_output(void *ctx, const struct bypass_tcp_seg *s)
 	CHECK(s->len <= 1460);
 	CHECK(tcp_opts_len(&s->opt) <= 40);
 	CHECK(!s->opt.has_wscale || s->opt.wscale <= 14);
+	/* SACK blocks lie above the ACK; a first one below it is a D-SACK. */
+	CHECK(s->opt.nr_sack <= (s->opt.has_ts ? 3 : 4));
+	for (i = 0; i < s->opt.nr_sack; i++) {
+		CHECK(seq_lt(s->opt.sack[i].start, s->opt.sack[i].end));
+		CHECK(seq_gt(s->opt.sack[i].start, s->ack) ||
+		      (!i && seq_leq(s->opt.sack[i].end, s->ack)));
+	}
 	if (s->dport < 1000 || s->dport >= 1000 + PORTS)
 		return 0;
 	p = &f->peer[s->dport - 1000];
