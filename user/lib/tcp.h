@@ -159,6 +159,11 @@ uint32_t tcp_cookie_make(struct bypass_tcp *tcp, const struct bypass_tcp_seg *sy
 bool tcp_cookie_check(struct bypass_tcp *tcp, const struct bypass_tcp_seg *ack,
 		      uint64_t now_ns);
 uint16_t tcp_cookie_mss(uint32_t cookie);
+/* Our TS value for a cookie SYN-ACK answering @syn, at clock @ts_now. */
+uint32_t tcp_cookie_tsval(const struct bypass_tcp_opts *syn, uint32_t ts_now);
+/* What a valid cookie ACK's timestamp echo says; @wscale -1: none. */
+void tcp_cookie_opts(const struct bypass_tcp_opts *ack, bool *ts,
+		     int *wscale, bool *sack);
 
 /* tcp_table.c */
 struct tcp_conn *tcp_lookup(struct bypass_tcp *tcp, uint32_t laddr,

@@ -102,6 +102,7 @@ static bool cookie_ack(struct tcp_conn *l, struct seg_ctx *x)
 	struct bypass_tcp *tcp = l->tcp;
 	struct bypass_tcp_seg *s = x->s;
 	struct tcp_conn *c;
+	int wscale;
 
 	if (flag(s, BYPASS_TCP_SYN) || !tcp_cookie_check(tcp, s, x->now))
 		return false;
@@ -119,12 +120,24 @@ static bool cookie_ack(struct tcp_conn *l, struct seg_ctx *x)
 	c->snd_end = s->ack;
 	c->recover = c->iss;
 	c->mss = tcp_cookie_mss(c->iss);
+	/* What the SYN offered, as the timestamp echo brings it back. */
+	tcp_cookie_opts(&s->opt, &c->ts_ok, &wscale, &c->sack_ok);
+	if (c->ts_ok) {
+		c->ts_recent = s->opt.ts_val;
+		c->ts_recent_ns = x->now;
+		c->mss -= TCP_TS_OPT_LEN;
+	}
+	if (wscale >= 0) {
+		c->ws_ok = true;
+		c->snd_wscale = (uint8_t)wscale;
+		c->rcv_wscale = tcp->rcv_wscale;
+	}
 	c->irs = s->seq - 1;
 	c->rcv_nxt = s->seq;
 	c->rcv_adv = s->seq + (tcp->cfg.rcvbuf > TCP_MAX_WIN ? TCP_MAX_WIN :
 			       tcp->cfg.rcvbuf);
-	c->snd_wnd = s->win;
-	c->max_snd_wnd = s->win;
+	c->snd_wnd = (uint32_t)s->win << c->snd_wscale;
+	c->max_snd_wnd = c->snd_wnd;
 	c->snd_wl1 = s->seq;
 	c->snd_wl2 = s->ack;
 	c->rtt_timing = false;

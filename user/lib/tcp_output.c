@@ -359,7 +359,10 @@ void tcp_send_rst_reply(struct bypass_tcp *tcp, const struct bypass_tcp_seg *in)
 	tcp->ops.output(tcp->ctx, &s);
 }
 
-/* A stateless SYN-ACK whose ISN is a SYN cookie (tcp_cookie.c). */
+/*
+ * A stateless SYN-ACK whose ISN is a SYN cookie (tcp_cookie.c), and
+ * whose TS value, if any, keeps the options of the SYN.
+ */
 void tcp_send_cookie(struct bypass_tcp *tcp, const struct bypass_tcp_seg *syn,
 		     uint64_t now)
 {
@@ -380,5 +383,20 @@ void tcp_send_cookie(struct bypass_tcp *tcp, const struct bypass_tcp_seg *syn,
 			   tcp->cfg.rcvbuf);
 	s.opt.has_mss = true;
 	s.opt.mss = tcp_cookie_mss(s.seq);
+	/* With timestamps, the TS value keeps the other options. */
+	if (syn->opt.has_ts) {
+		uint32_t off = tcp_ts_offset(tcp, syn->daddr, syn->dport,
+					     syn->saddr, syn->sport);
+
+		s.opt.has_ts = true;
+		s.opt.ts_val = tcp_cookie_tsval(&syn->opt,
+						(uint32_t)(now / 1000000) + off);
+		s.opt.ts_ecr = syn->opt.ts_val;
+		s.opt.sack_ok = syn->opt.sack_ok;
+		if (syn->opt.has_wscale) {
+			s.opt.has_wscale = true;
+			s.opt.wscale = tcp->rcv_wscale;
+		}
+	}
 	tcp->ops.output(tcp->ctx, &s);
 }
