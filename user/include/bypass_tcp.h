@@ -136,12 +136,18 @@ struct bypass_tcp_config {
  * @rcv_dropped: in-order segments dropped at the rcv_bufs bound.
  * @ooo_dropped: out-of-order segments dropped (or evicted) for room.
  * @sack_reneged: peers found to have discarded data they had SACKed.
+ * @pmtu_lowered: connections whose MSS an ICMP "fragmentation needed"
+ *	lowered.
+ * @icmp_ignored: ICMP errors for no connection, quoting a sequence
+ *	number the connection has not in flight, or not lowering the MSS.
  */
 struct bypass_tcp_stats {
 	uint64_t rcv_collapsed;
 	uint64_t rcv_dropped;
 	uint64_t ooo_dropped;
 	uint64_t sack_reneged;
+	uint64_t pmtu_lowered;
+	uint64_t icmp_ignored;
 };
 
 enum bypass_tcp_cc {
@@ -180,6 +186,22 @@ void bypass_tcp_get_stats(const struct bypass_tcp *tcp,
  * when there is no payload).
  */
 void bypass_tcp_input(struct bypass_tcp *tcp, struct bypass_tcp_seg *seg);
+
+/*
+ * bypass_tcp_frag_needed - an ICMP "fragmentation needed and DF set"
+ * (RFC 1191: destination unreachable, code 4) came back quoting a segment
+ * of ours from @laddr:@lport to @raddr:@rport with sequence number @seq.
+ * @mtu is the next-hop MTU it reports, 0 when the router gave none; then
+ * @dgram_len, the quoted datagram's total length (0: unknown), picks the
+ * next lower plateau (RFC 1191 section 7). The MTU is taken as at least
+ * 576. Returns 0 when the connection's MSS was lowered (and what it had
+ * in flight is sent again in the new size), -ENOENT for no connection,
+ * -ERANGE when @seq is not in SND.UNA..SND.MAX - 1 (RFC 5927 4.1: stale
+ * or forged), -EINVAL when the MSS would not go down.
+ */
+int bypass_tcp_frag_needed(struct bypass_tcp *tcp, uint32_t laddr,
+			   uint16_t lport, uint32_t raddr, uint16_t rport,
+			   uint32_t seq, uint16_t mtu, uint16_t dgram_len);
 
 /* Run due timers. Call at least every millisecond while connections live. */
 void bypass_tcp_poll(struct bypass_tcp *tcp);

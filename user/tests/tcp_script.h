@@ -34,6 +34,8 @@
  * readable N, noaccept, port N (segments go to port N, nobody listening),
  * keepalive IDLE_MS INTVL_MS COUNT, stat NAME N (an engine counter of
  * struct bypass_tcp_stats has the value N).
+ * 'icmp frag_needed MTU SEQ [LEN]' hands the engine an ICMP "fragmentation
+ * needed" quoting its segment at SEQ (its numbers) to port 40000.
  * 'app send' queues buffers of 1000 bytes.
  */
 #ifndef BYPASS_TEST_TCP_SCRIPT_H
@@ -533,6 +535,8 @@ static const uint64_t *ts_stat(const struct bypass_tcp_stats *st,
 		TS_STAT(rcv_dropped),
 		TS_STAT(ooo_dropped),
 		TS_STAT(sack_reneged),
+		TS_STAT(pmtu_lowered),
+		TS_STAT(icmp_ignored),
 #undef TS_STAT
 	};
 	size_t i;
@@ -702,6 +706,26 @@ static int ts_app(struct ts_run *r, char *p)
 	return ts_fail(r, "unknown app command '%s'", cmd);
 }
 
+/*
+ * 'icmp frag_needed MTU SEQ [LEN]': an ICMP "fragmentation needed"
+ * quoting the engine's segment to the peer (port 40000) at SEQ (the
+ * engine's numbers), LEN the quoted datagram's length.
+ */
+static int ts_icmp(struct ts_run *r, char *p)
+{
+	char *what = ts_word(&p), *m = ts_word(&p), *sq = ts_word(&p);
+	char *len = ts_word(&p);
+	uint64_t mtu, seq, dlen = 0;
+
+	if (!what || strcmp(what, "frag_needed") || !ts_num(m, &mtu) ||
+	    !ts_num(sq, &seq) || (len && !ts_num(len, &dlen)))
+		return ts_fail(r, "icmp frag_needed MTU SEQ [LEN]");
+	bypass_tcp_frag_needed(r->tcp, TS_LOCAL, r->lport, TS_REMOTE, TS_RPORT,
+			       (uint32_t)seq + ts_iss(r, TS_RPORT),
+			       (uint16_t)mtu, (uint16_t)dlen);
+	return 0;
+}
+
 static int ts_config(struct ts_run *r, char *p)
 {
 	char *k = ts_word(&p), *v = ts_word(&p);
@@ -791,6 +815,8 @@ static int ts_line(struct ts_run *r, char *line, uint64_t *t)
 			return -1;
 		return ts_inject(r, &sp);
 	}
+	if (!strcmp(w, "icmp"))
+		return ts_icmp(r, p);
 	if (!strcmp(w, "app")) {
 		if (ts_app(r, p))
 			return -1;
