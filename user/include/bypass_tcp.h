@@ -197,7 +197,7 @@ void bypass_tcp_input(struct bypass_tcp *tcp, struct bypass_tcp_seg *seg);
  * 576. Returns 0 when the connection's MSS was lowered (and what it had
  * in flight is sent again in the new size), -ENOENT for no connection,
  * -ERANGE when @seq is not in SND.UNA..SND.MAX - 1 (RFC 5927 4.1: stale
- * or forged), -EINVAL when the MSS would not go down.
+ * or forged) or quotes a SYN, -EINVAL when the MSS would not go down.
  */
 int bypass_tcp_frag_needed(struct bypass_tcp *tcp, uint32_t laddr,
 			   uint16_t lport, uint32_t raddr, uint16_t rport,

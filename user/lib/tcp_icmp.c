@@ -39,7 +39,10 @@ int bypass_tcp_frag_needed(struct bypass_tcp *tcp, uint32_t laddr,
 		tcp->stats.icmp_ignored++;
 		return -ENOENT;
 	}
-	if (!seq_in(seq, c->snd_una, c->snd_max)) {
+	/* A SYN is never too big: no quote of one is believed. */
+	if (!seq_in(seq, c->snd_una, c->snd_max) ||
+	    c->state == BYPASS_TCP_SYN_SENT ||
+	    c->state == BYPASS_TCP_SYN_RECEIVED) {
 		tcp->stats.icmp_ignored++;
 		return -ERANGE;
 	}
@@ -57,8 +60,6 @@ int bypass_tcp_frag_needed(struct bypass_tcp *tcp, uint32_t laddr,
 	}
 	c->mss = (uint16_t)mss;
 	tcp->stats.pmtu_lowered++;
-	if (c->state == BYPASS_TCP_SYN_SENT || c->state == BYPASS_TCP_SYN_RECEIVED)
-		return 0;
 	/* Send again what was in flight, in the new size (Karn: no sample). */
 	c->rtt_timing = false;
 	c->snd_nxt = c->snd_una;
