@@ -333,7 +333,7 @@ TEST(random_segments_and_calls)
 			       r > 0 ? "check failed at line" : "error", r);
 		ASSERT_EQ(0, r);
 	}
-	TH_LOG("%llu segments emitted, %llu connections accepted, %llu bytes read, %llu MSS lowered",
+	TH_LOG("%llu segments emitted, %llu connections accepted, %llu bytes read, %llu PMTU",
 	       (unsigned long long)st.emitted, (unsigned long long)st.accepted,
 	       (unsigned long long)st.bytes_read,
 	       (unsigned long long)st.pmtu_lowered);
