@@ -156,14 +156,16 @@ uint32_t tcp_ts_offset(struct bypass_tcp *tcp, uint32_t laddr, uint16_t lport,
 /* tcp_cookie.c */
 uint32_t tcp_cookie_make(struct bypass_tcp *tcp, const struct bypass_tcp_seg *syn,
 			 uint16_t mss, uint64_t now_ns);
-bool tcp_cookie_check(struct bypass_tcp *tcp, const struct bypass_tcp_seg *ack,
-		      uint64_t now_ns);
+/* The options byte of a valid cookie ACK (0: no timestamps), or -1. */
+int tcp_cookie_check(struct bypass_tcp *tcp, const struct bypass_tcp_seg *ack,
+		     uint64_t now_ns);
 uint16_t tcp_cookie_mss(uint32_t cookie);
 /* Our TS value for a cookie SYN-ACK answering @syn, at clock @ts_now. */
 uint32_t tcp_cookie_tsval(const struct bypass_tcp_opts *syn, uint32_t ts_now);
-/* What a valid cookie ACK's timestamp echo says; @wscale -1: none. */
-void tcp_cookie_opts(const struct bypass_tcp_opts *ack, bool *ts,
-		     int *wscale, bool *sack);
+/* The options byte an ACK's timestamp echo carries. */
+uint8_t tcp_cookie_echo(const struct bypass_tcp_opts *ack);
+/* What an options byte says; @wscale -1: none. */
+void tcp_cookie_opts(uint8_t opts, bool *ts, int *wscale, bool *sack);
 
 /* tcp_table.c */
 struct tcp_conn *tcp_lookup(struct bypass_tcp *tcp, uint32_t laddr,

@@ -60,7 +60,7 @@ static uint8_t syn_opts(const struct bypass_tcp_opts *o)
 }
 
 /* The options byte an ACK's timestamp echo gives back. */
-static uint8_t ack_opts(const struct bypass_tcp_opts *o)
+uint8_t tcp_cookie_echo(const struct bypass_tcp_opts *o)
 {
 	if (!o->has_ts)
 		return 0;
@@ -88,11 +88,8 @@ uint32_t tcp_cookie_tsval(const struct bypass_tcp_opts *syn, uint32_t ts_now)
 	return seq_gt(v, ts_now) ? v - (COOKIE_TS_MASK + 1) : v;
 }
 
-void tcp_cookie_opts(const struct bypass_tcp_opts *ack, bool *ts,
-		     int *wscale, bool *sack)
+void tcp_cookie_opts(uint8_t o, bool *ts, int *wscale, bool *sack)
 {
-	uint8_t o = ack_opts(ack);
-
 	*ts = o & COOKIE_HAS_TS;
 	*wscale = *ts && (o & COOKIE_WS_NONE) != COOKIE_WS_NONE ?
 		  (int)(o & COOKIE_WS_NONE) : -1;
@@ -104,12 +101,11 @@ uint16_t tcp_cookie_mss(uint32_t cookie)
 	return cookie_mss[(cookie >> 24) & 7];
 }
 
-bool tcp_cookie_check(struct bypass_tcp *tcp, const struct bypass_tcp_seg *ack,
-		      uint64_t now_ns)
+static bool check_opts(struct bypass_tcp *tcp, const struct bypass_tcp_seg *ack,
+		       uint64_t now_ns, uint8_t opts)
 {
 	uint32_t cookie = ack->ack - 1, peer_isn = ack->seq - 1;
 	uint64_t now = now_ns / COOKIE_PERIOD_NS, p;
-	uint8_t opts = ack_opts(&ack->opt);
 
 	/* This period's cookies or the previous one's. */
 	for (p = now; p + 2 > now && p <= now; p--) {
@@ -122,4 +118,22 @@ bool tcp_cookie_check(struct bypass_tcp *tcp, const struct bypass_tcp_seg *ack,
 			break;
 	}
 	return false;
+}
+
+/*
+ * The options byte of a valid cookie ACK, or -1. A timestamp on the ACK
+ * of a cookie made without (none was offered, none answered) is ignored,
+ * as RFC 7323 3.2 has it; the reverse, a cookie made for timestamps, is
+ * valid only with the echo.
+ */
+int tcp_cookie_check(struct bypass_tcp *tcp, const struct bypass_tcp_seg *ack,
+		     uint64_t now_ns)
+{
+	uint8_t opts = tcp_cookie_echo(&ack->opt);
+
+	if (check_opts(tcp, ack, now_ns, opts))
+		return opts;
+	if (opts && check_opts(tcp, ack, now_ns, 0))
+		return 0;
+	return -1;
 }

@@ -102,9 +102,12 @@ static bool cookie_ack(struct tcp_conn *l, struct seg_ctx *x)
 	struct bypass_tcp *tcp = l->tcp;
 	struct bypass_tcp_seg *s = x->s;
 	struct tcp_conn *c;
-	int wscale;
+	int wscale, opts;
 
-	if (flag(s, BYPASS_TCP_SYN) || !tcp_cookie_check(tcp, s, x->now))
+	if (flag(s, BYPASS_TCP_SYN))
+		return false;
+	opts = tcp_cookie_check(tcp, s, x->now);
+	if (opts < 0)
 		return false;
 	if (l->queued >= l->backlog)
 		return true;	/* the peer will retransmit */
@@ -121,7 +124,7 @@ static bool cookie_ack(struct tcp_conn *l, struct seg_ctx *x)
 	c->recover = c->iss;
 	c->mss = tcp_cookie_mss(c->iss);
 	/* What the SYN offered, as the timestamp echo brings it back. */
-	tcp_cookie_opts(&s->opt, &c->ts_ok, &wscale, &c->sack_ok);
+	tcp_cookie_opts((uint8_t)opts, &c->ts_ok, &wscale, &c->sack_ok);
 	if (c->ts_ok) {
 		c->ts_recent = s->opt.ts_val;
 		c->ts_recent_ns = x->now;

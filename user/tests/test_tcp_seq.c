@@ -164,7 +164,8 @@ TEST(cookie_ts_encodes_options)
 				EXPECT_TRUE(seq_leq(v, clocks[k]));
 				EXPECT_LT(clocks[k] - v, 32u);
 				ack.ts_ecr = v;
-				tcp_cookie_opts(&ack, &ts, &w, &sk);
+				tcp_cookie_opts(tcp_cookie_echo(&ack), &ts, &w,
+						&sk);
 				EXPECT_TRUE(ts);
 				/* Shifts beyond 14 are taken as 14 (RFC 7323). */
 				EXPECT_EQ(ws < 0 ? -1 : ws > 14 ? 14 : ws, w);
@@ -187,7 +188,7 @@ TEST(cookie_checks_option_bits)
 	uint64_t now = 5000000000ull;
 	uint32_t v;
 	bool ts, sk;
-	int w;
+	int w, opts;
 
 	ASSERT_EQ(0, bypass_tcp_create(&cfg, fake_ops(), NULL, &tcp));
 	v = tcp_cookie_tsval(&syn.opt, 77777);
@@ -195,26 +196,31 @@ TEST(cookie_checks_option_bits)
 	ack.seq = syn.seq + 1;
 	ack.ack = tcp_cookie_make(tcp, &syn, 1460, now) + 1;
 	ack.opt = (struct bypass_tcp_opts){ .has_ts = true, .ts_ecr = v };
-	EXPECT_TRUE(tcp_cookie_check(tcp, &ack, now));
-	tcp_cookie_opts(&ack.opt, &ts, &w, &sk);
+	opts = tcp_cookie_check(tcp, &ack, now);
+	ASSERT_LE(0, opts);
+	tcp_cookie_opts((uint8_t)opts, &ts, &w, &sk);
 	EXPECT_TRUE(ts && sk);
 	EXPECT_EQ(7, w);
 	/* Another high part of the echo: the options are the same. */
 	ack.opt.ts_ecr = v + 64;
-	EXPECT_TRUE(tcp_cookie_check(tcp, &ack, now));
+	EXPECT_EQ(opts, tcp_cookie_check(tcp, &ack, now));
 	ack.opt.ts_ecr = v ^ 1;		/* another window shift */
-	EXPECT_FALSE(tcp_cookie_check(tcp, &ack, now));
+	EXPECT_EQ(-1, tcp_cookie_check(tcp, &ack, now));
 	ack.opt.ts_ecr = v ^ 16;	/* SACK flipped */
-	EXPECT_FALSE(tcp_cookie_check(tcp, &ack, now));
-	ack.opt.has_ts = false;
-	EXPECT_FALSE(tcp_cookie_check(tcp, &ack, now));
+	EXPECT_EQ(-1, tcp_cookie_check(tcp, &ack, now));
+	ack.opt.has_ts = false;		/* the echo stripped */
+	EXPECT_EQ(-1, tcp_cookie_check(tcp, &ack, now));
 	/* A SYN without timestamps: an ACK without them. */
 	syn.opt.has_ts = false;
 	ack.ack = tcp_cookie_make(tcp, &syn, 1460, now) + 1;
-	EXPECT_TRUE(tcp_cookie_check(tcp, &ack, now));
-	tcp_cookie_opts(&ack.opt, &ts, &w, &sk);
+	EXPECT_EQ(0, tcp_cookie_check(tcp, &ack, now));
+	tcp_cookie_opts(0, &ts, &w, &sk);
 	EXPECT_FALSE(ts || sk);
 	EXPECT_EQ(-1, w);
+	/* A timestamp nobody negotiated is ignored (RFC 7323 3.2). */
+	ack.opt.has_ts = true;
+	ack.opt.ts_ecr = v;
+	EXPECT_EQ(0, tcp_cookie_check(tcp, &ack, now));
 	bypass_tcp_destroy(tcp);
 }
 
