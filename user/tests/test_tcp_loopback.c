@@ -414,9 +414,10 @@ TEST(tiny_segments_tight_receive_bounds)
 
 	for (seed = 200; seed < 206; seed++) {
 		run_mode(seed, 3, 2, 8, &tiny, &r);
-		TH_LOG("seed %llu: %llu segments, %llu lost, %llu ms; %llu coalesced, %llu dropped, %llu evicted, %llu reneged",
+		TH_LOG("seed %llu: %llu segments, %llu lost, %llu ms",
 		       (unsigned long long)seed, (unsigned long long)r.sent,
-		       (unsigned long long)r.lost, (unsigned long long)r.ms,
+		       (unsigned long long)r.lost, (unsigned long long)r.ms);
+		TH_LOG("  %llu coalesced, %llu dropped, %llu evicted, %llu reneged",
 		       (unsigned long long)r.st.rcv_collapsed,
 		       (unsigned long long)r.st.rcv_dropped,
 		       (unsigned long long)r.st.ooo_dropped,
