@@ -4,8 +4,9 @@
  * pair on its virtual clock. Handshake, a few MiB both ways at once with
  * every byte checked (with and without checksum offload), half-close,
  * RST from a closed port, damaged segments dropped with their reason,
- * ICMP "fragmentation needed" lowering a connection's MSS, and the
- * transfer again over a wire that loses, duplicates and reorders.
+ * tiny segments that may not pin the pool, ICMP "fragmentation needed"
+ * lowering a connection's MSS, and the transfer again over a wire that
+ * loses, duplicates and reorders.
  */
 #include <errno.h>
 
@@ -521,6 +522,55 @@ TEST(data_while_unresolved_is_resent)
 	bypass_pair_set_impair(t.pair, &fine);
 	EXPECT_TRUE(transfer(&t, 64u << 10, 60000));
 	EXPECT_EQ(64u << 10, t.rcvd[1]);
+	EXPECT_FALSE(t.bad[1]);
+	close_both(_metadata, &t);
+	two_fini(&t);
+}
+
+/*
+ * A peer sending 1-byte segments to an application that does not read:
+ * the receiving stack's pool loses at most the connection's rcv_bufs
+ * buffers (besides its RX ring) however many segments arrive, the rest
+ * being copied together, and every byte is there when it finally reads.
+ */
+TEST(tiny_segments_do_not_pin_the_pool)
+{
+	struct bypass_pool *pool;
+	struct bypass_tcp_stats ts;
+	struct tcp_conn *rc;
+	uint32_t ms, used, most = 0;
+	struct two t;
+
+	ASSERT_EQ(0, two_init(&t, FEAT_DEFAULT, NULL));
+	ASSERT_TRUE(handshake(&t, 100));
+	pool = bypass_stack_pool(t.st[1]);
+	rc = (struct tcp_conn *)t.c[1];
+	bypass_tcp_set_nodelay(t.c[0], true);
+	for (ms = 0; ms < 3000; ms++) {
+		struct bypass_buf *b = bypass_buf_alloc(bypass_stack_pool(t.st[0]));
+
+		ASSERT_NE(NULL, b);
+		b->data[0] = pattern(0, t.sent[0]);
+		b->len = 1;
+		ASSERT_EQ(0, bypass_tcp_send(t.c[0], b));
+		t.sent[0]++;
+		step(&t);
+		used = bypass_pool_capacity(pool) - bypass_pool_available(pool);
+		if (used > most)
+			most = used;
+	}
+	step(&t);
+	bypass_tcp_get_stats(bypass_stack_tcp(t.st[1]), &ts);
+	TH_LOG("%u buffers in use at most, %u held, %llu coalesced",
+	       most, rc->rcvq_nbufs, (unsigned long long)ts.rcv_collapsed);
+	EXPECT_EQ(3000u, bypass_tcp_readable(t.c[1]));
+	/* The RX ring's 256, the bound, a few in passing. */
+	EXPECT_LE(most, 256u + rc->tcp->cfg.rcv_bufs + 8);
+	EXPECT_EQ(rc->tcp->cfg.rcv_bufs, rc->rcvq_nbufs);
+	EXPECT_GT(ts.rcv_collapsed, 2000u);
+	EXPECT_EQ(0u, ts.rcv_dropped);
+	drain(&t, 1);
+	EXPECT_EQ(3000u, t.rcvd[1]);
 	EXPECT_FALSE(t.bad[1]);
 	close_both(_metadata, &t);
 	two_fini(&t);
