@@ -3,7 +3,7 @@
  * Writes the seed corpus of fuzz_rx into the directory given as argument:
  * one file per well-formed frame the receive path knows (ARP request and
  * reply, ping and its reply, UDP to an open and a closed port, IPv4
- * options), each once
+ * options, an ICMP "fragmentation needed" quoting TCP), each once
  * through the device and once raw with a virtio-net header, so the fuzzer
  * starts deep in every layer instead of at the Ethernet header.
  */
@@ -38,7 +38,7 @@ int main(int argc, char **argv)
 	static const struct { const char *name; int kind; } seeds[] = {
 		{ "arp-request", 0 }, { "arp-reply", 1 }, { "ping", 2 },
 		{ "udp-open", 3 }, { "udp-closed", 4 }, { "udp-options", 5 },
-		{ "echo-reply", 6 },
+		{ "echo-reply", 6 }, { "frag-needed", 7 },
 	};
 	uint8_t f[256];
 	size_t i, n = 0;
@@ -79,6 +79,18 @@ int main(int argc, char **argv)
 			n = t_ping(f, mac_us, IP_PEER, IP_US, 1, 7, "0123456789", 10);
 			f[ETH_HLEN + 20] = ICMP_ECHOREPLY;
 			break;
+		case 7: {
+			/* Our TCP segment's header quoted; next-hop MTU 1000. */
+			uint8_t q[28] = { 0 };
+
+			t_ipv4(q, IP_US, IP_PEER, IPPROTO_TCP, 1480);
+			q[20] = 0xc0;
+			q[23] = 80;
+			n = t_ping(f, mac_us, IP_PEER, IP_US, 0, 1000, q, sizeof(q));
+			f[ETH_HLEN + 20] = ICMP_DEST_UNREACH;
+			f[ETH_HLEN + 21] = ICMP_FRAG_NEEDED;
+			break;
+		}
 		}
 		for (ctl = 0; ctl <= FUZZ_RAW_HDR; ctl++)
 			if (put(argv[1], seeds[i].name, (uint8_t)(ctl | FUZZ_FIX_CSUM), f, n))

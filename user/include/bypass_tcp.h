@@ -105,6 +105,11 @@ struct bypass_tcp_ops {
  * @rcvbuf: receive window in bytes (default 256 KiB).
  * @sndq_bufs: send buffers queued per connection (default 256).
  * @ooo_bufs: out-of-order segments kept per connection (default 32).
+ * @rcv_bufs: buffers a connection's received data may hold, receive
+ *	queue and out-of-order store together (default @ooo_bufs +
+ *	max(64, 2 * @rcvbuf / @mss); must exceed @ooo_bufs). At the bound,
+ *	small segments are copied together; what still does not fit is
+ *	dropped for the peer to retransmit.
  * @rto_min_ns, @rto_max_ns, @rto_init_ns: RFC 6298 bounds (default
  *	200 ms, 60 s, 1 s).
  * @delack_ns: delayed-ACK limit (default 40 ms).
@@ -120,6 +125,7 @@ struct bypass_tcp_config {
 	uint32_t rcvbuf;
 	uint32_t sndq_bufs;
 	uint32_t ooo_bufs;
+	uint32_t rcv_bufs;
 	uint64_t rto_min_ns, rto_max_ns, rto_init_ns;
 	uint64_t delack_ns;
 	uint64_t msl_ns;
@@ -127,6 +133,27 @@ struct bypass_tcp_config {
 	uint32_t challenge_acks_per_s;
 	uint8_t cc;			/* enum bypass_tcp_cc */
 	uint8_t secret[16];
+};
+
+/*
+ * struct bypass_tcp_stats - the engine's counters since its creation.
+ * @rcv_collapsed: received buffers freed by copying their bytes into the
+ *	buffer before them (a connection at its rcv_bufs bound).
+ * @rcv_dropped: in-order segments dropped at the rcv_bufs bound.
+ * @ooo_dropped: out-of-order segments dropped (or evicted) for room.
+ * @sack_reneged: peers found to have discarded data they had SACKed.
+ * @pmtu_lowered: connections whose MSS an ICMP "fragmentation needed"
+ *	lowered.
+ * @icmp_ignored: ICMP errors for no connection, quoting a sequence
+ *	number the connection has not in flight, or not lowering the MSS.
+ */
+struct bypass_tcp_stats {
+	uint64_t rcv_collapsed;
+	uint64_t rcv_dropped;
+	uint64_t ooo_dropped;
+	uint64_t sack_reneged;
+	uint64_t pmtu_lowered;
+	uint64_t icmp_ignored;
 };
 
 enum bypass_tcp_cc {
@@ -154,6 +181,9 @@ int bypass_tcp_create(const struct bypass_tcp_config *cfg,
 		      struct bypass_tcp **out);
 /* Frees every connection and the buffers they hold; sends nothing. */
 void bypass_tcp_destroy(struct bypass_tcp *tcp);
+/* A copy of the engine's counters. */
+void bypass_tcp_get_stats(const struct bypass_tcp *tcp,
+			  struct bypass_tcp_stats *out);
 
 /*
  * bypass_tcp_input - process one received segment addressed to us; the
@@ -162,6 +192,22 @@ void bypass_tcp_destroy(struct bypass_tcp *tcp);
  * when there is no payload).
  */
 void bypass_tcp_input(struct bypass_tcp *tcp, struct bypass_tcp_seg *seg);
+
+/*
+ * bypass_tcp_frag_needed - an ICMP "fragmentation needed and DF set"
+ * (RFC 1191: destination unreachable, code 4) came back quoting a segment
+ * of ours from @laddr:@lport to @raddr:@rport with sequence number @seq.
+ * @mtu is the next-hop MTU it reports, 0 when the router gave none; then
+ * @dgram_len, the quoted datagram's total length (0: unknown), picks the
+ * next lower plateau (RFC 1191 section 7). The MTU is taken as at least
+ * 576. Returns 0 when the connection's MSS was lowered (and what it had
+ * in flight is sent again in the new size), -ENOENT for no connection,
+ * -ERANGE when @seq is not in SND.UNA..SND.MAX - 1 (RFC 5927 4.1: stale
+ * or forged) or quotes a SYN, -EINVAL when the MSS would not go down.
+ */
+int bypass_tcp_frag_needed(struct bypass_tcp *tcp, uint32_t laddr,
+			   uint16_t lport, uint32_t raddr, uint16_t rport,
+			   uint32_t seq, uint16_t mtu, uint16_t dgram_len);
 
 /* Run due timers. Call at least every millisecond while connections live. */
 void bypass_tcp_poll(struct bypass_tcp *tcp);

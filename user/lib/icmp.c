@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * ICMP (RFC 792): answer echo requests in place, in the buffer they came
- * in (no copy, no allocation), and report closed UDP ports with
+ * in (no copy, no allocation), report closed UDP ports with
  * port-unreachable errors quoting the offending header (RFC 1122 3.2.2),
- * rate limited by a token bucket on the device clock (RFC 1812 4.3.2.8).
+ * rate limited by a token bucket on the device clock (RFC 1812 4.3.2.8),
+ * and hand "fragmentation needed" errors quoting our TCP segments to the
+ * TCP engine (path MTU discovery, RFC 1191).
  */
 #include <string.h>
 
@@ -49,6 +51,43 @@ static void icmp_echo_reply(struct bypass_stack *st, struct bypass_buf *b,
 	ipv4_route(st, b, rx->src);
 }
 
+/*
+ * Destination unreachable, fragmentation needed: the quoted IPv4 header
+ * and the first 8 bytes of the TCP header (ports, sequence number) name
+ * the connection and the segment; the engine checks the rest.
+ */
+static void icmp_frag_needed(struct bypass_stack *st, struct bypass_buf *b)
+{
+	const struct icmphdr *ic = (const struct icmphdr *)b->data;
+	const struct iphdr *q = (const struct iphdr *)(ic + 1);
+	const uint8_t *th;
+	uint16_t sport, dport;
+	uint32_t ihl, seq;
+
+	if (b->len < sizeof(*ic) + sizeof(*q) + ICMP_QUOTE) {
+		stack_drop(st, b, BYPASS_DROP_ICMP_SHORT);
+		return;
+	}
+	ihl = q->ihl * 4u;
+	if (q->version != 4 || ihl < sizeof(*q) ||
+	    b->len < sizeof(*ic) + ihl + ICMP_QUOTE) {
+		stack_drop(st, b, BYPASS_DROP_ICMP_SHORT);
+		return;
+	}
+	if (q->protocol != IPPROTO_TCP || q->saddr != st->addr) {
+		stack_drop(st, b, BYPASS_DROP_ICMP_UNHANDLED);
+		return;
+	}
+	th = (const uint8_t *)q + ihl;
+	memcpy(&sport, th, 2);
+	memcpy(&dport, th + 2, 2);
+	memcpy(&seq, th + 4, 4);
+	bypass_tcp_frag_needed(st->tcp, q->saddr, ntohs(sport), q->daddr,
+			       ntohs(dport), ntohl(seq), ntohs(ic->un.frag.mtu),
+			       ntohs(q->tot_len));
+	bypass_buf_put(b);
+}
+
 void icmp_input(struct bypass_stack *st, struct bypass_buf *b,
 		const struct ipv4_rx *rx)
 {
@@ -65,6 +104,10 @@ void icmp_input(struct bypass_stack *st, struct bypass_buf *b,
 	st->c.icmp.rx++;
 	if (ic->type == ICMP_ECHOREPLY && ic->code == 0) {
 		icmp_echo_reply_input(st, b, rx);
+		return;
+	}
+	if (ic->type == ICMP_DEST_UNREACH && ic->code == ICMP_FRAG_NEEDED) {
+		icmp_frag_needed(st, b);
 		return;
 	}
 	if (ic->type != ICMP_ECHO || ic->code != 0) {

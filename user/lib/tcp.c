@@ -55,6 +55,11 @@ static void set_defaults(struct bypass_tcp_config *c)
 		c->sndq_bufs = 256;
 	if (!c->ooo_bufs)
 		c->ooo_bufs = 32;
+	if (!c->rcv_bufs) {
+		uint32_t n = 2 * (c->rcvbuf / c->mss);
+
+		c->rcv_bufs = c->ooo_bufs + (n > 64 ? n : 64);
+	}
 	if (!c->rto_min_ns)
 		c->rto_min_ns = 200000000;
 	if (!c->rto_max_ns)
@@ -92,7 +97,8 @@ int bypass_tcp_create(const struct bypass_tcp_config *cfg,
 		tcp->cfg = *cfg;
 	set_defaults(&tcp->cfg);
 	if (tcp->cfg.rcvbuf > (TCP_MAX_WIN << TCP_MAX_WSCALE) ||
-	    tcp->cfg.mss < 64 || tcp->cfg.cc > BYPASS_TCP_CC_CUBIC) {
+	    tcp->cfg.mss < 64 || tcp->cfg.cc > BYPASS_TCP_CC_CUBIC ||
+	    tcp->cfg.rcv_bufs <= tcp->cfg.ooo_bufs) {
 		free(tcp);
 		return -EINVAL;
 	}
@@ -139,6 +145,12 @@ void bypass_tcp_destroy(struct bypass_tcp *tcp)
 	free(tcp->lhash);
 	free(tcp->chunks);
 	free(tcp);
+}
+
+void bypass_tcp_get_stats(const struct bypass_tcp *tcp,
+			  struct bypass_tcp_stats *out)
+{
+	*out = tcp->stats;
 }
 
 /* What the window field would say now, in bytes. */
@@ -389,8 +401,11 @@ struct bypass_buf *bypass_tcp_recv(struct bypass_tcp_conn *cc)
 	c->rcvq_head = b->next;
 	if (!c->rcvq_head)
 		c->rcvq_tail = NULL;
+	if (c->rcvq_packed == b)
+		c->rcvq_packed = NULL;
 	b->next = NULL;
 	c->rcvq_bytes -= b->len;
+	c->rcvq_nbufs--;
 	if (!c->upd_pprev) {
 		struct bypass_tcp *tcp = c->tcp;
 

@@ -71,9 +71,13 @@ struct tcp_conn {
 	uint32_t segs_unacked;
 	struct bypass_buf *rcvq_head, *rcvq_tail;
 	uint32_t rcvq_bytes;
+	uint32_t rcvq_nbufs;		/* buffers in the receive queue */
+	struct bypass_buf *rcvq_packed;	/* coalescing resumes here */
 	struct tcp_chunk *ooo;		/* sorted, nr_ooo of ooo_cap */
 	uint32_t nr_ooo;
 	uint32_t sack_last;		/* seq of the latest out-of-order arrival */
+	bool dsack;			/* a duplicate to report (RFC 2883) */
+	uint32_t dsack_start, dsack_end;
 
 	/* timestamps (RFC 7323) */
 	uint32_t ts_offset, ts_recent;
@@ -135,6 +139,7 @@ struct bypass_tcp {
 	struct tcp_wheel wheel;
 	struct tcp_conn *upd;		/* window updates due */
 	uint64_t isn_drift_ns;		/* test hook: added to the ISN clock */
+	struct bypass_tcp_stats stats;
 };
 
 /* Tell the host that @c, which the application holds, may have changed. */
@@ -159,9 +164,16 @@ uint32_t tcp_ts_offset(struct bypass_tcp *tcp, uint32_t laddr, uint16_t lport,
 /* tcp_cookie.c */
 uint32_t tcp_cookie_make(struct bypass_tcp *tcp, const struct bypass_tcp_seg *syn,
 			 uint16_t mss, uint64_t now_ns);
-bool tcp_cookie_check(struct bypass_tcp *tcp, const struct bypass_tcp_seg *ack,
-		      uint64_t now_ns);
+/* The options byte of a valid cookie ACK (0: no timestamps), or -1. */
+int tcp_cookie_check(struct bypass_tcp *tcp, const struct bypass_tcp_seg *ack,
+		     uint64_t now_ns);
 uint16_t tcp_cookie_mss(uint32_t cookie);
+/* Our TS value for a cookie SYN-ACK answering @syn, at clock @ts_now. */
+uint32_t tcp_cookie_tsval(const struct bypass_tcp_opts *syn, uint32_t ts_now);
+/* The options byte an ACK's timestamp echo carries. */
+uint8_t tcp_cookie_echo(const struct bypass_tcp_opts *ack);
+/* What an options byte says; @wscale -1: none. */
+void tcp_cookie_opts(uint8_t opts, bool *ts, int *wscale, bool *sack);
 
 /* tcp_table.c */
 struct tcp_conn *tcp_lookup(struct bypass_tcp *tcp, uint32_t laddr,
@@ -198,6 +210,7 @@ uint32_t tcp_flight(const struct tcp_conn *c);
 
 /* tcp_reass.c */
 void tcp_rcv_data(struct tcp_conn *c, struct bypass_buf *b, uint32_t seq);
+void tcp_dsack_note(struct tcp_conn *c, uint32_t start, uint32_t end);
 void tcp_reass_purge(struct tcp_conn *c);
 void tcp_sack_blocks(const struct tcp_conn *c, struct bypass_tcp_opts *o,
 		     uint32_t max);
@@ -210,8 +223,10 @@ void tcp_cc_timeout(struct tcp_conn *c);
 void tcp_rtt_sample(struct tcp_conn *c, uint64_t rtt_ns);
 
 /* tcp_sack.c */
-void tcp_sack_update(struct tcp_conn *c, const struct bypass_tcp_opts *o);
-void tcp_sack_clear(struct tcp_conn *c);
+bool tcp_sack_update(struct tcp_conn *c, const struct bypass_tcp_opts *o);
+bool tcp_sack_dsack(const struct tcp_conn *c, const struct bypass_tcp_opts *o);
+void tcp_sack_check_renege(struct tcp_conn *c);
+uint32_t tcp_sack_skip(struct tcp_conn *c, uint32_t *sacked);
 bool tcp_sack_active(const struct tcp_conn *c);
 bool tcp_sack_head_lost(const struct tcp_conn *c);
 void tcp_sack_enter(struct tcp_conn *c);

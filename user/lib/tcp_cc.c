@@ -148,8 +148,11 @@ void tcp_cc_timeout(struct tcp_conn *c)
 	c->cwnd = c->mss;
 	c->in_recovery = false;
 	c->sack_recovery = false;
-	/* RFC 2018 section 8: after a timeout, forget what was SACKed. */
-	tcp_sack_clear(c);
+	/*
+	 * RFC 6675 5.1: recovery ends, none starts again before SND.MAX is
+	 * acknowledged; the scoreboard stays in use for what to resend
+	 * (tcp_sack_skip), checked for reneging on each new ACK.
+	 */
 	c->dupacks = 0;
 	c->recover = c->snd_max;
 }

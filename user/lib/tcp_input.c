@@ -102,8 +102,12 @@ static bool cookie_ack(struct tcp_conn *l, struct seg_ctx *x)
 	struct bypass_tcp *tcp = l->tcp;
 	struct bypass_tcp_seg *s = x->s;
 	struct tcp_conn *c;
+	int wscale, opts;
 
-	if (flag(s, BYPASS_TCP_SYN) || !tcp_cookie_check(tcp, s, x->now))
+	if (flag(s, BYPASS_TCP_SYN))
+		return false;
+	opts = tcp_cookie_check(tcp, s, x->now);
+	if (opts < 0)
 		return false;
 	if (l->queued >= l->backlog)
 		return true;	/* the peer will retransmit */
@@ -119,12 +123,24 @@ static bool cookie_ack(struct tcp_conn *l, struct seg_ctx *x)
 	c->snd_end = s->ack;
 	c->recover = c->iss;
 	c->mss = tcp_cookie_mss(c->iss);
+	/* What the SYN offered, as the timestamp echo brings it back. */
+	tcp_cookie_opts((uint8_t)opts, &c->ts_ok, &wscale, &c->sack_ok);
+	if (c->ts_ok) {
+		c->ts_recent = s->opt.ts_val;
+		c->ts_recent_ns = x->now;
+		c->mss -= TCP_TS_OPT_LEN;
+	}
+	if (wscale >= 0) {
+		c->ws_ok = true;
+		c->snd_wscale = (uint8_t)wscale;
+		c->rcv_wscale = tcp->rcv_wscale;
+	}
 	c->irs = s->seq - 1;
 	c->rcv_nxt = s->seq;
 	c->rcv_adv = s->seq + (tcp->cfg.rcvbuf > TCP_MAX_WIN ? TCP_MAX_WIN :
 			       tcp->cfg.rcvbuf);
-	c->snd_wnd = s->win;
-	c->max_snd_wnd = s->win;
+	c->snd_wnd = (uint32_t)s->win << c->snd_wscale;
+	c->max_snd_wnd = c->snd_wnd;
 	c->snd_wl1 = s->seq;
 	c->snd_wl2 = s->ack;
 	c->rtt_timing = false;
@@ -299,6 +315,7 @@ static void new_ack(struct tcp_conn *c, struct seg_ctx *x)
 		c->snd_nxt = c->snd_una;
 	c->retries = 0;
 	free_acked(c);
+	tcp_sack_check_renege(c);
 	tcp_sack_update(c, &s->opt);
 	tcp_cc_ack(c, acked);
 	if (c->snd_una == c->snd_max)
@@ -350,8 +367,14 @@ static bool process_ack(struct tcp_conn *c, struct seg_ctx *x)
 	} else if (s->ack == c->snd_una && !x->seglen &&
 		   ((uint32_t)s->win << c->snd_wscale) == old_wnd &&
 		   c->snd_una != c->snd_max) {
-		tcp_sack_update(c, &s->opt);
-		tcp_cc_dupack(c);
+		/*
+		 * An ACK that only reports a duplicate (D-SACK, RFC 2883)
+		 * shows a spurious retransmission arrived, not a loss: it
+		 * is no duplicate ACK unless it also SACKs new data.
+		 */
+		if (tcp_sack_update(c, &s->opt) || !c->sack_ok ||
+		    !tcp_sack_dsack(c, &s->opt))
+			tcp_cc_dupack(c);
 	}
 	update_window(c, s);
 	/* An answer to a zero-window probe: the peer is alive. */
@@ -402,6 +425,7 @@ static bool process_data(struct tcp_conn *c, struct seg_ctx *x)
 		uint32_t skip = c->rcv_nxt - seq;
 
 		c->ack_now = true;	/* old bytes: the peer missed an ACK */
+		tcp_dsack_note(c, seq, skip >= len ? seq + len : c->rcv_nxt);
 		if (skip >= len) {
 			len = 0;
 		} else {
@@ -461,6 +485,16 @@ static bool process_data(struct tcp_conn *c, struct seg_ctx *x)
 	return true;
 }
 
+/* Data of a dropped segment that was all received before: D-SACK it. */
+static void dsack_old(struct tcp_conn *c, const struct seg_ctx *x)
+{
+	const struct bypass_tcp_seg *s = x->s;
+
+	if (x->buf && takes_data(c->state) && seq_leq(s->seq + x->buf->len,
+						      c->rcv_nxt))
+		tcp_dsack_note(c, s->seq, s->seq + x->buf->len);
+}
+
 static void sync_input(struct tcp_conn *c, struct seg_ctx *x)
 {
 	struct bypass_tcp_seg *s = x->s;
@@ -503,13 +537,16 @@ static void sync_input(struct tcp_conn *c, struct seg_ctx *x)
 		}
 	}
 	if (!paws_ok(c, x)) {
-		if (s->opt.has_ts)
+		if (s->opt.has_ts) {
+			dsack_old(c, x);
 			tcp_send_ack(c);
+		}
 		return;
 	}
 	if (!acceptable(c, x)) {
 		if (flag(s, BYPASS_TCP_RST))
 			return;
+		dsack_old(c, x);
 		if (c->state == BYPASS_TCP_TIME_WAIT && flag(s, BYPASS_TCP_FIN))
 			tcp_timer_arm(&c->tcp->wheel, &c->tw_timer,
 				      x->now + 2 * c->tcp->cfg.msl_ns);

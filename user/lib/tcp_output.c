@@ -21,11 +21,16 @@ uint32_t tcp_flight(const struct tcp_conn *c)
 	return c->snd_nxt - c->snd_una;
 }
 
-/* Free space of the receive queue, in bytes. */
+/*
+ * Free space of the receive queue, in bytes; none while the connection
+ * holds rcv_bufs buffers, so the window stops opening (tcp_reass.c).
+ */
 uint32_t tcp_rcv_window(const struct tcp_conn *c)
 {
 	uint32_t buf = c->tcp->cfg.rcvbuf;
 
+	if (c->rcvq_nbufs + c->nr_ooo >= c->tcp->cfg.rcv_bufs)
+		return 0;
 	return c->rcvq_bytes >= buf ? 0 : buf - c->rcvq_bytes;
 }
 
@@ -92,8 +97,10 @@ static void seg_init(struct tcp_conn *c, struct bypass_tcp_seg *s,
 		s->opt.ts_ecr = c->ts_recent;
 	}
 	/* 40 bytes of options: 4 blocks, 3 next to a timestamp. */
-	if (c->sack_ok && c->nr_ooo && (flags & BYPASS_TCP_ACK))
+	if (c->sack_ok && (c->nr_ooo || c->dsack) && (flags & BYPASS_TCP_ACK)) {
 		tcp_sack_blocks(c, &s->opt, c->ts_ok ? 3 : 4);
+		c->dsack = false;	/* reported once */
+	}
 }
 
 /* An ACK goes out with every segment: no ACK is owed after it. */
@@ -243,13 +250,21 @@ void tcp_output(struct tcp_conn *c)
 	if (!can_send_data(c->state))
 		goto ack;
 	for (;;) {
-		uint32_t wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
-		uint32_t avail = c->snd_end - c->snd_nxt, usable = 0, len;
+		uint32_t lim = UINT32_MAX, sacked = 0, avail, out, usable, len;
 
+		/* Going back after an RTO: skip what the peer SACKed. */
+		if (c->nr_sacked && seq_lt(c->snd_nxt, c->snd_max))
+			lim = tcp_sack_skip(c, &sacked);
 		if (fin_sent(c))
 			break;
-		if (seq_lt(c->snd_nxt, c->snd_una + wnd))
-			usable = c->snd_una + wnd - c->snd_nxt;
+		avail = c->snd_end - c->snd_nxt;
+		usable = seq_lt(c->snd_nxt, c->snd_una + c->snd_wnd) ?
+			 c->snd_una + c->snd_wnd - c->snd_nxt : 0;
+		/* The congestion window counts what is not SACKed. */
+		out = tcp_flight(c) - sacked;
+		out = c->cwnd > out ? c->cwnd - out : 0;
+		if (usable > out)
+			usable = out;
 		if (!avail) {
 			if (!c->fin_queued)
 				break;
@@ -262,6 +277,11 @@ void tcp_output(struct tcp_conn *c)
 				len = usable;
 			if (!len)
 				break;
+			/* Up to SACKed data: no reason to wait. */
+			if (len >= lim) {
+				len = lim;
+				lim = 0;
+			}
 			/*
 			 * Nagle (RFC 9293 3.7.4): the short tail of the queue
 			 * waits while data is in flight, unless no-delay.
@@ -269,7 +289,7 @@ void tcp_output(struct tcp_conn *c)
 			 * short by the window. (A segment made short by too
 			 * many small buffers to gather is not held.)
 			 */
-			if (len < c->mss && tcp_flight(c) &&
+			if (len < c->mss && tcp_flight(c) && lim &&
 			    ((len == avail && !c->nodelay) ||
 			     (len == usable && len < avail)))
 				break;
@@ -339,7 +359,10 @@ void tcp_send_rst_reply(struct bypass_tcp *tcp, const struct bypass_tcp_seg *in)
 	tcp->ops.output(tcp->ctx, &s);
 }
 
-/* A stateless SYN-ACK whose ISN is a SYN cookie (tcp_cookie.c). */
+/*
+ * A stateless SYN-ACK whose ISN is a SYN cookie (tcp_cookie.c), and
+ * whose TS value, if any, keeps the options of the SYN.
+ */
 void tcp_send_cookie(struct bypass_tcp *tcp, const struct bypass_tcp_seg *syn,
 		     uint64_t now)
 {
@@ -360,5 +383,20 @@ void tcp_send_cookie(struct bypass_tcp *tcp, const struct bypass_tcp_seg *syn,
 			   tcp->cfg.rcvbuf);
 	s.opt.has_mss = true;
 	s.opt.mss = tcp_cookie_mss(s.seq);
+	/* With timestamps, the TS value keeps the other options. */
+	if (syn->opt.has_ts) {
+		uint32_t off = tcp_ts_offset(tcp, syn->daddr, syn->dport,
+					     syn->saddr, syn->sport);
+
+		s.opt.has_ts = true;
+		s.opt.ts_val = tcp_cookie_tsval(&syn->opt,
+						(uint32_t)(now / 1000000) + off);
+		s.opt.ts_ecr = syn->opt.ts_val;
+		s.opt.sack_ok = syn->opt.sack_ok;
+		if (syn->opt.has_wscale) {
+			s.opt.has_wscale = true;
+			s.opt.wscale = tcp->rcv_wscale;
+		}
+	}
 	tcp->ops.output(tcp->ctx, &s);
 }

@@ -6,6 +6,9 @@
  * of SACKed data (or DupThresh SACKed ranges) above it is lost; during
  * recovery the pipe (bytes believed in the network) bounds sending, and
  * each opportunity goes to the next lost hole first, then to new data.
+ * The scoreboard outlives an RTO (RFC 6675 section 5.1): going back to
+ * SND.UNA skips what the peer holds, until a cumulative ACK ending inside
+ * a SACKed range shows the peer discarded it (RFC 2018 section 8).
  */
 #include <string.h>
 
@@ -37,9 +40,38 @@ static void sb_add(struct tcp_conn *c, uint32_t start, uint32_t end)
 	r[i].end = end;
 }
 
-void tcp_sack_update(struct tcp_conn *c, const struct bypass_tcp_opts *o)
+static uint32_t sb_bytes(const struct tcp_conn *c)
 {
 	uint32_t i, n = 0;
+
+	for (i = 0; i < c->nr_sacked; i++)
+		n += c->sacked[i].end - c->sacked[i].start;
+	return n;
+}
+
+/*
+ * RFC 2883 section 4: the first block of an ACK (snd_una already moved
+ * to it) reports a duplicate when it starts below the ACK or lies inside
+ * the second block.
+ */
+bool tcp_sack_dsack(const struct tcp_conn *c, const struct bypass_tcp_opts *o)
+{
+	if (!o->nr_sack)
+		return false;
+	if (seq_lt(o->sack[0].start, c->snd_una))
+		return true;
+	return o->nr_sack > 1 && seq_geq(o->sack[0].start, o->sack[1].start) &&
+	       seq_leq(o->sack[0].end, o->sack[1].end);
+}
+
+/*
+ * Take the blocks of an ACK (snd_una already moved); true when they
+ * SACKed data not SACKed before. A D-SACK block reports a duplicate,
+ * not new data, and is left out.
+ */
+bool tcp_sack_update(struct tcp_conn *c, const struct bypass_tcp_opts *o)
+{
+	uint32_t i, n = 0, before;
 
 	/* Drop what SND.UNA passed. */
 	for (i = 0; i < c->nr_sacked; i++) {
@@ -52,21 +84,74 @@ void tcp_sack_update(struct tcp_conn *c, const struct bypass_tcp_opts *o)
 	}
 	c->nr_sacked = n;
 	if (!c->sack_ok)
-		return;
+		return false;
+	before = sb_bytes(c);
 	for (i = 0; i < o->nr_sack; i++) {
 		uint32_t s = o->sack[i].start, e = o->sack[i].end;
 
 		/* Only blocks of data sent and not yet acknowledged. */
 		if (!seq_lt(s, e) || seq_leq(s, c->snd_una) ||
-		    seq_gt(e, c->snd_max))
+		    seq_gt(e, c->snd_max) || (!i && tcp_sack_dsack(c, o)))
 			continue;
 		sb_add(c, s, e);
 	}
+	return sb_bytes(c) != before;
 }
 
-void tcp_sack_clear(struct tcp_conn *c)
+/*
+ * RFC 2018 section 8 lets a receiver discard data it has SACKed. A new
+ * cumulative ACK (snd_una already moved) that ends inside a range the
+ * peer reported shows it did: it holds everything below the ACK and not
+ * the byte at it. The scoreboard is dropped; SACK recovery goes on as
+ * NewReno's; after an RTO, sending goes back to SND.UNA again, as the
+ * ranges skipped since may be gone.
+ */
+void tcp_sack_check_renege(struct tcp_conn *c)
 {
+	uint32_t i;
+
+	for (i = 0; i < c->nr_sacked; i++) {
+		if (seq_lt(c->snd_una, c->sacked[i].start))
+			return;
+		if (seq_lt(c->snd_una, c->sacked[i].end))
+			break;
+	}
+	if (i == c->nr_sacked)
+		return;
+	c->tcp->stats.sack_reneged++;
 	c->nr_sacked = 0;
+	if (c->sack_recovery) {
+		c->sack_recovery = false;
+		c->cwnd = c->ssthresh;
+	} else if (!c->in_recovery && seq_lt(c->snd_una, c->recover)) {
+		c->snd_nxt = c->snd_una;
+	}
+}
+
+/*
+ * Sending from snd_nxt below snd_max (going back after an RTO), RFC 6675
+ * section 5.1: the SACK information stays in use. Move snd_nxt past what
+ * the peer holds (never past the FIN, which the peer cannot SACK); put in
+ * *@sacked the SACKed bytes in [snd_una, snd_nxt), which the congestion
+ * window does not count; return how much may be sent before the next
+ * SACKed range (UINT32_MAX: no limit).
+ */
+uint32_t tcp_sack_skip(struct tcp_conn *c, uint32_t *sacked)
+{
+	uint32_t i;
+
+	*sacked = 0;
+	for (i = 0; i < c->nr_sacked; i++) {
+		uint32_t start = seq_max(c->sacked[i].start, c->snd_una);
+		uint32_t end = seq_min(c->sacked[i].end, c->snd_end);
+
+		if (seq_lt(c->snd_nxt, start))
+			return start - c->snd_nxt;
+		if (seq_lt(c->snd_nxt, end))
+			c->snd_nxt = end;
+		*sacked += seq_gt(end, start) ? end - start : 0;
+	}
+	return UINT32_MAX;
 }
 
 /* RFC 6675 IsLost() for the hole ending where range @i starts. */

@@ -132,6 +132,9 @@ void tcp_conn_free(struct tcp_conn *c)
 		bypass_buf_put(b);
 	}
 	c->rcvq_tail = NULL;
+	c->rcvq_packed = NULL;
+	c->rcvq_nbufs = 0;
+	c->rcvq_bytes = 0;
 	c->state = BYPASS_TCP_CLOSED;
 	c->tcp = NULL;
 	c->qnext = tcp->free;

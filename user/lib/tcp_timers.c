@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * What the TCP engine does when a connection's timer fires: retransmit
- * (RFC 6298 5.4-5.7: back off, collapse the window, go back to snd_una),
+ * (RFC 6298 5.4-5.7: back off, collapse the window, go back to snd_una,
+ * skipping what the peer SACKed),
  * give up after too many tries, probe a zero window, send a delayed ACK,
  * end TIME_WAIT, probe an idle peer (keepalive).
  */

@@ -32,7 +32,10 @@
  * recv N (reads exactly N bytes, checking them), eof, noeof, close,
  * shutdown, abort, nodelay, state NAME, error NAME (0, ECONNRESET, ...),
  * readable N, noaccept, port N (segments go to port N, nobody listening),
- * keepalive IDLE_MS INTVL_MS COUNT.
+ * keepalive IDLE_MS INTVL_MS COUNT, stat NAME N (an engine counter of
+ * struct bypass_tcp_stats has the value N).
+ * 'icmp frag_needed MTU SEQ [LEN]' hands the engine an ICMP "fragmentation
+ * needed" quoting its segment at SEQ (its numbers) to port 40000.
  * 'app send' queues buffers of 1000 bytes.
  */
 #ifndef BYPASS_TEST_TCP_SCRIPT_H
@@ -41,6 +44,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -520,6 +524,31 @@ static int ts_errno(const char *w)
 	return -1;
 }
 
+/* The engine counter named @w, or NULL. */
+static const uint64_t *ts_stat(const struct bypass_tcp_stats *st,
+			       const char *w)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} names[] = {
+#define TS_STAT(f) { #f, offsetof(struct bypass_tcp_stats, f) }
+		TS_STAT(rcv_collapsed),
+		TS_STAT(rcv_dropped),
+		TS_STAT(ooo_dropped),
+		TS_STAT(sack_reneged),
+		TS_STAT(pmtu_lowered),
+		TS_STAT(icmp_ignored),
+#undef TS_STAT
+	};
+	size_t i;
+
+	for (i = 0; w && i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(w, names[i].name))
+			return (const uint64_t *)((const char *)st + names[i].off);
+	return NULL;
+}
+
 static int ts_app(struct ts_run *r, char *p)
 {
 	char *cmd = ts_word(&p), *a = ts_word(&p), *b = ts_word(&p);
@@ -550,6 +579,16 @@ static int ts_app(struct ts_run *r, char *p)
 			return ts_fail(r, "port N");
 		r->lport = (uint16_t)x;
 		return 0;
+	}
+	if (!strcmp(cmd, "stat")) {
+		struct bypass_tcp_stats st;
+		const uint64_t *v;
+
+		bypass_tcp_get_stats(r->tcp, &st);
+		v = ts_stat(&st, a);
+		if (!v || !ts_num(b, &x))
+			return ts_fail(r, "stat NAME N");
+		return *v == x ? 0 : ts_fail(r, "%s is %" PRIu64, a, *v);
 	}
 	if (!strcmp(cmd, "accept")) {
 		if (!r->listener)
@@ -669,6 +708,26 @@ static int ts_app(struct ts_run *r, char *p)
 	return ts_fail(r, "unknown app command '%s'", cmd);
 }
 
+/*
+ * 'icmp frag_needed MTU SEQ [LEN]': an ICMP "fragmentation needed"
+ * quoting the engine's segment to the peer (port 40000) at SEQ (the
+ * engine's numbers), LEN the quoted datagram's length.
+ */
+static int ts_icmp(struct ts_run *r, char *p)
+{
+	char *what = ts_word(&p), *m = ts_word(&p), *sq = ts_word(&p);
+	char *len = ts_word(&p);
+	uint64_t mtu, seq, dlen = 0;
+
+	if (!what || strcmp(what, "frag_needed") || !ts_num(m, &mtu) ||
+	    !ts_num(sq, &seq) || (len && !ts_num(len, &dlen)))
+		return ts_fail(r, "icmp frag_needed MTU SEQ [LEN]");
+	bypass_tcp_frag_needed(r->tcp, TS_LOCAL, r->lport, TS_REMOTE, TS_RPORT,
+			       (uint32_t)seq + ts_iss(r, TS_RPORT),
+			       (uint16_t)mtu, (uint16_t)dlen);
+	return 0;
+}
+
 static int ts_config(struct ts_run *r, char *p)
 {
 	char *k = ts_word(&p), *v = ts_word(&p);
@@ -684,6 +743,8 @@ static int ts_config(struct ts_run *r, char *p)
 		r->cfg.mss = (uint16_t)x;
 	else if (!strcmp(k, "ooo_bufs"))
 		r->cfg.ooo_bufs = (uint32_t)x;
+	else if (!strcmp(k, "rcv_bufs"))
+		r->cfg.rcv_bufs = (uint32_t)x;
 	else if (!strcmp(k, "sndq_bufs"))
 		r->cfg.sndq_bufs = (uint32_t)x;
 	else if (!strcmp(k, "msl_ms"))
@@ -756,6 +817,8 @@ static int ts_line(struct ts_run *r, char *line, uint64_t *t)
 			return -1;
 		return ts_inject(r, &sp);
 	}
+	if (!strcmp(w, "icmp"))
+		return ts_icmp(r, p);
 	if (!strcmp(w, "app")) {
 		if (ts_app(r, p))
 			return -1;

@@ -3,13 +3,16 @@
  * Host tests of TCP through the whole stack: two stacks over the in-memory
  * pair on its virtual clock. Handshake, a few MiB both ways at once with
  * every byte checked (with and without checksum offload), half-close,
- * RST from a closed port, damaged segments dropped with their reason, and
- * the transfer again over a wire that loses, duplicates and reorders.
+ * RST from a closed port, damaged segments dropped with their reason,
+ * tiny segments that may not pin the pool, ICMP "fragmentation needed"
+ * lowering a connection's MSS, and the transfer again over a wire that
+ * loses, duplicates and reorders.
  */
 #include <errno.h>
 
 #include "kselftest_harness.h"
 #include "frames.h"
+#include "tcp.h"
 
 #define PORT		8080
 #define MS		1000000ull
@@ -520,6 +523,138 @@ TEST(data_while_unresolved_is_resent)
 	EXPECT_TRUE(transfer(&t, 64u << 10, 60000));
 	EXPECT_EQ(64u << 10, t.rcvd[1]);
 	EXPECT_FALSE(t.bad[1]);
+	close_both(_metadata, &t);
+	two_fini(&t);
+}
+
+/*
+ * A peer sending 1-byte segments to an application that does not read:
+ * the receiving stack's pool loses at most the connection's rcv_bufs
+ * buffers (besides its RX ring) however many segments arrive, the rest
+ * being copied together, and every byte is there when it finally reads.
+ */
+TEST(tiny_segments_do_not_pin_the_pool)
+{
+	struct bypass_pool *pool;
+	struct bypass_tcp_stats ts;
+	struct tcp_conn *rc;
+	uint32_t ms, used, most = 0;
+	struct two t;
+
+	ASSERT_EQ(0, two_init(&t, FEAT_DEFAULT, NULL));
+	ASSERT_TRUE(handshake(&t, 100));
+	pool = bypass_stack_pool(t.st[1]);
+	rc = (struct tcp_conn *)t.c[1];
+	bypass_tcp_set_nodelay(t.c[0], true);
+	for (ms = 0; ms < 3000; ms++) {
+		struct bypass_buf *b = bypass_buf_alloc(bypass_stack_pool(t.st[0]));
+
+		ASSERT_NE(NULL, b);
+		b->data[0] = pattern(0, t.sent[0]);
+		b->len = 1;
+		ASSERT_EQ(0, bypass_tcp_send(t.c[0], b));
+		t.sent[0]++;
+		step(&t);
+		used = bypass_pool_capacity(pool) - bypass_pool_available(pool);
+		if (used > most)
+			most = used;
+	}
+	step(&t);
+	bypass_tcp_get_stats(bypass_stack_tcp(t.st[1]), &ts);
+	TH_LOG("%u buffers in use at most, %u held, %llu coalesced",
+	       most, rc->rcvq_nbufs, (unsigned long long)ts.rcv_collapsed);
+	EXPECT_EQ(3000u, bypass_tcp_readable(t.c[1]));
+	/* The RX ring's 256, the bound, a few in passing. */
+	EXPECT_LE(most, 256u + rc->tcp->cfg.rcv_bufs + 8);
+	EXPECT_EQ(rc->tcp->cfg.rcv_bufs, rc->rcvq_nbufs);
+	EXPECT_GT(ts.rcv_collapsed, 2000u);
+	EXPECT_EQ(0u, ts.rcv_dropped);
+	drain(&t, 1);
+	EXPECT_EQ(3000u, t.rcvd[1]);
+	EXPECT_FALSE(t.bad[1]);
+	close_both(_metadata, &t);
+	two_fini(&t);
+}
+
+/*
+ * An ICMP "fragmentation needed" from a router (here the peer's address)
+ * quoting the first segment of side 0's flight; @seq_off moves the
+ * quoted sequence number, @quote the bytes of TCP header quoted.
+ */
+static uint32_t frag_needed_frame(uint8_t *f, const struct tcp_conn *c,
+				  uint16_t mtu, uint32_t seq, uint8_t proto,
+				  uint32_t quote)
+{
+	uint32_t off = t_eth(f, mac_us, mac_peer, ETH_P_IP), ic;
+	uint8_t *q;
+	uint16_t v, check;
+	uint32_t s = htonl(seq);
+
+	off += t_ipv4(f + off, IP_PEER, IP_US, IPPROTO_ICMP, 8 + 20 + quote);
+	ic = off;
+	memset(f + ic, 0, 8 + 20 + quote);
+	f[ic] = ICMP_DEST_UNREACH;
+	f[ic + 1] = ICMP_FRAG_NEEDED;
+	v = htons(mtu);
+	memcpy(f + ic + 6, &v, 2);
+	q = f + ic + 8;
+	t_ipv4(q, IP_US, IP_PEER, proto, 1480);
+	v = htons(c->lport);
+	memcpy(q + 20, &v, 2);
+	v = htons(c->rport);
+	memcpy(q + 22, &v, 2);
+	if (quote >= 8)
+		memcpy(q + 24, &s, 4);
+	check = t_csum(f + ic, 8 + 20 + quote, 0);
+	memcpy(f + ic + 2, &check, 2);
+	return ic + 8 + 20 + quote;
+}
+
+/*
+ * Path MTU discovery through the stack's ICMP input: a "fragmentation
+ * needed" quoting a segment in flight lowers the connection's MSS; one
+ * quoting a sequence number not in flight, UDP, or too little of the
+ * segment does not. The transfer then completes byte for byte.
+ */
+TEST(icmp_frag_needed_lowers_the_mss)
+{
+	struct bypass_tcp_stats ts;
+	struct tcp_conn *c;
+	uint8_t f[256];
+	struct two t;
+	uint32_t n;
+
+	ASSERT_EQ(0, two_init(&t, FEAT_DEFAULT, NULL));
+	ASSERT_TRUE(handshake(&t, 100));
+	c = (struct tcp_conn *)t.c[0];
+	EXPECT_EQ(SEG_MAX, c->mss);
+	feed(&t, 0, 64 * 1024);
+	ASSERT_NE(c->snd_una, c->snd_max);	/* in flight, unacknowledged */
+	/* Beyond what is in flight: ignored. */
+	n = frag_needed_frame(f, c, 1000, c->snd_max, IPPROTO_TCP, 8);
+	ASSERT_EQ(0, bypass_pair_inject(t.pair, 0, f, n));
+	bypass_stack_poll(t.st[0]);
+	EXPECT_EQ(SEG_MAX, c->mss);
+	/* Quoting UDP, or 4 bytes of TCP: dropped by the stack. */
+	n = frag_needed_frame(f, c, 1000, c->snd_una, IPPROTO_UDP, 8);
+	ASSERT_EQ(0, bypass_pair_inject(t.pair, 0, f, n));
+	n = frag_needed_frame(f, c, 1000, c->snd_una, IPPROTO_TCP, 4);
+	ASSERT_EQ(0, bypass_pair_inject(t.pair, 0, f, n));
+	bypass_stack_poll(t.st[0]);
+	EXPECT_EQ(1u, drops_of(t.st[0], BYPASS_DROP_ICMP_UNHANDLED));
+	EXPECT_EQ(1u, drops_of(t.st[0], BYPASS_DROP_ICMP_SHORT));
+	EXPECT_EQ(SEG_MAX, c->mss);
+	/* The real thing: 1000 - 40 - 12 bytes of timestamps. */
+	n = frag_needed_frame(f, c, 1000, c->snd_una, IPPROTO_TCP, 8);
+	ASSERT_EQ(0, bypass_pair_inject(t.pair, 0, f, n));
+	bypass_stack_poll(t.st[0]);
+	EXPECT_EQ(948u, c->mss);
+	bypass_tcp_get_stats(bypass_stack_tcp(t.st[0]), &ts);
+	EXPECT_EQ(1u, ts.pmtu_lowered);
+	EXPECT_EQ(1u, ts.icmp_ignored);
+	ASSERT_TRUE(transfer(&t, 64 * 1024, 2000));
+	EXPECT_FALSE(t.bad[0] || t.bad[1]);
+	EXPECT_EQ(948u, c->mss);
 	close_both(_metadata, &t);
 	two_fini(&t);
 }

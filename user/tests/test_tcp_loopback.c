@@ -4,7 +4,8 @@
  * duplication, reordering and delay on a virtual clock: many concurrent
  * transfers in both directions, under NewReno and CUBIC, arrive
  * byte-exact and close cleanly, no buffer leaks, and the same seed gives
- * the same trace of segments.
+ * the same trace of segments; also with tiny buffers, slow readers and
+ * tight receive bounds.
  */
 #include <arpa/inet.h>
 
@@ -23,9 +24,23 @@ struct pkt {
 	struct bypass_tcp_seg seg;	/* one fragment: the wire's copy */
 };
 
+/*
+ * How the applications behave: the largest buffer they queue, whether
+ * Nagle is off, how often (ms) the receivers read, and the receive
+ * bounds of the engines (0: defaults).
+ */
+struct mode {
+	uint32_t max_buf, read_every_ms, max_size;
+	bool nodelay;
+	uint32_t ooo_bufs, rcv_bufs;
+};
+
+static const struct mode bulk = { 1400, 1, 150000, false, 0, 0 };
+
 struct net {
 	uint64_t now, seed, trace;
 	uint32_t loss_pct, dup_pct, jitter_ms;
+	const struct mode *mode;
 	struct bypass_pool *pool;
 	struct bypass_tcp *tcp[2];
 	struct pkt wire[WIRE_MAX];
@@ -137,8 +152,8 @@ static bool app_step(struct net *n, struct flow *f, int fi, int s)
 	while (f->sent[s] < f->size[s] && bypass_tcp_send_room(c)) {
 		uint32_t len = f->size[s] - f->sent[s], i;
 
-		if (len > 1400)
-			len = 1400;
+		if (len > n->mode->max_buf)
+			len = n->mode->max_buf;
 		b = bypass_buf_alloc(n->pool);
 		if (!b)
 			break;
@@ -154,7 +169,8 @@ static bool app_step(struct net *n, struct flow *f, int fi, int s)
 		if (bypass_tcp_shutdown(c) == 0)
 			f->shut[s] = true;
 	}
-	while ((b = bypass_tcp_recv(c))) {
+	while ((n->now / MS) % n->mode->read_every_ms == 0 &&
+	       (b = bypass_tcp_recv(c))) {
 		uint32_t i;
 
 		for (i = 0; i < b->len; i++)
@@ -204,16 +220,19 @@ struct result {
 	bool exact;
 	uint64_t trace, sent, lost, ms;
 	uint32_t leaked;
+	struct bypass_tcp_stats st;	/* both engines' counters summed */
 };
 
-static void run(uint64_t seed, uint32_t loss, uint32_t dup, uint32_t jitter,
-		struct result *res)
+static void run_mode(uint64_t seed, uint32_t loss, uint32_t dup,
+		     uint32_t jitter, const struct mode *mode,
+		     struct result *res)
 {
 	static const struct bypass_tcp_ops ops = {
 		.now_ns = net_now, .output = net_output,
 	};
 	struct bypass_tcp_config cfg = {
 		.max_conns = 64, .rcvbuf = 64 * 1024, .sndq_bufs = 64,
+		.ooo_bufs = mode->ooo_bufs, .rcv_bufs = mode->rcv_bufs,
 		.msl_ns = 500 * MS, .retries = 30,
 		/* Odd seeds run CUBIC, even ones NewReno. */
 		.cc = seed & 1 ? BYPASS_TCP_CC_CUBIC : BYPASS_TCP_CC_NEWRENO,
@@ -231,6 +250,7 @@ static void run(uint64_t seed, uint32_t loss, uint32_t dup, uint32_t jitter,
 	n->loss_pct = loss;
 	n->dup_pct = dup;
 	n->jitter_ms = jitter;
+	n->mode = mode;
 	n->now = 1000 * MS;
 	memset(cfg.secret, 7, sizeof(cfg.secret));
 	if (bypass_pool_create(NULL, 4096, 2048, &n->pool) ||
@@ -239,11 +259,13 @@ static void run(uint64_t seed, uint32_t loss, uint32_t dup, uint32_t jitter,
 	    bypass_tcp_listen(n->tcp[1], ADDR_B, 80, CONNS, &l))
 		return;
 	for (i = 0; i < CONNS; i++) {
-		flows[i].size[0] = 1 + rnd(&n->seed) % 150000;
-		flows[i].size[1] = rnd(&n->seed) % 3 ? rnd(&n->seed) % 60000 + 1 : 1;
+		flows[i].size[0] = 1 + rnd(&n->seed) % mode->max_size;
+		flows[i].size[1] = rnd(&n->seed) % 3 ?
+				   rnd(&n->seed) % (mode->max_size / 2) + 1 : 1;
 		if (bypass_tcp_connect(n->tcp[0], ADDR_A, (uint16_t)(5000 + i),
 				       ADDR_B, 80, &flows[i].c[0]))
 			return;
+		bypass_tcp_set_nodelay(flows[i].c[0], mode->nodelay);
 	}
 	res->exact = true;
 	/* At most an hour of virtual time (15% loss backs RTOs off far). */
@@ -258,6 +280,7 @@ static void run(uint64_t seed, uint32_t loss, uint32_t dup, uint32_t jitter,
 			struct tcp_conn *c = (struct tcp_conn *)a;
 
 			flows[c->rport - 5000].c[1] = a;
+			bypass_tcp_set_nodelay(a, mode->nodelay);
 		}
 		done = 0;
 		for (i = 0; i < CONNS; i++) {
@@ -302,6 +325,15 @@ static void run(uint64_t seed, uint32_t loss, uint32_t dup, uint32_t jitter,
 	res->sent = n->sent;
 	res->lost = n->lost;
 	res->ms = n->now / MS;
+	for (s = 0; s < 2; s++) {
+		struct bypass_tcp_stats st;
+
+		bypass_tcp_get_stats(n->tcp[s], &st);
+		res->st.rcv_collapsed += st.rcv_collapsed;
+		res->st.rcv_dropped += st.rcv_dropped;
+		res->st.ooo_dropped += st.ooo_dropped;
+		res->st.sack_reneged += st.sack_reneged;
+	}
 	bypass_tcp_close(l);
 	for (i = 0; i < n->nr; i++)
 		if (n->wire[i].seg.nr_frags)
@@ -311,6 +343,12 @@ static void run(uint64_t seed, uint32_t loss, uint32_t dup, uint32_t jitter,
 	res->leaked = 4096 - bypass_pool_available(n->pool);
 	bypass_pool_destroy(n->pool);
 	free(n);
+}
+
+static void run(uint64_t seed, uint32_t loss, uint32_t dup, uint32_t jitter,
+		struct result *res)
+{
+	run_mode(seed, loss, dup, jitter, &bulk, res);
 }
 
 /* Run seeds [first, first + count): every one byte-exact, leak-free. */
@@ -359,6 +397,43 @@ TEST(same_seed_same_trace)
 	EXPECT_EQ(a.trace, b.trace);
 	EXPECT_EQ(a.sent, b.sent);
 	EXPECT_NE(a.trace, c.trace);
+}
+
+/*
+ * Applications queueing buffers of a few bytes with Nagle off, read
+ * only every 20 ms, engines holding at most 12 received buffers with 4
+ * out of order, over a lossy, duplicating, reordering wire: the bound
+ * is reached and kept by copying (and dropping), out-of-order segments
+ * are evicted (reneging on SACKed data), and every stream still arrives
+ * byte-exact with no leak.
+ */
+TEST(tiny_segments_tight_receive_bounds)
+{
+	static const struct mode tiny = { 40, 20, 20000, true, 4, 12 };
+	struct bypass_tcp_stats sum = { 0 };
+	struct result r;
+	uint64_t seed;
+
+	for (seed = 200; seed < 206; seed++) {
+		run_mode(seed, 3, 2, 8, &tiny, &r);
+		TH_LOG("seed %llu: %llu segments, %llu lost, %llu ms",
+		       (unsigned long long)seed, (unsigned long long)r.sent,
+		       (unsigned long long)r.lost, (unsigned long long)r.ms);
+		TH_LOG("  %llu coalesced, %llu dropped, %llu evicted, %llu reneged",
+		       (unsigned long long)r.st.rcv_collapsed,
+		       (unsigned long long)r.st.rcv_dropped,
+		       (unsigned long long)r.st.ooo_dropped,
+		       (unsigned long long)r.st.sack_reneged);
+		EXPECT_TRUE(r.exact);
+		EXPECT_EQ(0u, r.leaked);
+		sum.rcv_collapsed += r.st.rcv_collapsed;
+		sum.ooo_dropped += r.st.ooo_dropped;
+		sum.sack_reneged += r.st.sack_reneged;
+	}
+	/* The bounds really bit, and the senders noticed the reneging. */
+	EXPECT_GT(sum.rcv_collapsed, 100u);
+	EXPECT_GT(sum.ooo_dropped, 0u);
+	EXPECT_GT(sum.sack_reneged, 0u);
 }
 
 TEST_HARNESS_MAIN

@@ -5,8 +5,9 @@
  * numbers, so connections really open, carry data and close) and half
  * the time sends garbage flags, numbers, options and payloads, while the
  * application accepts, sends, reads, shuts down, closes and aborts at
- * random. Every segment the engine emits and its state after every step
- * must stay sane, and no buffer may leak.
+ * random, and ICMP "fragmentation needed" errors arrive now and then.
+ * Every segment the engine emits and its state after every step must
+ * stay sane, and no buffer may leak.
  */
 #include <errno.h>
 
@@ -74,6 +75,13 @@ static int fz_output(void *ctx, const struct bypass_tcp_seg *s)
 	CHECK(s->len <= 1460);
 	CHECK(tcp_opts_len(&s->opt) <= 40);
 	CHECK(!s->opt.has_wscale || s->opt.wscale <= 14);
+	/* SACK blocks lie above the ACK; a first one below it is a D-SACK. */
+	CHECK(s->opt.nr_sack <= (s->opt.has_ts ? 3 : 4));
+	for (i = 0; i < s->opt.nr_sack; i++) {
+		CHECK(seq_lt(s->opt.sack[i].start, s->opt.sack[i].end));
+		CHECK(seq_gt(s->opt.sack[i].start, s->ack) ||
+		      (!i && seq_leq(s->opt.sack[i].end, s->ack)));
+	}
 	if (s->dport < 1000 || s->dport >= 1000 + PORTS)
 		return 0;
 	p = &f->peer[s->dport - 1000];
@@ -100,17 +108,21 @@ static void check_state(struct fz *f)
 		if (!c->tcp || c->state == BYPASS_TCP_LISTEN)
 			continue;
 		CHECK(c->nr_ooo <= f->tcp->cfg.ooo_bufs);
+		CHECK(c->rcvq_nbufs + c->nr_ooo <= f->tcp->cfg.rcv_bufs);
 		CHECK(c->sndq_len <= f->tcp->cfg.sndq_bufs);
 		CHECK(c->state <= BYPASS_TCP_TIME_WAIT);
 		if (c->state == BYPASS_TCP_CLOSED)
 			continue;
 		CHECK(seq_leq(c->snd_una, c->snd_nxt));
 		CHECK(seq_leq(c->snd_nxt, c->snd_max));
+		/* At least 64 less the timestamps, whatever ICMP said. */
+		CHECK(c->mss + (c->ts_ok ? 12 : 0) >= 64 && c->mss <= 1460);
 		CHECK(seq_leq(c->snd_max, c->snd_end + 1));
 		CHECK(c->cwnd >= c->mss);
-		for (b = c->rcvq_head; b; b = b->next)
+		for (j = 0, b = c->rcvq_head; b; b = b->next, j++)
 			bytes += b->len;
 		CHECK(bytes == c->rcvq_bytes);
+		CHECK(j == c->rcvq_nbufs);
 		for (j = 1; j < c->nr_ooo; j++)
 			CHECK(seq_geq(c->ooo[j].seq,
 				      c->ooo[j - 1].seq + c->ooo[j - 1].buf->len));
@@ -149,6 +161,15 @@ static void inject(struct fz *f)
 	struct bypass_tcp_seg s = { 0 };
 	bool coherent = p->known && rnd(&f->seed) % 2;
 
+	/* Now and then an ICMP "fragmentation needed" instead (PMTU). */
+	if (!(rnd(&f->seed) % 40)) {
+		bypass_tcp_frag_needed(f->tcp, LOCAL, 80, REMOTE,
+				       (uint16_t)(1000 + port),
+				       p->next_ack - rnd(&f->seed) % 3000,
+				       (uint16_t)(rnd(&f->seed) % 1600),
+				       (uint16_t)(rnd(&f->seed) % 1600));
+		return;
+	}
 	s.saddr = REMOTE;
 	s.daddr = LOCAL;	/* the stack passes only what is ours */
 	s.sport = (uint16_t)(1000 + port);
@@ -243,6 +264,7 @@ static void app(struct fz *f, struct bypass_tcp_conn *l)
 
 struct stats {
 	uint64_t emitted, accepted, bytes_read;
+	uint64_t pmtu_lowered;
 };
 
 static int run(uint64_t seed, uint32_t steps, struct stats *st)
@@ -252,6 +274,7 @@ static int run(uint64_t seed, uint32_t steps, struct stats *st)
 	};
 	struct bypass_tcp_config cfg = {
 		.max_conns = 16, .rcvbuf = 16384, .sndq_bufs = 8, .ooo_bufs = 4,
+		.rcv_bufs = 6,
 		.msl_ns = 2000 * MS, .retries = 4,
 		.cc = seed & 1 ? BYPASS_TCP_CC_CUBIC : BYPASS_TCP_CC_NEWRENO,
 	};
@@ -280,6 +303,12 @@ static int run(uint64_t seed, uint32_t steps, struct stats *st)
 	for (i = 0; i < f->nr_conn; i++)
 		bypass_tcp_close(f->conn[i]);
 	bypass_tcp_close(l);
+	{
+		struct bypass_tcp_stats ts;
+
+		bypass_tcp_get_stats(f->tcp, &ts);
+		st->pmtu_lowered += ts.pmtu_lowered;
+	}
 	bypass_tcp_destroy(f->tcp);
 	left = bypass_pool_available(f->pool);
 	bypass_pool_destroy(f->pool);
@@ -306,13 +335,16 @@ TEST(random_segments_and_calls)
 			       r > 0 ? "check failed at line" : "error", r);
 		ASSERT_EQ(0, r);
 	}
-	TH_LOG("%llu segments emitted, %llu connections accepted, %llu bytes read",
+	TH_LOG("%llu segments emitted, %llu connections accepted, %llu bytes read, %llu PMTU",
 	       (unsigned long long)st.emitted, (unsigned long long)st.accepted,
-	       (unsigned long long)st.bytes_read);
+	       (unsigned long long)st.bytes_read,
+	       (unsigned long long)st.pmtu_lowered);
 	/* The coherent half of the peer really drives connections. */
 	EXPECT_GT(st.emitted, 40000u);
 	EXPECT_GT(st.accepted, 200u);
 	EXPECT_GT(st.bytes_read, 100000u);
+	/* ICMP "fragmentation needed" quoting data in flight. */
+	EXPECT_GT(st.pmtu_lowered, 0u);
 }
 
 TEST_HARNESS_MAIN

@@ -2,9 +2,12 @@
 /*
  * Host tests of TCP reassembly: segments arriving in any order, with
  * overlaps and duplicates, come out as the exact byte stream; the
- * out-of-order store never holds more than ooo_bufs buffers and never
- * leaks one.
+ * out-of-order store never holds more than ooo_bufs buffers, the queue
+ * and the store together never more than rcv_bufs whatever the segment
+ * sizes, and no buffer leaks.
  */
+#include <errno.h>
+
 #include "kselftest_harness.h"
 #include "tcp.h"
 #include "tcp_fake.h"
@@ -164,6 +167,91 @@ TEST_F(reass, random_overlaps_give_the_exact_stream)
 	}
 	EXPECT_EQ(total, got);
 	EXPECT_EQ(self->isn + total, self->c->rcv_nxt);
+}
+
+/* Buffers in the receive queue, counted along it. */
+static uint32_t rcvq_count(const struct tcp_conn *c)
+{
+	const struct bypass_buf *b;
+	uint32_t n = 0;
+
+	for (b = c->rcvq_head; b; b = b->next)
+		n++;
+	return n;
+}
+
+/*
+ * Tiny segments, in and out of order, while the application reads only
+ * now and then: the connection never holds more than rcv_bufs buffers,
+ * the bound is kept by copying (and by dropping what the sender will
+ * send again), and the stream still comes out exact.
+ */
+TEST_F(reass, tiny_segments_within_rcv_bufs)
+{
+	struct bypass_tcp_config cfg = { .max_conns = 2, .ooo_bufs = 8,
+					 .rcv_bufs = 16 };
+	const uint32_t total = 30000;
+	struct bypass_tcp_stats st;
+	struct bypass_tcp *tcp;
+	struct tcp_conn *c;
+	uint64_t seed = 777;
+	uint32_t got = 0, rounds = 0, most = 0;
+
+	ASSERT_EQ(0, bypass_tcp_create(&cfg, fake_ops(), NULL, &tcp));
+	c = tcp_conn_alloc(tcp);
+	ASSERT_NE(NULL, c);
+	c->rcv_nxt = self->isn;
+	c->rcv_adv = self->isn + 1000000;
+	c->state = BYPASS_TCP_ESTABLISHED;
+	c->app_owned = true;
+	while (got < total && rounds++ < 400000) {
+		uint32_t base = c->rcv_nxt - self->isn;
+		uint32_t off = base + rnd(&seed) % 40;
+		uint32_t len = 1 + rnd(&seed) % 8;
+		uint32_t held;
+
+		if (off >= total)
+			continue;
+		if (off + len > total)
+			len = total - off;
+		deliver(c, piece(self->pool, off, len), self->isn + off);
+		held = c->rcvq_nbufs + c->nr_ooo;
+		ASSERT_EQ(rcvq_count(c), c->rcvq_nbufs);
+		ASSERT_LE(held, 16u);
+		if (held > most)
+			most = held;
+		if (rnd(&seed) % 1000 == 0)
+			ASSERT_EQ(0, drain(c, &got));
+		if (c->rcv_nxt - self->isn == total)
+			ASSERT_EQ(0, drain(c, &got));
+	}
+	EXPECT_EQ(total, got);
+	EXPECT_EQ(16u, most);
+	bypass_tcp_get_stats(tcp, &st);
+	/* Far more segments than buffers: most were copied together. */
+	EXPECT_GT(st.rcv_collapsed, 1000u);
+	tcp_conn_free(c);
+	bypass_tcp_destroy(tcp);
+}
+
+/* rcv_bufs must leave the queue room beside the out-of-order store. */
+TEST(rcv_bufs_above_ooo_bufs)
+{
+	struct bypass_tcp_config cfg = { .ooo_bufs = 8, .rcv_bufs = 8 };
+	struct bypass_tcp *tcp;
+
+	EXPECT_EQ(-EINVAL, bypass_tcp_create(&cfg, fake_ops(), NULL, &tcp));
+	cfg.rcv_bufs = 9;
+	ASSERT_EQ(0, bypass_tcp_create(&cfg, fake_ops(), NULL, &tcp));
+	EXPECT_EQ(9u, tcp->cfg.rcv_bufs);
+	bypass_tcp_destroy(tcp);
+	/* The default: the store's bound plus two windows of full segments. */
+	cfg.rcv_bufs = 0;
+	cfg.rcvbuf = 146000;
+	cfg.mss = 1460;
+	ASSERT_EQ(0, bypass_tcp_create(&cfg, fake_ops(), NULL, &tcp));
+	EXPECT_EQ(8u + 200u, tcp->cfg.rcv_bufs);
+	bypass_tcp_destroy(tcp);
 }
 
 TEST_HARNESS_MAIN

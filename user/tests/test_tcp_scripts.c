@@ -145,6 +145,12 @@ TEST(runner_catches_mismatches)
 		  "short" },
 		{ "+0 app frobnicate\n", "unknown app command" },
 		{ "+0 < X 1:1(0) win 1\n", "bad flag" },
+		{ "+0 app stat rcv_dropped 1\n", "rcv_dropped is 0" },
+		{ "+0 app stat no_such_counter 0\n", "stat NAME N" },
+		{ "+0 icmp frag_needed 1000\n", "icmp frag_needed MTU SEQ" },
+		/* Nothing in flight: ignored, and the counter says so. */
+		{ "+0 icmp frag_needed 1000 1\n+0 app stat pmtu_lowered 1\n",
+		  "pmtu_lowered is 0" },
 	};
 	char err[512], text[1024];
 	size_t i;

@@ -2,7 +2,8 @@
 /*
  * Host tests of the TCP engine's small pieces: sequence arithmetic across
  * the wrap, option parsing and writing, SipHash against its published
- * vectors, and the RFC 6528 ISN (per-tuple, advancing with the clock).
+ * vectors, the RFC 6528 ISN (per-tuple, advancing with the clock), and
+ * the SYN cookie's options in the TS value.
  */
 #include <errno.h>
 
@@ -133,6 +134,94 @@ TEST(create_rejects_bad_config)
 	cfg.mss = 10;
 	EXPECT_EQ(-EINVAL, bypass_tcp_create(&cfg, fake_ops(), NULL, &t));
 	EXPECT_EQ(-EINVAL, bypass_tcp_create(NULL, NULL, NULL, &t));
+}
+
+/*
+ * Every window shift (or none) and SACK choice survives the trip through
+ * a cookie SYN-ACK's TS value, which never runs ahead of the clock nor
+ * lags it by 32 ms or more, across the 32-bit wrap too.
+ */
+TEST(cookie_ts_encodes_options)
+{
+	static const uint32_t clocks[] = { 0, 31, 32, 1000, 0xffffffe0u,
+					   0xffffffffu, 123456789 };
+	int ws, sack;
+	uint32_t k;
+
+	for (ws = -1; ws <= 15; ws++)
+		for (sack = 0; sack < 2; sack++)
+			for (k = 0; k < sizeof(clocks) / sizeof(clocks[0]); k++) {
+				struct bypass_tcp_opts syn = {
+					.has_ts = true, .sack_ok = sack,
+					.has_wscale = ws >= 0,
+					.wscale = (uint8_t)(ws < 0 ? 0 : ws),
+				};
+				struct bypass_tcp_opts ack = { .has_ts = true };
+				uint32_t v = tcp_cookie_tsval(&syn, clocks[k]);
+				bool ts, sk;
+				int w;
+
+				EXPECT_TRUE(seq_leq(v, clocks[k]));
+				EXPECT_LT(clocks[k] - v, 32u);
+				ack.ts_ecr = v;
+				tcp_cookie_opts(tcp_cookie_echo(&ack), &ts, &w,
+						&sk);
+				EXPECT_TRUE(ts);
+				/* Shifts beyond 14 are taken as 14 (RFC 7323). */
+				EXPECT_EQ(ws < 0 ? -1 : ws > 14 ? 14 : ws, w);
+				EXPECT_EQ((bool)sack, sk);
+			}
+}
+
+/* The hash covers the option bits and whether there were timestamps. */
+TEST(cookie_checks_option_bits)
+{
+	struct bypass_tcp_config cfg = { .max_conns = 2 };
+	struct bypass_tcp_seg syn = {
+		.saddr = 0x0100000a, .daddr = 0x0200000a, .sport = 4000,
+		.dport = 80, .seq = 1000, .flags = BYPASS_TCP_SYN,
+		.opt = { .has_ts = true, .ts_val = 5, .has_wscale = true,
+			 .wscale = 7, .sack_ok = true },
+	};
+	struct bypass_tcp_seg ack = syn;
+	struct bypass_tcp *tcp;
+	uint64_t now = 5000000000ull;
+	uint32_t v;
+	bool ts, sk;
+	int w, opts;
+
+	ASSERT_EQ(0, bypass_tcp_create(&cfg, fake_ops(), NULL, &tcp));
+	v = tcp_cookie_tsval(&syn.opt, 77777);
+	ack.flags = BYPASS_TCP_ACK;
+	ack.seq = syn.seq + 1;
+	ack.ack = tcp_cookie_make(tcp, &syn, 1460, now) + 1;
+	ack.opt = (struct bypass_tcp_opts){ .has_ts = true, .ts_ecr = v };
+	opts = tcp_cookie_check(tcp, &ack, now);
+	ASSERT_LE(0, opts);
+	tcp_cookie_opts((uint8_t)opts, &ts, &w, &sk);
+	EXPECT_TRUE(ts && sk);
+	EXPECT_EQ(7, w);
+	/* Another high part of the echo: the options are the same. */
+	ack.opt.ts_ecr = v + 64;
+	EXPECT_EQ(opts, tcp_cookie_check(tcp, &ack, now));
+	ack.opt.ts_ecr = v ^ 1;		/* another window shift */
+	EXPECT_EQ(-1, tcp_cookie_check(tcp, &ack, now));
+	ack.opt.ts_ecr = v ^ 16;	/* SACK flipped */
+	EXPECT_EQ(-1, tcp_cookie_check(tcp, &ack, now));
+	ack.opt.has_ts = false;		/* the echo stripped */
+	EXPECT_EQ(-1, tcp_cookie_check(tcp, &ack, now));
+	/* A SYN without timestamps: an ACK without them. */
+	syn.opt.has_ts = false;
+	ack.ack = tcp_cookie_make(tcp, &syn, 1460, now) + 1;
+	EXPECT_EQ(0, tcp_cookie_check(tcp, &ack, now));
+	tcp_cookie_opts(0, &ts, &w, &sk);
+	EXPECT_FALSE(ts || sk);
+	EXPECT_EQ(-1, w);
+	/* A timestamp nobody negotiated is ignored (RFC 7323 3.2). */
+	ack.opt.has_ts = true;
+	ack.opt.ts_ecr = v;
+	EXPECT_EQ(0, tcp_cookie_check(tcp, &ack, now));
+	bypass_tcp_destroy(tcp);
 }
 
 TEST_HARNESS_MAIN
