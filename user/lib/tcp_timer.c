@@ -17,6 +17,8 @@ void tcp_timer_cancel(struct tcp_wheel *w, struct tcp_timer *t)
 {
 	if (!t->pprev)
 		return;
+	if (t->expires == w->next_tick)
+		w->next_valid = false;
 	*t->pprev = t->next;
 	if (t->next)
 		t->next->pprev = t->pprev;
@@ -42,6 +44,8 @@ void tcp_timer_arm(struct tcp_wheel *w, struct tcp_timer *t, uint64_t when_ns)
 	t->pprev = head;
 	*head = t;
 	w->armed++;
+	if (w->next_valid && tick < w->next_tick)
+		w->next_tick = tick;
 }
 
 uint32_t tcp_wheel_run(struct tcp_wheel *w, uint64_t now_ns)
@@ -79,13 +83,15 @@ uint32_t tcp_wheel_run(struct tcp_wheel *w, uint64_t now_ns)
 	return fired;
 }
 
-uint64_t tcp_wheel_next(const struct tcp_wheel *w)
+uint64_t tcp_wheel_next(struct tcp_wheel *w)
 {
 	uint64_t best = UINT64_MAX;
 	uint32_t i;
 
 	if (!w->armed)
 		return UINT64_MAX;
+	if (w->next_valid)
+		return w->next_tick * w->tick_ns;
 	for (i = 0; i < TCP_WHEEL_SLOTS; i++) {
 		const struct tcp_timer *t = w->slot[(w->cur + i) & (TCP_WHEEL_SLOTS - 1)];
 
@@ -96,5 +102,7 @@ uint64_t tcp_wheel_next(const struct tcp_wheel *w)
 		if (best <= w->cur + i)
 			break;
 	}
+	w->next_tick = best;
+	w->next_valid = true;
 	return best * w->tick_ns;
 }

@@ -24,6 +24,10 @@ struct tcp_wheel {
 	uint64_t tick_ns;
 	uint64_t cur;		/* next tick to process */
 	uint32_t armed;
+	/* Earliest expiry (tick) while next_valid: kept up by arm, dropped
+	 * when that timer is cancelled, so asking is O(1) between changes. */
+	bool next_valid;
+	uint64_t next_tick;
 	struct tcp_timer *slot[TCP_WHEEL_SLOTS];
 };
 
@@ -34,7 +38,7 @@ void tcp_timer_cancel(struct tcp_wheel *w, struct tcp_timer *t);
 /* Fire every timer due at @now_ns; returns how many fired. */
 uint32_t tcp_wheel_run(struct tcp_wheel *w, uint64_t now_ns);
 /* Time of the earliest armed timer, UINT64_MAX if none. */
-uint64_t tcp_wheel_next(const struct tcp_wheel *w);
+uint64_t tcp_wheel_next(struct tcp_wheel *w);
 
 static inline bool tcp_timer_armed(const struct tcp_timer *t)
 {

@@ -148,4 +148,46 @@ TEST(next_expiry)
 	free(w);
 }
 
+/*
+ * The next-expiry answer is remembered between changes: after any mix of
+ * arming, re-arming, cancelling and running it must equal the earliest
+ * armed timer found the slow way.
+ */
+TEST(next_expiry_stays_exact_through_changes)
+{
+	struct tcp_wheel *w = new_wheel(0);
+	struct probe p[64];
+	uint64_t now = 0, seed = 12345, best;
+	int i, step;
+
+	memset(p, 0, sizeof(p));
+	for (i = 0; i < 64; i++)
+		p[i].t.fn = on_fire;
+	for (step = 0; step < 200000; step++) {
+		struct probe *q;
+
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		q = &p[(seed >> 33) % 64];
+		switch ((seed >> 40) % 4) {
+		case 0:
+		case 1:
+			tcp_timer_arm(w, &q->t, now + (seed >> 20) % (6000 * MS));
+			break;
+		case 2:
+			tcp_timer_cancel(w, &q->t);
+			break;
+		case 3:
+			now += (seed >> 24) % (30 * MS);
+			tcp_wheel_run(w, now);
+			break;
+		}
+		best = UINT64_MAX;
+		for (i = 0; i < 64; i++)
+			if (tcp_timer_armed(&p[i].t) && p[i].t.expires * MS < best)
+				best = p[i].t.expires * MS;
+		ASSERT_EQ(best, tcp_wheel_next(w)) TH_LOG("step %d", step);
+	}
+	free(w);
+}
+
 TEST_HARNESS_MAIN
