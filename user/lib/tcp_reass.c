@@ -83,6 +83,10 @@ static void ooo_insert(struct tcp_conn *c, struct bypass_buf *b, uint32_t seq)
 	}
 	if (i < c->nr_ooo && seq_gt(seq + b->len, c->ooo[i].seq))
 		b->len = c->ooo[i].seq - seq;
+	if (!b->len) {
+		bypass_buf_put(b);	/* it only bridged two held entries */
+		return;
+	}
 	if (c->nr_ooo == cap) {
 		if (i == cap) {
 			bypass_buf_put(b);
