@@ -63,6 +63,8 @@ static int trace = -1;
 
 static void trace_seg(const char *dir, const struct bypass_tcp_seg *s)
 {
+	uint32_t i;
+
 	if (!trace)
 		return;
 	fprintf(stderr, "%8.3f %s %u>%u %c%c%c%c%c seq %u ack %u win %u len %u",
@@ -72,7 +74,7 @@ static void trace_seg(const char *dir, const struct bypass_tcp_seg *s)
 		s->flags & BYPASS_TCP_ACK ? '.' : '-', s->seq, s->ack, s->win, s->len);
 	if (s->opt.has_ts)
 		fprintf(stderr, " TS %u/%u", s->opt.ts_val, s->opt.ts_ecr);
-	for (uint32_t i = 0; i < s->opt.nr_sack; i++)
+	for (i = 0; i < s->opt.nr_sack; i++)
 		fprintf(stderr, " sack %u-%u", s->opt.sack[i].start, s->opt.sack[i].end);
 	fputc('\n', stderr);
 }
