@@ -1,6 +1,7 @@
-# libbypass build rules beyond the top Makefile's: the libFuzzer target for
-# the receive path (clang, ASan + UBSan), built with the host tests, and
-# `make fuzz` to run it for longer (FUZZ_SECONDS, default 600).
+# libbypass build rules beyond the top Makefile's: the libFuzzer targets for
+# the receive path and for the TCP engine (clang, ASan + UBSan), built with
+# the host tests, and `make fuzz` / `make fuzz-tcp` to run them for longer
+# (FUZZ_SECONDS, default 600).
 
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 600
@@ -38,3 +39,29 @@ fuzz: $(FUZZ_TARGETS) $(FUZZ_SEEDS)
 
 # The host tests share frame builders and a test rig.
 $(HOST_TESTS): user/tests/frames.h
+
+# The TCP engine's target: segments, clock steps and application calls on
+# a listener and two established connections (user/fuzz/fuzz_tcp.h).
+FUZZ_TCP_HDRS := user/fuzz/fuzz_tcp.h
+FUZZ_TCP_SEEDS := $(B)/fuzz/seeds-tcp/.stamp
+
+$(B)/fuzz/fuzz_tcp: user/fuzz/fuzz_tcp.c $(LIB_SRCS) $(LIB_HDRS) $(FUZZ_TCP_HDRS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS)
+
+$(B)/fuzz/fuzz_tcp_seeds: user/fuzz/fuzz_tcp_seeds.c $(FUZZ_TCP_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_COMMON) $(CFLAGS) -o $@ $<
+
+$(FUZZ_TCP_SEEDS): $(B)/fuzz/fuzz_tcp_seeds
+	@rm -rf $(@D) && mkdir -p $(@D)
+	$< $(@D) && touch $@
+
+tests: $(B)/fuzz/fuzz_tcp $(FUZZ_TCP_SEEDS)
+
+.PHONY: fuzz-tcp
+fuzz-tcp: $(B)/fuzz/fuzz_tcp $(FUZZ_TCP_SEEDS)
+	@mkdir -p $(B)/fuzz/corpus-tcp $(B)/fuzz/artifacts
+	$(B)/fuzz/fuzz_tcp -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+		-artifact_prefix=$(B)/fuzz/artifacts/ $(B)/fuzz/corpus-tcp \
+		$(B)/fuzz/seeds-tcp

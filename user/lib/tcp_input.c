@@ -462,6 +462,8 @@ static bool process_data(struct tcp_conn *c, struct seg_ctx *x)
 	}
 	if (!fin || seq + len != c->rcv_nxt)
 		return true;
+	/* Nothing follows a FIN: what waits beyond it is not data. */
+	tcp_reass_purge(c);
 	c->rcv_nxt++;
 	c->fin_rcvd = true;
 	c->ack_now = true;

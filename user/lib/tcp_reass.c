@@ -202,6 +202,10 @@ static void ooo_insert(struct tcp_conn *c, struct bypass_buf *b, uint32_t seq)
 			tcp_dsack_note(c, c->ooo[i].seq, seq + b->len);
 		b->len = c->ooo[i].seq - seq;
 	}
+	if (!b->len) {
+		bypass_buf_put(b);	/* it only bridged two held entries */
+		return;
+	}
 	/* The store gets what the rcv_bufs bound leaves it. */
 	if (held(c) >= c->tcp->cfg.rcv_bufs)
 		rcvq_collapse(c);

@@ -24,8 +24,9 @@ static void backoff(struct tcp_conn *c)
 void tcp_timer_rtx(struct tcp_timer *t, uint64_t now_ns)
 {
 	struct tcp_conn *c = conn_of(t, rtx_timer);
+	/* Also FIN-WAIT-1 after a close in SYN-RECEIVED: our SYN comes first. */
 	bool syn = c->state == BYPASS_TCP_SYN_SENT ||
-		   c->state == BYPASS_TCP_SYN_RECEIVED;
+		   c->state == BYPASS_TCP_SYN_RECEIVED || c->snd_una == c->iss;
 
 	(void)now_ns;
 	if (syn) {

@@ -1,0 +1,174 @@
+#!/bin/bash
+# TCP request/response rate and bulk throughput of the same server logic
+# (bench/tcp_srv.c) on bypass and on the Linux stack, measured in one VM
+# run against the same Linux clients on the peer NIC (netns "peer"), and
+# printed as a table with the ratios bypass/linux. A benchmark, not a
+# test: it judges nothing. TCG absolute numbers mean little; the ratios
+# are the result.
+#
+#   request/response: bench/tcp_rr.c, one connection, Nagle off on both
+#     ends, one SIZE-byte request in flight, for SECONDS;
+#   bulk: bench/tcp_bulk.c, MIB mebibytes one way (client to server),
+#     timed from connect to the server's FIN (sent after reading it all).
+#
+# Linux is measured with the NIC bound to virtio_net and the address on
+# its interface, then the NIC is claimed for bypass.ko and the server runs
+# libbypass busy-polling on it: same device, same address; ROUNDS times,
+# alternating. The table sums the rounds; a line per round shows the
+# spread of the ratios. The client's TCP counters (segments in, out and
+# retransmitted) and bypass's segment counters are printed per phase.
+# Server CPU per request is its CPU time (getrusage) over the requests;
+# the bypass server spins on one vCPU, so its figure is wall time.
+#
+# The VM boots with iommu.strict=0 (Linux's default lazy IOTLB
+# flushing), as bench/vm-udp-rr.sh does: the tests' strict mode makes
+# every DMA unmap of the Linux driver wait for an emulated IOTLB flush,
+# which would flatter bypass (its memory stays mapped) beyond what a
+# production kernel shows.
+#
+#   bench/vm-tcp.sh [SECONDS] [SIZE] [MIB] [ROUNDS]   (defaults 10 64 64 2)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-10}
+size=${2:-64}
+mib=${3:-64}
+rounds=${4:-2}
+out=build/bench
+
+if [ "${BYPASS_VM:-}" != 1 ]; then
+	make -s all >/dev/null
+	mkdir -p "$out"
+	for p in tcp_rr tcp_bulk; do
+		cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -o "$out/$p" "bench/$p.c"
+	done
+	cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -Iuapi -Iuser/include \
+		-o "$out/tcp_srv" bench/tcp_srv.c build/libbypass.a
+	exec selftests/vm/run --quiet --timeout 3600 --append iommu.strict=0 -- \
+		"$0" "$secs" "$size" "$mib" "$rounds"
+fi
+
+# ---- inside the VM ----
+nic=$BYPASS_NIC_PCI
+ifname_of() {
+	for d in /sys/class/net/*; do
+		if [ "$(cat "$d/address")" = "$1" ]; then
+			basename "$d"
+		fi
+	done
+}
+peer_if=$(ifname_of "$BYPASS_PEER_MAC")
+ip netns add peer
+ip link set "$peer_if" netns peer
+ip netns exec peer sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+ip -n peer link set lo up
+ip -n peer link set "$peer_if" up
+ip -n peer addr add 192.0.2.2/24 dev "$peer_if"
+
+# Wait (bounded) for the server to print "ready".
+wait_ready() {
+	for _ in $(seq 200); do
+		grep -q ready "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "server did not start:"; cat "$1"; return 1
+}
+
+# The client side's TCP segment counters (netns peer): "in out retrans".
+peer_segs() {
+	ip netns exec peer awk '/^Tcp:/ {
+		if (!n) { for (i = 2; i <= NF; i++) col[$i] = i; n = 1; next }
+		print $col["InSegs"], $col["OutSegs"], $col["RetransSegs"] }' /proc/net/snmp
+}
+
+# phase NAME CLIENT-ARGS... -- SERVER-ARGS...: one server run, one client.
+phase() {
+	local name=$1 log=/tmp/srv-$1.log client=()
+	shift
+	while [ "$1" != -- ]; do client+=("$1"); shift; done
+	shift
+	taskset -c 0 "$out/tcp_srv" "$@" >"$log" 2>&1 &
+	local pid=$!
+	wait_ready "$log"
+	local before after
+	before=$(peer_segs)
+	ip netns exec peer taskset -c 1 "${client[@]}" >"/tmp/cl-$name"
+	after=$(peer_segs)
+	kill -TERM "$pid"
+	wait "$pid" || true
+	echo "$name: $(cat "/tmp/cl-$name") | server $(grep cpu_s "$log") $(grep tcp_rx "$log" || true) |" \
+		"$(echo "$before $after" | awk '{ printf "client segs in %d out %d retrans %d",
+			$4 - $1, $5 - $2, $6 - $3 }')"
+	grep -q . "/tmp/cl-$name"
+}
+
+run_both() {	# TAG SERVER-ARGS...
+	local tag=$1
+	shift
+	phase "rr-$tag" "$out/tcp_rr" 192.0.2.1 7 "$secs" "$size" -- "$@"
+	phase "bulk-$tag" "$out/tcp_bulk" 192.0.2.1 9 "$mib" -- "$@"
+}
+
+bind_nic() {	# DRIVER ("" for virtio-pci back)
+	local cur
+	cur=$(basename "$(readlink "/sys/bus/pci/devices/$nic/driver")")
+	echo "$nic" >"/sys/bus/pci/drivers/$cur/unbind"
+	echo "${1:-}" >"/sys/bus/pci/devices/$nic/driver_override"
+	echo "$nic" >/sys/bus/pci/drivers_probe
+}
+
+# Linux and bypass alternate, so a change of load on the host between
+# phases weighs on both.
+for r in $(seq "$rounds"); do
+	# Linux: the NIC owned by virtio_net, address on the interface.
+	for _ in $(seq 100); do
+		lif=$(ifname_of "$BYPASS_NIC_MAC")
+		[ -n "$lif" ] && break
+		sleep 0.05
+	done
+	ip link set "$lif" up
+	ip addr add 192.0.2.1/24 dev "$lif"
+	ip -n peer neigh flush all
+	run_both "linux-$r" --linux 192.0.2.1
+	ip addr flush dev "$lif"
+	ip link set "$lif" down
+
+	# bypass: the NIC claimed by bypass.ko, the stack in the server process.
+	bind_nic bypass
+	ip -n peer neigh flush all
+	run_both "bypass-$r" --bypass "$nic" 192.0.2.1
+	bind_nic ""
+done
+
+field() {	# FILE KEY: the number after KEY
+	sed -n "s/.* $2 \([0-9.]*\).*/\1/p; s/^$2 \([0-9.]*\).*/\1/p" "$1" | head -n 1
+}
+# Per round: rr transactions, median, server CPU; bulk bytes, seconds.
+for r in $(seq "$rounds"); do
+	for st in linux bypass; do
+		echo "$r $st $(field "/tmp/cl-rr-$st-$r" transactions)" \
+			"$(field "/tmp/cl-rr-$st-$r" median_us)" \
+			"$(field "/tmp/srv-rr-$st-$r.log" cpu_s)" \
+			"$(field "/tmp/cl-bulk-$st-$r" bytes)" \
+			"$(field "/tmp/cl-bulk-$st-$r" seconds)"
+	done
+done >/tmp/tcp-results
+echo
+echo "TCP, same VM run, $rounds rounds (${secs} s request/response, ${mib} MiB bulk each):"
+awk -v secs="$secs" -v size="$size" -v rounds="$rounds" '
+	{ i = $2 == "bypass"; n[i] += $3; med[i] += $4 / rounds; cpu[i] += $5
+	  bytes[i] += $6; t[i] += $7; rn[$1, i] = $3; rb[$1, i] = $6 / $7 }
+	END {
+	printf "  %-34s %12s %12s %8s\n", "", "linux", "bypass", "ratio"
+	l = n[0] / (secs * rounds); b = n[1] / (secs * rounds)
+	printf "  %-34s %12.0f %12.0f %8.2f\n", size "-byte request/response (/s)", l, b, b / l
+	printf "  %-34s %12.1f %12.1f %8.2f\n", "  median round trip (us, mean)",
+		med[0], med[1], med[1] / med[0]
+	l = cpu[0] * 1e6 / n[0]; b = cpu[1] * 1e6 / n[1]
+	printf "  %-34s %12.1f %12.1f %8.2f\n", "  server CPU per request (us)", l, b, b / l
+	l = bytes[0] * 8 / t[0] / 1e6; b = bytes[1] * 8 / t[1] / 1e6
+	printf "  %-34s %12.1f %12.1f %8.2f\n", "bulk, one way (Mbit/s)", l, b, b / l
+	for (r = 1; r <= rounds; r++)
+		printf "  round %d ratios: request/response %.2f, bulk %.2f\n", r,
+			rn[r, 1] / rn[r, 0], rb[r, 1] / rb[r, 0]
+}' /tmp/tcp-results
+grep -q 'iommu.strict=0' /proc/cmdline && echo "  (IOMMU in lazy mode, as Linux defaults)"
