@@ -306,6 +306,14 @@ void api_cancel_ops(struct bypass_ctx *ctx, struct api_sock *s)
 
 /* ---- descriptors ----------------------------------------------------------- */
 
+/* The socket behind @qd; NULL (EBADF) for a readiness set or nothing. */
+static struct api_sock *qsock(struct bypass_ctx *ctx, int qd)
+{
+	struct api_sock *s = api_sock(ctx, qd);
+
+	return s && s->kind != SK_EPOLL ? s : NULL;
+}
+
 int bypass_qsocket(struct bypass_ctx *ctx, int type)
 {
 	if (!ctx)
@@ -335,10 +343,10 @@ static bool port_in_use(struct bypass_ctx *ctx, struct api_sock *self,
 
 int bypass_qbind(struct bypass_ctx *ctx, int qd, uint32_t addr, uint16_t port)
 {
-	struct api_sock *s = api_sock(ctx, qd);
+	struct api_sock *s = qsock(ctx, qd);
 	int r;
 
-	if (!s || s->kind == SK_EPOLL)
+	if (!s)
 		return -EBADF;
 	if (s->lport || !port || (s->kind == SK_TCP && s->phase != TP_NEW))
 		return -EINVAL;
@@ -359,10 +367,10 @@ int bypass_qbind(struct bypass_ctx *ctx, int qd, uint32_t addr, uint16_t port)
 
 int bypass_qlisten(struct bypass_ctx *ctx, int qd, uint32_t backlog)
 {
-	struct api_sock *s = api_sock(ctx, qd);
+	struct api_sock *s = qsock(ctx, qd);
 	int r;
 
-	if (!s || s->kind == SK_EPOLL)
+	if (!s)
 		return -EBADF;
 	if (s->kind != SK_TCP)
 		return -EOPNOTSUPP;
@@ -399,10 +407,10 @@ static int start(struct bypass_ctx *ctx, struct api_sock *s,
 
 int bypass_qaccept(struct bypass_ctx *ctx, int qd, bypass_qtoken_t *qt)
 {
-	struct api_sock *s = api_sock(ctx, qd);
+	struct api_sock *s = qsock(ctx, qd);
 	int r;
 
-	if (!s || s->kind == SK_EPOLL)
+	if (!s)
 		return -EBADF;
 	if (s->kind != SK_TCP || s->phase != TP_LISTEN)
 		return -EINVAL;
@@ -444,10 +452,10 @@ int api_tcp_connect(struct bypass_ctx *ctx, struct api_sock *s, uint32_t addr,
 int bypass_qconnect(struct bypass_ctx *ctx, int qd, uint32_t addr,
 		    uint16_t port, bypass_qtoken_t *qt)
 {
-	struct api_sock *s = api_sock(ctx, qd);
+	struct api_sock *s = qsock(ctx, qd);
 	int r;
 
-	if (!s || s->kind == SK_EPOLL)
+	if (!s)
 		return -EBADF;
 	if (s->kind != SK_TCP)
 		return -EOPNOTSUPP;
@@ -492,11 +500,11 @@ static void sga_drop(struct bypass_sga *sga)
 int bypass_qpush(struct bypass_ctx *ctx, int qd, struct bypass_sga *sga,
 		 bypass_qtoken_t *qt)
 {
-	struct api_sock *s = api_sock(ctx, qd);
+	struct api_sock *s = qsock(ctx, qd);
 	struct api_op *op;
 	int r;
 
-	if (!s || s->kind == SK_EPOLL)
+	if (!s)
 		r = -EBADF;
 	else if (s->kind == SK_UDP)
 		r = -EDESTADDRREQ;
@@ -548,11 +556,11 @@ int api_udp_ensure_bound(struct bypass_ctx *ctx, struct api_sock *s)
 int bypass_qpushto(struct bypass_ctx *ctx, int qd, struct bypass_sga *sga,
 		   bypass_qtoken_t *qt)
 {
-	struct api_sock *s = api_sock(ctx, qd);
+	struct api_sock *s = qsock(ctx, qd);
 	struct api_op *op;
 	int r;
 
-	if (!s || s->kind == SK_EPOLL)
+	if (!s)
 		r = -EBADF;
 	else if (s->kind != SK_UDP)
 		r = -EOPNOTSUPP;
@@ -578,10 +586,10 @@ int bypass_qpushto(struct bypass_ctx *ctx, int qd, struct bypass_sga *sga,
 
 int bypass_qpop(struct bypass_ctx *ctx, int qd, bypass_qtoken_t *qt)
 {
-	struct api_sock *s = api_sock(ctx, qd);
+	struct api_sock *s = qsock(ctx, qd);
 	int r;
 
-	if (!s || s->kind == SK_EPOLL)
+	if (!s)
 		return -EBADF;
 	if (s->kind == SK_TCP && s->phase != TP_CONNECTED &&
 	    s->phase != TP_CONNECTING)
