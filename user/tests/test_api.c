@@ -5,7 +5,8 @@
  * runs: a server context on one thread (socket-like calls and a readiness
  * set) and a client context on the test's thread (native and socket-like
  * calls). Blocking waits must wake on traffic, asleep; every call's error
- * paths give the documented errno.
+ * paths give the documented errno (Documentation/api/). One test without
+ * the fixture runs two such pairs at once, a context per thread.
  */
 #include <fcntl.h>
 #include <netinet/in.h>
