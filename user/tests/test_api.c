@@ -5,7 +5,8 @@
  * runs: a server context on one thread (socket-like calls and a readiness
  * set) and a client context on the test's thread (native and socket-like
  * calls). Blocking waits must wake on traffic, asleep; every call's error
- * paths give the documented errno.
+ * paths give the documented errno (Documentation/api/). One test without
+ * the fixture runs two such pairs at once, a context per thread.
  */
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -19,10 +20,15 @@
 
 #include "bypass_api.h"
 #include "bypass_socket.h"
+#include "bypass_tcp.h"
 
 #define ECHO_PORT	7
 #define SLOW_PORT	9	/* echoes 300 ms late */
 #define CLOSED_PORT	10
+#define RESET_PORT	11	/* resets a connection when data arrives */
+#define DIAL_PORT	13	/* UDP: connects back to the port asked for */
+#define DIAL_ECHO	0	/* ... an echo connection */
+#define DIAL_ABORT	1	/* ... reset once established */
 #define WAIT_MS		5000
 #ifndef TOTAL_ECHO
 #define TOTAL_ECHO	(1u << 20)
@@ -32,6 +38,7 @@ struct server {
 	struct bypass_ctx *ctx;
 	int stop;
 	int failed;
+	int aborted;		/* DIAL_ABORT connections reset so far */
 };
 
 static void set_addr(struct sockaddr_in *sin, uint32_t addr, uint16_t port)
@@ -52,27 +59,38 @@ static uint64_t mono_ms(void)
 
 /*
  * The server: TCP echo on 7, a late echo on 9, UDP echo on 7, all through
- * one readiness set. Connections are non-blocking.
+ * one readiness set. Connections are non-blocking. TCP on 11 resets each
+ * connection when data arrives (a close with the data unread). A datagram
+ * to UDP 13 holding a port (2 bytes, network order) and a mode makes the
+ * server connect back to its source on that port: DIAL_ECHO, an echo
+ * connection like those accepted on 7; DIAL_ABORT, a connection of the
+ * stack's own that the server resets once established.
  */
 #define SRV_MAX	64
+#define SRV_RAW	8
+#define TAG_SLOW	(1ull << 32)
+#define TAG_RESET	(2ull << 32)
 static void *server_main(void *arg)
 {
 	struct server *srv = arg;
 	struct bypass_ctx *ctx = srv->ctx;
 	struct epoll_event ev, evs[16];
-	int ep, lt, ls, us, i, n, fd;
+	int ep, lt, ls, lr, us, ud, i, n, fd;
 	struct sockaddr_in sin;
 	static __thread uint8_t buf[65536];
 	uint64_t slow_due[SRV_MAX] = { 0 };
 	char slow_data[SRV_MAX][64];
 	ssize_t slow_len[SRV_MAX] = { 0 };
+	struct bypass_tcp_conn *raw[SRV_RAW] = { NULL };
 
 	ep = bypass_epoll_create(ctx);
 	lt = bypass_socket(ctx, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	ls = bypass_socket(ctx, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	lr = bypass_socket(ctx, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	us = bypass_socket(ctx, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	ud = bypass_socket(ctx, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
 	set_addr(&sin, 0, ECHO_PORT);
-	if (ep < 0 || lt < 0 || ls < 0 || us < 0 ||
+	if (ep < 0 || lt < 0 || ls < 0 || lr < 0 || us < 0 || ud < 0 ||
 	    bypass_bind(ctx, lt, (void *)&sin, sizeof(sin)) ||
 	    bypass_bind(ctx, us, (void *)&sin, sizeof(sin)) ||
 	    bypass_listen(ctx, lt, 16))
@@ -80,13 +98,23 @@ static void *server_main(void *arg)
 	set_addr(&sin, 0, SLOW_PORT);
 	if (bypass_bind(ctx, ls, (void *)&sin, sizeof(sin)) || bypass_listen(ctx, ls, 4))
 		goto fail;
+	set_addr(&sin, 0, RESET_PORT);
+	if (bypass_bind(ctx, lr, (void *)&sin, sizeof(sin)) || bypass_listen(ctx, lr, 4))
+		goto fail;
+	set_addr(&sin, 0, DIAL_PORT);
+	if (bypass_bind(ctx, ud, (void *)&sin, sizeof(sin)))
+		goto fail;
 	ev.events = EPOLLIN;
 	ev.data.u64 = (uint64_t)lt;
 	bypass_epoll_ctl(ctx, ep, EPOLL_CTL_ADD, lt, &ev);
 	ev.data.u64 = (uint64_t)ls;
 	bypass_epoll_ctl(ctx, ep, EPOLL_CTL_ADD, ls, &ev);
+	ev.data.u64 = (uint64_t)lr;
+	bypass_epoll_ctl(ctx, ep, EPOLL_CTL_ADD, lr, &ev);
 	ev.data.u64 = (uint64_t)us;
 	bypass_epoll_ctl(ctx, ep, EPOLL_CTL_ADD, us, &ev);
+	ev.data.u64 = (uint64_t)ud;
+	bypass_epoll_ctl(ctx, ep, EPOLL_CTL_ADD, ud, &ev);
 	__atomic_store_n(&srv->failed, 0, __ATOMIC_RELEASE);
 
 	while (!__atomic_load_n(&srv->stop, __ATOMIC_ACQUIRE)) {
@@ -95,7 +123,7 @@ static void *server_main(void *arg)
 			goto fail;
 		for (i = 0; i < n; i++) {
 			fd = (int)evs[i].data.u64;
-			if (fd == lt || fd == ls) {
+			if (fd == lt || fd == ls || fd == lr) {
 				int c;
 
 				while ((c = bypass_accept4(ctx, fd, NULL, NULL,
@@ -103,11 +131,43 @@ static void *server_main(void *arg)
 					if (c >= SRV_MAX)
 						goto fail;
 					ev.events = EPOLLIN | EPOLLRDHUP;
-					ev.data.u64 = (uint64_t)c | (fd == ls ? 1ull << 32 : 0);
+					ev.data.u64 = (uint64_t)c | (fd == ls ? TAG_SLOW : 0) |
+						      (fd == lr ? TAG_RESET : 0);
 					bypass_epoll_ctl(ctx, ep, EPOLL_CTL_ADD, c, &ev);
 				}
 				if (errno != EAGAIN)
 					goto fail;
+			} else if (fd == ud) {
+				struct sockaddr_in from;
+				socklen_t fl = sizeof(from);
+				uint16_t port;
+				int k, c;
+
+				while (bypass_recvfrom(ctx, ud, buf, sizeof(buf), 0,
+						       (void *)&from, &fl) == 3) {
+					memcpy(&port, buf, 2);
+					if (buf[2] == DIAL_ABORT) {
+						for (k = 0; k < SRV_RAW && raw[k]; k++)
+							;
+						if (k == SRV_RAW ||
+						    bypass_stack_tcp_connect(bypass_ctx_stack(ctx),
+									     from.sin_addr.s_addr,
+									     ntohs(port), &raw[k]))
+							goto fail;
+						continue;
+					}
+					c = bypass_socket(ctx, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+					if (c < 0 || c >= SRV_MAX)
+						goto fail;
+					set_addr(&sin, from.sin_addr.s_addr, ntohs(port));
+					if (bypass_connect(ctx, c, (void *)&sin, sizeof(sin)) != -1 ||
+					    errno != EINPROGRESS)
+						goto fail;
+					/* Reported once connected: then an echo like the others. */
+					ev.events = EPOLLIN | EPOLLRDHUP;
+					ev.data.u64 = (uint64_t)c;
+					bypass_epoll_ctl(ctx, ep, EPOLL_CTL_ADD, c, &ev);
+				}
 			} else if (fd == us) {
 				struct sockaddr_in from;
 				socklen_t fl = sizeof(from);
@@ -118,10 +178,15 @@ static void *server_main(void *arg)
 					bypass_sendto(ctx, us, buf, (size_t)r, 0,
 						      (void *)&from, fl);
 			} else {
-				bool slow = evs[i].data.u64 >> 32;
+				bool slow = evs[i].data.u64 & TAG_SLOW;
 				ssize_t r, w;
 
 				fd = (int)(uint32_t)evs[i].data.u64;
+				if (evs[i].data.u64 & TAG_RESET) {
+					/* Closed with data unread: a reset. */
+					bypass_close(ctx, fd);
+					continue;
+				}
 				r = bypass_recv(ctx, fd, buf, slow ? 64 : sizeof(buf), 0);
 				if (r == 0 || (r < 0 && errno != EAGAIN)) {
 					bypass_close(ctx, fd);
@@ -142,6 +207,20 @@ static void *server_main(void *arg)
 				if (w != r)
 					goto fail;
 			}
+		}
+		for (i = 0; i < SRV_RAW; i++) {
+			enum bypass_tcp_state st;
+
+			if (!raw[i])
+				continue;
+			st = bypass_tcp_state(raw[i]);
+			if (st == BYPASS_TCP_SYN_SENT)
+				continue;
+			/* Established (or refused): reset it. */
+			bypass_tcp_abort(raw[i]);
+			bypass_ctx_poll(ctx);
+			raw[i] = NULL;
+			__atomic_add_fetch(&srv->aborted, 1, __ATOMIC_RELEASE);
 		}
 		for (i = 0; i < SRV_MAX; i++)
 			if (slow_due[i] && mono_ms() >= slow_due[i]) {
@@ -700,6 +779,1002 @@ TEST_F_TIMEOUT(api, ctx_fd_is_armed_after_every_call, 60)
 	ASSERT_EQ(1, poll(&p, 1, WAIT_MS));
 	EXPECT_EQ(0, bypass_close(self->cli, fd));
 	EXPECT_EQ(0, bypass_close(self->cli, l));
+}
+
+/* Ask the server to connect back to @port of ours (DIAL_ECHO, DIAL_ABORT). */
+static int dial(struct bypass_ctx *ctx, int ufd, uint16_t port, uint8_t mode)
+{
+	struct sockaddr_in sin;
+	uint8_t msg[3];
+	uint16_t p = htons(port);
+
+	memcpy(msg, &p, 2);
+	msg[2] = mode;
+	set_addr(&sin, IP_PEER, DIAL_PORT);
+	return bypass_sendto(ctx, ufd, msg, 3, 0, (void *)&sin, sizeof(sin)) == 3 ? 0 : -1;
+}
+
+/* Wait, asleep on bypass_ctx_fd(), for the next news (at most 10 ms). */
+static void nap(struct bypass_ctx *ctx)
+{
+	struct pollfd p = { .fd = bypass_ctx_fd(ctx), .events = POLLIN };
+
+	poll(&p, 1, 10);
+	bypass_ctx_poll(ctx);
+}
+
+/* The events of @fd now, through a readiness set of its own. */
+static uint32_t events_of(struct bypass_ctx *ctx, int fd, uint32_t watch)
+{
+	struct epoll_event ev = { .events = watch };
+	int ep = bypass_epoll_create(ctx), n;
+
+	if (ep < 0 || bypass_epoll_ctl(ctx, ep, EPOLL_CTL_ADD, fd, &ev))
+		return 0xffffffffu;
+	n = bypass_epoll_wait(ctx, ep, &ev, 1, 0);
+	bypass_close(ctx, ep);
+	return n == 1 ? ev.events : 0;
+}
+
+TEST_F_TIMEOUT(api, readiness_set_descriptors_and_bad_arguments, 60)
+{
+	struct bypass_ctx *c = self->cli;
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct bypass_ctx_config cfg = { .stack = { .addr = IP_US, .prefix_len = 24 } };
+	struct bypass_ctx *other;
+	struct sockaddr_in sin;
+	struct bypass_sga sga;
+	bypass_qtoken_t qt;
+	socklen_t len = sizeof(sin);
+	char buf[8];
+	int ep, ep2, fd, v = 1;
+
+	ep = bypass_epoll_create(c);
+	ASSERT_LE(0, ep);
+	set_addr(&sin, 0, 8000);
+	/* A readiness set is no socket. */
+	EXPECT_EQ(-1, bypass_bind(c, ep, (void *)&sin, sizeof(sin)));
+	EXPECT_EQ(ENOTSOCK, errno);
+	EXPECT_EQ(-1, bypass_listen(c, ep, 1));
+	EXPECT_EQ(ENOTSOCK, errno);
+	EXPECT_EQ(-1, bypass_accept(c, ep, NULL, NULL));
+	EXPECT_EQ(ENOTSOCK, errno);
+	EXPECT_EQ(-1, bypass_accept4(c, ep, NULL, NULL, SOCK_NONBLOCK));
+	EXPECT_EQ(ENOTSOCK, errno);
+	EXPECT_EQ(-1, bypass_connect(c, ep, (void *)&sin, sizeof(sin)));
+	EXPECT_EQ(ENOTSOCK, errno);
+	EXPECT_EQ(-1, bypass_send(c, ep, "x", 1, 0));
+	EXPECT_EQ(ENOTSOCK, errno);
+	EXPECT_EQ(-1, bypass_sendto(c, ep, "x", 1, 0, (void *)&sin, sizeof(sin)));
+	EXPECT_EQ(ENOTSOCK, errno);
+	EXPECT_EQ(-1, bypass_recv(c, ep, buf, sizeof(buf), MSG_DONTWAIT));
+	EXPECT_EQ(ENOTSOCK, errno);
+	EXPECT_EQ(-1, bypass_recvfrom(c, ep, buf, sizeof(buf), 0, (void *)&sin, &len));
+	EXPECT_EQ(ENOTSOCK, errno);
+	EXPECT_EQ(-1, bypass_shutdown(c, ep, SHUT_RDWR));
+	EXPECT_EQ(ENOTSOCK, errno);
+	EXPECT_EQ(-1, bypass_setsockopt(c, ep, SOL_SOCKET, SO_REUSEADDR, &v, sizeof(v)));
+	EXPECT_EQ(ENOTSOCK, errno);
+	len = sizeof(v);
+	EXPECT_EQ(-1, bypass_getsockopt(c, ep, SOL_SOCKET, SO_TYPE, &v, &len));
+	EXPECT_EQ(ENOTSOCK, errno);
+	len = sizeof(sin);
+	EXPECT_EQ(-1, bypass_getsockname(c, ep, (void *)&sin, &len));
+	EXPECT_EQ(ENOTSOCK, errno);
+	EXPECT_EQ(-1, bypass_getpeername(c, ep, (void *)&sin, &len));
+	EXPECT_EQ(ENOTSOCK, errno);
+	/* ... and the native calls say EBADF, taking the buffers even so. */
+	EXPECT_EQ(-EBADF, bypass_qbind(c, ep, 0, 8000));
+	EXPECT_EQ(-EBADF, bypass_qlisten(c, ep, 0));
+	EXPECT_EQ(-EBADF, bypass_qaccept(c, ep, &qt));
+	EXPECT_EQ(-EBADF, bypass_qconnect(c, ep, IP_PEER, ECHO_PORT, &qt));
+	EXPECT_EQ(-EBADF, bypass_qpop(c, ep, &qt));
+	ASSERT_EQ(0, bypass_sga_alloc(c, 10, &sga));
+	EXPECT_EQ(-EBADF, bypass_qpush(c, ep, &sga, &qt));
+	EXPECT_EQ(0u, sga.nr_segs);
+	ASSERT_EQ(0, bypass_sga_alloc(c, 10, &sga));
+	sga.addr = IP_PEER;
+	sga.port = ECHO_PORT;
+	EXPECT_EQ(-EBADF, bypass_qpushto(c, ep, &sga, &qt));
+	EXPECT_EQ(0u, sga.nr_segs);
+
+	/* Readiness-set calls. */
+	fd = bypass_socket(c, AF_INET, SOCK_STREAM, 0);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, bypass_epoll_wait(c, fd, &ev, 1, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, bypass_epoll_wait(c, ep, NULL, 1, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, bypass_epoll_wait(c, 60, &ev, 1, 0));
+	EXPECT_EQ(EBADF, errno);
+	EXPECT_EQ(-1, bypass_epoll_ctl(c, ep, EPOLL_CTL_ADD, 60, &ev));
+	EXPECT_EQ(EBADF, errno);
+	EXPECT_EQ(-1, bypass_epoll_ctl(c, 60, EPOLL_CTL_ADD, fd, &ev));
+	EXPECT_EQ(EBADF, errno);
+	EXPECT_EQ(-1, bypass_epoll_ctl(c, ep, EPOLL_CTL_ADD, fd, NULL));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, bypass_epoll_ctl(c, ep, 99, fd, &ev));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, bypass_epoll_ctl(c, ep, EPOLL_CTL_DEL, fd, NULL));
+	EXPECT_EQ(ENOENT, errno);
+	ep2 = bypass_epoll_create(c);
+	ASSERT_LE(0, ep2);
+	ASSERT_EQ(0, bypass_epoll_ctl(c, ep, EPOLL_CTL_ADD, fd, &ev));
+	EXPECT_EQ(-1, bypass_epoll_ctl(c, ep2, EPOLL_CTL_ADD, fd, &ev));
+	EXPECT_EQ(EEXIST, errno);
+	EXPECT_EQ(-1, bypass_epoll_ctl(c, ep2, EPOLL_CTL_MOD, fd, &ev));
+	EXPECT_EQ(ENOENT, errno);
+	EXPECT_EQ(0, bypass_epoll_ctl(c, ep, EPOLL_CTL_DEL, fd, NULL));
+	EXPECT_EQ(0, bypass_epoll_ctl(c, ep2, EPOLL_CTL_ADD, fd, &ev));
+	/* Closing a set leaves its members open and free to join another. */
+	EXPECT_EQ(0, bypass_close(c, ep2));
+	EXPECT_EQ(0, bypass_epoll_ctl(c, ep, EPOLL_CTL_ADD, fd, &ev));
+	EXPECT_EQ(0, bypass_close(c, fd));
+	EXPECT_EQ(0, bypass_close(c, ep));
+	EXPECT_EQ(-1, bypass_close(c, ep));
+	EXPECT_EQ(EBADF, errno);
+	EXPECT_EQ(-1, bypass_fcntl(c, ep, F_GETFL, 0));
+	EXPECT_EQ(EBADF, errno);
+
+	/* No context, no device. */
+	EXPECT_EQ(-1, bypass_epoll_create(NULL));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, bypass_socket(NULL, AF_INET, SOCK_STREAM, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-EINVAL, bypass_qsocket(NULL, SOCK_DGRAM));
+	EXPECT_EQ(-EINVAL, bypass_ctx_create(NULL, &cfg, &other));
+	EXPECT_EQ(-EINVAL, bypass_ctx_create(bypass_pair_dev(self->pair, 0), &cfg, NULL));
+	EXPECT_EQ(-EINVAL, bypass_ctx_open(&cfg, NULL));
+}
+
+TEST_F_TIMEOUT(api, null_token_pointers_are_einval, 60)
+{
+	struct bypass_ctx *c = self->cli;
+	struct bypass_qresult res;
+	struct bypass_sga sga;
+	bypass_qtoken_t qt;
+	int l, t, u;
+
+	l = bypass_qsocket(c, SOCK_STREAM);
+	ASSERT_EQ(0, bypass_qbind(c, l, 0, 8140));
+	ASSERT_EQ(0, bypass_qlisten(c, l, 0));
+	EXPECT_EQ(-EINVAL, bypass_qaccept(c, l, NULL));
+	t = bypass_qsocket(c, SOCK_STREAM);
+	EXPECT_EQ(-EINVAL, bypass_qconnect(c, t, IP_PEER, ECHO_PORT, NULL));
+	/* The socket is unchanged: it connects afterwards. */
+	ASSERT_EQ(0, bypass_qconnect(c, t, IP_PEER, ECHO_PORT, &qt));
+	ASSERT_EQ(0, bypass_qwait(c, qt, &res, &five_s));
+	ASSERT_EQ(0, res.err);
+	ASSERT_EQ(0, bypass_sga_alloc(c, 10, &sga));
+	EXPECT_EQ(-EINVAL, bypass_qpush(c, t, &sga, NULL));
+	EXPECT_EQ(0u, sga.nr_segs);
+	EXPECT_EQ(-EINVAL, bypass_qpop(c, t, NULL));
+	u = bypass_qsocket(c, SOCK_DGRAM);
+	ASSERT_EQ(0, bypass_sga_alloc(c, 10, &sga));
+	sga.addr = IP_PEER;
+	sga.port = ECHO_PORT;
+	EXPECT_EQ(-EINVAL, bypass_qpushto(c, u, &sga, NULL));
+	EXPECT_EQ(0u, sga.nr_segs);
+	ASSERT_EQ(0, bypass_qbind(c, u, 0, 8141));
+	EXPECT_EQ(-EINVAL, bypass_qpop(c, u, NULL));
+	/* A bad timeout is refused before anything is waited for. */
+	{
+		const struct timespec bad = { 0, 1000000000 }, neg = { -1, 0 };
+
+		ASSERT_EQ(0, bypass_qpop(c, u, &qt));
+		EXPECT_EQ(-EINVAL, bypass_qwait(c, qt, &res, &bad));
+		EXPECT_EQ(-EINVAL, bypass_qwait(c, qt, &res, &neg));
+		EXPECT_EQ(-EINVAL, bypass_qwait_any(c, NULL, 1, &res, &five_s));
+		EXPECT_EQ(0, bypass_qclose(c, u));
+		ASSERT_EQ(0, bypass_qwait(c, qt, &res, &five_s));
+		EXPECT_EQ(ECANCELED, res.err);
+	}
+	EXPECT_EQ(0, bypass_qclose(c, t));
+	EXPECT_EQ(0, bypass_qclose(c, l));
+}
+
+/* The fixture's contexts have 64 descriptors. */
+TEST_F_TIMEOUT(api, descriptors_run_out_emfile, 60)
+{
+	struct bypass_ctx *c = self->cli;
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct sockaddr_in sin;
+	struct bypass_qresult res;
+	bypass_qtoken_t qt;
+	int fds[64], nfd = 0, ep, l, l2, u, r, fd;
+
+	ep = bypass_epoll_create(c);
+	u = bypass_socket(c, AF_INET, SOCK_DGRAM, 0);
+	l = bypass_socket(c, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	l2 = bypass_qsocket(c, SOCK_STREAM);
+	ASSERT_LE(0, ep);
+	ASSERT_LE(0, u);
+	ASSERT_LE(0, l2);
+	set_addr(&sin, 0, 8150);
+	ASSERT_EQ(0, bypass_bind(c, l, (void *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, bypass_listen(c, l, 4));
+	ASSERT_EQ(0, bypass_epoll_ctl(c, ep, EPOLL_CTL_ADD, l, &ev));
+	ASSERT_EQ(0, bypass_qbind(c, l2, 0, 8151));
+	ASSERT_EQ(0, bypass_qlisten(c, l2, 4));
+	ASSERT_EQ(0, bypass_qaccept(c, l2, &qt));
+	while ((r = bypass_qsocket(c, SOCK_STREAM)) >= 0)
+		fds[nfd++] = r;
+	EXPECT_EQ(-EMFILE, r);
+	EXPECT_EQ(60, nfd);
+	EXPECT_EQ(-1, bypass_socket(c, AF_INET, SOCK_DGRAM, 0));
+	EXPECT_EQ(EMFILE, errno);
+	EXPECT_EQ(-1, bypass_epoll_create(c));
+	EXPECT_EQ(EMFILE, errno);
+	/* A connection accepted now is reset; the accept says EMFILE. */
+	ASSERT_EQ(0, dial(c, u, 8151, DIAL_ECHO));
+	ASSERT_EQ(0, bypass_qwait(c, qt, &res, &five_s));
+	EXPECT_EQ(BYPASS_OP_ACCEPT, res.opcode);
+	EXPECT_EQ(EMFILE, res.err);
+	EXPECT_EQ(-1, res.new_qd);
+	ASSERT_EQ(0, dial(c, u, 8150, DIAL_ECHO));
+	ASSERT_EQ(1, bypass_epoll_wait(c, ep, &ev, 1, WAIT_MS));
+	EXPECT_EQ(-1, bypass_accept(c, l, NULL, NULL));
+	EXPECT_EQ(EMFILE, errno);
+	/* One descriptor free: the next connection is accepted. */
+	EXPECT_EQ(0, bypass_close(c, fds[--nfd]));
+	ASSERT_EQ(0, dial(c, u, 8150, DIAL_ECHO));
+	ASSERT_EQ(1, bypass_epoll_wait(c, ep, &ev, 1, WAIT_MS));
+	fd = bypass_accept(c, l, NULL, NULL);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(1, bypass_send(c, fd, "e", 1, 0));
+	{
+		char b;
+
+		ASSERT_EQ(1, bypass_recv(c, fd, &b, 1, 0));
+		EXPECT_EQ('e', b);
+	}
+	EXPECT_EQ(0, bypass_close(c, fd));
+	while (nfd)
+		EXPECT_EQ(0, bypass_close(c, fds[--nfd]));
+	EXPECT_EQ(0, bypass_close(c, l));
+	EXPECT_EQ(0, bypass_close(c, l2));
+	EXPECT_EQ(0, bypass_close(c, u));
+	EXPECT_EQ(0, bypass_close(c, ep));
+}
+
+/* The fixture's contexts have 64 operation slots. */
+TEST_F_TIMEOUT(api, tokens_run_out_enobufs, 60)
+{
+	struct bypass_ctx *c = self->cli;
+	struct bypass_qresult res;
+	struct bypass_sga sga;
+	struct sockaddr_in sin;
+	bypass_qtoken_t qts[64], qt;
+	socklen_t len = sizeof(sin);
+	int t, l, u, n, i;
+	char b;
+
+	ASSERT_EQ(0, qconnect_wait(c, ECHO_PORT, &t));
+	l = bypass_socket(c, AF_INET, SOCK_STREAM, 0);
+	set_addr(&sin, 0, 8160);
+	ASSERT_EQ(0, bypass_bind(c, l, (void *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, bypass_listen(c, l, 4));
+	u = bypass_qsocket(c, SOCK_DGRAM);
+	ASSERT_EQ(0, bypass_qbind(c, u, 0, 8161));
+	for (i = 0; i < 64; i++)
+		ASSERT_EQ(0, bypass_qpop(c, u, &qts[i]));
+	EXPECT_EQ(-ENOBUFS, bypass_qpop(c, u, &qt));
+	EXPECT_EQ(-ENOBUFS, bypass_qpop(c, t, &qt));
+	EXPECT_EQ(-ENOBUFS, bypass_qaccept(c, l, &qt));
+	EXPECT_EQ(-1, bypass_accept(c, l, NULL, NULL));
+	EXPECT_EQ(ENOBUFS, errno);
+	ASSERT_EQ(0, bypass_sga_alloc(c, 10, &sga));
+	EXPECT_EQ(-ENOBUFS, bypass_qpush(c, t, &sga, &qt));
+	EXPECT_EQ(0u, sga.nr_segs);
+	ASSERT_EQ(0, bypass_sga_alloc(c, 10, &sga));
+	sga.addr = IP_PEER;
+	sga.port = ECHO_PORT;
+	EXPECT_EQ(-ENOBUFS, bypass_qpushto(c, u, &sga, &qt));
+	EXPECT_EQ(0u, sga.nr_segs);
+	n = bypass_qsocket(c, SOCK_STREAM);
+	EXPECT_EQ(-ENOBUFS, bypass_qconnect(c, n, IP_PEER, ECHO_PORT, &qt));
+	EXPECT_EQ(-1, bypass_getpeername(c, n, (void *)&sin, &len));
+	EXPECT_EQ(ENOTCONN, errno);
+	/* The copying calls need no token. */
+	ASSERT_EQ(1, bypass_send(c, t, "z", 1, 0));
+	ASSERT_EQ(1, bypass_recv(c, t, &b, 1, 0));
+	EXPECT_EQ('z', b);
+	/* Closing the socket completes its pops; collecting frees the slots. */
+	EXPECT_EQ(0, bypass_qclose(c, u));
+	for (i = 0; i < 64; i++) {
+		ASSERT_EQ(0, bypass_qwait(c, qts[i], &res, &five_s));
+		EXPECT_EQ(ECANCELED, res.err);
+		EXPECT_EQ(0u, res.sga.nr_segs);
+	}
+	ASSERT_EQ(0, bypass_qconnect(c, n, IP_PEER, ECHO_PORT, &qt));
+	ASSERT_EQ(0, bypass_qwait(c, qt, &res, &five_s));
+	EXPECT_EQ(0, res.err);
+	EXPECT_EQ(0, bypass_qclose(c, n));
+	EXPECT_EQ(0, bypass_qclose(c, t));
+	EXPECT_EQ(0, bypass_close(c, l));
+}
+
+TEST_F_TIMEOUT(api, udp_error_paths, 60)
+{
+	struct bypass_ctx *c = self->cli;
+	struct sockaddr_in sin, got;
+	socklen_t len;
+	struct bypass_qresult res;
+	struct bypass_sga sga;
+	bypass_qtoken_t qt;
+	char buf[64];
+	int u, u2, t, q, v = 1;
+
+	u = bypass_socket(c, AF_INET, SOCK_DGRAM, 0);
+	t = bypass_socket(c, AF_INET, SOCK_STREAM, 0);
+	ASSERT_LE(0, u);
+	ASSERT_LE(0, t);
+	/* Nothing can arrive before it is bound. */
+	EXPECT_EQ(-1, bypass_recv(c, u, buf, sizeof(buf), MSG_DONTWAIT));
+	EXPECT_EQ(ENOTCONN, errno);
+	/* Port 0 picks an ephemeral port, but only at our address. */
+	set_addr(&sin, IP_PEER, 0);
+	EXPECT_EQ(-1, bypass_bind(c, u, (void *)&sin, sizeof(sin)));
+	EXPECT_EQ(EADDRNOTAVAIL, errno);
+	sin.sin_family = AF_INET6;
+	EXPECT_EQ(-1, bypass_bind(c, u, (void *)&sin, sizeof(sin)));
+	EXPECT_EQ(EAFNOSUPPORT, errno);
+	set_addr(&sin, 0, 0);
+	EXPECT_EQ(-1, bypass_bind(c, t, (void *)&sin, sizeof(sin)));
+	EXPECT_EQ(EINVAL, errno);
+	set_addr(&sin, IP_US, 0);
+	ASSERT_EQ(0, bypass_bind(c, u, (void *)&sin, sizeof(sin)));
+	len = sizeof(got);
+	ASSERT_EQ(0, bypass_getsockname(c, u, (void *)&got, &len));
+	EXPECT_EQ(IP_US, got.sin_addr.s_addr);
+	EXPECT_LE(49152, ntohs(got.sin_port));
+	EXPECT_EQ(-1, bypass_bind(c, u, (void *)&sin, sizeof(sin)));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-EINVAL, bypass_qbind(c, u, 0, 8170));
+	/* Bound, nothing waiting. */
+	EXPECT_EQ(-1, bypass_recv(c, u, buf, sizeof(buf), MSG_DONTWAIT));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(-1, bypass_getpeername(c, u, (void *)&got, &len));
+	EXPECT_EQ(ENOTCONN, errno);
+	/* Destinations. */
+	EXPECT_EQ(-1, bypass_send(c, u, "x", 1, 0));
+	EXPECT_EQ(EDESTADDRREQ, errno);
+	set_addr(&sin, IP_PEER, 0);
+	EXPECT_EQ(-1, bypass_sendto(c, u, "x", 1, 0, (void *)&sin, sizeof(sin)));
+	EXPECT_EQ(EINVAL, errno);
+	set_addr(&sin, IP_PEER, ECHO_PORT);
+	EXPECT_EQ(-1, bypass_sendto(c, u, "x", 1, 0, (void *)&sin, sizeof(sin) - 1));
+	EXPECT_EQ(EINVAL, errno);
+	sin.sin_family = AF_UNSPEC;
+	EXPECT_EQ(-1, bypass_sendto(c, u, "x", 1, 0, (void *)&sin, sizeof(sin)));
+	EXPECT_EQ(EAFNOSUPPORT, errno);
+	EXPECT_EQ(-1, bypass_connect(c, u, (void *)&sin, sizeof(sin)));
+	EXPECT_EQ(EAFNOSUPPORT, errno);
+	set_addr(&sin, IP(10, 0, 1, 2), ECHO_PORT);	/* off the subnet, no gateway */
+	EXPECT_EQ(-1, bypass_sendto(c, u, "x", 1, 0, (void *)&sin, sizeof(sin)));
+	EXPECT_EQ(ENETUNREACH, errno);
+	set_addr(&sin, IP_PEER, ECHO_PORT);
+	EXPECT_EQ(-1, bypass_sendto(c, u, "x", 1, MSG_OOB, (void *)&sin, sizeof(sin)));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	EXPECT_EQ(-1, bypass_recv(c, u, buf, sizeof(buf), MSG_PEEK));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	EXPECT_EQ(-1, bypass_sendto(c, u, NULL, 1, 0, (void *)&sin, sizeof(sin)));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-1, bypass_recv(c, u, NULL, 1, 0));
+	EXPECT_EQ(EFAULT, errno);
+	set_addr(&sin, 0, ECHO_PORT);
+	EXPECT_EQ(-1, bypass_connect(c, u, (void *)&sin, sizeof(sin)));
+	EXPECT_EQ(EINVAL, errno);
+	set_addr(&sin, IP_PEER, 0);
+	EXPECT_EQ(-1, bypass_connect(c, u, (void *)&sin, sizeof(sin)));
+	EXPECT_EQ(EINVAL, errno);
+	/* Connected: port 0 in an explicit destination is still EINVAL. */
+	set_addr(&sin, IP_PEER, ECHO_PORT);
+	ASSERT_EQ(0, bypass_connect(c, u, (void *)&sin, sizeof(sin)));
+	set_addr(&sin, IP_PEER, 0);
+	EXPECT_EQ(-1, bypass_sendto(c, u, "x", 1, 0, (void *)&sin, sizeof(sin)));
+	EXPECT_EQ(EINVAL, errno);
+	/* TCP options and calls on a UDP socket. */
+	EXPECT_EQ(-1, bypass_setsockopt(c, u, IPPROTO_TCP, TCP_NODELAY, &v, sizeof(v)));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	EXPECT_EQ(-1, bypass_setsockopt(c, u, IPPROTO_TCP, TCP_CONGESTION, "cubic", 5));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	len = sizeof(v);
+	EXPECT_EQ(-1, bypass_getsockopt(c, u, IPPROTO_TCP, TCP_KEEPCNT, &v, &len));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	len = sizeof(buf);
+	EXPECT_EQ(0, bypass_getsockopt(c, u, IPPROTO_TCP, TCP_CONGESTION, buf, &len));
+	EXPECT_STREQ("reno", buf);
+	len = sizeof(v);
+	EXPECT_EQ(0, bypass_getsockopt(c, u, SOL_SOCKET, SO_TYPE, &v, &len));
+	EXPECT_EQ(SOCK_DGRAM, v);
+	EXPECT_EQ(-1, bypass_shutdown(c, u, SHUT_WR));
+	EXPECT_EQ(ENOTCONN, errno);
+	EXPECT_EQ(-1, bypass_listen(c, u, 1));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	EXPECT_EQ(-1, bypass_accept(c, u, NULL, NULL));
+	EXPECT_EQ(EINVAL, errno);
+
+	/* Native. */
+	q = bypass_qsocket(c, SOCK_DGRAM);
+	u2 = bypass_qsocket(c, SOCK_DGRAM);
+	EXPECT_EQ(-EINVAL, bypass_qbind(c, q, 0, 0));
+	EXPECT_EQ(-EADDRNOTAVAIL, bypass_qbind(c, q, IP_PEER, 8171));
+	ASSERT_EQ(0, bypass_qbind(c, q, IP_US, 8171));
+	EXPECT_EQ(-EADDRINUSE, bypass_qbind(c, u2, 0, 8171));
+	ASSERT_EQ(0, bypass_sga_alloc(c, 10, &sga));
+	sga.addr = IP_PEER;
+	EXPECT_EQ(-EINVAL, bypass_qpushto(c, q, &sga, &qt));	/* port 0 */
+	EXPECT_EQ(0u, sga.nr_segs);
+	ASSERT_EQ(0, bypass_sga_alloc(c, 3000, &sga));		/* two segments */
+	sga.addr = IP_PEER;
+	sga.port = ECHO_PORT;
+	EXPECT_EQ(-EINVAL, bypass_qpushto(c, q, &sga, &qt));
+	EXPECT_EQ(0u, sga.nr_segs);
+	ASSERT_EQ(0, bypass_sga_alloc(c, 1473, &sga));
+	sga.addr = IP_PEER;
+	sga.port = ECHO_PORT;
+	EXPECT_EQ(-EMSGSIZE, bypass_qpushto(c, q, &sga, &qt));
+	EXPECT_EQ(0u, sga.nr_segs);
+	ASSERT_EQ(0, bypass_sga_alloc(c, 10, &sga));
+	sga.addr = IP(10, 0, 1, 2);
+	sga.port = ECHO_PORT;
+	EXPECT_EQ(-ENETUNREACH, bypass_qpushto(c, q, &sga, &qt));
+	EXPECT_EQ(0u, sga.nr_segs);
+	/* The buffer of a datagram pushed is sent: the echo comes back. */
+	ASSERT_EQ(0, bypass_sga_alloc(c, 10, &sga));
+	memcpy(sga.segs[0]->data, "0123456789", 10);
+	sga.addr = IP_PEER;
+	sga.port = ECHO_PORT;
+	ASSERT_EQ(0, bypass_qpushto(c, q, &sga, &qt));
+	ASSERT_EQ(0, bypass_qwait(c, qt, &res, &five_s));
+	ASSERT_EQ(0, bypass_qpop(c, q, &qt));
+	ASSERT_EQ(0, bypass_qwait(c, qt, &res, &five_s));
+	ASSERT_EQ(10u, bypass_sga_len(&res.sga));
+	EXPECT_EQ(0, memcmp(res.sga.segs[0]->data, "0123456789", 10));
+	bypass_sga_free(&res.sga);
+	EXPECT_EQ(0, bypass_qclose(c, q));
+	EXPECT_EQ(0, bypass_qclose(c, u2));
+	EXPECT_EQ(0, bypass_close(c, u));
+	EXPECT_EQ(0, bypass_close(c, t));
+}
+
+TEST_F_TIMEOUT(api, tcp_state_and_option_errors, 60)
+{
+	struct bypass_ctx *c = self->cli;
+	struct bypass_qresult res;
+	struct bypass_sga sga;
+	struct sockaddr_in sin;
+	bypass_qtoken_t qt, qt2;
+	socklen_t len;
+	char buf[16];
+	int a, b, l, l2, t, v;
+
+	/* A connect in progress, then done; a socket connects once. */
+	a = bypass_qsocket(c, SOCK_STREAM);
+	ASSERT_EQ(0, bypass_qconnect(c, a, IP_PEER, ECHO_PORT, &qt));
+	/* No poll in between: the answer cannot have been processed. */
+	EXPECT_EQ(-EALREADY, bypass_qconnect(c, a, IP_PEER, ECHO_PORT, &qt2));
+	EXPECT_EQ(-EINVAL, bypass_qbind(c, a, 0, 8180));
+	ASSERT_EQ(0, bypass_qwait(c, qt, &res, &five_s));
+	ASSERT_EQ(0, res.err);
+	EXPECT_EQ(-EISCONN, bypass_qconnect(c, a, IP_PEER, ECHO_PORT, &qt2));
+	EXPECT_EQ(-EINVAL, bypass_qlisten(c, a, 0));
+	EXPECT_EQ(-EINVAL, bypass_qaccept(c, a, &qt2));
+	EXPECT_EQ(-1, bypass_accept4(c, a, NULL, NULL, 0));
+	EXPECT_EQ(EINVAL, errno);
+	/* Shut for writing: sends and pushes are EPIPE, a second shutdown is nothing. */
+	ASSERT_EQ(0, bypass_shutdown(c, a, SHUT_WR));
+	EXPECT_EQ(0, bypass_shutdown(c, a, SHUT_WR));
+	ASSERT_EQ(0, bypass_sga_alloc(c, 10, &sga));
+	EXPECT_EQ(-EPIPE, bypass_qpush(c, a, &sga, &qt2));
+	EXPECT_EQ(0u, sga.nr_segs);
+	EXPECT_EQ(-1, bypass_send(c, a, "x", 1, MSG_DONTWAIT));
+	EXPECT_EQ(EPIPE, errno);
+	/* The echo server closes on our FIN: end of stream for the pop. */
+	ASSERT_EQ(0, bypass_qpop(c, a, &qt));
+	ASSERT_EQ(0, bypass_qwait(c, qt, &res, &five_s));
+	EXPECT_EQ(0, res.err);
+	EXPECT_EQ(0u, res.sga.nr_segs);
+	EXPECT_EQ(0, bypass_qclose(c, a));
+
+	/* Listeners. */
+	l = bypass_socket(c, AF_INET, SOCK_STREAM, 0);
+	l2 = bypass_socket(c, AF_INET, SOCK_STREAM, 0);
+	v = 1;
+	ASSERT_EQ(0, bypass_setsockopt(c, l, SOL_SOCKET, SO_REUSEADDR, &v, sizeof(v)));
+	ASSERT_EQ(0, bypass_setsockopt(c, l2, SOL_SOCKET, SO_REUSEADDR, &v, sizeof(v)));
+	set_addr(&sin, 0, 8181);
+	ASSERT_EQ(0, bypass_bind(c, l, (void *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, bypass_bind(c, l2, (void *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, bypass_listen(c, l, 0));
+	EXPECT_EQ(0, bypass_listen(c, l, 0));		/* again: nothing */
+	EXPECT_EQ(-1, bypass_listen(c, l2, 0));
+	EXPECT_EQ(EADDRINUSE, errno);
+	EXPECT_EQ(-EINVAL, bypass_qbind(c, l, 0, 8182));
+	EXPECT_EQ(-EISCONN, bypass_qconnect(c, l, IP_PEER, ECHO_PORT, &qt));
+	set_addr(&sin, IP_PEER, ECHO_PORT);
+	EXPECT_EQ(-1, bypass_connect(c, l, (void *)&sin, sizeof(sin)));
+	EXPECT_EQ(EISCONN, errno);
+	EXPECT_EQ(-1, bypass_accept4(c, l, NULL, NULL, 0x40000000));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, bypass_shutdown(c, l, SHUT_RD));
+	EXPECT_EQ(ENOTCONN, errno);
+	EXPECT_EQ(-1, bypass_recv(c, l, buf, sizeof(buf), 0));
+	EXPECT_EQ(ENOTCONN, errno);
+	EXPECT_EQ(-ENOTCONN, bypass_qpop(c, l, &qt));
+	EXPECT_EQ(0, bypass_close(c, l));
+	EXPECT_EQ(0, bypass_close(c, l2));
+
+	/* Two bound sockets to one destination: the second is EADDRINUSE. */
+	a = bypass_qsocket(c, SOCK_STREAM);
+	b = bypass_qsocket(c, SOCK_STREAM);
+	ASSERT_EQ(0, bypass_setsockopt(c, a, SOL_SOCKET, SO_REUSEADDR, &v, sizeof(v)));
+	ASSERT_EQ(0, bypass_setsockopt(c, b, SOL_SOCKET, SO_REUSEADDR, &v, sizeof(v)));
+	ASSERT_EQ(0, bypass_qbind(c, a, 0, 8183));
+	ASSERT_EQ(0, bypass_qbind(c, b, 0, 8183));
+	ASSERT_EQ(0, bypass_qconnect(c, a, IP_PEER, ECHO_PORT, &qt));
+	EXPECT_EQ(-EADDRINUSE, bypass_qconnect(c, b, IP_PEER, ECHO_PORT, &qt2));
+	ASSERT_EQ(0, bypass_qconnect(c, b, IP_PEER, SLOW_PORT, &qt2));
+	ASSERT_EQ(0, bypass_qwait(c, qt, &res, &five_s));
+	EXPECT_EQ(0, res.err);
+	ASSERT_EQ(0, bypass_qwait(c, qt2, &res, &five_s));
+	EXPECT_EQ(0, res.err);
+	EXPECT_EQ(0, bypass_qclose(c, a));
+	EXPECT_EQ(0, bypass_qclose(c, b));
+
+	/* New sockets. */
+	t = bypass_socket(c, AF_INET, SOCK_STREAM, 0);
+	EXPECT_EQ(-1, bypass_recv(c, t, buf, sizeof(buf), 0));
+	EXPECT_EQ(ENOTCONN, errno);
+	EXPECT_EQ(-ENOTCONN, bypass_qpop(c, t, &qt));
+	EXPECT_EQ(-EINVAL, bypass_qconnect(c, t, IP_PEER, 0, &qt));
+	EXPECT_EQ(-1, bypass_shutdown(c, t, SHUT_RD));
+	EXPECT_EQ(ENOTCONN, errno);
+	len = sizeof(sin);
+	EXPECT_EQ(0, bypass_getsockname(c, t, (void *)&sin, &len));
+	EXPECT_EQ(0u, sin.sin_addr.s_addr);
+	EXPECT_EQ(0, sin.sin_port);
+	EXPECT_EQ(-1, bypass_getsockname(c, t, NULL, &len));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, bypass_getpeername(c, t, (void *)&sin, NULL));
+	EXPECT_EQ(EINVAL, errno);
+
+	/* Options. */
+	v = 0;
+	EXPECT_EQ(-1, bypass_setsockopt(c, t, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, bypass_setsockopt(c, t, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)));
+	EXPECT_EQ(EINVAL, errno);
+	v = 32768;
+	EXPECT_EQ(-1, bypass_setsockopt(c, t, IPPROTO_TCP, TCP_KEEPCNT, &v, sizeof(v)));
+	EXPECT_EQ(EINVAL, errno);
+	v = 4096;
+	len = sizeof(v);
+	{
+		int w;
+
+		ASSERT_EQ(0, bypass_getsockopt(c, t, SOL_SOCKET, SO_RCVBUF, &w, &len));
+		/* Accepted, and changes nothing. */
+		EXPECT_EQ(0, bypass_setsockopt(c, t, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)));
+		ASSERT_EQ(0, bypass_getsockopt(c, t, SOL_SOCKET, SO_RCVBUF, &v, &len));
+		EXPECT_EQ(w, v);
+	}
+	EXPECT_EQ(-1, bypass_setsockopt(c, t, SOL_SOCKET, SO_ERROR, &v, sizeof(v)));
+	EXPECT_EQ(ENOPROTOOPT, errno);
+	EXPECT_EQ(-1, bypass_setsockopt(c, t, IPPROTO_IP, IP_TTL, &v, sizeof(v)));
+	EXPECT_EQ(ENOPROTOOPT, errno);
+	EXPECT_EQ(-1, bypass_setsockopt(c, t, IPPROTO_TCP, TCP_MAXSEG, &v, sizeof(v)));
+	EXPECT_EQ(ENOPROTOOPT, errno);
+	EXPECT_EQ(-1, bypass_setsockopt(c, t, IPPROTO_TCP, TCP_CONGESTION, "cubic", 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, bypass_setsockopt(c, t, SOL_SOCKET, SO_KEEPALIVE, NULL, sizeof(v)));
+	EXPECT_EQ(EINVAL, errno);
+	len = sizeof(v);
+	EXPECT_EQ(-1, bypass_getsockopt(c, t, SOL_SOCKET, SO_TYPE, NULL, &len));
+	EXPECT_EQ(EINVAL, errno);
+	len = 2;
+	EXPECT_EQ(-1, bypass_getsockopt(c, t, SOL_SOCKET, SO_TYPE, &v, &len));
+	EXPECT_EQ(EINVAL, errno);
+	len = sizeof(v);
+	EXPECT_EQ(-1, bypass_getsockopt(c, t, SOL_SOCKET, SO_BROADCAST, &v, &len));
+	EXPECT_EQ(ENOPROTOOPT, errno);
+	EXPECT_EQ(-1, bypass_getsockopt(c, t, IPPROTO_TCP, TCP_MAXSEG, &v, &len));
+	EXPECT_EQ(ENOPROTOOPT, errno);
+	len = 3;
+	EXPECT_EQ(0, bypass_getsockopt(c, t, IPPROTO_TCP, TCP_CONGESTION, buf, &len));
+	EXPECT_EQ(3u, len);
+	EXPECT_EQ(0, memcmp(buf, "ren", 3));
+	EXPECT_EQ(0, bypass_close(c, t));
+}
+
+/* The server on RESET_PORT resets a connection when data arrives. */
+static int reset_connection(struct __test_metadata *_metadata, struct bypass_ctx *c,
+			    bool watch_errors)
+{
+	struct sockaddr_in sin;
+	struct epoll_event ev = { .events = 0 };
+	int fd, ep = -1;
+
+	fd = bypass_socket(c, AF_INET, SOCK_STREAM, 0);
+	set_addr(&sin, IP_PEER, RESET_PORT);
+	if (fd < 0 || bypass_connect(c, fd, (void *)&sin, sizeof(sin)))
+		return -1;
+	if (bypass_send(c, fd, "ab", 2, 0) != 2)
+		return -1;
+	if (!watch_errors)
+		return fd;
+	/* A member watching no event still reports EPOLLERR and EPOLLHUP. */
+	ep = bypass_epoll_create(c);
+	EXPECT_EQ(0, bypass_epoll_ctl(c, ep, EPOLL_CTL_ADD, fd, &ev));
+	EXPECT_EQ(1, bypass_epoll_wait(c, ep, &ev, 1, WAIT_MS));
+	EXPECT_EQ(EPOLLERR | EPOLLHUP, ev.events);
+	bypass_close(c, ep);
+	return fd;
+}
+
+TEST_F_TIMEOUT(api, peer_reset_econnreset_and_so_error_once, 60)
+{
+	struct bypass_ctx *c = self->cli;
+	struct bypass_qresult res;
+	struct bypass_sga sga;
+	bypass_qtoken_t qt;
+	socklen_t len;
+	char buf[8];
+	int fd, v;
+
+	/* A blocking read learns of the reset; SO_ERROR has nothing more. */
+	fd = reset_connection(_metadata, c, false);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, bypass_recv(c, fd, buf, sizeof(buf), 0));
+	EXPECT_EQ(ECONNRESET, errno);
+	len = sizeof(v);
+	EXPECT_EQ(0, bypass_getsockopt(c, fd, SOL_SOCKET, SO_ERROR, &v, &len));
+	EXPECT_EQ(0, v);
+	EXPECT_EQ(-1, bypass_send(c, fd, "x", 1, 0));
+	EXPECT_EQ(ECONNRESET, errno);
+	EXPECT_EQ(-1, bypass_shutdown(c, fd, SHUT_WR));
+	EXPECT_EQ(ENOTCONN, errno);
+	/* Native operations complete with the error. */
+	ASSERT_EQ(0, bypass_qpop(c, fd, &qt));
+	ASSERT_EQ(0, bypass_qwait(c, qt, &res, &five_s));
+	EXPECT_EQ(ECONNRESET, res.err);
+	EXPECT_EQ(0u, res.sga.nr_segs);
+	ASSERT_EQ(0, bypass_sga_alloc(c, 10, &sga));
+	ASSERT_EQ(0, bypass_qpush(c, fd, &sga, &qt));
+	ASSERT_EQ(0, bypass_qwait(c, qt, &res, &five_s));
+	EXPECT_EQ(ECONNRESET, res.err);
+	EXPECT_EQ(0, bypass_close(c, fd));
+
+	/* Seen through a readiness set: SO_ERROR reports it, once. */
+	fd = reset_connection(_metadata, c, true);
+	ASSERT_LE(0, fd);
+	len = sizeof(v);
+	EXPECT_EQ(0, bypass_getsockopt(c, fd, SOL_SOCKET, SO_ERROR, &v, &len));
+	EXPECT_EQ(ECONNRESET, v);
+	EXPECT_EQ(0, bypass_getsockopt(c, fd, SOL_SOCKET, SO_ERROR, &v, &len));
+	EXPECT_EQ(0, v);
+	EXPECT_EQ(EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLRDHUP,
+		  events_of(c, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP));
+	EXPECT_EQ(-1, bypass_recv(c, fd, buf, sizeof(buf), MSG_DONTWAIT));
+	EXPECT_EQ(ECONNRESET, errno);
+	EXPECT_EQ(0, bypass_close(c, fd));
+}
+
+TEST_F_TIMEOUT(api, shut_rd_ends_reads_and_drops_what_arrives, 60)
+{
+	struct bypass_ctx *c = self->cli;
+	struct bypass_counters c0, c1;
+	struct bypass_qresult res;
+	struct sockaddr_in sin;
+	bypass_qtoken_t qt;
+	uint64_t until;
+	char buf[8];
+	int fd;
+
+	fd = bypass_socket(c, AF_INET, SOCK_STREAM, 0);
+	set_addr(&sin, IP_PEER, ECHO_PORT);
+	ASSERT_EQ(0, bypass_connect(c, fd, (void *)&sin, sizeof(sin)));
+	/* A pop waiting when the socket is shut for reading ends the stream. */
+	ASSERT_EQ(0, bypass_qpop(c, fd, &qt));
+	ASSERT_EQ(0, bypass_shutdown(c, fd, SHUT_RD));
+	ASSERT_EQ(0, bypass_qwait(c, qt, &res, &five_s));
+	EXPECT_EQ(0, res.err);
+	EXPECT_EQ(0u, res.sga.nr_segs);
+	EXPECT_EQ(0, bypass_recv(c, fd, buf, sizeof(buf), 0));
+	EXPECT_EQ(EPOLLIN | EPOLLOUT | EPOLLRDHUP,
+		  events_of(c, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP));
+	/* The echo of what we send arrives, is acknowledged and dropped. */
+	bypass_stack_counters(bypass_ctx_stack(c), &c0);
+	ASSERT_EQ(3, bypass_send(c, fd, "abc", 3, 0));
+	until = mono_ms() + WAIT_MS;
+	do {
+		nap(c);
+		bypass_stack_counters(bypass_ctx_stack(c), &c1);
+		/* Our ACK of the echo: one segment out after the data's. */
+	} while (c1.tcp.tx < c0.tcp.tx + 2 && mono_ms() < until);
+	ASSERT_LE(c0.tcp.tx + 2, c1.tcp.tx);
+	EXPECT_EQ(0, bypass_recv(c, fd, buf, sizeof(buf), 0));
+	ASSERT_EQ(0, bypass_qpop(c, fd, &qt));
+	ASSERT_EQ(0, bypass_qwait(c, qt, &res, &five_s));
+	EXPECT_EQ(0, res.err);
+	EXPECT_EQ(0u, res.sga.nr_segs);
+	/* Writing still works; shut both ways it hangs up. */
+	ASSERT_EQ(0, bypass_shutdown(c, fd, SHUT_WR));
+	EXPECT_EQ(EPOLLIN | EPOLLHUP | EPOLLRDHUP,
+		  events_of(c, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP));
+	EXPECT_EQ(0, bypass_close(c, fd));
+}
+
+TEST_F_TIMEOUT(api, epolloneshot_reports_once_until_mod, 60)
+{
+	struct bypass_ctx *c = self->cli;
+	struct epoll_event ev = { .events = EPOLLOUT | EPOLLONESHOT, .data.u64 = 7 };
+	int ep, fd, u;
+
+	ep = bypass_epoll_create(c);
+	fd = bypass_socket(c, AF_INET, SOCK_STREAM, 0);
+	u = bypass_socket(c, AF_INET, SOCK_DGRAM, 0);
+	ASSERT_LE(0, u);
+	/* A new TCP socket is writable and hung up. */
+	ASSERT_EQ(0, bypass_epoll_ctl(c, ep, EPOLL_CTL_ADD, fd, &ev));
+	ASSERT_EQ(1, bypass_epoll_wait(c, ep, &ev, 1, 0));
+	EXPECT_EQ(EPOLLOUT | EPOLLHUP, ev.events);
+	EXPECT_EQ(7u, ev.data.u64);
+	EXPECT_EQ(0, bypass_epoll_wait(c, ep, &ev, 1, 0));
+	EXPECT_EQ(0, bypass_epoll_wait(c, ep, &ev, 1, 20));
+	ev.events = EPOLLOUT | EPOLLONESHOT;
+	ev.data.u64 = 8;
+	ASSERT_EQ(0, bypass_epoll_ctl(c, ep, EPOLL_CTL_MOD, fd, &ev));
+	ASSERT_EQ(1, bypass_epoll_wait(c, ep, &ev, 1, 0));
+	EXPECT_EQ(8u, ev.data.u64);
+	EXPECT_EQ(0, bypass_epoll_wait(c, ep, &ev, 1, 0));
+	/* Watching nothing but one-shot: EPOLLHUP, once. */
+	ev.events = EPOLLONESHOT;
+	ASSERT_EQ(0, bypass_epoll_ctl(c, ep, EPOLL_CTL_MOD, fd, &ev));
+	ASSERT_EQ(1, bypass_epoll_wait(c, ep, &ev, 1, 0));
+	EXPECT_EQ(EPOLLHUP, ev.events);
+	EXPECT_EQ(0, bypass_epoll_wait(c, ep, &ev, 1, 0));
+	/* Level-triggered without it: again and again. */
+	ev.events = EPOLLOUT;
+	ASSERT_EQ(0, bypass_epoll_ctl(c, ep, EPOLL_CTL_MOD, fd, &ev));
+	EXPECT_EQ(1, bypass_epoll_wait(c, ep, &ev, 1, 0));
+	EXPECT_EQ(1, bypass_epoll_wait(c, ep, &ev, 1, 0));
+	/* A UDP socket watching nothing is never reported. */
+	ev.events = 0;
+	ASSERT_EQ(0, bypass_epoll_ctl(c, ep, EPOLL_CTL_DEL, fd, NULL));
+	ASSERT_EQ(0, bypass_epoll_ctl(c, ep, EPOLL_CTL_ADD, u, &ev));
+	EXPECT_EQ(0, bypass_epoll_wait(c, ep, &ev, 1, 0));
+	EXPECT_EQ(0, bypass_close(c, u));
+	EXPECT_EQ(0, bypass_close(c, fd));
+	EXPECT_EQ(0, bypass_close(c, ep));
+}
+
+TEST_F_TIMEOUT(api, accepted_sockets_inherit_reuseaddr, 60)
+{
+	struct bypass_ctx *c = self->cli;
+	struct sockaddr_in sin, peer;
+	socklen_t len = sizeof(peer);
+	int u, l, a, n, m, v = 1;
+	char b;
+
+	u = bypass_socket(c, AF_INET, SOCK_DGRAM, 0);
+	l = bypass_socket(c, AF_INET, SOCK_STREAM, 0);
+	ASSERT_EQ(0, bypass_setsockopt(c, l, SOL_SOCKET, SO_REUSEADDR, &v, sizeof(v)));
+	set_addr(&sin, 0, 8190);
+	ASSERT_EQ(0, bypass_bind(c, l, (void *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, bypass_listen(c, l, 4));
+	ASSERT_EQ(0, dial(c, u, 8190, DIAL_ECHO));
+	a = bypass_accept(c, l, (void *)&peer, &len);
+	ASSERT_LE(0, a);
+	EXPECT_EQ(IP_PEER, peer.sin_addr.s_addr);
+	v = 0;
+	len = sizeof(v);
+	ASSERT_EQ(0, bypass_getsockopt(c, a, SOL_SOCKET, SO_REUSEADDR, &v, &len));
+	EXPECT_EQ(1, v);
+	/* A restarted listener binds the port while the connection lives. */
+	EXPECT_EQ(0, bypass_close(c, l));
+	n = bypass_socket(c, AF_INET, SOCK_STREAM, 0);
+	m = bypass_socket(c, AF_INET, SOCK_STREAM, 0);
+	EXPECT_EQ(-1, bypass_bind(c, m, (void *)&sin, sizeof(sin)));
+	EXPECT_EQ(EADDRINUSE, errno);
+	v = 1;
+	ASSERT_EQ(0, bypass_setsockopt(c, n, SOL_SOCKET, SO_REUSEADDR, &v, sizeof(v)));
+	EXPECT_EQ(0, bypass_bind(c, n, (void *)&sin, sizeof(sin)));
+	EXPECT_EQ(0, bypass_listen(c, n, 4));
+	/* The connection still echoes. */
+	ASSERT_EQ(1, bypass_send(c, a, "r", 1, 0));
+	ASSERT_EQ(1, bypass_recv(c, a, &b, 1, 0));
+	EXPECT_EQ('r', b);
+	EXPECT_EQ(0, bypass_close(c, a));
+	EXPECT_EQ(0, bypass_close(c, n));
+	EXPECT_EQ(0, bypass_close(c, m));
+
+	/* Without SO_REUSEADDR on the listener, the connection has none. */
+	l = bypass_socket(c, AF_INET, SOCK_STREAM, 0);
+	set_addr(&sin, 0, 8191);
+	ASSERT_EQ(0, bypass_bind(c, l, (void *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, bypass_listen(c, l, 4));
+	ASSERT_EQ(0, dial(c, u, 8191, DIAL_ECHO));
+	a = bypass_accept(c, l, NULL, NULL);
+	ASSERT_LE(0, a);
+	v = 1;
+	ASSERT_EQ(0, bypass_getsockopt(c, a, SOL_SOCKET, SO_REUSEADDR, &v, &len));
+	EXPECT_EQ(0, v);
+	EXPECT_EQ(0, bypass_close(c, a));
+	EXPECT_EQ(0, bypass_close(c, l));
+	EXPECT_EQ(0, bypass_close(c, u));
+}
+
+TEST_F_TIMEOUT(api, nonblocking_accept_skips_connections_reset_in_the_queue, 60)
+{
+	struct bypass_ctx *c = self->cli;
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct bypass_counters c0, c1;
+	struct bypass_qresult res;
+	struct sockaddr_in sin;
+	bypass_qtoken_t qt;
+	uint64_t until;
+	int u, l, ep, a, aborted;
+	char b;
+
+	u = bypass_socket(c, AF_INET, SOCK_DGRAM, 0);
+	l = bypass_socket(c, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	ep = bypass_epoll_create(c);
+	set_addr(&sin, 0, 8195);
+	ASSERT_EQ(0, bypass_bind(c, l, (void *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, bypass_listen(c, l, 4));
+	ASSERT_EQ(0, bypass_epoll_ctl(c, ep, EPOLL_CTL_ADD, l, &ev));
+	/* The server connects and resets before we accept. */
+	aborted = __atomic_load_n(&self->srv.aborted, __ATOMIC_ACQUIRE);
+	bypass_stack_counters(bypass_ctx_stack(c), &c0);
+	ASSERT_EQ(0, dial(c, u, 8195, DIAL_ABORT));
+	until = mono_ms() + WAIT_MS;
+	while (__atomic_load_n(&self->srv.aborted, __ATOMIC_ACQUIRE) == aborted &&
+	       mono_ms() < until)
+		nap(c);
+	ASSERT_NE(aborted, __atomic_load_n(&self->srv.aborted, __ATOMIC_ACQUIRE));
+	/* Its SYN, ACK and RST in: the reset one waits in the accept queue. */
+	do {
+		nap(c);
+		bypass_stack_counters(bypass_ctx_stack(c), &c1);
+	} while (c1.tcp.rx < c0.tcp.rx + 3 && mono_ms() < until);
+	ASSERT_LE(c0.tcp.rx + 3, c1.tcp.rx);
+	/* It is neither reported nor handed out. */
+	EXPECT_EQ(0, bypass_epoll_wait(c, ep, &ev, 1, 0));
+	EXPECT_EQ(-1, bypass_accept(c, l, NULL, NULL));
+	EXPECT_EQ(EAGAIN, errno);
+	/* The next connection is accepted, by a pending accept too. */
+	ASSERT_EQ(0, bypass_qaccept(c, l, &qt));
+	ASSERT_EQ(0, dial(c, u, 8195, DIAL_ECHO));
+	ASSERT_EQ(0, bypass_qwait(c, qt, &res, &five_s));
+	ASSERT_EQ(0, res.err);
+	a = res.new_qd;
+	ASSERT_EQ(1, bypass_send(c, a, "k", 1, 0));
+	ASSERT_EQ(1, bypass_recv(c, a, &b, 1, 0));
+	EXPECT_EQ('k', b);
+	EXPECT_EQ(0, bypass_close(c, a));
+	EXPECT_EQ(0, bypass_close(c, ep));
+	EXPECT_EQ(0, bypass_close(c, l));
+	EXPECT_EQ(0, bypass_close(c, u));
+}
+
+/*
+ * One context per thread, nothing shared: two client threads, each with
+ * its own context on its own in-memory pair (its own queue pair), against
+ * two server contexts on threads of their own, all at once.
+ */
+#define THREAD_BYTES	(256u * 1024)
+struct client {
+	struct bypass_ctx *ctx;
+	uint8_t seed;
+	int failed;
+	int start;
+};
+
+static void *client_main(void *arg)
+{
+	struct client *cl = arg;
+	static __thread uint8_t out[THREAD_BYTES], in[THREAD_BYTES];
+	struct sockaddr_in sin;
+	size_t sent = 0, got = 0;
+	uint32_t i;
+	int fd;
+
+	while (!__atomic_load_n(&cl->start, __ATOMIC_ACQUIRE))
+		sched_yield();
+	for (i = 0; i < THREAD_BYTES; i++)
+		out[i] = (uint8_t)(i * 7 + cl->seed + i / 251);
+	fd = bypass_socket(cl->ctx, AF_INET, SOCK_STREAM, 0);
+	set_addr(&sin, IP_PEER, ECHO_PORT);
+	if (fd < 0 || bypass_connect(cl->ctx, fd, (void *)&sin, sizeof(sin)))
+		goto fail;
+	/* Non-blocking both ways, so that neither side waits on the other. */
+	bypass_fcntl(cl->ctx, fd, F_SETFL, O_NONBLOCK);
+	while (got < THREAD_BYTES) {
+		bool moved = false;
+		ssize_t n;
+
+		if (sent < THREAD_BYTES) {
+			n = bypass_send(cl->ctx, fd, out + sent,
+					THREAD_BYTES - sent < 8192 ? THREAD_BYTES - sent : 8192, 0);
+			if (n > 0) {
+				sent += (size_t)n;
+				moved = true;
+			} else if (errno != EAGAIN) {
+				goto fail;
+			}
+		}
+		n = bypass_recv(cl->ctx, fd, in + got, THREAD_BYTES - got, 0);
+		if (n > 0) {
+			got += (size_t)n;
+			moved = true;
+		} else if (n == 0 || errno != EAGAIN) {
+			goto fail;
+		}
+		/* Non-blocking calls do not poll the device: sleep on it. */
+		if (!moved)
+			nap(cl->ctx);
+	}
+	if (memcmp(in, out, THREAD_BYTES))
+		goto fail;
+	bypass_close(cl->ctx, fd);
+	__atomic_store_n(&cl->failed, 0, __ATOMIC_RELEASE);
+	return NULL;
+fail:
+	__atomic_store_n(&cl->failed, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+TEST(threads_one_context_each_on_its_own_pair)
+{
+	struct bypass_pair_config pc = {
+		.features = FEAT_DEFAULT, .queue_size = 256, .threaded = true,
+	};
+	struct bypass_ctx_config cfg = {
+		.stack = { .prefix_len = 24, .pool_bufs = 2048, .spin_ns = 1 },
+	};
+	struct bypass_pair *pair[2];
+	struct server srv[2];
+	struct client cl[2];
+	pthread_t st[2], ct[2];
+	int i;
+
+	memcpy(pc.mac[0], mac_us, 6);
+	memcpy(pc.mac[1], mac_peer, 6);
+	memset(srv, 0, sizeof(srv));
+	memset(cl, 0, sizeof(cl));
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, bypass_pair_create(&pc, &pair[i]));
+		cfg.stack.addr = IP_US;
+		ASSERT_EQ(0, bypass_ctx_create(bypass_pair_dev(pair[i], 0), &cfg, &cl[i].ctx));
+		cfg.stack.addr = IP_PEER;
+		ASSERT_EQ(0, bypass_ctx_create(bypass_pair_dev(pair[i], 1), &cfg, &srv[i].ctx));
+		srv[i].failed = -1;
+		cl[i].failed = -1;
+		cl[i].seed = (uint8_t)(i * 101 + 5);
+		ASSERT_EQ(0, pthread_create(&st[i], NULL, server_main, &srv[i]));
+		ASSERT_EQ(0, pthread_create(&ct[i], NULL, client_main, &cl[i]));
+	}
+	for (i = 0; i < 2; i++)
+		while (__atomic_load_n(&srv[i].failed, __ATOMIC_ACQUIRE) < 0)
+			sched_yield();
+	/* Both clients at once. */
+	for (i = 0; i < 2; i++)
+		__atomic_store_n(&cl[i].start, 1, __ATOMIC_RELEASE);
+	for (i = 0; i < 2; i++) {
+		pthread_join(ct[i], NULL);
+		EXPECT_EQ(0, cl[i].failed);
+	}
+	for (i = 0; i < 2; i++) {
+		__atomic_store_n(&srv[i].stop, 1, __ATOMIC_RELEASE);
+		pthread_join(st[i], NULL);
+		EXPECT_EQ(0, srv[i].failed);
+		EXPECT_EQ(0u, bypass_pool_bad_puts(bypass_ctx_pool(cl[i].ctx)));
+		bypass_ctx_destroy(cl[i].ctx);
+		bypass_ctx_destroy(srv[i].ctx);
+		bypass_pair_destroy(pair[i]);
+	}
 }
 
 TEST_HARNESS_MAIN
