@@ -126,6 +126,7 @@ void api_progress(struct bypass_ctx *ctx)
 
 void api_done(struct bypass_ctx *ctx)
 {
+	api_drain_dirty(ctx);
 	bypass_stack_flush(ctx->st);
 	api_ctx_fd_rearm(ctx);
 }

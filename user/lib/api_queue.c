@@ -251,6 +251,8 @@ static bool op_step(struct bypass_ctx *ctx, struct api_sock *s, struct api_op *o
 		while (op->push_next < op->push.nr_segs) {
 			if (bypass_tcp_error(s->conn)) {
 				r = -conn_err(s);
+			} else if (s->wr_shut) {
+				r = -EPIPE;	/* shut down while it waited */
 			} else {
 				if (!bypass_tcp_send_room(s->conn))
 					return false;
@@ -273,6 +275,9 @@ static bool op_step(struct bypass_ctx *ctx, struct api_sock *s, struct api_op *o
 
 void api_run_ops(struct bypass_ctx *ctx, struct api_sock *s)
 {
+	/* Shut for reading: what arrives is read and dropped at once. */
+	if (s->rd_shut)
+		api_rx_discard(s);
 	while (s->txops.head && op_step(ctx, s, s->txops.head))
 		;
 	while (s->rxops.head && op_step(ctx, s, s->rxops.head))

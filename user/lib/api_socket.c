@@ -570,7 +570,7 @@ int bypass_setsockopt(struct bypass_ctx *ctx, int fd, int level, int name,
 		else
 			return fail(ENOENT);
 		api_apply_opts(s);
-		return 0;
+		return (int)done(ctx, 0);
 	}
 	r = int_opt(val, len, &v);
 	if (r)
@@ -617,8 +617,9 @@ int bypass_setsockopt(struct bypass_ctx *ctx, int fd, int level, int name,
 	} else {
 		return fail(level == IPPROTO_TCP ? EOPNOTSUPP : ENOPROTOOPT);
 	}
+	/* Options may arm a timer or release what Nagle held. */
 	api_apply_opts(s);
-	return 0;
+	return (int)done(ctx, 0);
 }
 
 int bypass_getsockopt(struct bypass_ctx *ctx, int fd, int level, int name,

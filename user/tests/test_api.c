@@ -1777,4 +1777,154 @@ TEST(threads_one_context_each_on_its_own_pair)
 	}
 }
 
+/* Both contexts on the test's thread: the server context never reads. */
+TEST(push_waiting_for_room_fails_epipe_on_shut_wr)
+{
+	static const struct timespec zero = { 0, 0 };
+	struct bypass_pair_config pc = {
+		.features = FEAT_DEFAULT, .queue_size = 256, .threaded = true,
+	};
+	struct bypass_ctx_config cfg = {
+		.stack = { .prefix_len = 24, .pool_bufs = 2048, .spin_ns = 1 },
+	};
+	struct bypass_pair *pair;
+	struct bypass_ctx *a, *b;
+	struct bypass_qresult res;
+	struct bypass_sga sga;
+	bypass_qtoken_t at, ct, pt = 0, qts[16];
+	int l, qd, bq = -1, i, r, pushes = 0, pending = 0, eof = 0;
+	uint64_t until;
+
+	memcpy(pc.mac[0], mac_us, 6);
+	memcpy(pc.mac[1], mac_peer, 6);
+	ASSERT_EQ(0, bypass_pair_create(&pc, &pair));
+	cfg.stack.addr = IP_US;
+	ASSERT_EQ(0, bypass_ctx_create(bypass_pair_dev(pair, 0), &cfg, &a));
+	cfg.stack.addr = IP_PEER;
+	ASSERT_EQ(0, bypass_ctx_create(bypass_pair_dev(pair, 1), &cfg, &b));
+	l = bypass_qsocket(b, SOCK_STREAM);
+	ASSERT_EQ(0, bypass_qbind(b, l, 0, 80));
+	ASSERT_EQ(0, bypass_qlisten(b, l, 0));
+	ASSERT_EQ(0, bypass_qaccept(b, l, &at));
+	qd = bypass_qsocket(a, SOCK_STREAM);
+	ASSERT_EQ(0, bypass_qconnect(a, qd, IP_PEER, 80, &ct));
+	until = mono_ms() + WAIT_MS;
+	for (r = 0; r != 3 && mono_ms() < until;) {
+		bypass_ctx_poll(b);
+		bypass_ctx_poll(a);
+		if (!(r & 1) && !bypass_qwait(a, ct, &res, &zero))
+			r |= 1;
+		if (!(r & 2) && !bypass_qwait(b, at, &res, &zero)) {
+			r |= 2;
+			bq = res.new_qd;
+		}
+	}
+	ASSERT_EQ(3, r);
+	/* Push until one waits for room: b never reads. */
+	for (pushes = 0; pushes < 200; pushes++) {
+		ASSERT_EQ(0, bypass_sga_alloc(a, 8 * 1920, &sga));
+		ASSERT_EQ(0, bypass_qpush(a, qd, &sga, &pt));
+		until = mono_ms() + 300;
+		pending = 1;
+		while (mono_ms() < until) {
+			bypass_ctx_poll(b);
+			bypass_ctx_poll(a);
+			if (!bypass_qwait(a, pt, &res, &zero)) {
+				ASSERT_EQ(0, res.err);
+				pending = 0;
+				break;
+			}
+		}
+		if (pending)
+			break;
+	}
+	ASSERT_EQ(1, pending);
+	TH_LOG("push %d waits for room", pushes);
+	ASSERT_EQ(0, bypass_shutdown(a, qd, SHUT_WR));
+	/* Now b reads everything: room comes back. */
+	until = mono_ms() + 2000;
+	r = -1;
+	for (i = 0; i < 16; i++)
+		ASSERT_EQ(0, bypass_qpop(b, bq, &qts[i]));
+	while (mono_ms() < until) {
+		int k;
+
+		bypass_ctx_poll(a);
+		while (!eof && (k = bypass_qwait_any(b, qts, 16, &res, &zero)) >= 0) {
+			eof = !res.sga.nr_segs;
+			bypass_sga_free(&res.sga);
+			ASSERT_EQ(0, bypass_qpop(b, bq, &qts[k]));
+		}
+		if (!bypass_qwait(a, pt, &res, &zero)) {
+			r = res.err;
+			break;
+		}
+	}
+	TH_LOG("end of stream at b: %d", eof);
+	EXPECT_EQ(EPIPE, r);
+	bypass_qclose(a, qd);
+	if (r == -1)
+		bypass_qwait(a, pt, NULL, &zero);
+	bypass_qclose(b, bq);
+	for (i = 0; i < 16; i++)
+		bypass_qwait(b, qts[i], NULL, &zero);
+	bypass_ctx_destroy(a);
+	bypass_ctx_destroy(b);
+	bypass_pair_destroy(pair);
+}
+
+TEST_F_TIMEOUT(api, shut_rd_completes_a_pop_and_wakes_ctx_fd, 60)
+{
+	struct bypass_ctx *c = self->cli;
+	struct sockaddr_in sin;
+	struct bypass_qresult res;
+	struct pollfd p;
+	bypass_qtoken_t qt;
+	int fd;
+
+	fd = bypass_socket(c, AF_INET, SOCK_STREAM, 0);
+	set_addr(&sin, IP_PEER, ECHO_PORT);
+	ASSERT_EQ(0, bypass_connect(c, fd, (void *)&sin, sizeof(sin)));
+	p.fd = bypass_ctx_fd(c);
+	p.events = POLLIN;
+	ASSERT_EQ(0, bypass_qpop(c, fd, &qt));
+	do
+		bypass_ctx_poll(c);
+	while (poll(&p, 1, 1500) == 1);
+	ASSERT_EQ(0, bypass_shutdown(c, fd, SHUT_RD));
+	{
+		uint64_t t0 = mono_ms();
+
+		EXPECT_EQ(1, poll(&p, 1, 1000));
+		TH_LOG("shut_rd: woke after %lu ms", (unsigned long)(mono_ms() - t0));
+	}
+	ASSERT_EQ(0, bypass_qwait(c, qt, &res, &five_s));
+	EXPECT_EQ(0u, res.sga.nr_segs);
+	EXPECT_EQ(0, bypass_close(c, fd));
+}
+
+TEST_F_TIMEOUT(api, keepalive_set_on_a_connection_wakes_ctx_fd, 60)
+{
+	struct bypass_ctx *c = self->cli;
+	struct sockaddr_in sin;
+	struct pollfd p;
+	uint64_t t0;
+	int fd, v = 1;
+
+	fd = bypass_socket(c, AF_INET, SOCK_STREAM, 0);
+	set_addr(&sin, IP_PEER, ECHO_PORT);
+	ASSERT_EQ(0, bypass_connect(c, fd, (void *)&sin, sizeof(sin)));
+	p.fd = bypass_ctx_fd(c);
+	p.events = POLLIN;
+	do
+		bypass_ctx_poll(c);
+	while (poll(&p, 1, 1500) == 1);
+	ASSERT_EQ(0, bypass_setsockopt(c, fd, IPPROTO_TCP, TCP_KEEPIDLE, &v, sizeof(v)));
+	ASSERT_EQ(0, bypass_setsockopt(c, fd, SOL_SOCKET, SO_KEEPALIVE, &v, sizeof(v)));
+	t0 = mono_ms();
+	EXPECT_EQ(1, poll(&p, 1, 3000));
+	TH_LOG("woke after %lu ms", (unsigned long)(mono_ms() - t0));
+	EXPECT_EQ(0, bypass_close(c, fd));
+}
+
 TEST_HARNESS_MAIN
