@@ -5,7 +5,12 @@
  *  - a bypass listener with backlog 4 that accepts nothing yet: 16 Linux
  *    connect()s all complete (4 kept, 12 answered with SYN cookies, seen
  *    by Linux as connections without timestamps); once the application
- *    accepts, it gets all 16 and each exchanges a request and answer;
+ *    accepts, it gets all 16 and each exchanges a request and answer.
+ *    The clients speak first: a connection answered with a cookie exists
+ *    on the bypass side only once a segment of the client's reaches the
+ *    listener while its accept queue has room (the ACK that completed
+ *    the handshake was dropped, and a client that only waits for the
+ *    server never sends another);
  *  - a Linux listener whose accept queue is full drops the SYN of a
  *    third bypass connection; when Linux accepts, the bypass SYN retry
  *    gets through and the connection works.
