@@ -89,7 +89,6 @@ static enum bypass_tcp_state run_while(struct bypass_stack *st,
 
 TEST_F_TIMEOUT(rst, bypass_connect_to_closed_linux_port_refused, 60)
 {
-	struct bypass_counters cnt;
 	struct bypass_tcp_conn *c;
 	struct bypass_stack *st;
 	struct bypass_dev *dev;
@@ -102,10 +101,6 @@ TEST_F_TIMEOUT(rst, bypass_connect_to_closed_linux_port_refused, 60)
 	ASSERT_EQ(0, bypass_stack_tcp_connect(st, peer, CLOSED_PORT, &c));
 	EXPECT_EQ(BYPASS_TCP_CLOSED, run_while(st, c, BYPASS_TCP_SYN_SENT, 20000));
 	EXPECT_EQ(ECONNREFUSED, bypass_tcp_error(c));
-	/* Linux answered the first SYN with a RST: no retry was needed. */
-	bypass_stack_counters(st, &cnt);
-	EXPECT_EQ(1, cnt.tcp.tx);
-	EXPECT_EQ(1, cnt.tcp.rx);
 	TH_LOG("refused after %ld ms", tl_now_ms() - t0);
 	bypass_tcp_close(c);
 	bypass_stack_destroy(st);
