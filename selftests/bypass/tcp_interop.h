@@ -28,6 +28,9 @@
 #define TI_MAX_CONNS	1024		/* libbypass's default max_conns */
 #define TI_IDLE_MS	20000		/* longest wait without progress */
 
+#define TI_SEED_LINUX	11		/* the stream Linux sends */
+#define TI_SEED_BYPASS	22		/* the stream bypass sends */
+
 /* ---- the pattern ---------------------------------------------------- */
 
 /* Eight bytes of stream @seed: a hash of the offset, so no shift goes unseen. */
@@ -128,6 +131,26 @@ ti_fail(struct ti_side *s, const char *fmt, ...)
 	}
 	return -1;
 }
+
+/* Mbit/s of @bytes in @ms, for the log. */
+static inline double ti_mbit(uint64_t bytes, long ms)
+{
+	return ms > 0 ? (double)bytes * 8.0 / 1000.0 / (double)ms : 0.0;
+}
+
+/* In a TEST: log a bulk transfer's rates and the bypass stack's counters. */
+#define TI_LOG_BULK(r) do {						\
+	TH_LOG("Linux -> bypass: %llu bytes in %ld ms, %.1f Mbit/s",	\
+	       (unsigned long long)(r)->byp.bytes_in, (r)->byp.ms_in,	\
+	       ti_mbit((r)->byp.bytes_in, (r)->byp.ms_in));		\
+	TH_LOG("bypass -> Linux: %llu bytes in %ld ms, %.1f Mbit/s",	\
+	       (unsigned long long)(r)->lnx.bytes_in, (r)->lnx.ms_in,	\
+	       ti_mbit((r)->lnx.bytes_in, (r)->lnx.ms_in));		\
+	TH_LOG("bypass stack: %llu segments in, %llu out, %llu frames dropped:%s", \
+	       (unsigned long long)(r)->byp.segs_in,			\
+	       (unsigned long long)(r)->byp.segs_out,			\
+	       (unsigned long long)(r)->byp.drops, (r)->byp.drop_names); \
+} while (0)
 
 /* ---- children --------------------------------------------------------- */
 
