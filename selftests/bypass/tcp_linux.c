@@ -126,6 +126,7 @@ static int linux_echo_client(uint64_t total)
 
 FIXTURE(tcp) {
 	char peer_if[IFNAMSIZ];
+	bool netem;
 };
 
 FIXTURE_SETUP(tcp)
@@ -136,6 +137,14 @@ FIXTURE_SETUP(tcp)
 
 FIXTURE_TEARDOWN(tcp)
 {
+	char cmd[256];
+
+	/* A failed netem test must not leave the shaping to later tests. */
+	if (self->netem) {
+		snprintf(cmd, sizeof(cmd), "ip netns exec peer tc qdisc del dev %s root",
+			 self->peer_if);
+		EXPECT_EQ(0, system(cmd));
+	}
 	EXPECT_EQ(0, tl_release());
 }
 
@@ -183,14 +192,13 @@ TEST_F_TIMEOUT(tcp, echo_through_netem_loss_reorder_duplicate_delay, 400)
 		 "delay 20ms reorder 25%% 50%% loss 5%% duplicate 2%% limit 10000",
 		 self->peer_if);
 	ASSERT_EQ(0, system(cmd));
+	self->netem = true;
 	srv = tl_start_app(echo_server, 0);
 	ASSERT_LT(0, srv);
 	t0 = tl_now_ms();
 	EXPECT_EQ(0, run_in_child(linux_echo_client, 1 << 20));
 	TH_LOG("1 MiB echoed through netem in %ld ms", tl_now_ms() - t0);
 	EXPECT_EQ(0, tl_stop_app(srv));
-	snprintf(cmd, sizeof(cmd), "ip netns exec peer tc qdisc del dev %s root", self->peer_if);
-	EXPECT_EQ(0, system(cmd));
 }
 
 /* Linux server (peer netns): read until EOF, check, answer, close. */
