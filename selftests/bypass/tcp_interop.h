@@ -98,6 +98,7 @@ struct ti_side {
 	long ms_in, ms_out;		/* from start to the last byte */
 	uint32_t conns, served, peak;
 	uint32_t no_ts;			/* connections without timestamps */
+	uint64_t overflows;		/* SYNs a full accept queue dropped */
 	uint64_t segs_in, segs_out, drops;	/* bypass stack counters */
 	char drop_names[200];			/* " reason=count"... */
 	int err;			/* an errno the test expects */
@@ -480,6 +481,9 @@ static inline int ti_linux_rr_server(int l, uint32_t n, struct ti_side *rep)
 	return 0;
 }
 
+/* ti_linux_rr_clients() connects this many first, the rest once they are. */
+static uint32_t ti_rr_first;
+
 /*
  * @n Linux clients to the bypass address:@port, all connected before any
  * sends its request (ti_request(i)); every answer is checked, then all
@@ -494,7 +498,7 @@ static inline int ti_linux_rr_clients(uint16_t port, uint32_t n,
 	static uint32_t got[TI_MAX_CONNS];
 	uint8_t req[TI_REQ_LEN], want[TI_REQ_LEN];
 	socklen_t len = sizeof(int), tlen = sizeof(struct tcp_info);
-	uint32_t i, pending, done = 0;
+	uint32_t i, pending, made, done = 0;
 	struct tcp_info ti;
 	long t0 = tl_now_ms();
 	int err;
@@ -502,18 +506,29 @@ static inline int ti_linux_rr_clients(uint16_t port, uint32_t n,
 
 	if (n > TI_MAX_CONNS)
 		return ti_fail(rep, "too many");
+	made = ti_rr_first && ti_rr_first < n ? ti_rr_first : n;
 	for (i = 0; i < n; i++) {
-		p[i].fd = ti_linux_connect(port);
-		if (p[i].fd < 0)
+		p[i].fd = i < made ? ti_linux_connect(port) : -1;
+		if (i < made && p[i].fd < 0)
 			return ti_fail(rep, "connect %u: %s", i, strerror(errno));
 		p[i].events = POLLOUT;
 		got[i] = 0;
 	}
 	/* Every connect completes before anything is sent. */
 	for (pending = n; pending;) {
-		if (poll(p, n, TI_IDLE_MS) <= 0)
+		if (made < n && pending == n - made) {
+			/* The first ones are in: the others now. */
+			for (i = made; i < n; i++) {
+				p[i].fd = ti_linux_connect(port);
+				if (p[i].fd < 0)
+					return ti_fail(rep, "connect %u: %s", i,
+						       strerror(errno));
+			}
+			made = n;
+		}
+		if (poll(p, made, TI_IDLE_MS) <= 0)
 			return ti_fail(rep, "%u of %u connects pending", pending, n);
-		for (i = 0; i < n; i++) {
+		for (i = 0; i < made; i++) {
 			if (!p[i].revents || !(p[i].events & POLLOUT))
 				continue;
 			if (getsockopt(p[i].fd, SOL_SOCKET, SO_ERROR, &err, &len) || err)
@@ -699,13 +714,15 @@ static inline void ti_bypass_counters(struct bypass_stack *st,
 /*
  * struct ti_rr_cfg - what ti_rr_server() does (set before starting it):
  * listen on @port with @backlog; accept nothing before a byte can be read
- * from @gate (-1: at once); answer each request, or with @abort reset
- * the connection instead; report in @rep.
+ * from @gate (-1: at once) or, with @open_after_overflows, before the full
+ * accept queue dropped that many SYNs; answer each request, or with
+ * @abort reset the connection instead; report in @rep.
  */
 static struct ti_rr_cfg {
 	uint16_t port;
 	uint32_t backlog;
 	int gate;
+	uint32_t open_after_overflows;
 	bool abort;
 	struct ti_side *rep;
 } ti_rr;
@@ -724,7 +741,8 @@ static inline int ti_rr_server(int ready, int arg)
 	static uint32_t got[TI_MAX_CONNS];
 	static bool answered[TI_MAX_CONNS];
 	struct ti_side *rep = ti_rr.rep;
-	bool open = ti_rr.gate < 0;
+	bool open = ti_rr.gate < 0 && !ti_rr.open_after_overflows;
+	struct bypass_tcp_stats ts;
 	struct bypass_tcp_conn *l, *c;
 	uint8_t ans[TI_REQ_LEN];
 	struct bypass_stack *st;
@@ -743,7 +761,10 @@ static inline int ti_rr_server(int ready, int arg)
 	while (!tl_app_stop) {
 		bypass_stack_wait(st, 10);
 		bypass_stack_poll(st);
-		if (!open) {
+		if (!open && ti_rr.open_after_overflows) {
+			bypass_tcp_get_stats(bypass_stack_tcp(st), &ts);
+			open = ts.listen_overflows >= ti_rr.open_after_overflows;
+		} else if (!open) {
 			struct pollfd p = { .fd = ti_rr.gate, .events = POLLIN };
 
 			open = poll(&p, 1, 0) == 1;
@@ -798,6 +819,8 @@ static inline int ti_rr_server(int ready, int arg)
 		bypass_stack_flush(st);
 	}
 	ti_bypass_counters(st, rep);
+	bypass_tcp_get_stats(bypass_stack_tcp(st), &ts);
+	rep->overflows = ts.listen_overflows;
 	bypass_tcp_close(l);
 	bypass_stack_destroy(st);
 	bypass_dev_destroy(dev);

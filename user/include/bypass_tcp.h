@@ -146,6 +146,8 @@ struct bypass_tcp_config {
  *	lowered.
  * @icmp_ignored: ICMP errors for no connection, quoting a sequence
  *	number the connection has not in flight, or not lowering the MSS.
+ * @listen_overflows: SYNs dropped because the listener's accept queue
+ *	was full (the peer retries them).
  */
 struct bypass_tcp_stats {
 	uint64_t rcv_collapsed;
@@ -154,6 +156,7 @@ struct bypass_tcp_stats {
 	uint64_t sack_reneged;
 	uint64_t pmtu_lowered;
 	uint64_t icmp_ignored;
+	uint64_t listen_overflows;
 };
 
 enum bypass_tcp_cc {

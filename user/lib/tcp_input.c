@@ -166,7 +166,17 @@ static void listen_input(struct tcp_conn *l, struct seg_ctx *x)
 	}
 	if (!flag(s, BYPASS_TCP_SYN) || flag(s, BYPASS_TCP_FIN))
 		return;
-	/* Full: answer without keeping state (SYN-flood protection). */
+	/*
+	 * A full accept queue drops the SYN, as Linux does, for the peer to
+	 * retry: a cookie would complete a connection the queue cannot take,
+	 * its ACK would be dropped, and no SYN-ACK would ever be resent for
+	 * a client that waits for the server to speak first.
+	 */
+	if (l->queued >= l->backlog) {
+		tcp->stats.listen_overflows++;
+		return;
+	}
+	/* Half-open ones fill it: answer without state (SYN flood). */
 	c = l->pending < l->backlog ? tcp_conn_alloc(tcp) : NULL;
 	if (!c) {
 		tcp_send_cookie(tcp, s, x->now);

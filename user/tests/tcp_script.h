@@ -539,6 +539,7 @@ static const uint64_t *ts_stat(const struct bypass_tcp_stats *st,
 		TS_STAT(sack_reneged),
 		TS_STAT(pmtu_lowered),
 		TS_STAT(icmp_ignored),
+		TS_STAT(listen_overflows),
 #undef TS_STAT
 	};
 	size_t i;
