@@ -130,6 +130,7 @@ static void arp_learn(struct bypass_stack *st, struct arp_entry *e,
 	memcpy(e->mac, mac, ETH_ALEN);
 	e->state = ARP_RESOLVED;
 	e->tries = 0;
+	e->used = false;
 	e->deadline_ns = stack_now(st) + st->arp_timeout_ns;
 	arp_schedule(st, e->deadline_ns);
 	if (was_pending)
@@ -195,18 +196,35 @@ void arp_input(struct bypass_stack *st, struct bypass_buf *b)
 		bypass_buf_put(b);
 }
 
+/*
+ * A resolved entry reached its expiry: one unused since it was learnt
+ * goes; one in use stays in use while it is asked for again (stale), so
+ * a long transfer does not stall every arp_timeout_ns. Without an answer
+ * after arp_retries requests it goes too.
+ */
+static void arp_expire(struct bypass_stack *st, struct arp_entry *e,
+		       uint64_t now)
+{
+	st->c.arp.expired++;
+	if (!e->used) {
+		e->state = ARP_FREE;
+		return;
+	}
+	e->state = ARP_STALE;
+	e->tries = 0;
+	arp_request(st, e, now);
+}
+
 int arp_output(struct bypass_stack *st, struct bypass_buf *b, uint32_t nexthop)
 {
 	struct arp_entry *e = arp_find(st, nexthop);
 	uint64_t now = stack_now(st);
 
-	if (e && e->state == ARP_RESOLVED) {
-		if (now < e->deadline_ns)
-			return eth_output(st, b, e->mac, ETH_P_IP);
-		/* Expired: ask again before using it. */
-		st->c.arp.expired++;
-		e->state = ARP_PENDING;
-		e->tries = 0;
+	if (e && e->state == ARP_RESOLVED && now >= e->deadline_ns)
+		arp_expire(st, e, now);
+	if (e && (e->state == ARP_RESOLVED || e->state == ARP_STALE)) {
+		e->used = true;
+		return eth_output(st, b, e->mac, ETH_P_IP);
 	}
 	if (!e) {
 		e = arp_alloc(st, nexthop);
@@ -244,8 +262,10 @@ void arp_timers(struct bypass_stack *st, uint64_t now)
 			continue;
 		if (now >= e->deadline_ns) {
 			if (e->state == ARP_RESOLVED) {
-				st->c.arp.expired++;
-				e->state = ARP_FREE;
+				arp_expire(st, e, now);
+				if (e->state == ARP_FREE)
+					continue;
+				arp_schedule(st, e->deadline_ns);
 				continue;
 			}
 			if (e->tries >= st->arp_retries) {

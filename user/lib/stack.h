@@ -34,7 +34,7 @@
 
 #define ARP_SETS		64	/* power of two */
 #define ARP_WAYS		4
-#define ARP_QUEUE_MAX		4	/* datagrams held per unresolved address */
+#define ARP_QUEUE_MAX		16	/* datagrams held per unresolved address */
 
 #define ICMP_ERR_BURST		50	/* errors sent back to back at most */
 #define ICMP_ERR_GAP_NS		1000000	/* then one per millisecond */
@@ -51,6 +51,7 @@ enum arp_state {
 	ARP_FREE = 0,
 	ARP_PENDING,		/* request sent, datagrams waiting */
 	ARP_RESOLVED,
+	ARP_STALE,		/* expired while in use: still used, asked again */
 };
 
 struct arp_entry {
@@ -59,7 +60,8 @@ struct arp_entry {
 	uint8_t state;
 	uint8_t tries;		/* requests sent while pending */
 	uint8_t queued;
-	uint64_t deadline_ns;	/* resolved: expiry; pending: next request */
+	bool used;		/* sent to since resolved (or confirmed) */
+	uint64_t deadline_ns;	/* resolved: expiry; pending, stale: next request */
 	struct bypass_buf *queue_head, *queue_tail;
 };
 

@@ -330,8 +330,8 @@ TEST(arp_gives_up_and_drops_what_waited)
 	int i;
 
 	ASSERT_EQ(0, two_init(&t, FEAT_DEFAULT, &lossy));
-	/* Four wait for the reply, the fifth does not fit. */
-	for (i = 0; i < 5; i++)
+	/* Sixteen wait for the reply, the seventeenth does not fit. */
+	for (i = 0; i < 17; i++)
 		send_pattern(&t, 10, (uint32_t)i);
 	two_run(&t);
 	for (i = 0; i < 3; i++) {
@@ -347,10 +347,84 @@ TEST(arp_gives_up_and_drops_what_waited)
 	bypass_stack_counters(t.st[0], &c);
 	EXPECT_EQ(3u, c.arp.requests_tx);
 	EXPECT_EQ(1u, c.arp.timeouts);
-	EXPECT_EQ(4u, c.drops[BYPASS_DROP_ARP_UNRESOLVED]);
+	EXPECT_EQ(16u, c.drops[BYPASS_DROP_ARP_UNRESOLVED]);
 	EXPECT_EQ(1u, c.drops[BYPASS_DROP_ARP_QUEUE_FULL]);
 	EXPECT_EQ(0u, bypass_udp_pending(t.sock[1]));
 	EXPECT_EQ(UINT64_MAX, bypass_stack_next_timer(t.st[0]));
+	two_fini(&t);
+}
+
+/*
+ * An entry in use when it expires stays in use while it is asked for
+ * again: nothing waits and nothing is dropped; one nobody used goes.
+ */
+TEST(arp_entry_in_use_is_refreshed_not_dropped)
+{
+	struct two t;
+	struct bypass_counters c;
+	struct bypass_buf *b;
+	uint32_t i;
+
+	ASSERT_EQ(0, two_init(&t, FEAT_DEFAULT, NULL));
+	ASSERT_EQ(0, send_pattern(&t, 10, 0));
+	two_run(&t);
+	/* A datagram a second for 130 s: the entry expires twice in use. */
+	for (i = 1; i <= 130; i++) {
+		bypass_pair_advance(t.pair, SEC);
+		two_run(&t);
+		ASSERT_EQ(0, send_pattern(&t, 10, i));
+		two_run(&t);
+		while ((b = bypass_udp_recv(t.sock[1], NULL, NULL)))
+			bypass_buf_put(b);
+	}
+	bypass_stack_counters(t.st[0], &c);
+	EXPECT_EQ(2u, c.arp.expired);
+	EXPECT_EQ(3u, c.arp.requests_tx);	/* the first and two refreshes */
+	EXPECT_EQ(0u, c.drops[BYPASS_DROP_ARP_UNRESOLVED]);
+	EXPECT_EQ(0u, c.drops[BYPASS_DROP_ARP_QUEUE_FULL]);
+	EXPECT_EQ(0u, c.arp.timeouts);
+	bypass_stack_counters(t.st[1], &c);
+	EXPECT_EQ(131u, c.udp.rx);
+	/* Used since its last confirmation: refreshed once more... */
+	bypass_pair_advance(t.pair, 61 * SEC);
+	two_run(&t);
+	bypass_stack_counters(t.st[0], &c);
+	EXPECT_EQ(3u, c.arp.expired);
+	EXPECT_EQ(4u, c.arp.requests_tx);
+	/* ...then unused: the next expiry frees it, with no request. */
+	bypass_pair_advance(t.pair, 61 * SEC);
+	two_run(&t);
+	bypass_stack_counters(t.st[0], &c);
+	EXPECT_EQ(4u, c.arp.expired);
+	EXPECT_EQ(4u, c.arp.requests_tx);
+	two_fini(&t);
+}
+
+/* A stale entry (expired in use, asked again) is used at once. */
+TEST(arp_stale_entry_is_used_while_asked_again)
+{
+	uint8_t f[2048];
+	struct two t;
+	bool arp = false, ip = false;
+	ssize_t n;
+
+	ASSERT_EQ(0, two_init(&t, FEAT_DEFAULT, NULL));
+	ASSERT_EQ(0, send_pattern(&t, 10, 0));
+	two_run(&t);
+	ASSERT_EQ(0, send_pattern(&t, 10, 1));	/* the resolved entry used */
+	two_run(&t);
+	/* Its refresh request will not be answered: it stays stale. */
+	bypass_pair_set_capture(t.pair, 0, true);
+	bypass_pair_advance(t.pair, 60 * SEC);
+	two_run(&t);
+	ASSERT_EQ(0, send_pattern(&t, 10, 2));
+	two_run(&t);
+	while ((n = bypass_pair_capture_pop(t.pair, 0, f, sizeof(f))) > 0) {
+		arp |= f[12] == 0x08 && f[13] == 0x06;
+		ip |= f[12] == 0x08 && f[13] == 0x00;
+	}
+	EXPECT_TRUE(arp);
+	EXPECT_TRUE(ip);
 	two_fini(&t);
 }
 
