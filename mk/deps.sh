@@ -8,7 +8,7 @@ pkgs=(
 	linux-headers-amd64 linux-image-amd64 linux-source-6.1
 	qemu-system-x86 busybox-static kmod cpio xz-utils iproute2
 	libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libmnl-dev
-	valgrind iputils-ping procps python3 curl
+	valgrind iputils-ping procps python3 curl wget
 )
 
 installed() {
