@@ -40,6 +40,8 @@ struct bypass_ping;
  * @arp_retries: requests sent before giving up (default 3).
  * @spin_ns: bypass_stack_wait() polls this long before sleeping
  *	(default 50 us of real time).
+ * @tcp: the TCP engine's configuration (NULL: its defaults); its mss is
+ *	ignored, the stack sets mtu - 40.
  */
 struct bypass_stack_config {
 	uint32_t addr;
@@ -52,6 +54,7 @@ struct bypass_stack_config {
 	uint64_t arp_retry_ns;
 	uint32_t arp_retries;
 	uint64_t spin_ns;
+	const struct bypass_tcp_config *tcp;
 };
 
 /*

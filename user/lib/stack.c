@@ -293,7 +293,7 @@ int bypass_stack_create(struct bypass_dev *dev,
 		r = virtq_init(&st->txq, &vr, event_idx);
 	if (r)
 		goto fail;
-	r = tcp_stack_init(st);
+	r = tcp_stack_init(st, cfg->tcp);
 	if (r)
 		goto fail;
 	if (dev->ops->stats_page)

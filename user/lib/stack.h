@@ -222,7 +222,7 @@ void udp_input(struct bypass_stack *st, struct bypass_buf *b,
 void udp_close_all(struct bypass_stack *st);
 
 /* tcp_stack.c */
-int tcp_stack_init(struct bypass_stack *st);
+int tcp_stack_init(struct bypass_stack *st, const struct bypass_tcp_config *tcfg);
 void tcp_rx(struct bypass_stack *st, struct bypass_buf *b,
 	    const struct ipv4_rx *rx);
 

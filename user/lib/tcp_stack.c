@@ -181,16 +181,20 @@ static void stack_tcp_event(void *ctx, struct bypass_tcp_conn *c)
 		st->ev.tcp(st->ev.arg, c);
 }
 
-int tcp_stack_init(struct bypass_stack *st)
+int tcp_stack_init(struct bypass_stack *st, const struct bypass_tcp_config *tcfg)
 {
 	static const struct bypass_tcp_ops ops = {
 		.now_ns = stack_tcp_clock,
 		.output = stack_tcp_xmit,
 		.event = stack_tcp_event,
 	};
-	struct bypass_tcp_config cfg = { .mss = (uint16_t)(st->mtu - 40) };
+	struct bypass_tcp_config cfg = { 0 };
+	int r;
 
-	int r = bypass_tcp_create(&cfg, &ops, st, &st->tcp);
+	if (tcfg)
+		cfg = *tcfg;
+	cfg.mss = (uint16_t)(st->mtu - 40);
+	r = bypass_tcp_create(&cfg, &ops, st, &st->tcp);
 
 	if (r)
 		return r;

@@ -226,6 +226,23 @@ static void both_ways(struct __test_metadata *_metadata, uint64_t features,
 	two_fini(&t);
 }
 
+/* The stack passes its TCP configuration on: two connections at most. */
+TEST(stack_takes_a_tcp_configuration)
+{
+	struct bypass_tcp_config tc = { .max_conns = 2, .mss = 100 };
+	struct bypass_stack_config cfg = { .tcp = &tc };
+	struct bypass_tcp_conn *c1, *c2, *c3;
+	struct two t;
+
+	ASSERT_EQ(0, two_init_cfg(&t, FEAT_DEFAULT, NULL, &cfg));
+	ASSERT_EQ(0, bypass_stack_tcp_connect(t.st[0], IP_PEER, PORT, &c1));
+	ASSERT_EQ(0, bypass_stack_tcp_connect(t.st[0], IP_PEER, PORT + 1, &c2));
+	EXPECT_EQ(-ENOBUFS, bypass_stack_tcp_connect(t.st[0], IP_PEER, PORT + 2, &c3));
+	bypass_tcp_abort(c1);
+	bypass_tcp_abort(c2);
+	two_fini(&t);
+}
+
 TEST(handshake_through_the_stack)
 {
 	struct bypass_counters c;
