@@ -81,8 +81,9 @@ struct bypass_pool *bypass_ctx_pool(struct bypass_ctx *ctx);
 /*
  * bypass_ctx_poll - do the work that is due without blocking: receive,
  * run timers, complete operations, send. Returns the number of operations
- * completed during this call. Busy applications call it in their loop (no system call
- * unless the device needs a doorbell).
+ * completed during this call. Busy applications call it in their loop: no
+ * system call unless the device needs a doorbell or bypass_ctx_fd() made
+ * a descriptor to re-arm.
  */
 int bypass_ctx_poll(struct bypass_ctx *ctx);
 
