@@ -27,29 +27,9 @@ fi
 
 # ---- inside the VM ----
 nic=$BYPASS_NIC_PCI
-ifname_of() {
-	for d in /sys/class/net/*; do
-		if [ "$(cat "$d/address")" = "$1" ]; then
-			basename "$d"
-		fi
-	done
-}
-peer_if=$(ifname_of "$BYPASS_PEER_MAC")
-ip netns add peer
-ip link set "$peer_if" netns peer
-ip netns exec peer sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-ip -n peer link set lo up
-ip -n peer link set "$peer_if" up
-ip -n peer addr add 192.0.2.2/24 dev "$peer_if"
+. selftests/vm/guest-net.sh
+peer_netns_up
 
-# Wait (bounded) for the server to print "ready".
-wait_ready() {
-	for _ in $(seq 200); do
-		grep -q ready "$1" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	echo "server did not start:"; cat "$1"; return 1
-}
 
 run_phase() {	# NAME SERVER-ARGS...
 	local name=$1 log=/tmp/srv-$1.log

@@ -1,0 +1,32 @@
+# Sourced by scripts that run inside the test VM (benchmarks, the demo):
+# find the NICs by MAC, put the peer NIC into netns "peer" at 192.0.2.2/24,
+# and wait, bounded, for a server's "ready" line.
+
+# ifname_of MAC: the interface with that address (empty if none).
+ifname_of() {
+	for d in /sys/class/net/*; do
+		if [ "$(cat "$d/address")" = "$1" ]; then
+			basename "$d"
+		fi
+	done
+}
+
+# peer_netns_up: the Linux peer NIC in its own namespace; sets $peer_if.
+peer_netns_up() {
+	peer_if=$(ifname_of "$BYPASS_PEER_MAC")
+	ip netns add peer
+	ip link set "$peer_if" netns peer
+	ip netns exec peer sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+	ip -n peer link set lo up
+	ip -n peer link set "$peer_if" up
+	ip -n peer addr add 192.0.2.2/24 dev "$peer_if"
+}
+
+# wait_ready LOG [TRIES]: until LOG says "ready", 50 ms a try (default 200).
+wait_ready() {
+	for _ in $(seq "${2:-200}"); do
+		grep -q ready "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "server did not start:"; cat "$1"; return 1
+}
