@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Shared pieces of the TCP interop selftests (tcp_bulk_server,
- * tcp_bulk_client, tcp_many, tcp_rst, tcp_backlog): the byte pattern every
+ * Shared pieces of the TCP interop selftests (tcp_bulk, tcp_many,
+ * tcp_rst, tcp_backlog): the byte pattern every
  * transfer is checked against, a report page shared with the forked
  * peers, the Linux side (sockets in the "peer" netns) and the bypass side
  * (loops over one stack) of a bulk transfer and of small request/response
