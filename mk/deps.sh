@@ -1,6 +1,8 @@
 #!/bin/bash
 # Install every Debian package bypass needs to build, test and run its VM.
-# Idempotent: prints nothing and touches nothing when all are present.
+# Idempotent: prints nothing and calls no apt command when all are present.
+# Any failure ends the script with one "deps: ..." line on stderr that says
+# what failed and what to do about it.
 set -euo pipefail
 
 pkgs=(
@@ -9,10 +11,29 @@ pkgs=(
 	qemu-system-x86 busybox-static kmod cpio xz-utils iproute2
 	libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libmnl-dev
 	valgrind iputils-ping procps python3 curl wget
+	apache2-utils wrk
 )
+
+die() {
+	echo "deps: $*" >&2
+	exit 1
+}
+# Anything not checked below still gets its one line.
+trap 'echo "deps: \"$BASH_COMMAND\" failed (mk/deps.sh line $LINENO)" >&2' ERR
+
+command -v dpkg-query >/dev/null || die "dpkg-query not found: bypass builds on Debian 12 only"
 
 installed() {
 	[ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]
+}
+
+# The newest installed generic 6.12 headers package, or nothing. dpkg-query
+# exits 1 when no package matches the pattern: that is an answer, not an error.
+installed_612() {
+	{ dpkg-query -W -f='${Package} ${db:Status-Status}\n' 'linux-headers-6.12.*-amd64' \
+		2>/dev/null || true; } |
+		awk '$2 == "installed" && $1 ~ /^linux-headers-6\.12\.[0-9]+\+deb12-amd64$/ {print $1}' |
+		sort -V | tail -n 1
 }
 
 missing=()
@@ -21,21 +42,25 @@ for p in "${pkgs[@]}"; do
 done
 # The module must also build against Debian's 6.12 LTS kernel, whose
 # package names carry the version: any installed one will do.
-have612=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' 'linux-headers-6.12.*-amd64' \
-	2>/dev/null | awk '$2 == "installed" && $1 !~ /(cloud|rt)-amd64$/' | head -n 1)
+have612=$(installed_612)
 [ ${#missing[@]} -eq 0 ] && [ -n "$have612" ] && exit 0
 
+SUDO=()
 if [ "$(id -u)" -ne 0 ]; then
-	SUDO=sudo
-else
-	SUDO=
+	command -v sudo >/dev/null ||
+		die "missing packages (${missing[*]:-6.12 headers}) and not root: run 'make deps' as root or install sudo"
+	SUDO=(sudo)
 fi
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
+"${SUDO[@]}" apt-get update -qq ||
+	die "'apt-get update' failed: check the network and /etc/apt/sources.list*"
 if [ -z "$have612" ]; then
-	h612=$(apt-cache search --names-only '^linux-headers-6\.12\.[0-9]+\+deb12-amd64$' |
-		awk '{print $1}' | sort -V | tail -n 1)
-	[ -n "$h612" ] && missing+=("$h612")
+	h612=$({ apt-cache search --names-only '^linux-headers-6\.12\.[0-9]+\+deb12-amd64$' ||
+		true; } | awk '{print $1}' | sort -V | tail -n 1)
+	[ -n "$h612" ] ||
+		die "no linux-headers-6.12.*+deb12-amd64 in apt's sources: add bookworm-updates and bookworm-security (see Documentation/testing.rst)"
+	missing+=("$h612")
 fi
 echo "deps: installing ${missing[*]}"
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+"${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+	die "'apt-get install ${missing[*]}' failed: run it by hand to see why"
