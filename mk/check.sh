@@ -42,7 +42,7 @@ step checkpatch $MAKE -s checkpatch
 step build-kmod-6.12 $MAKE -s kmod-other OTHER_SERIES=6.12
 
 echo "== host tests"
-selftests/run-tests --prefix host build/tests/* | tee -a "$log"
+selftests/run-tests --prefix host build/tests/* mk/test-deps.sh | tee -a "$log"
 
 echo "== VM selftests (Debian $(mk/kver.sh 6.1), QEMU TCG)"
 selftests/vm/run -- selftests/run-tests --timeout 300 --prefix vm build/selftests/* |
