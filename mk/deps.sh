@@ -54,11 +54,29 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 "${SUDO[@]}" apt-get update -qq ||
 	die "'apt-get update' failed: check the network and /etc/apt/sources.list*"
+# The newest generic 6.12 headers package apt's lists offer, or nothing.
+offered_612() {
+	{ apt-cache search --names-only '^linux-headers-6\.12\.[0-9]+\+deb12-amd64$' ||
+		true; } | awk '{print $1}' | sort -V | tail -n 1
+}
 if [ -z "$have612" ]; then
-	h612=$({ apt-cache search --names-only '^linux-headers-6\.12\.[0-9]+\+deb12-amd64$' ||
-		true; } | awk '{print $1}' | sort -V | tail -n 1)
+	h612=$(offered_612)
+	# Debian 12 ships 6.12 through its security suite, which an installed
+	# system has in its sources and a debootstrap root does not.
+	sources_d=${BYPASS_APT_SOURCES_D:-/etc/apt/sources.list.d}
+	security=$sources_d/bypass-debian-security.list
+	if [ -z "$h612" ] && [ ! -e "$security" ] &&
+		grep -qx 'VERSION_CODENAME=bookworm' "${BYPASS_OS_RELEASE:-/etc/os-release}" 2>/dev/null; then
+		echo "deps: apt's sources lack bookworm-security (Linux 6.12 headers): adding $security"
+		echo 'deb http://deb.debian.org/debian-security bookworm-security main' |
+			"${SUDO[@]}" tee "$security" >/dev/null ||
+			die "could not write $security: add bookworm-security to apt's sources by hand"
+		"${SUDO[@]}" apt-get update -qq ||
+			die "'apt-get update' with bookworm-security failed: check the network and $security"
+		h612=$(offered_612)
+	fi
 	[ -n "$h612" ] ||
-		die "no linux-headers-6.12.*+deb12-amd64 in apt's sources: add bookworm-updates and bookworm-security (see Documentation/testing.rst)"
+		die "no linux-headers-6.12.*+deb12-amd64 in apt's sources: add Debian 12's bookworm-security suite"
 	missing+=("$h612")
 fi
 echo "deps: installing ${missing[*]}"

@@ -59,7 +59,13 @@ cat >"$tmp/bin/apt-cache" <<'EOT'
 # apt-cache search --names-only REGEX: answers from $STUB/catalog.
 echo "apt-cache $*" >>"$STUB/calls"
 re=${!#}
-grep -E "$(echo "$re" | sed 's/^\^//; s/\$$//' | sed 's/^/^/; s/$/ /')" "$STUB/catalog"
+cat=$STUB/catalog
+# The 6.12 headers come with the security suite, where a machine has it.
+if [ -z "${STUB_NO_612:-}" ] && { [ -z "${STUB_NO_SECURITY:-}" ] ||
+	[ -e "$BYPASS_APT_SOURCES_D/bypass-debian-security.list" ]; }; then
+	cat=$STUB/catalog-all
+fi
+grep -E "$(echo "$re" | sed 's/^\^//; s/\$$//' | sed 's/^/^/; s/$/ /')" "$cat"
 exit 0
 EOT
 cat >"$tmp/bin/sudo" <<'EOT'
@@ -96,8 +102,12 @@ machine() {
 	: >"$STUB/installed"
 	: >"$STUB/calls"
 	sed 's/$/ - declared package/' "$tmp/declared" >"$STUB/catalog"
-	cat "$tmp/catalog-612" >>"$STUB/catalog"
-	export STUB
+	cat "$STUB/catalog" "$tmp/catalog-612" >"$STUB/catalog-all"
+	mkdir -p "$STUB/sources.list.d"
+	echo VERSION_CODENAME=bookworm >"$STUB/os-release"
+	BYPASS_APT_SOURCES_D=$STUB/sources.list.d
+	BYPASS_OS_RELEASE=$STUB/os-release
+	export STUB BYPASS_APT_SOURCES_D BYPASS_OS_RELEASE
 }
 
 # run_deps: deps.sh on the current machine; sets rc, out, err.
@@ -114,7 +124,7 @@ installed_args() {
 		-e '^install$' | sort
 }
 
-echo "1..6"
+echo "1..7"
 
 # A fresh machine: everything is asked for, 6.12 headers included, exit 0.
 machine fresh
@@ -146,14 +156,27 @@ STUB_UID=1000 run_deps
 	! grep -v -e '^sudo ' -e '^apt-get ' -e '^apt-cache ' "$STUB/calls" | grep -q .
 result $? user_uses_sudo "exit $rc" "calls: $(tr '\n' ';' <"$STUB/calls")"
 
+# A debootstrap root: only bookworm main in apt's sources. The security
+# suite is added (said in one line), the lists updated again, and 6.12
+# headers installed from it.
+machine debootstrap
+STUB_NO_SECURITY=1 run_deps
+got=$(installed_args)
+[ "$rc" = 0 ] && [ "$got" = "$want" ] &&
+	grep -qx 'deb http://deb.debian.org/debian-security bookworm-security main' \
+		"$STUB/sources.list.d/bypass-debian-security.list" &&
+	[ "$(grep -c '^apt-get update' "$STUB/calls")" = 2 ] &&
+	[ "$(echo "$out" | grep -c "^deps: apt's sources lack bookworm-security")" = 1 ]
+result $? debootstrap_adds_security_suite "exit $rc" "stderr: $err" "output: $out" \
+	"asked: $(echo "$got" | tr '\n' ' ')"
+
 # Failures end with exactly one "deps:" line that says what to do: lists
-# that cannot be updated, and an archive without 6.12 headers.
+# that cannot be updated, and no 6.12 headers even with the security suite.
 machine offline
 STUB_UPDATE_RC=100 run_deps
 e1=$err
 machine no612
-grep -v '^linux-headers-6\.12' "$STUB/catalog" >"$STUB/c" && mv "$STUB/c" "$STUB/catalog"
-run_deps
+STUB_NO_612=1 run_deps
 [ "$(echo "$e1" | wc -l)" = 1 ] && [[ $e1 == "deps: 'apt-get update' failed"* ]] &&
 	[ "$rc" != 0 ] && [ "$(echo "$err" | wc -l)" = 1 ] &&
 	[[ $err == "deps: no linux-headers-6.12"* ]] && ! grep -q '^apt-get install' "$STUB/calls"
