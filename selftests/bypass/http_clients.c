@@ -59,13 +59,17 @@ FIXTURE_TEARDOWN(http)
 	EXPECT_EQ(0, tl_release());
 }
 
-TEST_F_TIMEOUT(http, ab_20000_requests_no_keepalive_64_concurrent, 400)
+TEST_F_TIMEOUT(http, ab_20000_requests_no_keepalive_64_concurrent, 660)
 {
 	double done, total, failed, non2xx, rate;
 	int rc;
 
-	/* -r: count receive errors instead of stopping; -s: 10 s of silence ends it. */
-	rc = ex_peer_sh("/tmp/http-clients-ab.out", 300,
+	/*
+	 * -r: count receive errors instead of stopping; -s: 10 s of silence
+	 * ends it. 80-95 connections/s were seen under TCG on a loaded host
+	 * (the Linux stack managed 48): the outer bound leaves room for that.
+	 */
+	rc = ex_peer_sh("/tmp/http-clients-ab.out", 600,
 			"ab -r -s 10 -n %d -c %d " URL "page.html",
 			AB_REQUESTS, CONCURRENCY);
 	ASSERT_EQ(0, ex_slurp("/tmp/http-clients-ab.out", out, sizeof(out)));
