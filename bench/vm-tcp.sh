@@ -100,14 +100,7 @@ bind_nic() {	# DRIVER ("" for virtio-pci back)
 # phases weighs on both.
 for r in $(seq "$rounds"); do
 	# Linux: the NIC owned by virtio_net, address on the interface.
-	for _ in $(seq 100); do
-		lif=$(ifname_of "$BYPASS_NIC_MAC")
-		[ -n "$lif" ] && break
-		sleep 0.05
-	done
-	ip link set "$lif" up
-	ip addr add 192.0.2.1/24 dev "$lif"
-	ip -n peer neigh flush all
+	linux_nic_up
 	run_both "linux-$r" --linux 192.0.2.1
 	ip addr flush dev "$lif"
 	ip link set "$lif" down

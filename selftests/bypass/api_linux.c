@@ -5,10 +5,7 @@
  * and the load generator; the native zero-copy TCP and UDP echo examples
  * return every byte; a native wait with no timeout wakes on traffic.
  */
-#include <libgen.h>
-#include <limits.h>
-#include <poll.h>
-
+#include "examplelib.h"
 #include "kselftest_harness.h"
 #include "rawring.h"
 #include "stacklib.h"
@@ -16,80 +13,6 @@
 #include "bypass_api.h"
 
 #define PEER_IP		"192.0.2.2"
-
-/* build/examples/NAME, next to this program's directory. */
-static void example_path(const char *name, char *out, size_t len)
-{
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-	self[n > 0 ? n : 0] = 0;
-	snprintf(out, len, "%s/../examples/%s", dirname(self), name);
-}
-
-/* The read end of the running example's stdout, open until it stops. */
-static int example_out = -1;
-
-/*
- * Start an example with @args (NULL-terminated, after the program name)
- * and wait, at most 30 s, for its "ready" line. Returns its pid or -1.
- */
-static pid_t start_example(const char *name, char *const args[])
-{
-	char path[PATH_MAX], line[256] = { 0 };
-	char *argv[16] = { path };
-	struct pollfd p;
-	int out[2], i;
-	size_t got = 0;
-	pid_t pid;
-
-	example_path(name, path, sizeof(path));
-	for (i = 0; args[i] && i < 14; i++)
-		argv[i + 1] = args[i];
-	if (pipe(out))
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		dup2(out[1], 1);
-		close(out[0]);
-		execv(path, argv);
-		_exit(127);
-	}
-	close(out[1]);
-	p.fd = out[0];
-	p.events = POLLIN;
-	while (pid > 0 && !strstr(line, "ready")) {
-		ssize_t n;
-
-		if (poll(&p, 1, 30000) != 1 || got == sizeof(line) - 1)
-			goto fail;
-		n = read(out[0], line + got, sizeof(line) - 1 - got);
-		if (n <= 0)
-			goto fail;
-		got += (size_t)n;
-	}
-	example_out = out[0];	/* its last words must not hit a closed pipe */
-	return pid;
-fail:
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	close(out[0]);
-	return -1;
-}
-
-static int stop_example(pid_t pid)
-{
-	int status;
-
-	kill(pid, SIGTERM);
-	if (waitpid(pid, &status, 0) != pid)
-		status = -1;
-	close(example_out);
-	example_out = -1;
-	if (status == -1)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
 
 FIXTURE(api) {
 	char peer_if[IFNAMSIZ];
@@ -116,7 +39,7 @@ TEST_F_TIMEOUT(api, http_example_serves_curl_wget_and_loadgen, 300)
 	ASSERT_EQ(0, system("mkdir -p /tmp/bypass-www && "
 			    "echo '<h1>bypass</h1>' >/tmp/bypass-www/index.html && "
 			    "head -c 100000 /dev/urandom >/tmp/bypass-www/big.bin"));
-	srv = start_example("http_server", args);
+	srv = ex_start("http_server", args);
 	ASSERT_LT(0, srv);
 	EXPECT_EQ(0, system("ip netns exec peer curl -sf --max-time 20 -o /tmp/got.html "
 			    "http://" TL_BYPASS_IP "/ && cmp /tmp/got.html /tmp/bypass-www/index.html"));
@@ -128,11 +51,11 @@ TEST_F_TIMEOUT(api, http_example_serves_curl_wget_and_loadgen, 300)
 	EXPECT_EQ(0, system("test \"$(ip netns exec peer curl -s --max-time 20 -o /dev/null "
 			    "-w '%{http_code}' http://" TL_BYPASS_IP "/nothing)\" = 404"));
 	/* 16 keep-alive connections for 3 s: every response checked. */
-	example_path("loadgen", lg, sizeof(lg));
+	ex_path("loadgen", lg, sizeof(lg));
 	snprintf(cmd, sizeof(cmd), "ip netns exec peer %s --linux --conns 16 --seconds 3 "
 		 TL_BYPASS_IP " 80", lg);
 	EXPECT_EQ(0, system(cmd));
-	EXPECT_EQ(0, stop_example(srv));
+	EXPECT_EQ(0, ex_stop(srv));
 }
 
 /* Linux client: send @total bytes, read them back, compare; 0 if exact. */
@@ -186,12 +109,12 @@ static int run_child(int (*fn)(uint16_t, uint32_t), uint16_t port, uint32_t arg)
 TEST_F_TIMEOUT(api, native_tcp_echo_example_1mib, 300)
 {
 	char *args[] = { "--addr", TL_BYPASS_IP, "--port", "7", NULL };
-	pid_t srv = start_example("tcp_echo", args);
+	pid_t srv = ex_start("tcp_echo", args);
 
 	ASSERT_LT(0, srv);
 	EXPECT_EQ(0, run_child(linux_echo_client, 7, 1 << 20));
 	EXPECT_EQ(0, run_child(linux_echo_client, 7, 12345));
-	EXPECT_EQ(0, stop_example(srv));
+	EXPECT_EQ(0, ex_stop(srv));
 }
 
 /* Linux UDP client: @count datagrams of every size, each echoed intact. */
@@ -226,11 +149,11 @@ static int linux_udp_client(uint16_t port, uint32_t count)
 TEST_F_TIMEOUT(api, native_udp_echo_example, 300)
 {
 	char *args[] = { "--addr", TL_BYPASS_IP, "--port", "9000", NULL };
-	pid_t srv = start_example("udp_echo", args);
+	pid_t srv = ex_start("udp_echo", args);
 
 	ASSERT_LT(0, srv);
 	EXPECT_EQ(0, run_child(linux_udp_client, 9000, 500));
-	EXPECT_EQ(0, stop_example(srv));
+	EXPECT_EQ(0, ex_stop(srv));
 }
 
 /*

@@ -5,7 +5,8 @@
  * transfer is checked against, a report page shared with the forked
  * peers, the Linux side (sockets in the "peer" netns) and the bypass side
  * (loops over one stack) of a bulk transfer and of small request/response
- * exchanges, bounded child waits and tc netem on the Linux NIC.
+ * exchanges, bounded child waits and tc netem on the Linux NIC (also
+ * used by http_clients).
  */
 #ifndef BYPASS_TCP_INTEROP_H
 #define BYPASS_TCP_INTEROP_H
@@ -236,20 +237,54 @@ static inline int ti_read_byte(int fd, long ms)
 
 /* ---- netem on the Linux NIC ------------------------------------------ */
 
-/* 5% loss, 25% reordering, 2% duplicates, 20 ms delay; or off. */
+#define TI_IFB		"ifbpeer"	/* carries the Linux NIC's inbound frames */
+
+/*
+ * Shape the Linux NIC @ifname (in the peer netns) with netem @spec, e.g.
+ * "loss 1% delay 1ms": what Linux sends and, with @inbound, also what it
+ * receives, which an ingress filter redirects through ifb device TI_IFB
+ * where the same netem runs.
+ */
+static inline int ti_shape(const char *ifname, const char *spec, bool inbound)
+{
+	char cmd[600];
+
+	snprintf(cmd, sizeof(cmd),
+		 "ip netns exec peer sh -c 'tc qdisc replace dev %s root netem %s", ifname, spec);
+	if (inbound)
+		snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd),
+			 " && ip link add " TI_IFB " type ifb && ip link set " TI_IFB " up"
+			 " && tc qdisc add dev %s handle ffff: ingress"
+			 " && tc filter add dev %s parent ffff: matchall"
+			 " action mirred egress redirect dev " TI_IFB
+			 " && tc qdisc add dev " TI_IFB " root netem %s",
+			 ifname, ifname, spec);
+	snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), "'");
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/*
+ * Take the shaping of ti_shape() off: 0 when there was outbound shaping
+ * to remove; inbound shaping goes too when there is any.
+ */
+static inline int ti_unshape(const char *ifname)
+{
+	char cmd[400];
+
+	snprintf(cmd, sizeof(cmd),
+		 "ip netns exec peer sh -c 'tc qdisc del dev %s root 2>/dev/null; r=$?; "
+		 "tc qdisc del dev %s ingress 2>/dev/null; "
+		 "ip link del " TI_IFB " 2>/dev/null; exit $r'", ifname, ifname);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* 5% loss, 25% reordering, 2% duplicates, 20 ms delay on what Linux sends; or off. */
 static inline int ti_netem(const char *ifname, int on)
 {
-	char cmd[300];
-
-	if (on)
-		snprintf(cmd, sizeof(cmd),
-			 "ip netns exec peer tc qdisc replace dev %s root netem "
-			 "delay 20ms reorder 25%% 50%% loss 5%% duplicate 2%% "
-			 "limit 10000", ifname);
-	else
-		snprintf(cmd, sizeof(cmd),
-			 "ip netns exec peer tc qdisc del dev %s root", ifname);
-	return system(cmd) == 0 ? 0 : -1;
+	if (!on)
+		return ti_unshape(ifname);
+	return ti_shape(ifname, "delay 20ms reorder 25% 50% loss 5% duplicate 2% "
+			"limit 10000", false);
 }
 
 /*
@@ -258,14 +293,9 @@ static inline int ti_netem(const char *ifname, int on)
  */
 static inline int ti_setup(char *ifname, size_t len)
 {
-	char cmd[300];
-
 	if (tl_peer_netns(ifname, len))
 		return -1;
-	snprintf(cmd, sizeof(cmd),
-		 "ip netns exec peer tc qdisc del dev %s root 2>/dev/null", ifname);
-	if (system(cmd) == -1)	/* usually there is nothing to delete */
-		return -1;
+	ti_unshape(ifname);	/* usually there is nothing to remove */
 	return tl_claim();
 }
 

@@ -1,6 +1,7 @@
 # Sourced by scripts that run inside the test VM (benchmarks, the demo):
 # find the NICs by MAC, put the peer NIC into netns "peer" at 192.0.2.2/24,
-# and wait, bounded, for a server's "ready" line.
+# put the bypass NIC on the Linux stack at 192.0.2.1/24, and wait, bounded,
+# for a server's "ready" line.
 
 # ifname_of MAC: the interface with that address (empty if none).
 ifname_of() {
@@ -20,6 +21,20 @@ peer_netns_up() {
 	ip -n peer link set lo up
 	ip -n peer link set "$peer_if" up
 	ip -n peer addr add 192.0.2.2/24 dev "$peer_if"
+}
+
+# linux_nic_up: the bypass NIC on Linux's virtio_net, up at 192.0.2.1/24
+# (its interface may take a moment to appear after a rebind: at most 5 s),
+# and the peer's stale ARP entries gone; sets $lif.
+linux_nic_up() {
+	for _ in $(seq 100); do
+		lif=$(ifname_of "$BYPASS_NIC_MAC")
+		[ -n "$lif" ] && break
+		sleep 0.05
+	done
+	ip link set "$lif" up
+	ip addr add 192.0.2.1/24 dev "$lif"
+	ip -n peer neigh flush all
 }
 
 # wait_ready LOG [TRIES]: until LOG says "ready", 50 ms a try (default 200).

@@ -2,7 +2,10 @@
 /*
  * A small HTTP/1.1 server for static files, with keep-alive and
  * pipelining, on the Linux stack or on bypass: the same event loop either
- * way (netops.h). Files are read once and served from memory.
+ * way (netops.h). Files under --root (default ".") are mapped on their
+ * first request and stay mapped: a response is sent straight from the
+ * mapping, piece by piece as the connection's send buffer takes it, so
+ * any size is served without copying the file onto the heap.
  *
  *   http_server [--linux | --bypass [PCI]] [--addr A.B.C.D] [--port N]
  *               [--root DIR] [--busy-poll]
@@ -17,6 +20,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 
@@ -24,12 +28,11 @@
 
 #define MAX_FDS		65536
 #define IN_MAX		8192
-#define FILE_MAX	(4u << 20)
 
 struct file {
 	struct file *next;
 	char *path;
-	char *data;
+	const char *data;	/* the file's mapping ("" when empty) */
 	size_t len;
 	const char *type;
 };
@@ -76,13 +79,13 @@ static const char *type_of(const char *path)
 	return "application/octet-stream";
 }
 
-/* The file for a request path, read on first use; NULL if none. */
+/* The file for a request path, mapped on first use; NULL if none. */
 static struct file *lookup(const char *path)
 {
 	char full[4096];
 	struct file *f;
 	struct stat st;
-	ssize_t n;
+	void *map = NULL;
 	int fd;
 
 	if (path[0] != '/' || strstr(path, ".."))
@@ -97,21 +100,24 @@ static struct file *lookup(const char *path)
 	fd = open(full, O_RDONLY);
 	if (fd < 0)
 		return NULL;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || (size_t)st.st_size > FILE_MAX) {
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
 		close(fd);
 		return NULL;
 	}
-	f = calloc(1, sizeof(*f));
-	if (!f || !(f->data = malloc((size_t)st.st_size + 1)) ||
-	    !(f->path = strdup(path))) {
-		close(fd);
-		return NULL;
-	}
-	n = read(fd, f->data, (size_t)st.st_size);
+	if (st.st_size > 0)
+		map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	close(fd);
-	if (n != st.st_size)
+	if (map == MAP_FAILED)
 		return NULL;
-	f->len = (size_t)n;
+	f = calloc(1, sizeof(*f));
+	if (!f || !(f->path = strdup(path))) {
+		free(f);
+		if (map)
+			munmap(map, (size_t)st.st_size);
+		return NULL;
+	}
+	f->data = map ? map : "";
+	f->len = (size_t)st.st_size;
 	f->type = type_of(path);
 	f->next = files;
 	files = f;
