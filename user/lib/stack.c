@@ -341,7 +341,14 @@ void bypass_stack_destroy(struct bypass_stack *st)
 void bypass_stack_counters(const struct bypass_stack *st,
 			   struct bypass_counters *out)
 {
+	struct bypass_tcp_stats ts;
+
 	*out = st->c;
+	bypass_tcp_get_stats(st->tcp, &ts);
+	out->tcp.conns = ts.conns;
+	out->tcp.time_wait = ts.time_wait;
+	out->tcp.conn_limit_drops = ts.conn_limit_drops;
+	out->tcp.tw_recycled = ts.tw_recycled;
 	out->ring.bad_used = st->rxq.bad_used + st->txq.bad_used;
 	out->ring.kicks_suppressed = st->rxq.kicks_suppressed +
 				     st->txq.kicks_suppressed;
