@@ -201,6 +201,11 @@ int tcp_stack_init(struct bypass_stack *st, const struct bypass_tcp_config *tcfg
 	return bypass_tcp_create(&cfg, &ops, st, &st->tcp);
 }
 
+uint64_t tcp_stack_table_size(const struct bypass_stack *st)
+{
+	return st->tcp->stats.conns + st->tcp->stats.time_wait;
+}
+
 void bypass_stack_set_events(struct bypass_stack *st,
 			     const struct bypass_stack_events *ev)
 {

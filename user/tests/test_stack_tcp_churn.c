@@ -146,9 +146,14 @@ TEST(server_close_churn_keeps_time_waits_out_of_the_table)
 	struct bypass_tcp_config tc = { .init_conns = 16, .max_conns = 64 };
 	struct bypass_tcp_stats ts;
 	struct bypass_counters c;
+	struct bypass_qp_stats *qs;
+	struct bypass_dev *d;
 	struct churn ch;
 
 	ASSERT_EQ(0, churn_init(&ch, &tc, true, 32, 640));
+	d = bypass_pair_dev(ch.pair, 1);
+	qs = d->ops->stats_page(d);
+	ASSERT_NE(NULL, qs);
 	EXPECT_TRUE(churn_run(&ch, 20000));
 	EXPECT_EQ(640u, ch.done);
 	EXPECT_EQ(0u, ch.failed);
@@ -160,15 +165,19 @@ TEST(server_close_churn_keeps_time_waits_out_of_the_table)
 	EXPECT_GE(64u, ts.conns_allocated);
 	EXPECT_EQ(0u, ts.conn_limit_drops);
 	EXPECT_EQ(0u, ts.tw_recycled);
-	/* The stack reports the same. */
+	/* The stack reports the same, and so does its page for bypassctl. */
 	bypass_stack_counters(ch.st[1], &c);
 	EXPECT_EQ(640u, c.tcp.time_wait);
 	EXPECT_EQ(1u, c.tcp.conns);
-	/* 2 MSL later they are gone. */
+	EXPECT_EQ(640u, qs->tcp_time_wait);
+	EXPECT_EQ(1u, qs->tcp_conns);
+	EXPECT_EQ(0u, qs->tcp_conn_limit_drops);
+	/* 2 MSL later they are gone, the page says so without traffic. */
 	bypass_pair_advance(ch.pair, 60 * 1000 * MS);
 	stacks_run_idle(ch.st[0], ch.st[1]);
 	tcp_stats(&ch, 1, &ts);
 	EXPECT_EQ(0u, ts.time_wait);
+	EXPECT_EQ(0u, qs->tcp_time_wait);
 	churn_fini(&ch);
 }
 
@@ -178,6 +187,7 @@ TEST(time_waits_beyond_the_limit_recycle_the_oldest)
 	struct bypass_tcp_config tc = { .init_conns = 16, .max_conns = 64,
 					.max_time_wait = 100 };
 	struct bypass_tcp_stats ts;
+	struct bypass_counters c;
 	struct churn ch;
 
 	ASSERT_EQ(0, churn_init(&ch, &tc, true, 32, 640));
@@ -186,6 +196,8 @@ TEST(time_waits_beyond_the_limit_recycle_the_oldest)
 	tcp_stats(&ch, 1, &ts);
 	EXPECT_EQ(100u, ts.time_wait);
 	EXPECT_EQ(540u, ts.tw_recycled);
+	bypass_stack_counters(ch.st[1], &c);
+	EXPECT_EQ(540u, c.tcp.tw_recycled);
 	churn_fini(&ch);
 }
 
