@@ -164,7 +164,8 @@ struct bypass_tcp_config {
  * @conns_allocated: connections the table has room for now (a gauge:
  *	grows from init_conns up to max_conns, never shrinks).
  * @conn_limit_drops: SYNs dropped and connects or listens refused
- *	because @conns was at max_conns.
+ *	because @conns was at max_conns (or memory ran out growing the
+ *	table).
  * @time_wait: closed connections in TIME_WAIT now (a gauge).
  * @tw_recycled: TIME_WAITs ended early because max_time_wait were in use.
  * @tw_syn_reopened: TIME_WAITs ended by a new SYN (RFC 6191).
