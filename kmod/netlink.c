@@ -60,6 +60,13 @@ static const struct {
 	{ BYPASS_A_STATS_TX_BYTES, offsetof(struct bypass_qp_stats, tx_bytes) },
 	{ BYPASS_A_STATS_TX_DROPS, offsetof(struct bypass_qp_stats, tx_drops) },
 	{ BYPASS_A_STATS_DOORBELLS, offsetof(struct bypass_qp_stats, doorbells) },
+	{ BYPASS_A_STATS_TCP_CONNS, offsetof(struct bypass_qp_stats, tcp_conns) },
+	{ BYPASS_A_STATS_TCP_TIME_WAIT,
+	  offsetof(struct bypass_qp_stats, tcp_time_wait) },
+	{ BYPASS_A_STATS_TCP_CONN_LIMIT_DROPS,
+	  offsetof(struct bypass_qp_stats, tcp_conn_limit_drops) },
+	{ BYPASS_A_STATS_TCP_TW_RECYCLED,
+	  offsetof(struct bypass_qp_stats, tcp_tw_recycled) },
 };
 
 /* Worst-case size of the attributes of one virtqueue. */

@@ -867,6 +867,10 @@ TEST_F(ctl, show_reports_owner_and_counters)
 	st->rx_packets = 7;
 	st->tx_bytes = 1234;
 	st->doorbells = 5;
+	st->tcp_conns = 3;
+	st->tcp_time_wait = 640;
+	st->tcp_conn_limit_drops = 2;
+	st->tcp_tw_recycled = 1;
 
 	ASSERT_EQ(0, ctl(&r, "-j", "show", self->nic, NULL));
 	ASSERT_EQ(0, r.status);
@@ -878,13 +882,17 @@ TEST_F(ctl, show_reports_owner_and_counters)
 	EXPECT_NE(NULL, strstr(r.out, "\"tx\":{\"index\":1,\"interrupts\":0,\"kicks\":3}"));
 	EXPECT_NE(NULL, strstr(r.out, "\"stats\":{\"rx_packets\":7,"));
 	EXPECT_NE(NULL, strstr(r.out, "\"tx_bytes\":1234,"));
-	EXPECT_NE(NULL, strstr(r.out, "\"doorbells\":5}"));
+	EXPECT_NE(NULL, strstr(r.out, "\"doorbells\":5,\"tcp_conns\":3,"
+				  "\"tcp_time_wait\":640,\"tcp_conn_limit_drops\":2,"
+				  "\"tcp_tw_recycled\":1}"));
 
 	ASSERT_EQ(0, ctl(&r, "show", self->nic, NULL, NULL));
 	ASSERT_EQ(0, r.status);
 	snprintf(frag, sizeof(frag), "pair 0: owner pid %d\n", getpid());
 	EXPECT_NE(NULL, strstr(r.out, frag)) TH_LOG("%s", r.out);
 	EXPECT_NE(NULL, strstr(r.out, "kicks 3  packets 0  bytes 1234"));
+	EXPECT_NE(NULL, strstr(r.out, "tcp: connections 3  time_wait 640  "
+				  "limit drops 2  time_wait recycled 1\n"));
 	EXPECT_NE(NULL, strstr(r.out, "VERSION_1"));
 
 	/* Once detached, the pair is free and its stats page gone. */

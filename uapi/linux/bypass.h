@@ -157,6 +157,20 @@ struct bypass_info {
 
 /**
  * struct bypass_qp_stats - the BYPASS_MMAP_STATS page
+ * @rx_packets: packets received
+ * @rx_bytes: bytes received
+ * @rx_drops: received packets dropped
+ * @tx_packets: packets sent
+ * @tx_bytes: bytes sent
+ * @tx_drops: packets that could not be sent
+ * @doorbells: doorbell writes through the mapped page
+ * @tcp_conns: live TCP connections and listeners (a gauge)
+ * @tcp_time_wait: closed TCP connections in TIME_WAIT (a gauge)
+ * @tcp_conn_limit_drops: SYNs dropped and connects refused because the
+ *	connection table was at its limit
+ * @tcp_tw_recycled: TIME_WAITs ended early because the most allowed were
+ *	in use
+ * @reserved: zero
  *
  * Written by the datapath in userspace (the kernel never sees packets),
  * read by the kernel for `bypassctl show`. The kernel's own counters
@@ -170,7 +184,11 @@ struct bypass_qp_stats {
 	__u64 tx_bytes;
 	__u64 tx_drops;
 	__u64 doorbells;
-	__u64 reserved[9];
+	__u64 tcp_conns;
+	__u64 tcp_time_wait;
+	__u64 tcp_conn_limit_drops;
+	__u64 tcp_tw_recycled;
+	__u64 reserved[5];
 };
 
 /**

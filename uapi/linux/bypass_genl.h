@@ -175,6 +175,11 @@ enum bypass_queue_attr {
  * @BYPASS_A_STATS_TX_BYTES: bytes sent
  * @BYPASS_A_STATS_TX_DROPS: packets that could not be sent
  * @BYPASS_A_STATS_DOORBELLS: doorbell writes through the mapped page
+ * @BYPASS_A_STATS_TCP_CONNS: live TCP connections and listeners
+ * @BYPASS_A_STATS_TCP_TIME_WAIT: closed TCP connections in TIME_WAIT
+ * @BYPASS_A_STATS_TCP_CONN_LIMIT_DROPS: SYNs dropped and connects refused
+ *	at the connection table's limit
+ * @BYPASS_A_STATS_TCP_TW_RECYCLED: TIME_WAITs ended early for room
  * @__BYPASS_A_STATS_MAX: internal
  * @BYPASS_A_STATS_MAX: highest attribute number
  */
@@ -188,6 +193,10 @@ enum bypass_stats_attr {
 	BYPASS_A_STATS_TX_BYTES,
 	BYPASS_A_STATS_TX_DROPS,
 	BYPASS_A_STATS_DOORBELLS,
+	BYPASS_A_STATS_TCP_CONNS,
+	BYPASS_A_STATS_TCP_TIME_WAIT,
+	BYPASS_A_STATS_TCP_CONN_LIMIT_DROPS,
+	BYPASS_A_STATS_TCP_TW_RECYCLED,
 
 	__BYPASS_A_STATS_MAX,
 	BYPASS_A_STATS_MAX = __BYPASS_A_STATS_MAX - 1

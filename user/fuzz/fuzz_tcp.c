@@ -233,9 +233,9 @@ static bool synchronized(uint8_t state)
 static void check_state(void)
 {
 	uint32_t i, j, bytes, seq;
+	const struct tcp_conn *c;
 
-	for (i = 0; i < tcp->cfg.max_conns; i++) {
-		const struct tcp_conn *c = &tcp->conns[i];
+	for (i = 0; (c = tcp_conn_at(tcp, i)); i++) {
 		struct bypass_buf *b;
 
 		if (!c->tcp || c->state == BYPASS_TCP_LISTEN)

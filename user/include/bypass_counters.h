@@ -93,6 +93,12 @@ struct bypass_counters {
 	} udp;
 	struct {
 		uint64_t rx, tx;	/* segments handed to / from the engine */
+		/*
+		 * The engine's table (struct bypass_tcp_stats): live
+		 * connections and TIME_WAITs now, SYNs dropped and connects
+		 * refused at max_conns, TIME_WAITs recycled at max_time_wait.
+		 */
+		uint64_t conns, time_wait, conn_limit_drops, tw_recycled;
 	} tcp;
 	uint64_t drops[BYPASS_DROP_NR];
 };

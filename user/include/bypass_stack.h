@@ -177,17 +177,22 @@ struct bypass_tcp *bypass_stack_tcp(struct bypass_stack *st);
 /*
  * bypass_stack_tcp_listen - a listener on the stack's address:@port;
  * @backlog bounds connections not yet accepted (0: 128).
- * -EINVAL for port 0, -EADDRINUSE, -ENOBUFS (connection table full).
+ * -EINVAL for port 0, -EADDRINUSE, -ENOBUFS (connection table at its
+ * max_conns).
  */
 int bypass_stack_tcp_listen(struct bypass_stack *st, uint16_t port,
 			    uint32_t backlog, struct bypass_tcp_conn **out);
 
 /*
- * bypass_stack_tcp_connect - open a connection to @addr:@port from the
- * next free ephemeral port (49152-65535, skipping local listeners and
- * tuples in use); the SYN leaves at the next poll. The connection is
- * established when bypass_tcp_state() says so; bypass_tcp_error() tells
- * why it failed. -EINVAL, -EADDRNOTAVAIL (no port free), -ENOBUFS.
+ * bypass_stack_tcp_connect - open a connection to @addr:@port from an
+ * ephemeral port (49152-65535) chosen as RFC 6056 algorithm 4: from a
+ * keyed hash of the destination plus a counter, so connects to one
+ * server take consecutive ports, skipping local listeners and tuples in
+ * use (a TIME_WAIT of ours is reused when bypass_tcp_connect() allows
+ * it); the SYN leaves at the next poll. The connection is established
+ * when bypass_tcp_state() says so; bypass_tcp_error() tells why it
+ * failed. -EINVAL, -EADDRNOTAVAIL (no port free), -ENOBUFS (connection
+ * table at its max_conns).
  */
 int bypass_stack_tcp_connect(struct bypass_stack *st, uint32_t addr,
 			     uint16_t port, struct bypass_tcp_conn **out);

@@ -99,8 +99,18 @@ struct bypass_tcp_ops {
 
 /*
  * struct bypass_tcp_config - zero means the default for every field.
- * @max_conns: connections, listeners included (default 1024), all
- *	allocated up front.
+ * @max_conns: live connections, listeners included (default 16384): the
+ *	limit of the connection table. Connections in TIME_WAIT that the
+ *	application closed do not count (see @max_time_wait). At the limit
+ *	a SYN is dropped (the peer retries it) and connect and listen fail
+ *	with -ENOBUFS; each is counted in conn_limit_drops.
+ * @init_conns: connections allocated at creation (default 64, at most
+ *	@max_conns); the table grows by doubling, in slabs that never move,
+ *	up to @max_conns.
+ * @max_time_wait: closed connections kept in TIME_WAIT (default 262144,
+ *	Linux's usual tcp_max_tw_buckets), each a small record without
+ *	buffers. When they are all in use the oldest is ended early
+ *	(tw_recycled) for the new one.
  * @mss: largest segment payload we receive (default 1460).
  * @rcvbuf: receive window in bytes (default 256 KiB).
  * @sndq_bufs: send buffers queued per connection (default 256).
@@ -121,6 +131,8 @@ struct bypass_tcp_ops {
  */
 struct bypass_tcp_config {
 	uint32_t max_conns;
+	uint32_t init_conns;
+	uint32_t max_time_wait;
 	uint16_t mss;
 	uint32_t rcvbuf;
 	uint32_t sndq_bufs;
@@ -148,6 +160,16 @@ struct bypass_tcp_config {
  *	number the connection has not in flight, or not lowering the MSS.
  * @listen_overflows: SYNs dropped because the listener's accept queue
  *	was full (the peer retries them).
+ * @conns: live connections and listeners now (a gauge).
+ * @conns_allocated: connections the table has room for now (a gauge:
+ *	grows from init_conns up to max_conns, never shrinks).
+ * @conn_limit_drops: SYNs dropped and connects or listens refused
+ *	because @conns was at max_conns (or memory ran out growing the
+ *	table).
+ * @time_wait: closed connections in TIME_WAIT now (a gauge).
+ * @tw_recycled: TIME_WAITs ended early because max_time_wait were in use.
+ * @tw_syn_reopened: TIME_WAITs ended by a new SYN (RFC 6191).
+ * @tw_reused: TIME_WAITs whose 4-tuple a connect took over.
  */
 struct bypass_tcp_stats {
 	uint64_t rcv_collapsed;
@@ -157,6 +179,13 @@ struct bypass_tcp_stats {
 	uint64_t pmtu_lowered;
 	uint64_t icmp_ignored;
 	uint64_t listen_overflows;
+	uint64_t conns;
+	uint64_t conns_allocated;
+	uint64_t conn_limit_drops;
+	uint64_t time_wait;
+	uint64_t tw_recycled;
+	uint64_t tw_syn_reopened;
+	uint64_t tw_reused;
 };
 
 enum bypass_tcp_cc {
@@ -226,7 +255,15 @@ int bypass_tcp_listen(struct bypass_tcp *tcp, uint32_t addr, uint16_t port,
 /* The oldest established connection of @listener, or NULL. */
 struct bypass_tcp_conn *bypass_tcp_accept(struct bypass_tcp_conn *listener);
 
-/* Active open from @laddr:@lport (must be non-zero) to @raddr:@rport. */
+/*
+ * Active open from @laddr:@lport (must be non-zero) to @raddr:@rport.
+ * -EADDRINUSE when the 4-tuple is taken: by a live connection, or by a
+ * TIME_WAIT that may not be reused yet. A TIME_WAIT of ours is taken
+ * over (as Linux's tcp_twsk_unique) when the peer used timestamps and
+ * sent its last segment a second or more ago: our timestamps on the
+ * tuple only grow and the new ISN starts past the old sequence space.
+ * -ENOBUFS at max_conns.
+ */
 int bypass_tcp_connect(struct bypass_tcp *tcp, uint32_t laddr, uint16_t lport,
 		       uint32_t raddr, uint16_t rport,
 		       struct bypass_tcp_conn **out);

@@ -163,10 +163,14 @@ static void stat_store(__u64 *field, uint64_t v)
 	__atomic_store_n(field, v, __ATOMIC_RELAXED);
 }
 
-/* Mirror the ring counters into the device's shared statistics page. */
+/*
+ * Mirror the ring counters and the TCP engine's table into the device's
+ * shared statistics page.
+ */
 static void stack_publish_stats(struct bypass_stack *st)
 {
 	struct bypass_qp_stats *qs = st->qp_stats;
+	struct bypass_tcp_stats ts;
 	const uint64_t *d = st->c.drops;
 	uint64_t tx_drops = d[BYPASS_DROP_TX_RING_FULL] + d[BYPASS_DROP_TX_NO_BUFFER] +
 			    d[BYPASS_DROP_TX_TOO_BIG] + d[BYPASS_DROP_ARP_UNRESOLVED] +
@@ -180,6 +184,12 @@ static void stack_publish_stats(struct bypass_stack *st)
 	stat_store(&qs->tx_bytes, st->c.ring.tx_bytes);
 	stat_store(&qs->tx_drops, tx_drops);
 	stat_store(&qs->doorbells, st->c.ring.rx_kicks + st->c.ring.tx_kicks);
+	bypass_tcp_get_stats(st->tcp, &ts);
+	stat_store(&qs->tcp_conns, ts.conns);
+	stat_store(&qs->tcp_time_wait, ts.time_wait);
+	stat_store(&qs->tcp_conn_limit_drops, ts.conn_limit_drops);
+	stat_store(&qs->tcp_tw_recycled, ts.tw_recycled);
+	st->stats_tcp_seen = ts.conns + ts.time_wait;
 }
 
 int bypass_stack_poll(struct bypass_stack *st)
@@ -215,7 +225,9 @@ int bypass_stack_poll(struct bypass_stack *st)
 	bypass_tcp_poll(st->tcp);
 	stack_reclaim_tx(st);
 	bypass_stack_flush(st);
-	if (st->qp_stats && (n || st->c.ring.tx_frames != st->stats_tx_seen)) {
+	/* Also when TIME_WAITs or connections ended without traffic. */
+	if (st->qp_stats && (n || st->c.ring.tx_frames != st->stats_tx_seen ||
+			     tcp_stack_table_size(st) != st->stats_tcp_seen)) {
 		st->stats_tx_seen = st->c.ring.tx_frames;
 		stack_publish_stats(st);
 	}
@@ -341,7 +353,14 @@ void bypass_stack_destroy(struct bypass_stack *st)
 void bypass_stack_counters(const struct bypass_stack *st,
 			   struct bypass_counters *out)
 {
+	struct bypass_tcp_stats ts;
+
 	*out = st->c;
+	bypass_tcp_get_stats(st->tcp, &ts);
+	out->tcp.conns = ts.conns;
+	out->tcp.time_wait = ts.time_wait;
+	out->tcp.conn_limit_drops = ts.conn_limit_drops;
+	out->tcp.tw_recycled = ts.tw_recycled;
 	out->ring.bad_used = st->rxq.bad_used + st->txq.bad_used;
 	out->ring.kicks_suppressed = st->rxq.kicks_suppressed +
 				     st->txq.kicks_suppressed;

@@ -94,6 +94,8 @@ struct ipv4_rx {
 	bool broadcast;		/* to a broadcast address, link or IP */
 };
 
+#define TCP_PORT_PERTURB	256	/* power of two */
+
 struct bypass_stack {
 	struct bypass_dev *dev;
 	struct bypass_pool *pool;
@@ -127,9 +129,11 @@ struct bypass_stack {
 	const struct bypass_tcp_frag *tx_frags;
 	uint8_t tx_nr_frags;
 	uint32_t tx_frags_len;
-	uint32_t tcp_eph_next;		/* next ephemeral port to try */
+	/* RFC 6056 algorithm 4: per-destination-group port counters */
+	uint16_t tcp_port_perturb[TCP_PORT_PERTURB];
 	struct bypass_qp_stats *qp_stats;	/* shared page, or NULL */
 	uint64_t stats_tx_seen;	/* tx_frames when the page was written */
+	uint64_t stats_tcp_seen;	/* tcp_stack_table_size() then */
 	uint64_t drops_total;	/* sum of c.drops[], kept as they happen */
 	uint32_t icmp_err_tokens;	/* ICMP errors we may send now */
 	uint64_t icmp_err_refill_ns;	/* device time of the last refill */
@@ -223,6 +227,8 @@ void udp_close_all(struct bypass_stack *st);
 
 /* tcp_stack.c */
 int tcp_stack_init(struct bypass_stack *st, const struct bypass_tcp_config *tcfg);
+/* Live connections plus TIME_WAITs of the engine (O(1)). */
+uint64_t tcp_stack_table_size(const struct bypass_stack *st);
 void tcp_rx(struct bypass_stack *st, struct bypass_buf *b,
 	    const struct ipv4_rx *rx);
 

@@ -32,21 +32,18 @@ const char *bypass_tcp_state_name(enum bypass_tcp_state s)
 	return state_names[s];
 }
 
-static uint32_t pow2_at_least(uint32_t n)
-{
-	uint32_t p = 1;
-
-	while (p < n)
-		p <<= 1;
-	return p;
-}
-
 static void set_defaults(struct bypass_tcp_config *c)
 {
 	static const uint8_t zero[16];
 
 	if (!c->max_conns)
-		c->max_conns = 1024;
+		c->max_conns = 16384;
+	if (!c->init_conns)
+		c->init_conns = 64;
+	if (c->init_conns > c->max_conns)
+		c->init_conns = c->max_conns;
+	if (!c->max_time_wait)
+		c->max_time_wait = 262144;
 	if (!c->mss)
 		c->mss = 1460;
 	if (!c->rcvbuf)
@@ -86,7 +83,6 @@ int bypass_tcp_create(const struct bypass_tcp_config *cfg,
 		      struct bypass_tcp **out)
 {
 	struct bypass_tcp *tcp;
-	uint32_t i, per;
 
 	if (!ops || !ops->now_ns || !ops->output)
 		return -EINVAL;
@@ -106,25 +102,9 @@ int bypass_tcp_create(const struct bypass_tcp_config *cfg,
 	tcp->ctx = ctx;
 	while ((tcp->cfg.rcvbuf >> tcp->rcv_wscale) > TCP_MAX_WIN)
 		tcp->rcv_wscale++;
-	tcp->hash_mask = pow2_at_least(2 * tcp->cfg.max_conns) - 1;
-	tcp->lhash_mask = 255;
-	per = tcp->cfg.sndq_bufs + tcp->cfg.ooo_bufs;
-	tcp->conns = calloc(tcp->cfg.max_conns, sizeof(*tcp->conns));
-	tcp->hash = calloc(tcp->hash_mask + 1, sizeof(*tcp->hash));
-	tcp->lhash = calloc(tcp->lhash_mask + 1, sizeof(*tcp->lhash));
-	tcp->chunks = calloc((size_t)tcp->cfg.max_conns * per,
-			     sizeof(*tcp->chunks));
-	if (!tcp->conns || !tcp->hash || !tcp->lhash || !tcp->chunks) {
+	if (tcp_table_init(tcp) || tcp_tw_init(tcp)) {
 		bypass_tcp_destroy(tcp);
 		return -ENOMEM;
-	}
-	for (i = tcp->cfg.max_conns; i-- > 0;) {
-		struct tcp_conn *c = &tcp->conns[i];
-
-		c->sndq = &tcp->chunks[(size_t)i * per];
-		c->ooo = c->sndq + tcp->cfg.sndq_bufs;
-		c->qnext = tcp->free;
-		tcp->free = c;
 	}
 	tcp_wheel_init(&tcp->wheel, 1000000, tcp_now(tcp));
 	*out = tcp;
@@ -133,17 +113,10 @@ int bypass_tcp_create(const struct bypass_tcp_config *cfg,
 
 void bypass_tcp_destroy(struct bypass_tcp *tcp)
 {
-	uint32_t i;
-
 	if (!tcp)
 		return;
-	for (i = 0; tcp->conns && i < tcp->cfg.max_conns; i++)
-		if (tcp->conns[i].tcp)
-			tcp_conn_free(&tcp->conns[i]);
-	free(tcp->conns);
-	free(tcp->hash);
-	free(tcp->lhash);
-	free(tcp->chunks);
+	tcp_table_destroy(tcp);
+	tcp_tw_destroy(tcp);
 	free(tcp);
 }
 
@@ -185,13 +158,20 @@ static void send_window_updates(struct bypass_tcp *tcp)
 
 void bypass_tcp_poll(struct bypass_tcp *tcp)
 {
+	uint64_t now = tcp_now(tcp);
+
 	send_window_updates(tcp);
-	tcp_wheel_run(&tcp->wheel, tcp_now(tcp));
+	tcp_wheel_run(&tcp->wheel, now);
+	tcp_tw_expire(tcp, now);
 }
 
 uint64_t bypass_tcp_next_timer(struct bypass_tcp *tcp)
 {
 	uint64_t next = tcp_wheel_next(&tcp->wheel), now = tcp_now(tcp);
+	uint64_t tw = tcp_tw_next(tcp);
+
+	if (tw < next)
+		next = tw;
 
 	/* Window updates that reads made due go out at the next poll. */
 	if (tcp->upd)
@@ -241,11 +221,21 @@ void tcp_conn_done(struct tcp_conn *c, int err)
 		tcp_notify(c);
 }
 
+/*
+ * TIME_WAIT: a connection the application closed goes on as a small
+ * record (tcp_timewait.c) and is freed; one it still holds stays whole
+ * until it is closed.
+ */
 void tcp_enter_time_wait(struct tcp_conn *c)
 {
 	struct bypass_tcp *tcp = c->tcp;
 
 	tcp_set_state(c, BYPASS_TCP_TIME_WAIT);
+	if (!c->app_owned) {
+		tcp_tw_enter(c);
+		tcp_conn_done(c, 0);
+		return;
+	}
 	tcp_timer_cancel(&tcp->wheel, &c->rtx_timer);
 	tcp_timer_cancel(&tcp->wheel, &c->delack_timer);
 	tcp_sndq_purge(c);
@@ -300,23 +290,30 @@ struct bypass_tcp_conn *bypass_tcp_accept(struct bypass_tcp_conn *lc)
 	return NULL;
 }
 
+/* Our initial sequence number is @iss: the SYN is yet to be sent. */
+void tcp_conn_set_iss(struct tcp_conn *c, uint32_t iss)
+{
+	c->iss = iss;
+	c->snd_una = iss;
+	c->snd_nxt = iss + 1;
+	c->snd_max = c->snd_nxt;
+	c->snd_end = c->snd_nxt;
+	c->recover = iss;
+	c->rtt_seq = iss;
+}
+
 /* The state and numbers every new connection starts from. */
 void tcp_conn_init_seq(struct tcp_conn *c, uint64_t now)
 {
 	struct bypass_tcp *tcp = c->tcp;
 
-	c->iss = tcp_isn(tcp, c->laddr, c->lport, c->raddr, c->rport, now);
-	c->snd_una = c->iss;
-	c->snd_nxt = c->iss + 1;
-	c->snd_max = c->snd_nxt;
-	c->snd_end = c->snd_nxt;
-	c->recover = c->iss;
+	tcp_conn_set_iss(c, tcp_isn(tcp, c->laddr, c->lport, c->raddr,
+				    c->rport, now));
 	c->ts_offset = tcp_ts_offset(tcp, c->laddr, c->lport, c->raddr,
 				     c->rport);
 	c->rto_ns = tcp->cfg.rto_init_ns;
 	c->mss = TCP_MSS_DEFAULT;
 	c->rtt_timing = true;
-	c->rtt_seq = c->iss;
 	c->rtt_start_ns = now;
 }
 
@@ -325,14 +322,25 @@ int bypass_tcp_connect(struct bypass_tcp *tcp, uint32_t laddr, uint16_t lport,
 		       struct bypass_tcp_conn **out)
 {
 	struct tcp_conn *c;
+	struct tcp_tw *tw;
+	uint32_t iss = 0;
+	uint64_t now = tcp_now(tcp);
 
 	if (!lport || !rport || !raddr)
 		return -EINVAL;
 	if (tcp_lookup(tcp, laddr, lport, raddr, rport))
 		return -EADDRINUSE;
+	tw = tcp_tw_lookup(tcp, laddr, lport, raddr, rport);
+	if (tw && (!tw->ts_ok || now - tw->ts_recent_ns < 1000000000))
+		return -EADDRINUSE;
 	c = tcp_conn_alloc(tcp);
 	if (!c)
 		return -ENOBUFS;
+	if (tw) {
+		iss = tcp_tw_isn(tw->snd_nxt);
+		tcp_tw_free(tcp, tw);
+		tcp->stats.tw_reused++;
+	}
 	c->laddr = laddr;
 	c->lport = lport;
 	c->raddr = raddr;
@@ -340,7 +348,9 @@ int bypass_tcp_connect(struct bypass_tcp *tcp, uint32_t laddr, uint16_t lport,
 	c->app_owned = true;
 	c->accepted = true;
 	c->rcv_wscale = tcp->rcv_wscale;
-	tcp_conn_init_seq(c, tcp_now(tcp));
+	tcp_conn_init_seq(c, now);
+	if (iss)
+		tcp_conn_set_iss(c, iss);
 	tcp_cc_init(c);
 	tcp_set_state(c, BYPASS_TCP_SYN_SENT);
 	tcp_hash_insert(tcp, c);
@@ -565,21 +575,19 @@ int bypass_tcp_shutdown(struct bypass_tcp_conn *cc)
 	return queue_fin(c) ? 0 : -ENOTCONN;
 }
 
+/* A pending connection of the listener @arg is reset and freed. */
+static void reset_child(struct tcp_conn *c, void *arg)
+{
+	if (c->listener != arg || c->accepted)
+		return;
+	if (c->state != BYPASS_TCP_CLOSED)
+		tcp_send_ctl(c, BYPASS_TCP_RST | BYPASS_TCP_ACK, c->snd_max);
+	tcp_conn_free(c);
+}
+
 static void listener_close(struct tcp_conn *l)
 {
-	struct bypass_tcp *tcp = l->tcp;
-	uint32_t i;
-
-	for (i = 0; i < tcp->cfg.max_conns; i++) {
-		struct tcp_conn *c = &tcp->conns[i];
-
-		if (!c->tcp || c->listener != l || c->accepted)
-			continue;
-		if (c->state != BYPASS_TCP_CLOSED)
-			tcp_send_ctl(c, BYPASS_TCP_RST | BYPASS_TCP_ACK,
-				     c->snd_max);
-		tcp_conn_free(c);
-	}
+	tcp_for_each_conn(l->tcp, reset_child, l);
 	tcp_conn_free(l);
 }
 
@@ -606,6 +614,10 @@ void bypass_tcp_close(struct bypass_tcp_conn *cc)
 	/* Unread data: the peer must learn it was lost (RFC 2525 2.17). */
 	if (c->rcvq_head) {
 		bypass_tcp_abort(cc);
+		return;
+	}
+	if (c->state == BYPASS_TCP_TIME_WAIT) {
+		tcp_enter_time_wait(c);
 		return;
 	}
 	if (!c->fin_queued)

@@ -123,17 +123,51 @@ struct tcp_conn {
 	uint32_t ka_count, ka_probes;
 };
 
+/*
+ * A closed connection in TIME_WAIT (RFC 9293 3.6): only what answering
+ * its peer takes, no buffers (like Linux's inet_timewait_sock).
+ */
+struct tcp_tw {
+	struct tcp_tw *hnext, **hpprev;		/* lookup chain */
+	struct tcp_tw *fnext, *fprev;		/* expiry FIFO / free list */
+	uint64_t expires_ns;
+	uint64_t ts_recent_ns;			/* when ts_recent came */
+	uint32_t laddr, raddr;
+	uint16_t lport, rport;
+	uint32_t snd_nxt, rcv_nxt;
+	uint32_t ts_recent, ts_offset;
+	uint16_t win;				/* window field of our ACKs */
+	bool ts_ok;
+};
+
+#define TCP_SLABS_MAX		32	/* the table doubles: 2^32 > any limit */
+#define TCP_TW_SLAB		1024u	/* TIME_WAIT records per allocation */
+
+/* Connections allocated together, with their send and out-of-order arrays. */
+struct tcp_slab {
+	struct tcp_conn *conns;
+	struct tcp_chunk *chunks;
+	uint32_t n;
+};
+
 struct bypass_tcp {
 	struct bypass_tcp_config cfg;
 	struct bypass_tcp_ops ops;
 	void *ctx;
 	uint8_t rcv_wscale;		/* what rcvbuf needs */
-	struct tcp_conn *conns;
+	struct tcp_slab slab[TCP_SLABS_MAX];
+	uint32_t nr_slabs;
 	struct tcp_conn *free;
 	struct tcp_conn **hash;		/* established and embryonic */
 	struct tcp_conn **lhash;	/* listeners by port */
 	uint32_t hash_mask, lhash_mask;
-	struct tcp_chunk *chunks;
+	/* TIME_WAIT: records in slabs, a hash, a FIFO by expiry */
+	struct tcp_tw **tw_slab;	/* max_time_wait / TCP_TW_SLAB rounded up */
+	uint32_t tw_nr_slabs;
+	struct tcp_tw *tw_free;
+	struct tcp_tw **tw_hash;
+	uint32_t tw_hash_mask;
+	struct tcp_tw *tw_head, *tw_tail;	/* oldest first */
 	uint32_t challenge_tokens;
 	uint64_t challenge_sec;
 	struct tcp_wheel wheel;
@@ -147,6 +181,15 @@ static inline void tcp_notify(struct tcp_conn *c)
 {
 	if (c->tcp && c->app_owned && c->tcp->ops.event)
 		c->tcp->ops.event(c->tcp->ctx, (struct bypass_tcp_conn *)c);
+}
+
+static inline uint32_t tcp_pow2_at_least(uint32_t n)
+{
+	uint32_t p = 1;
+
+	while (p < n)
+		p <<= 1;
+	return p;
 }
 
 static inline uint64_t tcp_now(struct bypass_tcp *tcp)
@@ -176,6 +219,15 @@ uint8_t tcp_cookie_echo(const struct bypass_tcp_opts *ack);
 void tcp_cookie_opts(uint8_t opts, bool *ts, int *wscale, bool *sack);
 
 /* tcp_table.c */
+uint32_t tcp_hash4(struct bypass_tcp *tcp, uint32_t laddr, uint16_t lport,
+		   uint32_t raddr, uint16_t rport);
+int tcp_table_init(struct bypass_tcp *tcp);
+void tcp_table_destroy(struct bypass_tcp *tcp);
+/* Call @fn on every connection in use (listener_close, destroy). */
+void tcp_for_each_conn(struct bypass_tcp *tcp,
+		       void (*fn)(struct tcp_conn *c, void *arg), void *arg);
+/* The @i-th connection of the table (in use or not), NULL past its end. */
+struct tcp_conn *tcp_conn_at(struct bypass_tcp *tcp, uint32_t i);
 struct tcp_conn *tcp_lookup(struct bypass_tcp *tcp, uint32_t laddr,
 			    uint16_t lport, uint32_t raddr, uint16_t rport);
 struct tcp_conn *tcp_lookup_listener(struct bypass_tcp *tcp, uint32_t laddr,
@@ -242,6 +294,37 @@ void tcp_timer_delack(struct tcp_timer *t, uint64_t now_ns);
 void tcp_timer_tw(struct tcp_timer *t, uint64_t now_ns);
 void tcp_timer_keepalive(struct tcp_timer *t, uint64_t now_ns);
 
+/* tcp_timewait.c */
+int tcp_tw_init(struct bypass_tcp *tcp);
+void tcp_tw_destroy(struct bypass_tcp *tcp);
+struct tcp_tw *tcp_tw_lookup(struct bypass_tcp *tcp, uint32_t laddr,
+			     uint16_t lport, uint32_t raddr, uint16_t rport);
+/* @c, closed by the application, goes on as a TIME_WAIT record. */
+void tcp_tw_enter(struct tcp_conn *c);
+void tcp_tw_free(struct bypass_tcp *tcp, struct tcp_tw *tw);
+/*
+ * A segment for @tw. Returns the ISN for a new connection when it is a
+ * SYN that ends TIME_WAIT (the record is then freed; the caller hands
+ * the SYN to the listener), else 0.
+ */
+uint32_t tcp_tw_input(struct bypass_tcp *tcp, struct tcp_tw *tw,
+		      const struct bypass_tcp_seg *s, uint64_t now);
+/* End the TIME_WAITs due at @now. */
+void tcp_tw_expire(struct bypass_tcp *tcp, uint64_t now);
+/* When the oldest TIME_WAIT ends, UINT64_MAX if none. */
+uint64_t tcp_tw_next(const struct bypass_tcp *tcp);
+/* RFC 6191 / Linux: does a SYN end a TIME_WAIT with these numbers? */
+bool tcp_tw_syn_newer(bool ts_ok, uint32_t ts_recent, uint64_t ts_recent_ns,
+		      uint32_t rcv_nxt, const struct bypass_tcp_seg *s,
+		      uint64_t now);
+/* The ISN of a connection that follows a TIME_WAIT that sent up to @snd_nxt. */
+static inline uint32_t tcp_tw_isn(uint32_t snd_nxt)
+{
+	uint32_t isn = snd_nxt + 65535 + 2;
+
+	return isn ? isn : 1;
+}
+
 /* tcp.c */
 void tcp_set_state(struct tcp_conn *c, uint8_t state);
 /* The connection is over: error @err (0: none), free it if unowned. */
@@ -249,6 +332,7 @@ void tcp_conn_done(struct tcp_conn *c, int err);
 void tcp_enter_time_wait(struct tcp_conn *c);
 void tcp_sndq_purge(struct tcp_conn *c);
 void tcp_conn_init_seq(struct tcp_conn *c, uint64_t now);
+void tcp_conn_set_iss(struct tcp_conn *c, uint32_t iss);
 
 #pragma GCC visibility pop
 

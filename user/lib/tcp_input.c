@@ -15,6 +15,7 @@ struct seg_ctx {
 	struct bypass_buf *buf;		/* payload, NULL once consumed */
 	uint32_t seglen;		/* data + SYN + FIN */
 	uint64_t now;
+	uint32_t tw_isn;		/* a SYN that ended TIME_WAIT: its ISN */
 };
 
 static bool flag(const struct bypass_tcp_seg *s, uint8_t f)
@@ -177,13 +178,21 @@ static void listen_input(struct tcp_conn *l, struct seg_ctx *x)
 		return;
 	}
 	/* Half-open ones fill it: answer without state (SYN flood). */
-	c = l->pending < l->backlog ? tcp_conn_alloc(tcp) : NULL;
-	if (!c) {
+	if (l->pending >= l->backlog) {
 		tcp_send_cookie(tcp, s, x->now);
 		return;
 	}
+	/*
+	 * At max_conns the SYN is dropped (and counted) for the peer to
+	 * retry: a cookie's connection would find no room either.
+	 */
+	c = tcp_conn_alloc(tcp);
+	if (!c)
+		return;
 	child_init(l, c, s);
 	tcp_conn_init_seq(c, x->now);
+	if (x->tw_isn)
+		tcp_conn_set_iss(c, x->tw_isn);
 	take_syn_opts(c, s, x->now);
 	tcp_cc_init(c);
 	tcp_set_state(c, BYPASS_TCP_SYN_RECEIVED);
@@ -400,8 +409,11 @@ static bool process_ack(struct tcp_conn *c, struct seg_ctx *x)
 		}
 		break;
 	case BYPASS_TCP_CLOSING:
-		if (fin_acked(c))
+		if (fin_acked(c)) {
+			/* Nothing more to do with the segment (Linux too). */
 			tcp_enter_time_wait(c);
+			return false;
+		}
 		break;
 	case BYPASS_TCP_LAST_ACK:
 		if (fin_acked(c)) {
@@ -482,15 +494,17 @@ static bool process_data(struct tcp_conn *c, struct seg_ctx *x)
 		tcp_set_state(c, BYPASS_TCP_CLOSE_WAIT);
 		break;
 	case BYPASS_TCP_FIN_WAIT_1:
-		if (fin_acked(c))
-			tcp_enter_time_wait(c);
-		else
+		if (!fin_acked(c)) {
 			tcp_set_state(c, BYPASS_TCP_CLOSING);
-		break;
+			break;
+		}
+		/* fall through */
 	case BYPASS_TCP_FIN_WAIT_2:
+		/* The ACK of the FIN, then TIME_WAIT (which may free @c). */
 		tcp_timer_cancel(&c->tcp->wheel, &c->tw_timer);
+		tcp_send_ack(c);
 		tcp_enter_time_wait(c);
-		break;
+		return false;
 	default:
 		break;
 	}
@@ -532,17 +546,19 @@ static void sync_input(struct tcp_conn *c, struct seg_ctx *x)
 	}
 	/*
 	 * RFC 6191: a new SYN may end TIME-WAIT when it is clearly newer, by
-	 * its timestamp or else by its sequence number.
+	 * its timestamp or its sequence number (as for a closed one,
+	 * tcp_timewait.c).
 	 */
-	if (c->state == BYPASS_TCP_TIME_WAIT && flag(s, BYPASS_TCP_SYN) &&
-	    !flag(s, BYPASS_TCP_ACK) && !flag(s, BYPASS_TCP_RST)) {
-		struct tcp_conn *l = tcp_lookup_listener(c->tcp, s->daddr,
+	if (c->state == BYPASS_TCP_TIME_WAIT &&
+	    tcp_tw_syn_newer(c->ts_ok, c->ts_recent, c->ts_recent_ns,
+			     c->rcv_nxt, s, x->now)) {
+		struct bypass_tcp *tcp = c->tcp;
+		struct tcp_conn *l = tcp_lookup_listener(tcp, s->daddr,
 							 s->dport);
-		bool newer = c->ts_ok && s->opt.has_ts ?
-			     seq_gt(s->opt.ts_val, c->ts_recent) :
-			     seq_gt(s->seq, c->rcv_nxt);
 
-		if (l && newer) {
+		if (l) {
+			x->tw_isn = tcp_tw_isn(c->snd_max);
+			tcp->stats.tw_syn_reopened++;
 			tcp_conn_done(c, 0);
 			listen_input(l, x);
 			return;
@@ -613,10 +629,6 @@ static void sync_input(struct tcp_conn *c, struct seg_ctx *x)
 	}
 	if (!process_data(c, x))
 		return;
-	if (c->state == BYPASS_TCP_TIME_WAIT) {
-		tcp_send_ack(c);
-		return;
-	}
 	tcp_output(c);
 }
 
@@ -636,6 +648,15 @@ void bypass_tcp_input(struct bypass_tcp *tcp, struct bypass_tcp_seg *s)
 	s->nr_frags = 0;	/* the payload is x.buf's from here */
 	c = tcp_lookup(tcp, s->daddr, s->dport, s->saddr, s->sport);
 	if (!c) {
+		struct tcp_tw *tw = tcp_tw_lookup(tcp, s->daddr, s->dport,
+						  s->saddr, s->sport);
+
+		/* TIME_WAIT answers, unless a new SYN ends it. */
+		if (tw) {
+			x.tw_isn = tcp_tw_input(tcp, tw, s, x.now);
+			if (!x.tw_isn)
+				goto out;
+		}
 		c = tcp_lookup_listener(tcp, s->daddr, s->dport);
 		if (c) {
 			listen_input(c, &x);
@@ -657,6 +678,7 @@ void bypass_tcp_input(struct bypass_tcp *tcp, struct bypass_tcp_seg *s)
 		if (l)
 			tcp_notify(l);
 	}
+out:
 	if (x.buf)
 		bypass_buf_put(x.buf);
 }

@@ -5,7 +5,12 @@
  * handed to the engine as parsed segments; the engine's segments are built
  * into frames (header, options, checksum) and sent through ipv4_output().
  * Also the application's entry points that need the stack's address:
- * listen, and connect with an ephemeral port.
+ * listen, and connect with an ephemeral port chosen as RFC 6056
+ * algorithm 4 ("double-hash", Linux's __inet_hash_connect): the search
+ * starts at a keyed hash of the destination plus a counter of that hash's
+ * group, so the ports to one server follow each other (the first one
+ * tried is free in the common case) while other destinations start
+ * elsewhere, unpredictable from outside.
  * The payload is not copied: its slices are chained behind the header
  * buffer as further descriptors and stay referenced until the device
  * completes the frame (only a frame that must wait for ARP is copied
@@ -189,23 +194,16 @@ int tcp_stack_init(struct bypass_stack *st, const struct bypass_tcp_config *tcfg
 		.event = stack_tcp_event,
 	};
 	struct bypass_tcp_config cfg = { 0 };
-	int r;
 
 	if (tcfg)
 		cfg = *tcfg;
 	cfg.mss = (uint16_t)(st->mtu - 40);
-	r = bypass_tcp_create(&cfg, &ops, st, &st->tcp);
+	return bypass_tcp_create(&cfg, &ops, st, &st->tcp);
+}
 
-	if (r)
-		return r;
-	/*
-	 * Start the ephemeral ports somewhere random (the engine's secret
-	 * is): a restarted application does not reuse the ports whose
-	 * connections may still be in the peer's TIME-WAIT.
-	 */
-	st->tcp_eph_next = (uint32_t)st->tcp->cfg.secret[0] << 8 |
-			   st->tcp->cfg.secret[1];
-	return 0;
+uint64_t tcp_stack_table_size(const struct bypass_stack *st)
+{
+	return st->tcp->stats.conns + st->tcp->stats.time_wait;
 }
 
 void bypass_stack_set_events(struct bypass_stack *st,
@@ -236,24 +234,46 @@ int bypass_stack_tcp_listen(struct bypass_stack *st, uint16_t port,
 				 backlog ? backlog : 128, out);
 }
 
+/*
+ * The first port to try towards @addr:@port (a keyed hash of the
+ * 3-tuple: RFC 6056 F()) and the counter of its group (G()), which every
+ * connect that finds a port moves past the ports it tried.
+ */
+static uint32_t port_offset(struct bypass_stack *st, uint32_t addr,
+			    uint16_t port, uint16_t **counter)
+{
+	uint32_t in[4] = { st->addr, addr, port, 0x706f7274 /* "port" */ };
+	uint64_t h = tcp_siphash(st->tcp->cfg.secret, in, sizeof(in));
+
+	*counter = &st->tcp_port_perturb[(h >> 32) & (TCP_PORT_PERTURB - 1)];
+	return (uint32_t)h;
+}
+
 int bypass_stack_tcp_connect(struct bypass_stack *st, uint32_t addr,
 			     uint16_t port, struct bypass_tcp_conn **out)
 {
-	uint32_t i;
+	uint16_t *counter;
+	uint32_t i, offset;
 	int r = -EADDRNOTAVAIL;
 
 	if (!addr || !port)
 		return -EINVAL;
+	offset = port_offset(st, addr, port, &counter);
+	offset += *counter;
 	for (i = 0; i < TCP_EPHEMERAL_NR; i++) {
 		uint16_t lport = (uint16_t)(TCP_EPHEMERAL_LO +
-					    st->tcp_eph_next++ % TCP_EPHEMERAL_NR);
+					    (offset + i) % TCP_EPHEMERAL_NR);
 
 		/* A local listener's port is not free for outgoing use. */
 		if (tcp_lookup_listener(st->tcp, st->addr, lport))
 			continue;
+		/* Busy: a live connection, or a TIME_WAIT not to reuse yet. */
 		r = bypass_tcp_connect(st->tcp, st->addr, lport, addr, port, out);
-		if (r != -EADDRINUSE)
+		if (r != -EADDRINUSE) {
+			if (!r)
+				*counter = (uint16_t)(*counter + i + 1);
 			return r;
+		}
 		r = -EADDRNOTAVAIL;
 	}
 	return r;

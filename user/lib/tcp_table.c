@@ -1,16 +1,20 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * The TCP engine's connection table: connections allocated up front and
- * kept on a free list, found in O(1) through a hash of the 4-tuple keyed
- * with the engine's secret (so a peer cannot aim at one chain); listeners
- * in their own table hashed by port.
+ * The TCP engine's connection table: connections allocated in slabs that
+ * never move (the application holds pointers to them), init_conns at
+ * first, then doubling on demand up to max_conns, and kept on a free
+ * list; found in O(1) through a hash of the 4-tuple keyed with the
+ * engine's secret (so a peer cannot aim at one chain), sized for
+ * max_conns up front; listeners in their own table hashed by port.
  */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tcp.h"
 
-static uint32_t hash4(struct bypass_tcp *tcp, uint32_t laddr, uint16_t lport,
-		      uint32_t raddr, uint16_t rport)
+uint32_t tcp_hash4(struct bypass_tcp *tcp, uint32_t laddr, uint16_t lport,
+		   uint32_t raddr, uint16_t rport)
 {
 	uint32_t in[3] = { laddr, raddr, (uint32_t)lport << 16 | rport };
 
@@ -22,7 +26,7 @@ struct tcp_conn *tcp_lookup(struct bypass_tcp *tcp, uint32_t laddr,
 {
 	struct tcp_conn *c;
 
-	c = tcp->hash[hash4(tcp, laddr, lport, raddr, rport) & tcp->hash_mask];
+	c = tcp->hash[tcp_hash4(tcp, laddr, lport, raddr, rport) & tcp->hash_mask];
 	for (; c; c = c->hnext)
 		if (c->lport == lport && c->rport == rport &&
 		    c->laddr == laddr && c->raddr == raddr)
@@ -53,7 +57,7 @@ void tcp_hash_insert(struct bypass_tcp *tcp, struct tcp_conn *c)
 	if (c->state == BYPASS_TCP_LISTEN)
 		head = &tcp->lhash[c->lport & tcp->lhash_mask];
 	else
-		head = &tcp->hash[hash4(tcp, c->laddr, c->lport, c->raddr,
+		head = &tcp->hash[tcp_hash4(tcp, c->laddr, c->lport, c->raddr,
 					c->rport) & tcp->hash_mask];
 	c->hnext = *head;
 	if (c->hnext)
@@ -73,14 +77,116 @@ void tcp_hash_remove(struct tcp_conn *c)
 	c->hpprev = NULL;
 }
 
+/* Room for @n more connections; false when memory is short. */
+static bool add_slab(struct bypass_tcp *tcp, uint32_t n)
+{
+	uint32_t per = tcp->cfg.sndq_bufs + tcp->cfg.ooo_bufs, i;
+	struct tcp_slab *sl = &tcp->slab[tcp->nr_slabs];
+
+	if (tcp->nr_slabs == TCP_SLABS_MAX)
+		return false;
+	sl->conns = calloc(n, sizeof(*sl->conns));
+	sl->chunks = calloc((size_t)n * per, sizeof(*sl->chunks));
+	if (!sl->conns || !sl->chunks) {
+		free(sl->conns);
+		free(sl->chunks);
+		sl->conns = NULL;
+		sl->chunks = NULL;
+		return false;
+	}
+	sl->n = n;
+	tcp->nr_slabs++;
+	tcp->stats.conns_allocated += n;
+	for (i = n; i-- > 0;) {
+		struct tcp_conn *c = &sl->conns[i];
+
+		c->sndq = &sl->chunks[(size_t)i * per];
+		c->ooo = c->sndq + tcp->cfg.sndq_bufs;
+		c->qnext = tcp->free;
+		tcp->free = c;
+	}
+	return true;
+}
+
+int tcp_table_init(struct bypass_tcp *tcp)
+{
+	tcp->hash_mask = tcp_pow2_at_least(2 * tcp->cfg.max_conns) - 1;
+	tcp->lhash_mask = 255;
+	tcp->hash = calloc(tcp->hash_mask + 1, sizeof(*tcp->hash));
+	tcp->lhash = calloc(tcp->lhash_mask + 1, sizeof(*tcp->lhash));
+	if (!tcp->hash || !tcp->lhash || !add_slab(tcp, tcp->cfg.init_conns))
+		return -ENOMEM;
+	return 0;
+}
+
+struct tcp_conn *tcp_conn_at(struct bypass_tcp *tcp, uint32_t i)
+{
+	uint32_t s;
+
+	for (s = 0; s < tcp->nr_slabs; s++) {
+		if (i < tcp->slab[s].n)
+			return &tcp->slab[s].conns[i];
+		i -= tcp->slab[s].n;
+	}
+	return NULL;
+}
+
+void tcp_for_each_conn(struct bypass_tcp *tcp,
+		       void (*fn)(struct tcp_conn *c, void *arg), void *arg)
+{
+	uint32_t s, i;
+
+	for (s = 0; s < tcp->nr_slabs; s++)
+		for (i = 0; i < tcp->slab[s].n; i++)
+			if (tcp->slab[s].conns[i].tcp)
+				fn(&tcp->slab[s].conns[i], arg);
+}
+
+static void free_one(struct tcp_conn *c, void *arg)
+{
+	(void)arg;
+	tcp_conn_free(c);
+}
+
+void tcp_table_destroy(struct bypass_tcp *tcp)
+{
+	uint32_t s;
+
+	tcp_for_each_conn(tcp, free_one, NULL);
+	for (s = 0; s < tcp->nr_slabs; s++) {
+		free(tcp->slab[s].conns);
+		free(tcp->slab[s].chunks);
+	}
+	free(tcp->hash);
+	free(tcp->lhash);
+}
+
+/*
+ * A connection from the free list, growing the table by as many as it
+ * holds (doubling it) when the list is empty; NULL at max_conns, counted.
+ */
 struct tcp_conn *tcp_conn_alloc(struct bypass_tcp *tcp)
 {
-	struct tcp_conn *c = tcp->free;
+	struct tcp_conn *c;
 	struct tcp_chunk *sndq, *ooo;
 
-	if (!c)
+	if (tcp->stats.conns >= tcp->cfg.max_conns) {
+		tcp->stats.conn_limit_drops++;
 		return NULL;
+	}
+	if (!tcp->free) {
+		uint64_t have = tcp->stats.conns_allocated;
+		uint32_t n = (uint32_t)(have < tcp->cfg.max_conns - have ?
+					have : tcp->cfg.max_conns - have);
+
+		if (!add_slab(tcp, n)) {
+			tcp->stats.conn_limit_drops++;
+			return NULL;
+		}
+	}
+	c = tcp->free;
 	tcp->free = c->qnext;
+	tcp->stats.conns++;
 	sndq = c->sndq;
 	ooo = c->ooo;
 	memset(c, 0, sizeof(*c));
@@ -139,4 +245,5 @@ void tcp_conn_free(struct tcp_conn *c)
 	c->tcp = NULL;
 	c->qnext = tcp->free;
 	tcp->free = c;
+	tcp->stats.conns--;
 }

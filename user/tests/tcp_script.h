@@ -540,6 +540,13 @@ static const uint64_t *ts_stat(const struct bypass_tcp_stats *st,
 		TS_STAT(pmtu_lowered),
 		TS_STAT(icmp_ignored),
 		TS_STAT(listen_overflows),
+		TS_STAT(conns),
+		TS_STAT(conns_allocated),
+		TS_STAT(conn_limit_drops),
+		TS_STAT(time_wait),
+		TS_STAT(tw_recycled),
+		TS_STAT(tw_syn_reopened),
+		TS_STAT(tw_reused),
 #undef TS_STAT
 	};
 	size_t i;
@@ -731,29 +738,40 @@ static int ts_icmp(struct ts_run *r, char *p)
 
 static int ts_config(struct ts_run *r, char *p)
 {
+#define TS_CFG(key, f) { key, offsetof(struct bypass_tcp_config, f) }
+	static const struct {
+		const char *key;
+		size_t off;
+	} u32[] = {		/* the uint32_t fields, by their script names */
+		TS_CFG("rcvbuf", rcvbuf),
+		TS_CFG("ooo_bufs", ooo_bufs),
+		TS_CFG("rcv_bufs", rcv_bufs),
+		TS_CFG("sndq_bufs", sndq_bufs),
+		TS_CFG("retries", retries),
+		TS_CFG("challenge_acks", challenge_acks_per_s),
+		TS_CFG("max_conns", max_conns),
+		TS_CFG("init_conns", init_conns),
+		TS_CFG("max_time_wait", max_time_wait),
+	};
+#undef TS_CFG
 	char *k = ts_word(&p), *v = ts_word(&p);
 	uint64_t x;
+	size_t i;
 
 	if (r->tcp)
 		return ts_fail(r, "config after the first event");
 	if (!k || !ts_num(v, &x))
 		return ts_fail(r, "config KEY VALUE");
-	if (!strcmp(k, "rcvbuf"))
-		r->cfg.rcvbuf = (uint32_t)x;
-	else if (!strcmp(k, "mss"))
+	for (i = 0; i < sizeof(u32) / sizeof(u32[0]); i++) {
+		if (!strcmp(k, u32[i].key)) {
+			*(uint32_t *)((char *)&r->cfg + u32[i].off) = (uint32_t)x;
+			return 0;
+		}
+	}
+	if (!strcmp(k, "mss"))
 		r->cfg.mss = (uint16_t)x;
-	else if (!strcmp(k, "ooo_bufs"))
-		r->cfg.ooo_bufs = (uint32_t)x;
-	else if (!strcmp(k, "rcv_bufs"))
-		r->cfg.rcv_bufs = (uint32_t)x;
-	else if (!strcmp(k, "sndq_bufs"))
-		r->cfg.sndq_bufs = (uint32_t)x;
 	else if (!strcmp(k, "msl_ms"))
 		r->cfg.msl_ns = x * 1000000;
-	else if (!strcmp(k, "retries"))
-		r->cfg.retries = (uint32_t)x;
-	else if (!strcmp(k, "challenge_acks"))
-		r->cfg.challenge_acks_per_s = (uint32_t)x;
 	else
 		return ts_fail(r, "unknown config '%s'", k);
 	return 0;

@@ -203,16 +203,18 @@ static void report(const struct flow *f, uint32_t i, int s)
 		(unsigned long long)(c->rto_ns / MS), c->retries);
 }
 
-/* Connections still held by either engine, the listener aside. */
+/* Connections still held by either engine (TIME_WAIT too), the listener aside. */
 static uint32_t live_conns(struct net *n, struct bypass_tcp_conn *l)
 {
+	const struct tcp_conn *c;
 	uint32_t i, live = 0;
 	int s;
 
-	for (s = 0; s < 2; s++)
-		for (i = 0; i < n->tcp[s]->cfg.max_conns; i++)
-			live += n->tcp[s]->conns[i].tcp &&
-				&n->tcp[s]->conns[i] != (struct tcp_conn *)l;
+	for (s = 0; s < 2; s++) {
+		for (i = 0; (c = tcp_conn_at(n->tcp[s], i)); i++)
+			live += c->tcp && c != (struct tcp_conn *)l;
+		live += (uint32_t)n->tcp[s]->stats.time_wait;
+	}
 	return live;
 }
 
@@ -240,6 +242,7 @@ static void run_mode(uint64_t seed, uint32_t loss, uint32_t dup,
 	struct net *n = calloc(1, sizeof(*n));
 	struct side sides[2] = { { 0, n }, { 1, n } };
 	struct flow flows[CONNS] = { 0 };
+	const struct tcp_conn *c;
 	struct bypass_tcp_conn *l;
 	uint32_t done = 0, i;
 	int s;
@@ -308,12 +311,9 @@ static void run_mode(uint64_t seed, uint32_t loss, uint32_t dup,
 		for (s = 0; s < 2; s++)
 			bypass_tcp_poll(n->tcp[s]);
 	}
-	for (i = 0; i < cfg.max_conns; i++)
-		for (s = 0; s < 2; s++)
-			if (n->tcp[s]->conns[i].tcp &&
-			    &n->tcp[s]->conns[i] != (struct tcp_conn *)l) {
-				const struct tcp_conn *c = &n->tcp[s]->conns[i];
-
+	for (s = 0; s < 2; s++)
+		for (i = 0; (c = tcp_conn_at(n->tcp[s], i)); i++)
+			if (c->tcp && c != (struct tcp_conn *)l) {
 				fprintf(stderr, "# left over on side %d: %s, rto %llu ms, retries %u, una %u max %u end %u\n",
 					s, bypass_tcp_state_name(c->state),
 					(unsigned long long)(c->rto_ns / MS), c->retries,

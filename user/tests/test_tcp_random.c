@@ -98,10 +98,10 @@ static int fz_output(void *ctx, const struct bypass_tcp_seg *s)
 
 static void check_state(struct fz *f)
 {
+	struct tcp_conn *c;
 	uint32_t i, j;
 
-	for (i = 0; i < f->tcp->cfg.max_conns; i++) {
-		struct tcp_conn *c = &f->tcp->conns[i];
+	for (i = 0; (c = tcp_conn_at(f->tcp, i)); i++) {
 		struct bypass_buf *b;
 		uint32_t bytes = 0;
 

@@ -3,7 +3,8 @@
  * Host tests of the TCP connection table: thousands of connections are
  * each found by their 4-tuple (and nothing else is), chains stay short,
  * freed entries disappear, listeners match their address or the
- * wildcard, and the preallocated table refuses more than max_conns.
+ * wildcard, and the table, growing in slabs from init_conns, keeps every
+ * connection where it was and refuses more than max_conns (counted).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -44,6 +45,7 @@ TEST(many_connections_found_by_tuple)
 	struct bypass_tcp_config cfg = { .max_conns = N, .sndq_bufs = 4,
 					 .ooo_bufs = 2 };
 	struct bypass_tcp_conn **h = calloc(N, sizeof(*h)), *extra;
+	struct bypass_tcp_stats st;
 	struct bypass_tcp *tcp;
 	uint32_t i, longest = 0;
 	int sent = 0;
@@ -58,8 +60,16 @@ TEST(many_connections_found_by_tuple)
 						raddr, 2000 + i % 1000, &h[i]));
 	}
 	EXPECT_EQ(N, sent);		/* one SYN each */
+	bypass_tcp_get_stats(tcp, &st);
+	EXPECT_EQ(N, st.conns);
+	EXPECT_EQ(N, st.conns_allocated);	/* 64, doubled up to N */
+	EXPECT_EQ(0u, st.conn_limit_drops);
 	EXPECT_EQ(-ENOBUFS, bypass_tcp_connect(tcp, htonl(0x0a000001), 1, htonl(9),
 					       1, &extra));
+	bypass_tcp_get_stats(tcp, &st);
+	EXPECT_EQ(1u, st.conn_limit_drops);
+	EXPECT_EQ(N, st.conns_allocated);
+	/* Handles taken before the table grew still name their connection. */
 	for (i = 0; i < N; i++) {
 		uint32_t raddr = htonl(0x0a000000u + i / 1000);
 

@@ -104,7 +104,8 @@ static void feature_name(unsigned int bit, char *buf, size_t len)
 
 static const char *stats_names[BPC_NSTATS] = {
 	"rx_packets", "rx_bytes", "rx_drops", "tx_packets", "tx_bytes",
-	"tx_drops", "doorbells",
+	"tx_drops", "doorbells", "tcp_conns", "tcp_time_wait",
+	"tcp_conn_limit_drops", "tcp_tw_recycled",
 };
 
 static void fmt_mac(const uint8_t *mac, char *buf)
@@ -339,8 +340,12 @@ static void text_show(const struct bpc_dev *d)
 		       qp->stale ? " (STALE: the device was reset; the owner must attach again)" : "");
 		text_queue("rx", qp, 0);
 		text_queue("tx", qp, 1);
-		if (qp->has_stats)
-			printf("    doorbells %" PRIu64 "\n", qp->stats[6]);
+		if (!qp->has_stats)
+			continue;
+		printf("    doorbells %" PRIu64 "\n", qp->stats[6]);
+		printf("    tcp: connections %" PRIu64 "  time_wait %" PRIu64
+		       "  limit drops %" PRIu64 "  time_wait recycled %" PRIu64 "\n",
+		       qp->stats[7], qp->stats[8], qp->stats[9], qp->stats[10]);
 	}
 }
 

@@ -12,7 +12,7 @@
 
 #define BPC_NAME_LEN	32
 #define BPC_ERR_LEN	256
-#define BPC_NSTATS	7
+#define BPC_NSTATS	11
 
 struct bpc_queue {
 	uint32_t index;

@@ -321,7 +321,7 @@ static int parse_stats(const struct nlattr *nest, struct bpc_qp *qp)
 	qp->has_stats = true;
 	mnl_attr_for_each_nested(attr, nest) {
 		t = mnl_attr_get_type(attr);
-		if (t < BYPASS_A_STATS_RX_PACKETS || t > BYPASS_A_STATS_DOORBELLS)
+		if (t < BYPASS_A_STATS_RX_PACKETS || t > BYPASS_A_STATS_TCP_TW_RECYCLED)
 			continue;
 		if (get_u64(attr, &qp->stats[t - BYPASS_A_STATS_RX_PACKETS]))
 			return -EBADMSG;
