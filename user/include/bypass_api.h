@@ -141,7 +141,8 @@ enum bypass_opcode {
  * @opcode, @qd: what completed, on which descriptor.
  * @err: 0, or the errno the operation failed with (ECONNRESET,
  *	ECONNREFUSED, ETIMEDOUT, EPIPE, ECANCELED when its descriptor was
- *	closed or the context destroyed...).
+ *	closed or the context destroyed...). A dead connection's error
+ *	comes once per socket; later pops end the stream, pushes get EPIPE.
  * @sga: POP: the data, now the application's to free (nr_segs 0 is the
  *	end of the stream).
  * @new_qd, @addr, @port: ACCEPT: the connection and its peer.
