@@ -209,8 +209,8 @@ int bypass_qpush(struct bypass_ctx *ctx, int qd, struct bypass_sga *sga,
  * bypass_qpushto - send one datagram of one segment on a UDP socket to
  * @sga->addr:@sga->port (an unbound socket gets an ephemeral port). The
  * buffer becomes the library's. -EBADF, -EOPNOTSUPP (TCP), -EINVAL,
- * -EMSGSIZE, -ENETUNREACH, -EAGAIN (TX ring full), -ENOBUFS, and for an
- * unbound socket -EADDRNOTAVAIL or -ENOMEM.
+ * -EMSGSIZE, -ENETUNREACH, -EAGAIN (TX ring and backlog full), -ENOBUFS,
+ * and for an unbound socket -EADDRNOTAVAIL or -ENOMEM.
  *
  * Every call that starts an operation returns -EINVAL for a NULL token
  * pointer.

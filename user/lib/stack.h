@@ -127,6 +127,13 @@ struct bypass_stack {
 	const struct bypass_tcp_frag *tx_frags;
 	uint8_t tx_nr_frags;
 	uint32_t tx_frags_len;
+	/*
+	 * Frames waiting for room on a full TX ring, oldest first: a ring of
+	 * tx_backlog_cap references, each frame copied whole into its first
+	 * buffer. While one waits, new frames queue behind it.
+	 */
+	struct bypass_buf **tx_backlog;
+	uint32_t tx_backlog_cap, tx_backlog_head, tx_backlog_len;
 	uint32_t tcp_eph_next;		/* next ephemeral port to try */
 	struct bypass_qp_stats *qp_stats;	/* shared page, or NULL */
 	uint64_t stats_tx_seen;	/* tx_frames when the page was written */
@@ -172,7 +179,9 @@ static inline bool ipv4_is_multicast(uint32_t addr)
 
 /*
  * stack.c: queue a whole Ethernet frame at @b->data on the TX ring, with
- * the chained payload slices (tx_frags) behind it when there are any.
+ * the chained payload slices (tx_frags) behind it when there are any; on
+ * the backlog when the ring is full or frames wait there already. 0, or
+ * -EAGAIN when the backlog is full too (@b dropped, tx_backlog_full).
  */
 int stack_xmit(struct bypass_stack *st, struct bypass_buf *b);
 /* Copy the chained payload slices (if any) into @b behind its data. */
