@@ -94,16 +94,21 @@ int bypass_stack_wait(struct bypass_stack *st, int timeout_ms);
 
 /*
  * For an application's own epoll loop: bypass_stack_fd() is the descriptor
- * to watch (RX); while the TX ring is full or frames wait on its backlog
- * (bypass_stack_arm() then enables that interrupt) watch
- * bypass_stack_tx_fd() as well. Call bypass_stack_arm() before sleeping:
- * it returns true when sleeping is safe, false when work is already
- * pending (poll instead). After a wakeup, call bypass_stack_poll(): it
- * consumes the notifications.
+ * to watch (RX). Call bypass_stack_arm() before sleeping: it returns true
+ * when sleeping is safe, false when work is already pending (poll
+ * instead). After a wakeup, call bypass_stack_poll(): it consumes the
+ * notifications. bypass_stack_tx_armed() says whether that arm enabled
+ * the TX interrupt too (the TX ring was full or frames waited on its
+ * backlog): watch bypass_stack_tx_fd() only then. At other times the
+ * device may still signal it now and then (with EVENT_IDX the driver can
+ * only ask it not to, and a used index that wraps past the stale request
+ * answers it), and nothing consumes those notifications: a loop watching
+ * it all the time would find it readable for ever.
  */
 int bypass_stack_fd(struct bypass_stack *st);
 int bypass_stack_tx_fd(struct bypass_stack *st);
 bool bypass_stack_arm(struct bypass_stack *st);
+bool bypass_stack_tx_armed(const struct bypass_stack *st);
 
 /* Nanoseconds until the next protocol timer, UINT64_MAX if none. */
 uint64_t bypass_stack_next_timer(struct bypass_stack *st);

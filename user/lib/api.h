@@ -89,9 +89,11 @@ struct bypass_ctx {
 
 	struct api_sock *dirty;		/* news to look at */
 
-	/* bypass_ctx_fd(): an epoll of the RX/TX interrupts, a timer and
-	 * an eventfd raised while there is work already. */
+	/* bypass_ctx_fd(): an epoll of the RX interrupt (and of the TX one
+	 * while it is armed), a timer and an eventfd raised while there is
+	 * work already. */
 	int epfd, timerfd, selffd;
+	bool tx_watched;		/* the TX interrupt's fd is in epfd */
 	uint64_t timer_set_ns;		/* deadline the timerfd holds, or 0 */
 	bool self_raised;
 };

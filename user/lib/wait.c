@@ -74,6 +74,11 @@ bool bypass_stack_arm(struct bypass_stack *st)
 	return !stack_has_work(st);
 }
 
+bool bypass_stack_tx_armed(const struct bypass_stack *st)
+{
+	return st->tx_armed;
+}
+
 int bypass_stack_wait(struct bypass_stack *st, int timeout_ms)
 {
 	uint64_t start = mono_ns(), timer;

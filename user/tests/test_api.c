@@ -1968,4 +1968,82 @@ TEST_F_TIMEOUT(api, keepalive_set_on_a_connection_wakes_ctx_fd, 60)
 	EXPECT_EQ(0, bypass_close(c, fd));
 }
 
+/*
+ * The device may raise a TX interrupt while the TX interrupt is off: with
+ * EVENT_IDX, once its used index wraps past the stale used_event (every
+ * 65536 frames), or when it decides late. Such a stale notification must
+ * not leave bypass_ctx_fd() readable for ever: an idle context sleeps.
+ */
+TEST(ctx_fd_sleeps_after_a_tx_interrupt_that_came_while_off)
+{
+	struct bypass_pair_config pc = { .features = FEAT_DEFAULT, .queue_size = 256 };
+	struct bypass_ctx_config cfg = {
+		.stack = { .addr = IP_US, .prefix_len = 24, .pool_bufs = 1024 },
+	};
+	struct bypass_stack_config peer_cfg = { .addr = IP_PEER, .prefix_len = 24 };
+	struct bypass_pair_stats ps;
+	struct bypass_counters cnt;
+	struct bypass_stack *peer;
+	struct bypass_pair *pair;
+	struct bypass_ctx *c;
+	struct sockaddr_in sin;
+	struct pollfd p = { .events = POLLIN };
+	uint32_t i;
+	int fd;
+
+	memcpy(pc.mac[0], mac_us, 6);
+	memcpy(pc.mac[1], mac_peer, 6);
+	ASSERT_EQ(0, bypass_pair_create(&pc, &pair));
+	ASSERT_EQ(0, bypass_ctx_create(bypass_pair_dev(pair, 0), &cfg, &c));
+	ASSERT_EQ(0, bypass_stack_create(bypass_pair_dev(pair, 1), &peer_cfg, &peer));
+	p.fd = bypass_ctx_fd(c);
+	ASSERT_LE(0, p.fd);
+	fd = bypass_socket(c, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	set_addr(&sin, IP_PEER, 9);
+	ASSERT_EQ(0, bypass_connect(c, fd, (void *)&sin, sizeof(sin)));
+	/* The peer answers the ARP request, then hears nothing more. */
+	ASSERT_EQ(1, bypass_send(c, fd, "x", 1, 0));
+	for (i = 0; i < 4; i++) {
+		bypass_stack_poll(peer);
+		bypass_ctx_poll(c);
+	}
+	/*
+	 * More than 65536 frames, polling often enough for the TX ring never
+	 * to fill (its interrupt stays off): the TX used index wraps.
+	 */
+	for (i = 0; i < 66000; i++) {
+		ASSERT_EQ(1, bypass_send(c, fd, "x", 1, 0));
+		if (i % 128 == 0)
+			bypass_ctx_poll(c);
+	}
+	bypass_pair_stats(pair, 0, &ps);
+	EXPECT_LT(0u, ps.irqs[BYPASS_QUEUE_TX]);
+	EXPECT_EQ(0, bypass_ctx_poll(c));
+	EXPECT_EQ(0, poll(&p, 1, 0));
+	/*
+	 * While a stalled device holds the TX ring and its backlog full, the
+	 * TX interrupt is armed: the device catching up wakes the fd.
+	 */
+	bypass_pair_set_tx_stall(pair, 0, true);
+	for (i = 0; i < 2 * 256; i++)
+		ASSERT_EQ(1, bypass_send(c, fd, "x", 1, 0));
+	EXPECT_EQ(-1, bypass_send(c, fd, "x", 1, 0));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(0, bypass_ctx_poll(c));
+	EXPECT_EQ(0, poll(&p, 1, 0));
+	bypass_pair_set_tx_stall(pair, 0, false);
+	EXPECT_EQ(1, poll(&p, 1, 0));
+	/* The backlog leaves, its completions are reaped: idle again. */
+	for (i = 0; i < 4 && poll(&p, 1, 0); i++)
+		EXPECT_EQ(0, bypass_ctx_poll(c));
+	EXPECT_EQ(0, poll(&p, 1, 0));
+	bypass_stack_counters(bypass_ctx_stack(c), &cnt);
+	EXPECT_EQ(256u, cnt.ring.tx_backlogged);
+	EXPECT_EQ(1u, cnt.drops[BYPASS_DROP_TX_BACKLOG_FULL]);
+	EXPECT_EQ(0, bypass_close(c, fd));
+	bypass_ctx_destroy(c);
+	bypass_stack_destroy(peer);
+	bypass_pair_destroy(pair);
+}
+
 TEST_HARNESS_MAIN
