@@ -25,7 +25,8 @@
 #define ECHO_PORT	7
 #define SLOW_PORT	9	/* echoes 300 ms late */
 #define CLOSED_PORT	10
-#define RESET_PORT	11	/* resets a connection when data arrives */
+#define RESET_PORT	11	/* resets a connection when data arrives
+				 * (answering "zz" first to a 'z') */
 #define DIAL_PORT	13	/* UDP: connects back to the port asked for */
 #define DIAL_ECHO	0	/* ... an echo connection */
 #define DIAL_ABORT	1	/* ... reset once established */
@@ -60,7 +61,8 @@ static uint64_t mono_ms(void)
 /*
  * The server: TCP echo on 7, a late echo on 9, UDP echo on 7, all through
  * one readiness set. Connections are non-blocking. TCP on 11 resets each
- * connection when data arrives (a close with the data unread). A datagram
+ * connection when data arrives (a close with the data unread), first
+ * sending "zz" when the data starts with 'z'. A datagram
  * to UDP 13 holding a port (2 bytes, network order) and a mode makes the
  * server connect back to its source on that port: DIAL_ECHO, an echo
  * connection like those accepted on 7; DIAL_ABORT, a connection of the
@@ -184,6 +186,9 @@ static void *server_main(void *arg)
 				fd = (int)(uint32_t)evs[i].data.u64;
 				if (evs[i].data.u64 & TAG_RESET) {
 					/* Closed with data unread: a reset. */
+					if (bypass_recv(ctx, fd, buf, 1, 0) == 1 &&
+					    buf[0] == 'z')
+						bypass_send(ctx, fd, "zz", 2, 0);
 					bypass_close(ctx, fd);
 					continue;
 				}
@@ -1388,9 +1393,12 @@ TEST_F_TIMEOUT(api, tcp_state_and_option_errors, 60)
 	EXPECT_EQ(0, bypass_close(c, t));
 }
 
-/* The server on RESET_PORT resets a connection when data arrives. */
+/*
+ * The server on RESET_PORT resets a connection when data arrives: @msg
+ * (2 bytes), which when it is "zz" the server first answers with "zz".
+ */
 static int reset_connection(struct __test_metadata *_metadata, struct bypass_ctx *c,
-			    bool watch_errors)
+			    const char *msg, bool watch_errors)
 {
 	struct sockaddr_in sin;
 	struct epoll_event ev = { .events = 0 };
@@ -1400,7 +1408,7 @@ static int reset_connection(struct __test_metadata *_metadata, struct bypass_ctx
 	set_addr(&sin, IP_PEER, RESET_PORT);
 	if (fd < 0 || bypass_connect(c, fd, (void *)&sin, sizeof(sin)))
 		return -1;
-	if (bypass_send(c, fd, "ab", 2, 0) != 2)
+	if (bypass_send(c, fd, msg, 2, 0) != 2)
 		return -1;
 	if (!watch_errors)
 		return fd;
@@ -1448,7 +1456,7 @@ TEST_F_TIMEOUT(api, peer_reset_reports_the_error_once_as_linux, 60)
 	int fd, v;
 
 	/* recv, recv, send, send: a blocking read learns of the reset. */
-	fd = reset_connection(_metadata, c, false);
+	fd = reset_connection(_metadata, c, "ab", false);
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(-1, bypass_recv(c, fd, buf, sizeof(buf), 0));
 	EXPECT_EQ(ECONNRESET, errno);
@@ -1467,7 +1475,7 @@ TEST_F_TIMEOUT(api, peer_reset_reports_the_error_once_as_linux, 60)
 	EXPECT_EQ(0, bypass_close(c, fd));
 
 	/* send, send, recv, recv, once a readiness set saw EPOLLERR. */
-	fd = reset_connection(_metadata, c, true);
+	fd = reset_connection(_metadata, c, "ab", true);
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(DEAD_EVENTS | EPOLLERR, events_of(c, fd, DEAD_EVENTS));
 	EXPECT_EQ(-1, bypass_send(c, fd, "x", 1, 0));
@@ -1480,7 +1488,7 @@ TEST_F_TIMEOUT(api, peer_reset_reports_the_error_once_as_linux, 60)
 	EXPECT_EQ(0, bypass_close(c, fd));
 
 	/* SO_ERROR, SO_ERROR, recv, send. */
-	fd = reset_connection(_metadata, c, true);
+	fd = reset_connection(_metadata, c, "ab", true);
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(0, bypass_getsockopt(c, fd, SOL_SOCKET, SO_ERROR, &v, &len));
 	EXPECT_EQ(ECONNRESET, v);
@@ -1492,8 +1500,26 @@ TEST_F_TIMEOUT(api, peer_reset_reports_the_error_once_as_linux, 60)
 	EXPECT_EQ(EPIPE, errno);
 	EXPECT_EQ(0, bypass_close(c, fd));
 
+	/* Data that came before the reset is read first: data, error, end. */
+	fd = reset_connection(_metadata, c, "zz", true);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(2, bypass_recv(c, fd, buf, sizeof(buf), 0));
+	EXPECT_EQ(-1, bypass_recv(c, fd, buf, sizeof(buf), 0));
+	EXPECT_EQ(ECONNRESET, errno);
+	EXPECT_EQ(0, bypass_recv(c, fd, buf, sizeof(buf), 0));
+	EXPECT_EQ(0, bypass_close(c, fd));
+
+	/* send, recv, recv with data waiting: the error, the data, the end. */
+	fd = reset_connection(_metadata, c, "zz", true);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, bypass_send(c, fd, "x", 1, 0));
+	EXPECT_EQ(ECONNRESET, errno);
+	EXPECT_EQ(2, bypass_recv(c, fd, buf, sizeof(buf), 0));
+	EXPECT_EQ(0, bypass_recv(c, fd, buf, sizeof(buf), 0));
+	EXPECT_EQ(0, bypass_close(c, fd));
+
 	/* Native pop, pop, push: the error, the end of the stream, EPIPE. */
-	fd = reset_connection(_metadata, c, true);
+	fd = reset_connection(_metadata, c, "ab", true);
 	ASSERT_LE(0, fd);
 	pop_then_push(_metadata, c, fd, ECONNRESET);
 	pop_then_push(_metadata, c, fd, 0);
