@@ -163,7 +163,7 @@ struct bypass_pair_impair {
  * @late_rx: threaded test hook that widens the race of every sleep: when
  *	a driver asks for its RX interrupt fd (bypass_stack_wait() does,
  *	after its last look at the rings and before it enables the
- *	interrupt), hold it up to 10 ms until a new frame lands in its RX
+ *	interrupt), hold it up to 50 ms until a new frame lands in its RX
  *	ring, while its interrupt is still off: only the driver's look at
  *	the ring after enabling the interrupt can then find that frame.
  */

@@ -26,7 +26,7 @@
 
 #include "pair.h"
 
-#define PAIR_LATE_RX_NS		10000000ull	/* late_rx: longest hold */
+#define PAIR_LATE_RX_NS		50000000ull	/* late_rx: longest hold */
 
 /* splitmix64: small, seedable, good enough to pick frames. */
 static uint64_t pair_rand(struct bypass_pair *p)
