@@ -141,7 +141,8 @@ enum bypass_opcode {
  * @opcode, @qd: what completed, on which descriptor.
  * @err: 0, or the errno the operation failed with (ECONNRESET,
  *	ECONNREFUSED, ETIMEDOUT, EPIPE, ECANCELED when its descriptor was
- *	closed or the context destroyed...).
+ *	closed or the context destroyed...). A dead connection's error
+ *	comes once per socket; later pops end the stream, pushes get EPIPE.
  * @sga: POP: the data, now the application's to free (nr_segs 0 is the
  *	end of the stream).
  * @new_qd, @addr, @port: ACCEPT: the connection and its peer.
@@ -208,8 +209,8 @@ int bypass_qpush(struct bypass_ctx *ctx, int qd, struct bypass_sga *sga,
  * bypass_qpushto - send one datagram of one segment on a UDP socket to
  * @sga->addr:@sga->port (an unbound socket gets an ephemeral port). The
  * buffer becomes the library's. -EBADF, -EOPNOTSUPP (TCP), -EINVAL,
- * -EMSGSIZE, -ENETUNREACH, -EAGAIN (TX ring full), -ENOBUFS, and for an
- * unbound socket -EADDRNOTAVAIL or -ENOMEM.
+ * -EMSGSIZE, -ENETUNREACH, -EAGAIN (TX ring and backlog full), -ENOBUFS,
+ * and for an unbound socket -EADDRNOTAVAIL or -ENOMEM.
  *
  * Every call that starts an operation returns -EINVAL for a NULL token
  * pointer.

@@ -56,7 +56,7 @@ extern "C" {
 	X(TCP_BAD_CSUM, "tcp_bad_csum")					\
 	X(TCP_BROADCAST, "tcp_broadcast")	/* or multicast */	\
 	X(TCP_BAD_OPTIONS, "tcp_bad_options")				\
-	X(TX_RING_FULL, "tx_ring_full")					\
+	X(TX_BACKLOG_FULL, "tx_backlog_full")	/* ring and backlog full */ \
 	X(TX_NO_BUFFER, "tx_no_buffer")		/* pool empty for a reply */ \
 	X(TX_TOO_BIG, "tx_too_big")
 
@@ -73,6 +73,7 @@ struct bypass_counters {
 		uint64_t rx_kicks, tx_kicks, kicks_suppressed;
 		uint64_t bad_used;	/* used entries naming no buffer */
 		uint64_t sleeps;	/* times wait() slept on the fd */
+		uint64_t tx_backlogged;	/* frames that waited for ring room */
 	} ring;
 	struct {
 		uint64_t rx, tx, rx_broadcast;

@@ -160,6 +160,12 @@ struct bypass_pair_impair {
  *	the flags allow) and interrupt through the eventfds. The clock is
  *	then CLOCK_MONOTONIC; impairments, inject, capture, stall and advance
  *	are not available, and stats are only exact once traffic stopped.
+ * @late_rx: threaded test hook that widens the race of every sleep: when
+ *	a driver asks for its RX interrupt fd (bypass_stack_wait() does,
+ *	after its last look at the rings and before it enables the
+ *	interrupt), hold it up to 50 ms until a new frame lands in its RX
+ *	ring, while its interrupt is still off: only the driver's look at
+ *	the ring after enabling the interrupt can then find that frame.
  */
 struct bypass_pair_config {
 	uint16_t queue_size;
@@ -169,6 +175,7 @@ struct bypass_pair_config {
 	uint32_t wire_limit;
 	bool paged_iova;
 	bool threaded;
+	bool late_rx;
 	struct bypass_pair_impair impair;
 };
 
@@ -188,6 +195,7 @@ struct bypass_pair_stats {
 	uint64_t driver_errors;	/* invalid descriptors, addresses, indices */
 	uint64_t missed_kicks;	/* threaded: work published without a kick
 				 * while the device slept (either side) */
+	uint64_t late_rx;	/* late_rx: frames that landed in the hold */
 };
 
 /*

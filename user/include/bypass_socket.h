@@ -62,7 +62,9 @@ int bypass_connect(struct bypass_ctx *ctx, int fd, const struct sockaddr *addr,
  * Copying send/receive. @flags: MSG_DONTWAIT, MSG_NOSIGNAL (implied: no
  * signal is ever raised). send: EPIPE, ENOTCONN, ECONNRESET, EAGAIN,
  * EMSGSIZE (UDP), EDESTADDRREQ. recv: 0 at end of stream; EAGAIN,
- * ENOTCONN, ECONNRESET, ETIMEDOUT.
+ * ENOTCONN, ECONNRESET, ETIMEDOUT. A dead connection's error is returned
+ * once, by the first send, recv or SO_ERROR (as in Linux); then recv
+ * gives 0 and send EPIPE.
  */
 ssize_t bypass_send(struct bypass_ctx *ctx, int fd, const void *buf, size_t len,
 		    int flags);

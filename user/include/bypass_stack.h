@@ -42,6 +42,9 @@ struct bypass_ping;
  *	(default 50 us of real time).
  * @tcp: the TCP engine's configuration (NULL: its defaults); its mss is
  *	ignored, the stack sets mtu - 40.
+ * @tx_backlog: frames that may wait, in order, for room on a full TX ring
+ *	(default: the ring's size); beyond that a frame is dropped
+ *	(tx_backlog_full).
  */
 struct bypass_stack_config {
 	uint32_t addr;
@@ -55,6 +58,7 @@ struct bypass_stack_config {
 	uint32_t arp_retries;
 	uint64_t spin_ns;
 	const struct bypass_tcp_config *tcp;
+	uint32_t tx_backlog;
 };
 
 /*
@@ -82,23 +86,29 @@ void bypass_stack_flush(struct bypass_stack *st);
  * bypass_stack_wait - hand queued frames to the device (as
  * bypass_stack_flush), spin, polling the RX ring for spin_ns, then sleep on
  * the RX interrupt until a frame arrives, the next timer is due or
- * @timeout_ms passes (-1: no limit); while the TX ring is full, a TX
- * completion wakes it too. Returns 1 when there is work for
+ * @timeout_ms passes (-1: no limit); while the TX ring is full or frames
+ * wait on its backlog, a TX completion wakes it too. Returns 1 when there is work for
  * bypass_stack_poll(), 0 on timeout, -errno on error.
  */
 int bypass_stack_wait(struct bypass_stack *st, int timeout_ms);
 
 /*
  * For an application's own epoll loop: bypass_stack_fd() is the descriptor
- * to watch (RX); while sends fail with -EAGAIN (TX ring full) watch
- * bypass_stack_tx_fd() as well. Call bypass_stack_arm() before sleeping:
- * it returns true when sleeping is safe, false when work is already
- * pending (poll instead). After a wakeup, call bypass_stack_poll(): it
- * consumes the notifications.
+ * to watch (RX). Call bypass_stack_arm() before sleeping: it returns true
+ * when sleeping is safe, false when work is already pending (poll
+ * instead). After a wakeup, call bypass_stack_poll(): it consumes the
+ * notifications. bypass_stack_tx_armed() says whether that arm enabled
+ * the TX interrupt too (the TX ring was full or frames waited on its
+ * backlog): watch bypass_stack_tx_fd() only then. At other times the
+ * device may still signal it now and then (with EVENT_IDX the driver can
+ * only ask it not to, and a used index that wraps past the stale request
+ * answers it), and nothing consumes those notifications: a loop watching
+ * it all the time would find it readable for ever.
  */
 int bypass_stack_fd(struct bypass_stack *st);
 int bypass_stack_tx_fd(struct bypass_stack *st);
 bool bypass_stack_arm(struct bypass_stack *st);
+bool bypass_stack_tx_armed(const struct bypass_stack *st);
 
 /* Nanoseconds until the next protocol timer, UINT64_MAX if none. */
 uint64_t bypass_stack_next_timer(struct bypass_stack *st);
@@ -138,8 +148,8 @@ void bypass_udp_close(struct bypass_udp *sock);
  * headers are written in front of @buf->data, which needs 54 bytes of
  * headroom and 4-byte alignment (true of a fresh or received buffer). The
  * stack takes the caller's reference in every case; the frame leaves at the
- * next poll or flush. Returns 0, -EMSGSIZE, -ENETUNREACH, -EAGAIN (TX ring
- * full), -EINVAL.
+ * next poll or flush (behind frames waiting on the TX backlog). Returns 0,
+ * -EMSGSIZE, -ENETUNREACH, -EAGAIN (TX ring and backlog full), -EINVAL.
  */
 int bypass_udp_sendto(struct bypass_udp *sock, struct bypass_buf *buf,
 		      uint32_t addr, uint16_t port);

@@ -43,7 +43,6 @@ struct api_sock {
 	bool err_reported;		/* the connection's error was returned */
 	bool ep_off;			/* EPOLLONESHOT fired: off until MOD */
 	uint8_t cc;			/* enum bypass_tcp_cc, 0: default */
-	int so_error;			/* SO_ERROR, cleared when read */
 	uint32_t laddr, raddr;		/* network order */
 	uint16_t lport, rport;
 	struct bypass_tcp_conn *conn;	/* connection or listener */
@@ -90,9 +89,11 @@ struct bypass_ctx {
 
 	struct api_sock *dirty;		/* news to look at */
 
-	/* bypass_ctx_fd(): an epoll of the RX/TX interrupts, a timer and
-	 * an eventfd raised while there is work already. */
+	/* bypass_ctx_fd(): an epoll of the RX interrupt (and of the TX one
+	 * while it is armed), a timer and an eventfd raised while there is
+	 * work already. */
 	int epfd, timerfd, selffd;
+	bool tx_watched;		/* the TX interrupt's fd is in epfd */
 	uint64_t timer_set_ns;		/* deadline the timerfd holds, or 0 */
 	bool self_raised;
 };
@@ -135,6 +136,12 @@ int api_take_accepted(struct bypass_ctx *ctx, struct api_sock *l,
 		      struct bypass_tcp_conn *c);
 
 /* api_epoll.c */
+/*
+ * A dead connection's error is pending (EPOLLERR, SO_ERROR) until one call
+ * returns it, as Linux's sk_err: api_err_take() hands it over once, then 0.
+ */
+bool api_err_pending(const struct api_sock *s);
+int api_err_take(struct api_sock *s);
 uint32_t api_events(struct bypass_ctx *ctx, struct api_sock *s);
 void api_ep_note(struct bypass_ctx *ctx, struct api_sock *s);
 void api_ep_forget(struct bypass_ctx *ctx, struct api_sock *s);

@@ -323,9 +323,6 @@ int bypass_ctx_fd(struct bypass_ctx *ctx)
 	fd = bypass_stack_fd(ctx->st);
 	if (!r && fd >= 0)
 		r = epoll_add(ctx->epfd, fd);
-	fd = bypass_stack_tx_fd(ctx->st);
-	if (!r && fd >= 0)
-		r = epoll_add(ctx->epfd, fd);
 	if (r)
 		goto fail;
 	api_ctx_fd_rearm(ctx);
@@ -344,6 +341,24 @@ fail:
 }
 
 /*
+ * The TX interrupt's fd belongs in the context's epoll only while it is
+ * armed: at other times the device may still signal it (EVENT_IDX only
+ * asks it not to) and nothing reads it, which would leave the context's
+ * fd readable for ever. Changes only when the TX ring fills or drains.
+ */
+static void ctx_watch_tx(struct bypass_ctx *ctx)
+{
+	bool on = bypass_stack_tx_armed(ctx->st);
+	int fd = bypass_stack_tx_fd(ctx->st);
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+
+	if (on == ctx->tx_watched || fd < 0)
+		return;
+	if (!epoll_ctl(ctx->epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, fd, &ev))
+		ctx->tx_watched = on;
+}
+
+/*
  * Before the application sleeps on bypass_ctx_fd(): arm the interrupts,
  * point the timer at the stack's next deadline and raise the eventfd when
  * there is work already; lower it otherwise.
@@ -356,6 +371,7 @@ void api_ctx_fd_rearm(struct bypass_ctx *ctx)
 	if (ctx->epfd < 0)
 		return;
 	work = !bypass_stack_arm(ctx->st) || api_any_ready(ctx);
+	ctx_watch_tx(ctx);
 	next = bypass_stack_next_timer(ctx->st);
 	deadline = next == UINT64_MAX ? 0 : api_now() + (next ? next : 1);
 	/* Re-program only a timer that would fire late (or never). */

@@ -18,19 +18,27 @@
 static void tcp_settle(struct api_sock *s)
 {
 	enum bypass_tcp_state st;
-	int err;
 
 	if (s->phase != TP_CONNECTING)
 		return;
 	st = bypass_tcp_state(s->conn);
 	if (st == BYPASS_TCP_SYN_SENT || st == BYPASS_TCP_SYN_RECEIVED)
 		return;
-	err = bypass_tcp_error(s->conn);
-	s->phase = TP_CONNECTED;
-	if (err) {
-		s->so_error = err;
-		s->err_reported = true;	/* SO_ERROR carries it */
-	}
+	s->phase = TP_CONNECTED;	/* a failure stays pending for SO_ERROR */
+}
+
+bool api_err_pending(const struct api_sock *s)
+{
+	return s->kind == SK_TCP && s->conn && s->phase != TP_LISTEN &&
+	       !s->err_reported && bypass_tcp_error(s->conn);
+}
+
+int api_err_take(struct api_sock *s)
+{
+	if (!api_err_pending(s))
+		return 0;
+	s->err_reported = true;
+	return bypass_tcp_error(s->conn);
 }
 
 static bool tcp_writable(struct api_sock *s)
@@ -65,8 +73,10 @@ uint32_t api_events(struct bypass_ctx *ctx, struct api_sock *s)
 			return 0;
 		break;
 	}
+	/* Dead: EPOLLERR only until the error was returned, as in Linux. */
 	if (bypass_tcp_error(s->conn))
-		return EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLRDHUP;
+		return EPOLLIN | EPOLLOUT | EPOLLHUP | EPOLLRDHUP |
+		       (api_err_pending(s) ? EPOLLERR : 0);
 	eof = (bypass_tcp_eof(s->conn) && !s->rx_cur) || s->rd_shut;
 	if (s->rx_cur || bypass_tcp_readable(s->conn) || eof)
 		ev |= EPOLLIN;

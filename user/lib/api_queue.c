@@ -140,11 +140,12 @@ static void op_complete(struct bypass_ctx *ctx, struct api_sock *s,
 
 /* ---- making operations progress ----------------------------------------- */
 
+/* What a push on a dead connection fails with: its error once, then EPIPE. */
 static int conn_err(struct api_sock *s)
 {
-	int e = bypass_tcp_error(s->conn);
+	int e = api_err_take(s);
 
-	return e ? e : ECONNRESET;
+	return e ? e : EPIPE;
 }
 
 /* Wrap an accepted connection in a new descriptor (or refuse it). */
@@ -207,6 +208,7 @@ static bool op_step(struct bypass_ctx *ctx, struct api_sock *s, struct api_op *o
 		if (bypass_tcp_error(s->conn)) {
 			s->phase = TP_CONNECTED;	/* a dead one */
 			op_complete(ctx, s, op, bypass_tcp_error(s->conn));
+			api_err_take(s);	/* reported here */
 			return true;
 		}
 		if (bypass_tcp_state(s->conn) == BYPASS_TCP_SYN_SENT ||
@@ -242,8 +244,9 @@ static bool op_step(struct bypass_ctx *ctx, struct api_sock *s, struct api_op *o
 			op_complete(ctx, s, op, 0);
 			return true;
 		}
+		/* Dead: its error once, then the end of the stream. */
 		if (bypass_tcp_error(s->conn)) {
-			op_complete(ctx, s, op, conn_err(s));
+			op_complete(ctx, s, op, api_err_take(s));
 			return true;
 		}
 		return false;

@@ -250,22 +250,18 @@ int bypass_connect(struct bypass_ctx *ctx, int fd, const struct sockaddr *sa,
 	r = wait_ready(ctx, s, EPOLLOUT, false);
 	if (r)
 		return (int)done(ctx, fail(-r));
-	r = bypass_tcp_error(s->conn);
-	if (r) {
-		s->so_error = 0;	/* reported here */
-		s->err_reported = true;
-		return (int)done(ctx, fail(r));
-	}
-	return (int)done(ctx, 0);
+	r = api_err_take(s);	/* reported here, not by SO_ERROR */
+	return (int)done(ctx, r ? fail(r) : 0);
 }
 
-/* The error a dead connection reports to send/recv, once via SO_ERROR. */
+/*
+ * What send on a dead connection fails with: its error the first time
+ * (unless recv or SO_ERROR returned it already), then EPIPE, as in Linux.
+ */
 static int tcp_dead(struct api_sock *s)
 {
-	int e = bypass_tcp_error(s->conn);
+	int e = api_err_take(s);
 
-	s->so_error = 0;
-	s->err_reported = true;
 	return e ? e : EPIPE;
 }
 
@@ -368,8 +364,11 @@ static ssize_t tcp_recv(struct bypass_ctx *ctx, struct api_sock *s, uint8_t *p,
 			return (ssize_t)got;
 		if (bypass_tcp_eof(s->conn))
 			return 0;
-		if (bypass_tcp_error(s->conn))
-			return fail(tcp_dead(s));
+		/* Dead: its error once, then the end of the stream (Linux). */
+		if (bypass_tcp_error(s->conn)) {
+			r = api_err_take(s);
+			return r ? fail(r) : 0;
+		}
 		r = wait_ready(ctx, s, EPOLLIN, nonblock);
 		if (r)
 			return fail(-r);
@@ -649,14 +648,8 @@ int bypass_getsockopt(struct bypass_ctx *ctx, int fd, int level, int name,
 		case SO_ERROR:
 			if (s->kind == SK_TCP)
 				api_events(ctx, s);
-			v = s->so_error;
-			s->so_error = 0;
 			/* A connection's error is reported once, as in Linux. */
-			if (!v && s->kind == SK_TCP && s->conn &&
-			    s->phase != TP_LISTEN && !s->err_reported) {
-				v = bypass_tcp_error(s->conn);
-				s->err_reported = v != 0;
-			}
+			v = api_err_take(s);
 			break;
 		case SO_TYPE:
 			v = s->kind == SK_TCP ? SOCK_STREAM : SOCK_DGRAM;

@@ -9,12 +9,16 @@
  * captured raw, for packet-script tests.
  *
  * With cfg->threaded the device side runs on its own thread instead
- * (pair_thread.c), on the real clock.
+ * (pair_thread.c), on the real clock; cfg->late_rx then makes frames land
+ * just before each driver enables its RX interrupt (a test of the check
+ * that must follow the enabling).
  *
  * This is test infrastructure standing in for hardware: it allocates per
  * frame on the wire, which the datapath itself never does.
  */
+#include <endian.h>
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +26,7 @@
 
 #include "pair.h"
 
+#define PAIR_LATE_RX_NS		50000000ull	/* late_rx: longest hold */
 
 /* splitmix64: small, seedable, good enough to pick frames. */
 static uint64_t pair_rand(struct bypass_pair *p)
@@ -181,11 +186,35 @@ static void pair_kick(struct bypass_dev *dev, unsigned int q)
 		pair_send_all(e);
 }
 
+/*
+ * The late_rx hook: the driver is between its last look at the RX ring
+ * (which found nothing past the used index it reads now) and enabling the
+ * interrupt. Wait (at most PAIR_LATE_RX_NS) until the device thread has
+ * put a frame there and decided, the interrupt being off, not to raise it.
+ */
+static void pair_late_rx(struct pair_end *e)
+{
+	const struct vdev_queue *q = &e->base.vd.q[BYPASS_QUEUE_RX];
+	uint64_t until = pair_thread_now() + PAIR_LATE_RX_NS;
+	uint16_t seen = le16toh(__atomic_load_n(&q->vr.used->idx, __ATOMIC_ACQUIRE));
+	int16_t ahead;
+
+	while ((ahead = (int16_t)(__atomic_load_n(&q->decided_used, __ATOMIC_ACQUIRE) -
+				  seen)) <= 0 && pair_thread_now() < until)
+		sched_yield();
+	if (ahead > 0)
+		__atomic_fetch_add(&e->stats.late_rx, 1, __ATOMIC_RELAXED);
+}
+
 static int pair_irq_fd(struct bypass_dev *dev, unsigned int q)
 {
+	struct pair_end *e = to_end(dev);
+
 	if ((unsigned int)q >= BYPASS_NR_QUEUES)
 		return -1;
-	return to_end(dev)->base.vd.q[q].irq_fd;
+	if (q == BYPASS_QUEUE_RX && e->late_rx)
+		pair_late_rx(e);
+	return e->base.vd.q[q].irq_fd;
 }
 
 static void pair_irq_ack(struct bypass_dev *dev, unsigned int q)
@@ -249,6 +278,7 @@ int bypass_pair_create(const struct bypass_pair_config *cfg,
 		r = vdev_init(&e->base.vd, cfg->queue_size ? cfg->queue_size : 256,
 			      cfg->features);
 		e->base.vd.paged_iova = cfg->paged_iova;
+		e->late_rx = cfg->threaded && cfg->late_rx;
 		if (r) {
 			if (i)
 				vdev_fini(&p->end[0].base.vd);

@@ -34,6 +34,7 @@ struct pair_end {
 	uint32_t inbound_len;
 	bool capture;
 	bool tx_stalled;
+	bool late_rx;			/* the test hook (bypass_pair_config) */
 	struct wire_frame *captured, **captured_tail;
 	struct bypass_pair_stats stats;
 	struct bypass_qp_stats qp_stats;	/* what a kernel would read */

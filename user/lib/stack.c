@@ -2,7 +2,8 @@
 /*
  * The stack's life and its ring work: create and destroy, the poll loop
  * (reap RX in batches, refill, reclaim TX, run timers, one kick per queue),
- * and putting frames on the TX ring behind a virtio-net header.
+ * and putting frames on the TX ring behind a virtio-net header, or on a
+ * bounded backlog, in order, while the ring is full.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -24,21 +25,16 @@ static void stack_reclaim_tx(struct bypass_stack *st)
 		bypass_buf_put(b);
 }
 
-int stack_xmit(struct bypass_stack *st, struct bypass_buf *b)
+/* Put a frame and its @nr chained slices on the TX ring (room was checked). */
+static void stack_tx_post(struct bypass_stack *st, struct bypass_buf *b,
+			  const struct bypass_tcp_frag *frags, uint8_t nr,
+			  uint32_t frags_len)
 {
 	struct virtio_net_hdr_v1 *vh;
 	const struct ethhdr *eh = (const struct ethhdr *)b->data;
 	struct virtq_seg sg[1 + BYPASS_TCP_MAX_FRAGS];
-	uint16_t need = 1 + st->tx_nr_frags, i;
+	uint16_t i;
 
-	if (virtq_free(&st->txq) < need) {
-		bypass_stack_flush(st);
-		stack_reclaim_tx(st);
-		if (virtq_free(&st->txq) < need) {
-			stack_drop(st, b, BYPASS_DROP_TX_RING_FULL);
-			return -EAGAIN;
-		}
-	}
 	vh = (struct virtio_net_hdr_v1 *)(b->data - st->hdr_len);
 	/* Byte by byte: the legacy header is 10 bytes, not the struct's 12. */
 	vh->flags = 0;
@@ -67,18 +63,71 @@ int stack_xmit(struct bypass_stack *st, struct bypass_buf *b)
 	sg[0].iova = bypass_buf_iova(b, vh);
 	sg[0].len = st->hdr_len + b->len;
 	sg[0].cookie = b;
-	for (i = 1; i < need; i++) {
-		const struct bypass_tcp_frag *f = &st->tx_frags[i - 1];
+	for (i = 0; i < nr; i++) {
+		const struct bypass_tcp_frag *f = &frags[i];
 
-		sg[i].iova = bypass_buf_iova(f->buf, f->buf->data + f->off);
-		sg[i].len = f->len;
-		sg[i].cookie = f->buf;
+		sg[i + 1].iova = bypass_buf_iova(f->buf, f->buf->data + f->off);
+		sg[i + 1].len = f->len;
+		sg[i + 1].cookie = f->buf;
 		/* Released when the device completes the chain. */
 		bypass_buf_get(f->buf);
 	}
-	virtq_add_chain(&st->txq, sg, need);
+	virtq_add_chain(&st->txq, sg, 1 + nr);
 	st->c.ring.tx_frames++;
-	st->c.ring.tx_bytes += b->len + st->tx_frags_len;
+	st->c.ring.tx_bytes += b->len + frags_len;
+}
+
+/*
+ * Take back what the device finished, then move waiting frames onto the
+ * ring, oldest first, while they fit (one descriptor each).
+ */
+static void stack_tx_backlog_drain(struct bypass_stack *st)
+{
+	stack_reclaim_tx(st);
+	while (st->tx_backlog_len && virtq_free(&st->txq)) {
+		struct bypass_buf *b = st->tx_backlog[st->tx_backlog_head];
+
+		st->tx_backlog[st->tx_backlog_head] = NULL;
+		if (++st->tx_backlog_head == st->tx_backlog_cap)
+			st->tx_backlog_head = 0;
+		st->tx_backlog_len--;
+		stack_tx_post(st, b, NULL, 0, 0);
+	}
+}
+
+/* Queue @b behind the frames waiting for ring room, or drop it. */
+static int stack_tx_backlog_add(struct bypass_stack *st, struct bypass_buf *b)
+{
+	uint32_t tail;
+
+	if (st->tx_backlog_len == st->tx_backlog_cap) {
+		stack_drop(st, b, BYPASS_DROP_TX_BACKLOG_FULL);
+		return -EAGAIN;
+	}
+	/* The slices' owners may change them before the ring has room. */
+	stack_tx_linearize(st, b);
+	tail = st->tx_backlog_head + st->tx_backlog_len;
+	if (tail >= st->tx_backlog_cap)
+		tail -= st->tx_backlog_cap;
+	st->tx_backlog[tail] = b;
+	st->tx_backlog_len++;
+	st->c.ring.tx_backlogged++;
+	return 0;
+}
+
+int stack_xmit(struct bypass_stack *st, struct bypass_buf *b)
+{
+	uint16_t need = 1 + st->tx_nr_frags;
+
+	if (st->tx_backlog_len || virtq_free(&st->txq) < need) {
+		/* Hand over what is queued, take back what is done. */
+		bypass_stack_flush(st);
+		stack_tx_backlog_drain(st);
+		/* Behind frames still waiting, so the order holds. */
+		if (st->tx_backlog_len || virtq_free(&st->txq) < need)
+			return stack_tx_backlog_add(st, b);
+	}
+	stack_tx_post(st, b, st->tx_frags, st->tx_nr_frags, st->tx_frags_len);
 	return 0;
 }
 
@@ -172,7 +221,7 @@ static void stack_publish_stats(struct bypass_stack *st)
 	struct bypass_qp_stats *qs = st->qp_stats;
 	struct bypass_tcp_stats ts;
 	const uint64_t *d = st->c.drops;
-	uint64_t tx_drops = d[BYPASS_DROP_TX_RING_FULL] + d[BYPASS_DROP_TX_NO_BUFFER] +
+	uint64_t tx_drops = d[BYPASS_DROP_TX_BACKLOG_FULL] + d[BYPASS_DROP_TX_NO_BUFFER] +
 			    d[BYPASS_DROP_TX_TOO_BIG] + d[BYPASS_DROP_ARP_UNRESOLVED] +
 			    d[BYPASS_DROP_ARP_QUEUE_FULL] + d[BYPASS_DROP_ARP_TABLE_FULL] +
 			    d[BYPASS_DROP_IPV4_NO_ROUTE];
@@ -223,7 +272,7 @@ int bypass_stack_poll(struct bypass_stack *st)
 	if (now >= st->arp_next_ns)
 		arp_timers(st, now);
 	bypass_tcp_poll(st->tcp);
-	stack_reclaim_tx(st);
+	stack_tx_backlog_drain(st);
 	bypass_stack_flush(st);
 	/* Also when TIME_WAITs or connections ended without traffic. */
 	if (st->qp_stats && (n || st->c.ring.tx_frames != st->stats_tx_seen ||
@@ -305,6 +354,12 @@ int bypass_stack_create(struct bypass_dev *dev,
 		r = virtq_init(&st->txq, &vr, event_idx);
 	if (r)
 		goto fail;
+	st->tx_backlog_cap = cfg->tx_backlog ? cfg->tx_backlog :
+			     virtq_size(&st->txq);
+	st->tx_backlog = calloc(st->tx_backlog_cap, sizeof(*st->tx_backlog));
+	r = -ENOMEM;
+	if (!st->tx_backlog)
+		goto fail;
 	r = tcp_stack_init(st, cfg->tcp);
 	if (r)
 		goto fail;
@@ -343,6 +398,12 @@ void bypass_stack_destroy(struct bypass_stack *st)
 		udp_close_all(st);
 	ping_close_all(st);
 	arp_flush_all(st);
+	while (st->tx_backlog_len) {
+		bypass_buf_put(st->tx_backlog[st->tx_backlog_head]);
+		st->tx_backlog_head = (st->tx_backlog_head + 1) % st->tx_backlog_cap;
+		st->tx_backlog_len--;
+	}
+	free(st->tx_backlog);
 	stack_drain_ring(&st->rxq);
 	stack_drain_ring(&st->txq);
 	bypass_pool_destroy(st->pool);

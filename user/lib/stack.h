@@ -131,6 +131,13 @@ struct bypass_stack {
 	uint32_t tx_frags_len;
 	/* RFC 6056 algorithm 4: per-destination-group port counters */
 	uint16_t tcp_port_perturb[TCP_PORT_PERTURB];
+	/*
+	 * Frames waiting for room on a full TX ring, oldest first: a ring of
+	 * tx_backlog_cap references, each frame copied whole into its first
+	 * buffer. While one waits, new frames queue behind it.
+	 */
+	struct bypass_buf **tx_backlog;
+	uint32_t tx_backlog_cap, tx_backlog_head, tx_backlog_len;
 	struct bypass_qp_stats *qp_stats;	/* shared page, or NULL */
 	uint64_t stats_tx_seen;	/* tx_frames when the page was written */
 	uint64_t stats_tcp_seen;	/* tcp_stack_table_size() then */
@@ -176,7 +183,9 @@ static inline bool ipv4_is_multicast(uint32_t addr)
 
 /*
  * stack.c: queue a whole Ethernet frame at @b->data on the TX ring, with
- * the chained payload slices (tx_frags) behind it when there are any.
+ * the chained payload slices (tx_frags) behind it when there are any; on
+ * the backlog when the ring is full or frames wait there already. 0, or
+ * -EAGAIN when the backlog is full too (@b dropped, tx_backlog_full).
  */
 int stack_xmit(struct bypass_stack *st, struct bypass_buf *b);
 /* Copy the chained payload slices (if any) into @b behind its data. */

@@ -597,6 +597,10 @@ static void sync_input(struct tcp_conn *c, struct seg_ctx *x)
 		case BYPASS_TCP_TIME_WAIT:
 			tcp_conn_done(c, 0);
 			break;
+		case BYPASS_TCP_CLOSE_WAIT:
+			/* The stream ended already: EPIPE, as Linux. */
+			tcp_conn_done(c, EPIPE);
+			break;
 		default:
 			tcp_conn_done(c, c->state == BYPASS_TCP_SYN_RECEIVED ?
 				      ECONNREFUSED : ECONNRESET);

@@ -407,6 +407,7 @@ bool vdev_flush(struct vdev *vd, unsigned int qi)
 		if (eventfd_write(q->irq_fd, 1) < 0)
 			vd->errors++;
 	}
+	__atomic_store_n(&q->decided_used, q->used_idx, __ATOMIC_RELEASE);
 	return irq;
 }
 

@@ -30,6 +30,8 @@ struct vdev_queue {
 	uint16_t last_avail;	/* next avail entry to consume */
 	uint16_t used_idx;	/* device's shadow of used->idx */
 	uint16_t signalled_used; /* used->idx at the last interrupt check */
+	uint16_t decided_used;	/* the same, stored once the interrupt was
+				 * raised or not (read by other threads) */
 	int irq_fd;		/* eventfd written on interrupt */
 	uint64_t kicks;
 	uint64_t irqs;

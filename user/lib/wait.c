@@ -31,10 +31,13 @@ uint64_t bypass_stack_next_timer(struct bypass_stack *st)
 	return arp < tcp ? arp : tcp;
 }
 
-/* A full TX ring: sending waits for the device to finish some frames. */
+/*
+ * A full TX ring, or frames on the backlog: sending waits for the device
+ * to finish some frames.
+ */
 static bool stack_tx_blocked(struct bypass_stack *st)
 {
-	return virtq_free(&st->txq) == 0;
+	return virtq_free(&st->txq) == 0 || st->tx_backlog_len;
 }
 
 /* Whether bypass_stack_poll() has something to do right now. */
@@ -69,6 +72,11 @@ bool bypass_stack_arm(struct bypass_stack *st)
 			return false;
 	}
 	return !stack_has_work(st);
+}
+
+bool bypass_stack_tx_armed(const struct bypass_stack *st)
+{
+	return st->tx_armed;
 }
 
 int bypass_stack_wait(struct bypass_stack *st, int timeout_ms)

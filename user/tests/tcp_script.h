@@ -30,7 +30,7 @@
  *
  * App commands: listen PORT [BACKLOG], connect LPORT RPORT, accept, send N,
  * recv N (reads exactly N bytes, checking them), eof, noeof, close,
- * shutdown, abort, nodelay, state NAME, error NAME (0, ECONNRESET, ...),
+ * shutdown, abort, nodelay, state NAME, error NAME (0, ECONNRESET, EPIPE...),
  * readable N, noaccept, port N (segments go to port N, nobody listening),
  * keepalive IDLE_MS INTVL_MS COUNT, stat NAME N (an engine counter of
  * struct bypass_tcp_stats has the value N).
@@ -521,6 +521,8 @@ static int ts_errno(const char *w)
 		return ECONNREFUSED;
 	if (!strcmp(w, "ETIMEDOUT"))
 		return ETIMEDOUT;
+	if (!strcmp(w, "EPIPE"))
+		return EPIPE;
 	return -1;
 }
 

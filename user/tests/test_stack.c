@@ -23,6 +23,7 @@ struct two {
 };
 
 static bool paged_iova;	/* set by tests that want a page-by-page IOMMU */
+static uint32_t tx_backlog;	/* set by tests of the TX backlog's bound */
 
 static int two_init(struct two *t, uint64_t features,
 		    const struct bypass_pair_impair *impair)
@@ -35,7 +36,8 @@ static int two_init(struct two *t, uint64_t features,
 	memset(t, 0, sizeof(*t));
 	if (impair)
 		pc.impair = *impair;
-	if (pair_two_stacks(&pc, &(struct bypass_stack_config){ .pool_bufs = 1024 },
+	if (pair_two_stacks(&pc, &(struct bypass_stack_config){
+				.pool_bufs = 1024, .tx_backlog = tx_backlog },
 			    &t->pair, t->st))
 		return -1;
 	for (i = 0; i < 2; i++)
@@ -596,20 +598,28 @@ TEST(burst_larger_than_the_rings_arrives_whole)
 	two_fini(&t);
 }
 
-TEST(full_tx_ring_refuses_then_recovers)
+/*
+ * A device that stopped taking frames: the 128-entry TX ring fills, the
+ * next 32 frames wait on the backlog, and the backlog full, the rest are
+ * refused and counted. Once the device catches up the 160 frames arrive,
+ * in order.
+ */
+TEST(full_tx_ring_backlogs_then_refuses_then_recovers)
 {
+	struct bypass_counters c;
 	struct two t;
 	struct bypass_buf *b;
 	uint32_t i, got = 0;
 	int r, refused = 0;
 
+	tx_backlog = 32;
 	ASSERT_EQ(0, two_init(&t, FEAT_DEFAULT, NULL));
+	tx_backlog = 0;
 	ASSERT_EQ(0, send_pattern(&t, 8, 0));
 	two_run(&t);
 	bypass_buf_put(bypass_udp_recv(t.sock[1], NULL, NULL));
-	/* A device that stopped taking frames: the 128-entry ring fills. */
 	bypass_pair_set_tx_stall(t.pair, 0, true);
-	for (i = 0; i < 150; i++) {
+	for (i = 0; i < 170; i++) {
 		r = send_pattern(&t, 100, i);
 		if (r) {
 			EXPECT_EQ(-EAGAIN, r);
@@ -617,16 +627,18 @@ TEST(full_tx_ring_refuses_then_recovers)
 		}
 		bypass_stack_poll(t.st[0]);
 	}
-	EXPECT_EQ(150 - 128, refused);
-	EXPECT_EQ((uint64_t)refused, one_drops_of(t.st[0], BYPASS_DROP_TX_RING_FULL));
-	/* A full ring arms the TX interrupt too. */
+	EXPECT_EQ(170 - 128 - 32, refused);
+	bypass_stack_counters(t.st[0], &c);
+	EXPECT_EQ((uint64_t)refused, one_drops_of(t.st[0], BYPASS_DROP_TX_BACKLOG_FULL));
+	EXPECT_EQ(32u, c.ring.tx_backlogged);
+	/* Frames waiting arm the TX interrupt too. */
 	EXPECT_TRUE(bypass_stack_arm(t.st[0]));
 	EXPECT_FALSE(readable(bypass_stack_tx_fd(t.st[0])));
 	/* The device catches up: the completions wake the sender... */
 	bypass_pair_set_tx_stall(t.pair, 0, false);
 	EXPECT_TRUE(readable(bypass_stack_tx_fd(t.st[0])));
 	EXPECT_EQ(1, bypass_stack_wait(t.st[0], 5000));
-	/* ...and the 128 queued frames arrive, in order. */
+	/* ...the backlog drains and all 160 frames arrive, in order. */
 	two_run(&t);
 	EXPECT_FALSE(readable(bypass_stack_tx_fd(t.st[0])));
 	while ((b = bypass_udp_recv(t.sock[1], NULL, NULL))) {
@@ -634,7 +646,8 @@ TEST(full_tx_ring_refuses_then_recovers)
 		got++;
 		bypass_buf_put(b);
 	}
-	EXPECT_EQ(128u, got);
+	EXPECT_EQ(160u, got);
+	EXPECT_EQ((uint64_t)refused, one_drops_of(t.st[0], BYPASS_DROP_TX_BACKLOG_FULL));
 	/* And sending works again. */
 	EXPECT_EQ(0, send_pattern(&t, 100, 0));
 	two_fini(&t);
