@@ -334,8 +334,14 @@ static void new_ack(struct tcp_conn *c, struct seg_ctx *x)
 		tcp_arm_rtx(c);
 }
 
+/*
+ * RFC 9293 3.10.7.4: the window of a segment not older than the last
+ * one taken (SND.WL1, SND.WL2) and whose ACK is not below SND.UNA.
+ */
 static void update_window(struct tcp_conn *c, const struct bypass_tcp_seg *s)
 {
+	if (seq_lt(s->ack, c->snd_una))
+		return;
 	if (seq_lt(c->snd_wl1, s->seq) ||
 	    (c->snd_wl1 == s->seq && seq_leq(c->snd_wl2, s->ack))) {
 		c->snd_wnd = (uint32_t)s->win << c->snd_wscale;
