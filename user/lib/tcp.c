@@ -73,7 +73,7 @@ static void set_defaults(struct bypass_tcp_config *c)
 	if (!c->retries)
 		c->retries = 15;
 	if (!c->challenge_acks_per_s)
-		c->challenge_acks_per_s = 1000;
+		c->challenge_acks_per_s = 2;
 	if (!c->cc)
 		c->cc = BYPASS_TCP_CC_NEWRENO;
 	if (!memcmp(c->secret, zero, sizeof(zero)) &&

@@ -121,6 +121,10 @@ struct tcp_conn {
 	/* keepalive (RFC 9293 3.8.4): 0 idle_ns means off */
 	uint64_t ka_idle_ns, ka_intvl_ns, last_rcv_ns;
 	uint32_t ka_count, ka_probes;
+
+	/* RFC 5961 challenge ACKs left this second (second + 1; 0: none) */
+	uint32_t challenge_tokens;
+	uint64_t challenge_sec;
 };
 
 struct bypass_tcp {
@@ -134,8 +138,6 @@ struct bypass_tcp {
 	struct tcp_conn **lhash;	/* listeners by port */
 	uint32_t hash_mask, lhash_mask;
 	struct tcp_chunk *chunks;
-	uint32_t challenge_tokens;
-	uint64_t challenge_sec;
 	struct tcp_wheel wheel;
 	struct tcp_conn *upd;		/* window updates due */
 	uint64_t isn_drift_ns;		/* test hook: added to the ISN clock */

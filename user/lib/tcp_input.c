@@ -22,19 +22,23 @@ static bool flag(const struct bypass_tcp_seg *s, uint8_t f)
 	return s->flags & f;
 }
 
-/* RFC 5961 section 7: at most challenge_acks_per_s per second. */
+/*
+ * RFC 5961 section 7: at most challenge_acks_per_s per second, counted
+ * per connection as Linux does (tcp_oow_rate_limited): a budget the
+ * whole engine shared would let an off-path attacker see, by exhausting
+ * it, whether its guesses hit another connection (CVE-2016-5696).
+ */
 static void challenge_ack(struct tcp_conn *c, uint64_t now)
 {
-	struct bypass_tcp *tcp = c->tcp;
-	uint64_t sec = now / 1000000000;
+	uint64_t sec = now / 1000000000 + 1;
 
-	if (sec != tcp->challenge_sec) {
-		tcp->challenge_sec = sec;
-		tcp->challenge_tokens = tcp->cfg.challenge_acks_per_s;
+	if (sec != c->challenge_sec) {
+		c->challenge_sec = sec;
+		c->challenge_tokens = c->tcp->cfg.challenge_acks_per_s;
 	}
-	if (!tcp->challenge_tokens)
+	if (!c->challenge_tokens)
 		return;
-	tcp->challenge_tokens--;
+	c->challenge_tokens--;
 	tcp_send_ack(c);
 }
 
