@@ -61,6 +61,7 @@ struct tcp_conn {
 	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2;
 	uint32_t max_snd_wnd;
 	uint32_t snd_end;		/* seq after the last queued byte */
+	uint32_t snd_sml;		/* end of the last short segment sent */
 	uint16_t mss;			/* what we send per segment */
 	struct tcp_chunk *sndq;		/* ring of sndq_cap */
 	uint32_t sndq_head, sndq_len;

@@ -121,6 +121,7 @@ static bool cookie_ack(struct tcp_conn *l, struct seg_ctx *x)
 	child_init(l, c, s);
 	tcp_conn_init_seq(c, x->now);
 	c->iss = s->ack - 1;
+	c->snd_sml = c->iss;
 	c->snd_una = s->ack;
 	c->snd_nxt = s->ack;
 	c->snd_max = s->ack;
