@@ -93,6 +93,11 @@ struct tcp_conn {
 
 	/* congestion control: loss recovery is NewReno's (RFC 6582) */
 	uint32_t cwnd, ssthresh, dupacks, recover;
+	uint32_t cwnd_cnt;		/* bytes acked toward the next MSS */
+	/* RFC 7661: is the window what limits the sender (tcp_cc_sent) */
+	bool cwnd_limited;
+	uint32_t max_flight;		/* most in flight this window */
+	uint32_t cwnd_usage_seq;	/* the window ends at this seq */
 	uint8_t cc;			/* enum bypass_tcp_cc */
 	bool sack_recovery;		/* recovery follows RFC 6675 */
 	uint32_t high_rxt;		/* RFC 6675 HighRxt */
@@ -219,8 +224,13 @@ void tcp_sack_blocks(const struct tcp_conn *c, struct bypass_tcp_opts *o,
 		     uint32_t max);
 
 /* tcp_cc.c */
+#define TCP_CWND_MAX	(TCP_MAX_WIN << TCP_MAX_WSCALE)	/* largest send window */
+
 void tcp_cc_init(struct tcp_conn *c);
 void tcp_cc_ack(struct tcp_conn *c, uint32_t acked);
+/* tcp_output sent (@sent) or is held: is cwnd what limits it? */
+void tcp_cc_sent(struct tcp_conn *c, bool sent);
+void tcp_cwnd_grow(struct tcp_conn *c, uint64_t bytes);
 void tcp_cc_dupack(struct tcp_conn *c);
 void tcp_cc_timeout(struct tcp_conn *c);
 void tcp_rtt_sample(struct tcp_conn *c, uint64_t rtt_ns);

@@ -318,6 +318,7 @@ void tcp_output(struct tcp_conn *c)
 		if (!tcp_timer_armed(&c->rtx_timer))
 			tcp_arm_rtx(c);
 	}
+	tcp_cc_sent(c, sent);
 	/* Nothing in flight, data waiting, window closed: probe it. */
 	if (!tcp_flight(c) && c->snd_end != c->snd_nxt &&
 	    !tcp_timer_armed(&c->rtx_timer)) {
