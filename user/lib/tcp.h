@@ -224,9 +224,13 @@ void tcp_sack_blocks(const struct tcp_conn *c, struct bypass_tcp_opts *o,
 		     uint32_t max);
 
 /* tcp_cc.c */
-#define TCP_CWND_MAX	(TCP_MAX_WIN << TCP_MAX_WSCALE)	/* largest send window */
+/* The largest send window: cwnd never grows beyond it. */
+#define TCP_CWND_MAX	(TCP_MAX_WIN << TCP_MAX_WSCALE)
+#define TCP_RTO_FALLBACK_NS	3000000000ull	/* RFC 6298 5.7 */
 
 void tcp_cc_init(struct tcp_conn *c);
+/* The handshake is done: initial window and RTO of the data. */
+void tcp_cc_established(struct tcp_conn *c, uint32_t syn_timeouts);
 void tcp_cc_ack(struct tcp_conn *c, uint32_t acked);
 /* tcp_output sent (@sent) or is held: is cwnd what limits it? */
 void tcp_cc_sent(struct tcp_conn *c, bool sent);

@@ -40,6 +40,29 @@ void tcp_cc_init(struct tcp_conn *c)
 	c->in_recovery = false;
 }
 
+/*
+ * Data transmission begins. The initial window is computed again from
+ * the MSS the handshake settled (an active open started from the default
+ * MSS), as Linux's tcp_init_transfer; it is one segment when the SYN or
+ * SYN-ACK was lost (RFC 5681 3.1), which like Linux this takes to mean
+ * more than one timeout: with a 1 s initial RTO one may be spurious
+ * (RFC 6298 appendix A). A handshake that saw a timeout and gave no RTT
+ * sample starts the data with an RTO of 3 s (RFC 6298 5.7).
+ */
+void tcp_cc_established(struct tcp_conn *c, uint32_t syn_timeouts)
+{
+	const struct bypass_tcp_config *cfg = &c->tcp->cfg;
+
+	c->cwnd = syn_timeouts > 1 ? c->mss : initial_window(c);
+	if (syn_timeouts && !c->srtt_ns) {
+		c->rto_ns = TCP_RTO_FALLBACK_NS;
+		if (c->rto_ns < cfg->rto_min_ns)
+			c->rto_ns = cfg->rto_min_ns;
+		if (c->rto_ns > cfg->rto_max_ns)
+			c->rto_ns = cfg->rto_max_ns;
+	}
+}
+
 /* Grow cwnd by @bytes, never beyond the largest possible send window. */
 void tcp_cwnd_grow(struct tcp_conn *c, uint64_t bytes)
 {

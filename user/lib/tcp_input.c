@@ -202,6 +202,7 @@ static void established(struct tcp_conn *c)
 	struct tcp_conn *l = c->listener;
 
 	tcp_set_state(c, BYPASS_TCP_ESTABLISHED);
+	tcp_cc_established(c, c->retries);
 	c->retries = 0;
 	tcp_timer_cancel(&c->tcp->wheel, &c->rtx_timer);
 	c->last_rcv_ns = tcp_now(c->tcp);
@@ -364,6 +365,9 @@ static bool process_ack(struct tcp_conn *c, struct seg_ctx *x)
 	uint32_t old_wnd = c->snd_wnd;
 
 	if (c->state == BYPASS_TCP_SYN_RECEIVED) {
+		/* Karn: no sample once the SYN-ACK was resent. */
+		bool timed = !c->retries && c->rtt_timing;
+
 		if (!seq_in(s->ack, c->snd_una + 1, c->snd_max + 1)) {
 			tcp_send_rst_reply(c->tcp, s);
 			return false;
@@ -373,7 +377,7 @@ static bool process_ack(struct tcp_conn *c, struct seg_ctx *x)
 		c->max_snd_wnd = c->snd_wnd;
 		c->snd_wl1 = s->seq;
 		c->snd_wl2 = s->ack;
-		if (!c->retries && c->rtt_timing)
+		if (timed)
 			tcp_rtt_sample(c, x->now - c->rtt_start_ns);
 		c->rtt_timing = false;
 	}
