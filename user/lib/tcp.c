@@ -313,6 +313,7 @@ void tcp_conn_init_seq(struct tcp_conn *c, uint64_t now)
 	c->recover = c->iss;
 	c->ts_offset = tcp_ts_offset(tcp, c->laddr, c->lport, c->raddr,
 				     c->rport);
+	c->ts_echo_min = tcp_ts_now(c, now);
 	c->snd_sml = c->iss;
 	c->rto_ns = tcp->cfg.rto_init_ns;
 	c->mss = TCP_MSS_DEFAULT;

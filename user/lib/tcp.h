@@ -83,6 +83,7 @@ struct tcp_conn {
 	/* timestamps (RFC 7323) */
 	uint32_t ts_offset, ts_recent;
 	uint64_t ts_recent_ns;
+	uint32_t ts_echo_min;		/* oldest TS echo still plausible */
 
 	/* RTT, RTO (RFC 6298) */
 	uint64_t srtt_ns, rttvar_ns, rto_ns;
@@ -235,6 +236,9 @@ void tcp_cc_ack(struct tcp_conn *c, uint32_t acked);
 /* tcp_output sent (@sent) or is held: is cwnd what limits it? */
 void tcp_cc_sent(struct tcp_conn *c, bool sent);
 void tcp_cwnd_grow(struct tcp_conn *c, uint64_t bytes);
+/* RTT from a TS echo, when the echo is plausible (RFC 7323 4.1). */
+bool tcp_ts_rtt(struct tcp_conn *c, uint32_t ts_ecr, uint64_t now_ns,
+		uint64_t *rtt_ns);
 void tcp_cc_dupack(struct tcp_conn *c);
 void tcp_cc_timeout(struct tcp_conn *c);
 void tcp_rtt_sample(struct tcp_conn *c, uint64_t rtt_ns);

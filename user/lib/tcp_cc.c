@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * Round-trip time and congestion control of one connection: the RFC 6298
- * estimator (SRTT, RTTVAR, RTO with a floor and a ceiling), slow start,
- * RFC 6582 fast retransmit and recovery (RFC 6675's when the peer SACKs,
+ * estimator (SRTT, RTTVAR, RTO with a floor and a ceiling) fed by
+ * plausible timestamp echoes or a timed segment, slow start, RFC 6582
+ * fast retransmit and recovery (RFC 6675's when the peer SACKs,
  * tcp_sack.c), and the choice between NewReno
  * (RFC 5681 halving and AIMD) and CUBIC (tcp_cubic.c) for how far to back
  * off and how to grow in congestion avoidance. Growth counts acknowledged
@@ -115,6 +116,26 @@ static uint32_t loss_ssthresh(struct tcp_conn *c)
 	if (c->cc == BYPASS_TCP_CC_CUBIC)
 		return tcp_cubic_loss(c);
 	return h > 2u * c->mss ? h : 2u * c->mss;
+}
+
+/*
+ * An echo is plausible when it is neither after our TS clock nor before
+ * the oldest echo a valid ACK may carry: the last one taken, or the TS
+ * value that began the current flight (tcp_output). Then @rtt_ns is the
+ * time since the echoed segment was sent (at least 1 ms, the clock's
+ * tick) and the bound moves up to the echo. Linux's tcp_rtt_tsopt_us
+ * only refuses echoes from the future or more than 35 minutes old.
+ */
+bool tcp_ts_rtt(struct tcp_conn *c, uint32_t ts_ecr, uint64_t now_ns,
+		uint64_t *rtt_ns)
+{
+	uint32_t now = tcp_ts_now(c, now_ns), d = now - ts_ecr;
+
+	if (!c->ts_ok || !ts_ecr || d > now - c->ts_echo_min)
+		return false;
+	c->ts_echo_min = ts_ecr;
+	*rtt_ns = (uint64_t)(d ? d : 1) * 1000000;
+	return true;
 }
 
 void tcp_rtt_sample(struct tcp_conn *c, uint64_t r)

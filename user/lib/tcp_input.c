@@ -225,6 +225,7 @@ static void syn_sent_input(struct tcp_conn *c, struct seg_ctx *x)
 {
 	struct bypass_tcp_seg *s = x->s;
 	bool ack = flag(s, BYPASS_TCP_ACK);
+	uint64_t rtt;
 
 	if (ack && (seq_leq(s->ack, c->iss) || seq_gt(s->ack, c->snd_max))) {
 		if (!flag(s, BYPASS_TCP_RST))
@@ -249,9 +250,8 @@ static void syn_sent_input(struct tcp_conn *c, struct seg_ctx *x)
 	}
 	c->snd_una = s->ack;
 	c->snd_wl2 = s->ack;
-	if (c->ts_ok && s->opt.ts_ecr)
-		tcp_rtt_sample(c, (uint64_t)(tcp_ts_now(c, x->now) -
-					     s->opt.ts_ecr) * 1000000);
+	if (tcp_ts_rtt(c, s->opt.ts_ecr, x->now, &rtt))
+		tcp_rtt_sample(c, rtt);
 	else if (!c->retries)
 		tcp_rtt_sample(c, x->now - c->rtt_start_ns);
 	c->rtt_timing = false;
@@ -318,10 +318,10 @@ static void new_ack(struct tcp_conn *c, struct seg_ctx *x)
 {
 	const struct bypass_tcp_seg *s = x->s;
 	uint32_t acked = s->ack - c->snd_una;
+	uint64_t rtt;
 
-	if (c->ts_ok && s->opt.has_ts && s->opt.ts_ecr)
-		tcp_rtt_sample(c, (uint64_t)(tcp_ts_now(c, x->now) -
-					     s->opt.ts_ecr) * 1000000);
+	if (s->opt.has_ts && tcp_ts_rtt(c, s->opt.ts_ecr, x->now, &rtt))
+		tcp_rtt_sample(c, rtt);
 	else if (c->rtt_timing && seq_gt(s->ack, c->rtt_seq))
 		tcp_rtt_sample(c, x->now - c->rtt_start_ns);
 	if (c->rtt_timing && seq_gt(s->ack, c->rtt_seq))
