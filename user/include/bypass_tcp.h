@@ -125,7 +125,8 @@ struct bypass_tcp_ops {
  * @delack_ns: delayed-ACK limit (default 40 ms).
  * @msl_ns: TIME_WAIT lasts 2 * msl_ns (default 30 s).
  * @retries: retransmissions before giving up (default 15; SYNs: 6).
- * @challenge_acks_per_s: RFC 5961 challenge-ACK limit (default 1000).
+ * @challenge_acks_per_s: RFC 5961 challenge ACKs a connection may send
+ *	per second (default 2: Linux's one per 500 ms per connection).
  * @cc: congestion control of new connections (default NewReno).
  * @secret: key of the ISN and table hashes (all zero: random).
  */

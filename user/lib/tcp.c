@@ -70,7 +70,7 @@ static void set_defaults(struct bypass_tcp_config *c)
 	if (!c->retries)
 		c->retries = 15;
 	if (!c->challenge_acks_per_s)
-		c->challenge_acks_per_s = 1000;
+		c->challenge_acks_per_s = 2;
 	if (!c->cc)
 		c->cc = BYPASS_TCP_CC_NEWRENO;
 	if (!memcmp(c->secret, zero, sizeof(zero)) &&
@@ -311,6 +311,8 @@ void tcp_conn_init_seq(struct tcp_conn *c, uint64_t now)
 				    c->rport, now));
 	c->ts_offset = tcp_ts_offset(tcp, c->laddr, c->lport, c->raddr,
 				     c->rport);
+	c->ts_echo_min = tcp_ts_now(c, now);
+	c->snd_sml = c->iss;
 	c->rto_ns = tcp->cfg.rto_init_ns;
 	c->mss = TCP_MSS_DEFAULT;
 	c->rtt_timing = true;

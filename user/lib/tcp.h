@@ -61,6 +61,7 @@ struct tcp_conn {
 	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2;
 	uint32_t max_snd_wnd;
 	uint32_t snd_end;		/* seq after the last queued byte */
+	uint32_t snd_sml;		/* end of the last short segment sent */
 	uint16_t mss;			/* what we send per segment */
 	struct tcp_chunk *sndq;		/* ring of sndq_cap */
 	uint32_t sndq_head, sndq_len;
@@ -82,6 +83,7 @@ struct tcp_conn {
 	/* timestamps (RFC 7323) */
 	uint32_t ts_offset, ts_recent;
 	uint64_t ts_recent_ns;
+	uint32_t ts_echo_min;		/* oldest TS echo still plausible */
 
 	/* RTT, RTO (RFC 6298) */
 	uint64_t srtt_ns, rttvar_ns, rto_ns;
@@ -92,6 +94,11 @@ struct tcp_conn {
 
 	/* congestion control: loss recovery is NewReno's (RFC 6582) */
 	uint32_t cwnd, ssthresh, dupacks, recover;
+	uint32_t cwnd_cnt;		/* bytes acked toward the next MSS */
+	/* RFC 7661: is the window what limits the sender (tcp_cc_sent) */
+	bool cwnd_limited;
+	uint32_t max_flight;		/* most in flight this window */
+	uint32_t cwnd_usage_seq;	/* the window ends at this seq */
 	uint8_t cc;			/* enum bypass_tcp_cc */
 	bool sack_recovery;		/* recovery follows RFC 6675 */
 	uint32_t high_rxt;		/* RFC 6675 HighRxt */
@@ -121,6 +128,10 @@ struct tcp_conn {
 	/* keepalive (RFC 9293 3.8.4): 0 idle_ns means off */
 	uint64_t ka_idle_ns, ka_intvl_ns, last_rcv_ns;
 	uint32_t ka_count, ka_probes;
+
+	/* RFC 5961 challenge ACKs left this second (second + 1; 0: none) */
+	uint32_t challenge_tokens;
+	uint64_t challenge_sec;
 };
 
 /*
@@ -168,8 +179,6 @@ struct bypass_tcp {
 	struct tcp_tw **tw_hash;
 	uint32_t tw_hash_mask;
 	struct tcp_tw *tw_head, *tw_tail;	/* oldest first */
-	uint32_t challenge_tokens;
-	uint64_t challenge_sec;
 	struct tcp_wheel wheel;
 	struct tcp_conn *upd;		/* window updates due */
 	uint64_t isn_drift_ns;		/* test hook: added to the ISN clock */
@@ -268,8 +277,20 @@ void tcp_sack_blocks(const struct tcp_conn *c, struct bypass_tcp_opts *o,
 		     uint32_t max);
 
 /* tcp_cc.c */
+/* The largest send window: cwnd never grows beyond it. */
+#define TCP_CWND_MAX	(TCP_MAX_WIN << TCP_MAX_WSCALE)
+#define TCP_RTO_FALLBACK_NS	3000000000ull	/* RFC 6298 5.7 */
+
 void tcp_cc_init(struct tcp_conn *c);
+/* The handshake is done: initial window and RTO of the data. */
+void tcp_cc_established(struct tcp_conn *c, uint32_t syn_timeouts);
 void tcp_cc_ack(struct tcp_conn *c, uint32_t acked);
+/* tcp_output sent (@sent) or is held: is cwnd what limits it? */
+void tcp_cc_sent(struct tcp_conn *c, bool sent);
+void tcp_cwnd_grow(struct tcp_conn *c, uint64_t bytes);
+/* RTT from a TS echo, when the echo is plausible (RFC 7323 4.1). */
+bool tcp_ts_rtt(struct tcp_conn *c, uint32_t ts_ecr, uint64_t now_ns,
+		uint64_t *rtt_ns);
 void tcp_cc_dupack(struct tcp_conn *c);
 void tcp_cc_timeout(struct tcp_conn *c);
 void tcp_rtt_sample(struct tcp_conn *c, uint64_t rtt_ns);

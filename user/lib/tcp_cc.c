@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * Round-trip time and congestion control of one connection: the RFC 6298
- * estimator (SRTT, RTTVAR, RTO with a floor and a ceiling), slow start,
- * RFC 6582 fast retransmit and recovery (RFC 6675's when the peer SACKs,
+ * estimator (SRTT, RTTVAR, RTO with a floor and a ceiling) fed by
+ * plausible timestamp echoes or a timed segment, slow start, RFC 6582
+ * fast retransmit and recovery (RFC 6675's when the peer SACKs,
  * tcp_sack.c), and the choice between NewReno
  * (RFC 5681 halving and AIMD) and CUBIC (tcp_cubic.c) for how far to back
- * off and how to grow in congestion avoidance.
+ * off and how to grow in congestion avoidance. Growth counts acknowledged
+ * bytes (RFC 3465), happens only while the window is what limits the
+ * sender (RFC 7661, as Linux's tcp_is_cwnd_limited) and saturates at the
+ * largest possible send window.
  */
 #include <string.h>
 
@@ -29,8 +33,79 @@ void tcp_cc_init(struct tcp_conn *c)
 	memset(&c->cubic, 0, sizeof(c->cubic));
 	c->cwnd = initial_window(c);
 	c->ssthresh = UINT32_MAX;
+	c->cwnd_cnt = 0;
+	c->cwnd_limited = false;
+	c->max_flight = 0;
+	c->cwnd_usage_seq = c->snd_una;
 	c->dupacks = 0;
 	c->in_recovery = false;
+}
+
+/*
+ * Data transmission begins. The initial window is computed again from
+ * the MSS the handshake settled (an active open started from the default
+ * MSS), as Linux's tcp_init_transfer; it is one segment when the SYN or
+ * SYN-ACK was lost (RFC 5681 3.1), which like Linux this takes to mean
+ * more than one timeout: with a 1 s initial RTO one may be spurious
+ * (RFC 6298 appendix A). A handshake that saw a timeout and gave no RTT
+ * sample starts the data with an RTO of 3 s (RFC 6298 5.7).
+ */
+void tcp_cc_established(struct tcp_conn *c, uint32_t syn_timeouts)
+{
+	const struct bypass_tcp_config *cfg = &c->tcp->cfg;
+
+	c->cwnd = syn_timeouts > 1 ? c->mss : initial_window(c);
+	if (syn_timeouts && !c->srtt_ns) {
+		c->rto_ns = TCP_RTO_FALLBACK_NS;
+		if (c->rto_ns < cfg->rto_min_ns)
+			c->rto_ns = cfg->rto_min_ns;
+		if (c->rto_ns > cfg->rto_max_ns)
+			c->rto_ns = cfg->rto_max_ns;
+	}
+}
+
+/* Grow cwnd by @bytes, never beyond the largest possible send window. */
+void tcp_cwnd_grow(struct tcp_conn *c, uint64_t bytes)
+{
+	uint64_t w = c->cwnd + (bytes < TCP_CWND_MAX ? bytes : TCP_CWND_MAX);
+
+	c->cwnd = w > TCP_CWND_MAX ? TCP_CWND_MAX : (uint32_t)w;
+}
+
+/*
+ * After tcp_output: remember whether cwnd held the sender back (nothing
+ * more fits but a short segment), or else the most it had in flight,
+ * for the rest of the window (RFC 7661's pipeACK, as Linux's
+ * tcp_cwnd_validate).
+ */
+void tcp_cc_sent(struct tcp_conn *c, bool sent)
+{
+	uint32_t flight = tcp_flight(c);
+	bool limited = (uint64_t)flight + c->mss > c->cwnd;
+
+	if (!sent && !limited)
+		return;
+	if (seq_geq(c->snd_una, c->cwnd_usage_seq) || limited ||
+	    (!c->cwnd_limited && flight > c->max_flight)) {
+		c->cwnd_limited = limited;
+		c->max_flight = flight;
+		c->cwnd_usage_seq = c->snd_nxt;
+	}
+}
+
+/*
+ * Whether an ACK may grow cwnd: the window was used up, or in slow start
+ * cwnd is below twice what was in flight (Linux's tcp_is_cwnd_limited).
+ * A sender held back by the peer's window or the application does not
+ * grow a window it does not use.
+ */
+static bool cwnd_limited(const struct tcp_conn *c)
+{
+	if (c->cwnd_limited)
+		return true;
+	if (c->cwnd < c->ssthresh)
+		return c->cwnd < 2ull * c->max_flight;
+	return false;
 }
 
 /* ssthresh after a loss (RFC 5681 (4) for NewReno). */
@@ -41,6 +116,26 @@ static uint32_t loss_ssthresh(struct tcp_conn *c)
 	if (c->cc == BYPASS_TCP_CC_CUBIC)
 		return tcp_cubic_loss(c);
 	return h > 2u * c->mss ? h : 2u * c->mss;
+}
+
+/*
+ * An echo is plausible when it is neither after our TS clock nor before
+ * the oldest echo a valid ACK may carry: the last one taken, or the TS
+ * value that began the current flight (tcp_output). Then @rtt_ns is the
+ * time since the echoed segment was sent (at least 1 ms, the clock's
+ * tick) and the bound moves up to the echo. Linux's tcp_rtt_tsopt_us
+ * only refuses echoes from the future or more than 35 minutes old.
+ */
+bool tcp_ts_rtt(struct tcp_conn *c, uint32_t ts_ecr, uint64_t now_ns,
+		uint64_t *rtt_ns)
+{
+	uint32_t now = tcp_ts_now(c, now_ns), d = now - ts_ecr;
+
+	if (!c->ts_ok || !ts_ecr || d > now - c->ts_echo_min)
+		return false;
+	c->ts_echo_min = ts_ecr;
+	*rtt_ns = (uint64_t)(d ? d : 1) * 1000000;
+	return true;
 }
 
 void tcp_rtt_sample(struct tcp_conn *c, uint64_t r)
@@ -88,7 +183,7 @@ void tcp_cc_ack(struct tcp_conn *c, uint32_t acked)
 			tcp_retransmit_first(c);
 			c->cwnd = c->cwnd > acked ? c->cwnd - acked : 0;
 			if (acked >= c->mss)
-				c->cwnd += c->mss;
+				tcp_cwnd_grow(c, c->mss);
 			if (c->cwnd < c->mss)
 				c->cwnd = c->mss;
 			return;
@@ -96,15 +191,34 @@ void tcp_cc_ack(struct tcp_conn *c, uint32_t acked)
 		return;
 	}
 	c->dupacks = 0;
+	if (!cwnd_limited(c))
+		return;
 	if (c->cwnd < c->ssthresh) {
-		/* Slow start, with appropriate byte counting (L = 1). */
-		c->cwnd += acked < c->mss ? acked : c->mss;
-	} else if (c->cc == BYPASS_TCP_CC_CUBIC) {
+		/*
+		 * Slow start by the bytes acknowledged (RFC 3465) with no
+		 * limit per ACK, as Linux's tcp_slow_start: a stretch ACK
+		 * grows cwnd as much as the ACKs it stands for. What is left
+		 * beyond ssthresh goes to congestion avoidance.
+		 */
+		uint32_t room = c->ssthresh - c->cwnd;
+
+		tcp_cwnd_grow(c, acked < room ? acked : room);
+		if (acked <= room)
+			return;
+		acked -= room;
+	}
+	if (c->cc == BYPASS_TCP_CC_CUBIC) {
 		tcp_cubic_ack(c, acked, tcp_now(c->tcp));
 	} else {
-		uint32_t inc = (uint32_t)((uint64_t)c->mss * c->mss / c->cwnd);
+		/* One MSS per cwnd of bytes acknowledged (RFC 5681 3.1). */
+		uint32_t n;
 
-		c->cwnd += inc ? inc : 1;
+		c->cwnd_cnt += acked;
+		if (c->cwnd_cnt < c->cwnd)
+			return;
+		n = c->cwnd_cnt / c->cwnd;
+		c->cwnd_cnt -= n * c->cwnd;
+		tcp_cwnd_grow(c, (uint64_t)n * c->mss);
 	}
 }
 
@@ -115,7 +229,7 @@ void tcp_cc_dupack(struct tcp_conn *c)
 		return;
 	}
 	if (c->in_recovery) {
-		c->cwnd += c->mss;	/* inflate */
+		tcp_cwnd_grow(c, c->mss);	/* inflate */
 		return;
 	}
 	/*
@@ -131,6 +245,7 @@ void tcp_cc_dupack(struct tcp_conn *c)
 		return;
 	c->recover = c->snd_max;
 	c->ssthresh = loss_ssthresh(c);
+	c->cwnd_cnt = 0;
 	c->in_recovery = true;
 	c->rtt_timing = false;	/* Karn */
 	if (tcp_sack_active(c)) {
@@ -146,6 +261,7 @@ void tcp_cc_timeout(struct tcp_conn *c)
 {
 	c->ssthresh = loss_ssthresh(c);
 	c->cwnd = c->mss;
+	c->cwnd_cnt = 0;
 	c->in_recovery = false;
 	c->sack_recovery = false;
 	/*

@@ -84,8 +84,11 @@ void tcp_cubic_ack(struct tcp_conn *c, uint32_t acked, uint64_t now_ns)
 	if (grow <= 0)
 		return;
 	k->acc += grow;
-	if (k->acc >= 1) {
-		c->cwnd += (uint32_t)k->acc;
-		k->acc -= (uint32_t)k->acc;
+	if (k->acc >= TCP_CWND_MAX) {
+		tcp_cwnd_grow(c, TCP_CWND_MAX);
+		k->acc = 0;
+	} else if (k->acc >= 1) {
+		tcp_cwnd_grow(c, (uint64_t)k->acc);
+		k->acc -= (double)(uint64_t)k->acc;
 	}
 }

@@ -23,19 +23,23 @@ static bool flag(const struct bypass_tcp_seg *s, uint8_t f)
 	return s->flags & f;
 }
 
-/* RFC 5961 section 7: at most challenge_acks_per_s per second. */
+/*
+ * RFC 5961 section 7: at most challenge_acks_per_s per second, counted
+ * per connection as Linux does (tcp_oow_rate_limited): a budget the
+ * whole engine shared would let an off-path attacker see, by exhausting
+ * it, whether its guesses hit another connection (CVE-2016-5696).
+ */
 static void challenge_ack(struct tcp_conn *c, uint64_t now)
 {
-	struct bypass_tcp *tcp = c->tcp;
-	uint64_t sec = now / 1000000000;
+	uint64_t sec = now / 1000000000 + 1;
 
-	if (sec != tcp->challenge_sec) {
-		tcp->challenge_sec = sec;
-		tcp->challenge_tokens = tcp->cfg.challenge_acks_per_s;
+	if (sec != c->challenge_sec) {
+		c->challenge_sec = sec;
+		c->challenge_tokens = c->tcp->cfg.challenge_acks_per_s;
 	}
-	if (!tcp->challenge_tokens)
+	if (!c->challenge_tokens)
 		return;
-	tcp->challenge_tokens--;
+	c->challenge_tokens--;
 	tcp_send_ack(c);
 }
 
@@ -118,6 +122,7 @@ static bool cookie_ack(struct tcp_conn *l, struct seg_ctx *x)
 	child_init(l, c, s);
 	tcp_conn_init_seq(c, x->now);
 	c->iss = s->ack - 1;
+	c->snd_sml = c->iss;
 	c->snd_una = s->ack;
 	c->snd_nxt = s->ack;
 	c->snd_max = s->ack;
@@ -206,6 +211,7 @@ static void established(struct tcp_conn *c)
 	struct tcp_conn *l = c->listener;
 
 	tcp_set_state(c, BYPASS_TCP_ESTABLISHED);
+	tcp_cc_established(c, c->retries);
 	c->retries = 0;
 	tcp_timer_cancel(&c->tcp->wheel, &c->rtx_timer);
 	c->last_rcv_ns = tcp_now(c->tcp);
@@ -228,6 +234,7 @@ static void syn_sent_input(struct tcp_conn *c, struct seg_ctx *x)
 {
 	struct bypass_tcp_seg *s = x->s;
 	bool ack = flag(s, BYPASS_TCP_ACK);
+	uint64_t rtt;
 
 	if (ack && (seq_leq(s->ack, c->iss) || seq_gt(s->ack, c->snd_max))) {
 		if (!flag(s, BYPASS_TCP_RST))
@@ -252,9 +259,8 @@ static void syn_sent_input(struct tcp_conn *c, struct seg_ctx *x)
 	}
 	c->snd_una = s->ack;
 	c->snd_wl2 = s->ack;
-	if (c->ts_ok && s->opt.ts_ecr)
-		tcp_rtt_sample(c, (uint64_t)(tcp_ts_now(c, x->now) -
-					     s->opt.ts_ecr) * 1000000);
+	if (tcp_ts_rtt(c, s->opt.ts_ecr, x->now, &rtt))
+		tcp_rtt_sample(c, rtt);
 	else if (!c->retries)
 		tcp_rtt_sample(c, x->now - c->rtt_start_ns);
 	c->rtt_timing = false;
@@ -321,10 +327,10 @@ static void new_ack(struct tcp_conn *c, struct seg_ctx *x)
 {
 	const struct bypass_tcp_seg *s = x->s;
 	uint32_t acked = s->ack - c->snd_una;
+	uint64_t rtt;
 
-	if (c->ts_ok && s->opt.has_ts && s->opt.ts_ecr)
-		tcp_rtt_sample(c, (uint64_t)(tcp_ts_now(c, x->now) -
-					     s->opt.ts_ecr) * 1000000);
+	if (s->opt.has_ts && tcp_ts_rtt(c, s->opt.ts_ecr, x->now, &rtt))
+		tcp_rtt_sample(c, rtt);
 	else if (c->rtt_timing && seq_gt(s->ack, c->rtt_seq))
 		tcp_rtt_sample(c, x->now - c->rtt_start_ns);
 	if (c->rtt_timing && seq_gt(s->ack, c->rtt_seq))
@@ -343,8 +349,14 @@ static void new_ack(struct tcp_conn *c, struct seg_ctx *x)
 		tcp_arm_rtx(c);
 }
 
+/*
+ * RFC 9293 3.10.7.4: the window of a segment not older than the last
+ * one taken (SND.WL1, SND.WL2) and whose ACK is not below SND.UNA.
+ */
 static void update_window(struct tcp_conn *c, const struct bypass_tcp_seg *s)
 {
+	if (seq_lt(s->ack, c->snd_una))
+		return;
 	if (seq_lt(c->snd_wl1, s->seq) ||
 	    (c->snd_wl1 == s->seq && seq_leq(c->snd_wl2, s->ack))) {
 		c->snd_wnd = (uint32_t)s->win << c->snd_wscale;
@@ -362,6 +374,9 @@ static bool process_ack(struct tcp_conn *c, struct seg_ctx *x)
 	uint32_t old_wnd = c->snd_wnd;
 
 	if (c->state == BYPASS_TCP_SYN_RECEIVED) {
+		/* Karn: no sample once the SYN-ACK was resent. */
+		bool timed = !c->retries && c->rtt_timing;
+
 		if (!seq_in(s->ack, c->snd_una + 1, c->snd_max + 1)) {
 			tcp_send_rst_reply(c->tcp, s);
 			return false;
@@ -371,7 +386,7 @@ static bool process_ack(struct tcp_conn *c, struct seg_ctx *x)
 		c->max_snd_wnd = c->snd_wnd;
 		c->snd_wl1 = s->seq;
 		c->snd_wl2 = s->ack;
-		if (!c->retries && c->rtt_timing)
+		if (timed)
 			tcp_rtt_sample(c, x->now - c->rtt_start_ns);
 		c->rtt_timing = false;
 	}

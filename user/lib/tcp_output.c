@@ -235,6 +235,13 @@ void tcp_retransmit_first(struct tcp_conn *c)
 	send_at(c, c->snd_una, c->mss, now);
 }
 
+/* Minshall: a short segment sent is not yet acknowledged. */
+static bool short_unacked(const struct tcp_conn *c)
+{
+	return seq_gt(c->snd_sml, c->snd_una) &&
+	       seq_leq(c->snd_sml, c->snd_nxt);
+}
+
 static bool can_send_data(uint8_t state)
 {
 	return state == BYPASS_TCP_ESTABLISHED || state == BYPASS_TCP_CLOSE_WAIT ||
@@ -283,14 +290,17 @@ void tcp_output(struct tcp_conn *c)
 				lim = 0;
 			}
 			/*
-			 * Nagle (RFC 9293 3.7.4): the short tail of the queue
-			 * waits while data is in flight, unless no-delay.
-			 * Sender-side SWS avoidance: so does a segment cut
-			 * short by the window. (A segment made short by too
-			 * many small buffers to gather is not held.)
+			 * Nagle (RFC 9293 3.7.4) with Minshall's variant, as
+			 * Linux: the short tail of the queue waits while a
+			 * short segment sent before is unacknowledged, unless
+			 * no-delay. Sender-side SWS avoidance: a segment cut
+			 * short by the window waits while data is in flight.
+			 * (A segment made short by too many small buffers to
+			 * gather is not held.)
 			 */
 			if (len < c->mss && tcp_flight(c) && lim &&
-			    ((len == avail && !c->nodelay) ||
+			    ((len == avail && !c->nodelay &&
+			      short_unacked(c)) ||
 			     (len == usable && len < avail)))
 				break;
 			if (!c->rtt_timing && c->snd_nxt == c->snd_max) {
@@ -298,7 +308,12 @@ void tcp_output(struct tcp_conn *c)
 				c->rtt_seq = c->snd_nxt;
 				c->rtt_start_ns = now;
 			}
+			/* A new flight: no valid echo is older than this. */
+			if (c->snd_una == c->snd_max)
+				c->ts_echo_min = tcp_ts_now(c, now);
 			c->snd_nxt += send_at(c, c->snd_nxt, len, now);
+			if (len < c->mss && seq_gt(c->snd_nxt, c->snd_max))
+				c->snd_sml = c->snd_nxt;
 		}
 		sent = true;
 		if (seq_gt(c->snd_nxt, c->snd_max))
@@ -306,6 +321,7 @@ void tcp_output(struct tcp_conn *c)
 		if (!tcp_timer_armed(&c->rtx_timer))
 			tcp_arm_rtx(c);
 	}
+	tcp_cc_sent(c, sent);
 	/* Nothing in flight, data waiting, window closed: probe it. */
 	if (!tcp_flight(c) && c->snd_end != c->snd_nxt &&
 	    !tcp_timer_armed(&c->rtx_timer)) {

@@ -32,6 +32,8 @@ FIXTURE_SETUP(cc)
 	self->c->mss = MSS;
 	tcp_cc_init(self->c);
 	self->c->srtt_ns = 100 * MS;
+	/* A sender that fills its window: the window may grow (RFC 7661). */
+	self->c->cwnd_limited = true;
 }
 
 FIXTURE_TEARDOWN(cc)
