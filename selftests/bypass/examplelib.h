@@ -80,10 +80,18 @@ fail:
 /* Stop an example with SIGTERM: its exit status (128+sig if killed), or -1. */
 static inline int ex_stop(pid_t pid)
 {
-	int status;
+	int status, i;
+	pid_t r;
 
 	kill(pid, SIGTERM);
-	if (waitpid(pid, &status, 0) != pid)
+	/* At most 10 s for it to end, then SIGKILL and a failure. */
+	for (i = 0; (r = waitpid(pid, &status, WNOHANG)) == 0 && i < 1000; i++)
+		usleep(10000);
+	if (r == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	if (r != pid)
 		status = -1;
 	close(ex_out);
 	ex_out = -1;

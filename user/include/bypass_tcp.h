@@ -110,7 +110,7 @@ struct bypass_tcp_ops {
  * @max_time_wait: closed connections kept in TIME_WAIT (default 262144,
  *	Linux's usual tcp_max_tw_buckets), each a small record without
  *	buffers. When they are all in use the oldest is ended early
- *	(tw_recycled) for the new one.
+ *	(tw_recycled) for the new one. Both limits are capped at 2^30.
  * @mss: largest segment payload we receive (default 1460).
  * @rcvbuf: receive window in bytes (default 256 KiB).
  * @sndq_bufs: send buffers queued per connection (default 256).
@@ -260,7 +260,7 @@ struct bypass_tcp_conn *bypass_tcp_accept(struct bypass_tcp_conn *listener);
  * Active open from @laddr:@lport (must be non-zero) to @raddr:@rport.
  * -EADDRINUSE when the 4-tuple is taken: by a live connection, or by a
  * TIME_WAIT that may not be reused yet. A TIME_WAIT of ours is taken
- * over (as Linux's tcp_twsk_unique) when the peer used timestamps and
+ * over (as Linux with tcp_tw_reuse=1) when the peer used timestamps and
  * sent its last segment a second or more ago: our timestamps on the
  * tuple only grow and the new ISN starts past the old sequence space.
  * -ENOBUFS at max_conns.

@@ -119,6 +119,9 @@ int stack_xmit(struct bypass_stack *st, struct bypass_buf *b)
 {
 	uint16_t need = 1 + st->tx_nr_frags;
 
+	/* The device finished nothing since: no flush or reclaim per frame. */
+	if (st->tx_backlog_len && !virtq_has_used(&st->txq))
+		return stack_tx_backlog_add(st, b);
 	if (st->tx_backlog_len || virtq_free(&st->txq) < need) {
 		/* Hand over what is queued, take back what is done. */
 		bypass_stack_flush(st);

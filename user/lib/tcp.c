@@ -38,12 +38,16 @@ static void set_defaults(struct bypass_tcp_config *c)
 
 	if (!c->max_conns)
 		c->max_conns = 16384;
+	if (c->max_conns > TCP_TABLE_MAX)
+		c->max_conns = TCP_TABLE_MAX;
 	if (!c->init_conns)
 		c->init_conns = 64;
 	if (c->init_conns > c->max_conns)
 		c->init_conns = c->max_conns;
 	if (!c->max_time_wait)
 		c->max_time_wait = 262144;
+	if (c->max_time_wait > TCP_TABLE_MAX)
+		c->max_time_wait = TCP_TABLE_MAX;
 	if (!c->mss)
 		c->mss = 1460;
 	if (!c->rcvbuf)
@@ -300,6 +304,7 @@ void tcp_conn_set_iss(struct tcp_conn *c, uint32_t iss)
 	c->snd_end = c->snd_nxt;
 	c->recover = iss;
 	c->rtt_seq = iss;
+	c->snd_sml = iss;	/* no short segment sent yet (Minshall) */
 }
 
 /* The state and numbers every new connection starts from. */
@@ -312,7 +317,6 @@ void tcp_conn_init_seq(struct tcp_conn *c, uint64_t now)
 	c->ts_offset = tcp_ts_offset(tcp, c->laddr, c->lport, c->raddr,
 				     c->rport);
 	c->ts_echo_min = tcp_ts_now(c, now);
-	c->snd_sml = c->iss;
 	c->rto_ns = tcp->cfg.rto_init_ns;
 	c->mss = TCP_MSS_DEFAULT;
 	c->rtt_timing = true;

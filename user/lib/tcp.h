@@ -152,6 +152,8 @@ struct tcp_tw {
 };
 
 #define TCP_SLABS_MAX		32	/* the table doubles: 2^32 > any limit */
+/* Largest max_conns and max_time_wait: their hash sizes stay in 32 bits. */
+#define TCP_TABLE_MAX		(1u << 30)
 #define TCP_TW_SLAB		1024u	/* TIME_WAIT records per allocation */
 
 /* Connections allocated together, with their send and out-of-order arrays. */

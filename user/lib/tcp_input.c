@@ -121,13 +121,8 @@ static bool cookie_ack(struct tcp_conn *l, struct seg_ctx *x)
 		return true;
 	child_init(l, c, s);
 	tcp_conn_init_seq(c, x->now);
-	c->iss = s->ack - 1;
-	c->snd_sml = c->iss;
-	c->snd_una = s->ack;
-	c->snd_nxt = s->ack;
-	c->snd_max = s->ack;
-	c->snd_end = s->ack;
-	c->recover = c->iss;
+	tcp_conn_set_iss(c, s->ack - 1);
+	c->snd_una = s->ack;	/* the ACK acknowledges our SYN-ACK */
 	c->mss = tcp_cookie_mss(c->iss);
 	/* What the SYN offered, as the timestamp echo brings it back. */
 	tcp_cookie_opts((uint8_t)opts, &c->ts_ok, &wscale, &c->sack_ok);

@@ -311,7 +311,8 @@ void tcp_output(struct tcp_conn *c)
 			/* A new flight: no valid echo is older than this. */
 			if (c->snd_una == c->snd_max)
 				c->ts_echo_min = tcp_ts_now(c, now);
-			c->snd_nxt += send_at(c, c->snd_nxt, len, now);
+			len = send_at(c, c->snd_nxt, len, now);
+			c->snd_nxt += len;
 			if (len < c->mss && seq_gt(c->snd_nxt, c->snd_max))
 				c->snd_sml = c->snd_nxt;
 		}

@@ -121,8 +121,12 @@ static void echo_with_device_thread(struct __test_metadata *_metadata,
 	EXPECT_EQ((uint64_t)ROUNDS + 2, ps.rx_frames);
 	bypass_pair_stats(pair, 0, &ps);
 	if (late_rx) {
-		/* Most replies landed while the client's interrupt was off. */
-		EXPECT_GT(ps.late_rx, (uint64_t)ROUNDS / 2);
+		/*
+		 * Many replies landed while the client's interrupt was off
+		 * (the hook waits for the device thread at most 50 ms, which
+		 * a loaded host may not schedule in time: not all of them).
+		 */
+		EXPECT_GT(ps.late_rx, (uint64_t)ROUNDS / 10);
 	} else {
 		/* The client slept on its interrupt at least sometimes. */
 		EXPECT_GT(c.ring.sleeps, 0u);
