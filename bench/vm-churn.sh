@@ -33,7 +33,7 @@ peer_netns_up
 www=/tmp/www-churn
 mkdir -p "$www"
 printf '<h1>bypass</h1>%0500d\n' 0 >"$www/page.html"
-url=http://192.0.2.1/page.html
+url=http://192.0.2.1:80/page.html  # wrk: no /etc/services needed
 
 # phase NAME SERVER-ARGS...: ab, then wrk, against one server run.
 phase() {

@@ -23,7 +23,7 @@
 #include "tcp_interop.h"
 
 #define WWW		"/tmp/http-clients-www"
-#define URL		"http://" TL_BYPASS_IP "/"
+#define URL		"http://" TL_BYPASS_IP ":80/"	/* wrk: no /etc/services needed */
 #define CONCURRENCY	64
 #define AB_REQUESTS	20000
 #define WRK_SECONDS	10
