@@ -617,13 +617,17 @@ void bypass_tcp_close(struct bypass_tcp_conn *cc)
 	default:
 		break;
 	}
+	/*
+	 * Both sides are done: nothing to tell the peer, even of unread data
+	 * (Linux's socket is closed by then); the 4-tuple stays in TIME_WAIT.
+	 */
+	if (c->state == BYPASS_TCP_TIME_WAIT) {
+		tcp_enter_time_wait(c);
+		return;
+	}
 	/* Unread data: the peer must learn it was lost (RFC 2525 2.17). */
 	if (c->rcvq_head) {
 		bypass_tcp_abort(cc);
-		return;
-	}
-	if (c->state == BYPASS_TCP_TIME_WAIT) {
-		tcp_enter_time_wait(c);
 		return;
 	}
 	if (!c->fin_queued)
