@@ -143,6 +143,7 @@ struct tcp_tw {
 	struct tcp_tw *fnext, *fprev;		/* expiry FIFO / free list */
 	uint64_t expires_ns;
 	uint64_t ts_recent_ns;			/* when ts_recent came */
+	uint64_t ack_ok_ns;			/* no ACK sent before */
 	uint32_t laddr, raddr;
 	uint16_t lport, rport;
 	uint32_t snd_nxt, rcv_nxt;

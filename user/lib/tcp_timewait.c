@@ -158,6 +158,7 @@ void tcp_tw_enter(struct tcp_conn *c)
 	tw->ts_recent = c->ts_recent;
 	tw->ts_recent_ns = c->ts_recent_ns;
 	tw->ts_offset = c->ts_offset;
+	tw->ack_ok_ns = 0;
 	win = seq_gt(c->rcv_adv, c->rcv_nxt) ?
 	      (c->rcv_adv - c->rcv_nxt) >> c->rcv_wscale : 0;
 	tw->win = (uint16_t)(win > TCP_MAX_WIN ? TCP_MAX_WIN : win);
@@ -251,6 +252,14 @@ uint32_t tcp_tw_input(struct bypass_tcp *tcp, struct tcp_tw *tw,
 		fifo_remove(tcp, tw);
 		fifo_append(tcp, tw, now + 2 * tcp->cfg.msl_ns);
 	}
+	/*
+	 * At most challenge_acks_per_s ACKs a second (as Linux limits every
+	 * TIME_WAIT ACK to one per tcp_invalid_ratelimit): a flood aimed at
+	 * the 4-tuple is not reflected segment for segment.
+	 */
+	if (now < tw->ack_ok_ns)
+		return 0;
+	tw->ack_ok_ns = now + 1000000000ull / tcp->cfg.challenge_acks_per_s;
 	tw_send_ack(tcp, tw, now);
 	return 0;
 }
