@@ -154,6 +154,20 @@ static struct sockaddr_in sin_of(const char *ip, uint16_t port)
 	return a;
 }
 
+/*
+ * After a lost echo, for the log: the peer side's link counters, neighbour
+ * entry and IP/UDP error counters (this process is in the peer netns), so
+ * a failure tells whether frames stopped reaching Linux or Linux dropped
+ * them.
+ */
+static void peer_diag(void)
+{
+	if (system("{ ip -s link; ip neigh; nstat -asz 'Ip*Discards' 'Ip*Errors' "
+		   "'Udp*Errors' 'UdpNoPorts' 'UdpInDatagrams'; } 2>&1 | "
+		   "sed 's/^/# peer: /' >&2"))
+		fprintf(stderr, "# peer: diagnostics failed\n");
+}
+
 /* Child in the peer netns: the echo client. Exit status says what failed. */
 static int echo_client(unsigned int count, unsigned int window)
 {
@@ -186,8 +200,12 @@ static int echo_client(unsigned int count, unsigned int window)
 		if (n < 0) {
 			/* A datagram (or its echo) was lost: send the oldest again. */
 			fprintf(stderr, "# echo client: no reply for %u within 1 s\n", done);
-			if (errno != EAGAIN || ++resent > count / 100 + 10)
+			if (errno != EAGAIN || ++resent > count / 100 + 10) {
+				peer_diag();
 				return 33;
+			}
+			if (resent == 5)
+				peer_diag();
 			if (send(s, sent[done % 64], len_of[done % 64], 0) < 0)
 				return 34;
 			continue;
