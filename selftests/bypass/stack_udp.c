@@ -174,7 +174,7 @@ static int echo_client(unsigned int count, unsigned int window)
 	struct sockaddr_in to = sin_of(BYPASS_IP, ECHO_PORT);
 	static unsigned char sent[64][1472], got[2048];
 	static unsigned int len_of[64];
-	unsigned int next = 0, done = 0, resent = 0, i;
+	unsigned int next = 0, done = 0, resent = 0, others = 0, i;
 	int s = peer_udp_socket(1000);
 	ssize_t n;
 
@@ -211,6 +211,9 @@ static int echo_client(unsigned int count, unsigned int window)
 			continue;
 		}
 		memcpy(&i, got, 4);
+		if (i != done && resent && others++ < 16)
+			fprintf(stderr, "# echo client: a %zd-byte reply for %u while waiting for %u\n",
+				n, i, done);
 		if (i < done)
 			continue;	/* duplicate of one already checked */
 		if (i != done)
