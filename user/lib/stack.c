@@ -241,7 +241,7 @@ static void stack_publish_stats(struct bypass_stack *st)
 	stat_store(&qs->tcp_time_wait, ts.time_wait);
 	stat_store(&qs->tcp_conn_limit_drops, ts.conn_limit_drops);
 	stat_store(&qs->tcp_tw_recycled, ts.tw_recycled);
-	st->stats_tcp_seen = ts.conns + ts.time_wait;
+	st->stats_tcp_seen = tcp_stack_table_size(st);
 }
 
 int bypass_stack_poll(struct bypass_stack *st)
