@@ -12,7 +12,12 @@ pkgs=(
 	libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libmnl-dev
 	valgrind iputils-ping procps python3 curl wget
 	apache2-utils wrk
+	redis-server redis-tools memcached libmemcached-tools nginx-light sockperf
 )
+
+# Servers the VM tests run on bypass; installing them must not start them
+# on this machine, nor at its next boot. package:unit
+servers=(redis-server:redis-server memcached:memcached nginx-light:nginx)
 
 die() {
 	echo "deps: $*" >&2
@@ -80,5 +85,23 @@ if [ -z "$have612" ]; then
 	missing+=("$h612")
 fi
 echo "deps: installing ${missing[*]}"
+# A policy-rc.d that refuses every start keeps apt from starting the
+# servers (both invoke-rc.d and deb-systemd-invoke ask it). One that is
+# already there is the administrator's, and stays as it is.
+policy=${BYPASS_POLICY_RC_D:-/usr/sbin/policy-rc.d}
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' | "${SUDO[@]}" tee "$policy" >/dev/null &&
+		"${SUDO[@]}" chmod 755 "$policy" ||
+		die "could not write $policy (it keeps apt from starting redis, memcached and nginx)"
+	trap '"${SUDO[@]}" rm -f "$policy"' EXIT
+fi
 "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
 	die "'apt-get install ${missing[*]}' failed: run it by hand to see why"
+# The servers just installed stay disabled (systemd would start them at boot).
+if command -v systemctl >/dev/null; then
+	for s in "${servers[@]}"; do
+		if [[ " ${missing[*]} " == *" ${s%%:*} "* ]]; then
+			"${SUDO[@]}" systemctl disable --quiet "${s#*:}" 2>/dev/null || true
+		fi
+	done
+fi

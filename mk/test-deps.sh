@@ -1,8 +1,9 @@
 #!/bin/bash
 # Host test of mk/deps.sh (TAP): runs the install script on simulated
-# machines, with stub dpkg-query, apt-get, apt-cache, sudo and id first on
-# PATH that answer from a list of installed packages and a package catalog
-# and record every apt call. Nothing on the real machine is touched.
+# machines, with stub dpkg-query, apt-get, apt-cache, systemctl, sudo and
+# id first on PATH that answer from a list of installed packages and a
+# package catalog and record every call. Nothing on the real machine is
+# touched.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 deps=$top/mk/deps.sh
@@ -52,7 +53,16 @@ cat >"$tmp/bin/apt-get" <<'EOT'
 #!/bin/bash
 echo "apt-get $*" >>"$STUB/calls"
 [ "$1" = update ] && exit "${STUB_UPDATE_RC:-0}"
+# What a service start during this install would be told (101: refused).
+if [ "$1" = install ]; then
+	"$BYPASS_POLICY_RC_D" redis-server start >/dev/null 2>&1
+	echo "policy-rc.d during install: $?" >>"$STUB/calls"
+fi
 exit 0
+EOT
+cat >"$tmp/bin/systemctl" <<'EOT'
+#!/bin/bash
+echo "systemctl $*" >>"$STUB/calls"
 EOT
 cat >"$tmp/bin/apt-cache" <<'EOT'
 #!/bin/bash
@@ -107,7 +117,8 @@ machine() {
 	echo VERSION_CODENAME=bookworm >"$STUB/os-release"
 	BYPASS_APT_SOURCES_D=$STUB/sources.list.d
 	BYPASS_OS_RELEASE=$STUB/os-release
-	export STUB BYPASS_APT_SOURCES_D BYPASS_OS_RELEASE
+	BYPASS_POLICY_RC_D=$STUB/policy-rc.d
+	export STUB BYPASS_APT_SOURCES_D BYPASS_OS_RELEASE BYPASS_POLICY_RC_D
 }
 
 # run_deps: deps.sh on the current machine; sets rc, out, err.
@@ -124,7 +135,7 @@ installed_args() {
 		-e '^install$' | sort
 }
 
-echo "1..7"
+echo "1..9"
 
 # A fresh machine: everything is asked for, 6.12 headers included, exit 0.
 machine fresh
@@ -141,6 +152,23 @@ grep -q '^apt-get update' "$STUB/calls" &&
 	  "$(grep -n '^apt-get install' "$STUB/calls" | cut -d: -f1)" ]
 result $? fresh_updates_lists_first "calls: $(tr '\n' ';' <"$STUB/calls")"
 
+# The servers the VM tests run are not started by their install (a
+# policy-rc.d refuses, and is gone afterwards) nor enabled for the next boot.
+grep -qx 'policy-rc.d during install: 101' "$STUB/calls" && [ ! -e "$STUB/policy-rc.d" ] &&
+	for u in redis-server memcached nginx; do
+		grep -qx "systemctl disable --quiet $u" "$STUB/calls" || exit 1
+	done
+result $? fresh_servers_not_started "calls: $(tr '\n' ';' <"$STUB/calls")"
+
+# An administrator's own policy-rc.d is used as it is and left in place.
+machine ownpolicy
+printf '#!/bin/sh\nexit 0\n' >"$STUB/policy-rc.d"
+chmod +x "$STUB/policy-rc.d"
+run_deps
+grep -qx 'policy-rc.d during install: 0' "$STUB/calls" &&
+	[ "$(cat "$STUB/policy-rc.d")" = "$(printf '#!/bin/sh\nexit 0')" ]
+result $? own_policy_rc_d_kept "exit $rc" "calls: $(tr '\n' ';' <"$STUB/calls")"
+
 # Everything installed: no apt call at all, nothing printed.
 machine complete
 (cat "$tmp/declared"; echo linux-headers-6.12.107+deb12-amd64) >"$STUB/installed"
@@ -153,7 +181,8 @@ result $? complete_makes_no_apt_call "exit $rc" "calls: $(tr '\n' ';' <"$STUB/ca
 machine user
 STUB_UID=1000 run_deps
 [ "$rc" = 0 ] && grep -q '^sudo apt-get' "$STUB/calls" &&
-	! grep -v -e '^sudo ' -e '^apt-get ' -e '^apt-cache ' "$STUB/calls" | grep -q .
+	! grep -v -e '^sudo ' -e '^apt-get ' -e '^apt-cache ' -e '^systemctl ' -e '^policy-rc.d ' \
+		"$STUB/calls" | grep -q .
 result $? user_uses_sudo "exit $rc" "calls: $(tr '\n' ';' <"$STUB/calls")"
 
 # A debootstrap root: only bookworm main in apt's sources. The security
