@@ -5,6 +5,9 @@
  * list of members that may be ready, fed by the stack's news about them
  * (api_ep_note) and pruned when a wait finds one no longer ready, so a
  * wait costs the number of ready sockets, not the number of members.
+ * An edge-triggered member (EPOLLET) leaves the list once reported and
+ * comes back with the stack's next news of it (data, an ACK, a state
+ * change), as Linux reports an edge on each wakeup of the socket.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -59,7 +62,8 @@ uint32_t api_events(struct bypass_ctx *ctx, struct api_sock *s)
 
 	(void)ctx;
 	if (s->kind == SK_UDP)
-		return EPOLLOUT | (s->udp && bypass_udp_pending(s->udp) ? EPOLLIN : 0);
+		return EPOLLOUT | (s->rx_cur || (s->udp && bypass_udp_pending(s->udp)) ?
+				   EPOLLIN : 0);
 	if (s->kind != SK_TCP)
 		return 0;
 	switch (s->phase) {
@@ -183,7 +187,7 @@ int bypass_epoll_ctl(struct bypass_ctx *ctx, int epfd, int op, int fd,
 		err = EBADF;
 	else if (set->kind != SK_EPOLL || s == set || s->kind == SK_EPOLL)
 		err = EINVAL;
-	else if (op != EPOLL_CTL_DEL && (!ev || ev->events & EPOLLET))
+	else if (op != EPOLL_CTL_DEL && !ev)
 		err = EINVAL;
 	else if (op == EPOLL_CTL_ADD && s->ep >= 0)
 		err = EEXIST;
@@ -234,6 +238,9 @@ static int collect(struct bypass_ctx *ctx, struct api_sock *set,
 			s->ep_off = true;	/* until EPOLL_CTL_MOD */
 			continue;
 		}
+		/* Edge-triggered: again only when the stack has news of it. */
+		if (s->ep_events & EPOLLET)
+			continue;
 		/* Level-triggered: still ready next time, after the others. */
 		s->ep_queued = true;
 		s->ep_next = NULL;
