@@ -303,6 +303,14 @@ ssize_t pl_retry(int fd, bool dontwait, bool sending,
 		nonblock = dontwait || s->nonblock;
 		if (!deadline)
 			deadline = pl_deadline(sending ? s->sndtimeo_ns : s->rcvtimeo_ns);
+		/*
+		 * A sender may never wait (room enough): it still must see
+		 * the ACKs, resets and window updates that arrived.
+		 */
+		if (sending && !polled) {
+			bypass_ctx_poll(pl.ctx);
+			polled = true;
+		}
 		r = fn(s, arg);
 		e = errno;
 		if (r < 0 && e == EAGAIN && !polled) {
