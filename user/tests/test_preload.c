@@ -106,13 +106,19 @@ static void build_path(char *buf, size_t len, const char *rel)
 	snprintf(buf, len, "%s/../%s", dirname(self), rel);
 }
 
+/*
+ * Start preload_app under the shim with @argv, its settings in the
+ * environment; or, when @argv[0] is "bypass-run", bypass-run with @argv
+ * (which then names preload_app or preload_app-static by path).
+ */
 static int app_start(struct app *a, bool with_tap, char *const argv[])
 {
+	bool run = !strcmp(argv[0], "bypass-run");
 	char so[600], exe[600];
 	int in[2], out[2], err[2];
 
 	build_path(so, sizeof(so), "lib/libbypass-preload.so");
-	build_path(exe, sizeof(exe), "preload/preload_app");
+	build_path(exe, sizeof(exe), run ? "bin/bypass-run" : "preload/preload_app");
 	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
 		return -1;
 	a->pid = fork();
@@ -122,9 +128,11 @@ static int app_start(struct app *a, bool with_tap, char *const argv[])
 		dup2(in[0], 0);
 		dup2(out[1], 1);
 		dup2(err[1], 2);
-		setenv("LD_PRELOAD", so, 1);
-		setenv("BYPASS_ADDR", "10.99.0.2/24", 1);
-		setenv("BYPASS_VERBOSE", "1", 1);
+		if (!run) {
+			setenv("LD_PRELOAD", so, 1);
+			setenv("BYPASS_ADDR", "10.99.0.2/24", 1);
+			setenv("BYPASS_VERBOSE", "1", 1);
+		}
 		if (with_tap)
 			setenv("BYPASS_PRELOAD_TAP", TAPNAME, 1);
 		execv(exe, argv);
@@ -531,6 +539,47 @@ TEST_F_TIMEOUT(preload, child_closing_inherited_sockets_leaves_the_parent_alone,
 TEST_F_TIMEOUT(preload, dup_and_fcntl_keep_the_connection, 60)
 {
 	one_echo(_metadata, self->log, sizeof(self->log), "dup", 8087);
+}
+
+/* bypass-run sets the shim up and runs the program on bypass. */
+TEST_F_TIMEOUT(preload, bypass_run_runs_a_program_on_bypass, 60)
+{
+	char app[600];
+	char *argv[] = { "bypass-run", "-a", "10.99.0.2/24", "-v", "--", app,
+			 "udp", "7001", "1", NULL };
+	struct sockaddr_in to = {
+		.sin_family = AF_INET, .sin_port = htons(7001), .sin_addr.s_addr = STACK_IP,
+	};
+	struct timeval tv = { WAIT_MS / 1000, 0 };
+	char buf[16];
+	struct app a;
+	int fd;
+
+	build_path(app, sizeof(app), "preload/preload_app");
+	ASSERT_EQ(0, app_start(&a, true, argv));
+	ASSERT_TRUE(app_ready(&a));
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	ASSERT_EQ(5, sendto(fd, "hello", 5, 0, (void *)&to, sizeof(to)));
+	EXPECT_EQ(5, recv(fd, buf, sizeof(buf), 0));
+	close(fd);
+	EXPECT_EQ(0, app_wait(&a, self->log, sizeof(self->log))) TH_LOG("%s", self->log);
+	EXPECT_NE(NULL, strstr(self->log, "udp bind 0.0.0.0:7001 -> bypass"));
+}
+
+/* A static binary: LD_PRELOAD cannot work; one line says so. */
+TEST_F_TIMEOUT(preload, bypass_run_refuses_a_static_binary, 60)
+{
+	char app[600];
+	char *argv[] = { "bypass-run", "-a", "10.99.0.2/24", "--", app, "kernel", NULL };
+	struct app a;
+
+	build_path(app, sizeof(app), "preload/preload_app-static");
+	ASSERT_EQ(0, app_start(&a, true, argv));
+	EXPECT_EQ(1 << 8, app_wait(&a, self->log, sizeof(self->log)));
+	EXPECT_NE(NULL, strstr(self->log, "is statically linked"));
+	/* One line, nothing run. */
+	EXPECT_EQ(strlen(self->log) - 1, (size_t)(strchr(self->log, '\n') - self->log));
 }
 
 TEST_HARNESS_MAIN
