@@ -128,6 +128,8 @@ ssize_t pl_recv_iov(int fd, const struct iovec *iov, int cnt, int flags,
 		.msg_flags = msg_flags,
 	};
 
+	if (flags & MSG_OOB)
+		return pl_fail(EOPNOTSUPP);	/* no urgent data on bypass */
 	return pl_retry(fd, flags & MSG_DONTWAIT, false, try_recv, &x);
 }
 
@@ -189,6 +191,8 @@ ssize_t pl_send_iov(int fd, const struct iovec *iov, int cnt, int flags,
 	};
 	ssize_t r;
 
+	if (flags & MSG_OOB)
+		return pl_fail(EOPNOTSUPP);
 	if (!x.total && cnt >= 0 && !to)
 		return 0;
 	r = pl_retry(fd, flags & MSG_DONTWAIT, true, try_send, &x);

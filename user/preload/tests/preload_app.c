@@ -327,6 +327,7 @@ static int mode_client(char **a, int nonblock)
 	l = sizeof(v);
 	CHECK(!getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &l) && v == SOCK_STREAM);
 	CHECK(!setsockopt(fd, IPPROTO_TCP, TCP_CORK, &one, sizeof(one)));
+	CHECK(send(fd, "x", 1, MSG_OOB) == -1 && errno == EOPNOTSUPP);
 	exchange(fd, (size_t)atol(a[2]));
 	CHECK(!close(fd));
 	return failures;
