@@ -106,19 +106,28 @@ static void build_path(char *buf, size_t len, const char *rel)
 	snprintf(buf, len, "%s/../%s", dirname(self), rel);
 }
 
+/* How app_start() runs @argv. */
+enum how {
+	UNDER_SHIM,	/* LD_PRELOAD and the BYPASS_* settings set here */
+	PLAIN,		/* as is (bypass-run, or a Linux peer) */
+};
+
 /*
- * Start preload_app under the shim with @argv, its settings in the
- * environment; or, when @argv[0] is "bypass-run", bypass-run with @argv
- * (which then names preload_app or preload_app-static by path).
+ * Start @argv (@argv[0]: "preload_app", "bypass-run" from the build tree,
+ * or a command on PATH) @how, its stdio on pipes.
  */
-static int app_start(struct app *a, bool with_tap, char *const argv[])
+static int app_spawn(struct app *a, enum how how, char *const argv[])
 {
-	bool run = !strcmp(argv[0], "bypass-run");
 	char so[600], exe[600];
 	int in[2], out[2], err[2];
 
 	build_path(so, sizeof(so), "lib/libbypass-preload.so");
-	build_path(exe, sizeof(exe), run ? "bin/bypass-run" : "preload/preload_app");
+	if (!strcmp(argv[0], "bypass-run"))
+		build_path(exe, sizeof(exe), "bin/bypass-run");
+	else if (!strcmp(argv[0], "preload_app"))
+		build_path(exe, sizeof(exe), "preload/preload_app");
+	else
+		snprintf(exe, sizeof(exe), "%s", argv[0]);
 	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
 		return -1;
 	a->pid = fork();
@@ -128,14 +137,13 @@ static int app_start(struct app *a, bool with_tap, char *const argv[])
 		dup2(in[0], 0);
 		dup2(out[1], 1);
 		dup2(err[1], 2);
-		if (!run) {
+		if (how == UNDER_SHIM) {
 			setenv("LD_PRELOAD", so, 1);
 			setenv("BYPASS_ADDR", "10.99.0.2/24", 1);
 			setenv("BYPASS_VERBOSE", "1", 1);
 		}
-		if (with_tap)
-			setenv("BYPASS_PRELOAD_TAP", TAPNAME, 1);
-		execv(exe, argv);
+		setenv("BYPASS_PRELOAD_TAP", TAPNAME, 1);
+		execvp(exe, argv);
 		_exit(127);
 	}
 	close(in[0]);
@@ -148,30 +156,53 @@ static int app_start(struct app *a, bool with_tap, char *const argv[])
 	return a->pidfd < 0 ? -1 : 0;
 }
 
-/* Read @fd until "ready\n" or the end (at most WAIT_MS). */
-static bool app_ready(struct app *a)
+/* preload_app and bypass-run under the shim, others as they are. */
+static int app_start(struct app *a, char *const argv[])
 {
-	char buf[64];
+	return app_spawn(a, strcmp(argv[0], "preload_app") ? PLAIN : UNDER_SHIM, argv);
+}
+
+/* Read its stdout until @what or the end (at most WAIT_MS): true if seen. */
+static bool app_says(struct app *a, const char *what)
+{
+	char buf[512];
 	size_t got = 0;
 	struct pollfd p = { .fd = a->out, .events = POLLIN };
 	ssize_t n;
 
-	while (got < 6 && poll(&p, 1, WAIT_MS) == 1) {
+	buf[0] = 0;
+	while (!strstr(buf, what) && got < sizeof(buf) - 1 &&
+	       poll(&p, 1, WAIT_MS) == 1) {
 		n = read(a->out, buf + got, sizeof(buf) - 1 - got);
 		if (n <= 0)
 			break;
 		got += (size_t)n;
+		buf[got] = 0;
 	}
-	buf[got] = 0;
-	return !strcmp(buf, "ready\n");
+	return strstr(buf, what) != NULL;
+}
+
+/* preload_app's "ready" line. */
+static bool app_ready(struct app *a)
+{
+	return app_says(a, "ready\n");
+}
+
+/* Append what @fd still has (up to the end) to @log. */
+static void drain(int fd, char *log, size_t loglen)
+{
+	size_t got = strlen(log);
+	ssize_t n;
+
+	while (got < loglen - 1 && (n = read(fd, log + got, loglen - 1 - got)) > 0)
+		got += (size_t)n;
+	log[got] = 0;
 }
 
 /* Wait for the app's exit (at most WAIT_MS): its status, or -1. */
 static int app_wait(struct app *a, char *log, size_t loglen)
 {
 	struct pollfd p = { .fd = a->pidfd, .events = POLLIN };
-	size_t got = 0;
-	ssize_t n;
 	int st;
 
 	if (poll(&p, 1, WAIT_MS) != 1) {
@@ -181,10 +212,10 @@ static int app_wait(struct app *a, char *log, size_t loglen)
 	} else if (waitpid(a->pid, &st, 0) != a->pid) {
 		st = -1;
 	}
-	/* Its stderr: the shim's decisions and the app's complaints. */
-	while (got < loglen - 1 && (n = read(a->err, log + got, loglen - 1 - got)) > 0)
-		got += (size_t)n;
-	log[got] = 0;
+	/* Its output, then its stderr: the shim's decisions, complaints. */
+	log[0] = 0;
+	drain(a->out, log, loglen);
+	drain(a->err, log, loglen);
 	close(a->in);
 	close(a->out);
 	close(a->err);
@@ -316,7 +347,7 @@ TEST_F_TIMEOUT(preload, kernel_sockets_stay_on_the_kernel, 60)
 	char *argv[] = { "preload_app", "kernel", NULL };
 	struct app a;
 
-	ASSERT_EQ(0, app_start(&a, true, argv));
+	ASSERT_EQ(0, app_start(&a, argv));
 	EXPECT_EQ(0, app_wait(&a, self->log, sizeof(self->log))) TH_LOG("%s", self->log);
 	EXPECT_NE(NULL, strstr(self->log, "tcp bind 127.0.0.1:0 -> kernel (loopback)"));
 	EXPECT_NE(NULL, strstr(self->log, "connect 127.0.0.1:"));
@@ -332,7 +363,7 @@ static void serve_and_check(struct __test_metadata *_metadata, char *log,
 	struct app a;
 	int fds[2];
 
-	ASSERT_EQ(0, app_start(&a, true, argv));
+	ASSERT_EQ(0, app_start(&a, argv));
 	ASSERT_TRUE(app_ready(&a));
 	fds[0] = tcp_to(STACK_IP, (uint16_t)atoi(port));
 	fds[1] = tcp_to(STACK_IP, (uint16_t)atoi(port));
@@ -375,7 +406,7 @@ TEST_F_TIMEOUT(preload, blocking_server, 90)
 	struct app a;
 	int i, fd;
 
-	ASSERT_EQ(0, app_start(&a, true, argv));
+	ASSERT_EQ(0, app_start(&a, argv));
 	ASSERT_TRUE(app_ready(&a));
 	for (i = 0; i < 2; i++) {
 		fd = tcp_to(STACK_IP, 8084);
@@ -433,7 +464,7 @@ static void client_run(struct __test_metadata *_metadata, char *log, size_t logl
 	k.lfd = klisten(9000);
 	ASSERT_LE(0, k.lfd);
 	ASSERT_EQ(0, pthread_create(&t, NULL, kserver_main, &k));
-	ASSERT_EQ(0, app_start(&a, true, argv));
+	ASSERT_EQ(0, app_start(&a, argv));
 	EXPECT_EQ(0, app_wait(&a, log, loglen)) TH_LOG("%s", log);
 	shutdown(k.lfd, SHUT_RDWR);
 	pthread_join(t, NULL);
@@ -467,7 +498,7 @@ TEST_F_TIMEOUT(preload, udp_echo_server, 60)
 	struct app a;
 	int fd, i;
 
-	ASSERT_EQ(0, app_start(&a, true, argv));
+	ASSERT_EQ(0, app_start(&a, argv));
 	ASSERT_TRUE(app_ready(&a));
 	fd = socket(AF_INET, SOCK_DGRAM, 0);
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -496,7 +527,7 @@ TEST_F_TIMEOUT(preload, dns_stays_on_the_kernel, 60)
 
 	p.fd = socket(AF_INET, SOCK_DGRAM, 0);
 	ASSERT_EQ(0, bind(p.fd, (void *)&sin, sizeof(sin)));
-	ASSERT_EQ(0, app_start(&a, true, argv));
+	ASSERT_EQ(0, app_start(&a, argv));
 	EXPECT_EQ(0, app_wait(&a, self->log, sizeof(self->log))) TH_LOG("%s", self->log);
 	/* It came through the kernel's stack (here, locally). */
 	ASSERT_EQ(1, poll(&p, 1, WAIT_MS));
@@ -515,7 +546,7 @@ static void one_echo(struct __test_metadata *_metadata, char *log, size_t loglen
 	int fd;
 
 	snprintf(p, sizeof(p), "%u", port);
-	ASSERT_EQ(0, app_start(&a, true, argv));
+	ASSERT_EQ(0, app_start(&a, argv));
 	ASSERT_TRUE(app_ready(&a));
 	fd = tcp_to(STACK_IP, port);
 	ASSERT_LE(0, fd);
@@ -556,7 +587,7 @@ TEST_F_TIMEOUT(preload, bypass_run_runs_a_program_on_bypass, 60)
 	int fd;
 
 	build_path(app, sizeof(app), "preload/preload_app");
-	ASSERT_EQ(0, app_start(&a, true, argv));
+	ASSERT_EQ(0, app_start(&a, argv));
 	ASSERT_TRUE(app_ready(&a));
 	fd = socket(AF_INET, SOCK_DGRAM, 0);
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -575,11 +606,135 @@ TEST_F_TIMEOUT(preload, bypass_run_refuses_a_static_binary, 60)
 	struct app a;
 
 	build_path(app, sizeof(app), "preload/preload_app-static");
-	ASSERT_EQ(0, app_start(&a, true, argv));
+	ASSERT_EQ(0, app_start(&a, argv));
 	EXPECT_EQ(1 << 8, app_wait(&a, self->log, sizeof(self->log)));
 	EXPECT_NE(NULL, strstr(self->log, "is statically linked"));
 	/* One line, nothing run. */
 	EXPECT_EQ(strlen(self->log) - 1, (size_t)(strchr(self->log, '\n') - self->log));
+}
+
+/* A directory with "big" (300000 bytes of a pattern) and "small". */
+static int web_dir(char *dir, char *big, size_t len)
+{
+	char path[600];
+	size_t j;
+	int fd;
+
+	if (!mkdtemp(dir))
+		return -1;
+	for (j = 0; j < len; j++)
+		big[j] = (char)(j * 31 + j / 1021);
+	snprintf(path, sizeof(path), "%s/big", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0 || write(fd, big, len) != (ssize_t)len)
+		return -1;
+	close(fd);
+	snprintf(path, sizeof(path), "%s/small", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0 || write(fd, "hello\n", 6) != 6)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+/* @file holds exactly @len bytes of @want. */
+static bool same_file(const char *file, const char *want, size_t len)
+{
+	char *buf = malloc(len + 1);
+	int fd = open(file, O_RDONLY);
+	ssize_t n = fd >= 0 ? read(fd, buf, len + 1) : -1;
+	bool same = n == (ssize_t)len && !memcmp(buf, want, len);
+
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return same;
+}
+
+static void web_dir_remove(const char *dir)
+{
+	char path[600];
+
+	snprintf(path, sizeof(path), "%s/big", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/small", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/got", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
+#define BIG	300000
+
+/* web_dir() at @dir, @got its file for downloads, @srv serving it. */
+static bool web_up(char *dir, char *got, size_t glen, char *big,
+		   struct app *srv_app, char *const srv[])
+{
+	if (web_dir(dir, big, BIG))
+		return false;
+	snprintf(got, glen, "%s/got", dir);
+	return !app_start(srv_app, srv) && app_says(srv_app, "Serving HTTP");
+}
+
+/* Run @argv to its end: its exit status (or -1), its output in @log. */
+static int run_to_end(char *const argv[], char *log, size_t len)
+{
+	struct app a;
+
+	if (app_start(&a, argv))
+		return -1;
+	return app_wait(&a, log, len);
+}
+
+/* Debian's curl and wrk under bypass-run, Linux's python http.server. */
+TEST_F_TIMEOUT(preload, curl_and_wrk_as_bypass_clients, 120)
+{
+	char dir[] = "/tmp/test_preload.XXXXXX", got[600], *big = malloc(BIG);
+	char *srv[] = { "python3", "-u", "-m", "http.server", "9002", "--bind",
+			"10.99.0.1", "--directory", dir, NULL };
+	char *curl[] = { "bypass-run", "-a", "10.99.0.2/24", "-v", "--", "curl",
+			 "-sS", "-o", got, "http://10.99.0.1:9002/big", NULL };
+	char *wrk[] = { "bypass-run", "-a", "10.99.0.2/24", "--", "wrk", "-t2",
+			"-c8", "-d1s", "http://10.99.0.1:9002/small", NULL };
+	struct app k;
+
+	ASSERT_TRUE(web_up(dir, got, sizeof(got), big, &k, srv));
+	EXPECT_EQ(0, run_to_end(curl, self->log, sizeof(self->log))) TH_LOG("%s", self->log);
+	EXPECT_NE(NULL, strstr(self->log, "tcp connect 10.99.0.1:9002 -> bypass"));
+	EXPECT_TRUE(same_file(got, big, BIG));
+	/* Two threads, an epoll each, eight connections. */
+	EXPECT_EQ(0, run_to_end(wrk, self->log, sizeof(self->log))) TH_LOG("%s", self->log);
+	EXPECT_NE(NULL, strstr(self->log, " requests in "));
+	EXPECT_EQ(NULL, strstr(self->log, "Socket errors"));
+	EXPECT_EQ(NULL, strstr(self->log, "Non-2xx"));
+	kill(k.pid, SIGTERM);
+	app_wait(&k, self->log, sizeof(self->log));
+	web_dir_remove(dir);
+	free(big);
+}
+
+/* python's http.server under bypass-run; Linux's curl and ab fetch. */
+TEST_F_TIMEOUT(preload, python_http_server_on_bypass, 120)
+{
+	char dir[] = "/tmp/test_preload.XXXXXX", got[600], *big = malloc(BIG);
+	char *srv[] = { "bypass-run", "-a", "10.99.0.2/24", "-v", "--", "python3",
+			"-u", "-m", "http.server", "8090", "--bind", "0.0.0.0",
+			"--directory", dir, NULL };
+	char *curl[] = { "curl", "-sS", "-o", got, "http://10.99.0.2:8090/big", NULL };
+	char *ab[] = { "ab", "-n", "200", "-c", "4", "http://10.99.0.2:8090/small", NULL };
+	struct app s;
+
+	ASSERT_TRUE(web_up(dir, got, sizeof(got), big, &s, srv));
+	EXPECT_EQ(0, run_to_end(curl, self->log, sizeof(self->log))) TH_LOG("%s", self->log);
+	EXPECT_TRUE(same_file(got, big, BIG));
+	EXPECT_EQ(0, run_to_end(ab, self->log, sizeof(self->log))) TH_LOG("%s", self->log);
+	EXPECT_NE(NULL, strstr(self->log, "Complete requests:      200"));
+	EXPECT_NE(NULL, strstr(self->log, "Failed requests:        0"));
+	kill(s.pid, SIGTERM);
+	app_wait(&s, self->log, sizeof(self->log));
+	EXPECT_NE(NULL, strstr(self->log, "tcp bind 0.0.0.0:8090 -> bypass"));
+	web_dir_remove(dir);
+	free(big);
 }
 
 TEST_HARNESS_MAIN
