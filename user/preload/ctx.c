@@ -8,6 +8,7 @@
  * fd without the lock; and the flush at exit.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <time.h>
 
@@ -174,9 +175,13 @@ int pl_commit(int fd, struct pl_sock *s, const char *what, uint32_t addr,
 	      uint16_t port, bool attach)
 {
 	char a[24];
-	int r;
+	int r, fl;
 
 	s->state = PS_BYPASS;
+	/* O_NONBLOCK set on the kernel socket while undecided (FIONBIO too). */
+	fl = pl_real.fcntl(fd, F_GETFL);
+	if (fl >= 0)
+		s->nonblock = fl & O_NONBLOCK;
 	pl_log("fd %d %s %s %s -> bypass", fd, type_name(s->type), what,
 	       pl_ntoa(a, addr, port));
 	/* An epoll registration made while undecided moves to bypass. */

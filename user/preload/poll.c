@@ -66,28 +66,29 @@ static int bypass_part(struct pollfd *fds, nfds_t n)
 	return ready;
 }
 
-/* Any bypass socket in @fds? Attach for them (0), or -1 with errno. */
+/* Any bypass socket in @fds (1, attached for them), none (0), or -1. */
 static int has_bypass(struct pollfd *fds, nfds_t n)
 {
+	int found = 0, e = 0;
 	nfds_t i;
-	int found = 0;
 
-	for (i = 0; i < n; i++) {
-		if (fds[i].fd < 0 || !pl_bypass_sock(fds[i].fd))
+	for (i = 0; i < n && !found; i++)
+		found = fds[i].fd >= 0 && pl_bypass_sock(fds[i].fd);
+	if (!found)
+		return 0;
+	pl_lock();
+	for (i--; i < n; i++) {
+		if (fds[i].fd < 0 || !pl_bypass_sock(fds[i].fd) ||
+		    pl_ready_sock(fds[i].fd))
 			continue;
-		pl_lock();
-		if (!pl_ready_sock(fds[i].fd)) {
-			int e = errno;
-
-			pl_unlock();
-			if (e == EOPNOTSUPP || e == EBADF)
-				continue;	/* reported as POLLNVAL */
-			return pl_fail(e);
+		/* Inherited from an attached parent: reported as POLLNVAL. */
+		if (errno != EOPNOTSUPP && errno != EBADF) {
+			e = errno;
+			break;
 		}
-		pl_unlock();
-		found = 1;
 	}
-	return found;
+	pl_unlock();
+	return e ? pl_fail(e) : 1;
 }
 
 int pl_poll(struct pollfd *fds, nfds_t n, int64_t timeout_ns,

@@ -69,8 +69,10 @@ static int listener(int port, int nonblock)
 	struct sockaddr_in s = sin_of("0.0.0.0", port);
 	int one = 1, fd, v;
 
-	fd = socket(AF_INET, SOCK_STREAM | (nonblock ? SOCK_NONBLOCK : 0), 0);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
 	CHECK(fd >= 0);
+	/* As nginx: non-blocking (FIONBIO) before bind decides anything. */
+	CHECK(!ioctl(fd, FIONBIO, &nonblock));
 	CHECK(!setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)));
 	CHECK(!setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)));
 	CHECK(!setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &one, sizeof(one)));
