@@ -138,22 +138,30 @@ static int unmark(struct epoll_event *ev, int n, bool *marked)
 	return k;
 }
 
-static int wait_common(int epfd, struct epoll_event *ev, int max,
-		       int timeout_ms, const sigset_t *mask)
+/* @epfd's shadow set, when it has one and the context is usable. */
+static struct pl_epoll *shadowed(int epfd)
 {
 	union pl_fd *p;
-	struct pl_epoll *e;
-	uint64_t deadline = 0;
-	int n, k, ms;
-	bool marked;
 
 	pl_init();
 	p = pl_inside ? NULL : pl_fd_get(epfd);
 	if (!p || p->kind != PL_EPOLL || p->e.bset < 0 || pl.attach != PA_OK)
+		return NULL;
+	return &p->e;
+}
+
+static int wait_common(int epfd, struct epoll_event *ev, int max,
+		       int timeout_ms, const sigset_t *mask)
+{
+	struct pl_epoll *e = shadowed(epfd);
+	uint64_t deadline = 0;
+	int n, k, ms;
+	bool marked;
+
+	if (!e)
 		return pl_real.epoll_pwait(epfd, ev, max, timeout_ms, mask);
 	if (!ev || max <= 0)
 		return pl_fail(EINVAL);
-	e = &p->e;
 	if (timeout_ms > 0)
 		deadline = pl_deadline((uint64_t)timeout_ms * 1000000ull);
 	for (;;) {
@@ -191,4 +199,18 @@ PL_EXPORT int epoll_pwait(int epfd, struct epoll_event *ev, int max,
 			  int timeout, const sigset_t *mask)
 {
 	return wait_common(epfd, ev, max, timeout, mask);
+}
+
+PL_EXPORT int epoll_pwait2(int epfd, struct epoll_event *ev, int max,
+			   const struct timespec *ts, const sigset_t *mask)
+{
+	int64_t ms;
+
+	if (!shadowed(epfd))
+		return pl_real.epoll_pwait2(epfd, ev, max, ts, mask);
+	if (!ts)
+		return wait_common(epfd, ev, max, -1, mask);
+	/* Milliseconds, rounded up, as epoll_pwait takes them. */
+	ms = (int64_t)ts->tv_sec * 1000 + (ts->tv_nsec + 999999) / 1000000;
+	return wait_common(epfd, ev, max, ms > INT32_MAX ? INT32_MAX : (int)ms, mask);
 }

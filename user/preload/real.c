@@ -51,6 +51,7 @@ static void resolve(void)
 	RESOLVE(epoll_create1);
 	RESOLVE(epoll_ctl);
 	RESOLVE(epoll_pwait);
+	RESOLVE(epoll_pwait2);
 	RESOLVE(ppoll);
 	RESOLVE(poll);
 	RESOLVE(select);

@@ -132,7 +132,10 @@ static void serve_epoll(int lfd, int n, int et)
 	CHECK(!epoll_ctl(ep, EPOLL_CTL_ADD, 0, &ev));
 	ready();
 	while (done < n) {
-		k = epoll_wait(ep, evs, 16, 10000);
+		struct timespec ts = { 10, 0 };
+
+		/* The edge-triggered server waits with epoll_pwait2. */
+		k = et ? epoll_pwait2(ep, evs, 16, &ts, NULL) : epoll_wait(ep, evs, 16, 10000);
 		CHECK(k > 0);
 		if (k <= 0)
 			return;
