@@ -135,6 +135,16 @@ int bypass_epoll_ctl(struct bypass_ctx *ctx, int epfd, int op, int fd,
 		     struct epoll_event *ev);
 int bypass_epoll_wait(struct bypass_ctx *ctx, int epfd,
 		      struct epoll_event *events, int max, int timeout_ms);
+/*
+ * A kernel fd (an eventfd) of the set @epfd, for several sets waited on
+ * by several threads: it is readable while the set may have members to
+ * report, and from then on this set no longer makes bypass_ctx_fd()
+ * readable (which stays readable for device work, timers and completed
+ * operations). It is lowered by a bypass_epoll_wait() on the set that
+ * finds nothing; closed with the set. -1 with EBADF, EINVAL (not a set)
+ * or eventfd's errno.
+ */
+int bypass_epoll_fd(struct bypass_ctx *ctx, int epfd);
 
 #ifdef __cplusplus
 }

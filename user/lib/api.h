@@ -67,6 +67,8 @@ struct api_sock {
 	/* A readiness set (kind SK_EPOLL): members that may be ready. */
 	struct api_sock *ready_head, **ready_tail;
 	struct api_sock *ep_set_next;	/* the context's list of sets */
+	int wake_fd;			/* bypass_epoll_fd()'s eventfd, or -1 */
+	bool wake_raised;		/* ... holds a count */
 };
 
 struct bypass_ctx {

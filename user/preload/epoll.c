@@ -4,12 +4,15 @@
  * fd stays a kernel epoll holding its kernel fds; its bypass members go to
  * a shadow readiness set in the context (bypass_epoll_*, which keeps a
  * list of members that may be ready, so a wait costs the ready ones), and
- * the kernel epoll holds the context's fd, readable while the context has
- * work, tagged PL_MARK. A wait collects the ready bypass members first;
- * then it asks the kernel epoll without sleeping if any were found (every
- * 8th such wait only, so a busy bypass loop makes no system call per
- * wait), or sleeps in it with the caller's timeout and signal mask. The
- * context's fd waking it means: look at the shadow set again.
+ * the kernel epoll holds the set's own fd (bypass_epoll_fd: readable while
+ * the set has news) and the context's fd (readable while the device has
+ * work nobody looked at), tagged PL_MARK_SET and PL_MARK, so the sets of
+ * several threads wake only for their own members. A wait collects the
+ * ready bypass members first; then it asks the kernel epoll without
+ * sleeping if any were found (every 8th such wait only, so a busy bypass
+ * loop makes no system call per wait), or sleeps in it with the caller's
+ * timeout and signal mask. One of the shim's fds waking it means: look at
+ * the shadow set again.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -18,8 +21,9 @@
 
 #include "preload.h"
 
-/* The kernel epoll's data for the context's fd: no canonical pointer. */
-#define PL_MARK		0xb1a55b1a55000001ull
+/* The kernel epoll's data for the shim's fds: no canonical pointer. */
+#define PL_MARK		0xb1a55b1a55000001ull	/* the context's fd */
+#define PL_MARK_SET	0xb1a55b1a55000002ull	/* the shadow set's own fd */
 /* Busy waits between two looks at the kernel fds. */
 #define KERNEL_TURN	8
 
@@ -41,7 +45,9 @@ static struct pl_epoll *shadow(int epfd)
 {
 	union pl_fd *p = pl_fd_get(epfd);
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = PL_MARK };
+	struct epoll_event sev = { .events = EPOLLIN, .data.u64 = PL_MARK_SET };
 	struct pl_epoll *e;
+	int wfd;
 
 	if (p && p->kind != PL_EPOLL) {
 		errno = EINVAL;
@@ -58,8 +64,15 @@ static struct pl_epoll *shadow(int epfd)
 			return NULL;
 	}
 	if (!e->ctx_added) {
-		if (pl_real.epoll_ctl(epfd, EPOLL_CTL_ADD, pl.ctx_fd, &ev) &&
-		    errno != EEXIST)
+		/*
+		 * The set's own fd wakes this wait for its members; the
+		 * context's for device work no thread has looked at yet.
+		 */
+		wfd = bypass_epoll_fd(pl.ctx, e->bset);
+		if (wfd < 0 ||
+		    (pl_real.epoll_ctl(epfd, EPOLL_CTL_ADD, wfd, &sev) && errno != EEXIST) ||
+		    (pl_real.epoll_ctl(epfd, EPOLL_CTL_ADD, pl.ctx_fd, &ev) &&
+		     errno != EEXIST))
 			return NULL;
 		e->ctx_added = true;
 	}
@@ -130,7 +143,7 @@ static int unmark(struct epoll_event *ev, int n, bool *marked)
 	int i, k = 0;
 
 	for (i = 0; i < n; i++) {
-		if (ev[i].data.u64 == PL_MARK)
+		if (ev[i].data.u64 == PL_MARK || ev[i].data.u64 == PL_MARK_SET)
 			*marked = true;
 		else
 			ev[k++] = ev[i];
@@ -186,7 +199,7 @@ static int wait_common(int epfd, struct epoll_event *ev, int max,
 		k = unmark(ev + n, k, &marked);
 		if (n + k || !marked || !ms)
 			return n + k;
-		/* Only the context woke us: look at the shadow set again. */
+		/* Only the shim's fds woke us: look at the shadow set again. */
 	}
 }
 

@@ -1755,6 +1755,58 @@ TEST_F_TIMEOUT(api, epollet_reports_again_only_on_news, 60)
 	EXPECT_EQ(0, bypass_close(c, ep));
 }
 
+/* Is kernel fd @fd readable now? */
+static bool fd_readable(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1;
+}
+
+TEST_F_TIMEOUT(api, epoll_fd_is_readable_while_its_set_has_news, 60)
+{
+	struct bypass_ctx *c = self->cli;
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 5 };
+	uint64_t end = mono_ms() + WAIT_MS;
+	char buf[16];
+	int ep, other, efd, fd;
+
+	ep = bypass_epoll_create(c);
+	other = bypass_epoll_create(c);
+	ASSERT_LE(0, other);
+	efd = bypass_epoll_fd(c, ep);
+	ASSERT_LE(0, efd);
+	EXPECT_EQ(efd, bypass_epoll_fd(c, ep));
+	EXPECT_FALSE(fd_readable(efd));
+	fd = echo_conn(c, "abc");
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, bypass_epoll_fd(c, fd));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, bypass_epoll_fd(c, 1000));
+	EXPECT_EQ(EBADF, errno);
+	ASSERT_EQ(0, bypass_epoll_ctl(c, ep, EPOLL_CTL_ADD, fd, &ev));
+	/* The echo arriving makes the set's fd readable. */
+	while (!fd_readable(efd) && mono_ms() < end)
+		nap(c);
+	ASSERT_TRUE(fd_readable(efd));
+	EXPECT_EQ(0, bypass_epoll_wait(c, other, &ev, 1, 0));
+	EXPECT_TRUE(fd_readable(efd));
+	ASSERT_EQ(1, bypass_epoll_wait(c, ep, &ev, 1, 0));
+	EXPECT_EQ(5u, ev.data.u64);
+	/* Level-triggered and still readable: it stays raised. */
+	EXPECT_TRUE(fd_readable(efd));
+	while (bypass_recv(c, fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		;
+	/* A wait that finds nothing lowers it. */
+	EXPECT_EQ(0, bypass_epoll_wait(c, ep, &ev, 1, 0));
+	EXPECT_FALSE(fd_readable(efd));
+	EXPECT_EQ(0, bypass_close(c, fd));
+	EXPECT_EQ(0, bypass_close(c, ep));
+	/* Closed with its set. */
+	EXPECT_EQ(-1, fcntl(efd, F_GETFD));
+	EXPECT_EQ(0, bypass_close(c, other));
+}
+
 TEST_F_TIMEOUT(api, accepted_sockets_inherit_reuseaddr, 60)
 {
 	struct bypass_ctx *c = self->cli;

@@ -737,4 +737,13 @@ TEST_F_TIMEOUT(preload, python_http_server_on_bypass, 120)
 	free(big);
 }
 
+/* Two epoll sets: a wait on one sleeps while the other has news. */
+TEST_F_TIMEOUT(preload, a_wait_sleeps_while_another_set_is_ready, 60)
+{
+	char *argv[] = { "preload_app", "twosets", NULL };
+
+	EXPECT_EQ(0, run_to_end(argv, self->log, sizeof(self->log))) TH_LOG("%s", self->log);
+	EXPECT_NE(NULL, strstr(self->log, "ms of CPU"));
+}
+
 TEST_HARNESS_MAIN

@@ -17,6 +17,8 @@
  *   bgsave PORT            serve; a child closes every inherited fd
  *   dup PORT               serve one connection through a dup of it
  *   sigpipe ADDR PORT      write to a closed connection: SIGPIPE as Linux
+ *   twosets                a wait on one epoll sleeps while another epoll
+ *                          has a level-triggered member always ready
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -36,6 +38,7 @@
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAXC	64
@@ -486,6 +489,47 @@ static int mode_sigpipe(char **a)
 	return failures;
 }
 
+static uint64_t thread_cpu_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int udp_bound(int port)
+{
+	struct sockaddr_in s = sin_of("0.0.0.0", port);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	CHECK(!bind(fd, (void *)&s, sizeof(s)));
+	return fd;
+}
+
+/* memcached's threads: an epoll each; one's ready member must not wake another. */
+static int mode_twosets(void)
+{
+	int a = epoll_create1(0), b = epoll_create1(0);
+	int u1 = udp_bound(7100), u2 = udp_bound(7101);
+	struct epoll_event ev = { .events = EPOLLOUT };
+	uint64_t cpu;
+
+	CHECK(!epoll_ctl(a, EPOLL_CTL_ADD, u1, &ev));	/* always writable */
+	ev.events = EPOLLIN;
+	CHECK(!epoll_ctl(b, EPOLL_CTL_ADD, u2, &ev));	/* nothing arrives */
+	CHECK(epoll_wait(a, &ev, 1, 0) == 1);
+	cpu = thread_cpu_ms();
+	CHECK(epoll_wait(b, &ev, 1, 1000) == 0);
+	cpu = thread_cpu_ms() - cpu;
+	fprintf(stderr, "a 1 s wait used %llu ms of CPU\n", (unsigned long long)cpu);
+	CHECK(cpu < 200);	/* asleep, not spinning on the other set */
+	close(u1);
+	close(u2);
+	close(a);
+	close(b);
+	return failures;
+}
+
 static int mode_kernel(void)
 {
 	struct sockaddr_in lo = sin_of("127.0.0.1", 0);
@@ -540,7 +584,7 @@ int main(int argc, char **argv)
 	static const struct { const char *name; int args; } modes[] = {
 		{ "kernel", 0 }, { "server", 3 }, { "client", 3 }, { "nbclient", 3 },
 		{ "udp", 2 }, { "dns", 0 }, { "forklisten", 1 }, { "bgsave", 1 },
-		{ "dup", 1 }, { "sigpipe", 2 },
+		{ "dup", 1 }, { "sigpipe", 2 }, { "twosets", 0 },
 	};
 	char **a = argv + 2;
 	unsigned int i;
@@ -562,6 +606,7 @@ int main(int argc, char **argv)
 	case 6: return mode_forklisten(a);
 	case 7: return mode_bgsave(a);
 	case 8: return mode_dup(a);
-	default: return mode_sigpipe(a);
+	case 9: return mode_sigpipe(a);
+	default: return mode_twosets();
 	}
 }
