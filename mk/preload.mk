@@ -20,7 +20,7 @@ $(PRELOAD_SO): $(PRELOAD_OBJS) $(B)/libbypass.a
 
 $(PRELOAD_APP): user/preload/tests/preload_app.c
 	@mkdir -p $(@D)
-	$(CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O2 -o $@ $<
+	$(CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O2 -o $@ $< -lpthread
 
 user: $(PRELOAD_SO)
 tests: $(PRELOAD_APP)
@@ -29,7 +29,7 @@ $(B)/tests/test_preload: $(PRELOAD_SO) $(PRELOAD_APP) user/preload/preload.h
 # A statically linked build of it: bypass-run must refuse it in one line.
 $(PRELOAD_APP)-static: user/preload/tests/preload_app.c
 	@mkdir -p $(@D)
-	$(CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -static -o $@ $<
+	$(CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -static -o $@ $< -lpthread
 
 tests: $(PRELOAD_APP)-static
 $(B)/tests/test_preload: $(PRELOAD_APP)-static $(B)/bin/bypass-run

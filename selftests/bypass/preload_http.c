@@ -5,7 +5,10 @@
  * run by bypass-run on the claimed NIC, fetched by Linux's curl (a 4 MiB
  * random file, SHA-256 checked) and ab (1000 requests, 16 at a time, none
  * failed) in the peer netns; then Debian's curl itself under bypass-run,
- * as a bypass client of a python3 http.server on the Linux peer. Every
+ * as a bypass client of a python3 http.server on the Linux peer; and a
+ * thread asleep in a blocking recv while another thread polls the stack
+ * all the time (the shim must wake it: the device raises no interrupt
+ * while the stack is being polled). Every
  * tool runs under a time limit; rates are logged, never judged.
  */
 #include "examplelib.h"
@@ -18,14 +21,14 @@
 
 static char out[16384];
 
-/* build/bin/bypass-run, beside this program's directory. */
-static void run_path(char *buf, size_t len)
+/* build/@rel, beside this program's directory. */
+static void build_path(char *buf, size_t len, const char *rel)
 {
 	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 
 	self[n > 0 ? n : 0] = 0;
-	snprintf(buf, len, "%s/../bin/bypass-run", dirname(self));
+	snprintf(buf, len, "%s/../%s", dirname(self), rel);
 }
 
 FIXTURE(preload) {
@@ -38,7 +41,7 @@ FIXTURE(preload) {
 FIXTURE_SETUP(preload)
 {
 	ASSERT_EQ(0, ti_setup(self->peer_if, sizeof(self->peer_if)));
-	run_path(self->run, sizeof(self->run));
+	build_path(self->run, sizeof(self->run), "bin/bypass-run");
 	ASSERT_EQ(0, system("mkdir -p " WWW " && head -c " BIG " /dev/urandom >"
 			    WWW "/big.bin && printf 'bypass\\n' >" WWW "/page.html"));
 	ASSERT_EQ(0, ex_sha256(WWW "/big.bin", self->want));
@@ -112,6 +115,33 @@ TEST_F_TIMEOUT(preload, curl_under_bypass_run_fetches_from_linux, 600)
 	EXPECT_NE(NULL, strstr(out, "tcp connect " TI_PEER_IP ":8080 -> bypass"));
 	EXPECT_EQ(0, ex_sha256("/tmp/preload-http-got.bin", got));
 	EXPECT_STREQ(self->want, got);
+}
+
+TEST_F_TIMEOUT(preload, blocked_thread_wakes_while_another_polls, 300)
+{
+	char app[PATH_MAX];
+	char *argv[] = { self->run, "-a", ADDR, "--", app, "blockedrecv", "7200",
+			 "50", NULL };
+	int rc;
+
+	build_path(app, sizeof(app), "preload/preload_app");
+	self->srv = ex_start_cmd(argv, "ready");
+	ASSERT_LT(0, self->srv);
+	/* 50 datagrams, each sent once its echo came back (5 s at most). */
+	rc = ex_peer_sh("/tmp/preload-http-udp.out", 280,
+			"python3 -c \"import socket; s = socket.socket(socket.AF_INET, "
+			"socket.SOCK_DGRAM); s.settimeout(5); n = 0\n"
+			"for i in range(50):\n"
+			"    s.sendto(b'ping', ('" TL_BYPASS_IP "', 7200))\n"
+			"    try: n += len(s.recv(16)) == 4\n"
+			"    except OSError: pass\n"
+			"print('echoed', n)\"");
+	ASSERT_EQ(0, ex_slurp("/tmp/preload-http-udp.out", out, sizeof(out)));
+	ex_log_text(out);
+	EXPECT_EQ(0, rc);
+	EXPECT_EQ(50, ex_number_after(out, "echoed", -1));
+	EXPECT_EQ(0, ex_stop(self->srv));
+	self->srv = -1;
 }
 
 TEST_HARNESS_MAIN

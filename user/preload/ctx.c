@@ -10,7 +10,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <linux/virtio_config.h>
 #include <linux/virtio_net.h>
@@ -23,6 +25,7 @@
 struct pl_state pl = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.ctx_fd = -1,
+	.wake_fd = -1,
 };
 __thread int pl_inside;
 
@@ -91,8 +94,10 @@ static int do_attach(void)
 		return r;
 	}
 	pl.ctx_fd = bypass_ctx_fd(pl.ctx);
-	if (pl.ctx_fd < 0) {
-		r = pl.ctx_fd;
+	if (pl.wake_fd < 0)
+		pl.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (pl.ctx_fd < 0 || pl.wake_fd < 0) {
+		r = pl.ctx_fd < 0 ? pl.ctx_fd : -errno;
 		bypass_ctx_destroy(pl.ctx);
 		bypass_dev_destroy(pl.dev);
 		pl.ctx = NULL;
@@ -236,26 +241,62 @@ struct pl_sock *pl_ready_sock(int fd)
 	return s;
 }
 
+void pl_kick(void)
+{
+	uint64_t one = 1;
+
+	if (!pl.sleepers || pl.wake_raised)
+		return;
+	if (pl_real.write(pl.wake_fd, &one, sizeof(one)) == sizeof(one))
+		pl.wake_raised = true;
+}
+
+void pl_progress(void)
+{
+	bypass_ctx_poll(pl.ctx);
+	pl_kick();
+}
+
+void pl_sleep_prepare(void)
+{
+	pl.sleepers++;
+}
+
+void pl_sleep_done(void)
+{
+	uint64_t v;
+
+	pl.sleepers--;
+	/* Every sleeper saw it raised (level): the last one up lowers it. */
+	if (pl.wake_raised && !pl.sleepers &&
+	    (pl_real.read(pl.wake_fd, &v, sizeof(v)) == sizeof(v) || errno == EAGAIN))
+		pl.wake_raised = false;
+}
+
 int pl_block(uint64_t deadline)
 {
-	struct pollfd p = { .fd = pl.ctx_fd, .events = POLLIN };
-	int ms = -1, r;
+	struct pollfd p[2] = {
+		{ .fd = pl.ctx_fd, .events = POLLIN },
+		{ .fd = pl.wake_fd, .events = POLLIN },
+	};
+	int ms = -1, r, e;
 
 	if (deadline) {
 		uint64_t now = pl_now();
 
-		if (now >= deadline) {
-			errno = EAGAIN;
-			return -1;
-		}
-		ms = (int)((deadline - now + 999999) / 1000000);
+		ms = now >= deadline ? 0 : (int)((deadline - now + 999999) / 1000000);
 	}
-	r = pl_real.poll(&p, 1, ms);
-	if (r < 0)
-		return -1;	/* EINTR */
+	r = ms ? pl_real.poll(p, 2, ms) : 0;
+	e = errno;
 	pl_lock();
-	bypass_ctx_poll(pl.ctx);
+	pl_sleep_done();
+	if (r >= 0)
+		pl_progress();
 	pl_unlock();
+	if (r < 0)
+		return pl_fail(e);	/* EINTR */
+	if (!r && deadline && pl_now() >= deadline)
+		return pl_fail(EAGAIN);
 	return 0;
 }
 
@@ -292,7 +333,7 @@ ssize_t pl_retry(int fd, bool dontwait, bool sending,
 		 ssize_t (*fn)(struct pl_sock *s, void *arg), void *arg)
 {
 	uint64_t deadline = 0;
-	bool polled = false, nonblock;
+	bool polled = false, nonblock, wait;
 	struct pl_sock *s;
 	ssize_t r;
 	int e;
@@ -313,20 +354,24 @@ ssize_t pl_retry(int fd, bool dontwait, bool sending,
 		 * the ACKs, resets and window updates that arrived.
 		 */
 		if (sending && !polled) {
-			bypass_ctx_poll(pl.ctx);
+			pl_progress();
 			polled = true;
 		}
 		r = fn(s, arg);
 		e = errno;
 		if (r < 0 && e == EAGAIN && !polled) {
 			/* The socket-like calls do not poll the device: look once. */
-			bypass_ctx_poll(pl.ctx);
+			pl_progress();
 			polled = true;
 			r = fn(s, arg);
 			e = errno;
 		}
+		pl_kick();	/* a non-blocking accept polls the stack */
+		wait = r < 0 && e == EAGAIN && !nonblock;
+		if (wait)
+			pl_sleep_prepare();
 		pl_unlock();
-		if (r >= 0 || e != EAGAIN || nonblock) {
+		if (!wait) {
 			errno = e;
 			return r;
 		}

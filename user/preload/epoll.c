@@ -180,6 +180,7 @@ static int wait_common(int epfd, struct epoll_event *ev, int max,
 	for (;;) {
 		pl_lock();
 		n = bypass_epoll_wait(pl.ctx, e->bset, ev, max, 0);
+		pl_kick();	/* it polled the stack */
 		pl_unlock();
 		if (n < 0)
 			return -1;

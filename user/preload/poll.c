@@ -55,7 +55,7 @@ static int bypass_part(struct pollfd *fds, nfds_t n)
 	int ready = 0;
 	nfds_t i;
 
-	bypass_ctx_poll(pl.ctx);
+	pl_progress();
 	for (i = 0; i < n; i++) {
 		s = fds[i].fd >= 0 ? pl_bypass_sock(fds[i].fd) : NULL;
 		if (!s)
@@ -98,6 +98,7 @@ int pl_poll(struct pollfd *fds, nfds_t n, int64_t timeout_ns,
 	struct pollfd *k;
 	struct timespec ts, *tsp;
 	int ready, kr, r;
+	bool sleeping;
 	nfds_t i;
 
 	r = pl_inside ? 0 : has_bypass(fds, n);
@@ -110,7 +111,7 @@ int pl_poll(struct pollfd *fds, nfds_t n, int64_t timeout_ns,
 		}
 		return pl_real.ppoll(fds, n, timeout_ns < 0 ? NULL : &ts, mask);
 	}
-	k = kernel_fds(n + 1);
+	k = kernel_fds(n + 2);
 	if (!k)
 		return pl_fail(ENOMEM);
 	for (;;) {
@@ -118,6 +119,9 @@ int pl_poll(struct pollfd *fds, nfds_t n, int64_t timeout_ns,
 		for (i = 0; i < n; i++)
 			fds[i].revents = 0;
 		ready = bypass_part(fds, n);
+		sleeping = !ready && timeout_ns != 0;
+		if (sleeping)
+			pl_sleep_prepare();
 		pl_unlock();
 		for (i = 0; i < n; i++) {
 			k[i] = fds[i];
@@ -126,6 +130,8 @@ int pl_poll(struct pollfd *fds, nfds_t n, int64_t timeout_ns,
 		}
 		k[n].fd = pl.ctx_fd;
 		k[n].events = POLLIN;
+		k[n + 1].fd = pl.wake_fd;	/* another thread's look at the stack */
+		k[n + 1].events = POLLIN;
 		tsp = &ts;
 		if (ready || timeout_ns == 0) {
 			ts.tv_sec = 0;
@@ -138,7 +144,15 @@ int pl_poll(struct pollfd *fds, nfds_t n, int64_t timeout_ns,
 			ts.tv_sec = (time_t)(left / 1000000000ull);
 			ts.tv_nsec = (long)(left % 1000000000ull);
 		}
-		kr = pl_real.ppoll(k, n + 1, tsp, mask);
+		kr = pl_real.ppoll(k, n + 2, tsp, mask);
+		if (sleeping) {
+			int e = errno;
+
+			pl_lock();
+			pl_sleep_done();
+			pl_unlock();
+			errno = e;
+		}
 		if (kr < 0)
 			return ready ? ready : -1;
 		for (i = 0; kr > 0 && i < n; i++) {
@@ -147,11 +161,12 @@ int pl_poll(struct pollfd *fds, nfds_t n, int64_t timeout_ns,
 			fds[i].revents = k[i].revents;
 			ready += k[i].revents != 0;
 		}
-		if (ready || kr == 0 || timeout_ns == 0 || !k[n].revents)
+		if (ready || kr == 0 || timeout_ns == 0 ||
+		    !(k[n].revents | k[n + 1].revents))
 			return ready;
 		if (timeout_ns > 0 && pl_now() >= deadline)
 			return 0;
-		/* The context's fd woke us: look at the bypass sockets again. */
+		/* The shim's fds woke us: look at the bypass sockets again. */
 	}
 }
 

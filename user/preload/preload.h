@@ -220,6 +220,14 @@ struct pl_state {
 	int ctx_fd;
 	int attach;		/* enum pl_attach */
 	int attach_err;
+	/*
+	 * Threads asleep in pl_block() or a poll on bypass sockets: another
+	 * thread's look at the stack may have made their socket ready (and
+	 * drained the interrupt they sleep on), so it raises wake_fd.
+	 */
+	int wake_fd;		/* eventfd */
+	unsigned int sleepers;
+	bool wake_raised;
 };
 
 extern struct pl_state pl;
@@ -243,10 +251,18 @@ void pl_to_kernel(int fd, struct pl_sock *s, const char *what, uint32_t addr,
 		  uint16_t port, const char *why);
 /* The socket @fd names, committed and with a context descriptor (locked). */
 struct pl_sock *pl_ready_sock(int fd);
+/* Poll the context, then wake the sleepers (locked). */
+void pl_progress(void);
+/* Wake the sleepers if a look at the stack may have news for them (locked). */
+void pl_kick(void);
+/* This thread is about to sleep (locked, before pl_unlock). */
+void pl_sleep_prepare(void);
+/* ... woke (locked): lower wake_fd once the last sleeper is up. */
+void pl_sleep_done(void);
 /*
- * Sleep until the context has news or @deadline (CLOCK_MONOTONIC ns, 0:
- * none); the lock must not be held. 0, or -1 with errno EINTR, or EAGAIN
- * at the deadline.
+ * After pl_sleep_prepare() and pl_unlock(): sleep until the context has
+ * news, another thread looked at the stack, or @deadline (CLOCK_MONOTONIC
+ * ns, 0: none). 0, or -1 with errno EINTR, or EAGAIN at the deadline.
  */
 int pl_block(uint64_t deadline);
 uint64_t pl_now(void);

@@ -746,4 +746,31 @@ TEST_F_TIMEOUT(preload, a_wait_sleeps_while_another_set_is_ready, 60)
 	EXPECT_NE(NULL, strstr(self->log, "ms of CPU"));
 }
 
+/* A thread asleep in recv is woken when another thread took its frame. */
+TEST_F_TIMEOUT(preload, a_blocked_thread_wakes_when_another_polls_the_stack, 90)
+{
+	char *argv[] = { "preload_app", "blockedrecv", "7200", "30", NULL };
+	struct sockaddr_in to = {
+		.sin_family = AF_INET, .sin_port = htons(7200), .sin_addr.s_addr = STACK_IP,
+	};
+	struct timeval tv = { 10, 0 };
+	char buf[16];
+	struct app a;
+	int fd, i, echoed = 0;
+
+	ASSERT_EQ(0, app_start(&a, argv));
+	ASSERT_TRUE(app_ready(&a));
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	for (i = 0; i < 30; i++) {
+		if (sendto(fd, "ping", 4, 0, (void *)&to, sizeof(to)) != 4 ||
+		    recv(fd, buf, sizeof(buf), 0) != 4)
+			break;
+		echoed++;
+	}
+	close(fd);
+	EXPECT_EQ(30, echoed);
+	EXPECT_EQ(0, app_wait(&a, self->log, sizeof(self->log))) TH_LOG("%s", self->log);
+}
+
 TEST_HARNESS_MAIN

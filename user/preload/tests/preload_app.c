@@ -19,6 +19,8 @@
  *   sigpipe ADDR PORT      write to a closed connection: SIGPIPE as Linux
  *   twosets                a wait on one epoll sleeps while another epoll
  *                          has a level-triggered member always ready
+ *   blockedrecv PORT N     a thread echoes N datagrams with blocking recv
+ *                          while the main thread busy-polls another socket
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,6 +28,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -530,6 +533,56 @@ static int mode_twosets(void)
 	return failures;
 }
 
+static volatile int echo_done;
+
+/* Blocking recv, as a worker thread of a threaded server would. */
+static void *echo_thread(void *arg)
+{
+	int *a = arg, fd = a[0], n = a[1], i;
+	struct timeval tv = { 3, 0 };
+	struct sockaddr_in from;
+	socklen_t fl;
+	char buf[64];
+	ssize_t r;
+
+	CHECK(!setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
+	for (i = 0; i < n; i++) {
+		fl = sizeof(from);
+		r = recvfrom(fd, buf, sizeof(buf), 0, (void *)&from, &fl);
+		CHECK(r > 0);	/* not a timeout: the datagram was there */
+		if (r <= 0)
+			break;
+		CHECK(sendto(fd, buf, (size_t)r, 0, (void *)&from, fl) == r);
+	}
+	echo_done = 1;
+	return NULL;
+}
+
+/*
+ * The main thread looks at the stack all the time (a busy epoll loop on
+ * another socket), so it takes the frames meant for the sleeping thread's
+ * socket: the sleeper must still be woken.
+ */
+static int mode_blockedrecv(char **a)
+{
+	int args[2] = { udp_bound(atoi(a[0])), atoi(a[1]) };
+	int ep = epoll_create1(0), other = udp_bound(atoi(a[0]) + 1), v;
+	struct epoll_event ev = { .events = EPOLLIN };
+	pthread_t t;
+
+	CHECK(!epoll_ctl(ep, EPOLL_CTL_ADD, other, &ev));
+	CHECK(!ioctl(args[0], FIONREAD, &v));
+	CHECK(!pthread_create(&t, NULL, echo_thread, args));
+	ready();
+	while (!echo_done)
+		epoll_wait(ep, &ev, 1, 0);
+	pthread_join(t, NULL);
+	close(other);
+	close(args[0]);
+	close(ep);
+	return failures;
+}
+
 static int mode_kernel(void)
 {
 	struct sockaddr_in lo = sin_of("127.0.0.1", 0);
@@ -585,6 +638,7 @@ int main(int argc, char **argv)
 		{ "kernel", 0 }, { "server", 3 }, { "client", 3 }, { "nbclient", 3 },
 		{ "udp", 2 }, { "dns", 0 }, { "forklisten", 1 }, { "bgsave", 1 },
 		{ "dup", 1 }, { "sigpipe", 2 }, { "twosets", 0 },
+		{ "blockedrecv", 2 },
 	};
 	char **a = argv + 2;
 	unsigned int i;
@@ -607,6 +661,7 @@ int main(int argc, char **argv)
 	case 7: return mode_bgsave(a);
 	case 8: return mode_dup(a);
 	case 9: return mode_sigpipe(a);
-	default: return mode_twosets();
+	case 10: return mode_twosets();
+	default: return mode_blockedrecv(a);
 	}
 }
