@@ -238,6 +238,12 @@ struct pl_sock *pl_ready_sock(int fd)
 		errno = EOPNOTSUPP;	/* inherited from a process that attached */
 		return NULL;
 	}
+	if (s->err) {
+		/* A replay failed (the port is taken): said once, as SO_ERROR. */
+		errno = s->err;
+		s->err = 0;
+		return NULL;
+	}
 	return s;
 }
 

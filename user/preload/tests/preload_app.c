@@ -7,8 +7,9 @@
  * on stderr and exits 0 only when everything behaved as under Linux.
  *
  *   kernel                 AF_UNIX, loopback TCP/UDP, AF_INET6: all kernel
- *   server MODE PORT N     TCP echo for N connections; MODE epoll, epollet,
- *                          poll, select or blocking; stdin in the set too
+ *   server MODE PORT N     TCP echo for N connections; MODE epoll, epollet
+ *                          (waiting with epoll_pwait2), poll, select or
+ *                          blocking; stdin (a pipe) in the same wait
  *   client ADDR PORT BYTES blocking connect, options, writev, MSG_WAITALL
  *   nbclient ADDR PORT BYTES   non-blocking connect, poll, send/recv
  *   udp PORT N             UDP echo of N datagrams (recvmsg, MSG_PEEK)
