@@ -69,6 +69,26 @@ PL_EXPORT int socket(int domain, int type, int protocol)
 	return fd;
 }
 
+/*
+ * Before attaching, binds are only recorded: a port another recorded
+ * socket of the type holds is refused now, as the stack would (locked).
+ */
+static bool port_recorded(const struct pl_sock *s, uint16_t port)
+{
+	union pl_fd *p;
+	int fd;
+
+	if (pl.attach == PA_OK)
+		return false;	/* the stack itself says */
+	for (fd = 0; fd <= pl_fd_high(); fd++) {
+		p = pl_fd_get(fd);
+		if (p && &p->s != s && p->kind == PL_SOCK && p->s.state == PS_BYPASS &&
+		    p->s.bound && p->s.type == s->type && p->s.bind_port == port)
+			return true;
+	}
+	return false;
+}
+
 PL_EXPORT int bind(int fd, const struct sockaddr *sa, socklen_t len)
 {
 	struct pl_sock *s = tracked(fd);
@@ -93,6 +113,10 @@ PL_EXPORT int bind(int fd, const struct sockaddr *sa, socklen_t len)
 			pl_to_kernel(fd, s, "bind", addr, port, why);
 		pl_unlock();
 		return r;
+	}
+	if (port_recorded(s, port)) {
+		pl_unlock();
+		return pl_fail(EADDRINUSE);
 	}
 	s->bound = true;
 	s->bind_addr = addr;

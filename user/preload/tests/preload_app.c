@@ -389,10 +389,14 @@ static int mode_forklisten(char **a)
 {
 	struct sockaddr_in s = sin_of("0.0.0.0", atoi(a[0]));
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), st = 1;
+	int again = socket(AF_INET, SOCK_STREAM, 0);
 	pid_t pid;
 
 	CHECK(!bind(fd, (void *)&s, sizeof(s)));
 	CHECK(!listen(fd, 16));
+	/* The port is taken, as Linux says, though nothing is attached yet. */
+	CHECK(bind(again, (void *)&s, sizeof(s)) == -1 && errno == EADDRINUSE);
+	CHECK(!close(again));
 	pid = fork();
 	if (pid == 0) {
 		serve_epoll(fd, 1, 0);
