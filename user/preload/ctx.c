@@ -314,7 +314,10 @@ void pl_flush_at_exit(void)
 
 	if (pl.attach != PA_OK)
 		return;
-	pl_lock();
+	/* exit() from a signal handler that interrupted the shim: skip it. */
+	if (pthread_mutex_trylock(&pl.lock))
+		return;
+	pl_inside++;
 	for (fd = 0; fd <= pl_fd_high(); fd++) {
 		p = pl_fd_get(fd);
 		if (p && p->kind == PL_SOCK && p->s.state == PS_BYPASS &&

@@ -221,7 +221,8 @@ PL_EXPORT int epoll_pwait2(int epfd, struct epoll_event *ev, int max,
 	int64_t ms;
 
 	if (!shadowed(epfd))
-		return pl_real.epoll_pwait2(epfd, ev, max, ts, mask);
+		return pl_real.epoll_pwait2 ? pl_real.epoll_pwait2(epfd, ev, max, ts, mask) :
+		       pl_fail(ENOSYS);	/* a C library older than 2.35 */
 	if (!ts)
 		return wait_common(epfd, ev, max, -1, mask);
 	/* Milliseconds, rounded up, as epoll_pwait takes them. */
