@@ -6,14 +6,15 @@
  *   bypass-run [-d PCI] [-q N] [-a A.B.C.D/N] [-g A.B.C.D] [-v] -- CMD [ARGS...]
  *
  * Checks that CMD can be interposed (a dynamically linked program, not a
- * Go one: those make their system calls without libc), checks that the
- * queue pair can be attached and reads the address `bypassctl claim`
+ * Go one: those make their system calls without libc), that -d names the
+ * NIC when several are claimed, that the queue pair can be attached and reads the address `bypassctl claim`
  * recorded, then sets LD_PRELOAD to libbypass-preload.so and the
  * BYPASS_* variables the shim reads, and execs CMD. Exit status: CMD's,
  * or 1 (one line on stderr saying why) when it cannot run it on bypass,
  * 2 on a usage error.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -140,6 +141,33 @@ static bool find_shim(char *buf, size_t len)
 	return realpath(buf, self) && snprintf(buf, len, "%s", self) > 0;
 }
 
+/*
+ * How many NICs bypass.ko has claimed (PCI functions bound to its
+ * driver); the first two names in @names.
+ */
+static int claimed(char *names, size_t len)
+{
+	DIR *d = opendir("/sys/bus/pci/drivers/bypass");
+	struct dirent *e;
+	int n = 0;
+
+	names[0] = 0;
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		if (!strchr(e->d_name, ':'))
+			continue;	/* bind, unbind, module... */
+		/* PCI addresses are short: two fit (the rest is "..."). */
+		if (n++ < 2 && strlen(names) + strlen(e->d_name) + 3 < len) {
+			if (n > 1)
+				strcat(names, ", ");
+			strcat(names, e->d_name);
+		}
+	}
+	closedir(d);
+	return n;
+}
+
 /* Attach and let go of the queue pair: it works, and its recorded address. */
 static int probe(const char *device, unsigned int qp, char *addr, size_t alen,
 		 char *gw, size_t glen)
@@ -173,11 +201,11 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	char addr[32] = "", gw[32] = "", cmd[PATH_MAX], shim[PATH_MAX], qps[16];
-	char preload[2 * PATH_MAX + 2], *end;
+	char preload[2 * PATH_MAX + 2], names[64], *end;
 	const char *device = NULL, *why, *old;
 	unsigned long qp = 0;
 	bool verbose = false;
-	int c, r;
+	int c, r, nclaimed;
 
 	while ((c = getopt_long(argc, argv, "+d:q:a:g:vh", opts, NULL)) != -1) {
 		switch (c) {
@@ -220,6 +248,11 @@ int main(int argc, char **argv)
 	if (!find_shim(shim, sizeof(shim)))
 		return die("%s: %s", SHIM, "not found beside bypass-run (or BYPASS_PRELOAD_LIB)");
 	/* The TAP test hook has no claimed NIC to look at. */
+	nclaimed = getenv("BYPASS_PRELOAD_TAP") || device ? 0 :
+		   claimed(names, sizeof(names));
+	if (nclaimed > 1)
+		return die("several NICs are claimed (%s%s): choose one with -d PCI",
+			   names, nclaimed > 2 ? ", ..." : "");
 	if (!getenv("BYPASS_PRELOAD_TAP")) {
 		r = probe(device, (unsigned int)qp, addr, sizeof(addr), gw, sizeof(gw));
 		snprintf(preload, sizeof(preload), "%lu of %s", qp,
