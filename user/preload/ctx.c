@@ -107,6 +107,23 @@ static int do_attach(void)
 	return 0;
 }
 
+void pl_probe_addr(void)
+{
+	static bool probed;
+	struct bypass_dev *dev;
+	const struct pl_config *c = &pl.cfg;
+
+	if (probed || c->addr || c->tap[0] || pl.attach != PA_NONE)
+		return;
+	probed = true;
+	/* LD_PRELOAD without bypass-run: the address the claim recorded. */
+	if (bypass_kdev_open(c->device[0] ? c->device : NULL, c->queue_pair, &dev))
+		return;
+	bypass_kdev_ipv4(dev, &pl.cfg.addr, &pl.cfg.prefix_len,
+			 pl.cfg.gateway ? &(uint32_t){ 0 } : &pl.cfg.gateway);
+	bypass_dev_destroy(dev);
+}
+
 int pl_attach(void)
 {
 	union pl_fd *p;

@@ -236,6 +236,8 @@ extern __thread int pl_inside;
 
 void pl_lock(void);
 void pl_unlock(void);
+/* No BYPASS_ADDR: read the claim's address once, attaching briefly (locked). */
+void pl_probe_addr(void);
 /* Attach if not yet (lock held): 0, or -errno (logged once). */
 int pl_attach(void);
 /* Give @s its context descriptor and replay what was recorded (locked). */

@@ -55,6 +55,7 @@ PL_EXPORT int socket(int domain, int type, int protocol)
 	    (base != SOCK_DGRAM || (protocol && protocol != IPPROTO_UDP)))
 		return fd;
 	pl_lock();
+	pl_probe_addr();
 	if (!pl.cfg.addr || pl.attach == PA_LOST || pl.attach == PA_FAILED) {
 		pl_log("fd %d %s socket -> kernel (%s)", fd,
 		       base == SOCK_STREAM ? "tcp" : "udp",
