@@ -206,9 +206,11 @@ int pl_commit(int fd, struct pl_sock *s, const char *what, uint32_t addr,
 		s->nonblock = fl & O_NONBLOCK;
 	pl_log("fd %d %s %s %s -> bypass", fd, type_name(s->type), what,
 	       pl_ntoa(a, addr, port));
-	/* An epoll registration made while undecided moves to bypass. */
-	if (s->ep_kfd >= 0)
+	/* An epoll registration made while undecided moves to bypass now. */
+	if (s->ep_kfd >= 0) {
 		pl_real.epoll_ctl(s->ep_kfd, EPOLL_CTL_DEL, fd, NULL);
+		attach = true;
+	}
 	if (!attach && pl.attach != PA_OK)
 		return 0;
 	r = pl_attach();
