@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,7 +24,6 @@
 struct pl_state pl = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.ctx_fd = -1,
-	.wake_fd = -1,
 };
 __thread int pl_inside;
 
@@ -94,10 +92,8 @@ static int do_attach(void)
 		return r;
 	}
 	pl.ctx_fd = bypass_ctx_fd(pl.ctx);
-	if (pl.wake_fd < 0)
-		pl.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (pl.ctx_fd < 0 || pl.wake_fd < 0) {
-		r = pl.ctx_fd < 0 ? pl.ctx_fd : -errno;
+	if (pl.ctx_fd < 0) {
+		r = pl.ctx_fd;
 		bypass_ctx_destroy(pl.ctx);
 		bypass_dev_destroy(pl.dev);
 		pl.ctx = NULL;
@@ -266,43 +262,17 @@ struct pl_sock *pl_ready_sock(int fd)
 	return s;
 }
 
-void pl_kick(void)
-{
-	uint64_t one = 1;
-
-	if (!pl.sleepers || pl.wake_raised)
-		return;
-	if (pl_real.write(pl.wake_fd, &one, sizeof(one)) == sizeof(one))
-		pl.wake_raised = true;
-}
-
 void pl_progress(void)
 {
 	bypass_ctx_poll(pl.ctx);
 	pl_kick();
 }
 
-void pl_sleep_prepare(void)
-{
-	pl.sleepers++;
-}
-
-void pl_sleep_done(void)
-{
-	uint64_t v;
-
-	pl.sleepers--;
-	/* Every sleeper saw it raised (level): the last one up lowers it. */
-	if (pl.wake_raised && !pl.sleepers &&
-	    (pl_real.read(pl.wake_fd, &v, sizeof(v)) == sizeof(v) || errno == EAGAIN))
-		pl.wake_raised = false;
-}
-
-int pl_block(uint64_t deadline)
+int pl_block(uint64_t deadline, int sleep_fd)
 {
 	struct pollfd p[2] = {
 		{ .fd = pl.ctx_fd, .events = POLLIN },
-		{ .fd = pl.wake_fd, .events = POLLIN },
+		{ .fd = sleep_fd, .events = POLLIN },
 	};
 	int ms = -1, r, e;
 
@@ -362,6 +332,7 @@ ssize_t pl_retry(int fd, bool dontwait, bool sending,
 {
 	uint64_t deadline = 0;
 	bool polled = false, nonblock, wait;
+	int sleep_fd = -1;
 	struct pl_sock *s;
 	ssize_t r;
 	int e;
@@ -397,13 +368,13 @@ ssize_t pl_retry(int fd, bool dontwait, bool sending,
 		pl_kick();	/* a non-blocking accept polls the stack */
 		wait = r < 0 && e == EAGAIN && !nonblock;
 		if (wait)
-			pl_sleep_prepare();
+			sleep_fd = pl_sleep_prepare();
 		pl_unlock();
 		if (!wait) {
 			errno = e;
 			return r;
 		}
-		if (pl_block(deadline))
+		if (pl_block(deadline, sleep_fd))
 			return -1;
 	}
 }

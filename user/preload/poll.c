@@ -97,7 +97,7 @@ int pl_poll(struct pollfd *fds, nfds_t n, int64_t timeout_ns,
 	uint64_t deadline = timeout_ns > 0 ? pl_deadline((uint64_t)timeout_ns) : 0;
 	struct pollfd *k;
 	struct timespec ts, *tsp;
-	int ready, kr, r;
+	int ready, kr, r, sleep_fd = -1;
 	bool sleeping;
 	nfds_t i;
 
@@ -121,7 +121,7 @@ int pl_poll(struct pollfd *fds, nfds_t n, int64_t timeout_ns,
 		ready = bypass_part(fds, n);
 		sleeping = !ready && timeout_ns != 0;
 		if (sleeping)
-			pl_sleep_prepare();
+			sleep_fd = pl_sleep_prepare();
 		pl_unlock();
 		for (i = 0; i < n; i++) {
 			k[i] = fds[i];
@@ -130,7 +130,7 @@ int pl_poll(struct pollfd *fds, nfds_t n, int64_t timeout_ns,
 		}
 		k[n].fd = pl.ctx_fd;
 		k[n].events = POLLIN;
-		k[n + 1].fd = pl.wake_fd;	/* another thread's look at the stack */
+		k[n + 1].fd = sleeping ? sleep_fd : -1;	/* another thread's progress */
 		k[n + 1].events = POLLIN;
 		tsp = &ts;
 		if (ready || timeout_ns == 0) {

@@ -220,14 +220,6 @@ struct pl_state {
 	int ctx_fd;
 	int attach;		/* enum pl_attach */
 	int attach_err;
-	/*
-	 * Threads asleep in pl_block() or a poll on bypass sockets: another
-	 * thread's look at the stack may have made their socket ready (and
-	 * drained the interrupt they sleep on), so it raises wake_fd.
-	 */
-	int wake_fd;		/* eventfd */
-	unsigned int sleepers;
-	bool wake_raised;
 };
 
 extern struct pl_state pl;
@@ -255,18 +247,26 @@ void pl_to_kernel(int fd, struct pl_sock *s, const char *what, uint32_t addr,
 struct pl_sock *pl_ready_sock(int fd);
 /* Poll the context, then wake the sleepers (locked). */
 void pl_progress(void);
-/* Wake the sleepers if a look at the stack may have news for them (locked). */
-void pl_kick(void);
-/* This thread is about to sleep (locked, before pl_unlock). */
-void pl_sleep_prepare(void);
-/* ... woke (locked): lower wake_fd once the last sleeper is up. */
-void pl_sleep_done(void);
 /*
- * After pl_sleep_prepare() and pl_unlock(): sleep until the context has
- * news, another thread looked at the stack, or @deadline (CLOCK_MONOTONIC
- * ns, 0: none). 0, or -1 with errno EINTR, or EAGAIN at the deadline.
+ * After pl_sleep_prepare() (which gave @sleep_fd) and pl_unlock(): sleep
+ * until the context has news, another thread looked at the stack, or
+ * @deadline (CLOCK_MONOTONIC ns, 0: none). 0, or -1 with errno EINTR, or EAGAIN at the deadline.
  */
-int pl_block(uint64_t deadline);
+int pl_block(uint64_t deadline, int sleep_fd);
+
+/* ---- sleep.c: threads asleep, woken by another thread's progress ------- */
+
+/*
+ * This thread is about to sleep (locked, before pl_unlock): its own
+ * eventfd, to poll beside the context's fd, or -1 if it has none.
+ */
+int pl_sleep_prepare(void);
+/* ... and woke (locked): off the list, its eventfd lowered. */
+void pl_sleep_done(void);
+/* A look at the stack may have news for the sleepers: wake them (locked). */
+void pl_kick(void);
+/* In a forked child: no thread of the parent sleeps here. */
+void pl_sleep_forget(void);
 uint64_t pl_now(void);
 /*
  * Run @fn (with the lock, on @fd's context descriptor) until it does not

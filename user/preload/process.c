@@ -30,6 +30,7 @@ static void in_parent(void)
 static void in_child(void)
 {
 	pthread_mutex_init(&pl.lock, NULL);
+	pl_sleep_forget();
 	if (pl.attach != PA_OK)
 		return;
 	pl.attach = PA_LOST;

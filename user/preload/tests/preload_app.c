@@ -549,7 +549,7 @@ static volatile int echo_done;
 static void *echo_thread(void *arg)
 {
 	int *a = arg, fd = a[0], n = a[1], i;
-	struct timeval tv = { 3, 0 };
+	struct timeval tv = { 30, 0 };	/* the peer may take seconds to start */
 	struct sockaddr_in from;
 	socklen_t fl;
 	char buf[64];
