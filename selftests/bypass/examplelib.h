@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * For the VM selftests that run the example programs (build/examples/)
- * against real Linux tools: start an example and wait, bounded, for its
- * "ready" line; stop it; run a shell command in the peer netns under a
+ * or unmodified programs (under bypass-run) against real Linux tools:
+ * start one and wait, bounded, for its "ready" line (or another word); stop it; run a shell command in the peer netns under a
  * time limit with its output in a file; read numbers out of that output;
  * hash a file.
  */
@@ -31,34 +31,31 @@ static inline void ex_path(const char *name, char *out, size_t len)
 static int ex_out = -1;
 
 /*
- * Start an example with @args (NULL-terminated, after the program name)
- * and wait, at most 30 s, for its "ready" line. Returns its pid or -1.
+ * Start the program @argv[0] (a path, or a name looked up on PATH) with
+ * @argv, its stdout on a pipe, and wait, at most 30 s, for its output to
+ * hold @word. Returns its pid or -1.
  */
-static inline pid_t ex_start(const char *name, char *const args[])
+static inline pid_t ex_start_cmd(char *const argv[], const char *word)
 {
-	char path[PATH_MAX], line[256] = { 0 };
-	char *argv[16] = { path };
+	char line[256] = { 0 };
 	struct pollfd p;
-	int out[2], i;
+	int out[2];
 	size_t got = 0;
 	pid_t pid;
 
-	ex_path(name, path, sizeof(path));
-	for (i = 0; args[i] && i < 14; i++)
-		argv[i + 1] = args[i];
 	if (pipe(out))
 		return -1;
 	pid = fork();
 	if (pid == 0) {
 		dup2(out[1], 1);
 		close(out[0]);
-		execv(path, argv);
+		execvp(argv[0], argv);
 		_exit(127);
 	}
 	close(out[1]);
 	p.fd = out[0];
 	p.events = POLLIN;
-	while (pid > 0 && !strstr(line, "ready")) {
+	while (pid > 0 && !strstr(line, word)) {
 		ssize_t n;
 
 		if (poll(&p, 1, 30000) != 1 || got == sizeof(line) - 1)
@@ -75,6 +72,22 @@ fail:
 	waitpid(pid, NULL, 0);
 	close(out[0]);
 	return -1;
+}
+
+/*
+ * Start an example with @args (NULL-terminated, after the program name)
+ * and wait, at most 30 s, for its "ready" line. Returns its pid or -1.
+ */
+static inline pid_t ex_start(const char *name, char *const args[])
+{
+	char path[PATH_MAX];
+	char *argv[16] = { path };
+	int i;
+
+	ex_path(name, path, sizeof(path));
+	for (i = 0; args[i] && i < 14; i++)
+		argv[i + 1] = args[i];
+	return ex_start_cmd(argv, "ready");
 }
 
 /* Stop an example with SIGTERM: its exit status (128+sig if killed), or -1. */

@@ -60,7 +60,9 @@ int bypass_connect(struct bypass_ctx *ctx, int fd, const struct sockaddr *addr,
 
 /*
  * Copying send/receive. @flags: MSG_DONTWAIT, MSG_NOSIGNAL (implied: no
- * signal is ever raised). send: EPIPE, ENOTCONN, ECONNRESET, EAGAIN,
+ * signal is ever raised); recv also MSG_PEEK (TCP: the bytes of the next
+ * received buffer, which may be fewer than are queued; UDP: the next
+ * datagram, which the next receive returns again). send: EPIPE, ENOTCONN, ECONNRESET, EAGAIN,
  * EMSGSIZE (UDP), EDESTADDRREQ. recv: 0 at end of stream; EAGAIN,
  * ENOTCONN, ECONNRESET, ETIMEDOUT. A dead connection's error is returned
  * once, by the first send, recv or SO_ERROR (as in Linux); then recv
@@ -104,20 +106,45 @@ int bypass_getpeername(struct bypass_ctx *ctx, int fd, struct sockaddr *addr,
 		       socklen_t *len);
 /* F_GETFL, F_SETFL with O_NONBLOCK. */
 int bypass_fcntl(struct bypass_ctx *ctx, int fd, int cmd, int arg);
+/*
+ * FIONREAD (int *): the bytes a receive would find now (TCP: every
+ * in-order byte queued, UDP: the next datagram's size, 0 if none);
+ * FIONBIO (const int *): non-blocking when non-zero. EBADF, ENOTSOCK,
+ * EFAULT, ENOTTY for another request.
+ */
+int bypass_ioctl(struct bypass_ctx *ctx, int fd, unsigned long req, void *arg);
+/*
+ * What @fd is ready for now, as a level-triggered set would report it
+ * (EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLLHUP, EPOLLERR), for callers that
+ * look at sockets one at a time like poll(2). It does not poll the
+ * device: call bypass_ctx_poll() first. -1 with EBADF or ENOTSOCK.
+ */
+int bypass_sock_events(struct bypass_ctx *ctx, int fd);
 
 /*
  * Readiness sets, level-triggered like epoll's default: EPOLLIN (data,
  * end of stream, a connection to accept), EPOLLOUT (room to send, a
  * connect that ended), EPOLLRDHUP, EPOLLHUP, EPOLLERR. EPOLLONESHOT is
- * honoured; EPOLLET is not supported (EINVAL). A socket belongs to at
- * most one set (EEXIST otherwise). bypass_epoll_wait(): @timeout_ms -1
- * waits for ever, asleep.
+ * honoured; an EPOLLET member is reported once, then again only after
+ * the stack's next news of it (data, an ACK, a state change). A socket
+ * belongs to at most one set (EEXIST otherwise). bypass_epoll_wait():
+ * @timeout_ms -1 waits for ever, asleep.
  */
 int bypass_epoll_create(struct bypass_ctx *ctx);
 int bypass_epoll_ctl(struct bypass_ctx *ctx, int epfd, int op, int fd,
 		     struct epoll_event *ev);
 int bypass_epoll_wait(struct bypass_ctx *ctx, int epfd,
 		      struct epoll_event *events, int max, int timeout_ms);
+/*
+ * A kernel fd (an eventfd) of the set @epfd, for several sets waited on
+ * by several threads: it is readable while the set may have members to
+ * report, and from then on this set no longer makes bypass_ctx_fd()
+ * readable (which stays readable for device work, timers and completed
+ * operations). It is lowered by a bypass_epoll_wait() on the set that
+ * finds nothing; closed with the set. -1 with EBADF, EINVAL (not a set)
+ * or eventfd's errno.
+ */
+int bypass_epoll_fd(struct bypass_ctx *ctx, int epfd);
 
 #ifdef __cplusplus
 }

@@ -48,7 +48,10 @@ struct api_sock {
 	struct bypass_tcp_conn *conn;	/* connection or listener */
 	struct bypass_udp *udp;
 	uint32_t backlog;
-	struct bypass_buf *rx_cur;	/* partly read by bypass_recv() */
+	struct bypass_buf *rx_cur;	/* TCP: partly read by bypass_recv();
+					 * UDP: a datagram MSG_PEEK held */
+	uint32_t peek_addr;		/* UDP: where rx_cur came from */
+	uint16_t peek_port;
 	struct api_fifo rxops, txops;	/* pop/accept; push/connect */
 	struct api_sock *dirty_next;
 	uint32_t sndbuf;		/* SO_SNDBUF: unacknowledged bytes */
@@ -64,6 +67,8 @@ struct api_sock {
 	/* A readiness set (kind SK_EPOLL): members that may be ready. */
 	struct api_sock *ready_head, **ready_tail;
 	struct api_sock *ep_set_next;	/* the context's list of sets */
+	int wake_fd;			/* bypass_epoll_fd()'s eventfd, or -1 */
+	bool wake_raised;		/* ... holds a count */
 };
 
 struct bypass_ctx {
@@ -131,6 +136,9 @@ int api_tcp_bind_check(struct bypass_ctx *ctx, struct api_sock *s,
 int api_tcp_connect(struct bypass_ctx *ctx, struct api_sock *s,
 		    uint32_t addr, uint16_t port);
 int api_udp_ensure_bound(struct bypass_ctx *ctx, struct api_sock *s);
+/* The next datagram of @s (the one MSG_PEEK held first), or NULL. */
+struct bypass_buf *api_udp_take(struct api_sock *s, uint32_t *addr,
+				uint16_t *port);
 void api_apply_opts(struct api_sock *s);
 int api_take_accepted(struct bypass_ctx *ctx, struct api_sock *l,
 		      struct bypass_tcp_conn *c);

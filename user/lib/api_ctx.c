@@ -63,6 +63,7 @@ int api_sock_alloc(struct bypass_ctx *ctx, uint8_t kind)
 	s->kind = kind;
 	s->ep = -1;
 	s->ready_tail = &s->ready_head;
+	s->wake_fd = -1;
 	return (int)fd;
 }
 

@@ -5,9 +5,14 @@
  * list of members that may be ready, fed by the stack's news about them
  * (api_ep_note) and pruned when a wait finds one no longer ready, so a
  * wait costs the number of ready sockets, not the number of members.
+ * An edge-triggered member (EPOLLET) leaves the list once reported and
+ * comes back with the stack's next news of it (data, an ACK, a state
+ * change), as Linux reports an edge on each wakeup of the socket.
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "api.h"
 #include "bypass_socket.h"
@@ -59,7 +64,8 @@ uint32_t api_events(struct bypass_ctx *ctx, struct api_sock *s)
 
 	(void)ctx;
 	if (s->kind == SK_UDP)
-		return EPOLLOUT | (s->udp && bypass_udp_pending(s->udp) ? EPOLLIN : 0);
+		return EPOLLOUT | (s->rx_cur || (s->udp && bypass_udp_pending(s->udp)) ?
+				   EPOLLIN : 0);
 	if (s->kind != SK_TCP)
 		return 0;
 	switch (s->phase) {
@@ -89,12 +95,35 @@ uint32_t api_events(struct bypass_ctx *ctx, struct api_sock *s)
 	return ev;
 }
 
+/* A set with its own fd: raise it when the set has members to report. */
+static void wake_raise(struct api_sock *set)
+{
+	uint64_t one = 1;
+
+	if (set->wake_fd < 0 || set->wake_raised)
+		return;
+	if (write(set->wake_fd, &one, sizeof(one)) == sizeof(one))
+		set->wake_raised = true;
+}
+
+/* ... and lower it once a look found nothing to report. */
+static void wake_lower(struct api_sock *set)
+{
+	uint64_t v;
+
+	if (!set->wake_raised)
+		return;
+	if (read(set->wake_fd, &v, sizeof(v)) == sizeof(v) || errno == EAGAIN)
+		set->wake_raised = false;
+}
+
 static void ready_append(struct api_sock *set, struct api_sock *s)
 {
 	s->ep_queued = true;
 	s->ep_next = NULL;
 	*set->ready_tail = s;
 	set->ready_tail = &s->ep_next;
+	wake_raise(set);
 }
 
 void api_ep_note(struct bypass_ctx *ctx, struct api_sock *s)
@@ -133,8 +162,9 @@ bool api_any_ready(struct bypass_ctx *ctx)
 
 	if (ctx->completed != ctx->collected)
 		return true;
+	/* A set with its own fd says so itself (bypass_epoll_fd). */
 	for (set = ctx->ep_sets; set; set = set->ep_set_next)
-		if (set->ready_head)
+		if (set->ready_head && set->wake_fd < 0)
 			return true;
 	return false;
 }
@@ -166,6 +196,10 @@ void api_ep_set_close(struct bypass_ctx *ctx, struct api_sock *set)
 	for (pp = &ctx->ep_sets; *pp != set; pp = &(*pp)->ep_set_next)
 		;
 	*pp = set->ep_set_next;
+	if (set->wake_fd >= 0)
+		close(set->wake_fd);
+	set->wake_fd = -1;
+	set->wake_raised = false;
 	for (i = 0; i < ctx->nr_socks; i++)
 		if (ctx->socks[i].kind != SK_FREE && ctx->socks[i].ep == (int)me) {
 			ctx->socks[i].ep = -1;
@@ -183,7 +217,7 @@ int bypass_epoll_ctl(struct bypass_ctx *ctx, int epfd, int op, int fd,
 		err = EBADF;
 	else if (set->kind != SK_EPOLL || s == set || s->kind == SK_EPOLL)
 		err = EINVAL;
-	else if (op != EPOLL_CTL_DEL && (!ev || ev->events & EPOLLET))
+	else if (op != EPOLL_CTL_DEL && !ev)
 		err = EINVAL;
 	else if (op == EPOLL_CTL_ADD && s->ep >= 0)
 		err = EEXIST;
@@ -234,6 +268,9 @@ static int collect(struct bypass_ctx *ctx, struct api_sock *set,
 			s->ep_off = true;	/* until EPOLL_CTL_MOD */
 			continue;
 		}
+		/* Edge-triggered: again only when the stack has news of it. */
+		if (s->ep_events & EPOLLET)
+			continue;
 		/* Level-triggered: still ready next time, after the others. */
 		s->ep_queued = true;
 		s->ep_next = NULL;
@@ -268,6 +305,8 @@ int bypass_epoll_wait(struct bypass_ctx *ctx, int epfd,
 		n = collect(ctx, set, events, max);
 		if (n)
 			break;
+		if (!set->ready_head)
+			wake_lower(set);
 		r = api_block(ctx, deadline);
 		if (r == -ETIMEDOUT)
 			break;
@@ -278,4 +317,22 @@ int bypass_epoll_wait(struct bypass_ctx *ctx, int epfd,
 	}
 	api_done(ctx);
 	return n;
+}
+
+int bypass_epoll_fd(struct bypass_ctx *ctx, int epfd)
+{
+	struct api_sock *set = api_sock(ctx, epfd);
+
+	if (!set || set->kind != SK_EPOLL) {
+		errno = set ? EINVAL : EBADF;
+		return -1;
+	}
+	if (set->wake_fd >= 0)
+		return set->wake_fd;
+	set->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (set->wake_fd < 0)
+		return -1;
+	if (set->ready_head)
+		wake_raise(set);
+	return set->wake_fd;
 }

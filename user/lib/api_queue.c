@@ -219,8 +219,7 @@ static bool op_step(struct bypass_ctx *ctx, struct api_sock *s, struct api_op *o
 		return true;
 	case BYPASS_OP_POP:
 		if (s->kind == SK_UDP) {
-			b = bypass_udp_recv(s->udp, &op->res.sga.addr,
-					    &op->res.sga.port);
+			b = api_udp_take(s, &op->res.sga.addr, &op->res.sga.port);
 			if (!b)
 				return false;
 			op->res.sga.segs[0] = b;
@@ -347,6 +346,19 @@ static bool port_in_use(struct bypass_ctx *ctx, struct api_sock *self,
 			return true;
 	}
 	return false;
+}
+
+struct bypass_buf *api_udp_take(struct api_sock *s, uint32_t *addr,
+				uint16_t *port)
+{
+	struct bypass_buf *b = s->rx_cur;
+
+	if (!b)
+		return s->udp ? bypass_udp_recv(s->udp, addr, port) : NULL;
+	s->rx_cur = NULL;
+	*addr = s->peek_addr;
+	*port = s->peek_port;
+	return b;
 }
 
 int bypass_qbind(struct bypass_ctx *ctx, int qd, uint32_t addr, uint16_t port)

@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 #include "api.h"
 #include "bypass_socket.h"
@@ -323,10 +324,28 @@ static ssize_t tcp_send(struct bypass_ctx *ctx, struct api_sock *s,
 	return (ssize_t)sent;
 }
 
+/*
+ * MSG_PEEK on TCP: a copy of the bytes of the next received buffer (a
+ * short peek, as a stream allows), which stay to be read.
+ */
+static ssize_t tcp_peek(struct api_sock *s, uint8_t *p, size_t len)
+{
+	size_t n;
+
+	if (!s->rx_cur)
+		s->rx_cur = bypass_tcp_recv(s->conn);
+	if (!s->rx_cur)
+		return -1;
+	n = s->rx_cur->len < len ? s->rx_cur->len : len;
+	memcpy(p, s->rx_cur->data, n);
+	return (ssize_t)n;
+}
+
 static ssize_t tcp_recv(struct bypass_ctx *ctx, struct api_sock *s, uint8_t *p,
-			size_t len, bool nonblock)
+			size_t len, bool nonblock, bool peek)
 {
 	size_t got = 0;
+	ssize_t n;
 	int r;
 
 	if (s->phase == TP_CONNECTING) {
@@ -343,6 +362,8 @@ static ssize_t tcp_recv(struct bypass_ctx *ctx, struct api_sock *s, uint8_t *p,
 			api_rx_discard(s);
 			return 0;
 		}
+		if (peek && (n = tcp_peek(s, p, len)) >= 0)
+			return n;
 		if (!s->rx_cur)
 			s->rx_cur = bypass_tcp_recv(s->conn);
 		while (s->rx_cur && got < len) {
@@ -448,16 +469,17 @@ ssize_t bypass_recvfrom(struct bypass_ctx *ctx, int fd, void *buf, size_t len,
 
 	if (!s)
 		return -1;
-	if (flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL))
+	if (flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL | MSG_PEEK))
 		return fail(EOPNOTSUPP);
 	if (!buf && len)
 		return fail(EFAULT);
 	nonblock = s->nonblock || flags & MSG_DONTWAIT;
 	if (s->kind == SK_TCP)
-		return done(ctx, tcp_recv(ctx, s, buf, len, nonblock));
+		return done(ctx, tcp_recv(ctx, s, buf, len, nonblock,
+					  flags & MSG_PEEK));
 	if (!s->udp)
 		return fail(ENOTCONN);
-	while (!(b = bypass_udp_recv(s->udp, &addr, &port))) {
+	while (!(b = api_udp_take(s, &addr, &port))) {
 		r = wait_ready(ctx, s, EPOLLIN, nonblock);
 		if (r)
 			return done(ctx, fail(-r));
@@ -465,7 +487,13 @@ ssize_t bypass_recvfrom(struct bypass_ctx *ctx, int fd, void *buf, size_t len,
 	if (len > b->len)
 		len = b->len;
 	memcpy(buf, b->data, len);
-	bypass_buf_put(b);
+	if (flags & MSG_PEEK) {
+		s->rx_cur = b;		/* the next receive returns it again */
+		s->peek_addr = addr;
+		s->peek_port = port;
+	} else {
+		bypass_buf_put(b);
+	}
 	put_in(from, fromlen, addr, port);
 	return done(ctx, (ssize_t)len);
 }
@@ -736,4 +764,51 @@ int bypass_fcntl(struct bypass_ctx *ctx, int fd, int cmd, int arg)
 		return 0;
 	}
 	return fail(EINVAL);
+}
+
+int bypass_sock_events(struct bypass_ctx *ctx, int fd)
+{
+	struct api_sock *s = sock_of(ctx, fd);
+
+	return s ? (int)api_events(ctx, s) : -1;
+}
+
+/* Bytes a receive would find now: TCP every in-order byte, UDP a datagram. */
+static int readable_bytes(struct api_sock *s)
+{
+	uint32_t n;
+
+	if (s->kind == SK_UDP) {
+		if (!s->rx_cur && s->udp)
+			s->rx_cur = bypass_udp_recv(s->udp, &s->peek_addr,
+						    &s->peek_port);
+		return s->rx_cur ? (int)s->rx_cur->len : 0;
+	}
+	if (s->phase != TP_CONNECTED || s->rd_shut)
+		return 0;
+	n = bypass_tcp_readable(s->conn) + (s->rx_cur ? s->rx_cur->len : 0);
+	return n > INT32_MAX ? INT32_MAX : (int)n;
+}
+
+int bypass_ioctl(struct bypass_ctx *ctx, int fd, unsigned long req, void *arg)
+{
+	struct api_sock *s = sock_of(ctx, fd);
+	int v;
+
+	if (!s)
+		return -1;
+	if (!arg)
+		return fail(EFAULT);
+	switch (req) {
+	case FIONREAD:
+		v = readable_bytes(s);
+		memcpy(arg, &v, sizeof(v));
+		return 0;
+	case FIONBIO:
+		memcpy(&v, arg, sizeof(v));
+		s->nonblock = v != 0;
+		return 0;
+	default:
+		return fail(ENOTTY);
+	}
 }

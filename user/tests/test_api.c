@@ -13,6 +13,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sys/ioctl.h>
 #include <time.h>
 
 #include "kselftest_harness.h"
@@ -646,11 +647,10 @@ TEST_F_TIMEOUT(api, connect_refused_and_error_paths, 60)
 	/* readiness sets */
 	{
 		int ep = bypass_epoll_create(c);
-		struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
+		struct epoll_event ev = { .events = EPOLLIN };
 
-		EXPECT_EQ(-1, bypass_epoll_ctl(c, ep, EPOLL_CTL_ADD, fd2, &ev));
+		EXPECT_EQ(-1, bypass_epoll_ctl(c, ep, EPOLL_CTL_ADD, fd2, NULL));
 		EXPECT_EQ(EINVAL, errno);
-		ev.events = EPOLLIN;
 		EXPECT_EQ(-1, bypass_epoll_ctl(c, ep, EPOLL_CTL_MOD, fd2, &ev));
 		EXPECT_EQ(ENOENT, errno);
 		EXPECT_EQ(-1, bypass_epoll_ctl(c, ep, EPOLL_CTL_ADD, ep, &ev));
@@ -1161,7 +1161,7 @@ TEST_F_TIMEOUT(api, udp_error_paths, 60)
 	set_addr(&sin, IP_PEER, ECHO_PORT);
 	EXPECT_EQ(-1, bypass_sendto(c, u, "x", 1, MSG_OOB, (void *)&sin, sizeof(sin)));
 	EXPECT_EQ(EOPNOTSUPP, errno);
-	EXPECT_EQ(-1, bypass_recv(c, u, buf, sizeof(buf), MSG_PEEK));
+	EXPECT_EQ(-1, bypass_recv(c, u, buf, sizeof(buf), MSG_OOB));
 	EXPECT_EQ(EOPNOTSUPP, errno);
 	EXPECT_EQ(-1, bypass_sendto(c, u, NULL, 1, 0, (void *)&sin, sizeof(sin)));
 	EXPECT_EQ(EFAULT, errno);
@@ -1615,6 +1615,196 @@ TEST_F_TIMEOUT(api, epolloneshot_reports_once_until_mod, 60)
 	EXPECT_EQ(0, bypass_close(c, u));
 	EXPECT_EQ(0, bypass_close(c, fd));
 	EXPECT_EQ(0, bypass_close(c, ep));
+}
+
+/* Wait (at most 5 s, asleep) until bypass_sock_events() shows @want. */
+static int sock_events_wait(struct bypass_ctx *ctx, int fd, int want)
+{
+	uint64_t end = mono_ms() + WAIT_MS;
+	int ev;
+
+	do {
+		bypass_ctx_poll(ctx);
+		ev = bypass_sock_events(ctx, fd);
+		if (ev < 0 || ev & want)
+			return ev;
+		nap(ctx);
+	} while (mono_ms() < end);
+	return ev;
+}
+
+/* Connect a blocking TCP socket of @c to the echo server, send @msg. */
+static int echo_conn(struct bypass_ctx *c, const char *msg)
+{
+	struct sockaddr_in sin;
+	int fd = bypass_socket(c, AF_INET, SOCK_STREAM, 0);
+
+	set_addr(&sin, IP_PEER, ECHO_PORT);
+	if (fd < 0 || bypass_connect(c, fd, (void *)&sin, sizeof(sin)) ||
+	    bypass_send(c, fd, msg, strlen(msg), 0) != (ssize_t)strlen(msg))
+		return -1;
+	return fd;
+}
+
+TEST_F_TIMEOUT(api, sock_events_and_fionread_follow_the_data, 60)
+{
+	struct bypass_ctx *c = self->cli;
+	char buf[16];
+	int fd, u, v = -1, on = 1;
+
+	u = bypass_socket(c, AF_INET, SOCK_STREAM, 0);
+	ASSERT_LE(0, u);
+	/* Unconnected TCP: writable and hung up, as Linux's poll says. */
+	EXPECT_EQ(EPOLLOUT | EPOLLHUP, bypass_sock_events(c, u));
+	EXPECT_EQ(-1, bypass_sock_events(c, 1000));
+	EXPECT_EQ(EBADF, errno);
+	EXPECT_EQ(-1, bypass_ioctl(c, u, FIONREAD, NULL));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-1, bypass_ioctl(c, u, 0x5401 /* TCGETS */, &v));
+	EXPECT_EQ(ENOTTY, errno);
+	EXPECT_EQ(0, bypass_ioctl(c, u, FIONBIO, &on));
+	EXPECT_EQ(O_NONBLOCK, bypass_fcntl(c, u, F_GETFL, 0) & O_NONBLOCK);
+	EXPECT_EQ(0, bypass_close(c, u));
+
+	fd = echo_conn(c, "hello");
+	ASSERT_LE(0, fd);
+	ASSERT_LT(0, EPOLLIN & sock_events_wait(c, fd, EPOLLIN));
+	/* All five echoed bytes may take more than one segment. */
+	for (int i = 0; i < 500 && (bypass_ioctl(c, fd, FIONREAD, &v) || v < 5); i++)
+		nap(c);
+	EXPECT_EQ(5, v);
+	EXPECT_EQ(5, bypass_recv(c, fd, buf, sizeof(buf), 0));
+	EXPECT_EQ(0, bypass_ioctl(c, fd, FIONREAD, &v));
+	EXPECT_EQ(0, v);
+	EXPECT_EQ(0, bypass_sock_events(c, fd) & EPOLLIN);
+	EXPECT_EQ(EPOLLOUT, bypass_sock_events(c, fd) & EPOLLOUT);
+	EXPECT_EQ(0, bypass_close(c, fd));
+}
+
+TEST_F_TIMEOUT(api, msg_peek_leaves_the_data_to_read, 60)
+{
+	struct bypass_ctx *c = self->cli;
+	struct sockaddr_in sin, from;
+	socklen_t fl = sizeof(from);
+	char buf[16] = { 0 };
+	int fd, u, v;
+
+	fd = echo_conn(c, "peekaboo");
+	ASSERT_LE(0, fd);
+	ASSERT_LT(0, EPOLLIN & sock_events_wait(c, fd, EPOLLIN));
+	for (int i = 0; i < 500 && (bypass_ioctl(c, fd, FIONREAD, &v) || v < 8); i++)
+		nap(c);
+	/* Twice the same bytes, then a read takes them. */
+	EXPECT_EQ(4, bypass_recv(c, fd, buf, 4, MSG_PEEK));
+	EXPECT_EQ(0, memcmp(buf, "peek", 4));
+	EXPECT_EQ(8, bypass_recv(c, fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT));
+	EXPECT_EQ(8, bypass_recv(c, fd, buf, sizeof(buf), 0));
+	EXPECT_EQ(0, memcmp(buf, "peekaboo", 8));
+	EXPECT_EQ(-1, bypass_recv(c, fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(0, bypass_close(c, fd));
+
+	u = bypass_socket(c, AF_INET, SOCK_DGRAM, 0);
+	ASSERT_LE(0, u);
+	set_addr(&sin, IP_PEER, ECHO_PORT);
+	ASSERT_EQ(3, bypass_sendto(c, u, "abc", 3, 0, (void *)&sin, sizeof(sin)));
+	ASSERT_EQ(3, bypass_sendto(c, u, "defg", 3, 0, (void *)&sin, sizeof(sin)));
+	ASSERT_EQ(2, bypass_recvfrom(c, u, buf, 2, MSG_PEEK, (void *)&from, &fl));
+	EXPECT_EQ(0, memcmp(buf, "ab", 2));
+	EXPECT_EQ(htons(ECHO_PORT), from.sin_port);
+	EXPECT_EQ(0, bypass_ioctl(c, u, FIONREAD, &v));
+	EXPECT_EQ(3, v);
+	EXPECT_EQ(EPOLLIN, bypass_sock_events(c, u) & EPOLLIN);
+	EXPECT_EQ(3, bypass_recv(c, u, buf, sizeof(buf), 0));
+	EXPECT_EQ(0, memcmp(buf, "abc", 3));
+	EXPECT_EQ(3, bypass_recv(c, u, buf, sizeof(buf), 0));
+	EXPECT_EQ(0, memcmp(buf, "def", 3));
+	EXPECT_EQ(0, bypass_close(c, u));
+}
+
+TEST_F_TIMEOUT(api, epollet_reports_again_only_on_news, 60)
+{
+	struct bypass_ctx *c = self->cli;
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.u64 = 9 };
+	char buf[64];
+	int ep, fd, n = 0;
+
+	ep = bypass_epoll_create(c);
+	fd = echo_conn(c, "one");
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, bypass_epoll_ctl(c, ep, EPOLL_CTL_ADD, fd, &ev));
+	ASSERT_EQ(1, bypass_epoll_wait(c, ep, &ev, 1, WAIT_MS));
+	EXPECT_EQ(EPOLLIN, ev.events & EPOLLIN);
+	EXPECT_EQ(9u, ev.data.u64);
+	/* Still readable, but no news: an edge is reported once. */
+	EXPECT_EQ(EPOLLIN, bypass_sock_events(c, fd) & EPOLLIN);
+	EXPECT_EQ(0, bypass_epoll_wait(c, ep, &ev, 1, 0));
+	EXPECT_EQ(0, bypass_epoll_wait(c, ep, &ev, 1, 20));
+	/* New data is news: reported again, though unread data stayed. */
+	ASSERT_EQ(3, bypass_send(c, fd, "two", 3, 0));
+	ASSERT_EQ(1, bypass_epoll_wait(c, ep, &ev, 1, WAIT_MS));
+	EXPECT_EQ(EPOLLIN, ev.events & EPOLLIN);
+	while (n < 6) {
+		ssize_t r = bypass_recv(c, fd, buf + n, sizeof(buf) - (size_t)n, 0);
+
+		ASSERT_LT(0, r);
+		n += (int)r;
+	}
+	EXPECT_EQ(0, memcmp(buf, "onetwo", 6));
+	EXPECT_EQ(0, bypass_close(c, fd));
+	EXPECT_EQ(0, bypass_close(c, ep));
+}
+
+/* Is kernel fd @fd readable now? */
+static bool fd_readable(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1;
+}
+
+TEST_F_TIMEOUT(api, epoll_fd_is_readable_while_its_set_has_news, 60)
+{
+	struct bypass_ctx *c = self->cli;
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 5 };
+	uint64_t end = mono_ms() + WAIT_MS;
+	char buf[16];
+	int ep, other, efd, fd;
+
+	ep = bypass_epoll_create(c);
+	other = bypass_epoll_create(c);
+	ASSERT_LE(0, other);
+	efd = bypass_epoll_fd(c, ep);
+	ASSERT_LE(0, efd);
+	EXPECT_EQ(efd, bypass_epoll_fd(c, ep));
+	EXPECT_FALSE(fd_readable(efd));
+	fd = echo_conn(c, "abc");
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, bypass_epoll_fd(c, fd));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, bypass_epoll_fd(c, 1000));
+	EXPECT_EQ(EBADF, errno);
+	ASSERT_EQ(0, bypass_epoll_ctl(c, ep, EPOLL_CTL_ADD, fd, &ev));
+	/* The echo arriving makes the set's fd readable. */
+	while (!fd_readable(efd) && mono_ms() < end)
+		nap(c);
+	ASSERT_TRUE(fd_readable(efd));
+	EXPECT_EQ(0, bypass_epoll_wait(c, other, &ev, 1, 0));
+	EXPECT_TRUE(fd_readable(efd));
+	ASSERT_EQ(1, bypass_epoll_wait(c, ep, &ev, 1, 0));
+	EXPECT_EQ(5u, ev.data.u64);
+	/* Level-triggered and still readable: it stays raised. */
+	EXPECT_TRUE(fd_readable(efd));
+	while (bypass_recv(c, fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		;
+	/* A wait that finds nothing lowers it. */
+	EXPECT_EQ(0, bypass_epoll_wait(c, ep, &ev, 1, 0));
+	EXPECT_FALSE(fd_readable(efd));
+	EXPECT_EQ(0, bypass_close(c, fd));
+	EXPECT_EQ(0, bypass_close(c, ep));
+	/* Closed with its set. */
+	EXPECT_EQ(-1, fcntl(efd, F_GETFD));
+	EXPECT_EQ(0, bypass_close(c, other));
 }
 
 TEST_F_TIMEOUT(api, accepted_sockets_inherit_reuseaddr, 60)
