@@ -23,8 +23,15 @@ $(PRELOAD_APP): user/preload/tests/preload_app.c
 	$(CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O2 -o $@ $< -lpthread
 
 user: $(PRELOAD_SO)
-tests: $(PRELOAD_APP)
-$(B)/tests/test_preload: $(PRELOAD_SO) $(PRELOAD_APP) user/preload/preload.h
+# The same built for large files, as most Debian daemons are: its fcntl
+# calls reach the shim as fcntl64.
+$(PRELOAD_APP)-lfs: user/preload/tests/preload_app.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Wall -Wextra -Werror -g -O2 \
+		-o $@ $< -lpthread
+
+tests: $(PRELOAD_APP) $(PRELOAD_APP)-lfs
+$(B)/tests/test_preload: $(PRELOAD_SO) $(PRELOAD_APP) $(PRELOAD_APP)-lfs user/preload/preload.h
 
 # A statically linked build of it: bypass-run must refuse it in one line.
 $(PRELOAD_APP)-static: user/preload/tests/preload_app.c

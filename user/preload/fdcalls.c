@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * The fd calls that must keep the fd table coherent with the kernel's:
- * close, dup, dup2, dup3, fcntl (F_DUPFD*, and O_NONBLOCK of a bypass
- * socket) and ioctl (FIONBIO, FIONREAD of a bypass socket). The kernel fd
+ * close, dup, dup2, dup3, fcntl and fcntl64 (F_DUPFD*, and O_NONBLOCK of a
+ * bypass socket) and ioctl (FIONBIO, FIONREAD of a bypass socket). The kernel fd
  * is always closed, dup'ed or flagged too, so close-on-exec, fd numbers
  * and F_GETFD behave as the kernel's.
  */
@@ -94,6 +94,9 @@ PL_EXPORT int fcntl(int fd, int cmd, ...)
 	}
 	return (r & ~O_NONBLOCK) | (s->nonblock ? O_NONBLOCK : 0);
 }
+
+/* What programs built for large files call (glibc 2.28+): the same. */
+PL_EXPORT int fcntl64(int fd, int cmd, ...) __attribute__((alias("fcntl")));
 
 PL_EXPORT int ioctl(int fd, unsigned long req, ...)
 {

@@ -126,6 +126,8 @@ static int app_spawn(struct app *a, enum how how, char *const argv[])
 		build_path(exe, sizeof(exe), "bin/bypass-run");
 	else if (!strcmp(argv[0], "preload_app"))
 		build_path(exe, sizeof(exe), "preload/preload_app");
+	else if (!strcmp(argv[0], "preload_app-lfs"))
+		build_path(exe, sizeof(exe), "preload/preload_app-lfs");
 	else
 		snprintf(exe, sizeof(exe), "%s", argv[0]);
 	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
@@ -159,7 +161,7 @@ static int app_spawn(struct app *a, enum how how, char *const argv[])
 /* preload_app and bypass-run under the shim, others as they are. */
 static int app_start(struct app *a, char *const argv[])
 {
-	return app_spawn(a, strcmp(argv[0], "preload_app") ? PLAIN : UNDER_SHIM, argv);
+	return app_spawn(a, strncmp(argv[0], "preload_app", 11) ? PLAIN : UNDER_SHIM, argv);
 }
 
 /* Read its stdout until @what or the end (at most WAIT_MS): true if seen. */
@@ -360,6 +362,12 @@ static void serve_and_check(struct __test_metadata *_metadata, char *log,
 			    size_t loglen, const char *mode, const char *port)
 {
 	char *argv[] = { "preload_app", "server", (char *)mode, (char *)port, "100", NULL };
+
+	if (!strcmp(mode, "poll-lfs")) {
+		/* The build most Debian daemons have: fcntl is fcntl64. */
+		argv[0] = "preload_app-lfs";
+		argv[2] = "poll";
+	}
 	struct app a;
 	int fds[2];
 
@@ -392,6 +400,12 @@ TEST_F_TIMEOUT(preload, epoll_edge_triggered_server, 90)
 TEST_F_TIMEOUT(preload, poll_server, 90)
 {
 	serve_and_check(_metadata, self->log, sizeof(self->log), "poll", "8082");
+}
+
+/* Built with -D_FILE_OFFSET_BITS=64, as Debian's redis and nginx are. */
+TEST_F_TIMEOUT(preload, poll_server_built_for_large_files, 90)
+{
+	serve_and_check(_metadata, self->log, sizeof(self->log), "poll-lfs", "8088");
 }
 
 TEST_F_TIMEOUT(preload, select_server, 90)

@@ -191,6 +191,8 @@ static void serve_poll(int lfd, int n, int use_select)
 	p[0].fd = lfd;
 	p[1].fd = 0;
 	p[0].events = p[1].events = POLLIN;
+	/* As redis: the listener made non-blocking after listen, by fcntl. */
+	CHECK(!fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK));
 	ready();
 	while (done < n) {
 		if (use_select) {
@@ -215,13 +217,17 @@ static void serve_poll(int lfd, int n, int use_select)
 			return;
 		if (p[1].revents && stdin_quit())
 			return;
-		if (p[0].revents) {
+		/* Every connection waiting, until EAGAIN (as redis accepts). */
+		while (p[0].revents) {
 			int c = accept(lfd, NULL, NULL);
 
-			CHECK(c >= 0);
+			if (c < 0) {
+				CHECK(errno == EAGAIN);
+				break;
+			}
 			CHECK(!fcntl(c, F_SETFL, fcntl(c, F_GETFL) | O_NONBLOCK));
 			CHECK(fcntl(c, F_GETFL) & O_NONBLOCK);
-			if (c >= 0 && np < MAXC) {
+			if (np < MAXC) {
 				p[np].fd = c;
 				p[np++].events = POLLIN;
 			}
@@ -257,7 +263,8 @@ static void serve_blocking(int lfd, int n)
 static int mode_server(char **a)
 {
 	int port = atoi(a[1]), n = atoi(a[2]);
-	int nb = strcmp(a[0], "blocking") != 0;
+	/* poll and select servers go non-blocking later, by fcntl. */
+	int nb = !strcmp(a[0], "epoll") || !strcmp(a[0], "epollet");
 	int lfd = listener(port, nb);
 
 	if (!strcmp(a[0], "epoll") || !strcmp(a[0], "epollet"))
