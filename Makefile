@@ -19,10 +19,16 @@ CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -fPIC \
 CFLAGS ?= -O2
 HOST_SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-LIB_SRCS := $(sort $(wildcard user/lib/*.c))
+# libbypass by layer: device (virtqueues, devices, buffers), net (the
+# stack's poll loop, Ethernet/ARP/IPv4/ICMP/UDP), tcp (the engine), api
+# (the native and socket APIs). Its own files and the tests that reach
+# into it include the layers' headers by name.
+LIB_LAYERS := device net tcp api
+LIB_INC := $(LIB_LAYERS:%=-Iuser/lib/%)
+LIB_SRCS := $(sort $(wildcard $(LIB_LAYERS:%=user/lib/%/*.c)))
 LIB_OBJS := $(LIB_SRCS:user/lib/%.c=$(B)/lib/%.o)
 SAN_OBJS := $(LIB_SRCS:user/lib/%.c=$(B)/lib-san/%.o)
-LIB_HDRS := $(wildcard user/include/*.h user/lib/*.h) uapi/linux/bypass.h
+LIB_HDRS := $(wildcard user/include/*.h $(LIB_LAYERS:%=user/lib/%/*.h)) uapi/linux/bypass.h
 
 TOOL_SRCS := $(sort $(wildcard user/tools/*.c))
 TOOLS := $(TOOL_SRCS:user/tools/%.c=$(B)/bin/%)
@@ -70,11 +76,11 @@ tests: $(HOST_TESTS) $(SELFTESTS) $(UNSAFE_TESTS)
 
 $(B)/lib/%.o: user/lib/%.c $(LIB_HDRS) | $(HARNESS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_COMMON) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS_COMMON) $(CFLAGS) $(LIB_INC) -c -o $@ $<
 
 $(B)/lib-san/%.o: user/lib/%.c $(LIB_HDRS) | $(HARNESS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_COMMON) -O1 $(HOST_SAN) -c -o $@ $<
+	$(CC) $(CFLAGS_COMMON) -O1 $(HOST_SAN) $(LIB_INC) -c -o $@ $<
 
 $(B)/libbypass.a: $(LIB_OBJS)
 	@rm -f $@
@@ -97,7 +103,7 @@ $(B)/bin/%: user/tools/%.c $(B)/libbypass.a $(LIB_HDRS)
 
 $(B)/tests/%: user/tests/%.c $(B)/libbypass-san.a $(LIB_HDRS) | $(HARNESS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_COMMON) -O1 $(HOST_SAN) -Iuser/lib -o $@ $< $(B)/libbypass-san.a
+	$(CC) $(CFLAGS_COMMON) -O1 $(HOST_SAN) $(LIB_INC) -o $@ $< $(B)/libbypass-san.a
 
 $(B)/selftests/%: selftests/bypass/%.c selftests/bypass/*.h $(B)/libbypass.a $(LIB_HDRS) | $(HARNESS)
 	@mkdir -p $(@D)

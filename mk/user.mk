@@ -7,7 +7,7 @@ FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 600
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O1 \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	-fno-omit-frame-pointer -Iuapi -Iuser/include -Iuser/lib -Iuser/tests \
+	-fno-omit-frame-pointer -Iuapi -Iuser/include $(LIB_INC) -Iuser/tests \
 	-isystem $(B)/linux/include
 
 FUZZ_TARGETS := $(B)/fuzz/fuzz_rx
@@ -21,7 +21,7 @@ $(B)/fuzz/fuzz_rx: user/fuzz/fuzz_rx.c $(LIB_SRCS) $(LIB_HDRS) $(FUZZ_HDRS)
 # Well-formed frames of every layer, so fuzzing starts deep.
 $(B)/fuzz/fuzz_seeds: user/fuzz/fuzz_seeds.c $(B)/libbypass.a $(LIB_HDRS) $(FUZZ_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_COMMON) $(CFLAGS) -Iuser/lib -Iuser/tests -o $@ $< $(B)/libbypass.a
+	$(CC) $(CFLAGS_COMMON) $(CFLAGS) $(LIB_INC) -Iuser/tests -o $@ $< $(B)/libbypass.a
 
 $(FUZZ_SEEDS): $(B)/fuzz/fuzz_seeds
 	@rm -rf $(@D) && mkdir -p $(@D)
