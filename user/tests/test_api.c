@@ -1807,6 +1807,55 @@ TEST_F_TIMEOUT(api, epoll_fd_is_readable_while_its_set_has_news, 60)
 	EXPECT_EQ(0, bypass_close(c, other));
 }
 
+/*
+ * Members closed while on the set's ready list, in the middle and at the
+ * tail, leave it in O(1) and whole: the others are still reported, and a
+ * member added afterwards joins behind them.
+ */
+TEST_F_TIMEOUT(api, closing_ready_members_keeps_the_ready_list_whole, 60)
+{
+	struct bypass_ctx *c = self->cli;
+	struct epoll_event ev, got[8];
+	uint64_t end = mono_ms() + WAIT_MS;
+	int ep, fd[5], i, n;
+	bool seen[5] = { false };
+
+	ep = bypass_epoll_create(c);
+	ASSERT_LE(0, ep);
+	for (i = 0; i < 4; i++) {
+		fd[i] = echo_conn(c, "abc");
+		ASSERT_LE(0, fd[i]);
+		ev.events = EPOLLIN;
+		ev.data.u64 = (uint64_t)i;
+		ASSERT_EQ(0, bypass_epoll_ctl(c, ep, EPOLL_CTL_ADD, fd[i], &ev));
+	}
+	/* Every echo in: all four queued, in the order they got news. */
+	for (i = 0; i < 4; i++)
+		while (!(bypass_sock_events(c, fd[i]) & EPOLLIN) && mono_ms() < end)
+			nap(c);
+	EXPECT_EQ(0, bypass_close(c, fd[1]));
+	EXPECT_EQ(0, bypass_close(c, fd[3]));
+	fd[4] = echo_conn(c, "abc");
+	ASSERT_LE(0, fd[4]);
+	ev.events = EPOLLIN;
+	ev.data.u64 = 4;
+	ASSERT_EQ(0, bypass_epoll_ctl(c, ep, EPOLL_CTL_ADD, fd[4], &ev));
+	while (!(bypass_sock_events(c, fd[4]) & EPOLLIN) && mono_ms() < end)
+		nap(c);
+	n = bypass_epoll_wait(c, ep, got, 8, 0);
+	ASSERT_EQ(3, n);
+	for (i = 0; i < n; i++) {
+		ASSERT_GT(5u, got[i].data.u64);
+		seen[got[i].data.u64] = true;
+	}
+	EXPECT_TRUE(seen[0] && seen[2] && seen[4]);
+	EXPECT_FALSE(seen[1] || seen[3]);
+	EXPECT_EQ(0, bypass_close(c, fd[0]));
+	EXPECT_EQ(0, bypass_close(c, fd[2]));
+	EXPECT_EQ(0, bypass_close(c, fd[4]));
+	EXPECT_EQ(0, bypass_close(c, ep));
+}
+
 TEST_F_TIMEOUT(api, accepted_sockets_inherit_reuseaddr, 60)
 {
 	struct bypass_ctx *c = self->cli;

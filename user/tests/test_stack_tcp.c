@@ -417,6 +417,41 @@ TEST(wait_flushes_sends_and_wakes_for_window_updates)
 	two_fini(&t);
 }
 
+/*
+ * A read that leaves the window as good as advertised makes no update due:
+ * the stack has no work now (an application sleeping on bypass_ctx_fd()
+ * would otherwise be woken, and a timer set, after every read). The first
+ * read does make one due: the handshake advertised at most 64 KiB (an
+ * unscaled window) and the buffer holds more.
+ */
+TEST(small_read_makes_no_window_update_due)
+{
+	struct two t;
+
+	ASSERT_EQ(0, two_init(&t, FEAT_DEFAULT, NULL));
+	ASSERT_TRUE(handshake(&t, 100));
+	feed(&t, 0, 1000);
+	bypass_stack_flush(t.st[0]);
+	bypass_stack_poll(t.st[1]);
+	drain(&t, 1);
+	EXPECT_EQ(0u, bypass_stack_next_timer(t.st[1]));
+	/*
+	 * That poll sends the update (the whole window advertised), which
+	 * also acknowledges the data, so Nagle lets the next 1000 go.
+	 */
+	bypass_stack_poll(t.st[1]);
+	bypass_stack_poll(t.st[0]);
+	feed(&t, 0, 2000);
+	bypass_stack_flush(t.st[0]);
+	bypass_stack_poll(t.st[1]);
+	ASSERT_EQ(1000u, bypass_tcp_readable(t.c[1]));
+	drain(&t, 1);
+	EXPECT_FALSE(t.bad[1]);
+	EXPECT_EQ(2000u, t.rcvd[1]);
+	EXPECT_NE(0u, bypass_stack_next_timer(t.st[1]));
+	two_fini(&t);
+}
+
 TEST(rst_from_closed_port)
 {
 	struct bypass_counters c;

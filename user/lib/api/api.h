@@ -53,7 +53,7 @@ struct api_sock {
 	uint32_t peek_addr;		/* UDP: where rx_cur came from */
 	uint16_t peek_port;
 	struct api_fifo rxops, txops;	/* pop/accept; push/connect */
-	struct api_sock *dirty_next;
+	struct api_sock *dirty_next, **dirty_pprev;
 	uint32_t sndbuf;		/* SO_SNDBUF: unacknowledged bytes */
 	uint32_t ka_idle_s, ka_intvl_s, ka_cnt;
 
@@ -62,7 +62,7 @@ struct api_sock {
 	uint32_t ep_events;
 	uint64_t ep_data;
 	bool ep_queued;			/* on the set's ready list */
-	struct api_sock *ep_next;
+	struct api_sock *ep_next, **ep_pprev;
 
 	/* A readiness set (kind SK_EPOLL): members that may be ready. */
 	struct api_sock *ready_head, **ready_tail;

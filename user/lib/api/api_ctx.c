@@ -70,11 +70,9 @@ int api_sock_alloc(struct bypass_ctx *ctx, uint8_t kind)
 void api_sock_release(struct bypass_ctx *ctx, struct api_sock *s)
 {
 	if (s->dirty) {
-		struct api_sock **pp = &ctx->dirty;
-
-		while (*pp != s)
-			pp = &(*pp)->dirty_next;
-		*pp = s->dirty_next;
+		*s->dirty_pprev = s->dirty_next;
+		if (s->dirty_next)
+			s->dirty_next->dirty_pprev = s->dirty_pprev;
 	}
 	s->kind = SK_FREE;
 	ctx->free_fds[ctx->nr_free_fds++] = (uint32_t)api_fd(ctx, s);
@@ -86,6 +84,9 @@ void api_mark(struct bypass_ctx *ctx, struct api_sock *s)
 		return;
 	s->dirty = true;
 	s->dirty_next = ctx->dirty;
+	if (ctx->dirty)
+		ctx->dirty->dirty_pprev = &s->dirty_next;
+	s->dirty_pprev = &ctx->dirty;
 	ctx->dirty = s;
 }
 
@@ -112,6 +113,8 @@ static void api_drain_dirty(struct bypass_ctx *ctx)
 
 	while ((s = ctx->dirty)) {
 		ctx->dirty = s->dirty_next;
+		if (ctx->dirty)
+			ctx->dirty->dirty_pprev = &ctx->dirty;
 		s->dirty = false;
 		api_run_ops(ctx, s);
 		api_ep_note(ctx, s);

@@ -121,6 +121,7 @@ static void ready_append(struct api_sock *set, struct api_sock *s)
 {
 	s->ep_queued = true;
 	s->ep_next = NULL;
+	s->ep_pprev = set->ready_tail;
 	*set->ready_tail = s;
 	set->ready_tail = &s->ep_next;
 	wake_raise(set);
@@ -140,17 +141,17 @@ void api_ep_note(struct bypass_ctx *ctx, struct api_sock *s)
 
 void api_ep_forget(struct bypass_ctx *ctx, struct api_sock *s)
 {
-	struct api_sock *set, **pp;
+	struct api_sock *set;
 
 	if (s->ep < 0)
 		return;
 	set = &ctx->socks[s->ep];
 	if (s->ep_queued) {
-		for (pp = &set->ready_head; *pp != s; pp = &(*pp)->ep_next)
-			;
-		*pp = s->ep_next;
-		if (set->ready_tail == &s->ep_next)
-			set->ready_tail = pp;
+		*s->ep_pprev = s->ep_next;
+		if (s->ep_next)
+			s->ep_next->ep_pprev = s->ep_pprev;
+		else
+			set->ready_tail = s->ep_pprev;
 		s->ep_queued = false;
 	}
 	s->ep = -1;
@@ -255,7 +256,9 @@ static int collect(struct bypass_ctx *ctx, struct api_sock *set,
 		uint32_t ev;
 
 		set->ready_head = s->ep_next;
-		if (!set->ready_head)
+		if (set->ready_head)
+			set->ready_head->ep_pprev = &set->ready_head;
+		else
 			set->ready_tail = &set->ready_head;
 		s->ep_queued = false;
 		ev = s->ep_off ? 0 : api_events(ctx, s) & (s->ep_events | ALWAYS);
@@ -274,10 +277,12 @@ static int collect(struct bypass_ctx *ctx, struct api_sock *set,
 		/* Level-triggered: still ready next time, after the others. */
 		s->ep_queued = true;
 		s->ep_next = NULL;
+		s->ep_pprev = keep_tail;
 		*keep_tail = s;
 		keep_tail = &s->ep_next;
 	}
 	if (keep) {
+		keep->ep_pprev = set->ready_tail;
 		*set->ready_tail = keep;
 		set->ready_tail = keep_tail;
 	}

@@ -332,17 +332,22 @@ int bypass_qsocket(struct bypass_ctx *ctx, int type)
 	return -EINVAL;
 }
 
-static bool port_in_use(struct bypass_ctx *ctx, struct api_sock *self,
-			uint8_t kind, uint16_t port)
+/*
+ * Whether a TCP bind of @self to @port conflicts with another socket's
+ * (SO_REUSEADDR on both lets them share it unless one listens). A scan,
+ * but only at an explicit TCP bind. UDP ports need none: every bound UDP
+ * socket is open in the stack, whose port table refuses a taken port.
+ */
+static bool tcp_port_in_use(struct bypass_ctx *ctx, struct api_sock *self,
+			    uint16_t port)
 {
 	uint32_t i;
 
 	for (i = 0; i < ctx->nr_socks; i++) {
 		struct api_sock *s = &ctx->socks[i];
 
-		if (s != self && s->kind == kind && s->lport == port &&
-		    (kind == SK_UDP || s->phase == TP_LISTEN || !s->reuseaddr ||
-		     !self->reuseaddr))
+		if (s != self && s->kind == SK_TCP && s->lport == port &&
+		    (s->phase == TP_LISTEN || !s->reuseaddr || !self->reuseaddr))
 			return true;
 	}
 	return false;
@@ -372,7 +377,7 @@ int bypass_qbind(struct bypass_ctx *ctx, int qd, uint32_t addr, uint16_t port)
 		return -EINVAL;
 	if (addr && addr != ctx->addr)
 		return -EADDRNOTAVAIL;
-	if (port_in_use(ctx, s, s->kind, port))
+	if (s->kind == SK_TCP && tcp_port_in_use(ctx, s, port))
 		return -EADDRINUSE;
 	if (s->kind == SK_UDP) {
 		r = bypass_udp_open(ctx->st, port, &s->udp);
@@ -558,8 +563,6 @@ int api_udp_ensure_bound(struct bypass_ctx *ctx, struct api_sock *s)
 	for (i = 0; i < 16384; i++) {
 		uint16_t port = (uint16_t)(49152 + (ctx->completed + i * 7919) % 16384);
 
-		if (port_in_use(ctx, s, SK_UDP, port))
-			continue;
 		r = bypass_udp_open(ctx->st, port, &s->udp);
 		if (r == -EADDRINUSE)
 			continue;

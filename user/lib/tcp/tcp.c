@@ -139,23 +139,33 @@ static uint32_t window_now(const struct tcp_conn *c)
 }
 
 /*
- * Tell peers whose window the application's reads at least doubled (and
- * by a segment or more): once per poll, however many buffers were read.
+ * Whether the window the application's reads opened is worth a segment of
+ * its own: at least doubled since the last advertisement, and by a segment
+ * or more.
+ */
+static bool window_update_due(const struct tcp_conn *c)
+{
+	uint32_t adv = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	uint32_t now = window_now(c);
+
+	return (c->state == BYPASS_TCP_ESTABLISHED ||
+		c->state == BYPASS_TCP_FIN_WAIT_1 ||
+		c->state == BYPASS_TCP_FIN_WAIT_2) &&
+	       now >= 2 * adv && now - adv >= c->mss;
+}
+
+/*
+ * Tell peers whose window the application's reads made an update due:
+ * once per poll, however many buffers were read (a segment that arrived
+ * meanwhile may have advertised the window already).
  */
 static void send_window_updates(struct bypass_tcp *tcp)
 {
 	struct tcp_conn *c;
 
 	while ((c = tcp->upd)) {
-		uint32_t adv = seq_gt(c->rcv_adv, c->rcv_nxt) ?
-			       c->rcv_adv - c->rcv_nxt : 0;
-		uint32_t now = window_now(c);
-
 		tcp_upd_remove(c);
-		if ((c->state == BYPASS_TCP_ESTABLISHED ||
-		     c->state == BYPASS_TCP_FIN_WAIT_1 ||
-		     c->state == BYPASS_TCP_FIN_WAIT_2) &&
-		    now >= 2 * adv && now - adv >= c->mss)
+		if (window_update_due(c))
 			tcp_send_ack(c);
 	}
 }
@@ -422,7 +432,12 @@ struct bypass_buf *bypass_tcp_recv(struct bypass_tcp_conn *cc)
 	b->next = NULL;
 	c->rcvq_bytes -= b->len;
 	c->rcvq_nbufs--;
-	if (!c->upd_pprev) {
+	/*
+	 * Only a read that makes an update due queues one: the next poll
+	 * sends it, and until then the engine has work now (next timer 0),
+	 * which a read that changes nothing must not claim.
+	 */
+	if (!c->upd_pprev && window_update_due(c)) {
 		struct bypass_tcp *tcp = c->tcp;
 
 		c->upd_next = tcp->upd;
