@@ -52,7 +52,7 @@ static void log_logs(void)
 static int curl_page(void)
 {
 	int rc = ap_peer_out(out, sizeof(out), 60, "curl -sS --max-time 30 "
-			     "http://" TL_BYPASS_IP "/page.html");
+			     "http://" TL_BYPASS_IP ":80/page.html");
 
 	return rc == 0 && !strcmp(out, "bypass nginx\n") ? 0 : -1;
 }
@@ -92,7 +92,7 @@ TEST_F_TIMEOUT(nginx, one_worker_serves_wrk_and_curl_with_sendfile, 500)
 	EXPECT_EQ(0, curl_page());
 
 	rc = ap_peer_out(out, sizeof(out), 120, "wrk -t 2 -c 32 -d 10s --timeout 10s "
-			 "http://" TL_BYPASS_IP "/page.html");
+			 "http://" TL_BYPASS_IP ":80/page.html");
 	reqs = ap_wrk_requests(out);
 	TH_LOG("wrk: exit %d, %.0f requests, %.1f requests/s", rc, reqs,
 	       ex_number_after(out, "Requests/sec:", 0));
