@@ -84,7 +84,7 @@ vm_suite vm-unsafe --module-params unsafe_noiommu=1 --allow-taint 64 -- \
 
 # The programs that exercise the module itself, on Debian's 6.12 kernel with
 # the module built for it (build-kmod-6.12), in one boot with the NIC on a
-# hot-pluggable port so that hot_unplug joins them: about 4.5 min under TCG.
+# hot-pluggable port so that hot_unplug joins them: about 6 min under TCG.
 # Then the unsafe-mode program there: 1.5 min.
 echo "== VM selftests on Debian $(mk/kver.sh 6.12) (the module's own, with hot-unplug)"
 vm_suite vm-6.12 --kernel 6.12 --hotplug --timeout 2400 -- \
