@@ -267,6 +267,7 @@ static int wait_bound(const char *bdf, const char *driver, long timeout_ms)
 	}
 }
 
+/* The fixture holds the MACs and gives the test its time limit (TEST_F_TIMEOUT). */
 FIXTURE(hotplug) {
 	char peer_if[IFNAMSIZ];
 	unsigned char mac[6], peer_mac[6];
