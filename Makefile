@@ -36,8 +36,6 @@ TOOLS := $(TOOL_SRCS:user/tools/%.c=$(B)/bin/%)
 HOST_TEST_SRCS := $(sort $(wildcard user/tests/test_*.c))
 HOST_TESTS := $(HOST_TEST_SRCS:user/tests/%.c=$(B)/tests/%)
 
-SELFTEST_SRCS := $(sort $(wildcard selftests/bypass/*.c))
-SELFTESTS := $(SELFTEST_SRCS:selftests/bypass/%.c=$(B)/selftests/%)
 # Tests that need bypass.ko loaded with unsafe_noiommu=1 (their own boot).
 UNSAFE_SRCS := $(sort $(wildcard selftests/unsafe/*.c))
 UNSAFE_TESTS := $(UNSAFE_SRCS:selftests/unsafe/%.c=$(B)/selftests-unsafe/%)
@@ -47,7 +45,7 @@ HARNESS := $(B)/linux/.stamp
 # Fragments owned by parts of the tree (e.g. mk/user.mk) add their own rules.
 -include $(wildcard mk/*.mk)
 
-.PHONY: all kmod kmod-other user tests deps check checkpatch vm clean
+.PHONY: all kmod kmod-other user tests selftests deps check checkpatch vm clean
 all: kmod user tests
 
 deps:
@@ -72,7 +70,7 @@ kmod-other:
 	$(MAKE) -C /lib/modules/$$kver/build M=$(CURDIR)/$(B)/kmod-$(OTHER_SERIES) W=1 modules
 
 user: $(B)/libbypass.a $(B)/libbypass.so $(B)/bypass.pc $(TOOLS)
-tests: $(HOST_TESTS) $(SELFTESTS) $(UNSAFE_TESTS)
+tests: $(HOST_TESTS) selftests $(UNSAFE_TESTS)
 
 $(B)/lib/%.o: user/lib/%.c $(LIB_HDRS) | $(HARNESS)
 	@mkdir -p $(@D)
@@ -105,10 +103,10 @@ $(B)/tests/%: user/tests/%.c $(B)/libbypass-san.a $(LIB_HDRS) | $(HARNESS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_COMMON) -O1 $(HOST_SAN) $(LIB_INC) -o $@ $< $(B)/libbypass-san.a
 
-$(B)/selftests/%: selftests/bypass/%.c selftests/bypass/*.h $(B)/libbypass.a $(LIB_HDRS) | $(HARNESS)
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_COMMON) $(CFLAGS) -Iselftests/bypass -o $@ $< $(B)/libbypass.a -lpthread
-	@if [ -f selftests/bypass/$*.timeout ]; then cp selftests/bypass/$*.timeout $@.timeout; fi
+# The VM selftests are a kselftest collection: their own Makefile, on
+# kselftest's lib.mk, builds them into $(B)/selftests/.
+selftests: user | $(HARNESS)
+	@$(MAKE) --no-print-directory -C selftests/bypass OUTPUT=$(CURDIR)/$(B)/selftests
 
 $(B)/selftests-unsafe/%: selftests/unsafe/%.c selftests/bypass/*.h $(B)/libbypass.a $(LIB_HDRS) | $(HARNESS)
 	@mkdir -p $(@D)

@@ -8,7 +8,7 @@ set -euo pipefail
 pkgs=(
 	build-essential make gcc clang libclang-rt-14-dev pkg-config
 	linux-headers-amd64 linux-image-amd64 linux-source-6.1
-	qemu-system-x86 busybox-static kmod cpio xz-utils iproute2
+	qemu-system-x86 busybox-static kmod cpio xz-utils iproute2 rsync
 	libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libmnl-dev
 	valgrind iputils-ping procps python3 curl wget netbase
 	apache2-utils wrk
@@ -32,12 +32,16 @@ installed() {
 	[ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]
 }
 
-# The newest installed generic 6.12 headers package, or nothing. dpkg-query
-# exits 1 when no package matches the pattern: that is an answer, not an error.
+# The newest generic 6.12 version (e.g. 6.12.118+deb12-amd64) whose headers
+# and image are both installed, or nothing: the module is built against the
+# headers and make check boots the image. dpkg-query exits 1 when no package
+# matches the pattern: that is an answer, not an error.
 installed_612() {
-	{ dpkg-query -W -f='${Package} ${db:Status-Status}\n' 'linux-headers-6.12.*-amd64' \
-		2>/dev/null || true; } |
-		awk '$2 == "installed" && $1 ~ /^linux-headers-6\.12\.[0-9]+\+deb12-amd64$/ {print $1}' |
+	{ dpkg-query -W -f='${Package} ${db:Status-Status}\n' \
+		'linux-headers-6.12.*-amd64' 'linux-image-6.12.*-amd64' 2>/dev/null || true; } |
+		awk '$2 == "installed" && $1 ~ /^linux-(headers|image)-6\.12\.[0-9]+\+deb12-amd64$/ {
+			v = $1; sub(/^linux-(headers|image)-/, "", v); n[v]++ }
+			END { for (v in n) if (n[v] == 2) print v }' |
 		sort -V | tail -n 1
 }
 
@@ -45,15 +49,15 @@ missing=()
 for p in "${pkgs[@]}"; do
 	installed "$p" || missing+=("$p")
 done
-# The module must also build against Debian's 6.12 LTS kernel, whose
-# package names carry the version: any installed one will do.
+# The module must also build against Debian's 6.12 LTS kernel and run on it
+# in the VM; its package names carry the version: any installed pair will do.
 have612=$(installed_612)
 [ ${#missing[@]} -eq 0 ] && [ -n "$have612" ] && exit 0
 
 SUDO=()
 if [ "$(id -u)" -ne 0 ]; then
 	command -v sudo >/dev/null ||
-		die "missing packages (${missing[*]:-6.12 headers}) and not root: run 'make deps' as root or install sudo"
+		die "missing packages (${missing[*]:-6.12 headers and image}) and not root: run 'make deps' as root or install sudo"
 	SUDO=(sudo)
 fi
 export DEBIAN_FRONTEND=noninteractive
@@ -82,7 +86,7 @@ if [ -z "$have612" ]; then
 	fi
 	[ -n "$h612" ] ||
 		die "no linux-headers-6.12.*+deb12-amd64 in apt's sources: add Debian 12's bookworm-security suite"
-	missing+=("$h612")
+	missing+=("$h612" "${h612/linux-headers-/linux-image-}")
 fi
 echo "deps: installing ${missing[*]}"
 # A policy-rc.d that refuses every start keeps apt from starting the

@@ -15,7 +15,8 @@ sed -n '/^pkgs=(/,/^)/p' "$deps" | sed '1d;$d' | tr -s ' \t' '\n\n' | sed '/^$/d
 	>"$tmp/declared"
 
 # What the simulated archive offers besides the declared packages: two 6.12
-# series of which only the newest generic flavour is the right answer.
+# series of which only the newest generic flavour is the right answer, as
+# headers and as an image.
 cat >"$tmp/catalog-612" <<'EOT'
 linux-headers-6.12.107+deb12-amd64 - Header files for Linux 6.12.107+deb12-amd64
 linux-headers-6.12.107+deb12-cloud-amd64 - Header files for Linux 6.12.107+deb12-cloud-amd64
@@ -23,31 +24,39 @@ linux-headers-6.12.111+deb12-amd64 - Header files for Linux 6.12.111+deb12-amd64
 linux-headers-6.12.111+deb12-rt-amd64 - Header files for Linux 6.12.111+deb12-rt-amd64
 linux-headers-6.12.111+deb12-common - Common header files for Linux 6.12.111+deb12
 linux-headers-6.12.9+deb12-amd64 - Header files for Linux 6.12.9+deb12-amd64
+linux-image-6.12.107+deb12-amd64 - Linux 6.12 for 64-bit PCs (signed)
+linux-image-6.12.111+deb12-amd64 - Linux 6.12 for 64-bit PCs (signed)
+linux-image-6.12.111+deb12-rt-amd64 - Linux 6.12 for 64-bit PCs, PREEMPT_RT (signed)
+linux-image-6.12.9+deb12-amd64 - Linux 6.12 for 64-bit PCs (signed)
 EOT
 
 mkdir -p "$tmp/bin"
 cat >"$tmp/bin/dpkg-query" <<'EOT'
 #!/bin/bash
-# dpkg-query -W -f=FORMAT PATTERN: answers from $STUB/installed.
-fmt= pat=
+# dpkg-query -W -f=FORMAT PATTERN...: answers from $STUB/installed.
+fmt= pats=()
 for a in "$@"; do
-	case $a in -W) ;; -f=*) fmt=${a#-f=} ;; *) pat=$a ;; esac
+	case $a in -W) ;; -f=*) fmt=${a#-f=} ;; *) pats+=("$a") ;; esac
 done
-found=0
-while read -r p; do
-	[ -n "$p" ] || continue
-	# shellcheck disable=SC2053
-	if [[ $p == $pat ]]; then
-		found=1
-		out=${fmt//'${Package}'/$p}
-		out=${out//'${db:Status-Status}'/installed}
-		printf '%b' "$out"
+rc=0
+for pat in "${pats[@]}"; do
+	found=0
+	while read -r p; do
+		[ -n "$p" ] || continue
+		# shellcheck disable=SC2053
+		if [[ $p == $pat ]]; then
+			found=1
+			out=${fmt//'${Package}'/$p}
+			out=${out//'${db:Status-Status}'/installed}
+			printf '%b' "$out"
+		fi
+	done <"$STUB/installed"
+	if [ $found = 0 ]; then
+		echo "dpkg-query: no packages found matching $pat" >&2
+		rc=1
 	fi
-done <"$STUB/installed"
-if [ $found = 0 ]; then
-	echo "dpkg-query: no packages found matching $pat" >&2
-	exit 1
-fi
+done
+exit $rc
 EOT
 cat >"$tmp/bin/apt-get" <<'EOT'
 #!/bin/bash
@@ -135,12 +144,14 @@ installed_args() {
 		-e '^install$' | sort
 }
 
-echo "1..9"
+echo "1..10"
 
-# A fresh machine: everything is asked for, 6.12 headers included, exit 0.
+# A fresh machine: everything is asked for, 6.12 headers and image included,
+# exit 0.
 machine fresh
 run_deps
-want=$( (cat "$tmp/declared"; echo linux-headers-6.12.111+deb12-amd64) | sort)
+want=$( (cat "$tmp/declared"; echo linux-headers-6.12.111+deb12-amd64
+	echo linux-image-6.12.111+deb12-amd64) | sort)
 got=$(installed_args)
 [ "$rc" = 0 ]
 result $? fresh_exit_status "exit $rc" "stderr: $err"
@@ -171,11 +182,22 @@ result $? own_policy_rc_d_kept "exit $rc" "calls: $(tr '\n' ';' <"$STUB/calls")"
 
 # Everything installed: no apt call at all, nothing printed.
 machine complete
-(cat "$tmp/declared"; echo linux-headers-6.12.107+deb12-amd64) >"$STUB/installed"
+(cat "$tmp/declared"; echo linux-headers-6.12.107+deb12-amd64
+	echo linux-image-6.12.107+deb12-amd64) >"$STUB/installed"
 run_deps
 [ "$rc" = 0 ] && [ ! -s "$STUB/calls" ] && [ -z "$out$err" ]
 result $? complete_makes_no_apt_call "exit $rc" "calls: $(tr '\n' ';' <"$STUB/calls")" \
 	"output: $out$err"
+
+# 6.12 headers without their image (what make deps installed before the VM
+# booted 6.12): the newest pair is installed, since the VM needs the image.
+machine headers_only
+(cat "$tmp/declared"; echo linux-headers-6.12.107+deb12-amd64) >"$STUB/installed"
+run_deps
+got=$(installed_args)
+[ "$rc" = 0 ] && [ "$got" = "$(printf '%s\n' linux-headers-6.12.111+deb12-amd64 \
+	linux-image-6.12.111+deb12-amd64)" ]
+result $? headers_only_gets_6_12_image "exit $rc" "asked: $(echo "$got" | tr '\n' ' ')"
 
 # Not root: the apt calls that change the system go through sudo.
 machine user
