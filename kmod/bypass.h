@@ -20,6 +20,7 @@
 #ifndef BYPASS_INTERNAL_H
 #define BYPASS_INTERNAL_H
 
+#include <linux/cred.h>
 #include <linux/fs.h>
 #include <linux/kref.h>
 #include <linux/list.h>
@@ -33,7 +34,34 @@
 
 struct bypass_ctx;
 struct eventfd_ctx;
+struct iommu_domain;
+struct iommu_group;
 struct sg_table;
+
+/*
+ * IOVA layout of an isolated function's private domain (see iommu.c): the
+ * first 64 KiB are never mapped, the control queue's pages sit at
+ * BYPASS_IOVA_CTRL (mapped only while a command runs), data rings and
+ * registered memory from BYPASS_IOVA_DATA up.
+ */
+#define BYPASS_IOVA_CTRL	0x10000ULL
+#define BYPASS_IOVA_DATA	0x100000ULL
+
+/**
+ * enum bypass_mem_kind - how the device reaches a piece of kernel memory
+ * @BYPASS_MEM_PHYS: physical address (unsafe mode without ACCESS_PLATFORM)
+ * @BYPASS_MEM_DMA_API: dma_alloc_coherent (unsafe mode, DMA API domain)
+ * @BYPASS_MEM_IOMMU: iommu_map() into the private domain at an IOVA from
+ *	bypass_iova_alloc(), mapped as long as it is allocated
+ * @BYPASS_MEM_WINDOW: a fixed IOVA in the control window of the private
+ *	domain, mapped only while the kernel uses it
+ */
+enum bypass_mem_kind {
+	BYPASS_MEM_PHYS,
+	BYPASS_MEM_DMA_API,
+	BYPASS_MEM_IOMMU,
+	BYPASS_MEM_WINDOW,
+};
 
 /**
  * struct bypass_ring - memory of one split virtqueue, kernel-allocated
@@ -41,14 +69,33 @@ struct sg_table;
  * @dma: device address
  * @size: bytes (page multiple), what userspace maps
  * @num: queue size in entries
- * @dma_api: allocated with dma_alloc_coherent (else alloc_pages_exact)
+ * @kind: enum bypass_mem_kind
  */
 struct bypass_ring {
 	void *va;
 	dma_addr_t dma;
 	size_t size;
 	u16 num;
-	bool dma_api;
+	u8 kind;
+};
+
+/**
+ * struct bypass_dma - the private IOMMU domain of an isolated function
+ * @group: its IOMMU group (a reference is held), whose DMA bypass owns
+ * @domain: the unmanaged domain the function is attached to, or NULL when
+ *	the device is not isolated (unsafe mode)
+ * @lock: protects @ranges
+ * @ranges: allocated IOVA ranges, sorted (struct bypass_iova_range)
+ * @start: lowest IOVA handed out for rings and registered memory
+ * @end: highest IOVA handed out
+ */
+struct bypass_dma {
+	struct iommu_group *group;
+	struct iommu_domain *domain;
+	struct mutex lock; /* @ranges */
+	struct list_head ranges;
+	u64 start;
+	u64 end;
 };
 
 /**
@@ -116,6 +163,7 @@ struct bypass_qp {
  * @notify_mapped: @notify came from its own ioremap
  * @avail_idx: next free slot in the available ring (free-running)
  * @used_idx: next used entry to consume (free-running)
+ * @window_mapped: @ring and @buf are mapped at their control-window IOVAs
  * @lock: one command at a time
  */
 struct bypass_ctrlq {
@@ -126,6 +174,7 @@ struct bypass_ctrlq {
 	bool notify_mapped;
 	u16 avail_idx;
 	u16 used_idx;
+	bool window_mapped;
 	struct mutex lock; /* one command in flight */
 };
 
@@ -149,8 +198,12 @@ struct bypass_ipcfg {
  * @dead: the PCI function was unbound or removed
  * @broken: the device set NEEDS_RESET; attached users see it as an error
  * @unsafe: claimed without DMA isolation (unsafe_noiommu)
- * @dma_api: addresses go through the DMA API (ACCESS_PLATFORM negotiated),
- *	else they are physical addresses
+ * @dma_api: addresses go through the DMA API (ACCESS_PLATFORM negotiated,
+ *	unsafe mode), else they are physical addresses or, when isolated,
+ *	IOVAs of @dma
+ * @dma: the private IOMMU domain (isolated devices)
+ * @owner_uid: effective uid every owner of a pair must have while any
+ *	pair is attached (the first attach sets it)
  * @features: negotiated virtio features
  * @mac: MAC address
  * @mtu: MTU reported by the device (0 if not)
@@ -175,6 +228,8 @@ struct bypass_device {
 	bool broken;
 	bool unsafe;
 	bool dma_api;
+	struct bypass_dma dma;
+	kuid_t owner_uid;
 	u64 features;
 	u8 mac[6];
 	u16 mtu;
@@ -201,6 +256,7 @@ struct bypass_device {
  * @dev: the device it is mapped for (a reference is held)
  * @iova: device address when contiguous
  * @contiguous: one device-address range covers the region
+ * @iommu_mapped: mapped at @iova in the device's private IOMMU domain
  */
 struct bypass_region {
 	struct list_head node;
@@ -212,6 +268,7 @@ struct bypass_region {
 	struct bypass_device *dev;
 	dma_addr_t iova;
 	bool contiguous;
+	bool iommu_mapped;
 };
 
 /**
@@ -264,13 +321,30 @@ void bypass_pci_exit(void);
 struct bypass_device *bypass_device_get_by_name(const char *name);
 void bypass_device_put(struct bypass_device *dev);
 
+/* iommu.c: DMA isolation */
+int bypass_iommu_setup(struct bypass_device *dev);
+void bypass_iommu_teardown(struct bypass_device *dev);
+int bypass_iova_alloc(struct bypass_device *dev, u64 size, u64 *iova);
+void bypass_iova_free(struct bypass_device *dev, u64 iova);
+int bypass_iommu_map_pages(struct bypass_device *dev, u64 iova, struct page **pages,
+			   unsigned long npages);
+int bypass_iommu_map_kernel(struct bypass_device *dev, u64 iova, void *va, size_t size);
+void bypass_iommu_unmap(struct bypass_device *dev, u64 iova, size_t size);
+
+static inline bool bypass_isolated(const struct bypass_device *dev)
+{
+	return dev->dma.domain;
+}
+
 /* virtio.c: device bring-up, reset and queue programming */
 int bypass_virtio_reset(struct bypass_device *dev);
 int bypass_virtio_init(struct bypass_device *dev);
 int bypass_virtio_restart(struct bypass_device *dev);
 void bypass_virtio_stop(struct bypass_device *dev);
-int bypass_coherent_alloc(struct bypass_device *dev, struct bypass_ring *ring, size_t size);
-int bypass_ring_alloc(struct bypass_device *dev, struct bypass_ring *ring, u16 num);
+int bypass_coherent_alloc(struct bypass_device *dev, struct bypass_ring *ring, size_t size,
+			  u64 window);
+int bypass_ring_alloc(struct bypass_device *dev, struct bypass_ring *ring, u16 num,
+		      u64 window);
 void bypass_ring_free(struct bypass_device *dev, struct bypass_ring *ring);
 size_t bypass_ring_avail_offset(u16 num);
 size_t bypass_ring_used_offset(u16 num);
@@ -282,6 +356,7 @@ int bypass_vq_reset(struct bypass_device *dev, struct bypass_vq *vq);
 /* ctrlq.c */
 int bypass_ctrlq_setup(struct bypass_device *dev);
 void bypass_ctrlq_teardown(struct bypass_device *dev);
+void bypass_ctrlq_retire(struct bypass_device *dev);
 int bypass_ctrlq_cmd(struct bypass_device *dev, u8 class, u8 cmd,
 		     const void *data, size_t len);
 int bypass_ctrlq_configure(struct bypass_device *dev);

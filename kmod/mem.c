@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Registration of user memory the device may DMA into: pinned long-term,
- * charged to RLIMIT_MEMLOCK, and mapped through the IOMMU so the device
- * reaches these pages and nothing else.
+ * charged to RLIMIT_MEMLOCK, and mapped with iommu_map() into the device's
+ * private IOMMU domain at an IOVA range bypass allocates, so the device
+ * reaches these pages and nothing else of the process. Unmapped (IOTLB
+ * flushed) before the pages are unpinned.
  */
 #include <linux/dma-mapping.h>
 #include <linux/hugetlb.h>
@@ -36,6 +38,10 @@ static struct bypass_region *bypass_region_find(struct bypass_ctx *ctx, u32 id)
 
 static void bypass_region_free(struct bypass_ctx *ctx, struct bypass_region *r)
 {
+	if (r->iommu_mapped) {
+		bypass_iommu_unmap(r->dev, r->iova, r->npages << PAGE_SHIFT);
+		bypass_iova_free(r->dev, r->iova);
+	}
 	if (r->sgt) {
 		dma_unmap_sgtable(&r->dev->pdev->dev, r->sgt, DMA_BIDIRECTIONAL, 0);
 		sg_free_table(r->sgt);
@@ -57,6 +63,22 @@ static int bypass_region_map(struct bypass_device *dev, struct bypass_region *r)
 	unsigned int i;
 	int ret;
 
+	if (bypass_isolated(dev)) {
+		u64 iova;
+
+		ret = bypass_iova_alloc(dev, (u64)r->npages << PAGE_SHIFT, &iova);
+		if (ret)
+			return ret;
+		ret = bypass_iommu_map_pages(dev, iova, r->pages, r->npages);
+		if (ret) {
+			bypass_iova_free(dev, iova);
+			return ret;
+		}
+		r->iova = iova;
+		r->contiguous = true;
+		r->iommu_mapped = true;
+		return 0;
+	}
 	if (!dev->dma_api) {
 		/* Unsafe mode without ACCESS_PLATFORM: physical addresses. */
 		r->iova = page_to_phys(r->pages[0]);
@@ -246,7 +268,8 @@ int bypass_mem_get_iovas(struct bypass_ctx *ctx, struct bypass_iovas *req)
 		return -EINVAL;
 	if (!r->sgt) {
 		for (page = req->first_page; page < want_end; page++)
-			if (put_user((u64)page_to_phys(r->pages[page]),
+			if (put_user(r->iommu_mapped ? r->iova + ((u64)page << PAGE_SHIFT) :
+				     (u64)page_to_phys(r->pages[page]),
 				     &table[page - req->first_page]))
 				return -EFAULT;
 		return 0;

@@ -4,7 +4,7 @@
  * those an administrator hands over with driver_override, so the kernel's
  * virtio_net keeps every other NIC. Keeps the list of claimed devices.
  */
-#include <linux/iommu.h>
+#include <linux/device.h>
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
@@ -62,18 +62,17 @@ struct bypass_device *bypass_device_get_by_name(const char *name)
 }
 
 /*
- * Decide whether the device's DMA is confined to what we map for it: it
- * must honour the platform IOMMU (ACCESS_PLATFORM) and sit in a translating
- * IOMMU domain.
+ * Confine the device's DMA: it must honour the platform IOMMU
+ * (ACCESS_PLATFORM) and sit behind one, alone in its IOMMU group; it then
+ * gets a private domain (iommu.c). Returns 0 when isolated, -EBUSY when the
+ * group cannot be owned (never overridden), another error when there is
+ * no IOMMU to isolate with.
  */
-static bool bypass_dma_isolated(struct bypass_device *dev, bool access_platform)
+static int bypass_isolate(struct bypass_device *dev, bool access_platform)
 {
-	struct iommu_domain *domain;
-
 	if (!access_platform || !device_iommu_mapped(&dev->pdev->dev))
-		return false;
-	domain = iommu_get_domain_for_dev(&dev->pdev->dev);
-	return domain && (domain->type & __IOMMU_DOMAIN_PAGING);
+		return -ENODEV;
+	return bypass_iommu_setup(dev);
 }
 
 static int bypass_probe(struct pci_dev *pdev, const struct pci_device_id *id)
@@ -110,17 +109,19 @@ static int bypass_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		ret = -ENODEV;
 		goto err_remove;
 	}
-	pci_set_master(pdev);
 
 	access_platform = vp_modern_get_features(&dev->mdev) &
 			  BIT_ULL(VIRTIO_F_ACCESS_PLATFORM);
 	dev->dma_api = access_platform;
-	if (!bypass_dma_isolated(dev, access_platform)) {
+	ret = bypass_isolate(dev, access_platform);
+	if (ret == -EBUSY)
+		goto err_remove;
+	if (ret) {
 		if (!bypass_unsafe_noiommu) {
 			dev_err(&pdev->dev,
-				"no IOMMU isolation (%s): refusing; load with unsafe_noiommu=1 to override\n",
-				access_platform ? "no translating IOMMU domain" :
-						  "device lacks ACCESS_PLATFORM");
+				"no IOMMU isolation (%s, %d): refusing; load with unsafe_noiommu=1 to override\n",
+				access_platform ? "no usable IOMMU domain" :
+						  "device lacks ACCESS_PLATFORM", ret);
 			ret = -EPERM;
 			goto err_remove;
 		}
@@ -129,6 +130,7 @@ static int bypass_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		dev_warn(&pdev->dev,
 			 "claimed WITHOUT IOMMU isolation: userspace can make it DMA anywhere\n");
 	}
+	pci_set_master(pdev);
 
 	ret = bypass_virtio_init(dev);
 	if (ret)
@@ -154,6 +156,7 @@ err_irqs:
 	bypass_irqs_teardown(dev);
 err_remove:
 	bypass_ctrlq_teardown(dev);
+	bypass_iommu_teardown(dev);
 	vp_modern_remove(&dev->mdev);
 err_disable:
 	pci_disable_device(pdev);
@@ -182,6 +185,7 @@ static void bypass_remove(struct pci_dev *pdev)
 	bypass_device_revoke_all(dev);
 	bypass_irqs_teardown(dev);
 	bypass_ctrlq_teardown(dev);
+	bypass_iommu_teardown(dev);
 	vp_modern_remove(&dev->mdev);
 	pci_disable_device(pdev);
 	pci_set_drvdata(pdev, NULL);
@@ -198,6 +202,8 @@ static struct pci_driver bypass_pci_driver = {
 	.id_table = bypass_pci_ids,
 	.probe = bypass_probe,
 	.remove = bypass_remove,
+	/* No DMA API: the device gets a private IOMMU domain (iommu.c). */
+	.driver_managed_dma = true,
 };
 
 int bypass_pci_init(void)

@@ -204,6 +204,22 @@ static bool bypass_qp_quiesce(struct bypass_device *dev, struct bypass_qp *qp)
 	return true;
 }
 
+/*
+ * The IOMMU separates functions, not queue pairs: every owner of a pair can
+ * make the device read and write the rings and registered memory of every
+ * other pair of the function. So all pairs attached at one time belong to
+ * processes of one effective uid, the uid of the first of them.
+ */
+static bool bypass_may_share(struct bypass_device *dev)
+{
+	unsigned int i;
+
+	for (i = 0; i < dev->num_pairs; i++)
+		if (dev->qps[i].owner)
+			return uid_eq(dev->owner_uid, current_euid());
+	return true;
+}
+
 /**
  * bypass_qp_attach() - give a queue pair to a context
  * @ctx: the context, locked, not attached
@@ -211,6 +227,7 @@ static bool bypass_qp_quiesce(struct bypass_device *dev, struct bypass_qp *qp)
  * @index: queue pair index
  *
  * Return: 0, -EINVAL (no such pair), -EBUSY (owned by another file),
+ * -EACCES (another pair of the function is attached by another uid),
  * -ENODEV (device gone), -ENOMEM or -EIO.
  */
 int bypass_qp_attach(struct bypass_ctx *ctx, struct bypass_device *dev, u32 index)
@@ -231,6 +248,10 @@ int bypass_qp_attach(struct bypass_ctx *ctx, struct bypass_device *dev, u32 inde
 	qp = &dev->qps[index];
 	if (qp->owner) {
 		ret = -EBUSY;
+		goto out;
+	}
+	if (!bypass_may_share(dev)) {
+		ret = -EACCES;
 		goto out;
 	}
 	/* A device that asked for a reset gets one before anyone uses it. */
@@ -258,7 +279,7 @@ int bypass_qp_attach(struct bypass_ctx *ctx, struct bypass_device *dev, u32 inde
 	for (q = 0; q < 2; q++) {
 		struct bypass_vq *vq = &qp->vq[q];
 
-		ret = bypass_ring_alloc(dev, &vq->ring, dev->qsize);
+		ret = bypass_ring_alloc(dev, &vq->ring, dev->qsize, 0);
 		if (ret)
 			goto err_rings;
 		ret = bypass_vq_map_notify(dev, vq);
@@ -274,6 +295,7 @@ int bypass_qp_attach(struct bypass_ctx *ctx, struct bypass_device *dev, u32 inde
 	}
 	qp->owner = ctx;
 	qp->owner_pid = task_tgid_nr(current);
+	dev->owner_uid = current_euid();
 	qp->stale = false;
 	ctx->dev = dev;
 	ctx->qp = qp;

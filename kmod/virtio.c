@@ -120,28 +120,58 @@ static void bypass_read_config(struct bypass_device *dev)
  * @dev: the device
  * @ring: filled in with the memory (its @num is left alone)
  * @size: bytes, rounded up to pages
+ * @window: for an isolated device, a fixed IOVA in the control window where
+ *	the memory is mapped only on demand (0: map it now at an allocated IOVA)
  *
- * Device addresses come from the DMA API when the device honours the IOMMU,
- * and are physical addresses otherwise (unsafe no-IOMMU mode).
+ * An isolated device reaches the pages through its private IOMMU domain;
+ * in unsafe mode device addresses come from the DMA API when the device
+ * honours the IOMMU, and are physical addresses otherwise.
  *
- * Return: 0 or -ENOMEM.
+ * Return: 0, -ENOMEM or the iommu_map() error.
  */
-int bypass_coherent_alloc(struct bypass_device *dev, struct bypass_ring *ring, size_t size)
+int bypass_coherent_alloc(struct bypass_device *dev, struct bypass_ring *ring, size_t size,
+			  u64 window)
 {
+	int ret;
+
 	size = PAGE_ALIGN(size);
 	ring->size = size;
-	ring->dma_api = dev->dma_api;
-	if (ring->dma_api) {
+	if (dev->dma_api && !bypass_isolated(dev)) {
+		ring->kind = BYPASS_MEM_DMA_API;
 		ring->va = dma_alloc_coherent(&dev->pdev->dev, size, &ring->dma, GFP_KERNEL);
-	} else {
-		ring->va = alloc_pages_exact(size, GFP_KERNEL | __GFP_ZERO);
-		if (ring->va)
-			ring->dma = virt_to_phys(ring->va);
+		if (!ring->va)
+			return -ENOMEM;
+		memset(ring->va, 0, size);
+		return 0;
 	}
+	ring->va = alloc_pages_exact(size, GFP_KERNEL | __GFP_ZERO);
 	if (!ring->va)
 		return -ENOMEM;
-	memset(ring->va, 0, size);
+	if (!bypass_isolated(dev)) {
+		ring->kind = BYPASS_MEM_PHYS;
+		ring->dma = virt_to_phys(ring->va);
+		return 0;
+	}
+	if (window) {
+		ring->kind = BYPASS_MEM_WINDOW;
+		ring->dma = window;
+		return 0;
+	}
+	ring->kind = BYPASS_MEM_IOMMU;
+	ret = bypass_iova_alloc(dev, size, &ring->dma);
+	if (ret)
+		goto err_free;
+	ret = bypass_iommu_map_kernel(dev, ring->dma, ring->va, size);
+	if (ret)
+		goto err_iova;
 	return 0;
+
+err_iova:
+	bypass_iova_free(dev, ring->dma);
+err_free:
+	free_pages_exact(ring->va, size);
+	ring->va = NULL;
+	return ret;
 }
 
 /**
@@ -149,33 +179,45 @@ int bypass_coherent_alloc(struct bypass_device *dev, struct bypass_ring *ring, s
  * @dev: the device that will use it
  * @ring: filled in
  * @num: entries (power of two)
+ * @window: as for bypass_coherent_alloc()
  *
  * Layout: descriptor table, available ring (with used_event), then the used
  * ring (with avail_event) on its own cache line.
  *
- * Return: 0 or -ENOMEM.
+ * Return: 0 or -errno.
  */
-int bypass_ring_alloc(struct bypass_device *dev, struct bypass_ring *ring, u16 num)
+int bypass_ring_alloc(struct bypass_device *dev, struct bypass_ring *ring, u16 num,
+		      u64 window)
 {
 	ring->num = num;
 	return bypass_coherent_alloc(dev, ring, bypass_ring_used_offset(num) +
 				     sizeof(__virtio16) * 3 +
-				     sizeof(struct vring_used_elem) * num);
+				     sizeof(struct vring_used_elem) * num, window);
 }
 
 /**
  * bypass_ring_free() - free ring memory from bypass_ring_alloc()
  * @dev: the device
  * @ring: the ring; the device must no longer use it
+ *
+ * An IOMMU mapping is removed (and the IOTLB flushed) before the pages go
+ * back to the allocator.
  */
 void bypass_ring_free(struct bypass_device *dev, struct bypass_ring *ring)
 {
 	if (!ring->va)
 		return;
-	if (ring->dma_api)
+	switch (ring->kind) {
+	case BYPASS_MEM_DMA_API:
 		dma_free_coherent(&dev->pdev->dev, ring->size, ring->va, ring->dma);
-	else
+		break;
+	case BYPASS_MEM_IOMMU:
+		bypass_iommu_unmap(dev, ring->dma, ring->size);
+		bypass_iova_free(dev, ring->dma);
+		fallthrough;
+	default:
 		free_pages_exact(ring->va, ring->size);
+	}
 	ring->va = NULL;
 }
 
@@ -313,7 +355,10 @@ static int bypass_virtio_start(struct bypass_device *dev)
 		return -EIO;
 	}
 	bypass_add_status(dev, VIRTIO_CONFIG_S_DRIVER_OK);
-	return bypass_ctrlq_configure(dev);
+	ret = bypass_ctrlq_configure(dev);
+	if (!ret)
+		bypass_ctrlq_retire(dev);
+	return ret;
 }
 
 /**
