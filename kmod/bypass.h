@@ -141,8 +141,12 @@ struct bypass_vq {
  * @stats: page of counters written by the userspace datapath
  * @stale: the whole device was reset under this attached pair, which
  *	therefore no longer works; its owner must detach and attach again
- * @parked: rings the device may still use after a detach without
- *	RING_RESET; freed at the next device reset
+ * @parked: rings (and @parked_regions) the device may still use after a
+ *	detach whose resets failed; freed after the next full device reset
+ *	that works, or at removal once bus mastering is off. A parked pair
+ *	cannot be attached before that reset.
+ * @parked_regions: registered memory of the last owner, kept pinned and
+ *	mapped while @parked
  */
 struct bypass_qp {
 	struct bypass_vq vq[2];
@@ -152,6 +156,7 @@ struct bypass_qp {
 	struct bypass_qp_stats *stats;
 	bool stale;
 	bool parked;
+	struct list_head parked_regions;
 };
 
 /**
@@ -196,6 +201,7 @@ struct bypass_ipcfg {
  * @mdev: the kernel's modern virtio-pci transport helpers
  * @lock: protects everything below that changes after probe
  * @dead: the PCI function was unbound or removed
+ * @halted: set with @dead: remove() reset the device, so it does no DMA
  * @broken: the device set NEEDS_RESET; attached users see it as an error
  * @unsafe: claimed without DMA isolation (unsafe_noiommu)
  * @dma_api: addresses go through the DMA API (ACCESS_PLATFORM negotiated,
@@ -225,6 +231,7 @@ struct bypass_device {
 	struct virtio_pci_modern_device mdev;
 	struct mutex lock; /* device state and queue pair ownership */
 	bool dead;
+	bool halted;
 	bool broken;
 	bool unsafe;
 	bool dma_api;
@@ -253,7 +260,10 @@ struct bypass_device {
  * @npages: pages pinned
  * @pages: the pinned pages
  * @sgt: their DMA mapping (when the device uses the DMA API)
- * @dev: the device it is mapped for (a reference is held)
+ * @dev: the device it is mapped for (no reference: a region lives in an
+ *	attached context, which holds one, or parked in one of the device's
+ *	pairs)
+ * @mm: the memory map charged for the pinned pages (grabbed)
  * @iova: device address when contiguous
  * @contiguous: one device-address range covers the region
  * @iommu_mapped: mapped at @iova in the device's private IOMMU domain
@@ -266,6 +276,7 @@ struct bypass_region {
 	struct page **pages;
 	struct sg_table *sgt;
 	struct bypass_device *dev;
+	struct mm_struct *mm;
 	dma_addr_t iova;
 	bool contiguous;
 	bool iommu_mapped;
@@ -307,6 +318,7 @@ struct bypass_ctx {
 };
 
 extern bool bypass_unsafe_noiommu;
+extern unsigned int bypass_test_reset_timeouts;
 extern struct list_head bypass_devices;
 extern struct mutex bypass_devices_lock;
 
@@ -366,6 +378,7 @@ int bypass_irqs_setup(struct bypass_device *dev);
 void bypass_irqs_teardown(struct bypass_device *dev);
 int bypass_qp_attach(struct bypass_ctx *ctx, struct bypass_device *dev, u32 index);
 void bypass_qp_free_rings(struct bypass_device *dev, struct bypass_qp *qp);
+void bypass_qp_free_parked(struct bypass_device *dev, struct bypass_qp *qp);
 void bypass_qp_signal(struct bypass_qp *qp);
 void bypass_qp_detach(struct bypass_ctx *ctx);
 int bypass_qp_set_eventfd(struct bypass_ctx *ctx, u32 queue, int fd);
@@ -380,6 +393,8 @@ int bypass_mem_unregister(struct bypass_ctx *ctx, u32 id);
 void bypass_mem_unregister_force(struct bypass_ctx *ctx, u32 id);
 int bypass_mem_get_iovas(struct bypass_ctx *ctx, struct bypass_iovas *req);
 void bypass_mem_release_all(struct bypass_ctx *ctx);
+void bypass_mem_park_all(struct bypass_ctx *ctx, struct list_head *parked);
+void bypass_mem_free_list(struct list_head *list);
 
 /* mmap.c */
 int bypass_mmap(struct file *file, struct vm_area_struct *vma);

@@ -36,7 +36,8 @@ static struct bypass_region *bypass_region_find(struct bypass_ctx *ctx, u32 id)
 	return NULL;
 }
 
-static void bypass_region_free(struct bypass_ctx *ctx, struct bypass_region *r)
+/* Unmap (IOTLB flushed), then unpin and un-account; the device must not use it. */
+static void bypass_region_free(struct bypass_region *r)
 {
 	if (r->iommu_mapped) {
 		bypass_iommu_unmap(r->dev, r->iova, r->npages << PAGE_SHIFT);
@@ -51,9 +52,16 @@ static void bypass_region_free(struct bypass_ctx *ctx, struct bypass_region *r)
 		unpin_user_pages_dirty_lock(r->pages, r->npages, true);
 		kvfree(r->pages);
 	}
-	account_locked_vm(ctx->mm, r->npages, false);
-	ctx->locked_pages -= r->npages;
+	account_locked_vm(r->mm, r->npages, false);
+	mmdrop(r->mm);
 	kfree(r);
+}
+
+static void bypass_region_drop(struct bypass_ctx *ctx, struct bypass_region *r)
+{
+	list_del(&r->node);
+	ctx->locked_pages -= r->npages;
+	bypass_region_free(r);
 }
 
 static int bypass_region_map(struct bypass_device *dev, struct bypass_region *r)
@@ -152,13 +160,15 @@ int bypass_mem_register(struct bypass_ctx *ctx, struct bypass_mem_reg *reg)
 		return -ENOMEM;
 	r->uaddr = reg->addr;
 	r->dev = ctx->dev;
-	ret = account_locked_vm(ctx->mm, npages, true);
+	r->mm = ctx->mm;
+	mmgrab(r->mm);
+	ret = account_locked_vm(r->mm, npages, true);
 	if (ret) {
+		mmdrop(r->mm);
 		kfree(r);
 		return ret;
 	}
 	r->npages = npages;
-	ctx->locked_pages += npages;
 
 	r->pages = kvcalloc(npages, sizeof(*r->pages), GFP_KERNEL);
 	if (!r->pages) {
@@ -197,12 +207,13 @@ int bypass_mem_register(struct bypass_ctx *ctx, struct bypass_mem_reg *reg)
 
 	r->id = ++ctx->next_region_id;
 	list_add_tail(&r->node, &ctx->regions);
+	ctx->locked_pages += npages;
 	reg->id = r->id;
 	reg->iova = r->contiguous ? r->iova : 0;
 	reg->flags = r->contiguous ? BYPASS_MEM_F_CONTIGUOUS : 0;
 	return 0;
 err:
-	bypass_region_free(ctx, r);
+	bypass_region_free(r);
 	return ret;
 }
 
@@ -222,8 +233,7 @@ int bypass_mem_unregister(struct bypass_ctx *ctx, u32 id)
 		return -ENOENT;
 	if (ctx->qp)
 		return -EBUSY;
-	list_del(&r->node);
-	bypass_region_free(ctx, r);
+	bypass_region_drop(ctx, r);
 	return 0;
 }
 
@@ -239,10 +249,8 @@ void bypass_mem_unregister_force(struct bypass_ctx *ctx, u32 id)
 {
 	struct bypass_region *r = bypass_region_find(ctx, id);
 
-	if (r) {
-		list_del(&r->node);
-		bypass_region_free(ctx, r);
-	}
+	if (r)
+		bypass_region_drop(ctx, r);
 }
 
 /**
@@ -296,8 +304,35 @@ void bypass_mem_release_all(struct bypass_ctx *ctx)
 {
 	struct bypass_region *r, *tmp;
 
-	list_for_each_entry_safe(r, tmp, &ctx->regions, node) {
+	list_for_each_entry_safe(r, tmp, &ctx->regions, node)
+		bypass_region_drop(ctx, r);
+}
+
+/**
+ * bypass_mem_park_all() - hand every region of a context to its pair
+ * @ctx: the context, locked, detaching from a device that may still DMA
+ * @parked: the pair's list of parked regions (under dev->lock)
+ *
+ * The regions stay pinned, mapped and charged to the memory map that
+ * registered them until bypass_mem_free_list() runs after a reset that
+ * worked, or after the function lost bus mastering at removal.
+ */
+void bypass_mem_park_all(struct bypass_ctx *ctx, struct list_head *parked)
+{
+	list_splice_tail_init(&ctx->regions, parked);
+	ctx->locked_pages = 0;
+}
+
+/**
+ * bypass_mem_free_list() - free parked regions
+ * @list: regions; the device can no longer reach them
+ */
+void bypass_mem_free_list(struct list_head *list)
+{
+	struct bypass_region *r, *tmp;
+
+	list_for_each_entry_safe(r, tmp, list, node) {
 		list_del(&r->node);
-		bypass_region_free(ctx, r);
+		bypass_region_free(r);
 	}
 }

@@ -168,22 +168,31 @@ err_put:
 static void bypass_remove(struct pci_dev *pdev)
 {
 	struct bypass_device *dev = pci_get_drvdata(pdev);
+	unsigned int i;
 
 	mutex_lock(&bypass_devices_lock);
 	list_del_init(&dev->node);
 	mutex_unlock(&bypass_devices_lock);
 
+	/*
+	 * Stop all DMA first, under the lock, so that a detach racing with us
+	 * (close) sees either a live device or a reset one; then every user
+	 * loses its queues, mappings and memory registrations.
+	 */
 	mutex_lock(&dev->lock);
+	dev->halted = !bypass_virtio_reset(dev);
 	dev->dead = true;
 	mutex_unlock(&dev->lock);
-
-	/*
-	 * Stop all DMA first, then every user loses its queues, mappings and
-	 * memory registrations.
-	 */
-	bypass_virtio_stop(dev);
 	bypass_device_revoke_all(dev);
 	bypass_irqs_teardown(dev);
+
+	/*
+	 * Without bus mastering the function cannot reach memory, whether the
+	 * reset worked or not: what pairs left parked can go now.
+	 */
+	pci_clear_master(pdev);
+	for (i = 0; i < dev->num_pairs; i++)
+		bypass_qp_free_parked(dev, &dev->qps[i]);
 	bypass_ctrlq_teardown(dev);
 	bypass_iommu_teardown(dev);
 	vp_modern_remove(&dev->mdev);

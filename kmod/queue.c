@@ -107,6 +107,7 @@ int bypass_irqs_setup(struct bypass_device *dev)
 		struct bypass_qp *qp = &dev->qps[i];
 
 		spin_lock_init(&qp->trigger_lock);
+		INIT_LIST_HEAD(&qp->parked_regions);
 		for (q = 0; q < 2; q++) {
 			struct bypass_vq *vq = &qp->vq[q];
 
@@ -177,6 +178,21 @@ void bypass_qp_free_rings(struct bypass_device *dev, struct bypass_qp *qp)
 	qp->stats = NULL;
 }
 
+/**
+ * bypass_qp_free_parked() - free what a pair left parked
+ * @dev: the device
+ * @qp: the pair; the device can no longer reach its memory (a full reset
+ *	worked, or bus mastering is off)
+ */
+void bypass_qp_free_parked(struct bypass_device *dev, struct bypass_qp *qp)
+{
+	if (!qp->parked)
+		return;
+	bypass_qp_free_rings(dev, qp);
+	bypass_mem_free_list(&qp->parked_regions);
+	qp->parked = false;
+}
+
 /*
  * Make the device stop using a pair's queues. With RING_RESET each queue is
  * reset on its own; otherwise the whole device is reset and restarted
@@ -189,7 +205,7 @@ static bool bypass_qp_quiesce(struct bypass_device *dev, struct bypass_qp *qp)
 	unsigned int q;
 
 	if (dev->dead)
-		return true;	/* remove() resets the whole device */
+		return dev->halted;	/* remove() reset the whole device first */
 	if ((dev->features & BIT_ULL(VIRTIO_F_RING_RESET)) && !dev->broken) {
 		for (q = 0; q < 2; q++)
 			if (bypass_vq_reset(dev, &qp->vq[q]))
@@ -226,9 +242,10 @@ static bool bypass_may_share(struct bypass_device *dev)
  * @dev: the device (the caller's reference passes to the context)
  * @index: queue pair index
  *
- * Return: 0, -EINVAL (no such pair), -EBUSY (owned by another file),
- * -EACCES (another pair of the function is attached by another uid),
- * -ENODEV (device gone), -ENOMEM or -EIO.
+ * Return: 0, -EINVAL (no such pair), -EBUSY (owned by another file, or
+ * parked while another pair is attached), -EACCES (another pair of the
+ * function is attached by another uid), -ENODEV (device gone), -ENOMEM,
+ * -EIO, or the error of the reset a broken device or parked pair needs.
  */
 int bypass_qp_attach(struct bypass_ctx *ctx, struct bypass_device *dev, u32 index)
 {
@@ -254,11 +271,15 @@ int bypass_qp_attach(struct bypass_ctx *ctx, struct bypass_device *dev, u32 inde
 		ret = -EACCES;
 		goto out;
 	}
-	/* A device that asked for a reset gets one before anyone uses it. */
-	if (READ_ONCE(dev->broken)) {
+	/*
+	 * A device that asked for a reset gets one before anyone uses it, and
+	 * so does a pair whose old rings the device may still use (parked):
+	 * only a full reset that works frees them.
+	 */
+	if (READ_ONCE(dev->broken) || qp->parked) {
 		for (q = 0; q < dev->num_pairs; q++) {
 			if (dev->qps[q].owner) {
-				ret = -EIO;
+				ret = qp->parked ? -EBUSY : -EIO;
 				goto out;
 			}
 		}
@@ -321,7 +342,9 @@ out:
  *
  * Order matters: the device stops using the queues, the interrupts stop
  * reaching the eventfds, userspace loses its mappings, the registered
- * memory is unmapped and unpinned, and only then are the rings freed.
+ * memory is unmapped and unpinned, and only then are the rings freed. If
+ * the device could not be stopped, rings and registered memory stay
+ * allocated, pinned and mapped, parked in the pair until a reset works.
  */
 void bypass_qp_detach(struct bypass_ctx *ctx)
 {
@@ -348,12 +371,17 @@ void bypass_qp_detach(struct bypass_ctx *ctx)
 	mutex_unlock(&dev->lock);
 
 	bypass_ctx_revoke_mappings(ctx);
-	bypass_mem_release_all(ctx);
+	if (stopped)
+		bypass_mem_release_all(ctx);
 
 	mutex_lock(&dev->lock);
 	if (stopped) {
 		bypass_qp_free_rings(dev, qp);
 	} else {
+		dev_warn(&dev->pdev->dev,
+			 "queue pair %u did not stop: its rings and memory stay pinned until a reset works\n",
+			 ctx->qp_index);
+		bypass_mem_park_all(ctx, &qp->parked_regions);
 		qp->parked = true;
 		for (q = 0; q < 2; q++)
 			bypass_vq_unmap_notify(dev, &qp->vq[q]);

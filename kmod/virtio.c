@@ -36,6 +36,22 @@ static bool bypass_dev_present(struct bypass_device *dev)
 	return pci_device_is_present(dev->pdev);
 }
 
+/*
+ * The test_reset_timeouts parameter: true (and one fewer left) if this
+ * reset is to fail as if the device never completed it.
+ */
+static bool bypass_fake_reset_timeout(struct bypass_device *dev)
+{
+	unsigned int left = READ_ONCE(bypass_test_reset_timeouts);
+
+	do {
+		if (!left)
+			return false;
+	} while (!try_cmpxchg(&bypass_test_reset_timeouts, &left, left - 1));
+	dev_warn(&dev->pdev->dev, "test_reset_timeouts: this reset fails on purpose\n");
+	return true;
+}
+
 /**
  * bypass_virtio_reset() - reset the device and wait until it says so
  * @dev: the device
@@ -47,6 +63,8 @@ int bypass_virtio_reset(struct bypass_device *dev)
 {
 	unsigned int waited = 0;
 
+	if (bypass_fake_reset_timeout(dev))
+		return -ETIMEDOUT;
 	vp_modern_set_status(&dev->mdev, 0);
 	while (vp_modern_get_status(&dev->mdev)) {
 		if (!bypass_dev_present(dev))
@@ -324,6 +342,8 @@ int bypass_vq_reset(struct bypass_device *dev, struct bypass_vq *vq)
 
 	if (!vq->enabled)
 		return 0;
+	if (bypass_fake_reset_timeout(dev))
+		return -ETIMEDOUT;
 	vp_iowrite16(vq->index, &cfg->queue_select);
 	vp_iowrite16(1, reset);
 	while (vp_ioread16(reset) || vp_ioread16(&cfg->queue_enable)) {
@@ -426,8 +446,7 @@ int bypass_virtio_restart(struct bypass_device *dev)
 		qp->vq[0].enabled = false;
 		qp->vq[1].enabled = false;
 		if (qp->parked) {
-			bypass_qp_free_rings(dev, qp);
-			qp->parked = false;
+			bypass_qp_free_parked(dev, qp);
 		} else if (qp->owner) {
 			/* Its queues are gone: tell the owner to re-attach. */
 			qp->stale = true;
