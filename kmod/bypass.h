@@ -29,6 +29,7 @@
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/virtio_pci_modern.h>
+#include <linux/workqueue.h>
 
 #include <linux/bypass.h>
 
@@ -147,6 +148,11 @@ struct bypass_vq {
  *	cannot be attached before that reset.
  * @parked_regions: registered memory of the last owner, kept pinned and
  *	mapped while @parked
+ * @stalled: the watchdog saw the tx queue hold work the device did not
+ *	complete for BYPASS_STALL_TICKS ticks; the device gets a full reset
+ *	once the pair is detached
+ * @wd_used: tx used index at the last watchdog tick
+ * @wd_ticks: consecutive ticks without tx progress while work was pending
  */
 struct bypass_qp {
 	struct bypass_vq vq[2];
@@ -157,6 +163,9 @@ struct bypass_qp {
 	bool stale;
 	bool parked;
 	struct list_head parked_regions;
+	bool stalled;
+	u16 wd_used;
+	u8 wd_ticks;
 };
 
 /**
@@ -223,6 +232,7 @@ struct bypass_ipcfg {
  * @resets: full device resets done
  * @config_irq: the config-change interrupt handler is installed
  * @config_irq_name: its name in /proc/interrupts
+ * @watchdog: looks at the attached pairs' tx queues once a second
  */
 struct bypass_device {
 	struct kref ref;
@@ -250,6 +260,7 @@ struct bypass_device {
 	u64 resets;
 	bool config_irq;
 	char config_irq_name[32];
+	struct delayed_work watchdog;
 };
 
 /**
@@ -384,6 +395,7 @@ void bypass_qp_detach(struct bypass_ctx *ctx);
 int bypass_qp_set_eventfd(struct bypass_ctx *ctx, u32 queue, int fd);
 int bypass_qp_kick(struct bypass_ctx *ctx, u32 queue);
 void bypass_device_revoke_all(struct bypass_device *dev);
+void bypass_watchdog(struct work_struct *work);
 
 void bypass_ctx_put(struct bypass_ctx *ctx);
 

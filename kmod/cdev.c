@@ -137,6 +137,8 @@ static long bypass_ioctl_get_info(struct bypass_ctx *ctx, void __user *uarg)
 		info.status |= BYPASS_STATUS_DEVICE_ERROR;
 	if (dev->unsafe)
 		info.status |= BYPASS_STATUS_UNSAFE_NOIOMMU;
+	if (ctx->qp->stalled)
+		info.status |= BYPASS_STATUS_QUEUE_STALLED;
 	info.queue_pair = ctx->qp_index;
 	strscpy(info.device, pci_name(dev->pdev), sizeof(info.device));
 	info.features = dev->features;

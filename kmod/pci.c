@@ -143,6 +143,8 @@ static int bypass_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		goto err_irqs;
 
 	pci_set_drvdata(pdev, dev);
+	INIT_DELAYED_WORK(&dev->watchdog, bypass_watchdog);
+	schedule_delayed_work(&dev->watchdog, HZ);
 	mutex_lock(&bypass_devices_lock);
 	list_add_tail(&dev->node, &bypass_devices);
 	mutex_unlock(&bypass_devices_lock);
@@ -183,6 +185,7 @@ static void bypass_remove(struct pci_dev *pdev)
 	dev->halted = !bypass_virtio_reset(dev);
 	dev->dead = true;
 	mutex_unlock(&dev->lock);
+	cancel_delayed_work_sync(&dev->watchdog);
 	bypass_device_revoke_all(dev);
 	bypass_irqs_teardown(dev);
 

@@ -10,6 +10,7 @@
 #include <linux/slab.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_pci.h>
+#include <linux/virtio_ring.h>
 
 #include "bypass.h"
 #include "compat.h"
@@ -63,6 +64,68 @@ static irqreturn_t bypass_config_irq(int irq, void *data)
 		bypass_signal_all(dev);
 	}
 	return IRQ_HANDLED;
+}
+
+/* Seconds a tx queue may hold uncompleted work before it counts as stalled. */
+#define BYPASS_STALL_TICKS	3
+
+/*
+ * One pair's tx queue: work is pending (avail index ahead of used) and the
+ * used index has not moved for BYPASS_STALL_TICKS ticks. The indices are
+ * read from ring memory userspace and the device both write: they are
+ * only compared, never used to index anything.
+ */
+static bool bypass_tx_stuck(struct bypass_qp *qp)
+{
+	struct bypass_ring *r = &qp->vq[BYPASS_QUEUE_TX].ring;
+	struct vring_avail *avail = r->va + bypass_ring_avail_offset(r->num);
+	struct vring_used *used = r->va + bypass_ring_used_offset(r->num);
+	u16 a = le16_to_cpu(READ_ONCE(avail->idx));
+	u16 u = le16_to_cpu(READ_ONCE(used->idx));
+
+	if (a == u || u != qp->wd_used) {
+		qp->wd_used = u;
+		qp->wd_ticks = 0;
+		return false;
+	}
+	return ++qp->wd_ticks >= BYPASS_STALL_TICKS;
+}
+
+/**
+ * bypass_watchdog() - once a second, look for attached pairs whose tx queue
+ *	stopped making progress (e.g. the device stalled after a DMA the IOMMU
+ *	blocked)
+ * @work: dev->watchdog
+ *
+ * A stalled pair is reported (BYPASS_STATUS_QUEUE_STALLED, both eventfds
+ * signalled, one log line) and the device gets a full reset when it is
+ * detached. Never per packet: one look per pair per second.
+ */
+void bypass_watchdog(struct work_struct *work)
+{
+	struct bypass_device *dev = container_of(to_delayed_work(work),
+						 struct bypass_device, watchdog);
+	unsigned int i;
+
+	mutex_lock(&dev->lock);
+	if (dev->dead) {
+		mutex_unlock(&dev->lock);
+		return;
+	}
+	for (i = 0; i < dev->num_pairs; i++) {
+		struct bypass_qp *qp = &dev->qps[i];
+
+		if (!qp->owner || qp->stale || qp->stalled ||
+		    !qp->vq[BYPASS_QUEUE_TX].enabled || !bypass_tx_stuck(qp))
+			continue;
+		qp->stalled = true;
+		dev_warn(&dev->pdev->dev,
+			 "queue pair %u: tx made no progress for %u s; the device will be reset after detach\n",
+			 i, BYPASS_STALL_TICKS);
+		bypass_qp_signal(qp);
+	}
+	mutex_unlock(&dev->lock);
+	schedule_delayed_work(&dev->watchdog, HZ);
 }
 
 /**
@@ -316,6 +379,9 @@ int bypass_qp_attach(struct bypass_ctx *ctx, struct bypass_device *dev, u32 inde
 	}
 	qp->owner = ctx;
 	qp->owner_pid = task_tgid_nr(current);
+	qp->stalled = false;
+	qp->wd_used = 0;
+	qp->wd_ticks = 0;
 	dev->owner_uid = current_euid();
 	qp->stale = false;
 	ctx->dev = dev;
@@ -386,6 +452,10 @@ void bypass_qp_detach(struct bypass_ctx *ctx)
 		for (q = 0; q < 2; q++)
 			bypass_vq_unmap_notify(dev, &qp->vq[q]);
 	}
+	/* A device whose queue stalled is reset before anyone uses it again. */
+	if (qp->stalled)
+		WRITE_ONCE(dev->broken, true);
+	qp->stalled = false;
 	qp->owner = NULL;
 	qp->owner_pid = 0;
 	mutex_unlock(&dev->lock);

@@ -116,6 +116,7 @@ struct bypass_queue_info {
 #define BYPASS_STATUS_DEVICE_ERROR	0x2 /* device needs reset */
 #define BYPASS_STATUS_REVOKED		0x4 /* device went away */
 #define BYPASS_STATUS_UNSAFE_NOIOMMU	0x8 /* no DMA isolation */
+#define BYPASS_STATUS_QUEUE_STALLED	0x10 /* tx made no progress: see uapi.rst */
 
 /**
  * struct bypass_info - BYPASS_GET_INFO argument
