@@ -224,7 +224,10 @@ struct bypass_ipcfg {
  * @mtu: MTU reported by the device (0 if not)
  * @max_pairs: queue pairs the device has
  * @num_pairs: queue pairs bypass offers (limited by MSI-X vectors)
- * @qsize: entries per data virtqueue
+ * @qsize: maximum entries of data virtqueue 0 (reported by netlink)
+ * @vq_max: maximum entries of each data virtqueue, by index
+ * @idle_ring: the empty ring every data queue points at from bring-up to
+ *	its first reset (see bypass_idle_queues_enable())
  * @qps: the queue pairs, @num_pairs of them
  * @ctrlq: the control virtqueue
  * @ipcfg: IPv4 settings for applications
@@ -253,6 +256,8 @@ struct bypass_device {
 	u16 max_pairs;
 	u16 num_pairs;
 	u16 qsize;
+	u16 *vq_max;
+	struct bypass_ring idle_ring;
 	struct bypass_qp *qps;
 	struct bypass_ctrlq ctrlq;
 	struct bypass_ipcfg ipcfg;

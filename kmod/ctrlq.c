@@ -17,6 +17,7 @@
  */
 #include <linux/delay.h>
 #include <linux/dma-mapping.h>
+#include <linux/etherdevice.h>
 #include <linux/pci.h>
 #include <linux/virtio_net.h>
 #include <linux/virtio_pci.h>
@@ -264,19 +265,33 @@ out:
  * bypass_ctrlq_configure() - program the receive filter and queue pairs
  * @dev: the device, DRIVER_OK set
  *
- * Turns promiscuous mode off (QEMU starts promiscuous) so the device
- * delivers only frames for its MAC, broadcast and multicast, and enables
- * every queue pair bypass offers.
+ * Without VIRTIO_NET_F_MAC the MAC bypass invented is programmed first
+ * (CTRL_MAC_ADDR); a device that can be told neither keeps promiscuous
+ * mode, or frames for that MAC would never arrive. Otherwise promiscuous
+ * mode is turned off (QEMU starts promiscuous) so the device delivers only
+ * frames for its MAC, broadcast and multicast. Then every queue pair
+ * bypass offers is enabled.
  *
  * Return: 0 or -errno.
  */
 int bypass_ctrlq_configure(struct bypass_device *dev)
 {
+	bool own_mac = dev->features & BIT_ULL(VIRTIO_NET_F_MAC);
 	u8 off = 0, on = 1;
 	__le16 pairs;
 	int ret;
 
-	if (dev->features & BIT_ULL(VIRTIO_NET_F_CTRL_RX)) {
+	if (!own_mac && (dev->features & BIT_ULL(VIRTIO_NET_F_CTRL_MAC_ADDR))) {
+		ret = bypass_ctrlq_cmd(dev, VIRTIO_NET_CTRL_MAC,
+				       VIRTIO_NET_CTRL_MAC_ADDR_SET, dev->mac, ETH_ALEN);
+		if (ret)
+			return ret;
+		own_mac = true;
+	}
+	if (!own_mac)
+		dev_warn(&dev->pdev->dev,
+			 "no MAC from the device and no way to set one: staying promiscuous\n");
+	if (own_mac && (dev->features & BIT_ULL(VIRTIO_NET_F_CTRL_RX))) {
 		ret = bypass_ctrlq_cmd(dev, VIRTIO_NET_CTRL_RX,
 				       VIRTIO_NET_CTRL_RX_PROMISC, &off, 1);
 		if (ret)

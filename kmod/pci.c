@@ -26,6 +26,7 @@ static void bypass_device_free(struct kref *ref)
 	struct bypass_device *dev = container_of(ref, struct bypass_device, ref);
 
 	pci_dev_put(dev->pdev);
+	kfree(dev->vq_max);
 	kfree(dev->qps);
 	kfree(dev);
 }
@@ -156,6 +157,7 @@ static int bypass_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 err_irqs:
 	bypass_virtio_stop(dev);
 	bypass_irqs_teardown(dev);
+	bypass_ring_free(dev, &dev->idle_ring);
 err_remove:
 	bypass_ctrlq_teardown(dev);
 	bypass_iommu_teardown(dev);
@@ -196,6 +198,7 @@ static void bypass_remove(struct pci_dev *pdev)
 	pci_clear_master(pdev);
 	for (i = 0; i < dev->num_pairs; i++)
 		bypass_qp_free_parked(dev, &dev->qps[i]);
+	bypass_ring_free(dev, &dev->idle_ring);
 	bypass_ctrlq_teardown(dev);
 	bypass_iommu_teardown(dev);
 	vp_modern_remove(&dev->mdev);

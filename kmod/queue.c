@@ -363,7 +363,7 @@ int bypass_qp_attach(struct bypass_ctx *ctx, struct bypass_device *dev, u32 inde
 	for (q = 0; q < 2; q++) {
 		struct bypass_vq *vq = &qp->vq[q];
 
-		ret = bypass_ring_alloc(dev, &vq->ring, dev->qsize, 0);
+		ret = bypass_ring_alloc(dev, &vq->ring, dev->vq_max[vq->index], 0);
 		if (ret)
 			goto err_rings;
 		ret = bypass_vq_map_notify(dev, vq);

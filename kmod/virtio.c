@@ -11,6 +11,7 @@
 #include <linux/etherdevice.h>
 #include <linux/gfp.h>
 #include <linux/pci.h>
+#include <linux/slab.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_net.h>
 #include <linux/virtio_ring.h>
@@ -26,6 +27,7 @@ static const u64 bypass_wanted_features =
 	BIT_ULL(VIRTIO_RING_F_EVENT_IDX) | BIT_ULL(VIRTIO_F_RING_RESET) |
 	BIT_ULL(VIRTIO_NET_F_MAC) | BIT_ULL(VIRTIO_NET_F_STATUS) |
 	BIT_ULL(VIRTIO_NET_F_CTRL_VQ) | BIT_ULL(VIRTIO_NET_F_CTRL_RX) |
+	BIT_ULL(VIRTIO_NET_F_CTRL_MAC_ADDR) |
 	BIT_ULL(VIRTIO_NET_F_MQ) | BIT_ULL(VIRTIO_NET_F_MRG_RXBUF) |
 	BIT_ULL(VIRTIO_NET_F_MTU) | BIT_ULL(VIRTIO_NET_F_CSUM) |
 	BIT_ULL(VIRTIO_NET_F_GUEST_CSUM) | BIT_ULL(VIRTIO_NET_F_HOST_TSO4) |
@@ -121,7 +123,8 @@ static void bypass_read_config(struct bypass_device *dev)
 	if (dev->features & BIT_ULL(VIRTIO_NET_F_MAC)) {
 		for (i = 0; i < ETH_ALEN; i++)
 			dev->mac[i] = ioread8(cfg + offsetof(struct virtio_net_config, mac) + i);
-	} else {
+	} else if (!is_valid_ether_addr(dev->mac)) {
+		/* Invented once per claim; bypass_ctrlq_configure programs it. */
 		eth_random_addr(dev->mac);
 	}
 	dev->max_pairs = 1;
@@ -359,10 +362,69 @@ int bypass_vq_reset(struct bypass_device *dev, struct bypass_vq *vq)
 	return 0;
 }
 
+/*
+ * The virtio spec wants every queue the driver uses configured and enabled
+ * before DRIVER_OK (later only re-enabling after a queue reset), and the
+ * queue pairs configured before VQ_PAIRS_SET names them. bypass hands data
+ * queues out later, one attach at a time, so with RING_RESET it enables
+ * every offered data queue at bring-up on one zeroed, empty placeholder
+ * ring (mapped like any ring), and resets them all once the control
+ * commands are done; an attach then re-enables a queue after its reset.
+ */
+static int bypass_idle_queues_enable(struct bypass_device *dev)
+{
+	unsigned int i, q;
+	u16 most = 0;
+	int ret;
+
+	if (!(dev->features & BIT_ULL(VIRTIO_F_RING_RESET)))
+		return 0;
+	for (i = 0; i < 2 * dev->num_pairs; i++)
+		most = max(most, dev->vq_max[i]);
+	ret = bypass_ring_alloc(dev, &dev->idle_ring, most, 0);
+	if (ret)
+		return ret;
+	for (i = 0; i < dev->num_pairs; i++) {
+		for (q = 0; q < 2; q++) {
+			struct bypass_vq *vq = &dev->qps[i].vq[q];
+			struct bypass_ring ring = dev->idle_ring;
+
+			ring.num = dev->vq_max[vq->index];
+			swap(vq->ring, ring);
+			ret = bypass_vq_enable(dev, vq, VIRTIO_MSI_NO_VECTOR);
+			swap(vq->ring, ring);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+/* Reset the placeholder queues; free the placeholder once none uses it. */
+static int bypass_idle_queues_reset(struct bypass_device *dev)
+{
+	unsigned int i, q;
+	int ret;
+
+	if (!dev->idle_ring.va)
+		return 0;
+	for (i = 0; i < dev->num_pairs; i++) {
+		for (q = 0; q < 2; q++) {
+			ret = bypass_vq_reset(dev, &dev->qps[i].vq[q]);
+			if (ret)
+				return ret;	/* kept until the next full reset */
+		}
+	}
+	bypass_ring_free(dev, &dev->idle_ring);
+	return 0;
+}
+
 static int bypass_virtio_start(struct bypass_device *dev)
 {
 	int ret;
 
+	/* The device was just reset: a placeholder left from before is idle. */
+	bypass_ring_free(dev, &dev->idle_ring);
 	ret = bypass_negotiate(dev);
 	if (ret)
 		return ret;
@@ -374,11 +436,18 @@ static int bypass_virtio_start(struct bypass_device *dev)
 		dev_err(&dev->pdev->dev, "config vector refused\n");
 		return -EIO;
 	}
+	ret = bypass_idle_queues_enable(dev);
+	if (ret)
+		return ret;
 	bypass_add_status(dev, VIRTIO_CONFIG_S_DRIVER_OK);
 	ret = bypass_ctrlq_configure(dev);
-	if (!ret)
-		bypass_ctrlq_retire(dev);
-	return ret;
+	if (ret)
+		return ret;
+	ret = bypass_idle_queues_reset(dev);
+	if (ret)
+		return ret;
+	bypass_ctrlq_retire(dev);
+	return 0;
 }
 
 /**
@@ -393,6 +462,7 @@ static int bypass_virtio_start(struct bypass_device *dev)
  */
 int bypass_virtio_init(struct bypass_device *dev)
 {
+	unsigned int i;
 	int ret;
 
 	ret = bypass_virtio_reset(dev);
@@ -402,17 +472,29 @@ int bypass_virtio_init(struct bypass_device *dev)
 	if (ret)
 		goto fail;
 	bypass_read_config(dev);
-	dev->qsize = vp_modern_get_queue_size(&dev->mdev, 0);
-	if (!dev->qsize || !is_power_of_2(dev->qsize)) {
-		dev_err(&dev->pdev->dev, "bad queue size %u\n", dev->qsize);
-		ret = -ENODEV;
-		goto fail;
-	}
 	if (vp_modern_get_num_queues(&dev->mdev) < 2 * dev->max_pairs + 1) {
 		dev_err(&dev->pdev->dev, "too few virtqueues\n");
 		ret = -ENODEV;
 		goto fail;
 	}
+	/* Each data queue has its own maximum size (rx and tx may differ). */
+	kfree(dev->vq_max);
+	dev->vq_max = kcalloc(2 * dev->max_pairs, sizeof(*dev->vq_max), GFP_KERNEL);
+	if (!dev->vq_max) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	for (i = 0; i < 2 * dev->max_pairs; i++) {
+		u16 num = vp_modern_get_queue_size(&dev->mdev, i);
+
+		if (!num || !is_power_of_2(num)) {
+			dev_err(&dev->pdev->dev, "queue %u: bad size %u\n", i, num);
+			ret = -ENODEV;
+			goto fail;
+		}
+		dev->vq_max[i] = num;
+	}
+	dev->qsize = dev->vq_max[0];
 	/* Negotiation is redone by bypass_virtio_start; reset in between. */
 	ret = bypass_virtio_reset(dev);
 	if (ret)

@@ -12,7 +12,7 @@
  * blocked DMA the device may ask for a reset; the probe then re-attaches.
  */
 #include "kselftest_harness.h"
-#include "rawring.h"
+#include "rrfixture.h"
 
 #define PROBE_LEN	64	/* bytes the device reads at the probed IOVA */
 #define PROBE_HDR_OFF	0	/* virtio header in the buffer area */
@@ -54,11 +54,8 @@ static int iso_open(struct _test_data_iso *self)
 
 FIXTURE_SETUP(iso)
 {
-	ASSERT_EQ(0, tl_peer_netns(self->peer_if, sizeof(self->peer_if)));
-	ASSERT_EQ(0, tl_claim());
-	ASSERT_EQ(0, iso_open(self));
-	memcpy(self->mac, self->rr.info.mac, 6);
-	tl_parse_mac(tl_peer_mac(), self->peer_mac);
+	ASSERT_EQ(0, rr_fixture_open(&self->fd, &self->rr, self->peer_if, sizeof(self->peer_if),
+				     self->mac, self->peer_mac));
 }
 
 FIXTURE_TEARDOWN(iso)

@@ -8,7 +8,7 @@
  * fire; after close, a new owner's valid frame reaches the Linux peer.
  */
 #include "kselftest_harness.h"
-#include "rawring.h"
+#include "rrfixture.h"
 
 #define STALL_WAIT_MS	10000
 
@@ -39,13 +39,8 @@ FIXTURE(stall) {
 
 FIXTURE_SETUP(stall)
 {
-	ASSERT_EQ(0, tl_peer_netns(self->peer_if, sizeof(self->peer_if)));
-	ASSERT_EQ(0, tl_claim());
-	self->fd = tl_open_attached();
-	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, rr_setup(&self->rr, self->fd));
-	memcpy(self->mac, self->rr.info.mac, 6);
-	tl_parse_mac(tl_peer_mac(), self->peer_mac);
+	ASSERT_EQ(0, rr_fixture_open(&self->fd, &self->rr, self->peer_if, sizeof(self->peer_if),
+				     self->mac, self->peer_mac));
 }
 
 FIXTURE_TEARDOWN(stall)
