@@ -57,6 +57,10 @@ TEST_F_TIMEOUT(qs, tx_ring_wraps_and_peer_gets_every_frame, 300)
 	pid_t pid;
 	char c;
 
+	/*
+	 * The peer's NIC drops what it has no buffers for, so we send a batch,
+	 * the peer says when it has all of it, and only then the next.
+	 */
 	ASSERT_EQ(0, pipe(ready));
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -66,6 +70,7 @@ TEST_F_TIMEOUT(qs, tx_ring_wraps_and_peer_gets_every_frame, 300)
 		int s;
 
 		close(self->fd);
+		close(ready[0]);
 		s = tl_peer_socket(self->peer_if, 10000);
 		if (s < 0 || write(ready[1], "r", 1) != 1)
 			_exit(20);
@@ -78,6 +83,8 @@ TEST_F_TIMEOUT(qs, tx_ring_wraps_and_peer_gets_every_frame, 300)
 			if (r != sizeof(want) || memcmp(got, want, sizeof(want)))
 				continue;
 			n++;
+			if ((n % TX_BATCH == 0 || n == TX_FRAMES) && write(ready[1], "b", 1) != 1)
+				_exit(22);
 		}
 		_exit(0);
 	}
@@ -100,6 +107,8 @@ TEST_F_TIMEOUT(qs, tx_ring_wraps_and_peer_gets_every_frame, 300)
 				ASSERT_EQ(seen % tx_size, id);
 				seen++;
 			}
+			/* The peer has the whole batch (it gives up after 10 s). */
+			ASSERT_EQ(1, read(ready[0], &c, 1)) TH_LOG("batch ending at %u", i);
 		}
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
