@@ -11,9 +11,12 @@
  *  - struct bypass_ctx: one open file of /dev/bypass. Owns at most one queue
  *    pair and any number of registered memory regions.
  *
- * Locks, outermost first: bypass_devices_lock (device list), ctx->lock
- * (per-file state), dev->lock (device state, queue ownership),
- * qp->trigger_lock (spinlock, eventfds, taken in hard irq).
+ * Locks, outermost first: ctx->lock (per-file state), bypass_devices_lock
+ * (device list; attach looks the device up under ctx->lock; nothing is
+ * taken under it), dev->lock
+ * (device state, queue ownership), ctrlq.lock and dma.lock (one command,
+ * the IOVA ranges), qp->trigger_lock (spinlock, eventfds, taken in hard
+ * irq).
  * ctx->map_sem guards the ring/doorbell mappings against revocation; it is
  * never held while taking mmap_lock.
  */
@@ -194,6 +197,10 @@ struct bypass_ctrlq {
 
 /**
  * struct bypass_ipcfg - IPv4 settings recorded by the admin at claim time
+ * @addr: address (network order), 0 if none
+ * @gateway: default gateway (network order), 0 if none
+ * @prefix: prefix length of @addr
+ * @mtu: MTU applications should use, 0 for the device's
  */
 struct bypass_ipcfg {
 	__be32 addr;

@@ -222,8 +222,13 @@ err:
  * @ctx: the context, locked
  * @id: region handle
  *
- * Return: 0, -ENOENT (no such region) or -EBUSY (the attached queue pair
- * could still DMA into it: detach first).
+ * On an isolated device this works while the pair is attached: the region
+ * leaves the IOMMU domain (IOTLB flushed) before its pages are unpinned,
+ * so a descriptor still naming it is blocked by the IOMMU and can reach
+ * nothing. Without isolation the device could still write the pages after
+ * they are unpinned, so there the pair must be detached first.
+ *
+ * Return: 0, -ENOENT (no such region) or -EBUSY (unsafe mode, attached).
  */
 int bypass_mem_unregister(struct bypass_ctx *ctx, u32 id)
 {
@@ -231,7 +236,7 @@ int bypass_mem_unregister(struct bypass_ctx *ctx, u32 id)
 
 	if (!r)
 		return -ENOENT;
-	if (ctx->qp)
+	if (ctx->qp && !r->iommu_mapped)
 		return -EBUSY;
 	bypass_region_drop(ctx, r);
 	return 0;
@@ -242,14 +247,16 @@ int bypass_mem_unregister(struct bypass_ctx *ctx, u32 id)
  * @ctx: the context, locked
  * @id: region handle
  *
- * Only for a registration that never reached userspace (its reply could
- * not be copied out), so no descriptor can point into it yet.
+ * For a registration whose reply could not be copied out. Its IOVAs are
+ * predictable, so a descriptor may already point into it: on an isolated
+ * device that is harmless (it leaves the IOMMU domain before the unpin);
+ * in unsafe mode the region is kept until the detach instead.
  */
 void bypass_mem_unregister_force(struct bypass_ctx *ctx, u32 id)
 {
 	struct bypass_region *r = bypass_region_find(ctx, id);
 
-	if (r)
+	if (r && r->iommu_mapped)
 		bypass_region_drop(ctx, r);
 }
 

@@ -351,9 +351,9 @@ int bypass_qp_attach(struct bypass_ctx *ctx, struct bypass_device *dev, u32 inde
 			goto out;
 	}
 	if (dev->unsafe)
-		dev_warn(&dev->pdev->dev,
-			 "queue pair %u attached by pid %d WITHOUT IOMMU isolation\n",
-			 index, task_tgid_nr(current));
+		dev_warn_ratelimited(&dev->pdev->dev,
+				     "queue pair %u attached by pid %d WITHOUT IOMMU isolation\n",
+				     index, task_tgid_nr(current));
 
 	qp->stats = (struct bypass_qp_stats *)get_zeroed_page(GFP_KERNEL);
 	if (!qp->stats) {
