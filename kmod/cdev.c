@@ -118,10 +118,15 @@ static long bypass_ioctl_get_info(struct bypass_ctx *ctx, void __user *uarg)
 	unsigned int q;
 	int ret;
 
+	/* No implicit padding: i386 and x86-64 must agree (compat_ptr_ioctl). */
+	BUILD_BUG_ON(offsetof(struct bypass_info, queues) !=
+		     offsetofend(struct bypass_info, pad));
+	BUILD_BUG_ON(sizeof(struct bypass_info) % 8);
+
 	ret = BYPASS_GET_ARG(info, queues, uarg);
 	if (ret)
 		return ret;
-	if (info.flags || info.reserved || info.reserved8)
+	if (info.flags || info.reserved || info.reserved8 || info.pad)
 		return -EINVAL;
 	memset(&info, 0, sizeof(info));
 	info.argsz = sizeof(info);
@@ -137,6 +142,8 @@ static long bypass_ioctl_get_info(struct bypass_ctx *ctx, void __user *uarg)
 		info.status |= BYPASS_STATUS_DEVICE_ERROR;
 	if (dev->unsafe)
 		info.status |= BYPASS_STATUS_UNSAFE_NOIOMMU;
+	if (ctx->qp->stalled)
+		info.status |= BYPASS_STATUS_QUEUE_STALLED;
 	info.queue_pair = ctx->qp_index;
 	strscpy(info.device, pci_name(dev->pdev), sizeof(info.device));
 	info.features = dev->features;
@@ -295,6 +302,18 @@ void bypass_ctx_put(struct bypass_ctx *ctx)
 	kref_put(&ctx->ref, bypass_ctx_free);
 }
 
+/*
+ * The file's own address_space never holds page cache: no operations, so
+ * readahead (posix_fadvise WILLNEED on a device node living on a real
+ * filesystem) finds nothing to call, and advice is accepted and ignored.
+ */
+static const struct address_space_operations bypass_aops = { };
+
+static int bypass_fadvise(struct file *file, loff_t offset, loff_t len, int advice)
+{
+	return 0;
+}
+
 static int bypass_open(struct inode *inode, struct file *file)
 {
 	struct bypass_ctx *ctx;
@@ -310,6 +329,7 @@ static int bypass_open(struct inode *inode, struct file *file)
 	INIT_LIST_HEAD(&ctx->regions);
 	address_space_init_once(&ctx->mapping);
 	ctx->mapping.host = inode;
+	ctx->mapping.a_ops = &bypass_aops;
 	ctx->mm = current->mm;
 	mmgrab(ctx->mm);
 	ctx->opened_by = task_tgid_nr(current);
@@ -339,6 +359,7 @@ static const struct file_operations bypass_fops = {
 	.unlocked_ioctl = bypass_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.mmap = bypass_mmap,
+	.fadvise = bypass_fadvise,
 	.llseek = noop_llseek,
 };
 

@@ -16,6 +16,11 @@ module_param_named(unsafe_noiommu, bypass_unsafe_noiommu, bool, 0444);
 MODULE_PARM_DESC(unsafe_noiommu,
 		 "Allow claiming devices without IOMMU translation. The device can then DMA anywhere in memory; this taints the kernel. (default: 0)");
 
+unsigned int bypass_test_reset_timeouts;
+module_param_named(test_reset_timeouts, bypass_test_reset_timeouts, uint, 0644);
+MODULE_PARM_DESC(test_reset_timeouts,
+		 "For selftests only: this many of the next queue and device resets report a timeout without resetting anything, as a device that stopped answering would. (default: 0)");
+
 static int __init bypass_init(void)
 {
 	int ret;

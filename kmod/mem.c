@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Registration of user memory the device may DMA into: pinned long-term,
- * charged to RLIMIT_MEMLOCK, and mapped through the IOMMU so the device
- * reaches these pages and nothing else.
+ * charged to RLIMIT_MEMLOCK, and mapped with iommu_map() into the device's
+ * private IOMMU domain at an IOVA range bypass allocates, so the device
+ * reaches these pages and nothing else of the process. Unmapped (IOTLB
+ * flushed) before the pages are unpinned.
  */
 #include <linux/dma-mapping.h>
 #include <linux/hugetlb.h>
@@ -34,8 +36,13 @@ static struct bypass_region *bypass_region_find(struct bypass_ctx *ctx, u32 id)
 	return NULL;
 }
 
-static void bypass_region_free(struct bypass_ctx *ctx, struct bypass_region *r)
+/* Unmap (IOTLB flushed), then unpin and un-account; the device must not use it. */
+static void bypass_region_free(struct bypass_region *r)
 {
+	if (r->iommu_mapped) {
+		bypass_iommu_unmap(r->dev, r->iova, r->npages << PAGE_SHIFT);
+		bypass_iova_free(r->dev, r->iova);
+	}
 	if (r->sgt) {
 		dma_unmap_sgtable(&r->dev->pdev->dev, r->sgt, DMA_BIDIRECTIONAL, 0);
 		sg_free_table(r->sgt);
@@ -45,9 +52,16 @@ static void bypass_region_free(struct bypass_ctx *ctx, struct bypass_region *r)
 		unpin_user_pages_dirty_lock(r->pages, r->npages, true);
 		kvfree(r->pages);
 	}
-	account_locked_vm(ctx->mm, r->npages, false);
-	ctx->locked_pages -= r->npages;
+	account_locked_vm(r->mm, r->npages, false);
+	mmdrop(r->mm);
 	kfree(r);
+}
+
+static void bypass_region_drop(struct bypass_ctx *ctx, struct bypass_region *r)
+{
+	list_del(&r->node);
+	ctx->locked_pages -= r->npages;
+	bypass_region_free(r);
 }
 
 static int bypass_region_map(struct bypass_device *dev, struct bypass_region *r)
@@ -57,6 +71,22 @@ static int bypass_region_map(struct bypass_device *dev, struct bypass_region *r)
 	unsigned int i;
 	int ret;
 
+	if (bypass_isolated(dev)) {
+		u64 iova;
+
+		ret = bypass_iova_alloc(dev, (u64)r->npages << PAGE_SHIFT, &iova);
+		if (ret)
+			return ret;
+		ret = bypass_iommu_map_pages(dev, iova, r->pages, r->npages);
+		if (ret) {
+			bypass_iova_free(dev, iova);
+			return ret;
+		}
+		r->iova = iova;
+		r->contiguous = true;
+		r->iommu_mapped = true;
+		return 0;
+	}
 	if (!dev->dma_api) {
 		/* Unsafe mode without ACCESS_PLATFORM: physical addresses. */
 		r->iova = page_to_phys(r->pages[0]);
@@ -130,13 +160,15 @@ int bypass_mem_register(struct bypass_ctx *ctx, struct bypass_mem_reg *reg)
 		return -ENOMEM;
 	r->uaddr = reg->addr;
 	r->dev = ctx->dev;
-	ret = account_locked_vm(ctx->mm, npages, true);
+	r->mm = ctx->mm;
+	mmgrab(r->mm);
+	ret = account_locked_vm(r->mm, npages, true);
 	if (ret) {
+		mmdrop(r->mm);
 		kfree(r);
 		return ret;
 	}
 	r->npages = npages;
-	ctx->locked_pages += npages;
 
 	r->pages = kvcalloc(npages, sizeof(*r->pages), GFP_KERNEL);
 	if (!r->pages) {
@@ -175,12 +207,13 @@ int bypass_mem_register(struct bypass_ctx *ctx, struct bypass_mem_reg *reg)
 
 	r->id = ++ctx->next_region_id;
 	list_add_tail(&r->node, &ctx->regions);
+	ctx->locked_pages += npages;
 	reg->id = r->id;
 	reg->iova = r->contiguous ? r->iova : 0;
 	reg->flags = r->contiguous ? BYPASS_MEM_F_CONTIGUOUS : 0;
 	return 0;
 err:
-	bypass_region_free(ctx, r);
+	bypass_region_free(r);
 	return ret;
 }
 
@@ -189,8 +222,13 @@ err:
  * @ctx: the context, locked
  * @id: region handle
  *
- * Return: 0, -ENOENT (no such region) or -EBUSY (the attached queue pair
- * could still DMA into it: detach first).
+ * On an isolated device this works while the pair is attached: the region
+ * leaves the IOMMU domain (IOTLB flushed) before its pages are unpinned,
+ * so a descriptor still naming it is blocked by the IOMMU and can reach
+ * nothing. Without isolation the device could still write the pages after
+ * they are unpinned, so there the pair must be detached first.
+ *
+ * Return: 0, -ENOENT (no such region) or -EBUSY (unsafe mode, attached).
  */
 int bypass_mem_unregister(struct bypass_ctx *ctx, u32 id)
 {
@@ -198,10 +236,9 @@ int bypass_mem_unregister(struct bypass_ctx *ctx, u32 id)
 
 	if (!r)
 		return -ENOENT;
-	if (ctx->qp)
+	if (ctx->qp && !r->iommu_mapped)
 		return -EBUSY;
-	list_del(&r->node);
-	bypass_region_free(ctx, r);
+	bypass_region_drop(ctx, r);
 	return 0;
 }
 
@@ -210,17 +247,17 @@ int bypass_mem_unregister(struct bypass_ctx *ctx, u32 id)
  * @ctx: the context, locked
  * @id: region handle
  *
- * Only for a registration that never reached userspace (its reply could
- * not be copied out), so no descriptor can point into it yet.
+ * For a registration whose reply could not be copied out. Its IOVAs are
+ * predictable, so a descriptor may already point into it: on an isolated
+ * device that is harmless (it leaves the IOMMU domain before the unpin);
+ * in unsafe mode the region is kept until the detach instead.
  */
 void bypass_mem_unregister_force(struct bypass_ctx *ctx, u32 id)
 {
 	struct bypass_region *r = bypass_region_find(ctx, id);
 
-	if (r) {
-		list_del(&r->node);
-		bypass_region_free(ctx, r);
-	}
+	if (r && r->iommu_mapped)
+		bypass_region_drop(ctx, r);
 }
 
 /**
@@ -246,7 +283,8 @@ int bypass_mem_get_iovas(struct bypass_ctx *ctx, struct bypass_iovas *req)
 		return -EINVAL;
 	if (!r->sgt) {
 		for (page = req->first_page; page < want_end; page++)
-			if (put_user((u64)page_to_phys(r->pages[page]),
+			if (put_user(r->iommu_mapped ? r->iova + ((u64)page << PAGE_SHIFT) :
+				     (u64)page_to_phys(r->pages[page]),
 				     &table[page - req->first_page]))
 				return -EFAULT;
 		return 0;
@@ -273,8 +311,35 @@ void bypass_mem_release_all(struct bypass_ctx *ctx)
 {
 	struct bypass_region *r, *tmp;
 
-	list_for_each_entry_safe(r, tmp, &ctx->regions, node) {
+	list_for_each_entry_safe(r, tmp, &ctx->regions, node)
+		bypass_region_drop(ctx, r);
+}
+
+/**
+ * bypass_mem_park_all() - hand every region of a context to its pair
+ * @ctx: the context, locked, detaching from a device that may still DMA
+ * @parked: the pair's list of parked regions (under dev->lock)
+ *
+ * The regions stay pinned, mapped and charged to the memory map that
+ * registered them until bypass_mem_free_list() runs after a reset that
+ * worked, or after the function lost bus mastering at removal.
+ */
+void bypass_mem_park_all(struct bypass_ctx *ctx, struct list_head *parked)
+{
+	list_splice_tail_init(&ctx->regions, parked);
+	ctx->locked_pages = 0;
+}
+
+/**
+ * bypass_mem_free_list() - free parked regions
+ * @list: regions; the device can no longer reach them
+ */
+void bypass_mem_free_list(struct list_head *list)
+{
+	struct bypass_region *r, *tmp;
+
+	list_for_each_entry_safe(r, tmp, list, node) {
 		list_del(&r->node);
-		bypass_region_free(ctx, r);
+		bypass_region_free(r);
 	}
 }

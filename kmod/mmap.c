@@ -57,7 +57,10 @@ static vm_fault_t bypass_vm_fault(struct vm_fault *vmf)
 	switch (kind) {
 	case BYPASS_MAP_RX_RING:
 	case BYPASS_MAP_TX_RING:
-		va = qp->vq[kind - BYPASS_MAP_RX_RING].ring.va + off;
+		va = qp->vq[kind - BYPASS_MAP_RX_RING].ring.va;
+		if (!va)
+			goto out;
+		va += off;
 		pfn = page_to_pfn(is_vmalloc_addr(va) ? vmalloc_to_page(va) : virt_to_page(va));
 		break;
 	case BYPASS_MAP_RX_NOTIFY:

@@ -4,7 +4,7 @@
  * those an administrator hands over with driver_override, so the kernel's
  * virtio_net keeps every other NIC. Keeps the list of claimed devices.
  */
-#include <linux/iommu.h>
+#include <linux/device.h>
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
@@ -26,6 +26,7 @@ static void bypass_device_free(struct kref *ref)
 	struct bypass_device *dev = container_of(ref, struct bypass_device, ref);
 
 	pci_dev_put(dev->pdev);
+	kfree(dev->vq_max);
 	kfree(dev->qps);
 	kfree(dev);
 }
@@ -62,18 +63,17 @@ struct bypass_device *bypass_device_get_by_name(const char *name)
 }
 
 /*
- * Decide whether the device's DMA is confined to what we map for it: it
- * must honour the platform IOMMU (ACCESS_PLATFORM) and sit in a translating
- * IOMMU domain.
+ * Confine the device's DMA: it must honour the platform IOMMU
+ * (ACCESS_PLATFORM) and sit behind one, alone in its IOMMU group; it then
+ * gets a private domain (iommu.c). Returns 0 when isolated, -EBUSY when the
+ * group cannot be owned (never overridden), another error when there is
+ * no IOMMU to isolate with.
  */
-static bool bypass_dma_isolated(struct bypass_device *dev, bool access_platform)
+static int bypass_isolate(struct bypass_device *dev, bool access_platform)
 {
-	struct iommu_domain *domain;
-
 	if (!access_platform || !device_iommu_mapped(&dev->pdev->dev))
-		return false;
-	domain = iommu_get_domain_for_dev(&dev->pdev->dev);
-	return domain && (domain->type & __IOMMU_DOMAIN_PAGING);
+		return -ENODEV;
+	return bypass_iommu_setup(dev);
 }
 
 static int bypass_probe(struct pci_dev *pdev, const struct pci_device_id *id)
@@ -110,17 +110,19 @@ static int bypass_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		ret = -ENODEV;
 		goto err_remove;
 	}
-	pci_set_master(pdev);
 
 	access_platform = vp_modern_get_features(&dev->mdev) &
 			  BIT_ULL(VIRTIO_F_ACCESS_PLATFORM);
 	dev->dma_api = access_platform;
-	if (!bypass_dma_isolated(dev, access_platform)) {
+	ret = bypass_isolate(dev, access_platform);
+	if (ret == -EBUSY)
+		goto err_remove;
+	if (ret) {
 		if (!bypass_unsafe_noiommu) {
 			dev_err(&pdev->dev,
-				"no IOMMU isolation (%s): refusing; load with unsafe_noiommu=1 to override\n",
-				access_platform ? "no translating IOMMU domain" :
-						  "device lacks ACCESS_PLATFORM");
+				"no IOMMU isolation (%s, %d): refusing; load with unsafe_noiommu=1 to override\n",
+				access_platform ? "no usable IOMMU domain" :
+						  "device lacks ACCESS_PLATFORM", ret);
 			ret = -EPERM;
 			goto err_remove;
 		}
@@ -129,6 +131,7 @@ static int bypass_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		dev_warn(&pdev->dev,
 			 "claimed WITHOUT IOMMU isolation: userspace can make it DMA anywhere\n");
 	}
+	pci_set_master(pdev);
 
 	ret = bypass_virtio_init(dev);
 	if (ret)
@@ -141,6 +144,8 @@ static int bypass_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		goto err_irqs;
 
 	pci_set_drvdata(pdev, dev);
+	INIT_DELAYED_WORK(&dev->watchdog, bypass_watchdog);
+	schedule_delayed_work(&dev->watchdog, HZ);
 	mutex_lock(&bypass_devices_lock);
 	list_add_tail(&dev->node, &bypass_devices);
 	mutex_unlock(&bypass_devices_lock);
@@ -152,8 +157,10 @@ static int bypass_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 err_irqs:
 	bypass_virtio_stop(dev);
 	bypass_irqs_teardown(dev);
+	bypass_ring_free(dev, &dev->idle_ring);
 err_remove:
 	bypass_ctrlq_teardown(dev);
+	bypass_iommu_teardown(dev);
 	vp_modern_remove(&dev->mdev);
 err_disable:
 	pci_disable_device(pdev);
@@ -165,23 +172,35 @@ err_put:
 static void bypass_remove(struct pci_dev *pdev)
 {
 	struct bypass_device *dev = pci_get_drvdata(pdev);
+	unsigned int i;
 
 	mutex_lock(&bypass_devices_lock);
 	list_del_init(&dev->node);
 	mutex_unlock(&bypass_devices_lock);
 
+	/*
+	 * Stop all DMA first, under the lock, so that a detach racing with us
+	 * (close) sees either a live device or a reset one; then every user
+	 * loses its queues, mappings and memory registrations.
+	 */
 	mutex_lock(&dev->lock);
+	dev->halted = !bypass_virtio_reset(dev);
 	dev->dead = true;
 	mutex_unlock(&dev->lock);
-
-	/*
-	 * Stop all DMA first, then every user loses its queues, mappings and
-	 * memory registrations.
-	 */
-	bypass_virtio_stop(dev);
+	cancel_delayed_work_sync(&dev->watchdog);
 	bypass_device_revoke_all(dev);
 	bypass_irqs_teardown(dev);
+
+	/*
+	 * Without bus mastering the function cannot reach memory, whether the
+	 * reset worked or not: what pairs left parked can go now.
+	 */
+	pci_clear_master(pdev);
+	for (i = 0; i < dev->num_pairs; i++)
+		bypass_qp_free_parked(dev, &dev->qps[i]);
+	bypass_ring_free(dev, &dev->idle_ring);
 	bypass_ctrlq_teardown(dev);
+	bypass_iommu_teardown(dev);
 	vp_modern_remove(&dev->mdev);
 	pci_disable_device(pdev);
 	pci_set_drvdata(pdev, NULL);
@@ -198,6 +217,8 @@ static struct pci_driver bypass_pci_driver = {
 	.id_table = bypass_pci_ids,
 	.probe = bypass_probe,
 	.remove = bypass_remove,
+	/* No DMA API: the device gets a private IOMMU domain (iommu.c). */
+	.driver_managed_dma = true,
 };
 
 int bypass_pci_init(void)

@@ -10,6 +10,7 @@
 #include <linux/slab.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_pci.h>
+#include <linux/virtio_ring.h>
 
 #include "bypass.h"
 #include "compat.h"
@@ -65,6 +66,68 @@ static irqreturn_t bypass_config_irq(int irq, void *data)
 	return IRQ_HANDLED;
 }
 
+/* Seconds a tx queue may hold uncompleted work before it counts as stalled. */
+#define BYPASS_STALL_TICKS	3
+
+/*
+ * One pair's tx queue: work is pending (avail index ahead of used) and the
+ * used index has not moved for BYPASS_STALL_TICKS ticks. The indices are
+ * read from ring memory userspace and the device both write: they are
+ * only compared, never used to index anything.
+ */
+static bool bypass_tx_stuck(struct bypass_qp *qp)
+{
+	struct bypass_ring *r = &qp->vq[BYPASS_QUEUE_TX].ring;
+	struct vring_avail *avail = r->va + bypass_ring_avail_offset(r->num);
+	struct vring_used *used = r->va + bypass_ring_used_offset(r->num);
+	u16 a = le16_to_cpu(READ_ONCE(avail->idx));
+	u16 u = le16_to_cpu(READ_ONCE(used->idx));
+
+	if (a == u || u != qp->wd_used) {
+		qp->wd_used = u;
+		qp->wd_ticks = 0;
+		return false;
+	}
+	return ++qp->wd_ticks >= BYPASS_STALL_TICKS;
+}
+
+/**
+ * bypass_watchdog() - once a second, look for attached pairs whose tx queue
+ *	stopped making progress (e.g. the device stalled after a DMA the IOMMU
+ *	blocked)
+ * @work: dev->watchdog
+ *
+ * A stalled pair is reported (BYPASS_STATUS_QUEUE_STALLED, both eventfds
+ * signalled, one log line) and the device gets a full reset when it is
+ * detached. Never per packet: one look per pair per second.
+ */
+void bypass_watchdog(struct work_struct *work)
+{
+	struct bypass_device *dev = container_of(to_delayed_work(work),
+						 struct bypass_device, watchdog);
+	unsigned int i;
+
+	mutex_lock(&dev->lock);
+	if (dev->dead) {
+		mutex_unlock(&dev->lock);
+		return;
+	}
+	for (i = 0; i < dev->num_pairs; i++) {
+		struct bypass_qp *qp = &dev->qps[i];
+
+		if (!qp->owner || qp->stale || qp->stalled ||
+		    !qp->vq[BYPASS_QUEUE_TX].enabled || !bypass_tx_stuck(qp))
+			continue;
+		qp->stalled = true;
+		dev_warn(&dev->pdev->dev,
+			 "queue pair %u: tx made no progress for %u s; the device will be reset after detach\n",
+			 i, BYPASS_STALL_TICKS);
+		bypass_qp_signal(qp);
+	}
+	mutex_unlock(&dev->lock);
+	schedule_delayed_work(&dev->watchdog, HZ);
+}
+
 /**
  * bypass_irqs_setup() - MSI-X vectors: one for config, one per data queue
  * @dev: the device
@@ -107,6 +170,7 @@ int bypass_irqs_setup(struct bypass_device *dev)
 		struct bypass_qp *qp = &dev->qps[i];
 
 		spin_lock_init(&qp->trigger_lock);
+		INIT_LIST_HEAD(&qp->parked_regions);
 		for (q = 0; q < 2; q++) {
 			struct bypass_vq *vq = &qp->vq[q];
 
@@ -177,6 +241,21 @@ void bypass_qp_free_rings(struct bypass_device *dev, struct bypass_qp *qp)
 	qp->stats = NULL;
 }
 
+/**
+ * bypass_qp_free_parked() - free what a pair left parked
+ * @dev: the device
+ * @qp: the pair; the device can no longer reach its memory (a full reset
+ *	worked, or bus mastering is off)
+ */
+void bypass_qp_free_parked(struct bypass_device *dev, struct bypass_qp *qp)
+{
+	if (!qp->parked)
+		return;
+	bypass_qp_free_rings(dev, qp);
+	bypass_mem_free_list(&qp->parked_regions);
+	qp->parked = false;
+}
+
 /*
  * Make the device stop using a pair's queues. With RING_RESET each queue is
  * reset on its own; otherwise the whole device is reset and restarted
@@ -189,7 +268,7 @@ static bool bypass_qp_quiesce(struct bypass_device *dev, struct bypass_qp *qp)
 	unsigned int q;
 
 	if (dev->dead)
-		return true;	/* remove() resets the whole device */
+		return dev->halted;	/* remove() reset the whole device first */
 	if ((dev->features & BIT_ULL(VIRTIO_F_RING_RESET)) && !dev->broken) {
 		for (q = 0; q < 2; q++)
 			if (bypass_vq_reset(dev, &qp->vq[q]))
@@ -204,14 +283,32 @@ static bool bypass_qp_quiesce(struct bypass_device *dev, struct bypass_qp *qp)
 	return true;
 }
 
+/*
+ * The IOMMU separates functions, not queue pairs: every owner of a pair can
+ * make the device read and write the rings and registered memory of every
+ * other pair of the function. So all pairs attached at one time belong to
+ * processes of one effective uid, the uid of the first of them.
+ */
+static bool bypass_may_share(struct bypass_device *dev)
+{
+	unsigned int i;
+
+	for (i = 0; i < dev->num_pairs; i++)
+		if (dev->qps[i].owner)
+			return uid_eq(dev->owner_uid, current_euid());
+	return true;
+}
+
 /**
  * bypass_qp_attach() - give a queue pair to a context
  * @ctx: the context, locked, not attached
  * @dev: the device (the caller's reference passes to the context)
  * @index: queue pair index
  *
- * Return: 0, -EINVAL (no such pair), -EBUSY (owned by another file),
- * -ENODEV (device gone), -ENOMEM or -EIO.
+ * Return: 0, -EINVAL (no such pair), -EBUSY (owned by another file, or
+ * parked while another pair is attached), -EACCES (another pair of the
+ * function is attached by another uid), -ENODEV (device gone), -ENOMEM,
+ * -EIO, or the error of the reset a broken device or parked pair needs.
  */
 int bypass_qp_attach(struct bypass_ctx *ctx, struct bypass_device *dev, u32 index)
 {
@@ -233,11 +330,19 @@ int bypass_qp_attach(struct bypass_ctx *ctx, struct bypass_device *dev, u32 inde
 		ret = -EBUSY;
 		goto out;
 	}
-	/* A device that asked for a reset gets one before anyone uses it. */
-	if (READ_ONCE(dev->broken)) {
+	if (!bypass_may_share(dev)) {
+		ret = -EACCES;
+		goto out;
+	}
+	/*
+	 * A device that asked for a reset gets one before anyone uses it, and
+	 * so does a pair whose old rings the device may still use (parked):
+	 * only a full reset that works frees them.
+	 */
+	if (READ_ONCE(dev->broken) || qp->parked) {
 		for (q = 0; q < dev->num_pairs; q++) {
 			if (dev->qps[q].owner) {
-				ret = -EIO;
+				ret = qp->parked ? -EBUSY : -EIO;
 				goto out;
 			}
 		}
@@ -246,9 +351,9 @@ int bypass_qp_attach(struct bypass_ctx *ctx, struct bypass_device *dev, u32 inde
 			goto out;
 	}
 	if (dev->unsafe)
-		dev_warn(&dev->pdev->dev,
-			 "queue pair %u attached by pid %d WITHOUT IOMMU isolation\n",
-			 index, task_tgid_nr(current));
+		dev_warn_ratelimited(&dev->pdev->dev,
+				     "queue pair %u attached by pid %d WITHOUT IOMMU isolation\n",
+				     index, task_tgid_nr(current));
 
 	qp->stats = (struct bypass_qp_stats *)get_zeroed_page(GFP_KERNEL);
 	if (!qp->stats) {
@@ -258,7 +363,7 @@ int bypass_qp_attach(struct bypass_ctx *ctx, struct bypass_device *dev, u32 inde
 	for (q = 0; q < 2; q++) {
 		struct bypass_vq *vq = &qp->vq[q];
 
-		ret = bypass_ring_alloc(dev, &vq->ring, dev->qsize);
+		ret = bypass_ring_alloc(dev, &vq->ring, dev->vq_max[vq->index], 0);
 		if (ret)
 			goto err_rings;
 		ret = bypass_vq_map_notify(dev, vq);
@@ -274,6 +379,10 @@ int bypass_qp_attach(struct bypass_ctx *ctx, struct bypass_device *dev, u32 inde
 	}
 	qp->owner = ctx;
 	qp->owner_pid = task_tgid_nr(current);
+	qp->stalled = false;
+	qp->wd_used = 0;
+	qp->wd_ticks = 0;
+	dev->owner_uid = current_euid();
 	qp->stale = false;
 	ctx->dev = dev;
 	ctx->qp = qp;
@@ -299,7 +408,9 @@ out:
  *
  * Order matters: the device stops using the queues, the interrupts stop
  * reaching the eventfds, userspace loses its mappings, the registered
- * memory is unmapped and unpinned, and only then are the rings freed.
+ * memory is unmapped and unpinned, and only then are the rings freed. If
+ * the device could not be stopped, rings and registered memory stay
+ * allocated, pinned and mapped, parked in the pair until a reset works.
  */
 void bypass_qp_detach(struct bypass_ctx *ctx)
 {
@@ -326,16 +437,25 @@ void bypass_qp_detach(struct bypass_ctx *ctx)
 	mutex_unlock(&dev->lock);
 
 	bypass_ctx_revoke_mappings(ctx);
-	bypass_mem_release_all(ctx);
+	if (stopped)
+		bypass_mem_release_all(ctx);
 
 	mutex_lock(&dev->lock);
 	if (stopped) {
 		bypass_qp_free_rings(dev, qp);
 	} else {
+		dev_warn(&dev->pdev->dev,
+			 "queue pair %u did not stop: its rings and memory stay pinned until a reset works\n",
+			 ctx->qp_index);
+		bypass_mem_park_all(ctx, &qp->parked_regions);
 		qp->parked = true;
 		for (q = 0; q < 2; q++)
 			bypass_vq_unmap_notify(dev, &qp->vq[q]);
 	}
+	/* A device whose queue stalled is reset before anyone uses it again. */
+	if (qp->stalled)
+		WRITE_ONCE(dev->broken, true);
+	qp->stalled = false;
 	qp->owner = NULL;
 	qp->owner_pid = 0;
 	mutex_unlock(&dev->lock);

@@ -11,6 +11,7 @@
 #include <linux/etherdevice.h>
 #include <linux/gfp.h>
 #include <linux/pci.h>
+#include <linux/slab.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_net.h>
 #include <linux/virtio_ring.h>
@@ -26,6 +27,7 @@ static const u64 bypass_wanted_features =
 	BIT_ULL(VIRTIO_RING_F_EVENT_IDX) | BIT_ULL(VIRTIO_F_RING_RESET) |
 	BIT_ULL(VIRTIO_NET_F_MAC) | BIT_ULL(VIRTIO_NET_F_STATUS) |
 	BIT_ULL(VIRTIO_NET_F_CTRL_VQ) | BIT_ULL(VIRTIO_NET_F_CTRL_RX) |
+	BIT_ULL(VIRTIO_NET_F_CTRL_MAC_ADDR) |
 	BIT_ULL(VIRTIO_NET_F_MQ) | BIT_ULL(VIRTIO_NET_F_MRG_RXBUF) |
 	BIT_ULL(VIRTIO_NET_F_MTU) | BIT_ULL(VIRTIO_NET_F_CSUM) |
 	BIT_ULL(VIRTIO_NET_F_GUEST_CSUM) | BIT_ULL(VIRTIO_NET_F_HOST_TSO4) |
@@ -34,6 +36,22 @@ static const u64 bypass_wanted_features =
 static bool bypass_dev_present(struct bypass_device *dev)
 {
 	return pci_device_is_present(dev->pdev);
+}
+
+/*
+ * The test_reset_timeouts parameter: true (and one fewer left) if this
+ * reset is to fail as if the device never completed it.
+ */
+static bool bypass_fake_reset_timeout(struct bypass_device *dev)
+{
+	unsigned int left = READ_ONCE(bypass_test_reset_timeouts);
+
+	do {
+		if (!left)
+			return false;
+	} while (!try_cmpxchg(&bypass_test_reset_timeouts, &left, left - 1));
+	dev_warn(&dev->pdev->dev, "test_reset_timeouts: this reset fails on purpose\n");
+	return true;
 }
 
 /**
@@ -47,6 +65,8 @@ int bypass_virtio_reset(struct bypass_device *dev)
 {
 	unsigned int waited = 0;
 
+	if (bypass_fake_reset_timeout(dev))
+		return -ETIMEDOUT;
 	vp_modern_set_status(&dev->mdev, 0);
 	while (vp_modern_get_status(&dev->mdev)) {
 		if (!bypass_dev_present(dev))
@@ -103,7 +123,8 @@ static void bypass_read_config(struct bypass_device *dev)
 	if (dev->features & BIT_ULL(VIRTIO_NET_F_MAC)) {
 		for (i = 0; i < ETH_ALEN; i++)
 			dev->mac[i] = ioread8(cfg + offsetof(struct virtio_net_config, mac) + i);
-	} else {
+	} else if (!is_valid_ether_addr(dev->mac)) {
+		/* Invented once per claim; bypass_ctrlq_configure programs it. */
 		eth_random_addr(dev->mac);
 	}
 	dev->max_pairs = 1;
@@ -120,28 +141,58 @@ static void bypass_read_config(struct bypass_device *dev)
  * @dev: the device
  * @ring: filled in with the memory (its @num is left alone)
  * @size: bytes, rounded up to pages
+ * @window: for an isolated device, a fixed IOVA in the control window where
+ *	the memory is mapped only on demand (0: map it now at an allocated IOVA)
  *
- * Device addresses come from the DMA API when the device honours the IOMMU,
- * and are physical addresses otherwise (unsafe no-IOMMU mode).
+ * An isolated device reaches the pages through its private IOMMU domain;
+ * in unsafe mode device addresses come from the DMA API when the device
+ * honours the IOMMU, and are physical addresses otherwise.
  *
- * Return: 0 or -ENOMEM.
+ * Return: 0, -ENOMEM or the iommu_map() error.
  */
-int bypass_coherent_alloc(struct bypass_device *dev, struct bypass_ring *ring, size_t size)
+int bypass_coherent_alloc(struct bypass_device *dev, struct bypass_ring *ring, size_t size,
+			  u64 window)
 {
+	int ret;
+
 	size = PAGE_ALIGN(size);
 	ring->size = size;
-	ring->dma_api = dev->dma_api;
-	if (ring->dma_api) {
+	if (dev->dma_api && !bypass_isolated(dev)) {
+		ring->kind = BYPASS_MEM_DMA_API;
 		ring->va = dma_alloc_coherent(&dev->pdev->dev, size, &ring->dma, GFP_KERNEL);
-	} else {
-		ring->va = alloc_pages_exact(size, GFP_KERNEL | __GFP_ZERO);
-		if (ring->va)
-			ring->dma = virt_to_phys(ring->va);
+		if (!ring->va)
+			return -ENOMEM;
+		memset(ring->va, 0, size);
+		return 0;
 	}
+	ring->va = alloc_pages_exact(size, GFP_KERNEL | __GFP_ZERO);
 	if (!ring->va)
 		return -ENOMEM;
-	memset(ring->va, 0, size);
+	if (!bypass_isolated(dev)) {
+		ring->kind = BYPASS_MEM_PHYS;
+		ring->dma = virt_to_phys(ring->va);
+		return 0;
+	}
+	if (window) {
+		ring->kind = BYPASS_MEM_WINDOW;
+		ring->dma = window;
+		return 0;
+	}
+	ring->kind = BYPASS_MEM_IOMMU;
+	ret = bypass_iova_alloc(dev, size, &ring->dma);
+	if (ret)
+		goto err_free;
+	ret = bypass_iommu_map_kernel(dev, ring->dma, ring->va, size);
+	if (ret)
+		goto err_iova;
 	return 0;
+
+err_iova:
+	bypass_iova_free(dev, ring->dma);
+err_free:
+	free_pages_exact(ring->va, size);
+	ring->va = NULL;
+	return ret;
 }
 
 /**
@@ -149,33 +200,45 @@ int bypass_coherent_alloc(struct bypass_device *dev, struct bypass_ring *ring, s
  * @dev: the device that will use it
  * @ring: filled in
  * @num: entries (power of two)
+ * @window: as for bypass_coherent_alloc()
  *
  * Layout: descriptor table, available ring (with used_event), then the used
  * ring (with avail_event) on its own cache line.
  *
- * Return: 0 or -ENOMEM.
+ * Return: 0 or -errno.
  */
-int bypass_ring_alloc(struct bypass_device *dev, struct bypass_ring *ring, u16 num)
+int bypass_ring_alloc(struct bypass_device *dev, struct bypass_ring *ring, u16 num,
+		      u64 window)
 {
 	ring->num = num;
 	return bypass_coherent_alloc(dev, ring, bypass_ring_used_offset(num) +
 				     sizeof(__virtio16) * 3 +
-				     sizeof(struct vring_used_elem) * num);
+				     sizeof(struct vring_used_elem) * num, window);
 }
 
 /**
  * bypass_ring_free() - free ring memory from bypass_ring_alloc()
  * @dev: the device
  * @ring: the ring; the device must no longer use it
+ *
+ * An IOMMU mapping is removed (and the IOTLB flushed) before the pages go
+ * back to the allocator.
  */
 void bypass_ring_free(struct bypass_device *dev, struct bypass_ring *ring)
 {
 	if (!ring->va)
 		return;
-	if (ring->dma_api)
+	switch (ring->kind) {
+	case BYPASS_MEM_DMA_API:
 		dma_free_coherent(&dev->pdev->dev, ring->size, ring->va, ring->dma);
-	else
+		break;
+	case BYPASS_MEM_IOMMU:
+		bypass_iommu_unmap(dev, ring->dma, ring->size);
+		bypass_iova_free(dev, ring->dma);
+		fallthrough;
+	default:
 		free_pages_exact(ring->va, ring->size);
+	}
 	ring->va = NULL;
 }
 
@@ -282,6 +345,8 @@ int bypass_vq_reset(struct bypass_device *dev, struct bypass_vq *vq)
 
 	if (!vq->enabled)
 		return 0;
+	if (bypass_fake_reset_timeout(dev))
+		return -ETIMEDOUT;
 	vp_iowrite16(vq->index, &cfg->queue_select);
 	vp_iowrite16(1, reset);
 	while (vp_ioread16(reset) || vp_ioread16(&cfg->queue_enable)) {
@@ -297,10 +362,69 @@ int bypass_vq_reset(struct bypass_device *dev, struct bypass_vq *vq)
 	return 0;
 }
 
+/*
+ * The virtio spec wants every queue the driver uses configured and enabled
+ * before DRIVER_OK (later only re-enabling after a queue reset), and the
+ * queue pairs configured before VQ_PAIRS_SET names them. bypass hands data
+ * queues out later, one attach at a time, so with RING_RESET it enables
+ * every offered data queue at bring-up on one zeroed, empty placeholder
+ * ring (mapped like any ring), and resets them all once the control
+ * commands are done; an attach then re-enables a queue after its reset.
+ */
+static int bypass_idle_queues_enable(struct bypass_device *dev)
+{
+	unsigned int i, q;
+	u16 most = 0;
+	int ret;
+
+	if (!(dev->features & BIT_ULL(VIRTIO_F_RING_RESET)))
+		return 0;
+	for (i = 0; i < 2 * dev->num_pairs; i++)
+		most = max(most, dev->vq_max[i]);
+	ret = bypass_ring_alloc(dev, &dev->idle_ring, most, 0);
+	if (ret)
+		return ret;
+	for (i = 0; i < dev->num_pairs; i++) {
+		for (q = 0; q < 2; q++) {
+			struct bypass_vq *vq = &dev->qps[i].vq[q];
+			struct bypass_ring ring = dev->idle_ring;
+
+			ring.num = dev->vq_max[vq->index];
+			swap(vq->ring, ring);
+			ret = bypass_vq_enable(dev, vq, VIRTIO_MSI_NO_VECTOR);
+			swap(vq->ring, ring);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+/* Reset the placeholder queues; free the placeholder once none uses it. */
+static int bypass_idle_queues_reset(struct bypass_device *dev)
+{
+	unsigned int i, q;
+	int ret;
+
+	if (!dev->idle_ring.va)
+		return 0;
+	for (i = 0; i < dev->num_pairs; i++) {
+		for (q = 0; q < 2; q++) {
+			ret = bypass_vq_reset(dev, &dev->qps[i].vq[q]);
+			if (ret)
+				return ret;	/* kept until the next full reset */
+		}
+	}
+	bypass_ring_free(dev, &dev->idle_ring);
+	return 0;
+}
+
 static int bypass_virtio_start(struct bypass_device *dev)
 {
 	int ret;
 
+	/* The device was just reset: a placeholder left from before is idle. */
+	bypass_ring_free(dev, &dev->idle_ring);
 	ret = bypass_negotiate(dev);
 	if (ret)
 		return ret;
@@ -312,8 +436,18 @@ static int bypass_virtio_start(struct bypass_device *dev)
 		dev_err(&dev->pdev->dev, "config vector refused\n");
 		return -EIO;
 	}
+	ret = bypass_idle_queues_enable(dev);
+	if (ret)
+		return ret;
 	bypass_add_status(dev, VIRTIO_CONFIG_S_DRIVER_OK);
-	return bypass_ctrlq_configure(dev);
+	ret = bypass_ctrlq_configure(dev);
+	if (ret)
+		return ret;
+	ret = bypass_idle_queues_reset(dev);
+	if (ret)
+		return ret;
+	bypass_ctrlq_retire(dev);
+	return 0;
 }
 
 /**
@@ -328,6 +462,7 @@ static int bypass_virtio_start(struct bypass_device *dev)
  */
 int bypass_virtio_init(struct bypass_device *dev)
 {
+	unsigned int i;
 	int ret;
 
 	ret = bypass_virtio_reset(dev);
@@ -337,17 +472,29 @@ int bypass_virtio_init(struct bypass_device *dev)
 	if (ret)
 		goto fail;
 	bypass_read_config(dev);
-	dev->qsize = vp_modern_get_queue_size(&dev->mdev, 0);
-	if (!dev->qsize || !is_power_of_2(dev->qsize)) {
-		dev_err(&dev->pdev->dev, "bad queue size %u\n", dev->qsize);
-		ret = -ENODEV;
-		goto fail;
-	}
 	if (vp_modern_get_num_queues(&dev->mdev) < 2 * dev->max_pairs + 1) {
 		dev_err(&dev->pdev->dev, "too few virtqueues\n");
 		ret = -ENODEV;
 		goto fail;
 	}
+	/* Each data queue has its own maximum size (rx and tx may differ). */
+	kfree(dev->vq_max);
+	dev->vq_max = kcalloc(2 * dev->max_pairs, sizeof(*dev->vq_max), GFP_KERNEL);
+	if (!dev->vq_max) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	for (i = 0; i < 2 * dev->max_pairs; i++) {
+		u16 num = vp_modern_get_queue_size(&dev->mdev, i);
+
+		if (!num || !is_power_of_2(num)) {
+			dev_err(&dev->pdev->dev, "queue %u: bad size %u\n", i, num);
+			ret = -ENODEV;
+			goto fail;
+		}
+		dev->vq_max[i] = num;
+	}
+	dev->qsize = dev->vq_max[0];
 	/* Negotiation is redone by bypass_virtio_start; reset in between. */
 	ret = bypass_virtio_reset(dev);
 	if (ret)
@@ -381,8 +528,7 @@ int bypass_virtio_restart(struct bypass_device *dev)
 		qp->vq[0].enabled = false;
 		qp->vq[1].enabled = false;
 		if (qp->parked) {
-			bypass_qp_free_rings(dev, qp);
-			qp->parked = false;
+			bypass_qp_free_parked(dev, qp);
 		} else if (qp->owner) {
 			/* Its queues are gone: tell the owner to re-attach. */
 			qp->stale = true;

@@ -116,6 +116,7 @@ struct bypass_queue_info {
 #define BYPASS_STATUS_DEVICE_ERROR	0x2 /* device needs reset */
 #define BYPASS_STATUS_REVOKED		0x4 /* device went away */
 #define BYPASS_STATUS_UNSAFE_NOIOMMU	0x8 /* no DMA isolation */
+#define BYPASS_STATUS_QUEUE_STALLED	0x10 /* tx made no progress: see uapi.rst */
 
 /**
  * struct bypass_info - BYPASS_GET_INFO argument
@@ -135,6 +136,8 @@ struct bypass_queue_info {
  * @stats_size: out: bytes to map at BYPASS_MMAP_STATS
  * @queues: out: the rx and tx queue, indexed by BYPASS_QUEUE_RX/TX
  * @reserved: must be 0
+ * @pad: must be 0; makes the 8-byte alignment of @queues explicit, so
+ *	32-bit and 64-bit userspace see one layout (i386 aligns __u64 to 4)
  */
 struct bypass_info {
 	__u32 argsz;
@@ -152,6 +155,7 @@ struct bypass_info {
 	__u32 ipv4_gateway;
 	__u32 stats_size;
 	__u32 reserved;
+	__u32 pad;
 	struct bypass_queue_info queues[2];
 };
 
