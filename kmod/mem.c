@@ -26,6 +26,28 @@ static bool bypass_page_allowed(struct page *page)
 		folio_test_swapbacked(folio);
 }
 
+/*
+ * Why a long-term pin at @addr failed with -EFAULT: a shared mapping of a
+ * file that is not shmem or hugetlb (an ordinary file's page cache, which
+ * kernels from 6.5 refuse to pin long-term, where 6.1 pins it and
+ * bypass_page_allowed() refuses it) is -EACCES, as on 6.1; anything else
+ * (a hole, a read-only mapping) stays -EFAULT.
+ */
+static int bypass_pin_fault_reason(unsigned long addr)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	int ret = -EFAULT;
+
+	mmap_read_lock(mm);
+	vma = find_vma(mm, addr);
+	if (vma && vma->vm_start <= addr && (vma->vm_flags & VM_SHARED) &&
+	    vma->vm_file && !is_vm_hugetlb_page(vma))
+		ret = -EACCES;
+	mmap_read_unlock(mm);
+	return ret;
+}
+
 static struct bypass_region *bypass_region_find(struct bypass_ctx *ctx, u32 id)
 {
 	struct bypass_region *r;
@@ -181,6 +203,9 @@ int bypass_mem_register(struct bypass_ctx *ctx, struct bypass_mem_reg *reg)
 					FOLL_WRITE | FOLL_LONGTERM, r->pages + pinned);
 		if (n <= 0) {
 			ret = n ? n : -EFAULT;
+			if (ret == -EFAULT)
+				ret = bypass_pin_fault_reason(reg->addr +
+							      (pinned << PAGE_SHIFT));
 			break;
 		}
 		pinned += n;
