@@ -126,7 +126,7 @@ TEST_F_TIMEOUT(app, linux_pings_bypass, 120)
 {
 	char out[256];
 
-	EXPECT_EQ(0, peer_cmd("ping -n -q -c 100 -i 0.01 -W 2 " BYPASS_IP, out, sizeof(out)))
+	EXPECT_EQ(0, peer_cmd("ping -n -q -c 100 -i 0.01 -w 60 " BYPASS_IP, out, sizeof(out)))
 		TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, " 0% packet loss")) TH_LOG("%s", out);
 	/* Linux resolved the bypass stack's MAC through ARP. */
