@@ -175,6 +175,8 @@ struct bypass_tcp {
 	struct tcp_conn **hash;		/* established and embryonic */
 	struct tcp_conn **lhash;	/* listeners by port */
 	uint32_t hash_mask, lhash_mask;
+	uint64_t flow_key[4];		/* tcp_hash4's keys */
+	struct tcp_conn *last_hit;	/* tcp_lookup's last find, or NULL */
 	/* TIME_WAIT: records in slabs, a hash, a FIFO by expiry */
 	struct tcp_tw **tw_slab;	/* max_time_wait / TCP_TW_SLAB rounded up */
 	uint32_t tw_nr_slabs;
