@@ -113,7 +113,7 @@ static void xmit(struct tcp_conn *c, struct bypass_tcp_seg *s)
 		c->ack_now = false;
 		c->segs_unacked = 0;
 		c->last_ack_sent = s->ack;
-		tcp_timer_cancel(&tcp->wheel, &c->delack_timer);
+		tcp_timer_clear(&c->delack_timer);
 	}
 	tcp->ops.output(tcp->ctx, s);
 }
@@ -138,7 +138,7 @@ void tcp_send_ack(struct tcp_conn *c)
 
 void tcp_arm_rtx(struct tcp_conn *c)
 {
-	tcp_timer_arm(&c->tcp->wheel, &c->rtx_timer,
+	tcp_timer_set(&c->tcp->wheel, &c->rtx_timer,
 		      tcp_now(c->tcp) + c->rto_ns);
 }
 
