@@ -253,6 +253,7 @@ int bypass_stack_poll(struct bypass_stack *st)
 
 	if (st->dev->ops->service)
 		st->dev->ops->service(st->dev);
+	stack_clock_hold(st);
 	if (st->armed) {
 		/* Woken up (or not): back to polling without interrupts. */
 		st->armed = false;
@@ -283,6 +284,7 @@ int bypass_stack_poll(struct bypass_stack *st)
 		st->stats_tx_seen = st->c.ring.tx_frames;
 		stack_publish_stats(st);
 	}
+	stack_clock_release(st);
 	return n;
 }
 

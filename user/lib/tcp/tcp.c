@@ -162,11 +162,14 @@ static void send_window_updates(struct bypass_tcp *tcp)
 
 void bypass_tcp_poll(struct bypass_tcp *tcp)
 {
-	uint64_t now = tcp_now(tcp);
+	uint64_t now;
 
+	tcp_clock_hold(tcp);
+	now = tcp_now(tcp);
 	send_window_updates(tcp);
 	tcp_wheel_run(&tcp->wheel, now);
 	tcp_tw_expire(tcp, now);
+	tcp_clock_release(tcp);
 }
 
 uint64_t bypass_tcp_next_timer(struct bypass_tcp *tcp)
@@ -403,7 +406,9 @@ int bypass_tcp_send(struct bypass_tcp_conn *cc, struct bypass_buf *b)
 	k->buf = b;
 	c->sndq_len++;
 	c->snd_end += b->len;
+	tcp_clock_hold(c->tcp);
 	tcp_output(c);
+	tcp_clock_release(c->tcp);
 	return 0;
 }
 

@@ -187,6 +187,9 @@ struct bypass_tcp {
 	struct tcp_wheel wheel;
 	struct tcp_conn *upd;		/* window updates due */
 	uint64_t isn_drift_ns;		/* test hook: added to the ISN clock */
+	/* The clock as read once by the entry point running (now_held). */
+	uint64_t now_ns;
+	uint32_t now_held;
 	struct bypass_tcp_stats stats;
 };
 
@@ -206,9 +209,25 @@ static inline uint32_t tcp_pow2_at_least(uint32_t n)
 	return p;
 }
 
+/*
+ * The clock: an entry point (a segment's arrival, a poll, a send...)
+ * reads it once with tcp_clock_hold() and everything it does sees that
+ * time, until tcp_clock_release(); nested entry points keep the outer one's.
+ */
 static inline uint64_t tcp_now(struct bypass_tcp *tcp)
 {
-	return tcp->ops.now_ns(tcp->ctx);
+	return tcp->now_held ? tcp->now_ns : tcp->ops.now_ns(tcp->ctx);
+}
+
+static inline void tcp_clock_hold(struct bypass_tcp *tcp)
+{
+	if (!tcp->now_held++)
+		tcp->now_ns = tcp->ops.now_ns(tcp->ctx);
+}
+
+static inline void tcp_clock_release(struct bypass_tcp *tcp)
+{
+	tcp->now_held--;
 }
 
 /* tcp_isn.c */

@@ -113,7 +113,12 @@ static int stack_tcp_xmit(void *ctx, const struct bypass_tcp_seg *seg)
 	else
 		th->check = bypass_csum_fold(sum);
 	st->c.tcp.tx++;
+	/* Outside a poll, the engine's time of this send serves ARP too. */
+	if (!st->clock_held)
+		st->now_ns = tcp_now(st->tcp);
+	st->clock_held++;
 	r = ipv4_output(st, b, seg->daddr, IPPROTO_TCP);
+	st->clock_held--;
 	st->tx_frags = NULL;
 	st->tx_nr_frags = 0;
 	st->tx_frags_len = 0;
