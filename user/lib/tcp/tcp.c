@@ -195,11 +195,11 @@ void tcp_set_state(struct tcp_conn *c, uint8_t state)
 
 void tcp_sndq_purge(struct tcp_conn *c)
 {
-	uint32_t cap = c->tcp->cfg.sndq_bufs;
+	uint32_t mask = c->tcp->sndq_mask;
 
 	while (c->sndq_len) {
 		bypass_buf_put(c->sndq[c->sndq_head].buf);
-		c->sndq_head = (c->sndq_head + 1) % cap;
+		c->sndq_head = (c->sndq_head + 1) & mask;
 		c->sndq_len--;
 	}
 }
@@ -401,7 +401,7 @@ int bypass_tcp_send(struct bypass_tcp_conn *cc, struct bypass_buf *b)
 		bypass_buf_put(b);
 		return -ENOBUFS;
 	}
-	k = &c->sndq[(c->sndq_head + c->sndq_len) % cap];
+	k = &c->sndq[(c->sndq_head + c->sndq_len) & c->tcp->sndq_mask];
 	k->seq = c->snd_end;
 	k->buf = b;
 	c->sndq_len++;

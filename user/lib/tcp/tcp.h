@@ -63,7 +63,7 @@ struct tcp_conn {
 	uint32_t snd_end;		/* seq after the last queued byte */
 	uint32_t snd_sml;		/* end of the last short segment sent */
 	uint16_t mss;			/* what we send per segment */
-	struct tcp_chunk *sndq;		/* ring of sndq_cap */
+	struct tcp_chunk *sndq;		/* ring: sndq_bufs used of sndq_mask + 1 */
 	uint32_t sndq_head, sndq_len;
 
 	/* receive side */
@@ -176,6 +176,8 @@ struct bypass_tcp {
 	struct tcp_conn **lhash;	/* listeners by port */
 	uint32_t hash_mask, lhash_mask;
 	uint64_t flow_key[4];		/* tcp_hash4's keys */
+	/* Send queue rings have sndq_mask + 1 slots (a power of two). */
+	uint32_t sndq_mask;
 	struct tcp_conn *last_hit;	/* tcp_lookup's last find, or NULL */
 	/* TIME_WAIT: records in slabs, a hash, a FIFO by expiry */
 	struct tcp_tw **tw_slab;	/* max_time_wait / TCP_TW_SLAB rounded up */

@@ -299,7 +299,7 @@ static bool paws_ok(struct tcp_conn *c, const struct seg_ctx *x)
 
 static void free_acked(struct tcp_conn *c)
 {
-	uint32_t cap = c->tcp->cfg.sndq_bufs;
+	uint32_t mask = c->tcp->sndq_mask;
 
 	while (c->sndq_len) {
 		struct tcp_chunk *k = &c->sndq[c->sndq_head];
@@ -308,7 +308,7 @@ static void free_acked(struct tcp_conn *c)
 			break;
 		bypass_buf_put(k->buf);
 		k->buf = NULL;
-		c->sndq_head = (c->sndq_head + 1) % cap;
+		c->sndq_head = (c->sndq_head + 1) & mask;
 		c->sndq_len--;
 	}
 }

@@ -144,7 +144,7 @@ void tcp_arm_rtx(struct tcp_conn *c)
 
 static struct tcp_chunk *chunk(struct tcp_conn *c, uint32_t i)
 {
-	return &c->sndq[(c->sndq_head + i) % c->tcp->cfg.sndq_bufs];
+	return &c->sndq[(c->sndq_head + i) & c->tcp->sndq_mask];
 }
 
 /*

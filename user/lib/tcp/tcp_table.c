@@ -119,7 +119,7 @@ void tcp_hash_remove(struct tcp_conn *c)
 /* Room for @n more connections; false when memory is short. */
 static bool add_slab(struct bypass_tcp *tcp, uint32_t n)
 {
-	uint32_t per = tcp->cfg.sndq_bufs + tcp->cfg.ooo_bufs, i;
+	uint32_t per = tcp->sndq_mask + 1 + tcp->cfg.ooo_bufs, i;
 	struct tcp_slab *sl = &tcp->slab[tcp->nr_slabs];
 
 	if (tcp->nr_slabs == TCP_SLABS_MAX)
@@ -140,7 +140,7 @@ static bool add_slab(struct bypass_tcp *tcp, uint32_t n)
 		struct tcp_conn *c = &sl->conns[i];
 
 		c->sndq = &sl->chunks[(size_t)i * per];
-		c->ooo = c->sndq + tcp->cfg.sndq_bufs;
+		c->ooo = c->sndq + tcp->sndq_mask + 1;
 		c->qnext = tcp->free;
 		tcp->free = c;
 	}
@@ -152,6 +152,7 @@ int tcp_table_init(struct bypass_tcp *tcp)
 	tcp->hash_mask = tcp_pow2_at_least(2 * tcp->cfg.max_conns) - 1;
 	tcp->lhash_mask = 255;
 	flow_keys_init(tcp);
+	tcp->sndq_mask = tcp_pow2_at_least(tcp->cfg.sndq_bufs) - 1;
 	tcp->hash = calloc(tcp->hash_mask + 1, sizeof(*tcp->hash));
 	tcp->lhash = calloc(tcp->lhash_mask + 1, sizeof(*tcp->lhash));
 	if (!tcp->hash || !tcp->lhash || !add_slab(tcp, tcp->cfg.init_conns))
