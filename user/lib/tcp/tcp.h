@@ -7,7 +7,9 @@
 #define BYPASS_TCP_INTERNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "bypass_tcp.h"
 #include "tcp_seq.h"
@@ -194,6 +196,18 @@ struct bypass_tcp {
 	uint32_t now_held;
 	struct bypass_tcp_stats stats;
 };
+
+/*
+ * Clear a segment for filling in: the header fields and the options up to
+ * the SACK blocks. The SACK blocks and payload slices are left as they
+ * are: nr_sack and nr_frags (zero here) say how many of them count.
+ */
+static inline void tcp_seg_clear(struct bypass_tcp_seg *s)
+{
+	memset(s, 0, offsetof(struct bypass_tcp_seg, opt.sack));
+	s->len = 0;
+	s->nr_frags = 0;
+}
 
 /* Tell the host that @c, which the application holds, may have changed. */
 static inline void tcp_notify(struct tcp_conn *c)

@@ -62,7 +62,7 @@ static uint16_t adv_window(struct tcp_conn *c, bool syn)
 static void seg_init(struct tcp_conn *c, struct bypass_tcp_seg *s,
 		     uint8_t flags, uint32_t seq, uint64_t now)
 {
-	memset(s, 0, sizeof(*s));
+	tcp_seg_clear(s);
 	s->saddr = c->laddr;
 	s->daddr = c->raddr;
 	s->sport = c->lport;

@@ -157,7 +157,7 @@ void tcp_rx(struct bypass_stack *st, struct bypass_buf *b,
 		stack_drop(st, b, BYPASS_DROP_TCP_BROADCAST);
 		return;
 	}
-	memset(&seg, 0, sizeof(seg));
+	tcp_seg_clear(&seg);
 	if (tcp_opts_parse(raw + sizeof(*th), doff - sizeof(*th), &seg.opt)) {
 		stack_drop(st, b, BYPASS_DROP_TCP_BAD_OPTIONS);
 		return;
