@@ -31,6 +31,7 @@
 #define STACK_RX_BATCH		64
 #define STACK_BUF_SIZE		2048
 #define STACK_POOL_BUFS		4096
+#define STACK_STATS_PERIOD_NS	1000000	/* stats page: busy, once per ms */
 
 #define ARP_SETS		64	/* power of two */
 #define ARP_WAYS		4
@@ -140,6 +141,9 @@ struct bypass_stack {
 	uint32_t tx_backlog_cap, tx_backlog_head, tx_backlog_len;
 	struct bypass_qp_stats *qp_stats;	/* shared page, or NULL */
 	uint64_t stats_tx_seen;	/* tx_frames when the page was written */
+	uint64_t stats_rx_seen;	/* rx_frames then */
+	uint64_t stats_drops_seen;	/* drops_total then */
+	uint64_t stats_next_ns;	/* a busy poll writes it from then on */
 	uint64_t stats_tcp_seen;	/* tcp_stack_table_size() then */
 	uint64_t drops_total;	/* sum of c.drops[], kept as they happen */
 	/* The device clock as read once by the poll running (clock_held). */
