@@ -19,7 +19,7 @@ mode=${2:-}
 out=build/bench
 mkdir -p "$out"
 make -s build/libbypass.a
-cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g -Iuapi -Iuser/include \
+cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -flto=auto -g -Iuapi -Iuser/include \
 	-o "$out/tcp_echo" bench/tcp_echo.c build/libbypass.a
 
 valgrind --tool=callgrind --callgrind-out-file="$out/callgrind-tcp.out" \

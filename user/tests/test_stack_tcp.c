@@ -6,7 +6,8 @@
  * RST from a closed port, damaged segments dropped with their reason,
  * tiny segments that may not pin the pool, ICMP "fragmentation needed"
  * lowering a connection's MSS, and the transfer again over a wire that
- * loses, duplicates and reorders.
+ * loses, duplicates and reorders. The device clock is read once per poll
+ * and once per send, however many segments and timers they handle.
  */
 #include <errno.h>
 
@@ -782,6 +783,67 @@ TEST(two_mib_both_ways_over_a_bad_wire)
 		both_ways(_metadata, seed & 1 ? FEAT_DEFAULT : FEAT_CSUM, &imp,
 			  2u << 20, 120000);
 	}
+}
+
+/* Side 1's device, its clock reads counted (the rest passed through). */
+static struct bypass_dev_ops counted_ops;
+static const struct bypass_dev_ops *real_ops;
+static unsigned int clock_reads;
+
+static uint64_t counted_now(struct bypass_dev *dev)
+{
+	clock_reads++;
+	return real_ops->now_ns(dev);
+}
+
+TEST(clock_read_once_per_poll_and_per_send)
+{
+	struct bypass_pool *pool;
+	struct bypass_dev *dev;
+	struct bypass_buf *b;
+	uint32_t got = 0;
+	struct two t;
+	int i;
+
+	ASSERT_EQ(0, two_init(&t, FEAT_DEFAULT, NULL));
+	ASSERT_TRUE(handshake(&t, 100));
+	bypass_tcp_set_nodelay(t.c[0], true);
+	bypass_tcp_set_nodelay(t.c[1], true);
+	dev = bypass_pair_dev(t.pair, 1);
+	real_ops = dev->ops;
+	counted_ops = *dev->ops;
+	counted_ops.now_ns = counted_now;
+	dev->ops = &counted_ops;
+	pool = bypass_stack_pool(t.st[0]);
+	for (i = 0; i < 10; i++) {
+		/* Four segments reach side 1 in one poll, with data each. */
+		for (int k = 0; k < 4; k++) {
+			b = bypass_buf_alloc(pool);
+			ASSERT_NE(NULL, b);
+			memset(b->data, 'a' + k, 100);
+			b->len = 100;
+			ASSERT_EQ(0, bypass_tcp_send(t.c[0], b));
+		}
+		bypass_stack_flush(t.st[0]);
+		clock_reads = 0;
+		EXPECT_LE(4, bypass_stack_poll(t.st[1]));
+		EXPECT_EQ(1u, clock_reads);
+		/* The answer: one read for the send, whatever it sends. */
+		while ((b = bypass_tcp_recv(t.c[1]))) {
+			clock_reads = 0;
+			ASSERT_EQ(0, bypass_tcp_send(t.c[1], b));
+			EXPECT_EQ(1u, clock_reads);
+		}
+		bypass_stack_flush(t.st[1]);
+		bypass_stack_poll(t.st[0]);
+		while ((b = bypass_tcp_recv(t.c[0]))) {
+			got += b->len;
+			bypass_buf_put(b);
+		}
+	}
+	EXPECT_EQ(4000u, got);
+	dev->ops = real_ops;
+	two_fini(&t);
 }
 
 TEST_HARNESS_MAIN

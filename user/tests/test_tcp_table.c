@@ -5,6 +5,8 @@
  * freed entries disappear, listeners match their address or the
  * wildcard, and the table, growing in slabs from init_conns, keeps every
  * connection where it was and refuses more than max_conns (counted).
+ * The lookup's last-hit cache forgets a connection that goes away, and
+ * the flow hash depends on the engine's secret.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -131,6 +133,62 @@ TEST(listeners_exact_then_wildcard)
 		  tcp_lookup_listener(tcp, htonl(0x0a000001), 80));
 	bypass_tcp_destroy(tcp);
 	EXPECT_EQ(0, sent);
+}
+
+TEST(last_hit_forgets_a_closed_connection)
+{
+	static const struct bypass_tcp_ops ops = {
+		.now_ns = fake_now, .output = count_output,
+	};
+	struct bypass_tcp_config cfg = { .max_conns = 8 };
+	uint32_t la = htonl(0x0a000001), ra = htonl(0x0a000002);
+	struct bypass_tcp_conn *a, *b;
+	struct bypass_tcp *tcp;
+	int sent = 0;
+
+	ASSERT_EQ(0, bypass_tcp_create(&cfg, &ops, &sent, &tcp));
+	ASSERT_EQ(0, bypass_tcp_connect(tcp, la, 1000, ra, 80, &a));
+	ASSERT_EQ(0, bypass_tcp_connect(tcp, la, 1001, ra, 80, &b));
+	EXPECT_EQ((struct tcp_conn *)a, tcp_lookup(tcp, la, 1000, ra, 80));
+	EXPECT_EQ((struct tcp_conn *)a, tcp_lookup(tcp, la, 1000, ra, 80));
+	/* The cached one does not answer for another tuple. */
+	EXPECT_EQ((struct tcp_conn *)b, tcp_lookup(tcp, la, 1001, ra, 80));
+	EXPECT_EQ((struct tcp_conn *)a, tcp_lookup(tcp, la, 1000, ra, 80));
+	bypass_tcp_abort(a);
+	EXPECT_EQ(NULL, tcp_lookup(tcp, la, 1000, ra, 80));
+	EXPECT_EQ((struct tcp_conn *)b, tcp_lookup(tcp, la, 1001, ra, 80));
+	bypass_tcp_destroy(tcp);
+}
+
+TEST(flow_hash_is_keyed_by_the_secret)
+{
+	static const struct bypass_tcp_ops ops = {
+		.now_ns = fake_now, .output = count_output,
+	};
+	struct bypass_tcp_config cfg = { .secret = { 1 } };
+	struct bypass_tcp *t1, *t2, *t3;
+	uint32_t i, differ = 0;
+	int sent = 0;
+
+	ASSERT_EQ(0, bypass_tcp_create(&cfg, &ops, &sent, &t1));
+	ASSERT_EQ(0, bypass_tcp_create(&cfg, &ops, &sent, &t2));
+	cfg.secret[15] = 1;
+	ASSERT_EQ(0, bypass_tcp_create(&cfg, &ops, &sent, &t3));
+	for (i = 0; i < 64; i++) {
+		uint32_t ra = htonl(0x0a000000u + i);
+
+		ASSERT_EQ(tcp_hash4(t1, 1, 80, ra, (uint16_t)(40000 + i)),
+			  tcp_hash4(t2, 1, 80, ra, (uint16_t)(40000 + i)));
+		differ += (tcp_hash4(t1, 1, 80, ra, (uint16_t)(40000 + i)) &
+			   t1->hash_mask) !=
+			  (tcp_hash4(t3, 1, 80, ra, (uint16_t)(40000 + i)) &
+			   t3->hash_mask);
+	}
+	/* Another secret, other buckets (a few may agree by chance). */
+	EXPECT_GE(differ, 60u);
+	bypass_tcp_destroy(t1);
+	bypass_tcp_destroy(t2);
+	bypass_tcp_destroy(t3);
 }
 
 TEST_HARNESS_MAIN

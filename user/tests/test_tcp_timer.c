@@ -3,7 +3,9 @@
  * Host tests of the TCP timer wheel: timers fire at their tick and not
  * before, in later rounds when due beyond one turn, after long clock
  * jumps, can be cancelled and re-armed (also from their own callback),
- * and the next-expiry query is exact.
+ * and the next-expiry query is exact. A lazily set timer moved later
+ * leaves the wheel alone until its old slot comes, then fires at its
+ * deadline; cleared, it never fires; moved sooner, it fires sooner.
  */
 #include "kselftest_harness.h"
 #include "tcp_timer.h"
@@ -130,6 +132,46 @@ TEST(rearm_from_callback)
 	tcp_wheel_run(w, 8 * MS);
 	EXPECT_EQ(2, p.fired);
 	EXPECT_EQ(8 * MS, p.fired_at);
+	free(w);
+}
+
+TEST(lazy_set_moves_the_deadline_not_the_wheel)
+{
+	struct tcp_wheel *w = new_wheel(0);
+	struct probe a = { .t.fn = on_fire }, b = { .t.fn = on_fire };
+	struct probe c = { .t.fn = on_fire };
+
+	tcp_timer_set(w, &a.t, 10 * MS);
+	EXPECT_EQ(10u, a.t.expires);
+	tcp_timer_set(w, &a.t, 30 * MS);	/* later: the slot stays */
+	EXPECT_EQ(10u, a.t.expires);
+	EXPECT_EQ(10 * MS, tcp_wheel_next(w));	/* a wakeup early at most */
+	EXPECT_EQ(0u, tcp_wheel_run(w, 10 * MS));
+	EXPECT_EQ(0, a.fired);
+	EXPECT_TRUE(tcp_timer_armed(&a.t));
+	EXPECT_EQ(30 * MS, tcp_wheel_next(w));	/* hangs at its deadline */
+	EXPECT_EQ(0u, tcp_wheel_run(w, 29 * MS));
+	EXPECT_EQ(1u, tcp_wheel_run(w, 30 * MS));
+	EXPECT_EQ(1, a.fired);
+	EXPECT_EQ(30 * MS, a.fired_at);
+	EXPECT_FALSE(tcp_timer_armed(&a.t));
+
+	/* Cleared: its slot drops it without a call. */
+	tcp_timer_set(w, &b.t, 35 * MS);
+	tcp_timer_clear(&b.t);
+	EXPECT_FALSE(tcp_timer_armed(&b.t));
+	EXPECT_EQ(0u, tcp_wheel_run(w, 40 * MS));
+	EXPECT_EQ(0, b.fired);
+	EXPECT_EQ(0u, w->armed);
+
+	/* Sooner: the wheel moves. */
+	tcp_timer_set(w, &c.t, 90 * MS);
+	tcp_timer_set(w, &c.t, 50 * MS);
+	EXPECT_EQ(50u, c.t.expires);
+	EXPECT_EQ(1u, tcp_wheel_run(w, 50 * MS));
+	EXPECT_EQ(50 * MS, c.fired_at);
+	EXPECT_EQ(0u, tcp_wheel_run(w, 90 * MS));
+	EXPECT_EQ(1, c.fired);
 	free(w);
 }
 

@@ -10,21 +10,39 @@
 uint32_t bypass_csum_partial(const void *data, size_t len, uint32_t sum)
 {
 	const uint8_t *p = data;
-	uint64_t acc = sum;
+	uint64_t acc = sum, carry = 0;
 
 	/*
-	 * Sum 32-bit words in a 64-bit accumulator; fold once at the end.
-	 * Eight bytes per step: their two halves cannot overflow the
-	 * accumulator for any length below 2^32 words.
+	 * Add 64-bit words and count the carries out of the accumulator:
+	 * 2^64 is 1 modulo 0xffff, so each carry adds one (end-around
+	 * carry). Four words a step, then one; the carries are added and
+	 * the sum folded once at the end.
 	 */
+	while (len >= 32) {
+		uint64_t w[4];
+
+		memcpy(w, p, sizeof(w));
+		acc += w[0];
+		carry += acc < w[0];
+		acc += w[1];
+		carry += acc < w[1];
+		acc += w[2];
+		carry += acc < w[2];
+		acc += w[3];
+		carry += acc < w[3];
+		p += 32;
+		len -= 32;
+	}
 	while (len >= 8) {
 		uint64_t w;
 
 		memcpy(&w, p, 8);
-		acc += (w & 0xffffffffu) + (w >> 32);
+		acc += w;
+		carry += acc < w;
 		p += 8;
 		len -= 8;
 	}
+	acc = (acc & 0xffffffffu) + (acc >> 32) + carry;
 	if (len >= 4) {
 		uint32_t w;
 

@@ -253,6 +253,7 @@ int bypass_stack_poll(struct bypass_stack *st)
 
 	if (st->dev->ops->service)
 		st->dev->ops->service(st->dev);
+	stack_clock_hold(st);
 	if (st->armed) {
 		/* Woken up (or not): back to polling without interrupts. */
 		st->armed = false;
@@ -277,12 +278,23 @@ int bypass_stack_poll(struct bypass_stack *st)
 	bypass_tcp_poll(st->tcp);
 	stack_tx_backlog_drain(st);
 	bypass_stack_flush(st);
-	/* Also when TIME_WAITs or connections ended without traffic. */
-	if (st->qp_stats && (n || st->c.ring.tx_frames != st->stats_tx_seen ||
-			     tcp_stack_table_size(st) != st->stats_tcp_seen)) {
+	/*
+	 * The page changes (also when TIME_WAITs or connections ended without
+	 * traffic): written at once by a poll that found nothing to do, at
+	 * most once per STACK_STATS_PERIOD_NS by busy ones.
+	 */
+	if (st->qp_stats && (!n || now >= st->stats_next_ns) &&
+	    (st->c.ring.rx_frames != st->stats_rx_seen ||
+	     st->c.ring.tx_frames != st->stats_tx_seen ||
+	     st->drops_total != st->stats_drops_seen ||
+	     tcp_stack_table_size(st) != st->stats_tcp_seen)) {
+		st->stats_rx_seen = st->c.ring.rx_frames;
+		st->stats_drops_seen = st->drops_total;
 		st->stats_tx_seen = st->c.ring.tx_frames;
+		st->stats_next_ns = now + STACK_STATS_PERIOD_NS;
 		stack_publish_stats(st);
 	}
+	stack_clock_release(st);
 	return n;
 }
 

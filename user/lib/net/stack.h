@@ -31,6 +31,7 @@
 #define STACK_RX_BATCH		64
 #define STACK_BUF_SIZE		2048
 #define STACK_POOL_BUFS		4096
+#define STACK_STATS_PERIOD_NS	1000000	/* stats page: busy, once per ms */
 
 #define ARP_SETS		64	/* power of two */
 #define ARP_WAYS		4
@@ -140,16 +141,38 @@ struct bypass_stack {
 	uint32_t tx_backlog_cap, tx_backlog_head, tx_backlog_len;
 	struct bypass_qp_stats *qp_stats;	/* shared page, or NULL */
 	uint64_t stats_tx_seen;	/* tx_frames when the page was written */
+	uint64_t stats_rx_seen;	/* rx_frames then */
+	uint64_t stats_drops_seen;	/* drops_total then */
+	uint64_t stats_next_ns;	/* a busy poll writes it from then on */
 	uint64_t stats_tcp_seen;	/* tcp_stack_table_size() then */
 	uint64_t drops_total;	/* sum of c.drops[], kept as they happen */
+	/* The device clock as read once by the poll running (clock_held). */
+	uint64_t now_ns;
+	uint32_t clock_held;
 	uint32_t icmp_err_tokens;	/* ICMP errors we may send now */
 	uint64_t icmp_err_refill_ns;	/* device time of the last refill */
 	struct bypass_counters c;
 };
 
+/*
+ * The protocol clock: read once per poll (stack_clock_hold() to
+ * stack_clock_release()), which every frame and timer of that poll sees;
+ * outside a poll, the device's clock as it is now.
+ */
 static inline uint64_t stack_now(struct bypass_stack *st)
 {
-	return st->dev->ops->now_ns(st->dev);
+	return st->clock_held ? st->now_ns : st->dev->ops->now_ns(st->dev);
+}
+
+static inline void stack_clock_hold(struct bypass_stack *st)
+{
+	if (!st->clock_held++)
+		st->now_ns = st->dev->ops->now_ns(st->dev);
+}
+
+static inline void stack_clock_release(struct bypass_stack *st)
+{
+	st->clock_held--;
 }
 
 /* Count @reason and free @b (which may be NULL: nothing to free). */

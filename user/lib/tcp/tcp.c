@@ -172,11 +172,14 @@ static void send_window_updates(struct bypass_tcp *tcp)
 
 void bypass_tcp_poll(struct bypass_tcp *tcp)
 {
-	uint64_t now = tcp_now(tcp);
+	uint64_t now;
 
+	tcp_clock_hold(tcp);
+	now = tcp_now(tcp);
 	send_window_updates(tcp);
 	tcp_wheel_run(&tcp->wheel, now);
 	tcp_tw_expire(tcp, now);
+	tcp_clock_release(tcp);
 }
 
 uint64_t bypass_tcp_next_timer(struct bypass_tcp *tcp)
@@ -202,11 +205,11 @@ void tcp_set_state(struct tcp_conn *c, uint8_t state)
 
 void tcp_sndq_purge(struct tcp_conn *c)
 {
-	uint32_t cap = c->tcp->cfg.sndq_bufs;
+	uint32_t mask = c->tcp->sndq_mask;
 
 	while (c->sndq_len) {
 		bypass_buf_put(c->sndq[c->sndq_head].buf);
-		c->sndq_head = (c->sndq_head + 1) % cap;
+		c->sndq_head = (c->sndq_head + 1) & mask;
 		c->sndq_len--;
 	}
 }
@@ -408,12 +411,14 @@ int bypass_tcp_send(struct bypass_tcp_conn *cc, struct bypass_buf *b)
 		bypass_buf_put(b);
 		return -ENOBUFS;
 	}
-	k = &c->sndq[(c->sndq_head + c->sndq_len) % cap];
+	k = &c->sndq[(c->sndq_head + c->sndq_len) & c->tcp->sndq_mask];
 	k->seq = c->snd_end;
 	k->buf = b;
 	c->sndq_len++;
 	c->snd_end += b->len;
+	tcp_clock_hold(c->tcp);
 	tcp_output(c);
+	tcp_clock_release(c->tcp);
 	return 0;
 }
 

@@ -7,7 +7,9 @@
 #define BYPASS_TCP_INTERNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "bypass_tcp.h"
 #include "tcp_seq.h"
@@ -63,7 +65,7 @@ struct tcp_conn {
 	uint32_t snd_end;		/* seq after the last queued byte */
 	uint32_t snd_sml;		/* end of the last short segment sent */
 	uint16_t mss;			/* what we send per segment */
-	struct tcp_chunk *sndq;		/* ring of sndq_cap */
+	struct tcp_chunk *sndq;		/* ring: sndq_bufs used of sndq_mask + 1 */
 	uint32_t sndq_head, sndq_len;
 
 	/* receive side */
@@ -175,6 +177,10 @@ struct bypass_tcp {
 	struct tcp_conn **hash;		/* established and embryonic */
 	struct tcp_conn **lhash;	/* listeners by port */
 	uint32_t hash_mask, lhash_mask;
+	uint64_t flow_key[4];		/* tcp_hash4's keys */
+	/* Send queue rings have sndq_mask + 1 slots (a power of two). */
+	uint32_t sndq_mask;
+	struct tcp_conn *last_hit;	/* tcp_lookup's last find, or NULL */
 	/* TIME_WAIT: records in slabs, a hash, a FIFO by expiry */
 	struct tcp_tw **tw_slab;	/* max_time_wait / TCP_TW_SLAB rounded up */
 	uint32_t tw_nr_slabs;
@@ -185,8 +191,23 @@ struct bypass_tcp {
 	struct tcp_wheel wheel;
 	struct tcp_conn *upd;		/* window updates due */
 	uint64_t isn_drift_ns;		/* test hook: added to the ISN clock */
+	/* The clock as read once by the entry point running (now_held). */
+	uint64_t now_ns;
+	uint32_t now_held;
 	struct bypass_tcp_stats stats;
 };
+
+/*
+ * Clear a segment for filling in: the header fields and the options up to
+ * the SACK blocks. The SACK blocks and payload slices are left as they
+ * are: nr_sack and nr_frags (zero here) say how many of them count.
+ */
+static inline void tcp_seg_clear(struct bypass_tcp_seg *s)
+{
+	memset(s, 0, offsetof(struct bypass_tcp_seg, opt.sack));
+	s->len = 0;
+	s->nr_frags = 0;
+}
 
 /* Tell the host that @c, which the application holds, may have changed. */
 static inline void tcp_notify(struct tcp_conn *c)
@@ -204,9 +225,25 @@ static inline uint32_t tcp_pow2_at_least(uint32_t n)
 	return p;
 }
 
+/*
+ * The clock: an entry point (a segment's arrival, a poll, a send...)
+ * reads it once with tcp_clock_hold() and everything it does sees that
+ * time, until tcp_clock_release(); nested entry points keep the outer one's.
+ */
 static inline uint64_t tcp_now(struct bypass_tcp *tcp)
 {
-	return tcp->ops.now_ns(tcp->ctx);
+	return tcp->now_held ? tcp->now_ns : tcp->ops.now_ns(tcp->ctx);
+}
+
+static inline void tcp_clock_hold(struct bypass_tcp *tcp)
+{
+	if (!tcp->now_held++)
+		tcp->now_ns = tcp->ops.now_ns(tcp->ctx);
+}
+
+static inline void tcp_clock_release(struct bypass_tcp *tcp)
+{
+	tcp->now_held--;
 }
 
 /* tcp_isn.c */

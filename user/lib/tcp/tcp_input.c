@@ -208,7 +208,7 @@ static void established(struct tcp_conn *c)
 	tcp_set_state(c, BYPASS_TCP_ESTABLISHED);
 	tcp_cc_established(c, c->retries);
 	c->retries = 0;
-	tcp_timer_cancel(&c->tcp->wheel, &c->rtx_timer);
+	tcp_timer_clear(&c->rtx_timer);
 	c->last_rcv_ns = tcp_now(c->tcp);
 	if (c->ka_idle_ns)
 		tcp_timer_arm(&c->tcp->wheel, &c->ka_timer,
@@ -299,7 +299,7 @@ static bool paws_ok(struct tcp_conn *c, const struct seg_ctx *x)
 
 static void free_acked(struct tcp_conn *c)
 {
-	uint32_t cap = c->tcp->cfg.sndq_bufs;
+	uint32_t mask = c->tcp->sndq_mask;
 
 	while (c->sndq_len) {
 		struct tcp_chunk *k = &c->sndq[c->sndq_head];
@@ -308,7 +308,7 @@ static void free_acked(struct tcp_conn *c)
 			break;
 		bypass_buf_put(k->buf);
 		k->buf = NULL;
-		c->sndq_head = (c->sndq_head + 1) % cap;
+		c->sndq_head = (c->sndq_head + 1) & mask;
 		c->sndq_len--;
 	}
 }
@@ -339,7 +339,7 @@ static void new_ack(struct tcp_conn *c, struct seg_ctx *x)
 	tcp_sack_update(c, &s->opt);
 	tcp_cc_ack(c, acked);
 	if (c->snd_una == c->snd_max)
-		tcp_timer_cancel(&c->tcp->wheel, &c->rtx_timer);
+		tcp_timer_clear(&c->rtx_timer);
 	else
 		tcp_arm_rtx(c);
 }
@@ -489,7 +489,7 @@ static bool process_data(struct tcp_conn *c, struct seg_ctx *x)
 			c->ack_now = true;
 		c->ack_pending = true;
 		if (!tcp_timer_armed(&c->delack_timer))
-			tcp_timer_arm(&c->tcp->wheel, &c->delack_timer,
+			tcp_timer_set(&c->tcp->wheel, &c->delack_timer,
 				      x->now + c->tcp->cfg.delack_ns);
 	}
 	if (!fin || seq + len != c->rcv_nxt)

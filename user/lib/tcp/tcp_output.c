@@ -62,7 +62,7 @@ static uint16_t adv_window(struct tcp_conn *c, bool syn)
 static void seg_init(struct tcp_conn *c, struct bypass_tcp_seg *s,
 		     uint8_t flags, uint32_t seq, uint64_t now)
 {
-	memset(s, 0, sizeof(*s));
+	tcp_seg_clear(s);
 	s->saddr = c->laddr;
 	s->daddr = c->raddr;
 	s->sport = c->lport;
@@ -113,7 +113,7 @@ static void xmit(struct tcp_conn *c, struct bypass_tcp_seg *s)
 		c->ack_now = false;
 		c->segs_unacked = 0;
 		c->last_ack_sent = s->ack;
-		tcp_timer_cancel(&tcp->wheel, &c->delack_timer);
+		tcp_timer_clear(&c->delack_timer);
 	}
 	tcp->ops.output(tcp->ctx, s);
 }
@@ -138,13 +138,13 @@ void tcp_send_ack(struct tcp_conn *c)
 
 void tcp_arm_rtx(struct tcp_conn *c)
 {
-	tcp_timer_arm(&c->tcp->wheel, &c->rtx_timer,
+	tcp_timer_set(&c->tcp->wheel, &c->rtx_timer,
 		      tcp_now(c->tcp) + c->rto_ns);
 }
 
 static struct tcp_chunk *chunk(struct tcp_conn *c, uint32_t i)
 {
-	return &c->sndq[(c->sndq_head + i) % c->tcp->cfg.sndq_bufs];
+	return &c->sndq[(c->sndq_head + i) & c->tcp->sndq_mask];
 }
 
 /*

@@ -113,7 +113,12 @@ static int stack_tcp_xmit(void *ctx, const struct bypass_tcp_seg *seg)
 	else
 		th->check = bypass_csum_fold(sum);
 	st->c.tcp.tx++;
+	/* Outside a poll, the engine's time of this send serves ARP too. */
+	if (!st->clock_held)
+		st->now_ns = tcp_now(st->tcp);
+	st->clock_held++;
 	r = ipv4_output(st, b, seg->daddr, IPPROTO_TCP);
+	st->clock_held--;
 	st->tx_frags = NULL;
 	st->tx_nr_frags = 0;
 	st->tx_frags_len = 0;
@@ -152,7 +157,7 @@ void tcp_rx(struct bypass_stack *st, struct bypass_buf *b,
 		stack_drop(st, b, BYPASS_DROP_TCP_BROADCAST);
 		return;
 	}
-	memset(&seg, 0, sizeof(seg));
+	tcp_seg_clear(&seg);
 	if (tcp_opts_parse(raw + sizeof(*th), doff - sizeof(*th), &seg.opt)) {
 		stack_drop(st, b, BYPASS_DROP_TCP_BAD_OPTIONS);
 		return;

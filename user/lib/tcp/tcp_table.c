@@ -3,9 +3,10 @@
  * The TCP engine's connection table: connections allocated in slabs that
  * never move (the application holds pointers to them), init_conns at
  * first, then doubling on demand up to max_conns, and kept on a free
- * list; found in O(1) through a hash of the 4-tuple keyed with the
- * engine's secret (so a peer cannot aim at one chain), sized for
- * max_conns up front; listeners in their own table hashed by port.
+ * list; found in O(1) through a hash of the 4-tuple keyed at engine start
+ * (so a peer cannot aim at one chain), sized for max_conns up front, with
+ * the connection found last checked first; listeners in their own table
+ * hashed by port.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -13,24 +14,60 @@
 
 #include "tcp.h"
 
+/*
+ * The flow hash keys: four 64-bit words drawn from the engine's secret
+ * (by SipHash, once), so the buckets of a 4-tuple are unknown outside.
+ */
+static void flow_keys_init(struct bypass_tcp *tcp)
+{
+	static const char label[] = "flowhash";
+	uint32_t i;
+
+	for (i = 0; i < 4; i++) {
+		uint64_t in[2] = { i, 0 };
+
+		memcpy(&in[1], label, sizeof(in[1]));
+		tcp->flow_key[i] = tcp_siphash(tcp->cfg.secret, in, sizeof(in));
+	}
+}
+
+/*
+ * Vector multiply-shift (Dietzfelbinger): the 32-bit words of the tuple
+ * times random 64-bit keys, plus a random offset, bits 32..63 of the sum.
+ * Strongly universal, so without the keys a sender cannot pick tuples
+ * that share a bucket; three multiplications instead of a SipHash.
+ */
 uint32_t tcp_hash4(struct bypass_tcp *tcp, uint32_t laddr, uint16_t lport,
 		   uint32_t raddr, uint16_t rport)
 {
-	uint32_t in[3] = { laddr, raddr, (uint32_t)lport << 16 | rport };
+	const uint64_t *k = tcp->flow_key;
+	uint64_t h = k[0] * laddr + k[1] * raddr +
+		     k[2] * ((uint32_t)lport << 16 | rport) + k[3];
 
-	return (uint32_t)tcp_siphash(tcp->cfg.secret, in, sizeof(in));
+	return (uint32_t)(h >> 32);
+}
+
+static bool conn_is(const struct tcp_conn *c, uint32_t laddr, uint16_t lport,
+		    uint32_t raddr, uint16_t rport)
+{
+	return c->lport == lport && c->rport == rport && c->laddr == laddr &&
+	       c->raddr == raddr;
 }
 
 struct tcp_conn *tcp_lookup(struct bypass_tcp *tcp, uint32_t laddr,
 			    uint16_t lport, uint32_t raddr, uint16_t rport)
 {
-	struct tcp_conn *c;
+	struct tcp_conn *c = tcp->last_hit;
 
+	/* Segments come in runs for one connection: try the last one. */
+	if (c && conn_is(c, laddr, lport, raddr, rport))
+		return c;
 	c = tcp->hash[tcp_hash4(tcp, laddr, lport, raddr, rport) & tcp->hash_mask];
 	for (; c; c = c->hnext)
-		if (c->lport == lport && c->rport == rport &&
-		    c->laddr == laddr && c->raddr == raddr)
+		if (conn_is(c, laddr, lport, raddr, rport)) {
+			tcp->last_hit = c;
 			return c;
+		}
 	return NULL;
 }
 
@@ -70,6 +107,8 @@ void tcp_hash_remove(struct tcp_conn *c)
 {
 	if (!c->hpprev)
 		return;
+	if (c->tcp->last_hit == c)
+		c->tcp->last_hit = NULL;
 	*c->hpprev = c->hnext;
 	if (c->hnext)
 		c->hnext->hpprev = c->hpprev;
@@ -80,7 +119,7 @@ void tcp_hash_remove(struct tcp_conn *c)
 /* Room for @n more connections; false when memory is short. */
 static bool add_slab(struct bypass_tcp *tcp, uint32_t n)
 {
-	uint32_t per = tcp->cfg.sndq_bufs + tcp->cfg.ooo_bufs, i;
+	uint32_t per = tcp->sndq_mask + 1 + tcp->cfg.ooo_bufs, i;
 	struct tcp_slab *sl = &tcp->slab[tcp->nr_slabs];
 
 	if (tcp->nr_slabs == TCP_SLABS_MAX)
@@ -101,7 +140,7 @@ static bool add_slab(struct bypass_tcp *tcp, uint32_t n)
 		struct tcp_conn *c = &sl->conns[i];
 
 		c->sndq = &sl->chunks[(size_t)i * per];
-		c->ooo = c->sndq + tcp->cfg.sndq_bufs;
+		c->ooo = c->sndq + tcp->sndq_mask + 1;
 		c->qnext = tcp->free;
 		tcp->free = c;
 	}
@@ -112,6 +151,8 @@ int tcp_table_init(struct bypass_tcp *tcp)
 {
 	tcp->hash_mask = tcp_pow2_at_least(2 * tcp->cfg.max_conns) - 1;
 	tcp->lhash_mask = 255;
+	flow_keys_init(tcp);
+	tcp->sndq_mask = tcp_pow2_at_least(tcp->cfg.sndq_bufs) - 1;
 	tcp->hash = calloc(tcp->hash_mask + 1, sizeof(*tcp->hash));
 	tcp->lhash = calloc(tcp->lhash_mask + 1, sizeof(*tcp->lhash));
 	if (!tcp->hash || !tcp->lhash || !add_slab(tcp, tcp->cfg.init_conns))

@@ -13,7 +13,8 @@ void tcp_wheel_init(struct tcp_wheel *w, uint64_t tick_ns, uint64_t now_ns)
 	w->cur = now_ns / tick_ns;
 }
 
-void tcp_timer_cancel(struct tcp_wheel *w, struct tcp_timer *t)
+/* Take @t out of its slot. */
+static void unhang(struct tcp_wheel *w, struct tcp_timer *t)
 {
 	if (!t->pprev)
 		return;
@@ -27,12 +28,20 @@ void tcp_timer_cancel(struct tcp_wheel *w, struct tcp_timer *t)
 	w->armed--;
 }
 
+void tcp_timer_cancel(struct tcp_wheel *w, struct tcp_timer *t)
+{
+	unhang(w, t);
+	t->pending = false;
+}
+
 void tcp_timer_arm(struct tcp_wheel *w, struct tcp_timer *t, uint64_t when_ns)
 {
 	uint64_t tick = (when_ns + w->tick_ns - 1) / w->tick_ns;
 	struct tcp_timer **head;
 
-	tcp_timer_cancel(w, t);
+	unhang(w, t);
+	t->pending = true;
+	t->due_ns = when_ns;
 	/* A tick already processed would never be looked at again. */
 	if (tick < w->cur)
 		tick = w->cur;
@@ -46,6 +55,16 @@ void tcp_timer_arm(struct tcp_wheel *w, struct tcp_timer *t, uint64_t when_ns)
 	w->armed++;
 	if (w->next_valid && tick < w->next_tick)
 		w->next_tick = tick;
+}
+
+void tcp_timer_set(struct tcp_wheel *w, struct tcp_timer *t, uint64_t when_ns)
+{
+	t->pending = true;
+	t->due_ns = when_ns;
+	/* Its slot comes no later than the deadline: the wheel stays. */
+	if (t->pprev && t->expires * w->tick_ns <= when_ns)
+		return;
+	tcp_timer_arm(w, t, when_ns);
 }
 
 uint32_t tcp_wheel_run(struct tcp_wheel *w, uint64_t now_ns)
@@ -72,9 +91,17 @@ uint32_t tcp_wheel_run(struct tcp_wheel *w, uint64_t now_ns)
 				pp = &t->next;
 				continue;
 			}
-			tcp_timer_cancel(w, t);
-			t->fn(t, now_ns);
-			fired++;
+			unhang(w, t);
+			if (!t->pending) {
+				/* Cleared since: nothing to do. */
+			} else if (t->due_ns > now_ns) {
+				/* Set later since: hang it at its deadline. */
+				tcp_timer_arm(w, t, t->due_ns);
+			} else {
+				t->pending = false;
+				t->fn(t, now_ns);
+				fired++;
+			}
 			/* The callback may have changed this slot: restart. */
 			pp = &w->slot[tick & (TCP_WHEEL_SLOTS - 1)];
 		}

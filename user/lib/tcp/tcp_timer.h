@@ -3,6 +3,15 @@
  * A hashed timer wheel: timers hang in the slot of their expiry tick, so
  * arming, cancelling and firing are O(1) and a tick looks only at the
  * timers of its own slot (those due in a later round stay put).
+ *
+ * A timer moved often (retransmit, delayed ACK: once per segment) is set
+ * lazily: tcp_timer_set() records the deadline in the timer and touches
+ * the wheel only when the deadline comes before the slot it hangs in;
+ * tcp_timer_clear() only forgets the deadline. When the wheel reaches the
+ * slot, a timer without a deadline is dropped and one whose deadline
+ * moved later hangs again at that deadline; only a deadline reached calls
+ * the function. So a timer pushed back on every segment costs one wheel
+ * operation per expiry period, as Linux's lazy retransmit timer does.
  */
 #ifndef BYPASS_TCP_TIMER_H
 #define BYPASS_TCP_TIMER_H
@@ -15,8 +24,10 @@
 #define TCP_WHEEL_SLOTS	4096u		/* power of two */
 
 struct tcp_timer {
-	struct tcp_timer *next, **pprev;	/* pprev NULL: not armed */
-	uint64_t expires;			/* tick */
+	struct tcp_timer *next, **pprev;	/* pprev NULL: not in the wheel */
+	uint64_t expires;			/* tick of its slot */
+	uint64_t due_ns;			/* the deadline, while pending */
+	bool pending;				/* set, neither fired nor cleared */
 	void (*fn)(struct tcp_timer *t, uint64_t now_ns);
 };
 
@@ -35,14 +46,23 @@ void tcp_wheel_init(struct tcp_wheel *w, uint64_t tick_ns, uint64_t now_ns);
 /* (Re)arm @t to fire at the first tick at or after @when_ns. */
 void tcp_timer_arm(struct tcp_wheel *w, struct tcp_timer *t, uint64_t when_ns);
 void tcp_timer_cancel(struct tcp_wheel *w, struct tcp_timer *t);
+/* Lazily: @t is due at @when_ns; the wheel moves only when that is sooner. */
+void tcp_timer_set(struct tcp_wheel *w, struct tcp_timer *t, uint64_t when_ns);
 /* Fire every timer due at @now_ns; returns how many fired. */
 uint32_t tcp_wheel_run(struct tcp_wheel *w, uint64_t now_ns);
 /* Time of the earliest armed timer, UINT64_MAX if none. */
 uint64_t tcp_wheel_next(struct tcp_wheel *w);
 
+/* Whether @t will call its function (armed or set, not cleared). */
 static inline bool tcp_timer_armed(const struct tcp_timer *t)
 {
-	return t->pprev != 0;
+	return t->pending;
+}
+
+/* Lazily: @t is not due any more (its slot forgets it when reached). */
+static inline void tcp_timer_clear(struct tcp_timer *t)
+{
+	t->pending = false;
 }
 
 #pragma GCC visibility pop
