@@ -127,7 +127,7 @@ check:
 	@mk/check.sh
 
 vm: all
-	selftests/vm/run
+	selftests/vm/run $(VM_ARGS)
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
