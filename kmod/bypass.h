@@ -41,6 +41,7 @@ struct eventfd_ctx;
 struct iommu_domain;
 struct iommu_group;
 struct sg_table;
+struct user_struct;
 
 /*
  * IOVA layout of an isolated function's private domain (see iommu.c): the
@@ -296,6 +297,8 @@ struct bypass_device {
  *	attached context, which holds one, or parked in one of the device's
  *	pairs)
  * @mm: the memory map charged for the pinned pages (grabbed)
+ * @user: the user charged for them against RLIMIT_MEMLOCK (referenced),
+ *	NULL when CAP_IPC_LOCK exempted the caller
  * @iova: device address when contiguous
  * @contiguous: one device-address range covers the region
  * @iommu_mapped: mapped at @iova in the device's private IOMMU domain
@@ -309,6 +312,7 @@ struct bypass_region {
 	struct sg_table *sgt;
 	struct bypass_device *dev;
 	struct mm_struct *mm;
+	struct user_struct *user;
 	dma_addr_t iova;
 	bool contiguous;
 	bool iommu_mapped;

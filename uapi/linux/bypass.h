@@ -243,8 +243,10 @@ struct bypass_kick {
  * @id: out: region handle for BYPASS_UNREGISTER_MEM and BYPASS_GET_IOVAS
  * @reserved: in: must be 0
  *
- * Pins the pages (charged to RLIMIT_MEMLOCK unless CAP_IPC_LOCK) and maps
- * them for the device. Regions of one file must not overlap (EEXIST).
+ * Pins the pages (charged to RLIMIT_MEMLOCK unless CAP_IPC_LOCK: to the
+ * caller's locked_vm and, for as long as they stay pinned, to its user,
+ * summed over the user's processes) and maps them for the device. Regions
+ * of one file must not overlap (EEXIST).
  */
 struct bypass_mem_reg {
 	__u32 argsz;
