@@ -41,6 +41,7 @@ struct eventfd_ctx;
 struct iommu_domain;
 struct iommu_group;
 struct sg_table;
+struct user_struct;
 
 /*
  * IOVA layout of an isolated function's private domain (see iommu.c): the
@@ -140,7 +141,7 @@ struct bypass_vq {
  * struct bypass_qp - a queue pair of a device
  * @vq: the rx and tx virtqueues (BYPASS_QUEUE_RX / BYPASS_QUEUE_TX)
  * @owner: the context that attached it, or NULL
- * @owner_pid: tgid of the process that attached it
+ * @owner_pid: the process (thread group) that attached it, referenced
  * @trigger_lock: protects vq[].trigger against the interrupt handler
  * @stats: page of counters written by the userspace datapath
  * @stale: the whole device was reset under this attached pair, which
@@ -153,20 +154,24 @@ struct bypass_vq {
  *	mapped while @parked
  * @stalled: the watchdog saw the tx queue hold work the device did not
  *	complete for BYPASS_STALL_TICKS ticks; the device gets a full reset
- *	once the pair is detached
+ *	before the pair is used again
+ * @needs_reset: the pair stalled under its last owner: its next attach
+ *	resets the whole device first (refused with EBUSY while another pair
+ *	is attached)
  * @wd_used: tx used index at the last watchdog tick
  * @wd_ticks: consecutive ticks without tx progress while work was pending
  */
 struct bypass_qp {
 	struct bypass_vq vq[2];
 	struct bypass_ctx *owner;
-	pid_t owner_pid;
+	struct pid *owner_pid;
 	spinlock_t trigger_lock; /* vq[].trigger vs the interrupt handler */
 	struct bypass_qp_stats *stats;
 	bool stale;
 	bool parked;
 	struct list_head parked_regions;
 	bool stalled;
+	bool needs_reset;
 	u16 wd_used;
 	u8 wd_ticks;
 };
@@ -231,6 +236,10 @@ struct bypass_ipcfg {
  * @mtu: MTU reported by the device (0 if not)
  * @max_pairs: queue pairs the device has
  * @num_pairs: queue pairs bypass offers (limited by MSI-X vectors)
+ * @active_pairs: queue pairs in use, 1 to @num_pairs: the number
+ *	VQ_PAIRS_SET gives the device, which then delivers received frames
+ *	to pairs below it only; an attach of a higher pair fails with ENXIO.
+ *	Changed by bypass_virtio_set_pairs() while no pair is attached.
  * @qsize: maximum entries of data virtqueue 0 (reported by netlink)
  * @vq_max: maximum entries of each data virtqueue, by index
  * @idle_ring: the empty ring every data queue points at from bring-up to
@@ -262,6 +271,7 @@ struct bypass_device {
 	u16 mtu;
 	u16 max_pairs;
 	u16 num_pairs;
+	u16 active_pairs;
 	u16 qsize;
 	u16 *vq_max;
 	struct bypass_ring idle_ring;
@@ -287,6 +297,8 @@ struct bypass_device {
  *	attached context, which holds one, or parked in one of the device's
  *	pairs)
  * @mm: the memory map charged for the pinned pages (grabbed)
+ * @user: the user charged for them against RLIMIT_MEMLOCK (referenced),
+ *	NULL when CAP_IPC_LOCK exempted the caller
  * @iova: device address when contiguous
  * @contiguous: one device-address range covers the region
  * @iommu_mapped: mapped at @iova in the device's private IOMMU domain
@@ -300,6 +312,7 @@ struct bypass_region {
 	struct sg_table *sgt;
 	struct bypass_device *dev;
 	struct mm_struct *mm;
+	struct user_struct *user;
 	dma_addr_t iova;
 	bool contiguous;
 	bool iommu_mapped;
@@ -376,6 +389,7 @@ int bypass_virtio_reset(struct bypass_device *dev);
 int bypass_virtio_init(struct bypass_device *dev);
 int bypass_virtio_restart(struct bypass_device *dev);
 void bypass_virtio_stop(struct bypass_device *dev);
+int bypass_virtio_set_pairs(struct bypass_device *dev, u16 pairs);
 int bypass_coherent_alloc(struct bypass_device *dev, struct bypass_ring *ring, size_t size,
 			  u64 window);
 int bypass_ring_alloc(struct bypass_device *dev, struct bypass_ring *ring, u16 num,
@@ -399,6 +413,7 @@ int bypass_ctrlq_configure(struct bypass_device *dev);
 /* queue.c: queue pair ownership, interrupts, eventfds */
 int bypass_irqs_setup(struct bypass_device *dev);
 void bypass_irqs_teardown(struct bypass_device *dev);
+bool bypass_any_owner(struct bypass_device *dev);
 int bypass_qp_attach(struct bypass_ctx *ctx, struct bypass_device *dev, u32 index);
 void bypass_qp_free_rings(struct bypass_device *dev, struct bypass_qp *qp);
 void bypass_qp_free_parked(struct bypass_device *dev, struct bypass_qp *qp);

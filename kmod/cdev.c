@@ -149,7 +149,7 @@ static long bypass_ioctl_get_info(struct bypass_ctx *ctx, void __user *uarg)
 	info.features = dev->features;
 	memcpy(info.mac, dev->mac, sizeof(info.mac));
 	info.mtu = dev->ipcfg.mtu ? dev->ipcfg.mtu : (dev->mtu ? dev->mtu : 1500);
-	info.max_queue_pairs = dev->num_pairs;
+	info.max_queue_pairs = dev->active_pairs;
 	info.ipv4_addr = (__force u32)dev->ipcfg.addr;
 	info.ipv4_prefix = dev->ipcfg.prefix;
 	info.ipv4_gateway = (__force u32)dev->ipcfg.gateway;

@@ -269,8 +269,8 @@ out:
  * (CTRL_MAC_ADDR); a device that can be told neither keeps promiscuous
  * mode, or frames for that MAC would never arrive. Otherwise promiscuous
  * mode is turned off (QEMU starts promiscuous) so the device delivers only
- * frames for its MAC, broadcast and multicast. Then every queue pair
- * bypass offers is enabled.
+ * frames for its MAC, broadcast and multicast. Then the queue pairs in use
+ * are named (VQ_PAIRS_SET: the device steers received frames to them only).
  *
  * Return: 0 or -errno.
  */
@@ -302,7 +302,7 @@ int bypass_ctrlq_configure(struct bypass_device *dev)
 			return ret;
 	}
 	if (dev->features & BIT_ULL(VIRTIO_NET_F_MQ)) {
-		pairs = cpu_to_le16(dev->num_pairs);
+		pairs = cpu_to_le16(dev->active_pairs);
 		ret = bypass_ctrlq_cmd(dev, VIRTIO_NET_CTRL_MQ,
 				       VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, &pairs, sizeof(pairs));
 		if (ret)

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Registration of user memory the device may DMA into: pinned long-term,
- * charged to RLIMIT_MEMLOCK, and mapped with iommu_map() into the device's
- * private IOMMU domain at an IOVA range bypass allocates, so the device
+ * charged to RLIMIT_MEMLOCK (see bypass_charge_user()), and mapped with
+ * iommu_map() into the device's private IOMMU domain at an IOVA range
+ * bypass allocates, so the device
  * reaches these pages and nothing else of the process. Unmapped (IOTLB
  * flushed) before the pages are unpinned.
  */
@@ -11,6 +12,7 @@
 #include <linux/mm.h>
 #include <linux/pci.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/user.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
@@ -48,6 +50,48 @@ static int bypass_pin_fault_reason(unsigned long addr)
 	return ret;
 }
 
+/*
+ * The pinned pages count twice. The registering mm's locked_vm (checked
+ * by account_locked_vm(), shown as VmLck) tells who pinned what, but an
+ * mm can die while the file lives on: after an exec of a process whose
+ * file was not close-on-exec, or once the file went to another process
+ * (fork, SCM_RIGHTS) and its opener exited, the pins would be charged to
+ * nothing, and the new image could pin its RLIMIT_MEMLOCK again. So,
+ * unless CAP_IPC_LOCK exempts the caller, the pages are also charged to
+ * the registering user (its user_struct, shared by all of its processes,
+ * as io_uring and RDMA charge pinned memory) against the caller's
+ * RLIMIT_MEMLOCK, and that charge lasts exactly as long as the pins.
+ */
+static int bypass_charge_user(struct bypass_region *r)
+{
+	unsigned long limit, cur, want;
+	struct user_struct *user;
+
+	if (capable(CAP_IPC_LOCK))
+		return 0;
+	limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+	user = get_current_user();
+	cur = atomic_long_read(&user->locked_vm);
+	do {
+		want = cur + r->npages;
+		if (want > limit) {
+			free_uid(user);
+			return -ENOMEM;
+		}
+	} while (!atomic_long_try_cmpxchg(&user->locked_vm, &cur, want));
+	r->user = user;
+	return 0;
+}
+
+static void bypass_uncharge_user(struct bypass_region *r)
+{
+	if (!r->user)
+		return;
+	atomic_long_sub(r->npages, &r->user->locked_vm);
+	free_uid(r->user);
+	r->user = NULL;
+}
+
 static struct bypass_region *bypass_region_find(struct bypass_ctx *ctx, u32 id)
 {
 	struct bypass_region *r;
@@ -75,6 +119,7 @@ static void bypass_region_free(struct bypass_region *r)
 		kvfree(r->pages);
 	}
 	account_locked_vm(r->mm, r->npages, false);
+	bypass_uncharge_user(r);
 	mmdrop(r->mm);
 	kfree(r);
 }
@@ -191,6 +236,9 @@ int bypass_mem_register(struct bypass_ctx *ctx, struct bypass_mem_reg *reg)
 		return ret;
 	}
 	r->npages = npages;
+	ret = bypass_charge_user(r);
+	if (ret)
+		goto err;
 
 	r->pages = kvcalloc(npages, sizeof(*r->pages), GFP_KERNEL);
 	if (!r->pages) {

@@ -46,6 +46,7 @@ static const struct nla_policy bypass_nl_policy[BYPASS_A_MAX + 1] = {
 	[BYPASS_A_DEV_IPV4_MTU] = { .type = NLA_U32 },
 	[BYPASS_A_DEV_QP] = { .type = NLA_REJECT,
 			      .reject_message = "queue pair state is read-only" },
+	[BYPASS_A_DEV_PAIRS_IN_USE] = { .type = NLA_U32 },
 };
 
 /* Attribute of each counter of the stats page. */
@@ -97,7 +98,7 @@ static size_t bypass_nl_dev_size(void)
 	       nla_total_size(ETH_ALEN) +		/* MAC */
 	       nla_total_size(sizeof(u32)) +		/* MTU */
 	       nla_total_size_64bit(sizeof(u64)) +	/* FEATURES */
-	       3 * nla_total_size(sizeof(u32)) +	/* pairs, size */
+	       4 * nla_total_size(sizeof(u32)) +	/* pairs, size */
 	       2 * nla_total_size(0) +			/* UNSAFE, BROKEN */
 	       nla_total_size_64bit(sizeof(u64)) +	/* RESETS */
 	       2 * nla_total_size(sizeof(__be32)) +	/* ADDR, GATEWAY */
@@ -162,7 +163,7 @@ static int bypass_nl_put_qp(struct sk_buff *skb, struct bypass_qp *qp,
 		return -EMSGSIZE;
 	if (nla_put_u32(skb, BYPASS_A_QP_INDEX, index) ||
 	    nla_put_u32(skb, BYPASS_A_QP_OWNER_PID,
-			qp->owner ? qp->owner_pid : 0) ||
+			qp->owner ? pid_nr(qp->owner_pid) : 0) ||
 	    (qp->parked && nla_put_flag(skb, BYPASS_A_QP_PARKED)) ||
 	    (qp->owner && qp->stale && nla_put_flag(skb, BYPASS_A_QP_STALE)) ||
 	    bypass_nl_put_queue(skb, BYPASS_A_QP_RX, &qp->vq[BYPASS_QUEUE_RX]) ||
@@ -188,6 +189,7 @@ static int bypass_nl_put_dev_attrs(struct sk_buff *skb,
 			      BYPASS_A_PAD) ||
 	    nla_put_u32(skb, BYPASS_A_DEV_MAX_QUEUE_PAIRS, dev->max_pairs) ||
 	    nla_put_u32(skb, BYPASS_A_DEV_QUEUE_PAIRS, dev->num_pairs) ||
+	    nla_put_u32(skb, BYPASS_A_DEV_PAIRS_IN_USE, dev->active_pairs) ||
 	    nla_put_u32(skb, BYPASS_A_DEV_QUEUE_SIZE, dev->qsize) ||
 	    (dev->unsafe && nla_put_flag(skb, BYPASS_A_DEV_UNSAFE)) ||
 	    (READ_ONCE(dev->broken) && nla_put_flag(skb, BYPASS_A_DEV_BROKEN)) ||
@@ -457,6 +459,28 @@ static int bypass_nl_check_ipcfg(const struct bypass_ipcfg *cfg,
 	return 0;
 }
 
+/* Change the pairs in use, last (it resets the device); dev->lock held. */
+static int bypass_nl_set_pairs(struct bypass_device *dev, struct nlattr *attr,
+			       struct netlink_ext_ack *extack)
+{
+	u32 pairs = nla_get_u32(attr);
+	int ret;
+
+	if (!pairs || pairs > dev->num_pairs) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "pairs in use must be at least 1 and at most the queue pairs bypass offers");
+		return -EINVAL;
+	}
+	ret = bypass_virtio_set_pairs(dev, pairs);
+	if (ret == -EBUSY)
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "a queue pair is attached: pairs in use change only while none is");
+	else if (ret)
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "the device reset that applies pairs in use failed");
+	return ret;
+}
+
 static int bypass_nl_dev_set_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct netlink_ext_ack *extack = info->extack;
@@ -467,9 +491,10 @@ static int bypass_nl_dev_set_doit(struct sk_buff *skb, struct genl_info *info)
 	int ret;
 
 	if (!tb[BYPASS_A_DEV_IPV4_ADDR] && !tb[BYPASS_A_DEV_IPV4_PREFIX] &&
-	    !tb[BYPASS_A_DEV_IPV4_GATEWAY] && !tb[BYPASS_A_DEV_IPV4_MTU]) {
+	    !tb[BYPASS_A_DEV_IPV4_GATEWAY] && !tb[BYPASS_A_DEV_IPV4_MTU] &&
+	    !tb[BYPASS_A_DEV_PAIRS_IN_USE]) {
 		NL_SET_ERR_MSG(extack,
-			       "nothing to set: give an IPv4 address, prefix, gateway or MTU");
+			       "nothing to set: give an IPv4 address, prefix, gateway, MTU or pairs in use");
 		return -EINVAL;
 	}
 	if (tb[BYPASS_A_DEV_IPV4_PREFIX] &&
@@ -525,6 +550,8 @@ static int bypass_nl_dev_set_doit(struct sk_buff *skb, struct genl_info *info)
 		cfg.mtu = mtu;
 	}
 	ret = bypass_nl_check_ipcfg(&cfg, tb, extack);
+	if (!ret && tb[BYPASS_A_DEV_PAIRS_IN_USE])
+		ret = bypass_nl_set_pairs(dev, tb[BYPASS_A_DEV_PAIRS_IN_USE], extack);
 	if (!ret)
 		dev->ipcfg = cfg;
 out_unlock:

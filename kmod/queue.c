@@ -152,6 +152,7 @@ int bypass_irqs_setup(struct bypass_device *dev)
 		return nvec;
 	}
 	dev->num_pairs = (nvec - 1) / 2;
+	dev->active_pairs = dev->num_pairs;
 	dev->qps = kcalloc(dev->num_pairs, sizeof(*dev->qps), GFP_KERNEL);
 	if (!dev->qps) {
 		ret = -ENOMEM;
@@ -283,6 +284,22 @@ static bool bypass_qp_quiesce(struct bypass_device *dev, struct bypass_qp *qp)
 	return true;
 }
 
+/**
+ * bypass_any_owner() - is any queue pair of the device attached?
+ * @dev: the device, locked
+ *
+ * Return: true if one is.
+ */
+bool bypass_any_owner(struct bypass_device *dev)
+{
+	unsigned int i;
+
+	for (i = 0; i < dev->num_pairs; i++)
+		if (dev->qps[i].owner)
+			return true;
+	return false;
+}
+
 /*
  * The IOMMU separates functions, not queue pairs: every owner of a pair can
  * make the device read and write the rings and registered memory of every
@@ -291,12 +308,7 @@ static bool bypass_qp_quiesce(struct bypass_device *dev, struct bypass_qp *qp)
  */
 static bool bypass_may_share(struct bypass_device *dev)
 {
-	unsigned int i;
-
-	for (i = 0; i < dev->num_pairs; i++)
-		if (dev->qps[i].owner)
-			return uid_eq(dev->owner_uid, current_euid());
-	return true;
+	return !bypass_any_owner(dev) || uid_eq(dev->owner_uid, current_euid());
 }
 
 /**
@@ -305,8 +317,9 @@ static bool bypass_may_share(struct bypass_device *dev)
  * @dev: the device (the caller's reference passes to the context)
  * @index: queue pair index
  *
- * Return: 0, -EINVAL (no such pair), -EBUSY (owned by another file, or
- * parked while another pair is attached), -EACCES (another pair of the
+ * Return: 0, -EINVAL (no such pair), -ENXIO (the pair is not in use:
+ * @index >= active_pairs), -EBUSY (owned by another file, or parked or
+ * stalled while another pair is attached), -EACCES (another pair of the
  * function is attached by another uid), -ENODEV (device gone), -ENOMEM,
  * -EIO, or the error of the reset a broken device or parked pair needs.
  */
@@ -325,6 +338,10 @@ int bypass_qp_attach(struct bypass_ctx *ctx, struct bypass_device *dev, u32 inde
 		ret = -EINVAL;
 		goto out;
 	}
+	if (index >= dev->active_pairs) {
+		ret = -ENXIO;
+		goto out;
+	}
 	qp = &dev->qps[index];
 	if (qp->owner) {
 		ret = -EBUSY;
@@ -335,17 +352,19 @@ int bypass_qp_attach(struct bypass_ctx *ctx, struct bypass_device *dev, u32 inde
 		goto out;
 	}
 	/*
-	 * A device that asked for a reset gets one before anyone uses it, and
-	 * so does a pair whose old rings the device may still use (parked):
-	 * only a full reset that works frees them.
+	 * A pair whose old rings the device may still use (parked), or whose
+	 * tx queue stalled, waits for a full reset that disturbs nobody: only
+	 * one that works frees the rings. A device that asked for a reset gets
+	 * one now even while other pairs are attached: their queues stopped
+	 * working when it broke, and the reset marks them stale, so one
+	 * owner's bad descriptor does not lock every other pair out.
 	 */
-	if (READ_ONCE(dev->broken) || qp->parked) {
-		for (q = 0; q < dev->num_pairs; q++) {
-			if (dev->qps[q].owner) {
-				ret = qp->parked ? -EBUSY : -EIO;
-				goto out;
-			}
-		}
+	if ((qp->parked || qp->needs_reset) && !READ_ONCE(dev->broken) &&
+	    bypass_any_owner(dev)) {
+		ret = -EBUSY;
+		goto out;
+	}
+	if (READ_ONCE(dev->broken) || qp->parked || qp->needs_reset) {
 		ret = bypass_virtio_restart(dev);
 		if (ret)
 			goto out;
@@ -378,7 +397,7 @@ int bypass_qp_attach(struct bypass_ctx *ctx, struct bypass_device *dev, u32 inde
 			goto err_enabled;
 	}
 	qp->owner = ctx;
-	qp->owner_pid = task_tgid_nr(current);
+	qp->owner_pid = get_task_pid(current, PIDTYPE_TGID);
 	qp->stalled = false;
 	qp->wd_used = 0;
 	qp->wd_ticks = 0;
@@ -452,12 +471,16 @@ void bypass_qp_detach(struct bypass_ctx *ctx)
 		for (q = 0; q < 2; q++)
 			bypass_vq_unmap_notify(dev, &qp->vq[q]);
 	}
-	/* A device whose queue stalled is reset before anyone uses it again. */
+	/*
+	 * A pair whose queue stalled is not used again before a full reset;
+	 * the other pairs keep working meanwhile.
+	 */
 	if (qp->stalled)
-		WRITE_ONCE(dev->broken, true);
+		qp->needs_reset = true;
 	qp->stalled = false;
 	qp->owner = NULL;
-	qp->owner_pid = 0;
+	put_pid(qp->owner_pid);
+	qp->owner_pid = NULL;
 	mutex_unlock(&dev->lock);
 
 	ctx->qp = NULL;

@@ -527,6 +527,7 @@ int bypass_virtio_restart(struct bypass_device *dev)
 
 		qp->vq[0].enabled = false;
 		qp->vq[1].enabled = false;
+		qp->needs_reset = false;
 		if (qp->parked) {
 			bypass_qp_free_parked(dev, qp);
 		} else if (qp->owner) {
@@ -538,6 +539,8 @@ int bypass_virtio_restart(struct bypass_device *dev)
 	ret = bypass_virtio_start(dev);
 	if (ret) {
 		bypass_virtio_reset(dev);
+		/* Left reset: the next attach must try again. */
+		WRITE_ONCE(dev->broken, true);
 		return ret;
 	}
 	WRITE_ONCE(dev->broken, false);
@@ -551,4 +554,43 @@ int bypass_virtio_restart(struct bypass_device *dev)
 void bypass_virtio_stop(struct bypass_device *dev)
 {
 	bypass_virtio_reset(dev);
+}
+
+/**
+ * bypass_virtio_set_pairs() - change the number of queue pairs in use
+ * @dev: the device, locked
+ * @pairs: 1 to @dev->num_pairs
+ *
+ * Only while no pair is attached. The device is reset and brought up again
+ * with VQ_PAIRS_SET(@pairs) (the spec allows the command at any time, but
+ * a full bring-up also frees parked pairs and keeps the control queue
+ * unreachable outside bring-up). On failure the old number stays and the
+ * device is marked for a reset at the next attach.
+ *
+ * Return: 0, -EINVAL (@pairs out of range), -EBUSY (a pair is attached),
+ * -ENODEV (device gone) or the error of the restart.
+ */
+int bypass_virtio_set_pairs(struct bypass_device *dev, u16 pairs)
+{
+	u16 old;
+	int ret;
+
+	lockdep_assert_held(&dev->lock);
+	if (dev->dead)
+		return -ENODEV;
+	if (!pairs || pairs > dev->num_pairs)
+		return -EINVAL;
+	if (bypass_any_owner(dev))
+		return -EBUSY;
+	if (pairs == dev->active_pairs)
+		return 0;
+	old = dev->active_pairs;
+	dev->active_pairs = pairs;
+	ret = bypass_virtio_restart(dev);
+	if (ret) {
+		dev->active_pairs = old;
+		return ret;
+	}
+	dev_info(&dev->pdev->dev, "%u queue pair(s) in use\n", pairs);
+	return 0;
 }

@@ -64,8 +64,12 @@ vm_suite() {
 }
 
 # Programs that need a VM of their own: hot_unplug wants the NIC behind a
-# hot-pluggable root port and QEMU's monitor in the guest (run --hotplug).
+# hot-pluggable root port and QEMU's monitor in the guest (run --hotplug);
+# multi_pair wants a NIC with two queue pairs (run --tap 2).
 own_boot=(build/selftests/hot_unplug)
+two_pairs=(build/selftests/multi_pair)
+# Programs of the module that also run on the NIC with two pairs.
+tap_too=(build/selftests/{claim,ctl,dev_basic,mem,mmap,traffic,lifetime,unregister_live,queue_sizes})
 # Programs about the userspace stack and unmodified applications rather than
 # the module: the 6.12 boot leaves them out (about 30 min under TCG); every
 # other program, a new one too, runs on both kernels.
@@ -73,7 +77,7 @@ stack_only='api_linux|http_clients|preload_.*|tcp_backlog|tcp_bulk|tcp_linux|tcp
 main=()
 module_own=()
 for p in build/selftests/*; do
-	[[ " ${own_boot[*]} " == *" $p "* ]] && continue
+	[[ " ${own_boot[*]} ${two_pairs[*]} " == *" $p "* ]] && continue
 	main+=("$p")
 	n=${p##*/}
 	[[ $n == *.timeout || $n =~ ^($stack_only)$ ]] || module_own+=("$p")
@@ -102,7 +106,13 @@ echo "== VM selftests on Debian $(mk/kver.sh 6.12) with unsafe_noiommu=1"
 vm_suite vm-6.12-unsafe --kernel 6.12 --module-params unsafe_noiommu=1 --allow-taint 64 -- \
 	build/selftests-unsafe/*
 
-# The main 6.1 boot leaves hot_unplug out: its own, under 2 min.
-echo "== VM hot-unplug on Debian $(mk/kver.sh 6.1)"
-vm_suite vm-hotplug --hotplug --timeout 1200 -- "${own_boot[@]}"
+# The main 6.1 boot leaves hot_unplug out; it runs in the boot of the NIC
+# with two queue pairs (multiqueue taps in a private network namespace,
+# run --tap 2), behind a hot-pluggable port: the programs that need two
+# pairs, the module's programs whose paths a second pair changes (claim,
+# bring-up and ownership, netlink, the raw rings), then hot_unplug, last.
+# The hub's NIC keeps its own coverage: the main boot and the 6.12 boot.
+echo "== VM selftests on Debian $(mk/kver.sh 6.1) with a 2-pair NIC (--tap 2) and hot-unplug"
+vm_suite vm-tap2 --tap 2 --hotplug --timeout 2400 -- "${two_pairs[@]}" \
+	"${tap_too[@]}" "${own_boot[@]}"
 summary

@@ -78,9 +78,9 @@ TEST(claim_and_release_restores_netdev)
 	ASSERT_EQ(0, tl_claim());
 	tl_pci_driver(tl_nic(), drv, sizeof(drv));
 	EXPECT_STREQ("bypass", drv);
-	/* Config, rx and tx vectors of the claimed function. */
+	/* Config vector, and rx and tx of each queue pair of the function. */
 	snprintf(irq, sizeof(irq), "bypass-%s-", tl_nic());
-	EXPECT_EQ(3, count_interrupts(irq));
+	EXPECT_EQ(1 + 2 * tl_nic_pairs(), count_interrupts(irq));
 	/* The kernel's interface for that NIC is gone while bypass has it. */
 	EXPECT_EQ(0, wait_netdev(nic_mac(), 0, 5000));
 	ASSERT_EQ(0, tl_release());
@@ -172,7 +172,7 @@ TEST_F(claimed, attach_reports_device)
 	EXPECT_TRUE(info.features & (1ULL << 32));	/* VERSION_1 */
 	EXPECT_TRUE(info.features & (1ULL << 33));	/* ACCESS_PLATFORM */
 	EXPECT_TRUE(info.features & (1ULL << 17));	/* CTRL_VQ */
-	EXPECT_EQ(1, info.max_queue_pairs);
+	EXPECT_EQ(tl_nic_pairs(), info.max_queue_pairs);
 	EXPECT_EQ(0, info.queues[0].index);
 	EXPECT_EQ(1, info.queues[1].index);
 	EXPECT_EQ(256, info.queues[0].size);
@@ -191,7 +191,7 @@ TEST_F(claimed, attach_errors)
 	ASSERT_LE(0, other);
 	EXPECT_EQ(-ENODEV, tl_attach(self->fd, "0000:00:1f.7", 0));
 	EXPECT_EQ(-ENODEV, tl_attach(self->fd, tl_peer(), 0));
-	EXPECT_EQ(-EINVAL, tl_attach(self->fd, tl_nic(), 1));
+	EXPECT_EQ(-EINVAL, tl_attach(self->fd, tl_nic(), tl_nic_pairs()));
 	ASSERT_EQ(0, tl_attach(self->fd, "", 0));
 	EXPECT_EQ(-EALREADY, tl_attach(self->fd, tl_nic(), 0));
 	EXPECT_EQ(-EBUSY, tl_attach(other, tl_nic(), 0));

@@ -607,7 +607,7 @@ TEST_F(ctl, dev_set_rejects_bad_values)
 		{ "0.0.0.0", "192.0.2.1", -1, -1, -EINVAL,
 		  "an IPv4 gateway needs an IPv4 address" },
 		{ NULL, NULL, -1, -1, -EINVAL,
-		  "nothing to set: give an IPv4 address, prefix, gateway or MTU" },
+		  "nothing to set: give an IPv4 address, prefix, gateway, MTU or pairs in use" },
 	};
 	static struct cmd_result r;
 	struct nlans ans;

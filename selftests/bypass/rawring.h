@@ -194,6 +194,28 @@ static inline int rr_wait_used(struct rr *rr, int qi, long timeout_ms, __u32 *id
 	return 0;
 }
 
+/*
+ * BYPASS_REGISTER_MEM of @len bytes at @addr with the argument on a page
+ * made read-only once filled in: the kernel reads it, pins and maps the
+ * region, and then cannot copy the reply out. Returns -errno (-EFAULT).
+ */
+static inline int rr_register_reply_lost(int fd, void *addr, size_t len)
+{
+	struct bypass_mem_reg *r = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+					MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int err;
+
+	if (r == MAP_FAILED)
+		return -ENOMEM;
+	*r = (struct bypass_mem_reg){ .argsz = sizeof(*r), .addr = (uintptr_t)addr, .len = len };
+	if (mprotect(r, 4096, PROT_READ))
+		err = -ENOMEM;
+	else
+		err = ioctl(fd, BYPASS_REGISTER_MEM, r) ? -errno : 0;
+	munmap(r, 4096);
+	return err;
+}
+
 /* Wait (bounded) for an eventfd to become readable; returns its count. */
 static inline long rr_wait_eventfd(int efd, int timeout_ms)
 {

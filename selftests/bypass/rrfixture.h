@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The setup most raw-ring VM tests share: the Linux peer in its namespace,
- * the test NIC claimed, queue pair 0 attached and mapped (rawring.h), and
- * both MAC addresses at hand.
+ * the test NIC claimed with one queue pair in use, pair 0 attached and
+ * mapped (rawring.h), and both MAC addresses at hand.
  */
 #ifndef BYPASS_RRFIXTURE_H
 #define BYPASS_RRFIXTURE_H
@@ -15,7 +15,7 @@ static inline int rr_fixture_open(int *fd, struct rr *rr, char *peer_if, size_t 
 {
 	if (tl_peer_netns(peer_if, peer_if_len))
 		return -1;
-	if (tl_claim())
+	if (tl_claim_one_pair())
 		return -2;
 	*fd = tl_open_attached();
 	if (*fd < 0)

@@ -33,6 +33,14 @@ static inline const char *tl_nic(void)
 	return p ? p : "0000:00:04.0";
 }
 
+/* Queue pairs the test NIC offers: 1 on QEMU's hub, N with vm/run --tap N. */
+static inline unsigned int tl_nic_pairs(void)
+{
+	const char *p = getenv("BYPASS_NIC_PAIRS");
+
+	return p ? (unsigned int)atoi(p) : 1;
+}
+
 static inline const char *tl_peer(void)
 {
 	const char *p = getenv("BYPASS_PEER_PCI");
@@ -105,6 +113,25 @@ static inline int tl_pci_bind(const char *bdf, const char *driver)
 static inline int tl_claim(void)
 {
 	return tl_pci_bind(tl_nic(), "bypass");
+}
+
+/*
+ * Claim the test NIC with one queue pair in use (bypassctl set ... pairs
+ * 1 on a NIC with several, vm/run --tap N): the device then delivers
+ * every frame to pair 0, which tests of a single pair attach; otherwise
+ * a new flow from the peer lands on a pair the host's tap picks by hash.
+ */
+static inline int tl_claim_one_pair(void)
+{
+	const char *ctl = getenv("BYPASSCTL");
+	char cmd[PATH_MAX + 64];
+	int err = tl_claim();
+
+	if (err || tl_nic_pairs() < 2)
+		return err;
+	snprintf(cmd, sizeof(cmd), "timeout 20 %s set %s pairs 1",
+		 ctl ? ctl : "build/bin/bypassctl", tl_nic());
+	return system(cmd) ? -EIO : 0;
 }
 
 static inline int tl_release(void)

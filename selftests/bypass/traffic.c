@@ -26,7 +26,7 @@ static int ring_open(struct _test_data_ring *self)
 FIXTURE_SETUP(ring)
 {
 	ASSERT_EQ(0, tl_peer_netns(self->peer_if, sizeof(self->peer_if)));
-	ASSERT_EQ(0, tl_claim());
+	ASSERT_EQ(0, tl_claim_one_pair());
 	ASSERT_EQ(0, ring_open(self));
 	memcpy(self->mac, self->rr.info.mac, 6);
 	tl_parse_mac(tl_peer_mac(), self->peer_mac);

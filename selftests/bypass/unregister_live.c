@@ -81,4 +81,22 @@ TEST_F(live, unregister_while_attached_unmaps_first)
 		ASSERT_EQ(0x77, b[i]) TH_LOG("byte %u of the unregistered region changed", i);
 }
 
+/*
+ * A registration whose reply is lost (finding 7 of issue 12): on an
+ * isolated device the region is dropped at once, which is safe because it
+ * leaves the IOMMU domain before the unpin, and the pair stays attached.
+ */
+TEST_F(live, lost_register_reply_drops_the_region)
+{
+	struct bypass_info info;
+	void *b = mmap(NULL, REGION, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+
+	ASSERT_NE(MAP_FAILED, b);
+	EXPECT_EQ(-EFAULT, rr_register_reply_lost(self->fd, b, REGION));
+	EXPECT_EQ(RR_AREA / 1024, tl_vmlck_kb());
+	ASSERT_EQ(0, tl_info(self->fd, &info));
+	EXPECT_EQ(BYPASS_STATUS_ATTACHED, info.status);
+}
+
 TEST_HARNESS_MAIN

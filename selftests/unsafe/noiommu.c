@@ -162,4 +162,26 @@ TEST_F(unsafe, stack_on_scattered_physical_pages)
 	EXPECT_EQ(0, tl_stop_app(pid));
 }
 
+/*
+ * A registration whose reply is lost (finding 7 of issue 12): without an
+ * IOMMU a descriptor may already name the region's predictable physical
+ * addresses, so it stays pinned until the detach instead of being
+ * unpinned at once (the old module unpinned it).
+ */
+TEST_F(unsafe, lost_register_reply_keeps_the_region_until_detach)
+{
+	long before = tl_vmlck_kb();
+	int fd = tl_open_attached();
+	void *b = mmap(NULL, 65536, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+
+	ASSERT_LE(0, fd);
+	ASSERT_NE(MAP_FAILED, b);
+	EXPECT_EQ(-EFAULT, rr_register_reply_lost(fd, b, 65536));
+	EXPECT_EQ(before + 64, tl_vmlck_kb());
+	ASSERT_EQ(0, ioctl(fd, BYPASS_DETACH, 0));
+	EXPECT_EQ(before, tl_vmlck_kb());
+	close(fd);
+}
+
 TEST_HARNESS_MAIN

@@ -52,7 +52,9 @@ struct bypass_version {
  * Makes this open file the exclusive owner of one queue pair of a device
  * claimed by bypass.ko (EBUSY if another file owns it). The file keeps the
  * queue pair until BYPASS_DETACH or close. A file owns at most one queue
- * pair (EALREADY).
+ * pair (EALREADY). A pair the device has but that is not in use (at or
+ * above the pairs in use an administrator set: bypassctl set DEV pairs N)
+ * fails with ENXIO; a pair beyond those bypass offers with EINVAL.
  */
 struct bypass_attach {
 	__u32 argsz;
@@ -128,7 +130,9 @@ struct bypass_queue_info {
  * @features: out: negotiated virtio feature bits
  * @mac: out: the device's MAC address
  * @mtu: out: MTU (from the device, or as recorded by the admin)
- * @max_queue_pairs: out: queue pairs the device offers to bypass
+ * @max_queue_pairs: out: queue pairs in use, which may be attached
+ *	(0 to max_queue_pairs - 1): those bypass offers, or fewer if an
+ *	administrator said so
  * @ipv4_addr: out: IPv4 address recorded at claim time (network order),
  *	0 if none
  * @ipv4_prefix: out: its prefix length
@@ -239,8 +243,10 @@ struct bypass_kick {
  * @id: out: region handle for BYPASS_UNREGISTER_MEM and BYPASS_GET_IOVAS
  * @reserved: in: must be 0
  *
- * Pins the pages (charged to RLIMIT_MEMLOCK unless CAP_IPC_LOCK) and maps
- * them for the device. Regions of one file must not overlap (EEXIST).
+ * Pins the pages (charged to RLIMIT_MEMLOCK unless CAP_IPC_LOCK: to the
+ * caller's locked_vm and, for as long as they stay pinned, to its user,
+ * summed over the user's processes) and maps them for the device. Regions
+ * of one file must not overlap (EEXIST).
  */
 struct bypass_mem_reg {
 	__u32 argsz;

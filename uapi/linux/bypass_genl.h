@@ -31,13 +31,17 @@
  *	EPERM (no CAP_NET_ADMIN).
  * @BYPASS_CMD_DEV_SET: request: %BYPASS_A_DEV_NAME and at least one of
  *	%BYPASS_A_DEV_IPV4_ADDR, %BYPASS_A_DEV_IPV4_PREFIX,
- *	%BYPASS_A_DEV_IPV4_GATEWAY, %BYPASS_A_DEV_IPV4_MTU. Attributes that
- *	are absent keep their value. The resulting configuration is checked
- *	as a whole and applied atomically, or not at all. Errors: ENODEV,
- *	EPERM, EINVAL (nothing to set, prefix above 32, an address that is
- *	not a unicast host address, a prefix or gateway without an address,
- *	a gateway outside the subnet or equal to the address), ERANGE (MTU
- *	below 68 or above the device's maximum).
+ *	%BYPASS_A_DEV_IPV4_GATEWAY, %BYPASS_A_DEV_IPV4_MTU,
+ *	%BYPASS_A_DEV_PAIRS_IN_USE. Attributes that are absent keep their
+ *	value. The resulting configuration is checked as a whole and applied
+ *	atomically, or not at all. Errors: ENODEV, EPERM, EINVAL (nothing to
+ *	set, prefix above 32, an address that is not a unicast host address,
+ *	a prefix or gateway without an address, a gateway outside the subnet
+ *	or equal to the address, pairs in use 0 or above
+ *	%BYPASS_A_DEV_QUEUE_PAIRS), ERANGE (MTU below 68 or above the
+ *	device's maximum), EBUSY (pairs in use changed while a queue pair is
+ *	attached), or the error of the device reset that applies a new
+ *	number of pairs in use (ETIMEDOUT, EIO).
  * @__BYPASS_CMD_MAX: internal
  * @BYPASS_CMD_MAX: highest command number
  */
@@ -78,6 +82,12 @@ enum bypass_cmd {
  *	(65535 when the device reports none)
  * @BYPASS_A_DEV_QP: nest, repeated once per queue pair, &enum
  *	bypass_qp_attr (read-only)
+ * @BYPASS_A_DEV_PAIRS_IN_USE: u32: queue pairs in use, 1 up to
+ *	%BYPASS_A_DEV_QUEUE_PAIRS (which it equals at claim time): the
+ *	number the device is given with VQ_PAIRS_SET, so it delivers received
+ *	frames to pairs below it only; BYPASS_ATTACH of a pair at or above it
+ *	fails with ENXIO. Set with DEV_SET while no pair is attached; a new
+ *	value resets the device and brings it up again.
  * @__BYPASS_A_MAX: internal
  * @BYPASS_A_MAX: highest attribute number
  */
@@ -99,6 +109,7 @@ enum bypass_attr {
 	BYPASS_A_DEV_IPV4_GATEWAY,
 	BYPASS_A_DEV_IPV4_MTU,
 	BYPASS_A_DEV_QP,
+	BYPASS_A_DEV_PAIRS_IN_USE,
 
 	__BYPASS_A_MAX,
 	BYPASS_A_MAX = __BYPASS_A_MAX - 1

@@ -10,7 +10,11 @@
  *   bypassctl claim PCI-ADDRESS|IFNAME
  *   bypassctl release PCI-ADDRESS
  *   bypassctl set PCI-ADDRESS [addr A.B.C.D/N|none] [gateway A.B.C.D|none]
- *                             [mtu N]
+ *                             [mtu N] [pairs N]
+ *
+ * "pairs N" sets the queue pairs in use (the device delivers to pairs 0 to
+ * N-1 only; attaching a higher pair fails with ENXIO): only while no pair
+ * is attached, and it resets the device.
  *
  * Exit status: 0 on success, 1 on failure (one line on stderr saying why),
  * 2 on a usage error.
@@ -65,6 +69,7 @@ static int usage(FILE *f)
 		"       %s claim PCI-ADDRESS|IFNAME\n"
 		"       %s release PCI-ADDRESS\n"
 		"       %s set PCI-ADDRESS [addr A.B.C.D/N|none] [gateway A.B.C.D|none] [mtu N]\n"
+		"           [pairs N]\n"
 		"  -j   JSON output (list, show)\n",
 		prog, prog, prog, prog, prog);
 	return f == stderr ? 2 : 0;
@@ -207,8 +212,9 @@ static void json_dev(const struct bpc_dev *d, bool detail)
 	else
 		fputs("null", stdout);
 	printf(",\"queue_pairs\":%" PRIu32 ",\"max_queue_pairs\":%" PRIu32
+	       ",\"queue_pairs_in_use\":%" PRIu32
 	       ",\"queue_pairs_used\":%u,\"unsafe\":%s,\"broken\":%s,\"ipv4\":",
-	       d->num_pairs, d->max_pairs, used_pairs(d),
+	       d->num_pairs, d->max_pairs, d->pairs_in_use, used_pairs(d),
 	       d->unsafe ? "true" : "false", d->broken ? "true" : "false");
 	if (d->ipv4_addr) {
 		fputs("{\"address\":", stdout);
@@ -307,9 +313,9 @@ static void text_show(const struct bpc_dev *d)
 		fmt_ip(d->ipv4_gateway, gw);
 		printf("  gateway %s", gw);
 	}
-	printf("\n  queue pairs %" PRIu32 " of %" PRIu32 ", %" PRIu32
+	printf("\n  queue pairs %" PRIu32 " of %" PRIu32 ", %" PRIu32 " in use, %" PRIu32
 	       " descriptors per queue, %" PRIu64 " device reset(s)\n",
-	       d->num_pairs, d->max_pairs, d->qsize, d->resets);
+	       d->num_pairs, d->max_pairs, d->pairs_in_use, d->qsize, d->resets);
 	if (d->unsafe)
 		printf("  UNSAFE: claimed without IOMMU isolation\n");
 	if (d->broken)
@@ -334,6 +340,8 @@ static void text_show(const struct bpc_dev *d)
 		printf("  pair %" PRIu32 ": ", qp->index);
 		if (qp->owner_pid)
 			printf("owner pid %" PRIu32, qp->owner_pid);
+		else if (qp->index >= d->pairs_in_use)
+			printf("not in use");
 		else
 			printf("free");
 		printf("%s%s\n", qp->parked ? " (rings parked until the next reset)" : "",
@@ -814,8 +822,13 @@ static int cmd_set(int argc, char **argv)
 				return fail("set: bad MTU '%s'", val);
 			set.has_mtu = true;
 			set.mtu = (uint32_t)v;
+		} else if (!strcmp(key, "pairs")) {
+			if (parse_uint(val, UINT32_MAX, &v))
+				return fail("set: bad number of queue pairs '%s'", val);
+			set.has_pairs = true;
+			set.pairs = (uint32_t)v;
 		} else {
-			return fail("set: unknown setting '%s' (addr, gateway, mtu)", key);
+			return fail("set: unknown setting '%s' (addr, gateway, mtu, pairs)", key);
 		}
 	}
 	if (open_genl())

@@ -36,7 +36,8 @@ struct bpc_dev {
 	uint32_t mtu;			/* reported by the device, 0 if none */
 	uint64_t features;
 	uint32_t max_pairs;
-	uint32_t num_pairs;
+	uint32_t num_pairs;		/* offered by bypass */
+	uint32_t pairs_in_use;		/* VQ_PAIRS_SET, attachable */
 	uint32_t qsize;
 	bool unsafe;
 	bool broken;
@@ -56,11 +57,12 @@ struct bpc_devs {
 
 /* Settings for DEV_SET; a has_* flag says whether the field is sent. */
 struct bpc_set {
-	bool has_addr, has_prefix, has_gateway, has_mtu;
+	bool has_addr, has_prefix, has_gateway, has_mtu, has_pairs;
 	uint32_t addr;			/* network order */
 	uint8_t prefix;
 	uint32_t gateway;		/* network order */
 	uint32_t mtu;
+	uint32_t pairs;			/* queue pairs in use */
 };
 
 /* What an interface has, read over rtnetlink before it is unbound. */

@@ -403,6 +403,8 @@ static int parse_dev_attr(const struct nlattr *attr, struct bpc_dev *dev)
 		return get_u32(attr, &dev->max_pairs);
 	case BYPASS_A_DEV_QUEUE_PAIRS:
 		return get_u32(attr, &dev->num_pairs);
+	case BYPASS_A_DEV_PAIRS_IN_USE:
+		return get_u32(attr, &dev->pairs_in_use);
 	case BYPASS_A_DEV_QUEUE_SIZE:
 		return get_u32(attr, &dev->qsize);
 	case BYPASS_A_DEV_UNSAFE:
@@ -541,6 +543,8 @@ int bpc_dev_set(const char *name, const struct bpc_set *set, char *err)
 			     &set->gateway);
 	if (set->has_mtu)
 		mnl_attr_put_u32(nlh, BYPASS_A_DEV_IPV4_MTU, set->mtu);
+	if (set->has_pairs)
+		mnl_attr_put_u32(nlh, BYPASS_A_DEV_PAIRS_IN_USE, set->pairs);
 	return genl_transact(nlh, NULL, NULL, err);
 }
 
