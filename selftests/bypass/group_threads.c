@@ -15,6 +15,11 @@
  *   group that has not resolved the peer's MAC yet (each context asks
  *   ARP; the answers land on whichever queue the tap picks): every
  *   connection is answered;
+ *   the same against a Linux server that answers only after every
+ *   connection idled 8 s: the tap's flow cache has forgotten the flows,
+ *   the answers land on the queue each flow's hash picks, and those on
+ *   the other thread's queue are handed to the thread that dialled (the
+ *   handover counters move; without the handover they were reset);
  *   the HTTP example with --threads 2 under wrk from Linux: no error, and
  *   both threads served requests.
  *
@@ -37,6 +42,7 @@
 #define THREADS		2
 #define MAX_FDS		2048
 #define BOUND_MS	240000
+#define IDLE_MS		8000	/* longer than the tap's flow expiry (3 s) */
 
 /* What the group's child reports, per thread. */
 struct gside {
@@ -288,6 +294,72 @@ static int linux_server(void *arg)
 	return ti_linux_rr_server(l, THREADS * OUT_PER_THREAD, &rep->lnx);
 }
 
+/*
+ * Read @len bytes of @fd (blocking, each wait bounded): 0 or -1. For the
+ * late server, whose sockets are blocking.
+ */
+static int read_full(int fd, uint8_t *p, size_t len)
+{
+	struct pollfd pf = { .fd = fd, .events = POLLIN };
+	ssize_t n;
+
+	while (len) {
+		if (poll(&pf, 1, TI_IDLE_MS) != 1)
+			return -1;
+		n = recv(fd, p, len, 0);
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * A Linux server that answers late: it takes every connection's request,
+ * lets all of them idle IDLE_MS (the tap's flow cache forgets a flow idle
+ * for 3 s: what Linux sends next lands on the queue its hash picks, which
+ * need not be the one of the context that dialled it), then answers each.
+ */
+static int linux_late_server(void *arg)
+{
+	static int fds[THREADS * OUT_PER_THREAD];
+	static uint8_t req[THREADS * OUT_PER_THREAD][TI_REQ_LEN];
+	int l, i, n = THREADS * OUT_PER_THREAD, ready = *(int *)arg;
+	struct pollfd pf;
+	uint8_t ans[TI_REQ_LEN], c;
+
+	if (ti_linux_enter(4096))
+		return ti_fail(&rep->lnx, "peer netns");
+	l = ti_linux_listen(PEER_PORT, n);
+	if (l < 0 || write(ready, "r", 1) != 1)
+		return ti_fail(&rep->lnx, "listen: %s", strerror(errno));
+	pf.fd = l;
+	pf.events = POLLIN;
+	for (i = 0; i < n; i++) {
+		if (poll(&pf, 1, TI_IDLE_MS) != 1 || (fds[i] = accept(l, NULL, NULL)) < 0)
+			return ti_fail(&rep->lnx, "%d of %d accepted", i, n);
+		rep->lnx.conns++;
+	}
+	for (i = 0; i < n; i++)
+		if (read_full(fds[i], req[i], TI_REQ_LEN))
+			return ti_fail(&rep->lnx, "request %d: %s", i, strerror(errno));
+	usleep(IDLE_MS * 1000);	/* the idle time under test */
+	for (i = 0; i < n; i++) {
+		ti_answer(req[i], ans);
+		if (send(fds[i], ans, TI_REQ_LEN, MSG_NOSIGNAL) != TI_REQ_LEN)
+			return ti_fail(&rep->lnx, "send %d: %s", i, strerror(errno));
+		rep->lnx.served++;
+	}
+	for (i = 0; i < n; i++) {
+		pf.fd = fds[i];
+		if (poll(&pf, 1, TI_IDLE_MS) != 1 || recv(fds[i], &c, 1, 0) != 0)
+			return ti_fail(&rep->lnx, "no EOF on %d", i);
+		close(fds[i]);
+	}
+	return 0;
+}
+
 static void log_group(struct __test_metadata *_metadata)
 {
 	int i;
@@ -368,19 +440,23 @@ TEST_F_TIMEOUT(group, two_threads_serve_500_linux_clients, 400)
 	EXPECT_EQ(NCONNS, total);
 }
 
-TEST_F_TIMEOUT(group, both_threads_connect_out_at_once, 300)
+/*
+ * Both threads of a new group (neither context knows the peer's MAC yet)
+ * dial OUT_PER_THREAD connections at once to the Linux server @server
+ * (forked; it says when it listens): every answer must reach the thread
+ * that dialled it.
+ */
+static void dial_linux(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(group) *self, int (*server)(void *arg))
 {
 	int ready[2], i;
 
-	if (!nic_has_pairs(THREADS))
-		SKIP(return, "needs a NIC with 2 queue pairs (selftests/vm/run --tap 2)");
 	ASSERT_EQ(0, pipe(ready));
-	self->peer = ti_fork(linux_server, &ready[1]);
+	self->peer = ti_fork(server, &ready[1]);
 	ASSERT_LT(0, self->peer);
 	close(ready[1]);
 	ASSERT_EQ(0, ti_read_byte(ready[0], 30000));
 	close(ready[0]);
-	/* A new group: neither context knows the peer's MAC yet. */
 	self->app = tl_start_app(group_app, 1);
 	ASSERT_LT(0, self->app);
 	EXPECT_EQ(0, ti_wait(self->peer, BOUND_MS)) TH_LOG("Linux: %s", rep->lnx.why);
@@ -394,7 +470,34 @@ TEST_F_TIMEOUT(group, both_threads_connect_out_at_once, 300)
 	for (i = 0; i < THREADS; i++) {
 		EXPECT_STREQ("", gside->why[i]);
 		EXPECT_EQ(OUT_PER_THREAD, gside->out_done[i]);
+		EXPECT_EQ(0, gside->gs[i].handoff_dropped);
+		EXPECT_EQ(0, gside->gs[i].unowned);
 	}
+}
+
+TEST_F_TIMEOUT(group, both_threads_connect_out_at_once, 300)
+{
+	if (!nic_has_pairs(THREADS))
+		SKIP(return, "needs a NIC with 2 queue pairs (selftests/vm/run --tap 2)");
+	dial_linux(_metadata, self, linux_server);
+}
+
+TEST_F_TIMEOUT(group, flows_idle_past_the_tap_cache_reach_their_owner, 300)
+{
+	uint64_t out = 0, in = 0;
+	int i;
+
+	if (!nic_has_pairs(THREADS))
+		SKIP(return, "needs a NIC with 2 queue pairs (selftests/vm/run --tap 2)");
+	/* Every late answer must reach the thread that dialled... */
+	dial_linux(_metadata, self, linux_late_server);
+	for (i = 0; i < THREADS; i++) {
+		out += gside->gs[i].handoff_out;
+		in += gside->gs[i].handoff_in;
+	}
+	/* ... though some landed on the other queue, and went to their owner. */
+	EXPECT_LT(0, out);
+	EXPECT_EQ(out, in);
 }
 
 /* wrk's summary, as http_clients reads it. */
