@@ -8,13 +8,20 @@
  * any size is served without copying the file onto the heap.
  *
  *   http_server [--linux | --bypass [PCI]] [--addr A.B.C.D] [--port N]
- *               [--root DIR] [--busy-poll]
+ *               [--root DIR] [--busy-poll] [--threads N]
+ *
+ * With --threads N it runs N threads, each with its own listener on the
+ * port, readiness set and connections: on Linux N SO_REUSEPORT sockets,
+ * on bypass a group of N contexts on queue pairs 0..N-1 of the NIC
+ * (bypass_group_open), the NIC steering each connection to one of them.
  *
  * It prints "ready" once it listens and, on SIGINT or SIGTERM, the number
- * of requests served and the CPU time the process used per request.
+ * of requests served (and by each thread) and the CPU time the process
+ * used per request.
  */
 #include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -28,6 +35,7 @@
 
 #define MAX_FDS		65536
 #define IN_MAX		8192
+#define MAX_THREADS	16
 
 struct file {
 	struct file *next;
@@ -48,18 +56,24 @@ struct conn {
 	bool writing;
 };
 
-static volatile sig_atomic_t stop;
-static struct netops net;
-static struct conn *conns[MAX_FDS];
-static struct file *files;
+/* A thread's server: nothing in it is shared with the other threads. */
+struct worker {
+	struct netops net;
+	int l, ep;
+	struct conn **conns;		/* by descriptor, MAX_FDS of them */
+	struct file *files;		/* its own mappings */
+	uint64_t served;
+	bool busy;
+	pthread_t thread;
+};
+
+static int stop;			/* set by the signal handler */
 static const char *root = ".";
-static uint64_t served;
-static int ep;
 
 static void on_signal(int sig)
 {
 	(void)sig;
-	stop = 1;
+	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
 }
 
 static const char *type_of(const char *path)
@@ -80,7 +94,7 @@ static const char *type_of(const char *path)
 }
 
 /* The file for a request path, mapped on first use; NULL if none. */
-static struct file *lookup(const char *path)
+static struct file *lookup(struct worker *w, const char *path)
 {
 	char full[4096];
 	struct file *f;
@@ -92,7 +106,7 @@ static struct file *lookup(const char *path)
 		return NULL;
 	if (!strcmp(path, "/"))
 		path = "/index.html";
-	for (f = files; f; f = f->next)
+	for (f = w->files; f; f = f->next)
 		if (!strcmp(f->path, path))
 			return f;
 	if ((size_t)snprintf(full, sizeof(full), "%s%s", root, path) >= sizeof(full))
@@ -119,39 +133,39 @@ static struct file *lookup(const char *path)
 	f->data = map ? map : "";
 	f->len = (size_t)st.st_size;
 	f->type = type_of(path);
-	f->next = files;
-	files = f;
+	f->next = w->files;
+	w->files = f;
 	return f;
 }
 
-static void conn_close(int fd)
+static void conn_close(struct worker *w, int fd)
 {
-	free(conns[fd]);
-	conns[fd] = NULL;
-	net.close(net.ctx, fd);	/* also leaves the readiness set */
+	free(w->conns[fd]);
+	w->conns[fd] = NULL;
+	w->net.close(w->net.ctx, fd);	/* also leaves the readiness set */
 }
 
-static void set_events(int fd, uint32_t events)
+static void set_events(struct worker *w, int fd, uint32_t events)
 {
 	struct epoll_event ev = { .events = events, .data.fd = fd };
 
-	net.epoll_ctl(net.ctx, ep, EPOLL_CTL_MOD, fd, &ev);
+	w->net.epoll_ctl(w->net.ctx, w->ep, EPOLL_CTL_MOD, fd, &ev);
 }
 
 /* Send what is pending; false when the connection must go. */
-static bool flush_out(int fd, struct conn *c)
+static bool flush_out(struct worker *w, int fd, struct conn *c)
 {
 	while (c->hdr_off < c->hdr_len || c->body_off < c->body_len) {
 		bool hdr = c->hdr_off < c->hdr_len;
 		const char *p = hdr ? c->hdr + c->hdr_off : c->body + c->body_off;
 		size_t len = hdr ? c->hdr_len - c->hdr_off : c->body_len - c->body_off;
-		ssize_t n = net.send(net.ctx, fd, p, len, 0);
+		ssize_t n = w->net.send(w->net.ctx, fd, p, len, 0);
 
 		if (n < 0) {
 			if (errno != EAGAIN)
 				return false;
 			if (!c->writing)
-				set_events(fd, EPOLLOUT);
+				set_events(w, fd, EPOLLOUT);
 			c->writing = true;
 			return true;
 		}
@@ -161,13 +175,13 @@ static bool flush_out(int fd, struct conn *c)
 			c->body_off += (size_t)n;
 	}
 	if (c->writing)
-		set_events(fd, EPOLLIN);
+		set_events(w, fd, EPOLLIN);
 	c->writing = false;
 	return !c->close_after;
 }
 
-static void respond(struct conn *c, int status, const char *reason,
-		    const struct file *f, bool head)
+static void respond(struct worker *w, struct conn *c, int status,
+		    const char *reason, const struct file *f, bool head)
 {
 	const char *type = f ? f->type : "text/plain";
 	size_t len = f ? f->len : strlen(reason) + 1;
@@ -182,7 +196,7 @@ static void respond(struct conn *c, int status, const char *reason,
 	c->body = f && !head ? f->data : NULL;
 	c->body_len = c->body ? f->len : 0;
 	c->body_off = 0;
-	served++;
+	w->served++;
 }
 
 /* Whether the header block names this connection token. */
@@ -202,7 +216,7 @@ static bool has_token(const char *hdrs, const char *token)
 }
 
 /* Answer one complete request at the start of c->in (@len bytes). */
-static void handle(struct conn *c, char *req)
+static void handle(struct worker *w, struct conn *c, char *req)
 {
 	char method[8], path[1024], version[16];
 	struct file *f;
@@ -211,26 +225,26 @@ static void handle(struct conn *c, char *req)
 	if (sscanf(req, "%7s %1023s %15s", method, path, version) != 3 ||
 	    strncmp(version, "HTTP/1.", 7)) {
 		c->close_after = true;
-		respond(c, 400, "Bad Request", NULL, false);
+		respond(w, c, 400, "Bad Request", NULL, false);
 		return;
 	}
 	c->close_after = version[7] == '0' ? !has_token(req, "keep-alive") :
 			 has_token(req, "close");
 	head = !strcmp(method, "HEAD");
 	if (!head && strcmp(method, "GET")) {
-		respond(c, 405, "Method Not Allowed", NULL, false);
+		respond(w, c, 405, "Method Not Allowed", NULL, false);
 		return;
 	}
-	f = lookup(path);
+	f = lookup(w, path);
 	if (!f)
-		respond(c, 404, "Not Found", NULL, head);
+		respond(w, c, 404, "Not Found", NULL, head);
 	else
-		respond(c, 200, "OK", f, head);
+		respond(w, c, 200, "OK", f, head);
 }
 
-static void on_readable(int fd)
+static void on_readable(struct worker *w, int fd)
 {
-	struct conn *c = conns[fd];
+	struct conn *c = w->conns[fd];
 
 	for (;;) {
 		ssize_t n;
@@ -241,21 +255,22 @@ static void on_readable(int fd)
 			size_t used = (size_t)(end - c->in) + 4;
 
 			*end = 0;
-			handle(c, c->in);
+			handle(w, c, c->in);
 			memmove(c->in, c->in + used, c->in_len - used);
 			c->in_len -= used;
-			if (!flush_out(fd, c)) {
-				conn_close(fd);
+			if (!flush_out(w, fd, c)) {
+				conn_close(w, fd);
 				return;
 			}
 		}
 		if (c->writing)
 			return;
 		if (c->in_len == IN_MAX) {	/* a header block too large */
-			conn_close(fd);
+			conn_close(w, fd);
 			return;
 		}
-		n = net.recv(net.ctx, fd, c->in + c->in_len, IN_MAX - c->in_len - 1, 0);
+		n = w->net.recv(w->net.ctx, fd, c->in + c->in_len,
+				IN_MAX - c->in_len - 1, 0);
 		if (n > 0) {
 			c->in_len += (size_t)n;
 			c->in[c->in_len] = 0;
@@ -263,32 +278,102 @@ static void on_readable(int fd)
 		}
 		if (n < 0 && errno == EAGAIN)
 			return;
-		conn_close(fd);
+		conn_close(w, fd);
 		return;
 	}
 }
 
-static void on_accept(int l)
+static void on_accept(struct worker *w)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 	int fd, one = 1;
 
-	while ((fd = net.accept4(net.ctx, l, NULL, NULL, SOCK_NONBLOCK)) >= 0) {
-		if (fd >= MAX_FDS || !(conns[fd] = calloc(1, sizeof(struct conn)))) {
-			net.close(net.ctx, fd);
+	while ((fd = w->net.accept4(w->net.ctx, w->l, NULL, NULL, SOCK_NONBLOCK)) >= 0) {
+		if (fd >= MAX_FDS || !(w->conns[fd] = calloc(1, sizeof(struct conn)))) {
+			w->net.close(w->net.ctx, fd);
 			continue;
 		}
-		net.setsockopt(net.ctx, fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		w->net.setsockopt(w->net.ctx, fd, IPPROTO_TCP, TCP_NODELAY, &one,
+				  sizeof(one));
 		ev.data.fd = fd;
-		net.epoll_ctl(net.ctx, ep, EPOLL_CTL_ADD, fd, &ev);
+		w->net.epoll_ctl(w->net.ctx, w->ep, EPOLL_CTL_ADD, fd, &ev);
 	}
 }
 
 static void usage(void)
 {
 	fprintf(stderr, "usage: http_server [--linux | --bypass [PCI]] [--addr A.B.C.D]\n"
-		"                   [--port N] [--root DIR] [--busy-poll]\n");
+		"                   [--port N] [--root DIR] [--busy-poll] [--threads N]\n");
 	exit(2);
+}
+
+/* The worker's listener on @sin (SO_REUSEPORT on Linux: one per thread). */
+static int worker_listen(struct worker *w, const struct sockaddr_in *sin,
+			 bool reuseport)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	int one = 1;
+
+	w->conns = calloc(MAX_FDS, sizeof(*w->conns));
+	w->l = w->net.socket(w->net.ctx, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	w->ep = w->net.epoll_create(w->net.ctx);
+	if (!w->conns || w->l < 0 || w->ep < 0 ||
+	    w->net.setsockopt(w->net.ctx, w->l, SOL_SOCKET, SO_REUSEADDR, &one,
+			      sizeof(one)) ||
+	    (reuseport && w->net.setsockopt(w->net.ctx, w->l, SOL_SOCKET,
+					    SO_REUSEPORT, &one, sizeof(one))) ||
+	    w->net.bind(w->net.ctx, w->l, (const struct sockaddr *)sin, sizeof(*sin)) ||
+	    w->net.listen(w->net.ctx, w->l, 1024))
+		return -1;
+	ev.data.fd = w->l;
+	w->net.epoll_ctl(w->net.ctx, w->ep, EPOLL_CTL_ADD, w->l, &ev);
+	return 0;
+}
+
+/* A thread's loop: its readiness set until a signal stops the server. */
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct epoll_event evs[64];
+	int i, n;
+
+	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
+		n = w->net.epoll_wait(w->net.ctx, w->ep, evs, 64, w->busy ? 0 : 200);
+		if (n < 0 && errno != EINTR) {
+			perror("http_server: epoll_wait");
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+			struct conn *c = fd == w->l ? NULL : w->conns[fd];
+
+			if (fd == w->l) {
+				on_accept(w);
+			} else if (c && c->writing) {
+				if (!flush_out(w, fd, c))
+					conn_close(w, fd);
+				else if (w->conns[fd] && !c->writing)
+					on_readable(w, fd);
+			} else if (c) {
+				on_readable(w, fd);
+			}
+		}
+	}
+	return NULL;
+}
+
+static void worker_fini(struct worker *w)
+{
+	int i;
+
+	for (i = 0; w->conns && i < MAX_FDS; i++)
+		if (w->conns[i])
+			conn_close(w, i);
+	if (w->l >= 0)
+		w->net.close(w->net.ctx, w->l);
+	if (w->ep >= 0)
+		w->net.close(w->net.ctx, w->ep);
+	free(w->conns);
 }
 
 int main(int argc, char **argv)
@@ -300,15 +385,19 @@ int main(int argc, char **argv)
 		{ "port", required_argument, NULL, 'p' },
 		{ "root", required_argument, NULL, 'r' },
 		{ "busy-poll", no_argument, NULL, 'P' },
+		{ "threads", required_argument, NULL, 't' },
 		{ 0 }
 	};
+	static struct worker workers[MAX_THREADS];
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(8080) };
 	const char *pci = NULL, *addr = NULL;
 	bool bypass = false, busy = false;
-	struct epoll_event evs[64];
 	struct sigaction sa = { .sa_handler = on_signal };
+	struct bypass_group *group = NULL;
+	struct netops net;
+	uint64_t served = 0;
 	struct rusage ru;
-	int l, i, n, one = 1, o;
+	int i, o, nthreads = 1;
 	double cpu_us;
 
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -319,65 +408,63 @@ int main(int argc, char **argv)
 		case 'p': sin.sin_port = htons((uint16_t)atoi(optarg)); break;
 		case 'r': root = optarg; break;
 		case 'P': busy = true; break;
+		case 't': nthreads = atoi(optarg); break;
 		default: usage();
 		}
 	}
-	if (optind != argc)
+	if (optind != argc || nthreads < 1 || nthreads > MAX_THREADS)
 		usage();
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	if (netops_open(&net, bypass, pci, addr))
+	if (nthreads > 1 && bypass) {
+		if (netops_open_group(&net, &group, (unsigned int)nthreads, pci, addr))
+			return 1;
+	} else if (netops_open(&net, bypass, pci, addr)) {
 		return 1;
+	}
 	if (addr && !bypass)
 		inet_pton(AF_INET, addr, &sin.sin_addr);
-	l = net.socket(net.ctx, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-	ep = net.epoll_create(net.ctx);
-	if (l < 0 || ep < 0 ||
-	    net.setsockopt(net.ctx, l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    net.bind(net.ctx, l, (struct sockaddr *)&sin, sizeof(sin)) ||
-	    net.listen(net.ctx, l, 1024)) {
-		perror("http_server: listen");
-		return 1;
+	for (i = 0; i < nthreads; i++) {
+		struct worker *w = &workers[i];
+
+		w->net = net;
+		if (group)
+			w->net.ctx = bypass_group_ctx(group, (unsigned int)i);
+		w->busy = busy;
+		w->l = w->ep = -1;
+		if (worker_listen(w, &sin, !bypass && nthreads > 1)) {
+			perror("http_server: listen");
+			return 1;
+		}
 	}
-	evs[0].events = EPOLLIN;
-	evs[0].data.fd = l;
-	net.epoll_ctl(net.ctx, ep, EPOLL_CTL_ADD, l, &evs[0]);
-	printf("ready: %s stack, port %u, root %s\n", net.name,
-	       ntohs(sin.sin_port), root);
+	printf("ready: %s stack, port %u, root %s, %d thread%s\n", net.name,
+	       ntohs(sin.sin_port), root, nthreads, nthreads > 1 ? "s" : "");
 	fflush(stdout);
-
-	while (!stop) {
-		n = net.epoll_wait(net.ctx, ep, evs, 64, busy ? 0 : 200);
-		if (n < 0 && errno != EINTR) {
-			perror("http_server: epoll_wait");
-			break;
+	for (i = 1; i < nthreads; i++)
+		if (pthread_create(&workers[i].thread, NULL, worker_main, &workers[i])) {
+			perror("http_server: pthread_create");
+			return 1;
 		}
-		for (i = 0; i < n; i++) {
-			int fd = evs[i].data.fd;
-
-			if (fd == l)
-				on_accept(l);
-			else if (conns[fd] && conns[fd]->writing) {
-				if (!flush_out(fd, conns[fd]))
-					conn_close(fd);
-				else if (conns[fd] && !conns[fd]->writing)
-					on_readable(fd);
-			} else if (conns[fd]) {
-				on_readable(fd);
-			}
-		}
-	}
+	worker_main(&workers[0]);
+	for (i = 1; i < nthreads; i++)
+		pthread_join(workers[i].thread, NULL);
 	getrusage(RUSAGE_SELF, &ru);
 	cpu_us = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 +
 		 (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+	for (i = 0; i < nthreads; i++)
+		served += workers[i].served;
 	printf("served %llu requests, cpu %.0f us, %.1f us/request\n",
 	       (unsigned long long)served, cpu_us,
 	       served ? cpu_us / (double)served : 0.0);
-	for (i = 0; i < MAX_FDS; i++)
-		if (conns[i])
-			conn_close(i);
-	net.close(net.ctx, l);
-	net.close(net.ctx, ep);
+	for (i = 0; nthreads > 1 && i < nthreads; i++)
+		printf("thread %d: %llu requests\n", i,
+		       (unsigned long long)workers[i].served);
+	for (i = 0; i < nthreads; i++)
+		worker_fini(&workers[i]);
+	if (group) {
+		bypass_group_destroy(group);
+		net.ctx = NULL;
+	}
 	netops_close(&net);
 	return 0;
 }

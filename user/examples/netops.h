@@ -161,10 +161,34 @@ static const struct netops netops_bypass = {
  * the claimed NIC @pci ("" or NULL: the first), at the address recorded
  * by `bypassctl claim` unless @addr (dotted quad) is given.
  */
+/* The examples' context configuration: @pci, @addr as for netops_open(). */
+static inline int netops_config(struct bypass_ctx_config *cfg, const char *pci,
+				const char *addr)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->device = pci;
+	cfg->max_sockets = 4096;
+	cfg->stack.pool_bufs = 16384;
+	if (addr) {
+		if (inet_pton(AF_INET, addr, &cfg->stack.addr) != 1)
+			return -EINVAL;
+		cfg->stack.prefix_len = 24;
+	}
+	return 0;
+}
+
+static inline int netops_failed(const char *pci, int r)
+{
+	if (r)
+		fprintf(stderr, "bypass: cannot open %s: %s\n",
+			pci && *pci ? pci : "the claimed NIC", strerror(-r));
+	return r;
+}
+
 static inline int netops_open(struct netops *ops, bool bypass, const char *pci,
 			      const char *addr)
 {
-	struct bypass_ctx_config cfg = { .device = pci, .max_sockets = 4096 };
+	struct bypass_ctx_config cfg;
 	int r;
 
 	if (!bypass) {
@@ -172,17 +196,29 @@ static inline int netops_open(struct netops *ops, bool bypass, const char *pci,
 		return 0;
 	}
 	*ops = netops_bypass;
-	cfg.stack.pool_bufs = 16384;
-	if (addr) {
-		if (inet_pton(AF_INET, addr, &cfg.stack.addr) != 1)
-			return -EINVAL;
-		cfg.stack.prefix_len = 24;
-	}
-	r = bypass_ctx_open(&cfg, &ops->ctx);
-	if (r)
-		fprintf(stderr, "bypass: cannot open %s: %s\n",
-			pci && *pci ? pci : "the claimed NIC", strerror(-r));
-	return r;
+	r = netops_config(&cfg, pci, addr);
+	if (!r)
+		r = bypass_ctx_open(&cfg, &ops->ctx);
+	return netops_failed(pci, r);
+}
+
+/*
+ * netops_open_group - the bypass table for @n threads: a group of @n
+ * contexts on queue pairs 0..@n-1 of @pci (*@group; ops->ctx stays NULL,
+ * each thread takes bypass_group_ctx()).
+ */
+static inline int netops_open_group(struct netops *ops, struct bypass_group **group,
+				    unsigned int n, const char *pci,
+				    const char *addr)
+{
+	struct bypass_group_config gc = { .nr_contexts = n };
+	int r;
+
+	*ops = netops_bypass;
+	r = netops_config(&gc.ctx, pci, addr);
+	if (!r)
+		r = bypass_group_open(&gc, group);
+	return netops_failed(pci, r);
 }
 
 static inline void netops_close(struct netops *ops)

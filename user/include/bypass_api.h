@@ -13,8 +13,9 @@
  *
  * Threads: a context and everything it hands out (descriptors, tokens,
  * buffers) belong to the thread that uses it; nothing is locked. Run one
- * context per thread, each on its own queue pair. The socket-like calls
- * of bypass_socket.h work on the same contexts and descriptors.
+ * context per thread, each on its own queue pair: a group (below) makes
+ * such contexts on one NIC share its address. The socket-like calls of
+ * bypass_socket.h work on the same contexts and descriptors.
  */
 #ifndef BYPASS_API_H
 #define BYPASS_API_H
@@ -252,6 +253,99 @@ int bypass_qwait_any(struct bypass_ctx *ctx, const bypass_qtoken_t *qts,
  * collected, buffers and all). -EBADF.
  */
 int bypass_qclose(struct bypass_ctx *ctx, int qd);
+
+/* ---- groups: one context per thread on one NIC ------------------------- */
+
+/*
+ * A group is N contexts on N queue pairs of one NIC, one per thread, each
+ * with its own stack and TCP engine (no lock on its fast path), sharing
+ * one IPv4 address and, through the group (locked, off the fast path):
+ *  - the neighbour table: an ARP packet learnt by any context is learnt
+ *    by all, and their datagrams waiting for that address leave;
+ *  - listening: each context listens on the port itself (as with
+ *    SO_REUSEPORT); a SYN lands on any queue and its flow stays on that
+ *    context (its SYN-ACK leaves from that queue). A segment for a port
+ *    that only other contexts listen on goes to one of them;
+ *  - ephemeral ports, partitioned: context i of N picks from its own
+ *    range, so two contexts never choose the same 4-tuple;
+ *  - a flow directory (4-tuple to context, written at connection setup
+ *    and teardown): a segment of a flow this context does not know, as
+ *    after the device moved an idle flow to another queue, goes to the
+ *    owner's mailbox (a copy; the owner's poll runs it); an RST answers
+ *    only when no context owns the flow or listens on its port.
+ * The fast path (a known flow on its own queue) takes no lock; a poll
+ * reads its mailbox's pending word once. See Documentation/api.rst.
+ */
+struct bypass_group;
+
+#define BYPASS_GROUP_MAX	16
+
+/*
+ * struct bypass_group_config
+ * @nr_contexts: contexts, one per queue pair (1..BYPASS_GROUP_MAX).
+ * @first_pair: bypass_group_open(): the pairs first_pair .. first_pair +
+ *	nr_contexts - 1 of @ctx.device.
+ * @ctx: every context's configuration (its queue_pair is ignored); the
+ *	TCP engines share one secret (random when @ctx.stack.tcp gives
+ *	none), so any context checks another's SYN cookies.
+ */
+struct bypass_group_config {
+	unsigned int nr_contexts;
+	unsigned int first_pair;
+	struct bypass_ctx_config ctx;
+};
+
+/*
+ * bypass_group_open - attach @nr_contexts pairs of a NIC claimed by
+ * bypass.ko and start a context on each. Errors: those of
+ * bypass_ctx_open(), -EINVAL.
+ */
+int bypass_group_open(const struct bypass_group_config *cfg,
+		      struct bypass_group **out);
+
+/*
+ * bypass_group_create - a group on @devs[0 .. nr_contexts - 1], one queue
+ * pair each (e.g. bypass_mq_dev()), which must outlive it. Errors:
+ * -EINVAL, -ENOMEM, those of bypass_ctx_create().
+ */
+int bypass_group_create(struct bypass_dev *const *devs,
+			const struct bypass_group_config *cfg,
+			struct bypass_group **out);
+
+unsigned int bypass_group_size(const struct bypass_group *g);
+
+/*
+ * bypass_group_ctx - context @i (NULL past the size), for one thread to
+ * use (hand it over before that thread starts using it).
+ */
+struct bypass_ctx *bypass_group_ctx(struct bypass_group *g, unsigned int i);
+
+/*
+ * bypass_group_destroy - destroy every context, once no thread uses any
+ * (bypass_ctx_destroy() on a context of a group does nothing).
+ */
+void bypass_group_destroy(struct bypass_group *g);
+
+/*
+ * struct bypass_group_stats - what context @i's thread did for the group
+ * (readable from any thread).
+ * @handoff_out: segments of other contexts' flows (or listeners) it
+ *	received and passed on; @handoff_in: segments it took from others.
+ * @handoff_dropped: passed-on segments lost to a full mailbox.
+ * @neigh_out: neighbours it learnt from ARP and shared; @neigh_in: learnt
+ *	from the others.
+ * @unowned: segments of flows no context owns nor listens for (answered
+ *	with RST, as a lone stack does).
+ */
+struct bypass_group_stats {
+	uint64_t handoff_out, handoff_in, handoff_dropped;
+	uint64_t neigh_out, neigh_in;
+	uint64_t unowned;
+};
+
+/* -EINVAL past the size. */
+int bypass_group_stats(struct bypass_group *g, unsigned int i,
+		       struct bypass_group_stats *out);
 
 #ifdef __cplusplus
 }

@@ -56,6 +56,7 @@ extern "C" {
 	X(TCP_BAD_CSUM, "tcp_bad_csum")					\
 	X(TCP_BROADCAST, "tcp_broadcast")	/* or multicast */	\
 	X(TCP_BAD_OPTIONS, "tcp_bad_options")				\
+	X(TCP_HANDOFF_LOST, "tcp_handoff_lost")	/* group: no room for it */ \
 	X(TX_BACKLOG_FULL, "tx_backlog_full")	/* ring and backlog full */ \
 	X(TX_NO_BUFFER, "tx_no_buffer")		/* pool empty for a reply */ \
 	X(TX_TOO_BIG, "tx_too_big")

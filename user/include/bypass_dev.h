@@ -5,6 +5,7 @@
  *
  *  - the /dev/bypass device (the kernel hands over a real NIC's rings),
  *  - an in-memory linked pair with a virtual clock (tests, benchmarks),
+ *    and its multi-queue form (a NIC of several pairs, steered like a tap),
  *  - a Linux TAP interface (a development path only: every frame goes
  *    through the kernel, so it is NOT kernel bypass).
  *
@@ -244,6 +245,63 @@ void bypass_pair_stats(const struct bypass_pair *pair, int side,
  * device that has fallen behind); turning it off sends what was queued.
  */
 void bypass_pair_set_tx_stall(struct bypass_pair *pair, int side, bool on);
+
+/* ---- the in-memory multi-queue pair ------------------------------------ */
+
+struct bypass_mq;
+
+#define BYPASS_MQ_MAX	16	/* queue pairs of its NIC, at most */
+
+/*
+ * struct bypass_mq_config - a NIC of @nr_pairs queue pairs (side 0, MAC
+ * @mac[0]) wired to a peer of one pair (side 1, @mac[1]).
+ * @queue_size, @features, @mtu, @wire_limit: as for bypass_pair_config
+ *	(frames waiting per queue for RX buffers, beyond that dropped).
+ * @realtime: the devices' clock is CLOCK_MONOTONIC (for drivers on
+ *	several threads); otherwise a virtual one, bypass_mq_advance()'s.
+ * Frames towards the NIC are steered as the host tun's flow cache does:
+ * a TCP or UDP flow to the queue that last sent a frame of it, else to a
+ * queue chosen by its hash; ARP to the queue that last sent ARP, ICMP to
+ * the one that last sent ICMP. Device work runs in the thread that kicks
+ * (or services, or advances the clock), under the device's own lock.
+ */
+struct bypass_mq_config {
+	unsigned int nr_pairs;
+	uint16_t queue_size;
+	uint64_t features;
+	uint8_t mac[2][6];
+	uint16_t mtu;
+	uint32_t wire_limit;
+	bool realtime;
+};
+
+/* struct bypass_mq_stats - one queue pair's frames (or the peer's). */
+struct bypass_mq_stats {
+	uint64_t tx_frames;	/* taken from its TX ring */
+	uint64_t rx_frames;	/* written into its RX ring */
+	uint64_t dropped;	/* too many waiting, or too big */
+	uint64_t kicks;
+};
+
+int bypass_mq_create(const struct bypass_mq_config *cfg, struct bypass_mq **out);
+void bypass_mq_destroy(struct bypass_mq *mq);
+/* Queue pair @pair of the NIC (NULL past nr_pairs); owned by @mq. */
+struct bypass_dev *bypass_mq_dev(struct bypass_mq *mq, unsigned int pair);
+/* The peer's one pair; owned by @mq. */
+struct bypass_dev *bypass_mq_peer(struct bypass_mq *mq);
+/* Move the virtual clock on and deliver what waited for buffers. */
+void bypass_mq_advance(struct bypass_mq *mq, uint64_t ns);
+/*
+ * bypass_mq_move_flow - steer the TCP flow between @addr_a:@port_a and
+ * @addr_b:@port_b (network-order addresses, host-order ports) to @pair,
+ * as the tun's cache does to an idle flow; it moves back as soon as
+ * another queue sends a frame of it. -EINVAL for a pair past nr_pairs.
+ */
+int bypass_mq_move_flow(struct bypass_mq *mq, uint32_t addr_a, uint16_t port_a,
+			uint32_t addr_b, uint16_t port_b, unsigned int pair);
+/* Counters of @pair, or of the peer for @pair == nr_pairs; -EINVAL past. */
+int bypass_mq_stats(struct bypass_mq *mq, unsigned int pair,
+		    struct bypass_mq_stats *out);
 
 /* ---- the TAP development device --------------------------------------- */
 

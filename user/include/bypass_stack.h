@@ -117,16 +117,38 @@ uint64_t bypass_stack_next_timer(struct bypass_stack *st);
 /*
  * struct bypass_stack_events - optional hooks for a layer above the stack
  * (the application APIs): @tcp as bypass_tcp_ops.event, @udp after a
- * datagram was queued on @sock. They run inside bypass_stack_poll() and
+ * datagram was queued on @sock, @neigh after an ARP packet received
+ * taught the stack that @ip (network order) is at @mac (a group shares
+ * it with its other stacks). They run inside bypass_stack_poll() and
  * the engine's calls and must not call back into the stack.
  */
 struct bypass_stack_events {
 	void (*tcp)(void *arg, struct bypass_tcp_conn *c);
 	void (*udp)(void *arg, struct bypass_udp *sock);
+	void (*neigh)(void *arg, uint32_t ip, const uint8_t mac[6]);
 	void *arg;
 };
 void bypass_stack_set_events(struct bypass_stack *st,
 			     const struct bypass_stack_events *ev);
+
+/*
+ * bypass_stack_set_ports - the ephemeral ports the stack picks from for
+ * TCP connects and unbound UDP sockets: [@lo, @lo + @nr) (default 49152
+ * and 16384); the stacks of a group take disjoint ranges, so two of
+ * them never choose the same 4-tuple. -EINVAL for an empty range or
+ * one past 65535.
+ */
+int bypass_stack_set_ports(struct bypass_stack *st, uint16_t lo, uint16_t nr);
+void bypass_stack_ports(const struct bypass_stack *st, uint16_t *lo,
+			uint16_t *nr);
+
+/*
+ * bypass_stack_set_wake - another source of work for bypass_stack_wait():
+ * it returns as soon as *@pending (read relaxed) is non-zero, and sleeps
+ * on @fd (readable while there is such work) besides the interrupts.
+ * @pending NULL removes it. A group's context uses it for its mailbox.
+ */
+void bypass_stack_set_wake(struct bypass_stack *st, int fd, const int *pending);
 
 /* The stack's IPv4 address (network byte order). */
 uint32_t bypass_stack_addr(const struct bypass_stack *st);
@@ -196,7 +218,7 @@ int bypass_stack_tcp_listen(struct bypass_stack *st, uint16_t port,
 
 /*
  * bypass_stack_tcp_connect - open a connection to @addr:@port from an
- * ephemeral port (49152-65535) chosen as RFC 6056 algorithm 4: from a
+ * ephemeral port (49152-65535, or bypass_stack_set_ports()'s) chosen as RFC 6056 algorithm 4: from a
  * keyed hash of the destination plus a counter, so connects to one
  * server take consecutive ports, skipping local listeners and tuples in
  * use (a TIME_WAIT of ours is reused when bypass_tcp_connect() allows

@@ -71,9 +71,12 @@ struct api_sock {
 	bool wake_raised;		/* ... holds a count */
 };
 
+struct api_member;
+
 struct bypass_ctx {
 	struct bypass_dev *dev;
 	bool own_dev;
+	struct api_member *member;	/* its place in a group, or NULL */
 	struct bypass_stack *st;
 	struct bypass_pool *pool;
 	uint32_t addr;
@@ -142,6 +145,18 @@ struct bypass_buf *api_udp_take(struct api_sock *s, uint32_t *addr,
 void api_apply_opts(struct api_sock *s);
 int api_take_accepted(struct bypass_ctx *ctx, struct api_sock *l,
 		      struct bypass_tcp_conn *c);
+
+/* api_group.c: a context's part in its group (ctx->member set) */
+/* Run what other contexts handed over (one relaxed load when none). */
+void api_group_drain(struct bypass_ctx *ctx);
+/* The mailbox holds something: bypass_ctx_fd() must be readable. */
+bool api_group_pending(const struct bypass_ctx *ctx);
+/* The mailbox's eventfd, for bypass_ctx_fd()'s epoll. */
+int api_group_fd(const struct bypass_ctx *ctx);
+/* Share a neighbour the context's stack learnt with the others. */
+void api_group_neigh(struct bypass_ctx *ctx, uint32_t ip, const uint8_t *mac);
+/* bypass_group_destroy() is running: its contexts may go. */
+bool api_group_destroying(const struct bypass_ctx *ctx);
 
 /* api_epoll.c */
 /*

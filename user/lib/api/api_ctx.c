@@ -3,8 +3,9 @@
  * The application context: one stack on one queue pair, its descriptor
  * table and operation table (all allocated when it is created), the
  * stack's event hooks that put sockets with news on a dirty list, the
- * progress loop that looks only at those, and sleeping until there is
- * news, on the queue's interrupt.
+ * progress loop that looks only at those (and, for a context of a group,
+ * at its mailbox), and sleeping until there is news, on the queue's
+ * interrupt.
  */
 #include <errno.h>
 #include <poll.h>
@@ -106,6 +107,14 @@ static void on_udp_event(void *arg, struct bypass_udp *sock)
 		api_mark(arg, s);
 }
 
+static void on_neigh(void *arg, uint32_t ip, const uint8_t mac[6])
+{
+	struct bypass_ctx *ctx = arg;
+
+	if (ctx->member)
+		api_group_neigh(ctx, ip, mac);
+}
+
 /* Look at every socket with news: finish operations, note readiness. */
 static void api_drain_dirty(struct bypass_ctx *ctx)
 {
@@ -124,6 +133,7 @@ static void api_drain_dirty(struct bypass_ctx *ctx)
 void api_progress(struct bypass_ctx *ctx)
 {
 	bypass_stack_poll(ctx->st);
+	api_group_drain(ctx);
 	api_drain_dirty(ctx);
 	bypass_stack_flush(ctx->st);
 }
@@ -191,7 +201,7 @@ int bypass_ctx_create(struct bypass_dev *dev, const struct bypass_ctx_config *cf
 {
 	struct bypass_stack_config scfg = { 0 };
 	struct bypass_stack_events ev = {
-		.tcp = on_tcp_event, .udp = on_udp_event,
+		.tcp = on_tcp_event, .udp = on_udp_event, .neigh = on_neigh,
 	};
 	struct bypass_ctx *ctx;
 	int r;
@@ -254,7 +264,8 @@ void bypass_ctx_destroy(struct bypass_ctx *ctx)
 {
 	uint32_t i;
 
-	if (!ctx)
+	/* A group's contexts go with the group. */
+	if (!ctx || (ctx->member && !api_group_destroying(ctx)))
 		return;
 	for (i = 0; ctx->socks && ctx->st && i < ctx->nr_socks; i++) {
 		struct api_sock *s = &ctx->socks[i];
@@ -327,6 +338,9 @@ int bypass_ctx_fd(struct bypass_ctx *ctx)
 	fd = bypass_stack_fd(ctx->st);
 	if (!r && fd >= 0)
 		r = epoll_add(ctx->epfd, fd);
+	fd = api_group_fd(ctx);
+	if (!r && fd >= 0)
+		r = epoll_add(ctx->epfd, fd);
 	if (r)
 		goto fail;
 	api_ctx_fd_rearm(ctx);
@@ -374,7 +388,8 @@ void api_ctx_fd_rearm(struct bypass_ctx *ctx)
 
 	if (ctx->epfd < 0)
 		return;
-	work = !bypass_stack_arm(ctx->st) || api_any_ready(ctx);
+	work = !bypass_stack_arm(ctx->st) || api_any_ready(ctx) ||
+	       api_group_pending(ctx);
 	ctx_watch_tx(ctx);
 	next = bypass_stack_next_timer(ctx->st);
 	deadline = next == UINT64_MAX ? 0 : api_now() + (next ? next : 1);

@@ -554,14 +554,17 @@ int bypass_qpush(struct bypass_ctx *ctx, int qd, struct bypass_sga *sga,
 
 int api_udp_ensure_bound(struct bypass_ctx *ctx, struct api_sock *s)
 {
+	uint16_t lo, nr;
 	uint32_t i;
 	int r;
 
 	if (s->udp)
 		return 0;
-	/* An ephemeral port: the first free one from a rotating start. */
-	for (i = 0; i < 16384; i++) {
-		uint16_t port = (uint16_t)(49152 + (ctx->completed + i * 7919) % 16384);
+	/* An ephemeral port of the stack's range (a group's are disjoint):
+	 * the first free one from a rotating start. */
+	bypass_stack_ports(ctx->st, &lo, &nr);
+	for (i = 0; i < nr; i++) {
+		uint16_t port = (uint16_t)(lo + (ctx->completed + i * 7919) % nr);
 
 		r = bypass_udp_open(ctx->st, port, &s->udp);
 		if (r == -EADDRINUSE)

@@ -4,6 +4,12 @@
  * expiry, resolution with retries (datagrams wait, a few per address, until
  * the reply), replies to requests for our address, and a gratuitous ARP
  * when the stack starts. Timers run on the device clock.
+ *
+ * The stacks of a group (one per thread, each on its own queue pair) each
+ * hold a replica of the table: what one learns from an ARP packet, which
+ * may land on any queue, goes to the others through the group
+ * (bypass_stack_events.neigh, then arp_neigh_learn() in their threads),
+ * and their datagrams waiting for that address then leave.
  */
 #include <errno.h>
 #include <string.h>
@@ -183,8 +189,12 @@ void arp_input(struct bypass_stack *st, struct bypass_buf *b)
 	e = sip ? arp_find(st, sip) : NULL;
 	if (!e && sip && for_us)
 		e = arp_alloc(st, sip);
-	if (e)
+	if (e) {
 		arp_learn(st, e, a->sha);
+		/* The other stacks of a group wait for it too, maybe. */
+		if (st->ev.neigh)
+			st->ev.neigh(st->ev.arg, sip, a->sha);
+	}
 	if (op == ARPOP_REQUEST && for_us) {
 		arp_send(st, ARPOP_REPLY, a->sha, a->sha, sip);
 		bypass_buf_put(b);
@@ -278,6 +288,16 @@ void arp_timers(struct bypass_stack *st, uint64_t now)
 		}
 		arp_schedule(st, e->deadline_ns);
 	}
+}
+
+void arp_neigh_learn(struct bypass_stack *st, uint32_t ip, const uint8_t *mac)
+{
+	struct arp_entry *e = arp_find(st, ip);
+
+	if (!e)
+		e = arp_alloc(st, ip);
+	if (e)
+		arp_learn(st, e, mac);
 }
 
 void arp_flush_all(struct bypass_stack *st)

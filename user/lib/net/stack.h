@@ -132,6 +132,10 @@ struct bypass_stack {
 	uint32_t tx_frags_len;
 	/* RFC 6056 algorithm 4: per-destination-group port counters */
 	uint16_t tcp_port_perturb[TCP_PORT_PERTURB];
+	uint16_t eph_lo, eph_nr;	/* ephemeral ports [lo, lo + nr) */
+	/* bypass_stack_set_wake(): another source of work, or none */
+	const int *wake_pending;
+	int wake_fd;
 	/*
 	 * Frames waiting for room on a full TX ring, oldest first: a ring of
 	 * tx_backlog_cap references, each frame copied whole into its first
@@ -226,6 +230,8 @@ int arp_output(struct bypass_stack *st, struct bypass_buf *b, uint32_t nexthop);
 void arp_announce(struct bypass_stack *st);
 void arp_timers(struct bypass_stack *st, uint64_t now);
 void arp_flush_all(struct bypass_stack *st);
+/* What another stack of the group learnt: @ip is at @mac. */
+void arp_neigh_learn(struct bypass_stack *st, uint32_t ip, const uint8_t *mac);
 
 /* ipv4.c */
 void ipv4_input(struct bypass_stack *st, struct bypass_buf *b, bool link_bcast);

@@ -4,7 +4,8 @@
  * RX interrupt (and the TX one while a full TX ring holds senders back),
  * look at the rings once more (a frame that arrived in between must not be
  * slept through), and sleep on the device's fds until a frame, a TX
- * completion that frees room, the next protocol timer or the timeout.
+ * completion that frees room, the next protocol timer or the timeout (or
+ * news on the wake source a group's context adds: its mailbox).
  */
 #include <errno.h>
 #include <poll.h>
@@ -40,13 +41,21 @@ static bool stack_tx_blocked(struct bypass_stack *st)
 	return virtq_free(&st->txq) == 0 || st->tx_backlog_len;
 }
 
-/* Whether bypass_stack_poll() has something to do right now. */
+/* Whether bypass_stack_poll() (or the wake source) has work right now. */
 static bool stack_has_work(struct bypass_stack *st)
 {
 	if (st->dev->ops->service)
 		st->dev->ops->service(st->dev);
 	return virtq_has_used(&st->rxq) || bypass_stack_next_timer(st) == 0 ||
-	       (stack_tx_blocked(st) && virtq_has_used(&st->txq));
+	       (stack_tx_blocked(st) && virtq_has_used(&st->txq)) ||
+	       (st->wake_pending &&
+		__atomic_load_n(st->wake_pending, __ATOMIC_RELAXED));
+}
+
+void bypass_stack_set_wake(struct bypass_stack *st, int fd, const int *pending)
+{
+	st->wake_fd = fd;
+	st->wake_pending = pending;
 }
 
 int bypass_stack_fd(struct bypass_stack *st)
@@ -82,7 +91,7 @@ bool bypass_stack_tx_armed(const struct bypass_stack *st)
 int bypass_stack_wait(struct bypass_stack *st, int timeout_ms)
 {
 	uint64_t start = mono_ns(), timer;
-	struct pollfd pfd[2];
+	struct pollfd pfd[3];
 	int r;
 
 	/* What the application queued since the last poll leaves first. */
@@ -99,6 +108,8 @@ int bypass_stack_wait(struct bypass_stack *st, int timeout_ms)
 		return 1;
 	pfd[1].fd = st->tx_armed ? bypass_stack_tx_fd(st) : -1;
 	pfd[1].events = POLLIN;
+	pfd[2].fd = st->wake_pending ? st->wake_fd : -1;
+	pfd[2].events = POLLIN;
 	timer = bypass_stack_next_timer(st);
 	if (timer != UINT64_MAX) {
 		/* Round up: waking before the timer is due would spin. */
@@ -108,7 +119,7 @@ int bypass_stack_wait(struct bypass_stack *st, int timeout_ms)
 			timeout_ms = ms > 1000000 ? 1000000 : (int)ms;
 	}
 	st->c.ring.sleeps++;
-	r = poll(pfd, 2, timeout_ms);
+	r = poll(pfd, 3, timeout_ms);
 	if (r < 0)
 		return errno == EINTR ? 0 : -errno;
 	return r > 0 || stack_has_work(st);

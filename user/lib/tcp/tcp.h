@@ -40,6 +40,9 @@ struct tcp_chunk {
 struct tcp_conn {
 	struct bypass_tcp *tcp;
 	struct tcp_conn *hnext, **hpprev;	/* lookup chain */
+	/* A group's flow directory (api_group.c), under its lock. */
+	struct tcp_conn *dnext, **dpprev;
+	uint8_t dir_kind;			/* 0, or how the group holds it */
 	struct tcp_conn *qnext;			/* accept queue / free list */
 	struct tcp_conn *listener;		/* for a passive open */
 	uint32_t laddr, raddr;
@@ -166,8 +169,28 @@ struct tcp_slab {
 	uint32_t n;
 };
 
+/*
+ * struct tcp_group_ops - an engine that is one of a group's (one context
+ * per thread, each on its own queue pair: api_group.c) tells the group,
+ * off its fast path:
+ * @flow_add: @c, a connection or listener, entered the engine's tables.
+ * @flow_del: it left them.
+ * @redirect: a segment found no connection here (nor TIME_WAIT); @local
+ *	is this engine's listener for its port or NULL. True when the group
+ *	took the segment for another engine (@payload, s->len bytes or NULL,
+ *	stays the caller's); false to handle it here (listener or RST).
+ */
+struct tcp_group_ops {
+	void (*flow_add)(void *arg, struct tcp_conn *c);
+	void (*flow_del)(void *arg, struct tcp_conn *c);
+	bool (*redirect)(void *arg, const struct bypass_tcp_seg *s,
+			 const struct bypass_buf *payload, struct tcp_conn *local);
+};
+
 struct bypass_tcp {
 	struct bypass_tcp_config cfg;
+	const struct tcp_group_ops *group;	/* NULL: alone */
+	void *group_arg;
 	struct bypass_tcp_ops ops;
 	void *ctx;
 	uint8_t rcv_wscale;		/* what rcvbuf needs */

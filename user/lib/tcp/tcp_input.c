@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * Segment arrival (RFC 9293 section 3.10.7): demultiplexing to a
- * connection or listener, the SYN-SENT and LISTEN cases, and for
+ * connection or listener (or, for an engine of a group, to the engine
+ * that owns the flow or listens), the SYN-SENT and LISTEN cases, and for
  * synchronized states the sequence check, PAWS (RFC 7323), RST, SYN and
  * ACK validation against blind attacks (RFC 5961), ACK processing with
  * RTT samples and NewReno, window updates, data and FIN.
@@ -672,6 +673,9 @@ void bypass_tcp_input(struct bypass_tcp *tcp, struct bypass_tcp_seg *s)
 				goto out;
 		}
 		c = tcp_lookup_listener(tcp, s->daddr, s->dport);
+		/* Another engine of the group may own the flow, or listen. */
+		if (tcp->group && tcp->group->redirect(tcp->group_arg, s, x.buf, c))
+			goto out;
 		if (c) {
 			listen_input(c, &x);
 			tcp_notify(c);

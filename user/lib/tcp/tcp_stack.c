@@ -203,7 +203,25 @@ int tcp_stack_init(struct bypass_stack *st, const struct bypass_tcp_config *tcfg
 	if (tcfg)
 		cfg = *tcfg;
 	cfg.mss = (uint16_t)(st->mtu - 40);
+	st->eph_lo = TCP_EPHEMERAL_LO;
+	st->eph_nr = TCP_EPHEMERAL_NR;
 	return bypass_tcp_create(&cfg, &ops, st, &st->tcp);
+}
+
+int bypass_stack_set_ports(struct bypass_stack *st, uint16_t lo, uint16_t nr)
+{
+	if (!lo || !nr || (uint32_t)lo + nr > 65536)
+		return -EINVAL;
+	st->eph_lo = lo;
+	st->eph_nr = nr;
+	return 0;
+}
+
+void bypass_stack_ports(const struct bypass_stack *st, uint16_t *lo,
+			uint16_t *nr)
+{
+	*lo = st->eph_lo;
+	*nr = st->eph_nr;
 }
 
 uint64_t tcp_stack_table_size(const struct bypass_stack *st)
@@ -265,9 +283,8 @@ int bypass_stack_tcp_connect(struct bypass_stack *st, uint32_t addr,
 		return -EINVAL;
 	offset = port_offset(st, addr, port, &counter);
 	offset += *counter;
-	for (i = 0; i < TCP_EPHEMERAL_NR; i++) {
-		uint16_t lport = (uint16_t)(TCP_EPHEMERAL_LO +
-					    (offset + i) % TCP_EPHEMERAL_NR);
+	for (i = 0; i < st->eph_nr; i++) {
+		uint16_t lport = (uint16_t)(st->eph_lo + (offset + i) % st->eph_nr);
 
 		/* A local listener's port is not free for outgoing use. */
 		if (tcp_lookup_listener(st->tcp, st->addr, lport))

@@ -6,7 +6,8 @@
  * list; found in O(1) through a hash of the 4-tuple keyed at engine start
  * (so a peer cannot aim at one chain), sized for max_conns up front, with
  * the connection found last checked first; listeners in their own table
- * hashed by port.
+ * hashed by port. An engine of a group tells the group of each entry
+ * and exit (its flow directory, api_group.c).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -101,6 +102,8 @@ void tcp_hash_insert(struct bypass_tcp *tcp, struct tcp_conn *c)
 		c->hnext->hpprev = &c->hnext;
 	c->hpprev = head;
 	*head = c;
+	if (tcp->group)
+		tcp->group->flow_add(tcp->group_arg, c);
 }
 
 void tcp_hash_remove(struct tcp_conn *c)
@@ -114,6 +117,8 @@ void tcp_hash_remove(struct tcp_conn *c)
 		c->hnext->hpprev = c->hpprev;
 	c->hnext = NULL;
 	c->hpprev = NULL;
+	if (c->tcp->group)
+		c->tcp->group->flow_del(c->tcp->group_arg, c);
 }
 
 /* Room for @n more connections; false when memory is short. */
