@@ -236,7 +236,7 @@ struct bypass_ipcfg {
  * @mtu: MTU reported by the device (0 if not)
  * @max_pairs: queue pairs the device has
  * @num_pairs: queue pairs bypass offers (limited by MSI-X vectors)
- * @active_pairs: queue pairs in use, 1 to @num_pairs: the number
+ * @active_pairs: queue pairs in use, 1 (at probe) to @num_pairs: the number
  *	VQ_PAIRS_SET gives the device, which then delivers received frames
  *	to pairs below it only; an attach of a higher pair fails with ENXIO.
  *	Changed by bypass_virtio_set_pairs() while no pair is attached.

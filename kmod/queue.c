@@ -152,7 +152,12 @@ int bypass_irqs_setup(struct bypass_device *dev)
 		return nvec;
 	}
 	dev->num_pairs = (nvec - 1) / 2;
-	dev->active_pairs = dev->num_pairs;
+	/*
+	 * One pair in use until the administrator puts more in use: without
+	 * RSS the device spreads new flows over every pair in use by hash,
+	 * and an application with one context listens on one pair only.
+	 */
+	dev->active_pairs = 1;
 	dev->qps = kcalloc(dev->num_pairs, sizeof(*dev->qps), GFP_KERNEL);
 	if (!dev->qps) {
 		ret = -ENOMEM;

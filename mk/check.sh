@@ -65,9 +65,9 @@ vm_suite() {
 
 # Programs that need a VM of their own: hot_unplug wants the NIC behind a
 # hot-pluggable root port and QEMU's monitor in the guest (run --hotplug);
-# multi_pair wants a NIC with two queue pairs (run --tap 2).
+# multi_pair and group_threads want a NIC with two queue pairs (run --tap 2).
 own_boot=(build/selftests/hot_unplug)
-two_pairs=(build/selftests/multi_pair)
+two_pairs=(build/selftests/{multi_pair,group_threads})
 # Programs of the module that also run on the NIC with two pairs.
 tap_too=(build/selftests/{claim,ctl,dev_basic,mem,mmap,traffic,lifetime,unregister_live,queue_sizes})
 # Programs about the userspace stack and unmodified applications rather than

@@ -386,6 +386,9 @@ FIXTURE(group) {
 FIXTURE_SETUP(group)
 {
 	ASSERT_EQ(0, ti_setup(self->peer_if, sizeof(self->peer_if)));
+	/* A claim puts one pair in use: a group of THREADS needs as many. */
+	if (tl_nic_pairs() >= THREADS)
+		ASSERT_EQ(0, tl_set_pairs(THREADS));
 	rep = ti_report_new();
 	ASSERT_NE(NULL, rep);
 	gside = mmap(NULL, sizeof(*gside), PROT_READ | PROT_WRITE,

@@ -60,6 +60,8 @@ FIXTURE_SETUP(mp)
 	ASSERT_EQ(0, tl_claim());
 	tl_parse_mac(tl_peer_mac(), self->peer_mac);
 	ASSERT_LE(2, tl_nic_pairs()) TH_LOG("needs a NIC with two queue pairs (vm/run --tap 2)");
+	/* A claim puts one pair in use; these tests use them all. */
+	ASSERT_EQ(0, tl_set_pairs(tl_nic_pairs()));
 }
 
 FIXTURE_TEARDOWN(mp)

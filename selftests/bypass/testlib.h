@@ -116,22 +116,33 @@ static inline int tl_claim(void)
 }
 
 /*
- * Claim the test NIC with one queue pair in use (bypassctl set ... pairs
- * 1 on a NIC with several, vm/run --tap N): the device then delivers
- * every frame to pair 0, which tests of a single pair attach; otherwise
- * a new flow from the peer lands on a pair the host's tap picks by hash.
+ * Put @n of the claimed NIC's queue pairs in use (bypassctl set ... pairs
+ * N). A claim starts with one: the device then delivers every frame to
+ * pair 0; with more, a new flow from the peer lands on a pair the host's
+ * tap picks by hash (vm/run --tap N).
  */
-static inline int tl_claim_one_pair(void)
+static inline int tl_set_pairs(unsigned int n)
 {
 	const char *ctl = getenv("BYPASSCTL");
 	char cmd[PATH_MAX + 64];
+
+	snprintf(cmd, sizeof(cmd), "timeout 20 %s set %s pairs %u",
+		 ctl ? ctl : "build/bin/bypassctl", tl_nic(), n);
+	return system(cmd) ? -EIO : 0;
+}
+
+/*
+ * Claim the test NIC with one queue pair in use, as a claim starts, and
+ * say so to the device again on a NIC with several, so tests of a single
+ * pair do not depend on that default.
+ */
+static inline int tl_claim_one_pair(void)
+{
 	int err = tl_claim();
 
 	if (err || tl_nic_pairs() < 2)
 		return err;
-	snprintf(cmd, sizeof(cmd), "timeout 20 %s set %s pairs 1",
-		 ctl ? ctl : "build/bin/bypassctl", tl_nic());
-	return system(cmd) ? -EIO : 0;
+	return tl_set_pairs(1);
 }
 
 static inline int tl_release(void)

@@ -218,6 +218,9 @@ static inline int netops_open_group(struct netops *ops, struct bypass_group **gr
 	r = netops_config(&gc.ctx, pci, addr);
 	if (!r)
 		r = bypass_group_open(&gc, group);
+	if (r == -ENXIO)
+		fprintf(stderr, "bypass: a group of %u needs %u queue pairs in use "
+			"(bypassctl set DEVICE pairs %u)\n", n, n, n);
 	return netops_failed(pci, r);
 }
 
