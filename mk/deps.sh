@@ -6,7 +6,7 @@
 set -euo pipefail
 
 pkgs=(
-	build-essential make gcc clang libclang-rt-14-dev pkg-config
+	build-essential make gcc gcc-multilib clang libclang-rt-14-dev pkg-config
 	linux-headers-amd64 linux-image-amd64 linux-source-6.1
 	qemu-system-x86 busybox-static kmod cpio xz-utils iproute2 rsync
 	libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libmnl-dev
