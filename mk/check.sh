@@ -95,12 +95,16 @@ vm_suite vm-unsafe --module-params unsafe_noiommu=1 --allow-taint 64 -- \
 	build/selftests-unsafe/*
 
 # The programs that exercise the module itself, on Debian's 6.12 kernel with
-# the module built for it (build-kmod-6.12), in one boot with the NIC on a
-# hot-pluggable port so that hot_unplug joins them (last): about 6 min under
-# TCG for claim, ctl, dev_basic, mem, mmap, stack_udp, tcp_rst, traffic.
-# Then the unsafe-mode program there: 1.5 min.
-echo "== VM selftests on Debian $(mk/kver.sh 6.12) (the module's own, with hot-unplug)"
-vm_suite vm-6.12 --kernel 6.12 --hotplug --timeout 2400 -- "${module_own[@]}" "${own_boot[@]}"
+# the module built for it (build-kmod-6.12): about 6 min under TCG for
+# claim, ctl, dev_basic, mem, mmap, stack_udp, tcp_rst, traffic. Then
+# multi_pair and hot_unplug there, with a 2-pair NIC behind a hot-pluggable
+# port (about 3 min), and the unsafe-mode program: 1.5 min.
+echo "== VM selftests on Debian $(mk/kver.sh 6.12) (the module's own)"
+vm_suite vm-6.12 --kernel 6.12 --timeout 2400 -- "${module_own[@]}"
+
+echo "== VM selftests on Debian $(mk/kver.sh 6.12) with a 2-pair NIC (--tap 2) and hot-unplug"
+vm_suite vm-6.12-tap2 --kernel 6.12 --tap 2 --hotplug --timeout 1200 -- \
+	build/selftests/multi_pair "${own_boot[@]}"
 
 echo "== VM selftests on Debian $(mk/kver.sh 6.12) with unsafe_noiommu=1"
 vm_suite vm-6.12-unsafe --kernel 6.12 --module-params unsafe_noiommu=1 --allow-taint 64 -- \
