@@ -22,6 +22,10 @@
 #define SEG_MAX		1448	/* MTU 1500 - 40 - timestamps */
 #define FEAT_CSUM	(FEAT_DEFAULT | 1ULL << VIRTIO_NET_F_CSUM | \
 			 1ULL << VIRTIO_NET_F_GUEST_CSUM)
+/* TSO out; the peer takes it whole (merged RX buffers) or not. */
+#define FEAT_TSO	(FEAT_CSUM | 1ULL << VIRTIO_NET_F_HOST_TSO4 | \
+			 1ULL << VIRTIO_NET_F_MRG_RXBUF)
+#define FEAT_TSO_GRO	(FEAT_TSO | 1ULL << VIRTIO_NET_F_GUEST_TSO4)
 
 struct two {
 	struct bypass_pair *pair;
@@ -783,6 +787,75 @@ TEST(two_mib_both_ways_over_a_bad_wire)
 		both_ways(_metadata, seed & 1 ? FEAT_DEFAULT : FEAT_CSUM, &imp,
 			  2u << 20, 120000);
 	}
+}
+
+/*
+ * 4 MiB both ways with TSO: segments of up to 64 KiB leave as one chain;
+ * with GUEST_TSO4 the pair hands them over whole, in several RX buffers
+ * (each a segment for the engine), else it cuts them as a host does.
+ */
+static void tso_both_ways(struct __test_metadata *_metadata, uint64_t features,
+			  const struct bypass_pair_impair *impair)
+{
+	struct bypass_counters c[2];
+	struct two t;
+	int i;
+
+	ASSERT_EQ(0, two_init(&t, features, impair));
+	ASSERT_TRUE(handshake(&t, 20000));
+	EXPECT_TRUE(transfer(&t, 4u << 20, impair ? 120000 : 20000));
+	EXPECT_FALSE(t.bad[0] || t.bad[1]);
+	close_both(_metadata, &t);
+	for (i = 0; i < 2; i++) {
+		bypass_stack_counters(t.st[i], &c[i]);
+		TH_LOG("side %d: %llu TSO frames of %llu bytes, %llu merged in %llu buffers, %llu csum, %llu valid",
+		       i, (unsigned long long)c[i].offload.tx_tso,
+		       (unsigned long long)c[i].offload.tx_tso_bytes,
+		       (unsigned long long)c[i].offload.rx_merged,
+		       (unsigned long long)c[i].offload.rx_merged_bufs,
+		       (unsigned long long)c[i].offload.tx_csum,
+		       (unsigned long long)c[i].offload.rx_csum_valid);
+		EXPECT_EQ(0u, tcp_drops(t.st[i]));
+		EXPECT_EQ(0u, c[i].drops[BYPASS_DROP_RING_MERGED]);
+		EXPECT_EQ(0u, c[i].drops[BYPASS_DROP_TX_TOO_BIG]);
+		EXPECT_LT(0u, c[i].offload.tx_csum);
+		EXPECT_LT(0u, c[i].offload.rx_csum_valid);
+		/* Most bytes left in TSO frames of several segments. */
+		EXPECT_LT(2u << 20, c[i].offload.tx_tso_bytes);
+		EXPECT_LT(c[i].offload.tx_tso * 2 * SEG_MAX, c[i].offload.tx_tso_bytes);
+	}
+	for (i = 0; i < 2; i++) {
+		if (features & 1ULL << VIRTIO_NET_F_GUEST_TSO4) {
+			/* What one side sent as TSO, the other took merged. */
+			EXPECT_LT(0u, c[i].offload.rx_merged);
+			EXPECT_LT(2 * c[i].offload.rx_merged,
+				  c[i].offload.rx_merged_bufs);
+		} else {
+			EXPECT_EQ(0u, c[i].offload.rx_merged);
+		}
+	}
+	two_fini(&t);
+}
+
+TEST(four_mib_both_ways_tso_received_whole)
+{
+	tso_both_ways(_metadata, FEAT_TSO_GRO, NULL);
+}
+
+TEST(four_mib_both_ways_tso_cut_by_the_device)
+{
+	tso_both_ways(_metadata, FEAT_TSO, NULL);
+}
+
+/* Lost TSO frames come back as retransmissions of their parts. */
+TEST(four_mib_both_ways_tso_over_a_bad_wire)
+{
+	struct bypass_pair_impair imp = {
+		.seed = 7, .loss_ppm = 10000, .dup_ppm = 5000,
+		.reorder_ppm = 20000, .delay_ns = 1 * MS, .reorder_ns = 3 * MS,
+	};
+
+	tso_both_ways(_metadata, FEAT_TSO_GRO, &imp);
 }
 
 /* Side 1's device, its clock reads counted (the rest passed through). */

@@ -12,9 +12,11 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_net.h>
 
+#include "libbypass.h"
 #include "stack.h"
 
 #define TCP_CSUM_OFFSET		16	/* offsetof(struct tcphdr, check) */
+#define TCP_DOFF_OFFSET		12	/* offsetof(struct tcphdr, doff) */
 
 static void stack_reclaim_tx(struct bypass_stack *st)
 {
@@ -28,7 +30,7 @@ static void stack_reclaim_tx(struct bypass_stack *st)
 /* Put a frame and its @nr chained slices on the TX ring (room was checked). */
 static void stack_tx_post(struct bypass_stack *st, struct bypass_buf *b,
 			  const struct bypass_tcp_frag *frags, uint8_t nr,
-			  uint32_t frags_len)
+			  uint32_t frags_len, uint16_t gso_size)
 {
 	struct virtio_net_hdr_v1 *vh;
 	const struct ethhdr *eh = (const struct ethhdr *)b->data;
@@ -53,11 +55,24 @@ static void stack_tx_post(struct bypass_stack *st, struct bypass_buf *b,
 		 * device to finish.
 		 */
 		if (ip->protocol == IPPROTO_UDP || ip->protocol == IPPROTO_TCP) {
+			uint16_t l4 = (uint16_t)(ETH_HLEN + ip->ihl * 4);
+
 			vh->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-			vh->csum_start = htole16(ETH_HLEN + ip->ihl * 4);
+			vh->csum_start = htole16(l4);
 			vh->csum_offset = htole16(ip->protocol == IPPROTO_UDP ?
 						  offsetof(struct udphdr, check) :
 						  TCP_CSUM_OFFSET);
+			st->c.offload.tx_csum++;
+			if (gso_size) {
+				/* The TCP data offset: the byte after ack_seq. */
+				uint8_t doff = b->data[l4 + TCP_DOFF_OFFSET] >> 4;
+
+				vh->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+				vh->gso_size = htole16(gso_size);
+				vh->hdr_len = htole16(l4 + doff * 4);
+				st->c.offload.tx_tso++;
+				st->c.offload.tx_tso_bytes += b->len + frags_len;
+			}
 		}
 	}
 	sg[0].iova = bypass_buf_iova(b, vh);
@@ -91,7 +106,7 @@ static void stack_tx_backlog_drain(struct bypass_stack *st)
 		if (++st->tx_backlog_head == st->tx_backlog_cap)
 			st->tx_backlog_head = 0;
 		st->tx_backlog_len--;
-		stack_tx_post(st, b, NULL, 0, 0);
+		stack_tx_post(st, b, NULL, 0, 0, 0);
 	}
 }
 
@@ -130,20 +145,57 @@ int stack_xmit(struct bypass_stack *st, struct bypass_buf *b)
 		if (st->tx_backlog_len || virtq_free(&st->txq) < need)
 			return stack_tx_backlog_add(st, b);
 	}
-	stack_tx_post(st, b, st->tx_frags, st->tx_nr_frags, st->tx_frags_len);
+	stack_tx_post(st, b, st->tx_frags, st->tx_nr_frags, st->tx_frags_len,
+		      st->tx_gso_size);
 	return 0;
+}
+
+bool stack_tx_room(struct bypass_stack *st, uint16_t need)
+{
+	if (!st->tx_backlog_len && virtq_free(&st->txq) >= need)
+		return true;
+	bypass_stack_flush(st);
+	stack_tx_backlog_drain(st);
+	return !st->tx_backlog_len && virtq_free(&st->txq) >= need;
+}
+
+/* Make the TSO frame at @b (IPv4 header at @b->data) its first segment. */
+static void stack_tso_first(struct bypass_stack *st, struct bypass_buf *b)
+{
+	struct iphdr *ip = (struct iphdr *)b->data;
+	uint8_t *th = b->data + ip->ihl * 4;
+	uint16_t l4_len = (uint16_t)(b->len - ip->ihl * 4u + st->tx_gso_size);
+	uint16_t sum;
+
+	ip->tot_len = htons((uint16_t)(ip->ihl * 4u + l4_len));
+	ip->check = 0;
+	ip->check = bypass_csum_fold(bypass_csum_partial(ip, ip->ihl * 4u, 0));
+	/* FIN and PSH belong to the last segment. */
+	th[TCP_DOFF_OFFSET + 1] &= (uint8_t)~(BYPASS_TCP_FIN | BYPASS_TCP_PSH);
+	/* TSO goes with checksum offload: the pseudo-header sum only. */
+	sum = (uint16_t)~bypass_csum_fold(ipv4_pseudo_sum(ip->saddr, ip->daddr,
+							  IPPROTO_TCP, l4_len));
+	memcpy(th + TCP_CSUM_OFFSET, &sum, sizeof(sum));
+	st->tx_frags_len = st->tx_gso_size;
+	st->tx_gso_size = 0;
 }
 
 void stack_tx_linearize(struct bypass_stack *st, struct bypass_buf *b)
 {
+	uint32_t left;
 	uint8_t i;
 
+	if (st->tx_gso_size)
+		stack_tso_first(st, b);
+	left = st->tx_frags_len;
 	/* The frame fits one buffer: the MTU was checked against both. */
-	for (i = 0; i < st->tx_nr_frags; i++) {
+	for (i = 0; i < st->tx_nr_frags && left; i++) {
 		const struct bypass_tcp_frag *f = &st->tx_frags[i];
+		uint32_t n = f->len < left ? f->len : left;
 
-		memcpy(b->data + b->len, f->buf->data + f->off, f->len);
-		b->len += f->len;
+		memcpy(b->data + b->len, f->buf->data + f->off, n);
+		b->len += n;
+		left -= n;
 	}
 	st->tx_nr_frags = 0;
 	st->tx_frags_len = 0;
@@ -173,14 +225,73 @@ static void stack_refill_rx(struct bypass_stack *st)
 	}
 }
 
+/* Hand a whole frame (@b, then rx_chain) to the layers, then free the rest. */
+static void stack_rx_deliver(struct bypass_stack *st, struct bypass_buf *b,
+			     uint8_t flags)
+{
+	st->rx_l4_valid = st->rx_csum &&
+		(flags & (VIRTIO_NET_HDR_F_DATA_VALID | VIRTIO_NET_HDR_F_NEEDS_CSUM));
+	if (st->rx_l4_valid)
+		st->c.offload.rx_csum_valid++;
+	b->next = NULL;
+	eth_input(st, b);
+	/* What the layers did not take of a merged frame. */
+	while (st->rx_chain_nr)
+		bypass_buf_put(st->rx_chain[--st->rx_chain_nr]);
+	st->rx_chain_len = 0;
+}
+
+/* Drop the merged frame being collected (and its @left buffers to come). */
+static void stack_rx_chain_drop(struct bypass_stack *st, uint16_t left,
+				enum bypass_drop reason)
+{
+	while (st->rx_chain_nr)
+		bypass_buf_put(st->rx_chain[--st->rx_chain_nr]);
+	st->rx_chain_len = 0;
+	stack_drop(st, st->rx_head, reason);
+	st->rx_head = NULL;
+	st->rx_need = 0;
+	st->rx_skip = left;
+}
+
+/* One more buffer of the merged frame being collected. */
+static void stack_rx_chain_add(struct bypass_stack *st, struct bypass_buf *b,
+			       uint32_t len)
+{
+	struct bypass_buf *head = st->rx_head;
+
+	st->rx_need--;
+	if (len > b->size - st->rx_off) {
+		bypass_buf_put(b);
+		stack_rx_chain_drop(st, st->rx_need, BYPASS_DROP_RING_BAD_LEN);
+		return;
+	}
+	b->data = b->head + st->rx_off;
+	b->len = len;
+	st->rx_chain[st->rx_chain_nr++] = b;
+	st->rx_chain_len += len;
+	st->c.ring.rx_bytes += len;
+	if (st->rx_need)
+		return;
+	st->rx_head = NULL;
+	st->c.offload.rx_merged++;
+	st->c.offload.rx_merged_bufs += 1 + st->rx_chain_nr;
+	stack_rx_deliver(st, head, st->rx_head_flags);
+}
+
 void stack_rx_frame(struct bypass_stack *st, struct bypass_buf *b, uint32_t len)
 {
 	struct virtio_net_hdr_v1 *vh = (struct virtio_net_hdr_v1 *)(b->head + st->rx_off);
+	uint16_t nb = 1;
 
 	if (st->rx_skip) {
 		/* The tail of a merged frame already dropped. */
 		st->rx_skip--;
 		bypass_buf_put(b);
+		return;
+	}
+	if (st->rx_need) {
+		stack_rx_chain_add(st, b, len);
 		return;
 	}
 	if (len < st->hdr_len || len > b->size - st->rx_off) {
@@ -189,25 +300,50 @@ void stack_rx_frame(struct bypass_stack *st, struct bypass_buf *b, uint32_t len)
 	}
 	st->c.ring.rx_frames++;
 	st->c.ring.rx_bytes += len - st->hdr_len;
-	if (st->hdr_len == sizeof(*vh) && le16toh(vh->num_buffers) > 1) {
-		uint16_t nb = le16toh(vh->num_buffers);
-
+	b->data = (uint8_t *)vh + st->hdr_len;
+	b->len = len - st->hdr_len;
+	if (st->hdr_len == sizeof(*vh))
+		nb = le16toh(vh->num_buffers);
+	if (nb > 1) {
 		if (nb > virtq_size(&st->rxq)) {
 			/* Impossible: do not throw away the frames after it. */
 			stack_drop(st, b, BYPASS_DROP_RING_BAD_LEN);
 			return;
 		}
-		/* A frame larger than one buffer: our MTU never needs it. */
-		st->rx_skip = nb - 1;
-		stack_drop(st, b, BYPASS_DROP_RING_MERGED);
+		if (nb > 1 + STACK_RX_CHAIN_MAX) {
+			/* Larger than any frame we take: skip the rest. */
+			st->rx_skip = nb - 1;
+			stack_drop(st, b, BYPASS_DROP_RING_MERGED);
+			return;
+		}
+		/* The rest follows in the next used entries. */
+		st->rx_head = b;
+		st->rx_head_flags = vh->flags;
+		st->rx_need = nb - 1;
 		return;
 	}
-	st->rx_l4_valid = st->rx_csum &&
-		(vh->flags & (VIRTIO_NET_HDR_F_DATA_VALID | VIRTIO_NET_HDR_F_NEEDS_CSUM));
-	b->data = (uint8_t *)vh + st->hdr_len;
-	b->len = len - st->hdr_len;
-	b->next = NULL;
-	eth_input(st, b);
+	stack_rx_deliver(st, b, vh->flags);
+}
+
+void stack_rx_trim(struct bypass_stack *st, struct bypass_buf *b, uint32_t len)
+{
+	uint16_t i = 0, keep;
+
+	if (len < b->len)
+		b->len = len;
+	len -= b->len;
+	st->rx_chain_len = 0;
+	for (keep = 0; keep < st->rx_chain_nr && len; keep++) {
+		struct bypass_buf *c = st->rx_chain[keep];
+
+		if (c->len > len)
+			c->len = len;
+		len -= c->len;
+		st->rx_chain_len += c->len;
+	}
+	for (i = keep; i < st->rx_chain_nr; i++)
+		bypass_buf_put(st->rx_chain[i]);
+	st->rx_chain_nr = keep;
 }
 
 static void stat_store(__u64 *field, uint64_t v)
@@ -335,6 +471,8 @@ static int stack_config(struct bypass_stack *st, struct bypass_dev *dev,
 	st->rx_off = (4 - (st->hdr_len + ETH_HLEN) % 4) % 4;
 	st->tx_csum = bypass_dev_has(dev, VIRTIO_NET_F_CSUM);
 	st->rx_csum = bypass_dev_has(dev, VIRTIO_NET_F_GUEST_CSUM);
+	/* The device cuts TCP segments and sums each: TSO needs CSUM. */
+	st->tso = st->tx_csum && bypass_dev_has(dev, VIRTIO_NET_F_HOST_TSO4);
 	return 0;
 }
 
@@ -419,6 +557,8 @@ void bypass_stack_destroy(struct bypass_stack *st)
 		st->tx_backlog_len--;
 	}
 	free(st->tx_backlog);
+	if (st->rx_head)
+		stack_rx_chain_drop(st, 0, BYPASS_DROP_RING_MERGED);
 	stack_drain_ring(&st->rxq);
 	stack_drain_ring(&st->txq);
 	bypass_pool_destroy(st->pool);

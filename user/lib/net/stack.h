@@ -29,6 +29,7 @@
 #pragma GCC visibility push(hidden)
 
 #define STACK_RX_BATCH		64
+#define STACK_RX_CHAIN_MAX	64	/* buffers of one merged frame, at most */
 #define STACK_BUF_SIZE		2048
 #define STACK_POOL_BUFS		4096
 #define STACK_STATS_PERIOD_NS	1000000	/* stats page: busy, once per ms */
@@ -106,9 +107,22 @@ struct bypass_stack {
 	bool tx_csum;		/* the device completes UDP checksums */
 	bool rx_csum;		/* the device may vouch for checksums */
 	bool rx_l4_valid;	/* ... and did for the frame at hand */
+	bool tso;		/* the device cuts TCP segments (HOST_TSO4) */
 	bool armed;		/* RX interrupt enabled for a sleep */
 	bool tx_armed;		/* TX interrupt too: the TX ring was full */
 	uint16_t rx_skip;	/* buffers left of a dropped merged frame */
+	/*
+	 * A frame spanning several RX buffers (MRG_RXBUF): rx_head is its
+	 * first buffer while the rest are collected (rx_need more to come),
+	 * rx_chain[] the rest, rx_chain_len their bytes. The layers see the
+	 * first buffer; tcp_rx takes the chain (rx_chain_nr = 0) and
+	 * stack_rx_frame frees what nobody took.
+	 */
+	struct bypass_buf *rx_head;
+	uint16_t rx_need, rx_chain_nr;
+	uint8_t rx_head_flags;	/* the virtio-net header's flags */
+	uint32_t rx_chain_len;
+	struct bypass_buf *rx_chain[STACK_RX_CHAIN_MAX];
 	uint8_t mac[ETH_ALEN];
 	uint32_t addr, mask, gateway;
 	uint16_t mtu;
@@ -130,6 +144,7 @@ struct bypass_stack {
 	const struct bypass_tcp_frag *tx_frags;
 	uint8_t tx_nr_frags;
 	uint32_t tx_frags_len;
+	uint16_t tx_gso_size;	/* and, for TSO, the segment payload size */
 	/* RFC 6056 algorithm 4: per-destination-group port counters */
 	uint16_t tcp_port_perturb[TCP_PORT_PERTURB];
 	/*
@@ -211,8 +226,23 @@ static inline bool ipv4_is_multicast(uint32_t addr)
  * -EAGAIN when the backlog is full too (@b dropped, tx_backlog_full).
  */
 int stack_xmit(struct bypass_stack *st, struct bypass_buf *b);
-/* Copy the chained payload slices (if any) into @b behind its data. */
+/*
+ * Copy the chained payload slices (if any) into @b behind its data. A TSO
+ * frame (tx_gso_size; only ever linearized while it waits for ARP, its
+ * IPv4 header at @b->data) keeps its first segment only: the engine
+ * retransmits the rest.
+ */
 void stack_tx_linearize(struct bypass_stack *st, struct bypass_buf *b);
+/*
+ * Whether a frame of @need descriptors can go on the TX ring now, ahead
+ * of nothing (flushing and reclaiming first when it looks full).
+ */
+bool stack_tx_room(struct bypass_stack *st, uint16_t need);
+/*
+ * Keep the first @len bytes of the received frame at hand, @b and its
+ * chain of further buffers (rx_chain): the buffers past them are freed.
+ */
+void stack_rx_trim(struct bypass_stack *st, struct bypass_buf *b, uint32_t len);
 
 /* eth.c */
 void eth_input(struct bypass_stack *st, struct bypass_buf *b);

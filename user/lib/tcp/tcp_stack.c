@@ -26,6 +26,7 @@
 
 #define TCP_EPHEMERAL_LO	49152
 #define TCP_EPHEMERAL_NR	16384
+#define TCP_TSO_MAX		(65535 - 20 - 60)	/* IPv4, TCP headers */
 
 /* The fixed TCP header (RFC 9293 3.1); linux/tcp.h clashes with tcp.h. */
 struct tcphdr {
@@ -55,11 +56,62 @@ static uint32_t csum_add_at(uint32_t sum, const uint8_t *p, uint32_t len,
 	return (uint32_t)((acc & 0xffffffffu) + (acc >> 32));
 }
 
+static int stack_tcp_xmit(void *ctx, const struct bypass_tcp_seg *seg);
+
+/*
+ * A TSO segment the ring cannot take now: sent as segments of gso_size
+ * bytes instead (each on its way to the backlog), their payload slices
+ * cut from @seg's, nothing copied. FIN and PSH go with the last.
+ */
+static int stack_tcp_xmit_split(struct bypass_stack *st,
+				const struct bypass_tcp_seg *seg)
+{
+	uint8_t late = seg->flags & (BYPASS_TCP_FIN | BYPASS_TCP_PSH);
+	struct bypass_tcp_seg part = *seg;
+	uint32_t off = 0, fi = 0, foff = 0;
+	int r = 0;
+
+	part.gso_size = 0;
+	while (off < seg->len) {
+		uint32_t n = seg->len - off, got = 0;
+
+		if (n > seg->gso_size)
+			n = seg->gso_size;
+		part.seq = seg->seq + off;
+		part.len = n;
+		part.nr_frags = 0;
+		part.flags = off + n < seg->len ? seg->flags & ~late : seg->flags;
+		while (got < n) {
+			const struct bypass_tcp_frag *f = &seg->frag[fi];
+			uint32_t take = f->len - foff;
+			struct bypass_tcp_frag *pf = &part.frag[part.nr_frags++];
+
+			if (take > n - got)
+				take = n - got;
+			pf->buf = f->buf;
+			pf->off = f->off + foff;
+			pf->len = take;
+			got += take;
+			foff += take;
+			if (foff == f->len) {
+				fi++;
+				foff = 0;
+			}
+		}
+		r |= stack_tcp_xmit(st, &part);
+		off += n;
+	}
+	return r;
+}
+
 static int stack_tcp_xmit(void *ctx, const struct bypass_tcp_seg *seg)
 {
 	struct bypass_stack *st = ctx;
 	struct bypass_tcp_opts opt = seg->opt;
 	uint32_t hlen = sizeof(struct tcphdr) + tcp_opts_len(&opt);
+	/* The largest segment on the wire: a TSO one is cut at gso_size. */
+	uint32_t wire = seg->gso_size && seg->len > seg->gso_size ?
+			seg->gso_size : seg->len;
 	struct bypass_buf *b;
 	struct tcphdr *th;
 	uint32_t sum, i, off;
@@ -67,13 +119,19 @@ static int stack_tcp_xmit(void *ctx, const struct bypass_tcp_seg *seg)
 	int r;
 
 	/* SACK blocks are advice: a full-sized segment sends fewer. */
-	while (hlen + seg->len + sizeof(struct iphdr) > st->mtu && opt.nr_sack) {
+	while (hlen + wire + sizeof(struct iphdr) > st->mtu && opt.nr_sack) {
 		opt.nr_sack--;
 		hlen = sizeof(struct tcphdr) + tcp_opts_len(&opt);
 	}
-	if (hlen + seg->len + sizeof(struct iphdr) > st->mtu) {
+	if (hlen + wire + sizeof(struct iphdr) > st->mtu) {
 		stack_drop(st, NULL, BYPASS_DROP_TX_TOO_BIG);
 		return -EAGAIN;
+	}
+	if (wire < seg->len) {
+		/* Behind waiting frames or on a full ring: cut it here. */
+		if (!st->tso || !stack_tx_room(st, 1 + seg->nr_frags))
+			return stack_tcp_xmit_split(st, seg);
+		st->tx_gso_size = (uint16_t)wire;
 	}
 	b = bypass_buf_alloc(st->pool);
 	if (!b) {
@@ -122,8 +180,65 @@ static int stack_tcp_xmit(void *ctx, const struct bypass_tcp_seg *seg)
 	st->tx_frags = NULL;
 	st->tx_nr_frags = 0;
 	st->tx_frags_len = 0;
+	st->tx_gso_size = 0;
 	/* Whatever was lost (and counted) is the engine's to retransmit. */
 	return r ? -EAGAIN : 0;
+}
+
+/* Add the sum of a merged frame's further buffers, which start at @off. */
+static uint32_t tcp_rx_chain_sum(const struct bypass_stack *st, uint32_t sum,
+				 uint32_t off)
+{
+	uint16_t i;
+
+	for (i = 0; i < st->rx_chain_nr; i++) {
+		const struct bypass_buf *c = st->rx_chain[i];
+
+		sum = csum_add_at(sum, c->data, c->len, off);
+		off += c->len;
+	}
+	return sum;
+}
+
+/*
+ * A segment in several buffers (a merged or GSO frame): handed to the
+ * engine as one segment per buffer, in order, without copying. Each has
+ * the header's fields with its own sequence number; a SYN or RST counts
+ * for the first only, PSH and FIN for the last.
+ */
+static void tcp_rx_merged(struct bypass_stack *st, struct bypass_buf *b,
+			  const struct bypass_tcp_seg *whole)
+{
+	uint8_t late = whole->flags & (BYPASS_TCP_PSH | BYPASS_TCP_FIN);
+	uint16_t i, nr = st->rx_chain_nr;
+	uint32_t seq = whole->seq + !!(whole->flags & BYPASS_TCP_SYN);
+	struct bypass_tcp_seg seg;
+
+	/* The buffers are the engine's from here. */
+	st->rx_chain_nr = 0;
+	st->rx_chain_len = 0;
+	for (i = 0; i <= nr; i++) {
+		struct bypass_buf *p = i ? st->rx_chain[i - 1] : b;
+
+		if (!p->len && i < nr) {
+			bypass_buf_put(p);	/* headers only */
+			continue;
+		}
+		seg = *whole;
+		if (i) {
+			seg.seq = seq;
+			seg.flags &= (uint8_t)~(BYPASS_TCP_SYN | BYPASS_TCP_RST);
+		}
+		if (i < nr)
+			seg.flags &= (uint8_t)~late;
+		seq += p->len;
+		seg.len = p->len;
+		seg.nr_frags = 1;
+		seg.frag[0].buf = p;
+		seg.frag[0].off = 0;
+		seg.frag[0].len = p->len;
+		bypass_tcp_input(st->tcp, &seg);
+	}
 }
 
 void tcp_rx(struct bypass_stack *st, struct bypass_buf *b,
@@ -145,9 +260,12 @@ void tcp_rx(struct bypass_stack *st, struct bypass_buf *b,
 	}
 	if (!st->rx_l4_valid) {
 		uint32_t sum = ipv4_pseudo_sum(rx->src, rx->dst, IPPROTO_TCP,
-					       (uint16_t)b->len);
+					       (uint16_t)(b->len + st->rx_chain_len));
 
-		if (bypass_csum_fold(bypass_csum_partial(th, b->len, sum))) {
+		sum = bypass_csum_partial(th, b->len, sum);
+		if (st->rx_chain_nr)
+			sum = tcp_rx_chain_sum(st, sum, b->len);
+		if (bypass_csum_fold(sum)) {
 			stack_drop(st, b, BYPASS_DROP_TCP_BAD_CSUM);
 			return;
 		}
@@ -172,6 +290,10 @@ void tcp_rx(struct bypass_stack *st, struct bypass_buf *b,
 	seg.win = ntohs(th->window);
 	st->c.tcp.rx++;
 	buf_pull(b, doff);
+	if (st->rx_chain_nr) {
+		tcp_rx_merged(st, b, &seg);
+		return;
+	}
 	if (b->len) {
 		seg.len = b->len;
 		seg.nr_frags = 1;
@@ -203,6 +325,8 @@ int tcp_stack_init(struct bypass_stack *st, const struct bypass_tcp_config *tcfg
 	if (tcfg)
 		cfg = *tcfg;
 	cfg.mss = (uint16_t)(st->mtu - 40);
+	/* An IPv4 datagram's worth, less the largest headers. */
+	cfg.tso_max = st->tso ? TCP_TSO_MAX : 0;
 	return bypass_tcp_create(&cfg, &ops, st, &st->tcp);
 }
 
