@@ -45,7 +45,7 @@ HARNESS := $(B)/linux/.stamp
 # Fragments owned by parts of the tree (e.g. mk/user.mk) add their own rules.
 -include $(wildcard mk/*.mk)
 
-.PHONY: all kmod kmod-other user tests selftests deps check checkpatch vm clean
+.PHONY: all kmod kmod-other user tests selftests deps check checkpatch bench vm clean
 all: kmod user tests
 
 deps:
@@ -126,8 +126,13 @@ check:
 	@mk/deps.sh
 	@mk/check.sh
 
+# Every benchmark, one report: build/bench/report/report.md (bench/report.sh).
+bench: all
+	@mk/deps.sh
+	@bench/report.sh
+
 vm: all
-	selftests/vm/run
+	selftests/vm/run $(VM_ARGS)
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean

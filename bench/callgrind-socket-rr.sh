@@ -30,6 +30,7 @@ calls() {
 		"$out/strace-socket.txt"
 }
 
+: >"$out/socket-rows"
 printf '%-28s %14s %14s  %s\n' "socket API, 64 B RR" "instr/RT" "syscalls/RT" "by call"
 for mode in nofd fd; do
 	valgrind --tool=callgrind --callgrind-out-file="$out/callgrind-socket-$mode.out" \
@@ -47,5 +48,8 @@ for mode in nofd fd; do
 	label="without bypass_ctx_fd()"
 	[ "$mode" = fd ] && label="with bypass_ctx_fd()"
 	printf '%-28s %14d %14s  %s\n' "$label" $((total / (n + 100))) "$sum" "$by"
+	echo "ROW instructions (callgrind, host)|socket API round trip, $label|-|$((total / (n + 100)))" >>"$out/socket-rows"
+	echo "ROW system calls (strace, host)|socket API round trip, $label|-|$sum" >>"$out/socket-rows"
 done
+cat "$out/socket-rows"
 echo "profile: callgrind_annotate $out/callgrind-socket-fd.out"

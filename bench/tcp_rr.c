@@ -3,8 +3,9 @@
  * TCP request/response client for the benchmarks: one connection, Nagle
  * off, one SIZE-byte request in flight, each response read in full and
  * checked, for a fixed time. Prints transactions per second and the
- * median and 99th percentile round trip. Runs on the Linux stack; the
- * echo server under test (tcp_srv, port 7) may be bypass or Linux.
+ * median and 99th percentile round trip, then its distribution
+ * (rtt_cdf.h). Runs on the Linux stack; the echo server under test
+ * (tcp_srv, port 7) may be bypass or Linux.
  *
  *   tcp_rr IP PORT SECONDS [SIZE]
  */
@@ -20,6 +21,8 @@
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "rtt_cdf.h"
 
 #define MAX_SAMPLES (1 << 22)
 
@@ -106,6 +109,7 @@ int main(int argc, char **argv)
 	printf("transactions %llu rate %.0f/s median_us %.1f p99_us %.1f\n",
 	       (unsigned long long)n, n * 1e9 / (double)(now_ns() - start),
 	       rtt_ns[m / 2] / 1e3, rtt_ns[m * 99 / 100] / 1e3);
+	rtt_cdf_print(rtt_ns, m);
 	close(s);
 	return 0;
 }

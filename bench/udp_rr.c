@@ -2,8 +2,9 @@
 /*
  * UDP request/response client for the benchmarks: one datagram in flight,
  * each reply checked, for a fixed time. Prints transactions per second and
- * the median and 99th percentile round trip. Runs on the Linux stack; the
- * server under test may be bypass or Linux.
+ * the median and 99th percentile round trip, then its distribution
+ * (rtt_cdf.h). Runs on the Linux stack; the server under test may be
+ * bypass or Linux.
  *
  *   udp_rr IP PORT SECONDS [SIZE]
  */
@@ -17,6 +18,8 @@
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "rtt_cdf.h"
 
 #define MAX_SAMPLES (1 << 22)
 
@@ -97,5 +100,6 @@ int main(int argc, char **argv)
 	       rtt_ns[(n < MAX_SAMPLES ? n : MAX_SAMPLES) / 2] / 1e3,
 	       rtt_ns[(n < MAX_SAMPLES ? n : MAX_SAMPLES) * 99 / 100] / 1e3,
 	       (unsigned long long)lost);
+	rtt_cdf_print(rtt_ns, n < MAX_SAMPLES ? n : MAX_SAMPLES);
 	return 0;
 }

@@ -103,6 +103,20 @@ printf '  %-28s %12s %12s %20s\n' "nginx requests/s (wrk)" "${l:--}" "${b:--}" "
 l=$(us_per "$(cat "$run/ncpu-linux")" "$(wrk_reqs linux)")
 b=$(us_per "$(cat "$run/ncpu-bypass")" "$(wrk_reqs bypass)")
 printf '  %-28s %12s %12s %20s\n' "nginx CPU us/request" "$l" "$b" "$(ratio "$l" "$b")"
+# Rows for bench/report.sh: section|metric|linux|bypass
+for t in SET GET; do
+	echo "ROW redis|$t requests/s|$(rb_rps "$run" linux $t)|$(rb_rps "$run" bypass $t)"
+done
+rl=$(us_per "$(cat "$run/rcpu-linux")" $((2 * n)))
+rb=$(us_per "$(cat "$run/rcpu-bypass")" $((2 * n)))
+echo "ROW redis|server CPU per request (us)|$rl|$rb"
+echo "ROW nginx|requests/s (wrk)|$(wrk_rps linux)|$(wrk_rps bypass)"
+nl=$(us_per "$(cat "$run/ncpu-linux")" "$(wrk_reqs linux)")
+nb=$(us_per "$(cat "$run/ncpu-bypass")" "$(wrk_reqs bypass)")
+echo "ROW nginx|server CPU per request (us)|$nl|$nb"
+awk -v a="$rl" -v b="$rb" -v c="$nl" -v d="$nb" 'BEGIN {
+	if (a > 0 && b > 0) printf "PERCPU redis requests|%.0f|%.0f\n", 1e6 / a, 1e6 / b
+	if (c > 0 && d > 0) printf "PERCPU nginx requests|%.0f|%.0f\n", 1e6 / c, 1e6 / d }'
 for f in wrk-linux wrk-bypass; do
 	grep -E 'Socket errors|Non-2xx' "$run/$f" | sed "s/^/  $f: /" || true
 done

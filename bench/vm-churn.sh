@@ -92,4 +92,7 @@ awk -v b="$(num /tmp/churn-ab-bypass 'Requests per second:')" \
 	if (wb > 0 && wl > 0)
 		printf ", %.2fx keep-alive requests/s", wb / wl
 	printf "\n" }'
+# Rows for bench/report.sh: section|metric|linux|bypass
+echo "ROW HTTP churn|connections/s (ab, no keep-alive)|$(num /tmp/churn-ab-linux 'Requests per second:')|$(num /tmp/churn-ab-bypass 'Requests per second:')"
+echo "ROW HTTP churn|keep-alive requests/s (wrk)|$(wrk_rps linux)|$(wrk_rps bypass)"
 grep -q 'iommu.strict=0' /proc/cmdline && echo "  (IOMMU in lazy mode, as Linux defaults)"

@@ -75,10 +75,12 @@ phase() {
 	after=$(peer_segs)
 	kill -TERM "$pid"
 	wait "$pid" || true
-	echo "$name: $(cat "/tmp/cl-$name") | server $(grep cpu_s "$log") $(grep tcp_rx "$log" || true) |" \
+	echo "$name: $(head -n 1 "/tmp/cl-$name") | server $(grep cpu_s "$log") $(grep tcp_rx "$log" || true) |" \
 		"$(echo "$before $after" | awk '{ printf "client segs in %d out %d retrans %d",
 			$4 - $1, $5 - $2, $6 - $3 }')"
 	grep -q . "/tmp/cl-$name"
+	# The round-trip distribution, for bench/report.sh's plots.
+	sed -n "s/^cdf_us /CDF tcp-${name%-*} /p" "/tmp/cl-$name"
 }
 
 run_both() {	# TAG SERVER-ARGS...
@@ -122,14 +124,16 @@ for r in $(seq "$rounds"); do
 			"$(field "/tmp/cl-rr-$st-$r" median_us)" \
 			"$(field "/tmp/srv-rr-$st-$r.log" cpu_s)" \
 			"$(field "/tmp/cl-bulk-$st-$r" bytes)" \
-			"$(field "/tmp/cl-bulk-$st-$r" seconds)"
+			"$(field "/tmp/cl-bulk-$st-$r" seconds)" \
+			"$(field "/tmp/srv-bulk-$st-$r.log" cpu_s)"
 	done
 done >/tmp/tcp-results
 echo
 echo "TCP, same VM run, $rounds rounds (${secs} s request/response, ${mib} MiB bulk each):"
 awk -v secs="$secs" -v size="$size" -v rounds="$rounds" '
 	{ i = $2 == "bypass"; n[i] += $3; med[i] += $4 / rounds; cpu[i] += $5
-	  bytes[i] += $6; t[i] += $7; rn[$1, i] = $3; rb[$1, i] = $6 / $7 }
+	  bytes[i] += $6; t[i] += $7; bcpu[i] += $8
+	  rn[$1, i] = $3; rb[$1, i] = $6 / $7 }
 	END {
 	printf "  %-34s %12s %12s %8s\n", "", "linux", "bypass", "ratio"
 	l = n[0] / (secs * rounds); b = n[1] / (secs * rounds)
@@ -143,5 +147,20 @@ awk -v secs="$secs" -v size="$size" -v rounds="$rounds" '
 	for (r = 1; r <= rounds; r++)
 		printf "  round %d ratios: request/response %.2f, bulk %.2f\n", r,
 			rn[r, 1] / rn[r, 0], rb[r, 1] / rb[r, 0]
+	# Rows for bench/report.sh: section|metric|linux|bypass
+	printf "ROW TCP|%d-byte requests/s|%.0f|%.0f\n", size,
+		n[0] / (secs * rounds), n[1] / (secs * rounds)
+	printf "ROW TCP|median round trip (us)|%.1f|%.1f\n", med[0], med[1]
+	printf "ROW TCP|server CPU per request (us)|%.1f|%.1f\n",
+		cpu[0] * 1e6 / n[0], cpu[1] * 1e6 / n[1]
+	printf "ROW TCP|bulk receive (Mbit/s)|%.1f|%.1f\n",
+		bytes[0] * 8 / t[0] / 1e6, bytes[1] * 8 / t[1] / 1e6
+	if (bcpu[0] > 0 && bcpu[1] > 0)
+		printf "ROW TCP|server CPU per MiB received (ms)|%.1f|%.1f\n",
+			bcpu[0] * 1e3 * 1048576 / bytes[0], bcpu[1] * 1e3 * 1048576 / bytes[1]
+	printf "PERCPU TCP requests|%.0f|%.0f\n", n[0] / cpu[0], n[1] / cpu[1]
+	if (bcpu[0] > 0 && bcpu[1] > 0)
+		printf "PERCPU TCP bulk MiB|%.1f|%.1f\n", bytes[0] / 1048576 / bcpu[0],
+			bytes[1] / 1048576 / bcpu[1]
 }' /tmp/tcp-results
 grep -q 'iommu.strict=0' /proc/cmdline && echo "  (IOMMU in lazy mode, as Linux defaults)"

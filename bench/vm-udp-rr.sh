@@ -40,8 +40,10 @@ run_phase() {	# NAME SERVER-ARGS...
 	ip netns exec peer taskset -c 1 "$out/udp_rr" 192.0.2.1 7 "$secs" "$size" >"/tmp/rr-$name"
 	kill -TERM "$pid"
 	wait "$pid" || true
-	echo "$name: $(cat "/tmp/rr-$name") | server $(grep served "$log")"
+	echo "$name: $(head -n 1 "/tmp/rr-$name") | server $(grep served "$log")"
 	grep -q . "/tmp/rr-$name"
+	# The round-trip distribution, for bench/report.sh's plots.
+	sed -n "s/^cdf_us /CDF udp-rr-$name /p" "/tmp/rr-$name"
 }
 
 # Linux: the same NIC, owned by virtio_net, address on the interface.
@@ -66,4 +68,8 @@ echo "UDP ${size}-byte request/response, ${secs} s each, same VM run:"
 echo "  linux  $lr/s"
 echo "  bypass $br/s"
 awk -v b="$br" -v l="$lr" 'BEGIN { printf "  ratio bypass/linux = %.2f\n", b / l }'
+med() { sed -n 's/.* median_us \([0-9.]*\).*/\1/p' "/tmp/rr-$1"; }
+# Rows for bench/report.sh: section|metric|linux|bypass
+echo "ROW UDP|${size}-byte requests/s|$lr|$br"
+echo "ROW UDP|median round trip (us)|$(med linux)|$(med bypass)"
 grep -q 'iommu.strict=0' /proc/cmdline && echo "  (IOMMU in lazy mode, as Linux defaults)"

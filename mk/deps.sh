@@ -10,7 +10,7 @@ pkgs=(
 	linux-headers-amd64 linux-image-amd64 linux-source-6.1
 	qemu-system-x86 busybox-static kmod cpio xz-utils iproute2 rsync
 	libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libmnl-dev
-	valgrind iputils-ping procps python3 curl wget netbase
+	valgrind strace gnuplot-nox iputils-ping procps python3 curl wget netbase
 	apache2-utils wrk
 	redis-server redis-tools memcached libmemcached-tools nginx-light sockperf
 )
