@@ -226,8 +226,9 @@ static void stack_refill_rx(struct bypass_stack *st)
 }
 
 /* Hand a whole frame (@b, then rx_chain) to the layers, then free the rest. */
-static void stack_rx_deliver(struct bypass_stack *st, struct bypass_buf *b,
-			     uint8_t flags)
+static inline __attribute__((always_inline))
+void stack_rx_deliver(struct bypass_stack *st, struct bypass_buf *b,
+		      uint8_t flags)
 {
 	st->rx_l4_valid = st->rx_csum &&
 		(flags & (VIRTIO_NET_HDR_F_DATA_VALID | VIRTIO_NET_HDR_F_NEEDS_CSUM));
@@ -236,9 +237,11 @@ static void stack_rx_deliver(struct bypass_stack *st, struct bypass_buf *b,
 	b->next = NULL;
 	eth_input(st, b);
 	/* What the layers did not take of a merged frame. */
-	while (st->rx_chain_nr)
-		bypass_buf_put(st->rx_chain[--st->rx_chain_nr]);
-	st->rx_chain_len = 0;
+	if (__builtin_expect(st->rx_chain_nr, 0)) {
+		while (st->rx_chain_nr)
+			bypass_buf_put(st->rx_chain[--st->rx_chain_nr]);
+		st->rx_chain_len = 0;
+	}
 }
 
 /* Drop the merged frame being collected (and its @left buffers to come). */
@@ -284,14 +287,14 @@ void stack_rx_frame(struct bypass_stack *st, struct bypass_buf *b, uint32_t len)
 	struct virtio_net_hdr_v1 *vh = (struct virtio_net_hdr_v1 *)(b->head + st->rx_off);
 	uint16_t nb = 1;
 
-	if (st->rx_skip) {
+	if (__builtin_expect(st->rx_skip | st->rx_need, 0)) {
+		if (st->rx_need) {
+			stack_rx_chain_add(st, b, len);
+			return;
+		}
 		/* The tail of a merged frame already dropped. */
 		st->rx_skip--;
 		bypass_buf_put(b);
-		return;
-	}
-	if (st->rx_need) {
-		stack_rx_chain_add(st, b, len);
 		return;
 	}
 	if (len < st->hdr_len || len > b->size - st->rx_off) {

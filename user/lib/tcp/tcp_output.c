@@ -196,13 +196,13 @@ static uint32_t seg_max(const struct tcp_conn *c)
 static uint32_t send_at(struct tcp_conn *c, uint32_t seq, uint32_t max,
 			uint64_t now)
 {
-	struct bypass_tcp_frag frag[BYPASS_TCP_MAX_FRAGS];
 	uint32_t lim = seg_max(c), i = chunk_at(c, seq);
 	uint32_t want = max < lim ? max : lim, len = 0, nr = 0;
 	/* One MSS gathers at most TCP_MSS_FRAGS slices; a TSO segment more. */
 	uint32_t max_nr = lim > c->mss ? BYPASS_TCP_MAX_FRAGS : TCP_MSS_FRAGS;
 	uint8_t flags = BYPASS_TCP_ACK;
 	struct bypass_tcp_seg s;
+	struct bypass_tcp_frag *frag = s.frag;	/* seg_init leaves them */
 
 	/* Gather queued buffers into one segment, without copying. */
 	for (; i < c->sndq_len && len < want && nr < max_nr; i++) {
@@ -228,8 +228,6 @@ static uint32_t send_at(struct tcp_conn *c, uint32_t seq, uint32_t max,
 		s.gso_size = c->mss;
 	s.len = len;
 	s.nr_frags = (uint8_t)nr;
-	for (i = 0; i < nr; i++)
-		s.frag[i] = frag[i];
 	xmit(c, &s);
 	return len + !!(flags & BYPASS_TCP_FIN);
 }
