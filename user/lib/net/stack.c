@@ -30,7 +30,7 @@ static void stack_reclaim_tx(struct bypass_stack *st)
 /* Put a frame and its @nr chained slices on the TX ring (room was checked). */
 static void stack_tx_post(struct bypass_stack *st, struct bypass_buf *b,
 			  const struct bypass_tcp_frag *frags, uint8_t nr,
-			  uint32_t frags_len, uint16_t gso_size)
+			  uint32_t frags_len)
 {
 	struct virtio_net_hdr_v1 *vh;
 	const struct ethhdr *eh = (const struct ethhdr *)b->data;
@@ -63,12 +63,13 @@ static void stack_tx_post(struct bypass_stack *st, struct bypass_buf *b,
 						  offsetof(struct udphdr, check) :
 						  TCP_CSUM_OFFSET);
 			st->c.offload.tx_csum++;
-			if (gso_size) {
+			/* A TSO frame has slices (never one from the backlog). */
+			if (nr && st->tx_gso_size) {
 				/* The TCP data offset: the byte after ack_seq. */
 				uint8_t doff = b->data[l4 + TCP_DOFF_OFFSET] >> 4;
 
 				vh->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
-				vh->gso_size = htole16(gso_size);
+				vh->gso_size = htole16(st->tx_gso_size);
 				vh->hdr_len = htole16(l4 + doff * 4);
 				st->c.offload.tx_tso++;
 				st->c.offload.tx_tso_bytes += b->len + frags_len;
@@ -106,7 +107,7 @@ static void stack_tx_backlog_drain(struct bypass_stack *st)
 		if (++st->tx_backlog_head == st->tx_backlog_cap)
 			st->tx_backlog_head = 0;
 		st->tx_backlog_len--;
-		stack_tx_post(st, b, NULL, 0, 0, 0);
+		stack_tx_post(st, b, NULL, 0, 0);
 	}
 }
 
@@ -145,8 +146,7 @@ int stack_xmit(struct bypass_stack *st, struct bypass_buf *b)
 		if (st->tx_backlog_len || virtq_free(&st->txq) < need)
 			return stack_tx_backlog_add(st, b);
 	}
-	stack_tx_post(st, b, st->tx_frags, st->tx_nr_frags, st->tx_frags_len,
-		      st->tx_gso_size);
+	stack_tx_post(st, b, st->tx_frags, st->tx_nr_frags, st->tx_frags_len);
 	return 0;
 }
 
@@ -230,70 +230,80 @@ static inline __attribute__((always_inline))
 void stack_rx_deliver(struct bypass_stack *st, struct bypass_buf *b,
 		      uint8_t flags)
 {
-	st->rx_l4_valid = st->rx_csum &&
-		(flags & (VIRTIO_NET_HDR_F_DATA_VALID | VIRTIO_NET_HDR_F_NEEDS_CSUM));
-	if (st->rx_l4_valid)
-		st->c.offload.rx_csum_valid++;
-	b->next = NULL;
-	eth_input(st, b);
-	/* What the layers did not take of a merged frame. */
-	if (__builtin_expect(st->rx_chain_nr, 0)) {
-		while (st->rx_chain_nr)
-			bypass_buf_put(st->rx_chain[--st->rx_chain_nr]);
-		st->rx_chain_len = 0;
+	st->rx_l4_valid = false;
+	if (st->rx_csum) {
+		bool valid = flags & (VIRTIO_NET_HDR_F_DATA_VALID |
+				      VIRTIO_NET_HDR_F_NEEDS_CSUM);
+
+		st->rx_l4_valid = valid;
+		st->c.offload.rx_csum_valid += valid;
 	}
+	b->next = NULL;
+	/* Every layer either takes a merged frame's chain or drops it. */
+	eth_input(st, b);
 }
 
-/* Drop the merged frame being collected (and its @left buffers to come). */
-static void stack_rx_chain_drop(struct bypass_stack *st, uint16_t left,
-				enum bypass_drop reason)
+void stack_rx_chain_free(struct bypass_stack *st)
 {
 	while (st->rx_chain_nr)
 		bypass_buf_put(st->rx_chain[--st->rx_chain_nr]);
 	st->rx_chain_len = 0;
-	stack_drop(st, st->rx_head, reason);
-	st->rx_head = NULL;
-	st->rx_need = 0;
-	st->rx_skip = left;
 }
 
-/* One more buffer of the merged frame being collected. */
-static void stack_rx_chain_add(struct bypass_stack *st, struct bypass_buf *b,
-			       uint32_t len)
+/* Drop the merged frame being collected; skip its @left buffers to come. */
+static void stack_rx_chain_drop(struct bypass_stack *st, uint16_t left,
+				enum bypass_drop reason)
 {
 	struct bypass_buf *head = st->rx_head;
 
-	st->rx_need--;
+	st->rx_head = NULL;
+	stack_drop(st, head, reason);
+	st->rx_more = left;
+}
+
+/*
+ * One more buffer of the merged frame being collected: the frame's first
+ * buffer once it is complete, else NULL.
+ */
+static struct bypass_buf *stack_rx_chain_add(struct bypass_stack *st,
+					     struct bypass_buf *b, uint32_t len)
+{
+	struct bypass_buf *head = st->rx_head;
+
+	st->rx_more--;
 	if (len > b->size - st->rx_off) {
 		bypass_buf_put(b);
-		stack_rx_chain_drop(st, st->rx_need, BYPASS_DROP_RING_BAD_LEN);
-		return;
+		stack_rx_chain_drop(st, st->rx_more, BYPASS_DROP_RING_BAD_LEN);
+		return NULL;
 	}
 	b->data = b->head + st->rx_off;
 	b->len = len;
 	st->rx_chain[st->rx_chain_nr++] = b;
 	st->rx_chain_len += len;
 	st->c.ring.rx_bytes += len;
-	if (st->rx_need)
-		return;
+	if (st->rx_more)
+		return NULL;
 	st->rx_head = NULL;
 	st->c.offload.rx_merged++;
 	st->c.offload.rx_merged_bufs += 1 + st->rx_chain_nr;
-	stack_rx_deliver(st, head, st->rx_head_flags);
+	return head;
 }
 
 void stack_rx_frame(struct bypass_stack *st, struct bypass_buf *b, uint32_t len)
 {
 	struct virtio_net_hdr_v1 *vh = (struct virtio_net_hdr_v1 *)(b->head + st->rx_off);
-	uint16_t nb = 1;
+	uint8_t flags;
 
-	if (__builtin_expect(st->rx_skip | st->rx_need, 0)) {
-		if (st->rx_need) {
-			stack_rx_chain_add(st, b, len);
-			return;
+	if (__builtin_expect(st->rx_more, 0)) {
+		if (st->rx_head) {
+			b = stack_rx_chain_add(st, b, len);
+			if (!b)
+				return;
+			flags = st->rx_head_flags;
+			goto deliver;
 		}
 		/* The tail of a merged frame already dropped. */
-		st->rx_skip--;
+		st->rx_more--;
 		bypass_buf_put(b);
 		return;
 	}
@@ -305,9 +315,9 @@ void stack_rx_frame(struct bypass_stack *st, struct bypass_buf *b, uint32_t len)
 	st->c.ring.rx_bytes += len - st->hdr_len;
 	b->data = (uint8_t *)vh + st->hdr_len;
 	b->len = len - st->hdr_len;
-	if (st->hdr_len == sizeof(*vh))
-		nb = le16toh(vh->num_buffers);
-	if (nb > 1) {
+	if (st->hdr_len == sizeof(*vh) && le16toh(vh->num_buffers) > 1) {
+		uint16_t nb = le16toh(vh->num_buffers);
+
 		if (nb > virtq_size(&st->rxq)) {
 			/* Impossible: do not throw away the frames after it. */
 			stack_drop(st, b, BYPASS_DROP_RING_BAD_LEN);
@@ -315,17 +325,20 @@ void stack_rx_frame(struct bypass_stack *st, struct bypass_buf *b, uint32_t len)
 		}
 		if (nb > 1 + STACK_RX_CHAIN_MAX) {
 			/* Larger than any frame we take: skip the rest. */
-			st->rx_skip = nb - 1;
+			st->rx_more = nb - 1;
 			stack_drop(st, b, BYPASS_DROP_RING_MERGED);
 			return;
 		}
 		/* The rest follows in the next used entries. */
 		st->rx_head = b;
 		st->rx_head_flags = vh->flags;
-		st->rx_need = nb - 1;
+		st->rx_more = nb - 1;
 		return;
 	}
-	stack_rx_deliver(st, b, vh->flags);
+	flags = vh->flags;
+deliver:
+	/* One call site of the layers above: they are inlined here. */
+	stack_rx_deliver(st, b, flags);
 }
 
 void stack_rx_trim(struct bypass_stack *st, struct bypass_buf *b, uint32_t len)
@@ -562,6 +575,7 @@ void bypass_stack_destroy(struct bypass_stack *st)
 	free(st->tx_backlog);
 	if (st->rx_head)
 		stack_rx_chain_drop(st, 0, BYPASS_DROP_RING_MERGED);
+	stack_rx_chain_free(st);
 	stack_drain_ring(&st->rxq);
 	stack_drain_ring(&st->txq);
 	bypass_pool_destroy(st->pool);

@@ -110,16 +110,16 @@ struct bypass_stack {
 	bool tso;		/* the device cuts TCP segments (HOST_TSO4) */
 	bool armed;		/* RX interrupt enabled for a sleep */
 	bool tx_armed;		/* TX interrupt too: the TX ring was full */
-	uint16_t rx_skip;	/* buffers left of a dropped merged frame */
 	/*
-	 * A frame spanning several RX buffers (MRG_RXBUF): rx_head is its
-	 * first buffer while the rest are collected (rx_need more to come),
-	 * rx_chain[] the rest, rx_chain_len their bytes. The layers see the
-	 * first buffer; tcp_rx takes the chain (rx_chain_nr = 0) and
-	 * stack_rx_frame frees what nobody took.
+	 * A frame spanning several RX buffers (MRG_RXBUF): rx_more of its
+	 * buffers are still to come, to be collected while rx_head holds its
+	 * first buffer, else skipped (a frame dropped). Collected, rx_chain[]
+	 * holds the rest, rx_chain_len their bytes. The layers see the first
+	 * buffer; tcp_rx takes the chain (rx_chain_nr = 0), and stack_drop
+	 * frees it with the frame.
 	 */
 	struct bypass_buf *rx_head;
-	uint16_t rx_need, rx_chain_nr;
+	uint16_t rx_more, rx_chain_nr;
 	uint8_t rx_head_flags;	/* the virtio-net header's flags */
 	uint32_t rx_chain_len;
 	struct bypass_buf *rx_chain[STACK_RX_CHAIN_MAX];
@@ -190,7 +190,13 @@ static inline void stack_clock_release(struct bypass_stack *st)
 	st->clock_held--;
 }
 
-/* Count @reason and free @b (which may be NULL: nothing to free). */
+/* stack.c: free the further buffers of the received frame at hand. */
+void stack_rx_chain_free(struct bypass_stack *st);
+
+/*
+ * Count @reason and free @b (which may be NULL: nothing to free), and the
+ * rest of a received frame in several buffers that @b begins.
+ */
 static inline void stack_drop(struct bypass_stack *st, struct bypass_buf *b,
 			      enum bypass_drop reason)
 {
@@ -198,6 +204,8 @@ static inline void stack_drop(struct bypass_stack *st, struct bypass_buf *b,
 	st->drops_total++;
 	if (b)
 		bypass_buf_put(b);
+	if (__builtin_expect(st->rx_chain_nr, 0))
+		stack_rx_chain_free(st);
 }
 
 /* Move @b->data back by @n bytes (room was checked), or forward. */

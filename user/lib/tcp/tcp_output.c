@@ -196,14 +196,19 @@ static uint32_t seg_max(const struct tcp_conn *c)
 static uint32_t send_at(struct tcp_conn *c, uint32_t seq, uint32_t max,
 			uint64_t now)
 {
-	uint32_t lim = seg_max(c), i = chunk_at(c, seq);
-	uint32_t want = max < lim ? max : lim, len = 0, nr = 0;
+	uint32_t i = chunk_at(c, seq), want = max < c->mss ? max : c->mss;
 	/* One MSS gathers at most TCP_MSS_FRAGS slices; a TSO segment more. */
-	uint32_t max_nr = lim > c->mss ? BYPASS_TCP_MAX_FRAGS : TCP_MSS_FRAGS;
+	uint32_t len = 0, nr = 0, max_nr = TCP_MSS_FRAGS;
 	uint8_t flags = BYPASS_TCP_ACK;
 	struct bypass_tcp_seg s;
 	struct bypass_tcp_frag *frag = s.frag;	/* seg_init leaves them */
 
+	if (__builtin_expect(max > c->mss && c->tcp->cfg.tso_max > c->mss, 0)) {
+		want = seg_max(c);
+		if (want > max)
+			want = max;
+		max_nr = BYPASS_TCP_MAX_FRAGS;
+	}
 	/* Gather queued buffers into one segment, without copying. */
 	for (; i < c->sndq_len && len < want && nr < max_nr; i++) {
 		struct tcp_chunk *k = chunk(c, i);
@@ -296,9 +301,12 @@ void tcp_output(struct tcp_conn *c)
 			send_at(c, c->snd_nxt, 0, now);
 			c->snd_nxt++;
 		} else {
-			uint32_t most = seg_max(c);
+			len = avail < c->mss ? avail : c->mss;
+			if (__builtin_expect(avail > c->mss, 0)) {
+				uint32_t most = seg_max(c);
 
-			len = avail < most ? avail : most;
+				len = avail < most ? avail : most;
+			}
 			if (len > usable)
 				len = usable;
 			/* TSO cut short: whole segments, none short inside. */

@@ -110,14 +110,15 @@ static int stack_tcp_xmit(void *ctx, const struct bypass_tcp_seg *seg)
 	struct bypass_tcp_opts opt = seg->opt;
 	uint32_t hlen = sizeof(struct tcphdr) + tcp_opts_len(&opt);
 	/* The largest segment on the wire: a TSO one is cut at gso_size. */
-	uint32_t wire = seg->gso_size && seg->len > seg->gso_size ?
-			seg->gso_size : seg->len;
+	uint32_t wire = seg->len;
 	struct bypass_buf *b;
 	struct tcphdr *th;
 	uint32_t sum, i, off;
 	uint8_t *raw;
 	int r;
 
+	if (__builtin_expect(seg->gso_size, 0) && wire > seg->gso_size)
+		wire = seg->gso_size;
 	/* SACK blocks are advice: a full-sized segment sends fewer. */
 	while (hlen + wire + sizeof(struct iphdr) > st->mtu && opt.nr_sack) {
 		opt.nr_sack--;
@@ -127,7 +128,7 @@ static int stack_tcp_xmit(void *ctx, const struct bypass_tcp_seg *seg)
 		stack_drop(st, NULL, BYPASS_DROP_TX_TOO_BIG);
 		return -EAGAIN;
 	}
-	if (wire < seg->len) {
+	if (__builtin_expect(wire < seg->len, 0)) {
 		/* Behind waiting frames or on a full ring: cut it here. */
 		if (!st->tso || !stack_tx_room(st, 1 + seg->nr_frags))
 			return stack_tcp_xmit_split(st, seg);
@@ -201,44 +202,51 @@ static uint32_t tcp_rx_chain_sum(const struct bypass_stack *st, uint32_t sum,
 }
 
 /*
- * A segment in several buffers (a merged or GSO frame): handed to the
- * engine as one segment per buffer, in order, without copying. Each has
- * the header's fields with its own sequence number; a SYN or RST counts
- * for the first only, PSH and FIN for the last.
+ * A segment in several buffers (a merged or GSO frame) goes to the engine
+ * as one segment per buffer, in order, without copying: each has the
+ * header's fields with its own sequence number; a SYN or RST counts for
+ * the first only, PSH and FIN for the last.
  */
-static void tcp_rx_merged(struct bypass_stack *st, struct bypass_buf *b,
-			  const struct bypass_tcp_seg *whole)
-{
-	uint8_t late = whole->flags & (BYPASS_TCP_PSH | BYPASS_TCP_FIN);
-	uint16_t i, nr = st->rx_chain_nr;
-	uint32_t seq = whole->seq + !!(whole->flags & BYPASS_TCP_SYN);
-	struct bypass_tcp_seg seg;
+struct tcp_rx_merge {
+	struct bypass_buf *buf[STACK_RX_CHAIN_MAX];
+	uint16_t nr, next;
+	uint8_t late;		/* PSH and FIN: the last piece's */
+	uint32_t seq;		/* of the next piece */
+};
 
-	/* The buffers are the engine's from here. */
+/*
+ * Take the stack's chain; @seg, of @first_len bytes, is the first piece.
+ * Returns the number of pieces that follow.
+ */
+static uint16_t tcp_rx_merge_start(struct bypass_stack *st,
+				   struct tcp_rx_merge *m,
+				   struct bypass_tcp_seg *seg, uint32_t first_len)
+{
+	m->nr = st->rx_chain_nr;
+	m->next = 0;
+	memcpy(m->buf, st->rx_chain, m->nr * sizeof(m->buf[0]));
 	st->rx_chain_nr = 0;
 	st->rx_chain_len = 0;
-	for (i = 0; i <= nr; i++) {
-		struct bypass_buf *p = i ? st->rx_chain[i - 1] : b;
+	m->late = seg->flags & (BYPASS_TCP_PSH | BYPASS_TCP_FIN);
+	seg->flags &= (uint8_t)~m->late;
+	m->seq = seg->seq + !!(seg->flags & BYPASS_TCP_SYN) + first_len;
+	return m->nr;
+}
 
-		if (!p->len && i < nr) {
-			bypass_buf_put(p);	/* headers only */
-			continue;
-		}
-		seg = *whole;
-		if (i) {
-			seg.seq = seq;
-			seg.flags &= (uint8_t)~(BYPASS_TCP_SYN | BYPASS_TCP_RST);
-		}
-		if (i < nr)
-			seg.flags &= (uint8_t)~late;
-		seq += p->len;
-		seg.len = p->len;
-		seg.nr_frags = 1;
-		seg.frag[0].buf = p;
-		seg.frag[0].off = 0;
-		seg.frag[0].len = p->len;
-		bypass_tcp_input(st->tcp, &seg);
-	}
+/* Make @seg the next piece; returns its buffer. */
+static struct bypass_buf *tcp_rx_merge_next(struct tcp_rx_merge *m,
+					    struct bypass_tcp_seg *seg)
+{
+	struct bypass_buf *p = m->buf[m->next++];
+
+	seg->seq = m->seq;
+	seg->len = 0;
+	seg->nr_frags = 0;
+	m->seq += p->len;
+	seg->flags &= (uint8_t)~(BYPASS_TCP_SYN | BYPASS_TCP_RST);
+	if (m->next == m->nr)
+		seg->flags |= m->late;
+	return p;
 }
 
 void tcp_rx(struct bypass_stack *st, struct bypass_buf *b,
@@ -247,6 +255,8 @@ void tcp_rx(struct bypass_stack *st, struct bypass_buf *b,
 	const struct tcphdr *th = (const struct tcphdr *)b->data;
 	const uint8_t *raw = b->data;
 	struct bypass_tcp_seg seg;
+	struct tcp_rx_merge m;
+	uint16_t left = 0;	/* pieces of a merged segment to come */
 	uint32_t doff;
 
 	if (b->len < sizeof(*th)) {
@@ -263,7 +273,7 @@ void tcp_rx(struct bypass_stack *st, struct bypass_buf *b,
 					       (uint16_t)(b->len + st->rx_chain_len));
 
 		sum = bypass_csum_partial(th, b->len, sum);
-		if (st->rx_chain_nr)
+		if (__builtin_expect(st->rx_chain_nr, 0))
 			sum = tcp_rx_chain_sum(st, sum, b->len);
 		if (bypass_csum_fold(sum)) {
 			stack_drop(st, b, BYPASS_DROP_TCP_BAD_CSUM);
@@ -290,10 +300,10 @@ void tcp_rx(struct bypass_stack *st, struct bypass_buf *b,
 	seg.win = ntohs(th->window);
 	st->c.tcp.rx++;
 	buf_pull(b, doff);
-	if (st->rx_chain_nr) {
-		tcp_rx_merged(st, b, &seg);
-		return;
-	}
+	if (__builtin_expect(st->rx_chain_nr, 0))
+		left = tcp_rx_merge_start(st, &m, &seg, b->len);
+	/* One call site of the engine: it is inlined here. */
+piece:
 	if (b->len) {
 		seg.len = b->len;
 		seg.nr_frags = 1;
@@ -301,8 +311,17 @@ void tcp_rx(struct bypass_stack *st, struct bypass_buf *b,
 		seg.frag[0].len = b->len;
 	} else {
 		bypass_buf_put(b);
+		/* A piece of headers only is no ACK of its own. */
+		if (left)
+			goto next;
 	}
 	bypass_tcp_input(st->tcp, &seg);
+next:
+	if (__builtin_expect(left, 0)) {
+		b = tcp_rx_merge_next(&m, &seg);
+		left--;
+		goto piece;
+	}
 }
 
 static void stack_tcp_event(void *ctx, struct bypass_tcp_conn *c)
