@@ -18,6 +18,9 @@
 #define TCP_CSUM_OFFSET		16	/* offsetof(struct tcphdr, check) */
 #define TCP_DOFF_OFFSET		12	/* offsetof(struct tcphdr, doff) */
 
+static void stack_tx_linearize_at(struct bypass_stack *st, struct bypass_buf *b,
+				  uint32_t ip_off);
+
 static void stack_reclaim_tx(struct bypass_stack *st)
 {
 	struct bypass_buf *b;
@@ -121,7 +124,7 @@ static int stack_tx_backlog_add(struct bypass_stack *st, struct bypass_buf *b)
 		return -EAGAIN;
 	}
 	/* The slices' owners may change them before the ring has room. */
-	stack_tx_linearize(st, b);
+	stack_tx_linearize_at(st, b, ETH_HLEN);
 	tail = st->tx_backlog_head + st->tx_backlog_len;
 	if (tail >= st->tx_backlog_cap)
 		tail -= st->tx_backlog_cap;
@@ -159,37 +162,45 @@ bool stack_tx_room(struct bypass_stack *st, uint16_t need)
 	return !st->tx_backlog_len && virtq_free(&st->txq) >= need;
 }
 
-/* Make the TSO frame at @b (IPv4 header at @b->data) its first segment. */
-static void stack_tso_first(struct bypass_stack *st, struct bypass_buf *b)
+/*
+ * The TCP frame at @b (IPv4 header @ip_off bytes in) lost the end of its
+ * payload: a shorter segment now, its lengths and checksums set again,
+ * FIN and PSH left to the rest (which the engine retransmits).
+ */
+static void stack_tx_truncated(struct bypass_stack *st, struct bypass_buf *b,
+			       uint32_t ip_off)
 {
-	struct iphdr *ip = (struct iphdr *)b->data;
-	uint8_t *th = b->data + ip->ihl * 4;
-	uint16_t l4_len = (uint16_t)(b->len - ip->ihl * 4u + st->tx_gso_size);
-	uint16_t sum;
+	struct iphdr *ip = (struct iphdr *)(b->data + ip_off);
+	uint8_t *th = (uint8_t *)ip + ip->ihl * 4;
+	uint16_t l4_len = (uint16_t)(b->len - ip_off - ip->ihl * 4u);
+	uint32_t sum = ipv4_pseudo_sum(ip->saddr, ip->daddr, IPPROTO_TCP, l4_len);
+	uint16_t check = 0;
 
 	ip->tot_len = htons((uint16_t)(ip->ihl * 4u + l4_len));
 	ip->check = 0;
 	ip->check = bypass_csum_fold(bypass_csum_partial(ip, ip->ihl * 4u, 0));
-	/* FIN and PSH belong to the last segment. */
 	th[TCP_DOFF_OFFSET + 1] &= (uint8_t)~(BYPASS_TCP_FIN | BYPASS_TCP_PSH);
-	/* TSO goes with checksum offload: the pseudo-header sum only. */
-	sum = (uint16_t)~bypass_csum_fold(ipv4_pseudo_sum(ip->saddr, ip->daddr,
-							  IPPROTO_TCP, l4_len));
-	memcpy(th + TCP_CSUM_OFFSET, &sum, sizeof(sum));
-	st->tx_frags_len = st->tx_gso_size;
-	st->tx_gso_size = 0;
+	memcpy(th + TCP_CSUM_OFFSET, &check, sizeof(check));
+	if (st->tx_csum)	/* the device ends it */
+		check = (uint16_t)~bypass_csum_fold(sum);
+	else
+		check = bypass_csum_fold(bypass_csum_partial(th, l4_len, sum));
+	memcpy(th + TCP_CSUM_OFFSET, &check, sizeof(check));
 }
 
-void stack_tx_linearize(struct bypass_stack *st, struct bypass_buf *b)
+/* stack_tx_linearize() for a frame whose IPv4 header is @ip_off bytes in. */
+static void stack_tx_linearize_at(struct bypass_stack *st, struct bypass_buf *b,
+				  uint32_t ip_off)
 {
-	uint32_t left;
+	uint32_t keep = st->tx_frags_len, room = bypass_buf_tailroom(b), left;
 	uint8_t i;
 
-	if (st->tx_gso_size)
-		stack_tso_first(st, b);
-	left = st->tx_frags_len;
-	/* The frame fits one buffer: the MTU was checked against both. */
-	for (i = 0; i < st->tx_nr_frags && left; i++) {
+	/* A TSO frame keeps one segment, a jumbo one what a buffer holds. */
+	if (st->tx_gso_size && keep > st->tx_gso_size)
+		keep = st->tx_gso_size;
+	if (keep > room)
+		keep = room;
+	for (i = 0, left = keep; i < st->tx_nr_frags && left; i++) {
 		const struct bypass_tcp_frag *f = &st->tx_frags[i];
 		uint32_t n = f->len < left ? f->len : left;
 
@@ -197,8 +208,16 @@ void stack_tx_linearize(struct bypass_stack *st, struct bypass_buf *b)
 		b->len += n;
 		left -= n;
 	}
+	if (keep < st->tx_frags_len)
+		stack_tx_truncated(st, b, ip_off);
 	st->tx_nr_frags = 0;
 	st->tx_frags_len = 0;
+	st->tx_gso_size = 0;
+}
+
+void stack_tx_linearize(struct bypass_stack *st, struct bypass_buf *b)
+{
+	stack_tx_linearize_at(st, b, 0);
 }
 
 void bypass_stack_flush(struct bypass_stack *st)
@@ -468,10 +487,16 @@ static int stack_config(struct bypass_stack *st, struct bypass_dev *dev,
 	st->gateway = cfg->gateway;
 	/* A jumbo-capable device still gets 1500 unless asked for more. */
 	st->mtu = cfg->mtu ? cfg->mtu : (dev_mtu < 1500 ? dev_mtu : 1500);
-	/* One buffer holds a whole frame: merged RX buffers are not used. */
+	/*
+	 * Without merged RX buffers one buffer must hold a whole frame; with
+	 * them a larger one arrives in several (taken by TCP only).
+	 */
 	if (st->mtu < 68 || st->mtu > dev_mtu ||
-	    st->mtu + ETH_HLEN + 16 > STACK_BUF_SIZE - BYPASS_BUF_HEADROOM)
+	    (!bypass_dev_has(dev, VIRTIO_NET_F_MRG_RXBUF) &&
+	     st->mtu + ETH_HLEN + 16 > STACK_BUF_SIZE - BYPASS_BUF_HEADROOM))
 		return -EINVAL;
+	/* The TCP payload one buffer holds behind the largest headers. */
+	st->tx_linear_max = STACK_BUF_SIZE - BYPASS_BUF_HEADROOM - 60;
 	st->ttl = cfg->ttl ? cfg->ttl : 64;
 	st->arp_timeout_ns = cfg->arp_timeout_ns ? cfg->arp_timeout_ns : 60000000000ull;
 	st->arp_retry_ns = cfg->arp_retry_ns ? cfg->arp_retry_ns : 1000000000ull;

@@ -145,6 +145,7 @@ struct bypass_stack {
 	uint8_t tx_nr_frags;
 	uint32_t tx_frags_len;
 	uint16_t tx_gso_size;	/* and, for TSO, the segment payload size */
+	uint32_t tx_linear_max;	/* TCP payload a single buffer holds */
 	/* RFC 6056 algorithm 4: per-destination-group port counters */
 	uint16_t tcp_port_perturb[TCP_PORT_PERTURB];
 	/*
@@ -235,10 +236,10 @@ static inline bool ipv4_is_multicast(uint32_t addr)
  */
 int stack_xmit(struct bypass_stack *st, struct bypass_buf *b);
 /*
- * Copy the chained payload slices (if any) into @b behind its data. A TSO
- * frame (tx_gso_size; only ever linearized while it waits for ARP, its
- * IPv4 header at @b->data) keeps its first segment only: the engine
- * retransmits the rest.
+ * Copy the chained payload slices (if any) into @b behind its data (its
+ * IPv4 header). A TSO frame keeps its first segment only, a jumbo frame
+ * what one buffer holds: the engine retransmits the rest. Only a frame
+ * waiting for ARP meets that; the backlog never takes them (tcp_stack.c).
  */
 void stack_tx_linearize(struct bypass_stack *st, struct bypass_buf *b);
 /*

@@ -59,12 +59,13 @@ static uint32_t csum_add_at(uint32_t sum, const uint8_t *p, uint32_t len,
 static int stack_tcp_xmit(void *ctx, const struct bypass_tcp_seg *seg);
 
 /*
- * A TSO segment the ring cannot take now: sent as segments of gso_size
- * bytes instead (each on its way to the backlog), their payload slices
- * cut from @seg's, nothing copied. FIN and PSH go with the last.
+ * A TSO or jumbo segment the ring cannot take now: sent as segments of
+ * @piece bytes instead (each on its way to the backlog, which holds one
+ * buffer a frame), their payload slices cut from @seg's, nothing copied.
+ * FIN and PSH go with the last.
  */
 static int stack_tcp_xmit_split(struct bypass_stack *st,
-				const struct bypass_tcp_seg *seg)
+				const struct bypass_tcp_seg *seg, uint32_t piece)
 {
 	uint8_t late = seg->flags & (BYPASS_TCP_FIN | BYPASS_TCP_PSH);
 	struct bypass_tcp_seg part = *seg;
@@ -75,8 +76,8 @@ static int stack_tcp_xmit_split(struct bypass_stack *st,
 	while (off < seg->len) {
 		uint32_t n = seg->len - off, got = 0;
 
-		if (n > seg->gso_size)
-			n = seg->gso_size;
+		if (n > piece)
+			n = piece;
 		part.seq = seg->seq + off;
 		part.len = n;
 		part.nr_frags = 0;
@@ -128,11 +129,18 @@ static int stack_tcp_xmit(void *ctx, const struct bypass_tcp_seg *seg)
 		stack_drop(st, NULL, BYPASS_DROP_TX_TOO_BIG);
 		return -EAGAIN;
 	}
-	if (__builtin_expect(wire < seg->len, 0)) {
-		/* Behind waiting frames or on a full ring: cut it here. */
-		if (!st->tso || !stack_tx_room(st, 1 + seg->nr_frags))
-			return stack_tcp_xmit_split(st, seg);
-		st->tx_gso_size = (uint16_t)wire;
+	if (__builtin_expect(wire < seg->len || seg->len > st->tx_linear_max, 0)) {
+		/*
+		 * TSO, or more than one buffer holds: on the ring at once as
+		 * one chain, else (behind waiting frames, on a full ring, or
+		 * TSO not offered) cut here.
+		 */
+		if ((wire < seg->len && !st->tso) ||
+		    !stack_tx_room(st, 1 + seg->nr_frags))
+			return stack_tcp_xmit_split(st, seg, wire < st->tx_linear_max ?
+						    wire : st->tx_linear_max);
+		if (wire < seg->len)
+			st->tx_gso_size = (uint16_t)wire;
 	}
 	b = bypass_buf_alloc(st->pool);
 	if (!b) {
