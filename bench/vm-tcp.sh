@@ -30,7 +30,7 @@
 #     (defaults 10 64 64 2 on). OFFLOADS "off": the bypass server leaves
 #     CSUM, GUEST_CSUM and HOST_TSO4 unused (software checksums; merged
 #     frames still arrive where the device hands them up). BENCH_VM_ARGS
-#     go to selftests/vm/run, e.g. "--tap 1" for the tap NIC and its
+#     go to selftests/vm/run, e.g. "--tap 2" for the tap NIC and its
 #     offloads instead of the hub.
 set -euo pipefail
 cd "$(dirname "$0")/.."
