@@ -11,6 +11,7 @@
  *   curl fetching a 32 MiB random file through tc netem shaping both
  *     directions of the Linux NIC (1% loss, 5% reordering, 1% duplicates,
  *     1 ms delay): the SHA-256 of what curl got must be the file's.
+ * And, idle, the server pins at most 4 MiB (its VmLck) of a 32 MiB pool.
  *
  * Every tool runs under a time limit (and its own timeouts: ab -s, wrk
  * --timeout, curl --max-time), so a server that stops answering fails the
@@ -57,6 +58,30 @@ FIXTURE_TEARDOWN(http)
 	if (self->srv > 0)
 		EXPECT_EQ(0, ex_stop(self->srv));
 	EXPECT_EQ(0, tl_release());
+}
+
+/* kB of the server's memory pinned for its device (VmLck), or -1. */
+static double server_vmlck_kb(pid_t srv)
+{
+	char path[64], status[8192];
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)srv);
+	if (ex_slurp(path, status, sizeof(status)))
+		return -1;
+	return ex_number_after(status, "VmLck:", -1);
+}
+
+/*
+ * Its pool grows up to 16384 buffers (32 MiB) but starts with one chunk:
+ * idle, it pins 4 MiB, not 32.
+ */
+TEST_F(http, idle_server_pins_at_most_4_mib)
+{
+	double kb = server_vmlck_kb(self->srv);
+
+	TH_LOG("idle HTTP example: VmLck %.0f kB", kb);
+	EXPECT_LT(0, kb);
+	EXPECT_GE(4096, kb);
 }
 
 TEST_F_TIMEOUT(http, ab_20000_requests_no_keepalive_64_concurrent, 660)
@@ -121,9 +146,9 @@ TEST_F_TIMEOUT(http, wrk_64_connections_10s, 120)
 	status_e = ex_number_after(out, "errors status:", -1);
 	rate = ex_number_after(out, "Requests/sec:", 0);
 	TH_LOG("wrk -c %d -d %ds: exit %d, %.0f requests, %.1f/s; errors: connect %.0f, "
-	       "read %.0f, write %.0f, timeout %.0f, non-2xx/3xx %.0f",
+	       "read %.0f, write %.0f, timeout %.0f, non-2xx/3xx %.0f; server VmLck %.0f kB",
 	       CONCURRENCY, WRK_SECONDS, rc, reqs, rate, conn_e, read_e, write_e,
-	       time_e, status_e);
+	       time_e, status_e, server_vmlck_kb(self->srv));
 	if (rc || reqs <= 0 || conn_e || read_e || write_e || time_e || status_e)
 		ex_log_text(out);
 	EXPECT_EQ(0, rc);

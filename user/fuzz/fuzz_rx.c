@@ -129,7 +129,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bypass_stack_poll(st);
 	/* The RX ring and ARP queues may hold buffers; nothing else may. */
 	if (bypass_pool_available(bypass_stack_pool(st)) + FUZZ_RING +
-	    ARP_SETS * ARP_WAYS * ARP_QUEUE_MAX < FUZZ_POOL)
+	    ARP_SETS * ARP_WAYS * ARP_QUEUE_MAX <
+	    bypass_pool_capacity(bypass_stack_pool(st)))
 		abort();
 	return 0;
 }

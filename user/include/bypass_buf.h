@@ -11,6 +11,7 @@
 #ifndef BYPASS_BUF_H
 #define BYPASS_BUF_H
 
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -44,25 +45,43 @@ struct bypass_buf {
 };
 
 /*
- * bypass_pool_create - @nbufs buffers of @buf_size bytes (a power of two,
- * 256..65536) in one mapping: 2 MiB huge pages when the system has them,
- * 4 KiB pages otherwise, registered with @dev (none when @dev is NULL: the
- * device addresses are then the process addresses).
+ * bypass_pool_create - a pool of at most @nbufs buffers of @buf_size bytes
+ * (a power of two, 256..65536), mapped and registered with @dev (none when
+ * @dev is NULL: the device addresses are then the process addresses) in
+ * chunks: 2 MiB, or @nbufs * @buf_size / 8 rounded up to 2 MiB when that
+ * is more. The first chunk is mapped now, each further one when an
+ * allocation finds the pool empty, so an idle application pins one chunk.
+ * Huge pages when the system has them, 4 KiB pages otherwise.
  */
 int bypass_pool_create(struct bypass_dev *dev, uint32_t nbufs,
 		       uint32_t buf_size, struct bypass_pool **out);
 void bypass_pool_destroy(struct bypass_pool *pool);
 
-/* Buffers not allocated, and whether the pool got huge pages. */
+/*
+ * Buffers not allocated; buffers mapped so far (the capacity grows up to
+ * the ceiling, @nbufs of bypass_pool_create()); bytes mapped and
+ * registered; whether the first chunk got huge pages.
+ */
 uint32_t bypass_pool_available(const struct bypass_pool *pool);
 uint32_t bypass_pool_capacity(const struct bypass_pool *pool);
+uint32_t bypass_pool_ceiling(const struct bypass_pool *pool);
+size_t bypass_pool_mapped_bytes(const struct bypass_pool *pool);
 bool bypass_pool_huge(const struct bypass_pool *pool);
+/*
+ * Why the pool could not add a chunk below its ceiling (e.g. -ENOMEM, or
+ * the device's -ENOMEM when RLIMIT_MEMLOCK is reached), 0 if it never
+ * failed. After one failure it stays at its size: allocations that find it
+ * empty return NULL without another attempt.
+ */
+int bypass_pool_grow_error(const struct bypass_pool *pool);
 /* Puts of a buffer whose count was already zero (a caller's bug). */
 uint64_t bypass_pool_bad_puts(const struct bypass_pool *pool);
 
 /*
  * bypass_buf_alloc - a buffer with one reference, @len 0 and @data
- * BYPASS_BUF_HEADROOM bytes in, or NULL when the pool is empty. O(1).
+ * BYPASS_BUF_HEADROOM bytes in, or NULL when the pool is empty and cannot
+ * grow. O(1), but the allocation that grows the pool maps and registers a
+ * chunk (system calls).
  */
 struct bypass_buf *bypass_buf_alloc(struct bypass_pool *pool);
 

@@ -33,7 +33,8 @@ struct bypass_ping;
  * @gateway: next hop for destinations off the subnet (0: none).
  * @mtu: IP MTU (default: 1500, or the device's if smaller; at most
  *	1890, what one 2 KiB buffer holds).
- * @pool_bufs: buffers in the pool (default 4096).
+ * @pool_bufs: the most buffers the pool grows to (default 4096); it
+ *	starts with one chunk (bypass_pool_create()) and grows on demand.
  * @ttl: TTL of sent datagrams (default 64).
  * @arp_timeout_ns: life of a resolved ARP entry (default 60 s).
  * @arp_retry_ns: interval between ARP requests (default 1 s).

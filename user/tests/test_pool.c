@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Host tests of the buffer pool: registration with the device, O(1)
- * alloc/free until exhaustion, reference counting, device addresses.
+ * alloc/free until exhaustion, reference counting, device addresses,
+ * growth in chunks up to the ceiling.
  */
 #include <errno.h>
 
@@ -110,6 +111,112 @@ TEST(paged_registration_gives_each_buffer_its_page_address)
 						  &pool));
 	for (i = 0; i < 4; i++)
 		bypass_buf_put(b[i]);
+	bypass_pool_destroy(pool);
+	bypass_pair_destroy(pair);
+}
+
+/* Stamp each buffer with its number over its whole size, then check all. */
+static int stamp_and_check(struct bypass_buf **b, uint32_t n)
+{
+	uint32_t i, j;
+
+	for (i = 0; i < n; i++)
+		memset(b[i]->head, (int)(i & 0xff), b[i]->size);
+	for (i = 0; i < n; i++)
+		for (j = 0; j < b[i]->size; j += 512)
+			if (b[i]->head[j] != (uint8_t)(i & 0xff))
+				return -1;
+	return 0;
+}
+
+TEST(starts_with_one_chunk_and_grows_on_demand_to_the_ceiling)
+{
+	static struct bypass_buf *b[3000];
+	struct bypass_pool *pool;
+	uint32_t i;
+
+	ASSERT_EQ(0, bypass_pool_create(NULL, 3000, 2048, &pool));
+	/* One 2 MiB chunk of 2 KiB buffers. */
+	EXPECT_EQ(1024u, bypass_pool_capacity(pool));
+	EXPECT_EQ(1024u, bypass_pool_available(pool));
+	EXPECT_EQ(3000u, bypass_pool_ceiling(pool));
+	EXPECT_EQ((size_t)2 << 20, bypass_pool_mapped_bytes(pool));
+	for (i = 0; i < 3000; i++) {
+		b[i] = bypass_buf_alloc(pool);
+		ASSERT_NE(NULL, b[i]);
+		if (i == 1024)	/* the 1025th took a second chunk */
+			EXPECT_EQ(2048u, bypass_pool_capacity(pool));
+	}
+	EXPECT_EQ(3000u, bypass_pool_capacity(pool));
+	EXPECT_EQ(0u, bypass_pool_available(pool));
+	EXPECT_EQ(NULL, bypass_buf_alloc(pool));
+	EXPECT_EQ(0, bypass_pool_grow_error(pool));
+	/* No two buffers overlap, whichever chunk they came from. */
+	EXPECT_EQ(0, stamp_and_check(b, 3000));
+	for (i = 0; i < 3000; i++)
+		bypass_buf_put(b[i]);
+	EXPECT_EQ(3000u, bypass_pool_available(pool));
+	EXPECT_EQ(0u, bypass_pool_bad_puts(pool));
+	bypass_pool_destroy(pool);
+}
+
+TEST(a_large_ceiling_takes_at_most_eight_chunks)
+{
+	struct bypass_pool *pool;
+
+	/* 32 MiB: chunks of 4 MiB. */
+	ASSERT_EQ(0, bypass_pool_create(NULL, 16384, 2048, &pool));
+	EXPECT_EQ(2048u, bypass_pool_capacity(pool));
+	EXPECT_EQ((size_t)4 << 20, bypass_pool_mapped_bytes(pool));
+	bypass_pool_destroy(pool);
+	/* A small pool maps only what it needs. */
+	ASSERT_EQ(0, bypass_pool_create(NULL, 64, 2048, &pool));
+	EXPECT_EQ((size_t)128 << 10, bypass_pool_mapped_bytes(pool));
+	bypass_pool_destroy(pool);
+}
+
+TEST(each_chunk_is_registered_and_a_failed_registration_stops_growth)
+{
+	struct bypass_pair_config pc = { .features = FEAT_DEFAULT };
+	static struct bypass_buf *b[2048];
+	static uint8_t filler[8][4096] __attribute__((aligned(4096)));
+	struct bypass_pair *pair;
+	struct bypass_pool *pool;
+	struct bypass_dev *dev;
+	uint64_t iova;
+	int i, nfill = 0, r = 0;
+
+	ASSERT_EQ(0, bypass_pair_create(&pc, &pair));
+	dev = bypass_pair_dev(pair, 0);
+	ASSERT_EQ(0, bypass_pool_create(dev, 4096, 2048, &pool));
+	for (i = 0; i < 1025; i++)
+		ASSERT_NE(NULL, b[i] = bypass_buf_alloc(pool));
+	/* The second chunk has device addresses of its own region. */
+	EXPECT_NE((uint64_t)(uintptr_t)b[1024]->head, b[1024]->iova);
+	EXPECT_EQ(b[1024]->iova + 100, bypass_buf_iova(b[1024], b[1024]->head + 100));
+	EXPECT_EQ(b[1024]->iova,
+		  dev->ops->mem_page_iova(dev, b[1024]->head));
+	/* Use up the device's regions, then empty the pool. */
+	while (r == 0 && nfill < 8) {
+		r = dev->ops->mem_register(dev, filler[nfill], 4096, &iova);
+		if (r == 0)
+			nfill++;
+	}
+	ASSERT_EQ(-ENOSPC, r);
+	for (i = 1025; i < 2048; i++)
+		ASSERT_NE(NULL, b[i] = bypass_buf_alloc(pool));
+	EXPECT_EQ(NULL, bypass_buf_alloc(pool));
+	EXPECT_EQ(-ENOSPC, bypass_pool_grow_error(pool));
+	EXPECT_EQ(2048u, bypass_pool_capacity(pool));
+	/* It does not try again, even once the device has room. */
+	ASSERT_EQ(0, dev->ops->mem_unregister(dev, filler[0], 4096));
+	EXPECT_EQ(NULL, bypass_buf_alloc(pool));
+	EXPECT_EQ(2048u, bypass_pool_capacity(pool));
+	for (i = 0; i < 2048; i++)
+		bypass_buf_put(b[i]);
+	EXPECT_EQ(2048u, bypass_pool_available(pool));
+	for (i = 1; i < nfill; i++)
+		dev->ops->mem_unregister(dev, filler[i], 4096);
 	bypass_pool_destroy(pool);
 	bypass_pair_destroy(pair);
 }

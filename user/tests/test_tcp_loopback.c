@@ -340,7 +340,7 @@ static void run_mode(uint64_t seed, uint32_t loss, uint32_t dup,
 			bypass_buf_put(n->wire[i].seg.frag[0].buf);
 	bypass_tcp_destroy(n->tcp[0]);
 	bypass_tcp_destroy(n->tcp[1]);
-	res->leaked = 4096 - bypass_pool_available(n->pool);
+	res->leaked = bypass_pool_capacity(n->pool) - bypass_pool_available(n->pool);
 	bypass_pool_destroy(n->pool);
 	free(n);
 }
