@@ -28,8 +28,9 @@
 #
 #   bench/vm-tcp.sh [SECONDS] [SIZE] [MIB] [ROUNDS] [OFFLOADS]
 #     (defaults 10 64 64 2 on). OFFLOADS "off": the bypass server leaves
-#     CSUM, GUEST_CSUM and HOST_TSO4 unused (software checksums; merged
-#     frames still arrive where the device hands them up). BENCH_VM_ARGS
+#     CSUM and HOST_TSO4 unused (software checksums and segments out; what
+#     the device hands up, merged frames and vouched checksums, is as it
+#     negotiated). BENCH_VM_ARGS
 #     go to selftests/vm/run, e.g. "--tap 2" for the tap NIC and its
 #     offloads instead of the hub.
 set -euo pipefail
