@@ -31,7 +31,7 @@ static const u64 bypass_wanted_features =
 	BIT_ULL(VIRTIO_NET_F_MQ) | BIT_ULL(VIRTIO_NET_F_MRG_RXBUF) |
 	BIT_ULL(VIRTIO_NET_F_MTU) | BIT_ULL(VIRTIO_NET_F_CSUM) |
 	BIT_ULL(VIRTIO_NET_F_GUEST_CSUM) | BIT_ULL(VIRTIO_NET_F_HOST_TSO4) |
-	BIT_ULL(VIRTIO_NET_F_HOST_TSO6);
+	BIT_ULL(VIRTIO_NET_F_HOST_TSO6) | BIT_ULL(VIRTIO_NET_F_GUEST_TSO4);
 
 static bool bypass_dev_present(struct bypass_device *dev)
 {

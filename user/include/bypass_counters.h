@@ -15,7 +15,7 @@ extern "C" {
 /* Every way a frame can be dropped: X(enum suffix, name) */
 #define BYPASS_DROP_REASONS(X)						\
 	X(RING_BAD_LEN, "ring_bad_len")		/* device wrote nonsense */ \
-	X(RING_MERGED, "ring_merged")		/* spans several buffers */ \
+	X(RING_MERGED, "ring_merged")		/* several buffers, not TCP */ \
 	X(ETH_SHORT, "eth_short")					\
 	X(ETH_NOT_FOR_US, "eth_not_for_us")	/* another unicast MAC */ \
 	X(ETH_MULTICAST, "eth_multicast")	/* no group joined */	\
@@ -102,6 +102,17 @@ struct bypass_counters {
 		 */
 		uint64_t conns, time_wait, conn_limit_drops, tw_recycled;
 	} tcp;
+	/*
+	 * What the device did for us: frames sent with their UDP/TCP
+	 * checksum left to it (VIRTIO_NET_F_CSUM), TCP frames it segments
+	 * (HOST_TSO4) and their bytes, frames received with a checksum it
+	 * vouched for (DATA_VALID or NEEDS_CSUM under GUEST_CSUM), and frames
+	 * received in several buffers (MRG_RXBUF) and those buffers.
+	 */
+	struct {
+		uint64_t tx_csum, tx_tso, tx_tso_bytes;
+		uint64_t rx_csum_valid, rx_merged, rx_merged_bufs;
+	} offload;
 	uint64_t drops[BYPASS_DROP_NR];
 };
 

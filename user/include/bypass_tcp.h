@@ -50,7 +50,8 @@ struct bypass_tcp_opts {
 	} sack[BYPASS_TCP_SACK_MAX];
 };
 
-#define BYPASS_TCP_MAX_FRAGS	8
+/* Slices of one segment: a 64 KiB TSO segment of 2 KiB buffers needs 33. */
+#define BYPASS_TCP_MAX_FRAGS	48
 
 /* [@buf->data + @off, + @len): one slice of a segment's payload. */
 struct bypass_tcp_frag {
@@ -63,7 +64,9 @@ struct bypass_tcp_frag {
  * (output). The payload is @len bytes in @nr_frags slices, in order: a
  * received segment has one (or none when @len is 0); a sent one may
  * gather several queued buffers (a scatter-gather chain for the device).
- * Checksums are not the engine's business.
+ * Checksums are not the engine's business. A sent segment whose @len
+ * exceeds @gso_size (only with bypass_tcp_config.tso_max) is to be cut
+ * into segments of @gso_size bytes by the device (TSO).
  */
 struct bypass_tcp_seg {
 	uint32_t saddr, daddr;
@@ -71,6 +74,7 @@ struct bypass_tcp_seg {
 	uint32_t seq, ack;
 	uint8_t flags;
 	uint16_t win;			/* raw header field, unscaled */
+	uint16_t gso_size;		/* output: the MSS, with TSO */
 	struct bypass_tcp_opts opt;
 	uint32_t len;
 	uint8_t nr_frags;
@@ -112,6 +116,10 @@ struct bypass_tcp_ops {
  *	buffers. When they are all in use the oldest is ended early
  *	(tw_recycled) for the new one. Both limits are capped at 2^30.
  * @mss: largest segment payload we receive (default 1460).
+ * @tso_max: largest payload of one segment handed to @output (default 0:
+ *	one MSS). Larger: segments of as many whole MSS as fit in it, which
+ *	the host cuts up (TCP segmentation offload); congestion and send
+ *	windows bound them as any other.
  * @rcvbuf: receive window in bytes (default 256 KiB).
  * @sndq_bufs: send buffers queued per connection (default 256).
  * @ooo_bufs: out-of-order segments kept per connection (default 32).
@@ -135,6 +143,7 @@ struct bypass_tcp_config {
 	uint32_t init_conns;
 	uint32_t max_time_wait;
 	uint16_t mss;
+	uint32_t tso_max;
 	uint32_t rcvbuf;
 	uint32_t sndq_bufs;
 	uint32_t ooo_bufs;

@@ -198,9 +198,10 @@ TEST(legacy_device_without_any_layout_is_refused)
 }
 
 /* A stack on a fresh jumbo-capable pair; sends @len bytes. */
-static int mtu_case(uint16_t mtu, uint32_t len, int *send_result)
+static int mtu_case_feat(uint64_t features, uint16_t mtu, uint32_t len,
+			 int *send_result)
 {
-	struct bypass_pair_config pc = { .features = FEAT_DEFAULT, .mtu = 9000 };
+	struct bypass_pair_config pc = { .features = features, .mtu = 9000 };
 	struct bypass_stack_config cfg = { .addr = IP_US, .prefix_len = 24, .mtu = mtu };
 	struct bypass_pair *pair;
 	struct bypass_stack *st;
@@ -222,17 +223,27 @@ static int mtu_case(uint16_t mtu, uint32_t len, int *send_result)
 	return r;
 }
 
+static int mtu_case(uint16_t mtu, uint32_t len, int *send_result)
+{
+	return mtu_case_feat(FEAT_DEFAULT, mtu, len, send_result);
+}
+
 TEST(mtu_follows_the_device_and_the_buffers)
 {
+	uint64_t no_mrg = FEAT_DEFAULT & ~(1ULL << VIRTIO_NET_F_MRG_RXBUF);
 	int sent = 1;
 
 	/* A jumbo device: 1500 unless asked... */
 	ASSERT_EQ(0, mtu_case(0, 1473, &sent));
 	EXPECT_EQ(-EMSGSIZE, sent);
-	/* ...up to what one buffer holds, and no more. */
-	ASSERT_EQ(0, mtu_case(1890, 1890 - 28, &sent));
+	/* ...without merged RX buffers up to what one buffer holds... */
+	ASSERT_EQ(0, mtu_case_feat(no_mrg, 1890, 1890 - 28, &sent));
 	EXPECT_EQ(0, sent);
-	EXPECT_EQ(-EINVAL, mtu_case(1891, 1, &sent));
+	EXPECT_EQ(-EINVAL, mtu_case_feat(no_mrg, 1891, 1, &sent));
+	/* ...with them up to the device's (UDP still within one buffer). */
+	ASSERT_EQ(0, mtu_case(9000, 1890 - 28, &sent));
+	EXPECT_EQ(0, sent);
+	EXPECT_EQ(-EINVAL, mtu_case(9001, 1, &sent));
 }
 
 TEST(arp_resolves_both_ways_with_one_request)

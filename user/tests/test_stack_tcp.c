@@ -13,6 +13,7 @@
 
 #include "kselftest_harness.h"
 #include "frames.h"
+#include "stack.h"
 #include "tcp.h"
 
 #define PORT		8080
@@ -22,6 +23,10 @@
 #define SEG_MAX		1448	/* MTU 1500 - 40 - timestamps */
 #define FEAT_CSUM	(FEAT_DEFAULT | 1ULL << VIRTIO_NET_F_CSUM | \
 			 1ULL << VIRTIO_NET_F_GUEST_CSUM)
+/* TSO out; the peer takes it whole (merged RX buffers) or not. */
+#define FEAT_TSO	(FEAT_CSUM | 1ULL << VIRTIO_NET_F_HOST_TSO4 | \
+			 1ULL << VIRTIO_NET_F_MRG_RXBUF)
+#define FEAT_TSO_GRO	(FEAT_TSO | 1ULL << VIRTIO_NET_F_GUEST_TSO4)
 
 struct two {
 	struct bypass_pair *pair;
@@ -190,7 +195,7 @@ static void close_both(struct __test_metadata *_metadata, struct two *t)
 	for (i = 0; i < 2; i++) {
 		struct bypass_pool *pool = bypass_stack_pool(t->st[i]);
 
-		EXPECT_EQ(bypass_pool_capacity(pool) - 256,
+		EXPECT_EQ(bypass_pool_capacity(pool) - virtq_size(&t->st[i]->rxq),
 			  bypass_pool_available(pool));
 	}
 }
@@ -783,6 +788,173 @@ TEST(two_mib_both_ways_over_a_bad_wire)
 		both_ways(_metadata, seed & 1 ? FEAT_DEFAULT : FEAT_CSUM, &imp,
 			  2u << 20, 120000);
 	}
+}
+
+/* Read and log @st's offload counters; nothing may have been dropped. */
+static void offload_counters(struct __test_metadata *_metadata,
+			     struct bypass_stack *st, struct bypass_counters *c)
+{
+	bypass_stack_counters(st, c);
+	TH_LOG("%llu TSO frames of %llu bytes, %llu merged in %llu buffers, %llu csum, %llu valid, %llu segments out",
+	       (unsigned long long)c->offload.tx_tso,
+	       (unsigned long long)c->offload.tx_tso_bytes,
+	       (unsigned long long)c->offload.rx_merged,
+	       (unsigned long long)c->offload.rx_merged_bufs,
+	       (unsigned long long)c->offload.tx_csum,
+	       (unsigned long long)c->offload.rx_csum_valid,
+	       (unsigned long long)c->tcp.tx);
+	EXPECT_EQ(0u, tcp_drops(st));
+	EXPECT_EQ(0u, c->drops[BYPASS_DROP_RING_MERGED]);
+	EXPECT_EQ(0u, c->drops[BYPASS_DROP_TX_TOO_BIG]);
+}
+
+/*
+ * 4 MiB both ways with TSO: segments of up to 64 KiB leave as one chain;
+ * with GUEST_TSO4 the pair hands them over whole, in several RX buffers
+ * (each a segment for the engine), else it cuts them as a host does.
+ */
+static void tso_both_ways(struct __test_metadata *_metadata, uint64_t features,
+			  const struct bypass_pair_impair *impair)
+{
+	struct bypass_counters c[2];
+	struct two t;
+	int i;
+
+	ASSERT_EQ(0, two_init(&t, features, impair));
+	ASSERT_TRUE(handshake(&t, 20000));
+	EXPECT_TRUE(transfer(&t, 4u << 20, impair ? 120000 : 20000));
+	EXPECT_FALSE(t.bad[0] || t.bad[1]);
+	close_both(_metadata, &t);
+	for (i = 0; i < 2; i++) {
+		offload_counters(_metadata, t.st[i], &c[i]);
+		EXPECT_LT(0u, c[i].offload.tx_csum);
+		EXPECT_EQ(!!(features & 1ULL << VIRTIO_NET_F_GUEST_CSUM),
+			  c[i].offload.rx_csum_valid > 0);
+		/* Most bytes left in TSO frames of several segments. */
+		EXPECT_LT(2u << 20, c[i].offload.tx_tso_bytes);
+		EXPECT_LT(c[i].offload.tx_tso * 2 * SEG_MAX, c[i].offload.tx_tso_bytes);
+	}
+	for (i = 0; i < 2; i++) {
+		if (features & 1ULL << VIRTIO_NET_F_GUEST_TSO4) {
+			/* What one side sent as TSO, the other took merged. */
+			EXPECT_LT(0u, c[i].offload.rx_merged);
+			EXPECT_LT(2 * c[i].offload.rx_merged,
+				  c[i].offload.rx_merged_bufs);
+		} else {
+			EXPECT_EQ(0u, c[i].offload.rx_merged);
+		}
+	}
+	two_fini(&t);
+}
+
+TEST(four_mib_both_ways_tso_received_whole)
+{
+	tso_both_ways(_metadata, FEAT_TSO_GRO, NULL);
+}
+
+/* No DATA_VALID: the checksum of each merged frame is summed over its chain. */
+TEST(four_mib_both_ways_tso_received_whole_and_verified)
+{
+	tso_both_ways(_metadata, FEAT_TSO_GRO & ~(1ULL << VIRTIO_NET_F_GUEST_CSUM),
+		      NULL);
+}
+
+TEST(four_mib_both_ways_tso_cut_by_the_device)
+{
+	tso_both_ways(_metadata, FEAT_TSO, NULL);
+}
+
+/* Lost TSO frames come back as retransmissions of their parts. */
+TEST(four_mib_both_ways_tso_over_a_bad_wire)
+{
+	struct bypass_pair_impair imp = {
+		.seed = 7, .loss_ppm = 10000, .dup_ppm = 5000,
+		.reorder_ppm = 20000, .delay_ns = 1 * MS, .reorder_ns = 3 * MS,
+	};
+
+	tso_both_ways(_metadata, FEAT_TSO_GRO, &imp);
+}
+
+/*
+ * A jumbo MTU (9000, the device's): segments of 8948 bytes leave as
+ * chains and arrive in several merged buffers; with an 8-entry TX ring
+ * none fits the ring whole and the stack cuts them to what one buffer
+ * holds.
+ */
+static void jumbo_both_ways(struct __test_metadata *_metadata, uint64_t features,
+			    uint16_t queue_size)
+{
+	struct bypass_pair_config pc = {
+		.features = features, .queue_size = queue_size, .mtu = 9000,
+	};
+	struct bypass_stack_config cfg = { .mtu = 9000 };
+	struct bypass_counters c[2];
+	struct two t;
+	int i;
+
+	memset(&t, 0, sizeof(t));
+	ASSERT_EQ(0, pair_two_stacks(&pc, &cfg, &t.pair, t.st));
+	ASSERT_TRUE(handshake(&t, 20000));
+	EXPECT_EQ(9000u - 40 - 12, ((struct tcp_conn *)t.c[0])->mss);
+	EXPECT_TRUE(transfer(&t, 4u << 20, 20000));
+	EXPECT_FALSE(t.bad[0] || t.bad[1]);
+	close_both(_metadata, &t);
+	for (i = 0; i < 2; i++) {
+		offload_counters(_metadata, t.st[i], &c[i]);
+		if (queue_size > 8) {
+			/* Frames larger than a buffer went whole. */
+			EXPECT_LT(100u, c[i].offload.rx_merged);
+			EXPECT_LT(2 * c[i].offload.rx_merged,
+				  c[i].offload.rx_merged_bufs);
+		}
+	}
+	two_fini(&t);
+}
+
+/*
+ * Segments larger than a buffer (a jumbo and a TSO one) that must wait for
+ * ARP keep what one buffer holds, with lengths and checksums set for that;
+ * the engine sends the rest again and every byte arrives.
+ */
+TEST(jumbo_and_tso_segments_waiting_for_arp_are_cut)
+{
+	static const uint64_t feats[2] = { FEAT_DEFAULT, FEAT_TSO_GRO };
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		struct bypass_pair_config pc = {
+			.features = feats[k], .queue_size = 256, .mtu = 9000,
+		};
+		struct bypass_stack_config cfg = { .mtu = 9000 };
+		struct two t;
+
+		memset(&t, 0, sizeof(t));
+		ASSERT_EQ(0, pair_two_stacks(&pc, &cfg, &t.pair, t.st));
+		ASSERT_TRUE(handshake(&t, 20000));
+		/* Both forget each other: the first segments wait for ARP. */
+		arp_flush_all(t.st[0]);
+		arp_flush_all(t.st[1]);
+		EXPECT_TRUE(transfer(&t, 1u << 20, 60000));
+		EXPECT_FALSE(t.bad[0] || t.bad[1]);
+		EXPECT_EQ(0u, tcp_drops(t.st[0]) + tcp_drops(t.st[1]));
+		close_both(_metadata, &t);
+		two_fini(&t);
+	}
+}
+
+TEST(four_mib_both_ways_jumbo_mtu)
+{
+	jumbo_both_ways(_metadata, FEAT_DEFAULT, 256);
+}
+
+TEST(four_mib_both_ways_jumbo_mtu_and_tso)
+{
+	jumbo_both_ways(_metadata, FEAT_TSO_GRO, 256);
+}
+
+TEST(four_mib_both_ways_jumbo_mtu_over_an_8_entry_ring)
+{
+	jumbo_both_ways(_metadata, FEAT_DEFAULT, 8);
 }
 
 /* Side 1's device, its clock reads counted (the rest passed through). */

@@ -150,16 +150,32 @@ static void pair_transmit(struct pair_end *from, const uint8_t *data, size_t len
 	}
 }
 
+static void pair_transmit_segment(void *arg, const uint8_t *data, size_t len)
+{
+	pair_transmit(arg, data, len);
+}
+
 /* Take every frame off @e's TX ring and put it on the wire. */
 void pair_send_all(struct pair_end *e)
 {
 	struct bypass_pair *p = e->pair;
+	const struct pair_end *to = &p->end[!e->side];
 	int len;
 
 	while ((len = vdev_tx_pop(&e->base.vd, p->frame, sizeof(p->frame))) != 0) {
 		if (len < 0)
 			continue;
 		e->stats.tx_frames++;
+		/*
+		 * A TSO frame crosses whole to a side that takes large TCP
+		 * frames (GUEST_TSO4, as a tap bridge does), else it is cut
+		 * here, as a host would before handing it to a guest.
+		 */
+		if (e->base.vd.tx_gso_type == VIRTIO_NET_HDR_GSO_TCPV4 &&
+		    !(to->base.dev.features & (1ULL << VIRTIO_NET_F_GUEST_TSO4)) &&
+		    vdev_gso_segment(p->frame, (size_t)len, e->base.vd.tx_gso_size,
+				     pair_transmit_segment, e) >= 0)
+			continue;
 		pair_transmit(e, p->frame, (size_t)len);
 	}
 	vdev_flush(&e->base.vd, BYPASS_QUEUE_TX);

@@ -129,6 +129,9 @@ int bypass_tap_open(const char *ifname, const uint8_t mac[6], uint64_t features,
 		return -ENOMEM;
 	/* The kernel gives whole checksums: nothing for the driver to trust. */
 	features &= ~(1ULL << VIRTIO_NET_F_GUEST_CSUM);
+	/* One write per frame of at most the MTU: no segmentation offloads. */
+	features &= ~(1ULL << VIRTIO_NET_F_HOST_TSO4 | 1ULL << VIRTIO_NET_F_HOST_TSO6 |
+		      1ULL << VIRTIO_NET_F_GUEST_TSO4 | 1ULL << VIRTIO_NET_F_GUEST_TSO6);
 	r = vdev_init(&t->base.vd, 256, features);
 	if (r) {
 		free(t);

@@ -299,6 +299,16 @@ int vdev_tx_pop(struct vdev *vd, uint8_t *frame, size_t cap)
 			       segs[i].len - h);
 		done += segs[i].len;
 	}
+	vd->tx_gso_type = hdr.gso_type;
+	vd->tx_gso_size = le16toh(hdr.gso_size);
+	if (hdr.gso_type != VIRTIO_NET_HDR_GSO_NONE &&
+	    (hdr.gso_type != VIRTIO_NET_HDR_GSO_TCPV4 || !vd->tx_gso_size ||
+	     !(vd->features & (1ULL << VIRTIO_NET_F_HOST_TSO4)) ||
+	     !(hdr.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM))) {
+		/* Only TCPv4 segmentation is offered, and with a checksum. */
+		vd->errors++;
+		return -EIO;
+	}
 	if (hdr.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
 		uint16_t start = le16toh(hdr.csum_start);
 		uint16_t off = le16toh(hdr.csum_offset);
@@ -311,6 +321,60 @@ int vdev_tx_pop(struct vdev *vd, uint8_t *frame, size_t cap)
 		vdev_finish_csum(frame, flen, start, off);
 	}
 	return (int)flen;
+}
+
+int vdev_gso_segment(const uint8_t *frame, size_t len, uint16_t gso_size,
+		     void (*emit)(void *arg, const uint8_t *seg, size_t len),
+		     void *arg)
+{
+	static __thread uint8_t seg[VDEV_MAX_FRAME];
+	const size_t eth = 14;
+	size_t ihl, thl, hdrs, off;
+	uint32_t seq;
+	uint16_t id;
+	int n = 0;
+
+	if (!gso_size || len < eth + 20 || frame[12] != 0x08 || frame[13] != 0 ||
+	    (frame[eth] >> 4) != 4 || frame[eth + 9] != 6)
+		return -EINVAL;
+	ihl = (frame[eth] & 0xf) * 4u;
+	if (ihl < 20 || len < eth + ihl + 20)
+		return -EINVAL;
+	thl = (frame[eth + ihl + 12] >> 4) * 4u;
+	hdrs = eth + ihl + thl;
+	if (thl < 20 || len < hdrs)
+		return -EINVAL;
+	memcpy(&seq, frame + eth + ihl + 4, 4);
+	seq = be32toh(seq);
+	id = (uint16_t)(frame[eth + 4] << 8 | frame[eth + 5]);
+	for (off = hdrs; off < len || n == 0; off += gso_size, n++) {
+		size_t plen = len - off < gso_size ? len - off : gso_size;
+		uint8_t *ip = seg + eth, *th = ip + ihl;
+		uint32_t sum, s = htobe32(seq + (uint32_t)(off - hdrs));
+		uint16_t c, l4 = (uint16_t)(thl + plen);
+
+		memcpy(seg, frame, hdrs);
+		memcpy(seg + hdrs, frame + off, plen);
+		ip[2] = (uint8_t)((ihl + l4) >> 8);
+		ip[3] = (uint8_t)(ihl + l4);
+		ip[4] = (uint8_t)((id + n) >> 8);
+		ip[5] = (uint8_t)(id + n);
+		ip[10] = ip[11] = 0;
+		c = bypass_csum_fold(bypass_csum_partial(ip, ihl, 0));
+		memcpy(ip + 10, &c, 2);
+		memcpy(th + 4, &s, 4);
+		if (off + plen < len)
+			th[13] &= (uint8_t)~0x09;	/* FIN, PSH: last only */
+		th[16] = th[17] = 0;
+		/* Pseudo header: addresses, protocol, TCP length. */
+		sum = bypass_csum_partial(ip + 12, 8, htobe16(6) + htobe16(l4));
+		c = bypass_csum_fold(bypass_csum_partial(th, l4, sum));
+		memcpy(th + 16, &c, 2);
+		emit(arg, seg, hdrs + plen);
+		if (off + plen >= len)
+			off = len;	/* the last one */
+	}
+	return n;
 }
 
 /* Copy @len bytes of @src into the chain at avail slot @pos. */

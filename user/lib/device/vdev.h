@@ -23,7 +23,7 @@
 #pragma GCC visibility push(hidden)
 
 #define VDEV_MAX_REGIONS	8
-#define VDEV_MAX_FRAME		65536
+#define VDEV_MAX_FRAME		65600	/* an IPv4 datagram of 64 KiB, framed */
 
 struct vdev_queue {
 	struct bypass_vring vr;
@@ -53,6 +53,9 @@ struct vdev {
 	unsigned int nr_regions;
 	uint64_t next_iova;
 	bool paged_iova;	/* register regions page by page */
+	/* GSO of the frame vdev_tx_pop returned last (HOST_TSO4). */
+	uint8_t tx_gso_type;
+	uint16_t tx_gso_size;
 	uint64_t errors;	/* driver mistakes seen */
 };
 
@@ -101,6 +104,18 @@ uint32_t vdev_net_hdr_len(uint64_t features);
  * got wrong (consumed and counted), -EMSGSIZE if larger than @cap.
  */
 int vdev_tx_pop(struct vdev *vd, uint8_t *frame, size_t cap);
+
+/*
+ * vdev_gso_segment - cut the TCP/IPv4 frame @frame (a TSO frame whose
+ * checksum is not needed) into frames of at most @gso_size payload bytes,
+ * as a device does for HOST_TSO4: IPv4 length, id and checksum, TCP
+ * sequence number, flags (FIN and PSH on the last only) and checksum of
+ * each set. @emit gets each, in order. Returns the number of segments,
+ * or -EINVAL for a frame that is no TCP/IPv4 or a @gso_size of 0.
+ */
+int vdev_gso_segment(const uint8_t *frame, size_t len, uint16_t gso_size,
+		     void (*emit)(void *arg, const uint8_t *seg, size_t len),
+		     void *arg);
 
 /*
  * vdev_rx_push - write @frame into the RX ring behind a virtio-net header

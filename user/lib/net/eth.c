@@ -38,6 +38,11 @@ void eth_input(struct bypass_stack *st, struct bypass_buf *b)
 	buf_pull(b, ETH_HLEN);
 	switch (ntohs(eh->h_proto)) {
 	case ETH_P_ARP:
+		/* Only TCP takes a frame in several buffers. */
+		if (__builtin_expect(st->rx_chain_nr, 0)) {
+			stack_drop(st, b, BYPASS_DROP_RING_MERGED);
+			break;
+		}
 		arp_input(st, b);
 		break;
 	case ETH_P_IP:

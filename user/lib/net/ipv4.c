@@ -53,7 +53,9 @@ void ipv4_input(struct bypass_stack *st, struct bypass_buf *b, bool link_bcast)
 		return;
 	}
 	tot = ntohs(ip->tot_len);
-	if (tot < ihl || tot > b->len) {
+	if ((tot < ihl || tot > b->len) &&
+	    (!st->rx_chain_nr || tot < ihl || tot > b->len + st->rx_chain_len)) {
+		/* Only a frame in several buffers may be longer than one. */
 		stack_drop(st, b, BYPASS_DROP_IPV4_BAD_LEN);
 		return;
 	}
@@ -85,7 +87,16 @@ void ipv4_input(struct bypass_stack *st, struct bypass_buf *b, bool link_bcast)
 		st->c.ipv4.rx_options++;
 	st->c.ipv4.rx++;
 	/* Ethernet padding after the datagram is not part of it. */
-	b->len = tot;
+	if (__builtin_expect(st->rx_chain_nr, 0)) {
+		/* Only TCP takes a datagram in several buffers. */
+		if (ip->protocol != IPPROTO_TCP) {
+			stack_drop(st, b, BYPASS_DROP_RING_MERGED);
+			return;
+		}
+		stack_rx_trim(st, b, tot);
+	} else {
+		b->len = tot;
+	}
 	buf_pull(b, ihl);
 	switch (ip->protocol) {
 	case IPPROTO_ICMP:
@@ -134,8 +145,10 @@ int ipv4_output(struct bypass_stack *st, struct bypass_buf *b, uint32_t dst,
 		uint8_t proto)
 {
 	struct iphdr *ip;
-
-	if (b->len + st->tx_frags_len + sizeof(*ip) > st->mtu) {
+	/* A TSO frame leaves as segments of tx_gso_size bytes. */
+	if (b->len + st->tx_frags_len + sizeof(*ip) > st->mtu &&
+	    (!st->tx_gso_size ||
+	     b->len + st->tx_gso_size + sizeof(*ip) > st->mtu)) {
 		stack_drop(st, b, BYPASS_DROP_TX_TOO_BIG);
 		return -EMSGSIZE;
 	}

@@ -12,9 +12,14 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_net.h>
 
+#include "libbypass.h"
 #include "stack.h"
 
 #define TCP_CSUM_OFFSET		16	/* offsetof(struct tcphdr, check) */
+#define TCP_DOFF_OFFSET		12	/* offsetof(struct tcphdr, doff) */
+
+static void stack_tx_linearize_at(struct bypass_stack *st, struct bypass_buf *b,
+				  uint32_t ip_off);
 
 static void stack_reclaim_tx(struct bypass_stack *st)
 {
@@ -53,11 +58,25 @@ static void stack_tx_post(struct bypass_stack *st, struct bypass_buf *b,
 		 * device to finish.
 		 */
 		if (ip->protocol == IPPROTO_UDP || ip->protocol == IPPROTO_TCP) {
+			uint16_t l4 = (uint16_t)(ETH_HLEN + ip->ihl * 4);
+
 			vh->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-			vh->csum_start = htole16(ETH_HLEN + ip->ihl * 4);
+			vh->csum_start = htole16(l4);
 			vh->csum_offset = htole16(ip->protocol == IPPROTO_UDP ?
 						  offsetof(struct udphdr, check) :
 						  TCP_CSUM_OFFSET);
+			st->c.offload.tx_csum++;
+			/* A TSO frame has slices (never one from the backlog). */
+			if (nr && st->tx_gso_size) {
+				/* The TCP data offset: the byte after ack_seq. */
+				uint8_t doff = b->data[l4 + TCP_DOFF_OFFSET] >> 4;
+
+				vh->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+				vh->gso_size = htole16(st->tx_gso_size);
+				vh->hdr_len = htole16(l4 + doff * 4);
+				st->c.offload.tx_tso++;
+				st->c.offload.tx_tso_bytes += b->len + frags_len;
+			}
 		}
 	}
 	sg[0].iova = bypass_buf_iova(b, vh);
@@ -105,7 +124,7 @@ static int stack_tx_backlog_add(struct bypass_stack *st, struct bypass_buf *b)
 		return -EAGAIN;
 	}
 	/* The slices' owners may change them before the ring has room. */
-	stack_tx_linearize(st, b);
+	stack_tx_linearize_at(st, b, ETH_HLEN);
 	tail = st->tx_backlog_head + st->tx_backlog_len;
 	if (tail >= st->tx_backlog_cap)
 		tail -= st->tx_backlog_cap;
@@ -134,19 +153,71 @@ int stack_xmit(struct bypass_stack *st, struct bypass_buf *b)
 	return 0;
 }
 
-void stack_tx_linearize(struct bypass_stack *st, struct bypass_buf *b)
+bool stack_tx_room(struct bypass_stack *st, uint16_t need)
 {
+	if (!st->tx_backlog_len && virtq_free(&st->txq) >= need)
+		return true;
+	bypass_stack_flush(st);
+	stack_tx_backlog_drain(st);
+	return !st->tx_backlog_len && virtq_free(&st->txq) >= need;
+}
+
+/*
+ * The TCP frame at @b (IPv4 header @ip_off bytes in) lost the end of its
+ * payload: a shorter segment now, its lengths and checksums set again,
+ * FIN and PSH left to the rest (which the engine retransmits).
+ */
+static void stack_tx_truncated(struct bypass_stack *st, struct bypass_buf *b,
+			       uint32_t ip_off)
+{
+	struct iphdr *ip = (struct iphdr *)(b->data + ip_off);
+	uint8_t *th = (uint8_t *)ip + ip->ihl * 4;
+	uint16_t l4_len = (uint16_t)(b->len - ip_off - ip->ihl * 4u);
+	uint32_t sum = ipv4_pseudo_sum(ip->saddr, ip->daddr, IPPROTO_TCP, l4_len);
+	uint16_t check = 0;
+
+	ip->tot_len = htons((uint16_t)(ip->ihl * 4u + l4_len));
+	ip->check = 0;
+	ip->check = bypass_csum_fold(bypass_csum_partial(ip, ip->ihl * 4u, 0));
+	th[TCP_DOFF_OFFSET + 1] &= (uint8_t)~(BYPASS_TCP_FIN | BYPASS_TCP_PSH);
+	memcpy(th + TCP_CSUM_OFFSET, &check, sizeof(check));
+	if (st->tx_csum)	/* the device ends it */
+		check = (uint16_t)~bypass_csum_fold(sum);
+	else
+		check = bypass_csum_fold(bypass_csum_partial(th, l4_len, sum));
+	memcpy(th + TCP_CSUM_OFFSET, &check, sizeof(check));
+}
+
+/* stack_tx_linearize() for a frame whose IPv4 header is @ip_off bytes in. */
+static void stack_tx_linearize_at(struct bypass_stack *st, struct bypass_buf *b,
+				  uint32_t ip_off)
+{
+	uint32_t keep = st->tx_frags_len, room = bypass_buf_tailroom(b), left;
 	uint8_t i;
 
-	/* The frame fits one buffer: the MTU was checked against both. */
-	for (i = 0; i < st->tx_nr_frags; i++) {
+	/* A TSO frame keeps one segment, a jumbo one what a buffer holds. */
+	if (st->tx_gso_size && keep > st->tx_gso_size)
+		keep = st->tx_gso_size;
+	if (keep > room)
+		keep = room;
+	for (i = 0, left = keep; i < st->tx_nr_frags && left; i++) {
 		const struct bypass_tcp_frag *f = &st->tx_frags[i];
+		uint32_t n = f->len < left ? f->len : left;
 
-		memcpy(b->data + b->len, f->buf->data + f->off, f->len);
-		b->len += f->len;
+		memcpy(b->data + b->len, f->buf->data + f->off, n);
+		b->len += n;
+		left -= n;
 	}
+	if (keep < st->tx_frags_len)
+		stack_tx_truncated(st, b, ip_off);
 	st->tx_nr_frags = 0;
 	st->tx_frags_len = 0;
+	st->tx_gso_size = 0;
+}
+
+void stack_tx_linearize(struct bypass_stack *st, struct bypass_buf *b)
+{
+	stack_tx_linearize_at(st, b, 0);
 }
 
 void bypass_stack_flush(struct bypass_stack *st)
@@ -173,13 +244,85 @@ static void stack_refill_rx(struct bypass_stack *st)
 	}
 }
 
+/* Hand a whole frame (@b, then rx_chain) to the layers, then free the rest. */
+static inline __attribute__((always_inline))
+void stack_rx_deliver(struct bypass_stack *st, struct bypass_buf *b,
+		      uint8_t flags)
+{
+	st->rx_l4_valid = false;
+	if (st->rx_csum) {
+		bool valid = flags & (VIRTIO_NET_HDR_F_DATA_VALID |
+				      VIRTIO_NET_HDR_F_NEEDS_CSUM);
+
+		st->rx_l4_valid = valid;
+		st->c.offload.rx_csum_valid += valid;
+	}
+	b->next = NULL;
+	/* Every layer either takes a merged frame's chain or drops it. */
+	eth_input(st, b);
+}
+
+void stack_rx_chain_free(struct bypass_stack *st)
+{
+	while (st->rx_chain_nr)
+		bypass_buf_put(st->rx_chain[--st->rx_chain_nr]);
+	st->rx_chain_len = 0;
+}
+
+/* Drop the merged frame being collected; skip its @left buffers to come. */
+static void stack_rx_chain_drop(struct bypass_stack *st, uint16_t left,
+				enum bypass_drop reason)
+{
+	struct bypass_buf *head = st->rx_head;
+
+	st->rx_head = NULL;
+	stack_drop(st, head, reason);
+	st->rx_more = left;
+}
+
+/*
+ * One more buffer of the merged frame being collected: the frame's first
+ * buffer once it is complete, else NULL.
+ */
+static struct bypass_buf *stack_rx_chain_add(struct bypass_stack *st,
+					     struct bypass_buf *b, uint32_t len)
+{
+	struct bypass_buf *head = st->rx_head;
+
+	st->rx_more--;
+	if (len > b->size - st->rx_off) {
+		bypass_buf_put(b);
+		stack_rx_chain_drop(st, st->rx_more, BYPASS_DROP_RING_BAD_LEN);
+		return NULL;
+	}
+	b->data = b->head + st->rx_off;
+	b->len = len;
+	st->rx_chain[st->rx_chain_nr++] = b;
+	st->rx_chain_len += len;
+	st->c.ring.rx_bytes += len;
+	if (st->rx_more)
+		return NULL;
+	st->rx_head = NULL;
+	st->c.offload.rx_merged++;
+	st->c.offload.rx_merged_bufs += 1 + st->rx_chain_nr;
+	return head;
+}
+
 void stack_rx_frame(struct bypass_stack *st, struct bypass_buf *b, uint32_t len)
 {
 	struct virtio_net_hdr_v1 *vh = (struct virtio_net_hdr_v1 *)(b->head + st->rx_off);
+	uint8_t flags;
 
-	if (st->rx_skip) {
+	if (__builtin_expect(st->rx_more, 0)) {
+		if (st->rx_head) {
+			b = stack_rx_chain_add(st, b, len);
+			if (!b)
+				return;
+			flags = st->rx_head_flags;
+			goto deliver;
+		}
 		/* The tail of a merged frame already dropped. */
-		st->rx_skip--;
+		st->rx_more--;
 		bypass_buf_put(b);
 		return;
 	}
@@ -189,6 +332,8 @@ void stack_rx_frame(struct bypass_stack *st, struct bypass_buf *b, uint32_t len)
 	}
 	st->c.ring.rx_frames++;
 	st->c.ring.rx_bytes += len - st->hdr_len;
+	b->data = (uint8_t *)vh + st->hdr_len;
+	b->len = len - st->hdr_len;
 	if (st->hdr_len == sizeof(*vh) && le16toh(vh->num_buffers) > 1) {
 		uint16_t nb = le16toh(vh->num_buffers);
 
@@ -197,17 +342,43 @@ void stack_rx_frame(struct bypass_stack *st, struct bypass_buf *b, uint32_t len)
 			stack_drop(st, b, BYPASS_DROP_RING_BAD_LEN);
 			return;
 		}
-		/* A frame larger than one buffer: our MTU never needs it. */
-		st->rx_skip = nb - 1;
-		stack_drop(st, b, BYPASS_DROP_RING_MERGED);
+		if (nb > 1 + STACK_RX_CHAIN_MAX) {
+			/* Larger than any frame we take: skip the rest. */
+			st->rx_more = nb - 1;
+			stack_drop(st, b, BYPASS_DROP_RING_MERGED);
+			return;
+		}
+		/* The rest follows in the next used entries. */
+		st->rx_head = b;
+		st->rx_head_flags = vh->flags;
+		st->rx_more = nb - 1;
 		return;
 	}
-	st->rx_l4_valid = st->rx_csum &&
-		(vh->flags & (VIRTIO_NET_HDR_F_DATA_VALID | VIRTIO_NET_HDR_F_NEEDS_CSUM));
-	b->data = (uint8_t *)vh + st->hdr_len;
-	b->len = len - st->hdr_len;
-	b->next = NULL;
-	eth_input(st, b);
+	flags = vh->flags;
+deliver:
+	/* One call site of the layers above: they are inlined here. */
+	stack_rx_deliver(st, b, flags);
+}
+
+void stack_rx_trim(struct bypass_stack *st, struct bypass_buf *b, uint32_t len)
+{
+	uint16_t i = 0, keep;
+
+	if (len < b->len)
+		b->len = len;
+	len -= b->len;
+	st->rx_chain_len = 0;
+	for (keep = 0; keep < st->rx_chain_nr && len; keep++) {
+		struct bypass_buf *c = st->rx_chain[keep];
+
+		if (c->len > len)
+			c->len = len;
+		len -= c->len;
+		st->rx_chain_len += c->len;
+	}
+	for (i = keep; i < st->rx_chain_nr; i++)
+		bypass_buf_put(st->rx_chain[i]);
+	st->rx_chain_nr = keep;
 }
 
 static void stat_store(__u64 *field, uint64_t v)
@@ -316,10 +487,16 @@ static int stack_config(struct bypass_stack *st, struct bypass_dev *dev,
 	st->gateway = cfg->gateway;
 	/* A jumbo-capable device still gets 1500 unless asked for more. */
 	st->mtu = cfg->mtu ? cfg->mtu : (dev_mtu < 1500 ? dev_mtu : 1500);
-	/* One buffer holds a whole frame: merged RX buffers are not used. */
+	/*
+	 * Without merged RX buffers one buffer must hold a whole frame; with
+	 * them a larger one arrives in several (taken by TCP only).
+	 */
 	if (st->mtu < 68 || st->mtu > dev_mtu ||
-	    st->mtu + ETH_HLEN + 16 > STACK_BUF_SIZE - BYPASS_BUF_HEADROOM)
+	    (!bypass_dev_has(dev, VIRTIO_NET_F_MRG_RXBUF) &&
+	     st->mtu + ETH_HLEN + 16 > STACK_BUF_SIZE - BYPASS_BUF_HEADROOM))
 		return -EINVAL;
+	/* The TCP payload one buffer holds behind the largest headers. */
+	st->tx_linear_max = STACK_BUF_SIZE - BYPASS_BUF_HEADROOM - 60;
 	st->ttl = cfg->ttl ? cfg->ttl : 64;
 	st->arp_timeout_ns = cfg->arp_timeout_ns ? cfg->arp_timeout_ns : 60000000000ull;
 	st->arp_retry_ns = cfg->arp_retry_ns ? cfg->arp_retry_ns : 1000000000ull;
@@ -335,6 +512,8 @@ static int stack_config(struct bypass_stack *st, struct bypass_dev *dev,
 	st->rx_off = (4 - (st->hdr_len + ETH_HLEN) % 4) % 4;
 	st->tx_csum = bypass_dev_has(dev, VIRTIO_NET_F_CSUM);
 	st->rx_csum = bypass_dev_has(dev, VIRTIO_NET_F_GUEST_CSUM);
+	/* The device cuts TCP segments and sums each: TSO needs CSUM. */
+	st->tso = st->tx_csum && bypass_dev_has(dev, VIRTIO_NET_F_HOST_TSO4);
 	return 0;
 }
 
@@ -419,6 +598,9 @@ void bypass_stack_destroy(struct bypass_stack *st)
 		st->tx_backlog_len--;
 	}
 	free(st->tx_backlog);
+	if (st->rx_head)
+		stack_rx_chain_drop(st, 0, BYPASS_DROP_RING_MERGED);
+	stack_rx_chain_free(st);
 	stack_drain_ring(&st->rxq);
 	stack_drain_ring(&st->txq);
 	bypass_pool_destroy(st->pool);

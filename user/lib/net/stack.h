@@ -29,6 +29,7 @@
 #pragma GCC visibility push(hidden)
 
 #define STACK_RX_BATCH		64
+#define STACK_RX_CHAIN_MAX	64	/* buffers of one merged frame, at most */
 #define STACK_BUF_SIZE		2048
 #define STACK_POOL_BUFS		4096
 #define STACK_STATS_PERIOD_NS	1000000	/* stats page: busy, once per ms */
@@ -106,9 +107,22 @@ struct bypass_stack {
 	bool tx_csum;		/* the device completes UDP checksums */
 	bool rx_csum;		/* the device may vouch for checksums */
 	bool rx_l4_valid;	/* ... and did for the frame at hand */
+	bool tso;		/* the device cuts TCP segments (HOST_TSO4) */
 	bool armed;		/* RX interrupt enabled for a sleep */
 	bool tx_armed;		/* TX interrupt too: the TX ring was full */
-	uint16_t rx_skip;	/* buffers left of a dropped merged frame */
+	/*
+	 * A frame spanning several RX buffers (MRG_RXBUF): rx_more of its
+	 * buffers are still to come, to be collected while rx_head holds its
+	 * first buffer, else skipped (a frame dropped). Collected, rx_chain[]
+	 * holds the rest, rx_chain_len their bytes. The layers see the first
+	 * buffer; tcp_rx takes the chain (rx_chain_nr = 0), and stack_drop
+	 * frees it with the frame.
+	 */
+	struct bypass_buf *rx_head;
+	uint16_t rx_more, rx_chain_nr;
+	uint8_t rx_head_flags;	/* the virtio-net header's flags */
+	uint32_t rx_chain_len;
+	struct bypass_buf *rx_chain[STACK_RX_CHAIN_MAX];
 	uint8_t mac[ETH_ALEN];
 	uint32_t addr, mask, gateway;
 	uint16_t mtu;
@@ -130,6 +144,8 @@ struct bypass_stack {
 	const struct bypass_tcp_frag *tx_frags;
 	uint8_t tx_nr_frags;
 	uint32_t tx_frags_len;
+	uint16_t tx_gso_size;	/* and, for TSO, the segment payload size */
+	uint32_t tx_linear_max;	/* TCP payload a single buffer holds */
 	/* RFC 6056 algorithm 4: per-destination-group port counters */
 	uint16_t tcp_port_perturb[TCP_PORT_PERTURB];
 	uint16_t eph_lo, eph_nr;	/* ephemeral ports [lo, lo + nr) */
@@ -179,7 +195,13 @@ static inline void stack_clock_release(struct bypass_stack *st)
 	st->clock_held--;
 }
 
-/* Count @reason and free @b (which may be NULL: nothing to free). */
+/* stack.c: free the further buffers of the received frame at hand. */
+void stack_rx_chain_free(struct bypass_stack *st);
+
+/*
+ * Count @reason and free @b (which may be NULL: nothing to free), and the
+ * rest of a received frame in several buffers that @b begins.
+ */
 static inline void stack_drop(struct bypass_stack *st, struct bypass_buf *b,
 			      enum bypass_drop reason)
 {
@@ -187,6 +209,8 @@ static inline void stack_drop(struct bypass_stack *st, struct bypass_buf *b,
 	st->drops_total++;
 	if (b)
 		bypass_buf_put(b);
+	if (__builtin_expect(st->rx_chain_nr, 0))
+		stack_rx_chain_free(st);
 }
 
 /* Move @b->data back by @n bytes (room was checked), or forward. */
@@ -215,8 +239,23 @@ static inline bool ipv4_is_multicast(uint32_t addr)
  * -EAGAIN when the backlog is full too (@b dropped, tx_backlog_full).
  */
 int stack_xmit(struct bypass_stack *st, struct bypass_buf *b);
-/* Copy the chained payload slices (if any) into @b behind its data. */
+/*
+ * Copy the chained payload slices (if any) into @b behind its data (its
+ * IPv4 header). A TSO frame keeps its first segment only, a jumbo frame
+ * what one buffer holds: the engine retransmits the rest. Only a frame
+ * waiting for ARP meets that; the backlog never takes them (tcp_stack.c).
+ */
 void stack_tx_linearize(struct bypass_stack *st, struct bypass_buf *b);
+/*
+ * Whether a frame of @need descriptors can go on the TX ring now, ahead
+ * of nothing (flushing and reclaiming first when it looks full).
+ */
+bool stack_tx_room(struct bypass_stack *st, uint16_t need);
+/*
+ * Keep the first @len bytes of the received frame at hand, @b and its
+ * chain of further buffers (rx_chain): the buffers past them are freed.
+ */
+void stack_rx_trim(struct bypass_stack *st, struct bypass_buf *b, uint32_t len);
 
 /* eth.c */
 void eth_input(struct bypass_stack *st, struct bypass_buf *b);

@@ -11,6 +11,8 @@
 
 #include "tcp.h"
 
+#define TCP_MSS_FRAGS	8	/* slices gathered into one MSS at most */
+
 uint32_t tcp_ts_now(const struct tcp_conn *c, uint64_t now_ns)
 {
 	return (uint32_t)(now_ns / 1000000) + c->ts_offset;
@@ -175,20 +177,40 @@ static bool fin_sent(const struct tcp_conn *c)
 }
 
 /*
+ * The most payload one segment handed to output may carry: one MSS, or
+ * with TSO as many whole MSS as tso_max holds.
+ */
+static uint32_t seg_max(const struct tcp_conn *c)
+{
+	uint32_t tso = c->tcp->cfg.tso_max;
+
+	if (tso <= c->mss)
+		return c->mss;
+	return tso - tso % c->mss;
+}
+
+/*
  * Send one segment at @seq: at most @max bytes of data (and the FIN when
- * the data ends there). Returns the sequence space used.
+ * the data ends there), up to seg_max(). Returns the sequence space used.
  */
 static uint32_t send_at(struct tcp_conn *c, uint32_t seq, uint32_t max,
 			uint64_t now)
 {
-	struct bypass_tcp_frag frag[BYPASS_TCP_MAX_FRAGS];
 	uint32_t i = chunk_at(c, seq), want = max < c->mss ? max : c->mss;
-	uint32_t len = 0, nr = 0;
+	/* One MSS gathers at most TCP_MSS_FRAGS slices; a TSO segment more. */
+	uint32_t len = 0, nr = 0, max_nr = TCP_MSS_FRAGS;
 	uint8_t flags = BYPASS_TCP_ACK;
 	struct bypass_tcp_seg s;
+	struct bypass_tcp_frag *frag = s.frag;	/* seg_init leaves them */
 
+	if (__builtin_expect(max > c->mss && c->tcp->cfg.tso_max > c->mss, 0)) {
+		want = seg_max(c);
+		if (want > max)
+			want = max;
+		max_nr = BYPASS_TCP_MAX_FRAGS;
+	}
 	/* Gather queued buffers into one segment, without copying. */
-	for (; i < c->sndq_len && len < want && nr < BYPASS_TCP_MAX_FRAGS; i++) {
+	for (; i < c->sndq_len && len < want && nr < max_nr; i++) {
 		struct tcp_chunk *k = chunk(c, i);
 		uint32_t off = seq + len - k->seq, n = k->buf->len - off;
 
@@ -207,10 +229,10 @@ static uint32_t send_at(struct tcp_conn *c, uint32_t seq, uint32_t max,
 			flags |= BYPASS_TCP_FIN;
 	}
 	seg_init(c, &s, flags, seq, now);
+	if (len > c->mss)
+		s.gso_size = c->mss;
 	s.len = len;
 	s.nr_frags = (uint8_t)nr;
-	for (i = 0; i < nr; i++)
-		s.frag[i] = frag[i];
 	xmit(c, &s);
 	return len + !!(flags & BYPASS_TCP_FIN);
 }
@@ -280,8 +302,16 @@ void tcp_output(struct tcp_conn *c)
 			c->snd_nxt++;
 		} else {
 			len = avail < c->mss ? avail : c->mss;
+			if (__builtin_expect(avail > c->mss, 0)) {
+				uint32_t most = seg_max(c);
+
+				len = avail < most ? avail : most;
+			}
 			if (len > usable)
 				len = usable;
+			/* TSO cut short: whole segments, none short inside. */
+			if (len > c->mss && len < avail)
+				len -= len % c->mss;
 			if (!len)
 				break;
 			/* Up to SACKed data: no reason to wait. */
@@ -313,7 +343,9 @@ void tcp_output(struct tcp_conn *c)
 				c->ts_echo_min = tcp_ts_now(c, now);
 			len = send_at(c, c->snd_nxt, len, now);
 			c->snd_nxt += len;
-			if (len < c->mss && seq_gt(c->snd_nxt, c->snd_max))
+			/* Minshall: the last segment the device cuts too. */
+			if ((len < c->mss || (len > c->mss && len % c->mss)) &&
+			    seq_gt(c->snd_nxt, c->snd_max))
 				c->snd_sml = c->snd_nxt;
 		}
 		sent = true;

@@ -26,6 +26,7 @@
 
 #define TCP_EPHEMERAL_LO	49152
 #define TCP_EPHEMERAL_NR	16384
+#define TCP_TSO_MAX		(65535 - 20 - 60)	/* IPv4, TCP headers */
 
 /* The fixed TCP header (RFC 9293 3.1); linux/tcp.h clashes with tcp.h. */
 struct tcphdr {
@@ -55,25 +56,91 @@ static uint32_t csum_add_at(uint32_t sum, const uint8_t *p, uint32_t len,
 	return (uint32_t)((acc & 0xffffffffu) + (acc >> 32));
 }
 
+static int stack_tcp_xmit(void *ctx, const struct bypass_tcp_seg *seg);
+
+/*
+ * A TSO or jumbo segment the ring cannot take now: sent as segments of
+ * @piece bytes instead (each on its way to the backlog, which holds one
+ * buffer a frame), their payload slices cut from @seg's, nothing copied.
+ * FIN and PSH go with the last.
+ */
+static int stack_tcp_xmit_split(struct bypass_stack *st,
+				const struct bypass_tcp_seg *seg, uint32_t piece)
+{
+	uint8_t late = seg->flags & (BYPASS_TCP_FIN | BYPASS_TCP_PSH);
+	struct bypass_tcp_seg part = *seg;
+	uint32_t off = 0, fi = 0, foff = 0;
+	int r = 0;
+
+	part.gso_size = 0;
+	while (off < seg->len) {
+		uint32_t n = seg->len - off, got = 0;
+
+		if (n > piece)
+			n = piece;
+		part.seq = seg->seq + off;
+		part.len = n;
+		part.nr_frags = 0;
+		part.flags = off + n < seg->len ? seg->flags & ~late : seg->flags;
+		while (got < n) {
+			const struct bypass_tcp_frag *f = &seg->frag[fi];
+			uint32_t take = f->len - foff;
+			struct bypass_tcp_frag *pf = &part.frag[part.nr_frags++];
+
+			if (take > n - got)
+				take = n - got;
+			pf->buf = f->buf;
+			pf->off = f->off + foff;
+			pf->len = take;
+			got += take;
+			foff += take;
+			if (foff == f->len) {
+				fi++;
+				foff = 0;
+			}
+		}
+		r |= stack_tcp_xmit(st, &part);
+		off += n;
+	}
+	return r;
+}
+
 static int stack_tcp_xmit(void *ctx, const struct bypass_tcp_seg *seg)
 {
 	struct bypass_stack *st = ctx;
 	struct bypass_tcp_opts opt = seg->opt;
 	uint32_t hlen = sizeof(struct tcphdr) + tcp_opts_len(&opt);
+	/* The largest segment on the wire: a TSO one is cut at gso_size. */
+	uint32_t wire = seg->len;
 	struct bypass_buf *b;
 	struct tcphdr *th;
 	uint32_t sum, i, off;
 	uint8_t *raw;
 	int r;
 
+	if (__builtin_expect(seg->gso_size, 0) && wire > seg->gso_size)
+		wire = seg->gso_size;
 	/* SACK blocks are advice: a full-sized segment sends fewer. */
-	while (hlen + seg->len + sizeof(struct iphdr) > st->mtu && opt.nr_sack) {
+	while (hlen + wire + sizeof(struct iphdr) > st->mtu && opt.nr_sack) {
 		opt.nr_sack--;
 		hlen = sizeof(struct tcphdr) + tcp_opts_len(&opt);
 	}
-	if (hlen + seg->len + sizeof(struct iphdr) > st->mtu) {
+	if (hlen + wire + sizeof(struct iphdr) > st->mtu) {
 		stack_drop(st, NULL, BYPASS_DROP_TX_TOO_BIG);
 		return -EAGAIN;
+	}
+	if (__builtin_expect(wire < seg->len || seg->len > st->tx_linear_max, 0)) {
+		/*
+		 * TSO, or more than one buffer holds: on the ring at once as
+		 * one chain, else (behind waiting frames, on a full ring, or
+		 * TSO not offered) cut here.
+		 */
+		if ((wire < seg->len && !st->tso) ||
+		    !stack_tx_room(st, 1 + seg->nr_frags))
+			return stack_tcp_xmit_split(st, seg, wire < st->tx_linear_max ?
+						    wire : st->tx_linear_max);
+		if (wire < seg->len)
+			st->tx_gso_size = (uint16_t)wire;
 	}
 	b = bypass_buf_alloc(st->pool);
 	if (!b) {
@@ -122,8 +189,72 @@ static int stack_tcp_xmit(void *ctx, const struct bypass_tcp_seg *seg)
 	st->tx_frags = NULL;
 	st->tx_nr_frags = 0;
 	st->tx_frags_len = 0;
+	st->tx_gso_size = 0;
 	/* Whatever was lost (and counted) is the engine's to retransmit. */
 	return r ? -EAGAIN : 0;
+}
+
+/* Add the sum of a merged frame's further buffers, which start at @off. */
+static uint32_t tcp_rx_chain_sum(const struct bypass_stack *st, uint32_t sum,
+				 uint32_t off)
+{
+	uint16_t i;
+
+	for (i = 0; i < st->rx_chain_nr; i++) {
+		const struct bypass_buf *c = st->rx_chain[i];
+
+		sum = csum_add_at(sum, c->data, c->len, off);
+		off += c->len;
+	}
+	return sum;
+}
+
+/*
+ * A segment in several buffers (a merged or GSO frame) goes to the engine
+ * as one segment per buffer, in order, without copying: each has the
+ * header's fields with its own sequence number; a SYN or RST counts for
+ * the first only, PSH and FIN for the last.
+ */
+struct tcp_rx_merge {
+	struct bypass_buf *buf[STACK_RX_CHAIN_MAX];
+	uint16_t nr, next;
+	uint8_t late;		/* PSH and FIN: the last piece's */
+	uint32_t seq;		/* of the next piece */
+};
+
+/*
+ * Take the stack's chain; @seg, of @first_len bytes, is the first piece.
+ * Returns the number of pieces that follow.
+ */
+static uint16_t tcp_rx_merge_start(struct bypass_stack *st,
+				   struct tcp_rx_merge *m,
+				   struct bypass_tcp_seg *seg, uint32_t first_len)
+{
+	m->nr = st->rx_chain_nr;
+	m->next = 0;
+	memcpy(m->buf, st->rx_chain, m->nr * sizeof(m->buf[0]));
+	st->rx_chain_nr = 0;
+	st->rx_chain_len = 0;
+	m->late = seg->flags & (BYPASS_TCP_PSH | BYPASS_TCP_FIN);
+	seg->flags &= (uint8_t)~m->late;
+	m->seq = seg->seq + !!(seg->flags & BYPASS_TCP_SYN) + first_len;
+	return m->nr;
+}
+
+/* Make @seg the next piece; returns its buffer. */
+static struct bypass_buf *tcp_rx_merge_next(struct tcp_rx_merge *m,
+					    struct bypass_tcp_seg *seg)
+{
+	struct bypass_buf *p = m->buf[m->next++];
+
+	seg->seq = m->seq;
+	seg->len = 0;
+	seg->nr_frags = 0;
+	m->seq += p->len;
+	seg->flags &= (uint8_t)~(BYPASS_TCP_SYN | BYPASS_TCP_RST);
+	if (m->next == m->nr)
+		seg->flags |= m->late;
+	return p;
 }
 
 void tcp_rx(struct bypass_stack *st, struct bypass_buf *b,
@@ -132,6 +263,8 @@ void tcp_rx(struct bypass_stack *st, struct bypass_buf *b,
 	const struct tcphdr *th = (const struct tcphdr *)b->data;
 	const uint8_t *raw = b->data;
 	struct bypass_tcp_seg seg;
+	struct tcp_rx_merge m;
+	uint16_t left = 0;	/* pieces of a merged segment to come */
 	uint32_t doff;
 
 	if (b->len < sizeof(*th)) {
@@ -145,9 +278,12 @@ void tcp_rx(struct bypass_stack *st, struct bypass_buf *b,
 	}
 	if (!st->rx_l4_valid) {
 		uint32_t sum = ipv4_pseudo_sum(rx->src, rx->dst, IPPROTO_TCP,
-					       (uint16_t)b->len);
+					       (uint16_t)(b->len + st->rx_chain_len));
 
-		if (bypass_csum_fold(bypass_csum_partial(th, b->len, sum))) {
+		sum = bypass_csum_partial(th, b->len, sum);
+		if (__builtin_expect(st->rx_chain_nr, 0))
+			sum = tcp_rx_chain_sum(st, sum, b->len);
+		if (bypass_csum_fold(sum)) {
 			stack_drop(st, b, BYPASS_DROP_TCP_BAD_CSUM);
 			return;
 		}
@@ -172,6 +308,10 @@ void tcp_rx(struct bypass_stack *st, struct bypass_buf *b,
 	seg.win = ntohs(th->window);
 	st->c.tcp.rx++;
 	buf_pull(b, doff);
+	if (__builtin_expect(st->rx_chain_nr, 0))
+		left = tcp_rx_merge_start(st, &m, &seg, b->len);
+	/* One call site of the engine: it is inlined here. */
+piece:
 	if (b->len) {
 		seg.len = b->len;
 		seg.nr_frags = 1;
@@ -179,8 +319,17 @@ void tcp_rx(struct bypass_stack *st, struct bypass_buf *b,
 		seg.frag[0].len = b->len;
 	} else {
 		bypass_buf_put(b);
+		/* A piece of headers only is no ACK of its own. */
+		if (left)
+			goto next;
 	}
 	bypass_tcp_input(st->tcp, &seg);
+next:
+	if (__builtin_expect(left, 0)) {
+		b = tcp_rx_merge_next(&m, &seg);
+		left--;
+		goto piece;
+	}
 }
 
 static void stack_tcp_event(void *ctx, struct bypass_tcp_conn *c)
@@ -205,6 +354,8 @@ int tcp_stack_init(struct bypass_stack *st, const struct bypass_tcp_config *tcfg
 	cfg.mss = (uint16_t)(st->mtu - 40);
 	st->eph_lo = TCP_EPHEMERAL_LO;
 	st->eph_nr = TCP_EPHEMERAL_NR;
+	/* An IPv4 datagram's worth, less the largest headers. */
+	cfg.tso_max = st->tso ? TCP_TSO_MAX : 0;
 	return bypass_tcp_create(&cfg, &ops, st, &st->tcp);
 }
 
