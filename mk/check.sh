@@ -68,8 +68,10 @@ vm_suite() {
 # multi_pair and group_threads want a NIC with two queue pairs (run --tap 2).
 own_boot=(build/selftests/hot_unplug)
 two_pairs=(build/selftests/{multi_pair,group_threads})
-# Programs of the module that also run on the NIC with two pairs.
-tap_too=(build/selftests/{claim,ctl,dev_basic,mem,mmap,traffic,lifetime,unregister_live,queue_sizes})
+# Programs of the module that also run on the NIC with two pairs, and the
+# stack's transfers against Linux with the tap's offloads in use (tcp_bulk
+# checks the offload counters: used on the tap, zero on the hub).
+tap_too=(build/selftests/{claim,ctl,dev_basic,mem,mmap,traffic,lifetime,unregister_live,queue_sizes,tcp_linux,tcp_bulk})
 # Programs about the userspace stack and unmodified applications rather than
 # the module: the 6.12 boot leaves them out (about 30 min under TCG); every
 # other program, a new one too, runs on both kernels.
