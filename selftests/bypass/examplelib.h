@@ -2,7 +2,8 @@
 /*
  * For the VM selftests that run the example programs (build/examples/)
  * or unmodified programs (under bypass-run) against real Linux tools:
- * start one and wait, bounded, for its "ready" line (or another word); stop it; run a shell command in the peer netns under a
+ * start one and wait, bounded, for its "ready" line (or another word); stop it
+ * (and read what it printed last); write wrk's summary script; run a shell command in the peer netns under a
  * time limit with its output in a file; read numbers out of that output;
  * hash a file.
  */
@@ -90,10 +91,16 @@ static inline pid_t ex_start(const char *name, char *const args[])
 	return ex_start_cmd(argv, "ready");
 }
 
-/* Stop an example with SIGTERM: its exit status (128+sig if killed), or -1. */
-static inline int ex_stop(pid_t pid)
+/*
+ * Stop an example with SIGTERM: its exit status (128+sig if killed), or -1.
+ * With @tail, what it printed after the word ex_start_cmd() waited for
+ * (at most @len - 1 bytes, NUL-terminated).
+ */
+static inline int ex_stop_read(pid_t pid, char *tail, size_t len)
 {
+	size_t got = 0;
 	int status, i;
+	ssize_t n;
 	pid_t r;
 
 	kill(pid, SIGTERM);
@@ -106,11 +113,46 @@ static inline int ex_stop(pid_t pid)
 	}
 	if (r != pid)
 		status = -1;
+	/* It has ended: the pipe holds its last words, then EOF. */
+	while (tail && got < len - 1 && (n = read(ex_out, tail + got, len - 1 - got)) > 0)
+		got += (size_t)n;
+	if (tail)
+		tail[got] = 0;
 	close(ex_out);
 	ex_out = -1;
 	if (status == -1)
 		return -1;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static inline int ex_stop(pid_t pid)
+{
+	return ex_stop_read(pid, NULL, 0);
+}
+
+/*
+ * Write to @path a Lua script for wrk -s that prints its summary as lines
+ * ex_number_after() reads ("requests:", "errors connect:", "errors read:",
+ * "errors write:", "errors timeout:", "errors status:"): 0 or -1.
+ */
+static inline int ex_wrk_script(const char *path)
+{
+	static const char script[] =
+		"done = function(s)\n"
+		"  io.write(string.format(\"requests: %d\\nerrors connect: %d\\n"
+		"errors read: %d\\nerrors write: %d\\nerrors timeout: %d\\n"
+		"errors status: %d\\n\", s.requests, s.errors.connect, s.errors.read,"
+		" s.errors.write, s.errors.timeout, s.errors.status))\n"
+		"end\n";
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -1;
+	if (fwrite(script, sizeof(script) - 1, 1, f) != 1) {
+		fclose(f);
+		return -1;
+	}
+	return fclose(f) ? -1 : 0;
 }
 
 /*

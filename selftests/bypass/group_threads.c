@@ -407,6 +407,18 @@ FIXTURE_TEARDOWN(group)
 	EXPECT_EQ(0, tl_release());
 }
 
+/* The Linux side's end, then the group's app stopped; both logged. */
+static void finish_run(struct __test_metadata *_metadata, FIXTURE_DATA(group) *self)
+{
+	EXPECT_EQ(0, ti_wait(self->peer, BOUND_MS)) TH_LOG("Linux: %s", rep->lnx.why);
+	self->peer = 0;
+	EXPECT_EQ(0, tl_stop_app(self->app))
+		TH_LOG("bypass: %s / %s", gside->why[0], gside->why[1]);
+	self->app = 0;
+	log_group(_metadata);
+	EXPECT_STREQ("", rep->lnx.why);
+}
+
 TEST_F_TIMEOUT(group, two_threads_serve_500_linux_clients, 400)
 {
 	static uint8_t seen[65536];
@@ -418,13 +430,7 @@ TEST_F_TIMEOUT(group, two_threads_serve_500_linux_clients, 400)
 	ASSERT_LT(0, self->app);
 	self->peer = ti_fork(linux_clients, NULL);
 	ASSERT_LT(0, self->peer);
-	EXPECT_EQ(0, ti_wait(self->peer, BOUND_MS)) TH_LOG("Linux: %s", rep->lnx.why);
-	self->peer = 0;
-	EXPECT_EQ(0, tl_stop_app(self->app))
-		TH_LOG("bypass: %s / %s", gside->why[0], gside->why[1]);
-	self->app = 0;
-	log_group(_metadata);
-	EXPECT_STREQ("", rep->lnx.why);
+	finish_run(_metadata, self);
 	EXPECT_EQ(NCONNS, rep->lnx.conns);
 	EXPECT_EQ(NCONNS, rep->lnx.served);
 	memset(seen, 0, sizeof(seen));
@@ -462,13 +468,7 @@ static void dial_linux(struct __test_metadata *_metadata,
 	close(ready[0]);
 	self->app = tl_start_app(group_app, 1);
 	ASSERT_LT(0, self->app);
-	EXPECT_EQ(0, ti_wait(self->peer, BOUND_MS)) TH_LOG("Linux: %s", rep->lnx.why);
-	self->peer = 0;
-	EXPECT_EQ(0, tl_stop_app(self->app))
-		TH_LOG("bypass: %s / %s", gside->why[0], gside->why[1]);
-	self->app = 0;
-	log_group(_metadata);
-	EXPECT_STREQ("", rep->lnx.why);
+	finish_run(_metadata, self);
 	EXPECT_EQ(THREADS * OUT_PER_THREAD, rep->lnx.served);
 	for (i = 0; i < THREADS; i++) {
 		EXPECT_STREQ("", gside->why[i]);
@@ -503,44 +503,12 @@ TEST_F_TIMEOUT(group, flows_idle_past_the_tap_cache_reach_their_owner, 300)
 	EXPECT_EQ(out, in);
 }
 
-/* wrk's summary, as http_clients reads it. */
-static const char wrk_report[] =
-	"done = function(s)\n"
-	"  io.write(string.format(\"requests: %d\\nerrors connect: %d\\n"
-	"errors read: %d\\nerrors write: %d\\nerrors timeout: %d\\n"
-	"errors status: %d\\n\", s.requests, s.errors.connect, s.errors.read,"
-	" s.errors.write, s.errors.timeout, s.errors.status))\n"
-	"end\n";
-
-/* Stop the example with SIGTERM (bounded) and read what it printed last. */
-static int stop_and_read(pid_t pid, char *buf, size_t len)
-{
-	size_t got = 0;
-	ssize_t n;
-	int status = -1, i;
-
-	kill(pid, SIGTERM);
-	for (i = 0; waitpid(pid, &status, WNOHANG) == 0 && i < 1000; i++)
-		usleep(10000);
-	if (i == 1000) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &status, 0);
-	}
-	while (got < len - 1 && (n = read(ex_out, buf + got, len - 1 - got)) > 0)
-		got += (size_t)n;
-	buf[got] = 0;
-	close(ex_out);
-	ex_out = -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 TEST_F_TIMEOUT(group, http_server_two_threads_under_wrk, 200)
 {
 	char *args[] = { "--bypass", "--addr", TL_BYPASS_IP, "--port", "80",
 			 "--root", "/tmp/group-www", "--threads", "2", NULL };
 	static char out[32768], last[4096];
 	double reqs, errs = 0, t0, t1;
-	FILE *f;
 	pid_t srv;
 	int rc;
 
@@ -548,16 +516,13 @@ TEST_F_TIMEOUT(group, http_server_two_threads_under_wrk, 200)
 		SKIP(return, "needs a NIC with 2 queue pairs (selftests/vm/run --tap 2)");
 	ASSERT_EQ(0, system("mkdir -p /tmp/group-www && "
 			    "printf '<h1>bypass</h1>%0500d\\n' 0 >/tmp/group-www/page.html"));
-	f = fopen("/tmp/group-wrk.lua", "w");
-	ASSERT_NE(NULL, f);
-	ASSERT_EQ(1, fwrite(wrk_report, sizeof(wrk_report) - 1, 1, f));
-	ASSERT_EQ(0, fclose(f));
+	ASSERT_EQ(0, ex_wrk_script("/tmp/group-wrk.lua"));
 	srv = ex_start("http_server", args);
 	ASSERT_LT(0, srv);
 	rc = ex_peer_sh("/tmp/group-wrk.out", 60,
 			"wrk -t 2 -c 64 -d 10s --timeout 5s -s /tmp/group-wrk.lua "
 			"http://" TL_BYPASS_IP ":80/page.html");
-	EXPECT_EQ(0, stop_and_read(srv, last, sizeof(last)));
+	EXPECT_EQ(0, ex_stop_read(srv, last, sizeof(last)));
 	ASSERT_EQ(0, ex_slurp("/tmp/group-wrk.out", out, sizeof(out)));
 	reqs = ex_number_after(out, "requests:", -1);
 	errs += ex_number_after(out, "errors connect:", -1);

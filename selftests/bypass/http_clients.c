@@ -116,24 +116,12 @@ TEST_F_TIMEOUT(http, ab_20000_requests_no_keepalive_64_concurrent, 660)
 	EXPECT_EQ(0, non2xx);
 }
 
-/* wrk's own summary, in a form ex_number_after() reads. */
-static const char wrk_report[] =
-	"done = function(s)\n"
-	"  io.write(string.format(\"requests: %d\\nerrors connect: %d\\n"
-	"errors read: %d\\nerrors write: %d\\nerrors timeout: %d\\n"
-	"errors status: %d\\n\", s.requests, s.errors.connect, s.errors.read,"
-	" s.errors.write, s.errors.timeout, s.errors.status))\n"
-	"end\n";
-
 TEST_F_TIMEOUT(http, wrk_64_connections_10s, 120)
 {
 	double reqs, conn_e, read_e, write_e, time_e, status_e, rate;
-	FILE *f = fopen("/tmp/http-clients.lua", "w");
 	int rc;
 
-	ASSERT_NE(NULL, f);
-	ASSERT_EQ(1, fwrite(wrk_report, sizeof(wrk_report) - 1, 1, f));
-	ASSERT_EQ(0, fclose(f));
+	ASSERT_EQ(0, ex_wrk_script("/tmp/http-clients.lua"));
 	rc = ex_peer_sh("/tmp/http-clients-wrk.out", WRK_SECONDS + 50,
 			"wrk -t 2 -c %d -d %ds --timeout 5s -s /tmp/http-clients.lua "
 			URL "page.html", CONCURRENCY, WRK_SECONDS);
