@@ -286,12 +286,8 @@ int bypass_mq_create(const struct bypass_mq_config *cfg, struct bypass_mq **out)
 		q->mq = mq;
 		q->idx = i;
 		q->inbound_tail = &q->inbound;
-		q->base.dev.ops = &mq_ops;
-		q->base.dev.features = cfg->features;
-		memcpy(q->base.dev.mac, cfg->mac[i == mq->nr], 6);
-		q->base.dev.mtu = cfg->mtu ? cfg->mtu : 1500;
-		r = vdev_init(&q->base.vd, cfg->queue_size ? cfg->queue_size : 256,
-			      cfg->features);
+		r = vdev_dev_init(&q->base, &mq_ops, cfg->features,
+				  cfg->mac[i == mq->nr], cfg->mtu, cfg->queue_size);
 		if (r) {
 			while (i--)
 				vdev_fini(&mq->q[i].base.vd);

@@ -287,12 +287,8 @@ int bypass_pair_create(const struct bypass_pair_config *cfg,
 		e->pair = p;
 		e->side = i;
 		e->captured_tail = &e->captured;
-		e->base.dev.ops = &pair_ops;
-		e->base.dev.features = cfg->features;
-		memcpy(e->base.dev.mac, cfg->mac[i], 6);
-		e->base.dev.mtu = cfg->mtu ? cfg->mtu : 1500;
-		r = vdev_init(&e->base.vd, cfg->queue_size ? cfg->queue_size : 256,
-			      cfg->features);
+		r = vdev_dev_init(&e->base, &pair_ops, cfg->features, cfg->mac[i],
+				  cfg->mtu, cfg->queue_size);
 		e->base.vd.paged_iova = cfg->paged_iova;
 		e->late_rx = cfg->threaded && cfg->late_rx;
 		if (r) {

@@ -78,6 +78,17 @@ static void *vdev_zalloc(size_t len)
 	return p;
 }
 
+int vdev_dev_init(struct vdev_dev *d, const struct bypass_dev_ops *ops,
+		  uint64_t features, const uint8_t mac[6], uint16_t mtu,
+		  uint16_t qsize)
+{
+	d->dev.ops = ops;
+	d->dev.features = features;
+	memcpy(d->dev.mac, mac, 6);
+	d->dev.mtu = mtu ? mtu : 1500;
+	return vdev_init(&d->vd, qsize ? qsize : 256, features);
+}
+
 int vdev_init(struct vdev *vd, uint16_t qsize, uint64_t features)
 {
 	int i;

@@ -81,6 +81,13 @@ int vdev_op_mem_unregister(struct bypass_dev *dev, void *addr, size_t len);
 uint64_t vdev_op_mem_page_iova(struct bypass_dev *dev, const void *page);
 
 int vdev_init(struct vdev *vd, uint16_t qsize, uint64_t features);
+/*
+ * The device half of a vdev provider: @ops, @features, @mac and @mtu (0:
+ * 1500) in @d->dev, and its queues of @qsize entries (0: 256) set up.
+ */
+int vdev_dev_init(struct vdev_dev *d, const struct bypass_dev_ops *ops,
+		  uint64_t features, const uint8_t mac[6], uint16_t mtu,
+		  uint16_t qsize);
 void vdev_fini(struct vdev *vd);
 
 int vdev_get_vring(struct vdev *vd, unsigned int q,
