@@ -87,33 +87,29 @@ nginx_phase bypass build/bin/bypass-run --
 wrk_rps() { sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$run/wrk-$1"; }
 wrk_reqs() { sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' "$run/wrk-$1"; }
 
+# row SECTION METRIC LINUX BYPASS: one table line, and the same figures as a
+# ROW line for bench/report.sh (collected after the table).
+rows=
+row() {
+	printf '  %-34s %12s %12s %18s\n' "$1 $2" "${3:--}" "${4:--}" \
+		"$(awk -v l="$3" -v b="$4" 'BEGIN { if (b > 0 && l > 0) printf "%.2fx", b / l; else printf "-" }')"
+	rows+="ROW $1|$2|$3|$4"$'\n'
+}
+
 echo
 echo "Unmodified Debian servers, same VM run (server vCPU 0, clients vCPU 1):"
-printf '  %-28s %12s %12s %20s\n' "" linux bypass-run "bypass-run/linux"
-ratio() { awk -v b="$2" -v l="$1" 'BEGIN { if (b > 0 && l > 0) printf "%.2fx", b / l; else printf "-" }'; }
+printf '  %-34s %12s %12s %18s\n' "" linux bypass-run "bypass-run/linux"
 for t in SET GET; do
-	l=$(rb_rps "$run" linux $t) b=$(rb_rps "$run" bypass $t)
-	printf '  %-28s %12s %12s %20s\n' "redis $t requests/s" "${l:--}" "${b:--}" "$(ratio "$l" "$b")"
-done
-l=$(us_per "$(cat "$run/rcpu-linux")" $((2 * n)))
-b=$(us_per "$(cat "$run/rcpu-bypass")" $((2 * n)))
-printf '  %-28s %12s %12s %20s\n' "redis CPU us/request" "$l" "$b" "$(ratio "$l" "$b")"
-l=$(wrk_rps linux) b=$(wrk_rps bypass)
-printf '  %-28s %12s %12s %20s\n' "nginx requests/s (wrk)" "${l:--}" "${b:--}" "$(ratio "$l" "$b")"
-l=$(us_per "$(cat "$run/ncpu-linux")" "$(wrk_reqs linux)")
-b=$(us_per "$(cat "$run/ncpu-bypass")" "$(wrk_reqs bypass)")
-printf '  %-28s %12s %12s %20s\n' "nginx CPU us/request" "$l" "$b" "$(ratio "$l" "$b")"
-# Rows for bench/report.sh: section|metric|linux|bypass
-for t in SET GET; do
-	echo "ROW redis|$t requests/s|$(rb_rps "$run" linux $t)|$(rb_rps "$run" bypass $t)"
+	row redis "$t requests/s" "$(rb_rps "$run" linux $t)" "$(rb_rps "$run" bypass $t)"
 done
 rl=$(us_per "$(cat "$run/rcpu-linux")" $((2 * n)))
 rb=$(us_per "$(cat "$run/rcpu-bypass")" $((2 * n)))
-echo "ROW redis|server CPU per request (us)|$rl|$rb"
-echo "ROW nginx|requests/s (wrk)|$(wrk_rps linux)|$(wrk_rps bypass)"
+row redis "server CPU per request (us)" "$rl" "$rb"
+row nginx "requests/s (wrk)" "$(wrk_rps linux)" "$(wrk_rps bypass)"
 nl=$(us_per "$(cat "$run/ncpu-linux")" "$(wrk_reqs linux)")
 nb=$(us_per "$(cat "$run/ncpu-bypass")" "$(wrk_reqs bypass)")
-echo "ROW nginx|server CPU per request (us)|$nl|$nb"
+row nginx "server CPU per request (us)" "$nl" "$nb"
+printf '%s' "$rows"
 awk -v a="$rl" -v b="$rb" -v c="$nl" -v d="$nb" 'BEGIN {
 	if (a > 0 && b > 0) printf "PERCPU redis requests|%.0f|%.0f\n", 1e6 / a, 1e6 / b
 	if (c > 0 && d > 0) printf "PERCPU nginx requests|%.0f|%.0f\n", 1e6 / c, 1e6 / d }'
