@@ -114,6 +114,12 @@ guest_kernel=$(mk/kver.sh 6.1 2>/dev/null)
 		printf "| %s | %s | %s | %s | %s |\n", $1, $2, $3 == "" ? "-" : $3,
 			$4 == "" ? "-" : $4, r }' "$out/rows"
 	echo
+	echo "Targets (bench/targets; a target whose rows did not run is not listed):"
+	echo
+	echo "| metric | bypass | test | limit | met |"
+	echo "|---|---:|---|---:|---|"
+	bench/check-targets.sh "$out/rows" bench/targets
+	echo
 	for p in "${plots[@]}"; do
 		echo "![${p%.png}]($p)"
 		echo
