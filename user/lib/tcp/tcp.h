@@ -137,6 +137,7 @@ struct tcp_conn {
 	/* RFC 5961 challenge ACKs left this second (second + 1; 0: none) */
 	uint32_t challenge_tokens;
 	uint64_t challenge_sec;
+	struct bypass_tcp_tmpl tmpl;	/* the output's header (tcp_tmpl.c) */
 };
 
 /*

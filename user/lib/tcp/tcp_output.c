@@ -61,9 +61,50 @@ static uint16_t adv_window(struct tcp_conn *c, bool syn)
 	return (uint16_t)field;
 }
 
+/*
+ * A segment of a synchronized connection (no SYN, no RST): every header
+ * field and option stored once, nothing cleared first, and the
+ * connection's header template named for the output.
+ */
+static void seg_fill(struct tcp_conn *c, struct bypass_tcp_seg *s,
+		     uint8_t flags, uint32_t seq, uint64_t now)
+{
+	s->saddr = c->laddr;
+	s->daddr = c->raddr;
+	s->sport = c->lport;
+	s->dport = c->rport;
+	s->seq = seq;
+	s->ack = c->rcv_nxt;	/* ACK is set on all of them */
+	s->flags = flags;
+	s->win = adv_window(c, false);
+	s->gso_size = 0;
+	s->tmpl = &c->tmpl;
+	s->opt.has_mss = false;
+	s->opt.has_wscale = false;
+	s->opt.sack_ok = false;
+	s->opt.mss = 0;
+	s->opt.wscale = 0;
+	s->opt.has_ts = c->ts_ok;
+	s->opt.ts_val = c->ts_ok ? tcp_ts_now(c, now) : 0;
+	s->opt.ts_ecr = c->ts_ok ? c->ts_recent : 0;
+	s->opt.nr_sack = 0;
+	s->len = 0;
+	s->nr_frags = 0;
+	/* 40 bytes of options: 4 blocks, 3 next to a timestamp. */
+	if (__builtin_expect(c->sack_ok && (c->nr_ooo || c->dsack), 0)) {
+		tcp_sack_blocks(c, &s->opt, c->ts_ok ? 3 : 4);
+		c->dsack = false;	/* reported once */
+	}
+}
+
 static void seg_init(struct tcp_conn *c, struct bypass_tcp_seg *s,
 		     uint8_t flags, uint32_t seq, uint64_t now)
 {
+	if (__builtin_expect(!(flags & (BYPASS_TCP_SYN | BYPASS_TCP_RST)) &&
+			     (flags & BYPASS_TCP_ACK), 1)) {
+		seg_fill(c, s, flags, seq, now);
+		return;
+	}
 	tcp_seg_clear(s);
 	s->saddr = c->laddr;
 	s->daddr = c->raddr;
@@ -93,15 +134,11 @@ static void seg_init(struct tcp_conn *c, struct bypass_tcp_seg *s,
 			s->opt.sack_ok = true;
 		return;
 	}
+	/* No ACK, no SYN, no RST: sent by nothing; as seg_fill, no SACK. */
 	if (c->ts_ok) {
 		s->opt.has_ts = true;
 		s->opt.ts_val = tcp_ts_now(c, now);
 		s->opt.ts_ecr = c->ts_recent;
-	}
-	/* 40 bytes of options: 4 blocks, 3 next to a timestamp. */
-	if (c->sack_ok && (c->nr_ooo || c->dsack) && (flags & BYPASS_TCP_ACK)) {
-		tcp_sack_blocks(c, &s->opt, c->ts_ok ? 3 : 4);
-		c->dsack = false;	/* reported once */
 	}
 }
 

@@ -3,7 +3,10 @@
  * The TCP engine inside the stack: received IPv4 protocol 6 datagrams are
  * validated (length, data offset, checksum, destination, options) and
  * handed to the engine as parsed segments; the engine's segments are built
- * into frames (header, options, checksum) and sent through ipv4_output().
+ * into frames (header, options, checksum) and sent through ipv4_output():
+ * those of an established connection from its header template
+ * (tcp_tmpl.c), only the fields that change written and summed, the
+ * others (SYN, RST, SACK blocks, TSO) field by field.
  * Also the application's entry points that need the stack's address:
  * listen, and connect with an ephemeral port chosen as RFC 6056
  * algorithm 4 ("double-hash", Linux's __inet_hash_connect): the search
@@ -23,19 +26,11 @@
 #include "libbypass.h"
 #include "stack.h"
 #include "tcp.h"
+#include "tcp_tmpl.h"
 
 #define TCP_EPHEMERAL_LO	49152
 #define TCP_EPHEMERAL_NR	16384
 #define TCP_TSO_MAX		(65535 - 20 - 60)	/* IPv4, TCP headers */
-
-/* The fixed TCP header (RFC 9293 3.1); linux/tcp.h clashes with tcp.h. */
-struct tcphdr {
-	uint16_t source, dest;
-	uint32_t seq, ack_seq;
-	uint8_t doff;		/* data offset in words, high nibble */
-	uint8_t flags;
-	uint16_t window, check, urg_ptr;
-};
 
 static uint64_t stack_tcp_clock(void *ctx)
 {
@@ -105,19 +100,105 @@ static int stack_tcp_xmit_split(struct bypass_stack *st,
 	return r;
 }
 
+/*
+ * Set the checksum of the TCP header @th, whose sum with the
+ * pseudo-header is @sum (the pseudo-header's alone @psum), followed by
+ * the payload slices of @seg.
+ */
+static void tcp_csum_set(struct bypass_stack *st, struct tcphdr *th,
+			 uint32_t hlen, uint32_t sum, uint32_t psum,
+			 const struct bypass_tcp_seg *seg)
+{
+	uint32_t i, off = hlen;
+
+	if (st->tx_csum) {
+		th->check = (uint16_t)~bypass_csum_fold(psum);	/* device ends it */
+		return;
+	}
+	for (i = 0; i < seg->nr_frags; i++) {
+		const struct bypass_tcp_frag *f = &seg->frag[i];
+
+		/* At an even offset the words line up: sum on directly. */
+		if (!(off & 1))
+			sum = bypass_csum_partial(f->buf->data + f->off, f->len, sum);
+		else
+			sum = csum_add_at(sum, f->buf->data + f->off, f->len, off);
+		off += f->len;
+	}
+	th->check = bypass_csum_fold(sum);
+}
+
+/*
+ * Hand the frame @b (TCP header and what follows in it) to IPv4, with
+ * @nr payload slices @frags of @len bytes chained behind it.
+ */
+static int stack_tcp_send(struct bypass_stack *st, struct bypass_buf *b,
+			  uint32_t daddr, const struct bypass_tcp_frag *frags,
+			  uint8_t nr, uint32_t len)
+{
+	int r;
+
+	st->tx_frags = frags;
+	st->tx_nr_frags = nr;
+	st->tx_frags_len = len;
+	st->c.tcp.tx++;
+	/* Outside a poll, the engine's time of this send serves ARP too. */
+	if (!st->clock_held)
+		st->now_ns = tcp_now(st->tcp);
+	st->clock_held++;
+	r = ipv4_output(st, b, daddr, IPPROTO_TCP);
+	st->clock_held--;
+	st->tx_frags = NULL;
+	st->tx_nr_frags = 0;
+	st->tx_frags_len = 0;
+	st->tx_gso_size = 0;
+	/* Whatever was lost (and counted) is the engine's to retransmit. */
+	return r ? -EAGAIN : 0;
+}
+
+/*
+ * A segment of an established connection (no SACK blocks, no TSO): its
+ * header from the connection's template, in a buffer of its own with the
+ * payload chained.
+ */
+static int stack_tcp_xmit_tmpl(struct bypass_stack *st,
+			       const struct bypass_tcp_seg *seg)
+{
+	uint32_t hlen = tcp_tmpl_len(seg), sum;
+	struct bypass_buf *b;
+	struct tcphdr *th;
+
+	tcp_tmpl_fit(seg->tmpl, seg, st->addr);
+	b = bypass_buf_alloc(st->pool);
+	if (!b) {
+		stack_drop(st, NULL, BYPASS_DROP_TX_NO_BUFFER);
+		return -EAGAIN;
+	}
+	th = (struct tcphdr *)b->data;
+	b->len = hlen;
+	sum = tcp_tmpl_write(seg->tmpl, seg, th, hlen + seg->len);
+	tcp_csum_set(st, th, hlen, sum, tcp_tmpl_psum(seg->tmpl, hlen + seg->len),
+		     seg);
+	return stack_tcp_send(st, b, seg->daddr, seg->frag, seg->nr_frags,
+			      seg->len);
+}
+
 static int stack_tcp_xmit(void *ctx, const struct bypass_tcp_seg *seg)
 {
 	struct bypass_stack *st = ctx;
-	struct bypass_tcp_opts opt = seg->opt;
-	uint32_t hlen = sizeof(struct tcphdr) + tcp_opts_len(&opt);
+	struct bypass_tcp_opts opt;
+	uint32_t hlen;
 	/* The largest segment on the wire: a TSO one is cut at gso_size. */
-	uint32_t wire = seg->len;
+	uint32_t wire = seg->len, sum, psum;
 	struct bypass_buf *b;
 	struct tcphdr *th;
-	uint32_t sum, i, off;
-	uint8_t *raw;
-	int r;
 
+	if (__builtin_expect(seg->tmpl && !seg->opt.nr_sack && !seg->gso_size, 1) &&
+	    tcp_tmpl_len(seg) + wire + sizeof(struct iphdr) <= st->mtu &&
+	    wire <= st->tx_linear_max)
+		return stack_tcp_xmit_tmpl(st, seg);
+	opt = seg->opt;
+	hlen = sizeof(struct tcphdr) + tcp_opts_len(&opt);
 	if (__builtin_expect(seg->gso_size, 0) && wire > seg->gso_size)
 		wire = seg->gso_size;
 	/* SACK blocks are advice: a full-sized segment sends fewer. */
@@ -148,7 +229,6 @@ static int stack_tcp_xmit(void *ctx, const struct bypass_tcp_seg *seg)
 		return -EAGAIN;
 	}
 	th = (struct tcphdr *)b->data;
-	raw = b->data;
 	th->source = htons(seg->sport);
 	th->dest = htons(seg->dport);
 	th->seq = htonl(seg->seq);
@@ -158,40 +238,14 @@ static int stack_tcp_xmit(void *ctx, const struct bypass_tcp_seg *seg)
 	th->window = htons(seg->win);
 	th->check = 0;
 	th->urg_ptr = 0;
-	tcp_opts_write(&opt, raw + sizeof(*th));
+	tcp_opts_write(&opt, b->data + sizeof(*th));
 	b->len = hlen;
-	sum = ipv4_pseudo_sum(st->addr, seg->daddr, IPPROTO_TCP,
-			      (uint16_t)(hlen + seg->len));
-	if (!st->tx_csum)
-		sum = bypass_csum_partial(th, hlen, sum);
-	off = hlen;
-	for (i = 0; i < seg->nr_frags; i++) {
-		const struct bypass_tcp_frag *f = &seg->frag[i];
-
-		if (!st->tx_csum)
-			sum = csum_add_at(sum, f->buf->data + f->off, f->len, off);
-		off += f->len;
-	}
-	st->tx_frags = seg->frag;
-	st->tx_nr_frags = seg->nr_frags;
-	st->tx_frags_len = seg->len;
-	if (st->tx_csum)
-		th->check = (uint16_t)~bypass_csum_fold(sum);	/* device ends it */
-	else
-		th->check = bypass_csum_fold(sum);
-	st->c.tcp.tx++;
-	/* Outside a poll, the engine's time of this send serves ARP too. */
-	if (!st->clock_held)
-		st->now_ns = tcp_now(st->tcp);
-	st->clock_held++;
-	r = ipv4_output(st, b, seg->daddr, IPPROTO_TCP);
-	st->clock_held--;
-	st->tx_frags = NULL;
-	st->tx_nr_frags = 0;
-	st->tx_frags_len = 0;
-	st->tx_gso_size = 0;
-	/* Whatever was lost (and counted) is the engine's to retransmit. */
-	return r ? -EAGAIN : 0;
+	psum = ipv4_pseudo_sum(st->addr, seg->daddr, IPPROTO_TCP,
+			       (uint16_t)(hlen + seg->len));
+	sum = st->tx_csum ? psum : bypass_csum_partial(th, hlen, psum);
+	tcp_csum_set(st, th, hlen, sum, psum, seg);
+	return stack_tcp_send(st, b, seg->daddr, seg->frag, seg->nr_frags,
+			      seg->len);
 }
 
 /* Add the sum of a merged frame's further buffers, which start at @off. */
