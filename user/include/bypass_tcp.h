@@ -107,8 +107,10 @@ struct bypass_tcp_seg {
  * @now_ns: the clock (monotonic; the in-memory pair's is virtual).
  * @output: send @seg. The fragments' buffer references stay the engine's:
  *	take one with bypass_buf_get() to keep a payload past the call
- *	(e.g. on a TX ring). Returns 0, or -EAGAIN when nothing can be queued
- *	now (the engine retries on its timers).
+ *	(e.g. on a TX ring). The bytes of a fragment's buffer may not change,
+ *	but its headroom is free for headers while the engine holds the only
+ *	reference (the buffer is on no ring). Returns 0, or -EAGAIN when
+ *	nothing can be queued now (the engine retries on its timers).
  * @event: optional. Something the application may wait for could have
  *	changed on @c, a connection or listener it holds: data or EOF to
  *	read, send room, the end of a connect, an error, a connection to

@@ -419,6 +419,10 @@ void tcp_sndq_purge(struct tcp_conn *c);
 void tcp_conn_init_seq(struct tcp_conn *c, uint64_t now);
 void tcp_conn_set_iss(struct tcp_conn *c, uint32_t iss);
 
+/* tcp_output.c: the send queue's buffer @old, at @seq of @c, is now @copy. */
+void tcp_sndq_replace(struct tcp_conn *c, uint32_t seq, struct bypass_buf *old,
+		      struct bypass_buf *copy);
+
 #pragma GCC visibility pop
 
 #endif /* BYPASS_TCP_INTERNAL_H */

@@ -208,6 +208,20 @@ static uint32_t chunk_at(struct tcp_conn *c, uint32_t seq)
 	return c->sndq_len;
 }
 
+void tcp_sndq_replace(struct tcp_conn *c, uint32_t seq, struct bypass_buf *old,
+		      struct bypass_buf *copy)
+{
+	uint32_t i = chunk_at(c, seq);
+	struct tcp_chunk *k = i < c->sndq_len ? chunk(c, i) : NULL;
+
+	if (!k || k->buf != old) {	/* not queued: nothing to replace */
+		bypass_buf_put(copy);
+		return;
+	}
+	k->buf = copy;
+	bypass_buf_put(old);
+}
+
 static bool fin_sent(const struct tcp_conn *c)
 {
 	return c->fin_queued && seq_gt(c->snd_nxt, c->snd_end);

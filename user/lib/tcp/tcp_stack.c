@@ -14,10 +14,14 @@
  * group, so the ports to one server follow each other (the first one
  * tried is free in the common case) while other destinations start
  * elsewhere, unpredictable from outside.
- * The payload is not copied: its slices are chained behind the header
- * buffer as further descriptors and stay referenced until the device
- * completes the frame (only a frame that must wait for ARP is copied
- * into its header buffer).
+ * The payload is not copied. A segment that is one buffer nobody else
+ * holds, starting at its data, gets its headers written into that
+ * buffer's headroom: one descriptor, the frame holding a reference of its
+ * own until the device completes it (a frame that must wait for ARP keeps
+ * the buffer, and the send queue takes a copy). Otherwise the payload
+ * slices are chained behind a header buffer as further descriptors and
+ * stay referenced until the device completes the frame (only a frame
+ * that must wait for ARP is copied into its header buffer).
  */
 #include <errno.h>
 #include <stddef.h>
@@ -157,9 +161,86 @@ static int stack_tcp_send(struct bypass_stack *st, struct bypass_buf *b,
 }
 
 /*
+ * Can the segment's one payload buffer @p carry the headers in its
+ * headroom, making the frame one descriptor? Only when nobody else holds
+ * it (not on the ring from an earlier send, not the application's), the
+ * segment starts at its data, and the frame goes straight on the ring. A
+ * frame IPv4 holds back (waiting for ARP) keeps the buffer: the send
+ * queue then takes a copy, so the pool must have one, and an ARP
+ * request, to give.
+ */
+static bool stack_tcp_direct_ok(struct bypass_stack *st,
+				const struct bypass_tcp_seg *seg,
+				const struct bypass_buf *p, uint32_t hlen)
+{
+	return seg->frag[0].off == 0 && p->refcnt == 1 && p->pool == st->pool &&
+	       !((uintptr_t)p->data & 3) &&
+	       bypass_buf_headroom(p) >= st->hdr_len + ETH_HLEN +
+					  sizeof(struct iphdr) + hlen &&
+	       p->len + BYPASS_BUF_HEADROOM <= p->size &&
+	       bypass_pool_available(st->pool) >= 2 && stack_tx_room(st, 1);
+}
+
+/* The connection whose template @t is. */
+static struct tcp_conn *tmpl_conn(struct bypass_tcp_tmpl *t)
+{
+	return (struct tcp_conn *)((char *)t - offsetof(struct tcp_conn, tmpl));
+}
+
+/*
+ * Send @seg as one descriptor: its headers written in front of its
+ * payload, in the headroom of @p, which is the frame for the call and the
+ * send queue's buffer again after it. The frame takes its own reference,
+ * put when the device completes it.
+ */
+static int stack_tcp_xmit_direct(struct bypass_stack *st,
+				 const struct bypass_tcp_seg *seg,
+				 struct bypass_buf *p, uint32_t hlen)
+{
+	uint8_t *data = p->data;
+	uint32_t len = p->len, sum;
+	uint64_t frames = st->c.ring.tx_frames, asked = st->c.arp.requests_tx;
+	struct tcphdr *th = (struct tcphdr *)(data - hlen);
+	int r;
+
+	sum = tcp_tmpl_write(seg->tmpl, seg, th, hlen + seg->len);
+	/* The payload follows the header (an even length): sum on. */
+	if (st->tx_csum)	/* the device ends it */
+		th->check = (uint16_t)~bypass_csum_fold(tcp_tmpl_psum(seg->tmpl,
+								      hlen + seg->len));
+	else
+		th->check = bypass_csum_fold(bypass_csum_partial(data, seg->len, sum));
+	bypass_buf_get(p);
+	p->data = (uint8_t *)th;
+	p->len = hlen + seg->len;
+	r = stack_tcp_send(st, p, seg->daddr, NULL, 0, 0);
+	/*
+	 * On the ring for sure when it is the one frame put there and no ARP
+	 * request went with it. Else it may wait (for ARP, or behind the
+	 * request on the ring) as @p: the send queue takes a copy (harmless
+	 * if it was on the ring after all).
+	 */
+	if (!r && (st->c.ring.tx_frames != frames + 1 ||
+		   st->c.arp.requests_tx != asked)) {
+		/* Two were free, and an ARP request takes at most one. */
+		struct bypass_buf *copy = bypass_buf_alloc(st->pool);
+
+		if (copy) {
+			memcpy(copy->data, data, len);
+			copy->len = len;
+			tcp_sndq_replace(tmpl_conn(seg->tmpl), seg->seq, p, copy);
+			return 0;
+		}
+	}
+	p->data = data;
+	p->len = len;
+	return r;
+}
+
+/*
  * A segment of an established connection (no SACK blocks, no TSO): its
- * header from the connection's template, in a buffer of its own with the
- * payload chained.
+ * header from the connection's template, in the payload buffer's headroom
+ * when it can be, else in a buffer of its own with the payload chained.
  */
 static int stack_tcp_xmit_tmpl(struct bypass_stack *st,
 			       const struct bypass_tcp_seg *seg)
@@ -169,6 +250,9 @@ static int stack_tcp_xmit_tmpl(struct bypass_stack *st,
 	struct tcphdr *th;
 
 	tcp_tmpl_fit(seg->tmpl, seg, st->addr);
+	if (seg->nr_frags == 1 &&
+	    stack_tcp_direct_ok(st, seg, seg->frag[0].buf, hlen))
+		return stack_tcp_xmit_direct(st, seg, seg->frag[0].buf, hlen);
 	b = bypass_buf_alloc(st->pool);
 	if (!b) {
 		stack_drop(st, NULL, BYPASS_DROP_TX_NO_BUFFER);
