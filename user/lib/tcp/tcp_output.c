@@ -37,7 +37,8 @@ uint32_t tcp_rcv_window(const struct tcp_conn *c)
 }
 
 /* The window field to send, moving rcv_adv (never backwards). */
-static uint16_t adv_window(struct tcp_conn *c, bool syn)
+static inline __attribute__((always_inline))
+uint16_t adv_window(struct tcp_conn *c, bool syn)
 {
 	uint32_t space = tcp_rcv_window(c);
 	uint32_t right = c->rcv_nxt + space, field;
@@ -66,8 +67,9 @@ static uint16_t adv_window(struct tcp_conn *c, bool syn)
  * field and option stored once, nothing cleared first, and the
  * connection's header template named for the output.
  */
-static void seg_fill(struct tcp_conn *c, struct bypass_tcp_seg *s,
-		     uint8_t flags, uint32_t seq, uint64_t now)
+static inline __attribute__((always_inline))
+void seg_fill(struct tcp_conn *c, struct bypass_tcp_seg *s, uint8_t flags,
+	      uint32_t seq, uint32_t ts)
 {
 	s->saddr = c->laddr;
 	s->daddr = c->raddr;
@@ -85,7 +87,7 @@ static void seg_fill(struct tcp_conn *c, struct bypass_tcp_seg *s,
 	s->opt.mss = 0;
 	s->opt.wscale = 0;
 	s->opt.has_ts = c->ts_ok;
-	s->opt.ts_val = c->ts_ok ? tcp_ts_now(c, now) : 0;
+	s->opt.ts_val = c->ts_ok ? ts : 0;
 	s->opt.ts_ecr = c->ts_ok ? c->ts_recent : 0;
 	s->opt.nr_sack = 0;
 	s->len = 0;
@@ -102,7 +104,7 @@ static void seg_init(struct tcp_conn *c, struct bypass_tcp_seg *s,
 {
 	if (__builtin_expect(!(flags & (BYPASS_TCP_SYN | BYPASS_TCP_RST)) &&
 			     (flags & BYPASS_TCP_ACK), 1)) {
-		seg_fill(c, s, flags, seq, now);
+		seg_fill(c, s, flags, seq, tcp_ts_now(c, now));
 		return;
 	}
 	tcp_seg_clear(s);
@@ -190,9 +192,18 @@ static struct tcp_chunk *chunk(struct tcp_conn *c, uint32_t i)
  * Position in the send queue of the chunk holding @seq, or sndq_len when
  * none does: a binary search of the ring.
  */
-static uint32_t chunk_at(struct tcp_conn *c, uint32_t seq)
+static inline __attribute__((always_inline))
+uint32_t chunk_at(struct tcp_conn *c, uint32_t seq)
 {
 	uint32_t lo = 0, hi = c->sndq_len;
+
+	/* New data is in the last chunk, or none: look there first. */
+	if (hi) {
+		struct tcp_chunk *k = chunk(c, hi - 1);
+
+		if (seq_geq(seq, k->seq))
+			return seq_lt(seq, k->seq + k->buf->len) ? hi - 1 : hi;
+	}
 
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
@@ -242,10 +253,12 @@ static uint32_t seg_max(const struct tcp_conn *c)
 
 /*
  * Send one segment at @seq: at most @max bytes of data (and the FIN when
- * the data ends there), up to seg_max(). Returns the sequence space used.
+ * the data ends there), up to seg_max(), with TS value @ts (tcp_ts_now()).
+ * Returns the sequence space used.
  */
-static uint32_t send_at(struct tcp_conn *c, uint32_t seq, uint32_t max,
-			uint64_t now)
+static inline __attribute__((always_inline))
+uint32_t send_at_inline(struct tcp_conn *c, uint32_t seq, uint32_t max,
+			uint32_t ts)
 {
 	uint32_t i = chunk_at(c, seq), want = max < c->mss ? max : c->mss;
 	/* One MSS gathers at most TCP_MSS_FRAGS slices; a TSO segment more. */
@@ -279,13 +292,21 @@ static uint32_t send_at(struct tcp_conn *c, uint32_t seq, uint32_t max,
 		if (c->fin_queued)
 			flags |= BYPASS_TCP_FIN;
 	}
-	seg_init(c, &s, flags, seq, now);
+	/* Data and FIN of a synchronized connection: no SYN, no RST. */
+	seg_fill(c, &s, flags, seq, ts);
 	if (len > c->mss)
 		s.gso_size = c->mss;
 	s.len = len;
 	s.nr_frags = (uint8_t)nr;
 	xmit(c, &s);
 	return len + !!(flags & BYPASS_TCP_FIN);
+}
+
+/* send_at_inline() where speed matters less: one copy of the code. */
+static uint32_t send_at(struct tcp_conn *c, uint32_t seq, uint32_t max,
+			uint64_t now)
+{
+	return send_at_inline(c, seq, max, tcp_ts_now(c, now));
 }
 
 /* Send [@seq, +@max) (and a FIN ending there) without moving snd_nxt. */
@@ -315,23 +336,37 @@ static bool short_unacked(const struct tcp_conn *c)
 	       seq_leq(c->snd_sml, c->snd_nxt);
 }
 
+/* The states that send data (and a FIN after it): one test of a mask. */
+#define TCP_SEND_STATES	(1u << BYPASS_TCP_ESTABLISHED | 1u << BYPASS_TCP_CLOSE_WAIT | \
+			 1u << BYPASS_TCP_FIN_WAIT_1 | 1u << BYPASS_TCP_CLOSING | \
+			 1u << BYPASS_TCP_LAST_ACK)
+
 static bool can_send_data(uint8_t state)
 {
-	return state == BYPASS_TCP_ESTABLISHED || state == BYPASS_TCP_CLOSE_WAIT ||
-	       state == BYPASS_TCP_FIN_WAIT_1 || state == BYPASS_TCP_CLOSING ||
-	       state == BYPASS_TCP_LAST_ACK;
+	return (TCP_SEND_STATES >> state) & 1;
 }
 
-void tcp_output(struct tcp_conn *c)
+/*
+ * All sent (the common end): as snd_max cannot pass it without a FIN,
+ * nothing is to be skipped after an RTO either.
+ */
+static bool all_sent(const struct tcp_conn *c)
+{
+	return c->snd_nxt == c->snd_end && !c->fin_queued;
+}
+
+/* tcp_output() with data or a FIN to send. */
+static void __attribute__((noinline)) output_queued(struct tcp_conn *c)
 {
 	uint64_t now = tcp_now(c->tcp);
+	uint32_t ts = tcp_ts_now(c, now);
 	bool sent = false;
 
-	if (!can_send_data(c->state))
-		goto ack;
 	for (;;) {
 		uint32_t lim = UINT32_MAX, sacked = 0, avail, out, usable, len;
 
+		if (all_sent(c))
+			break;
 		/* Going back after an RTO: skip what the peer SACKed. */
 		if (c->nr_sacked && seq_lt(c->snd_nxt, c->snd_max))
 			lim = tcp_sack_skip(c, &sacked);
@@ -391,8 +426,8 @@ void tcp_output(struct tcp_conn *c)
 			}
 			/* A new flight: no valid echo is older than this. */
 			if (c->snd_una == c->snd_max)
-				c->ts_echo_min = tcp_ts_now(c, now);
-			len = send_at(c, c->snd_nxt, len, now);
+				c->ts_echo_min = ts;
+			len = send_at_inline(c, c->snd_nxt, len, ts);
 			c->snd_nxt += len;
 			/* Minshall: the last segment the device cuts too. */
 			if ((len < c->mss || (len > c->mss && len % c->mss)) &&
@@ -412,8 +447,24 @@ void tcp_output(struct tcp_conn *c)
 		c->persist = true;
 		tcp_arm_rtx(c);
 	}
-ack:
 	if (!sent && c->ack_now)
+		tcp_send_ack(c);
+}
+
+/*
+ * Send what the windows and Nagle allow, else an ACK that is owed now.
+ * Most calls (after input) find nothing queued: they stop here.
+ */
+void tcp_output(struct tcp_conn *c)
+{
+	if (can_send_data(c->state)) {
+		if (!all_sent(c)) {
+			output_queued(c);
+			return;
+		}
+		tcp_cc_sent(c, false);
+	}
+	if (c->ack_now)
 		tcp_send_ack(c);
 }
 

@@ -136,9 +136,10 @@ static void tcp_csum_set(struct bypass_stack *st, struct tcphdr *th,
  * Hand the frame @b (TCP header and what follows in it) to IPv4, with
  * @nr payload slices @frags of @len bytes chained behind it.
  */
-static int stack_tcp_send(struct bypass_stack *st, struct bypass_buf *b,
-			  uint32_t daddr, const struct bypass_tcp_frag *frags,
-			  uint8_t nr, uint32_t len)
+static inline __attribute__((always_inline))
+int stack_tcp_send(struct bypass_stack *st, struct bypass_buf *b,
+		   uint32_t daddr, const struct bypass_tcp_frag *frags,
+		   uint8_t nr, uint32_t len)
 {
 	int r;
 
@@ -267,22 +268,20 @@ static int stack_tcp_xmit_tmpl(struct bypass_stack *st,
 			      seg->len);
 }
 
-static int stack_tcp_xmit(void *ctx, const struct bypass_tcp_seg *seg)
+/*
+ * Any segment, its header written field by field: SYN, RST, SACK blocks,
+ * TSO, and segments of no connection.
+ */
+static int __attribute__((noinline))
+stack_tcp_xmit_any(struct bypass_stack *st, const struct bypass_tcp_seg *seg)
 {
-	struct bypass_stack *st = ctx;
-	struct bypass_tcp_opts opt;
-	uint32_t hlen;
+	struct bypass_tcp_opts opt = seg->opt;
+	uint32_t hlen = sizeof(struct tcphdr) + tcp_opts_len(&opt);
 	/* The largest segment on the wire: a TSO one is cut at gso_size. */
 	uint32_t wire = seg->len, sum, psum;
 	struct bypass_buf *b;
 	struct tcphdr *th;
 
-	if (__builtin_expect(seg->tmpl && !seg->opt.nr_sack && !seg->gso_size, 1) &&
-	    tcp_tmpl_len(seg) + wire + sizeof(struct iphdr) <= st->mtu &&
-	    wire <= st->tx_linear_max)
-		return stack_tcp_xmit_tmpl(st, seg);
-	opt = seg->opt;
-	hlen = sizeof(struct tcphdr) + tcp_opts_len(&opt);
 	if (__builtin_expect(seg->gso_size, 0) && wire > seg->gso_size)
 		wire = seg->gso_size;
 	/* SACK blocks are advice: a full-sized segment sends fewer. */
@@ -330,6 +329,17 @@ static int stack_tcp_xmit(void *ctx, const struct bypass_tcp_seg *seg)
 	tcp_csum_set(st, th, hlen, sum, psum, seg);
 	return stack_tcp_send(st, b, seg->daddr, seg->frag, seg->nr_frags,
 			      seg->len);
+}
+
+static int stack_tcp_xmit(void *ctx, const struct bypass_tcp_seg *seg)
+{
+	struct bypass_stack *st = ctx;
+
+	if (__builtin_expect(seg->tmpl && !seg->opt.nr_sack && !seg->gso_size, 1) &&
+	    tcp_tmpl_len(seg) + seg->len + sizeof(struct iphdr) <= st->mtu &&
+	    seg->len <= st->tx_linear_max)
+		return stack_tcp_xmit_tmpl(st, seg);
+	return stack_tcp_xmit_any(st, seg);
 }
 
 /* Add the sum of a merged frame's further buffers, which start at @off. */

@@ -12,6 +12,9 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
+
+#include <arpa/inet.h>
 
 #include "bypass_tcp.h"
 
@@ -42,16 +45,68 @@ static inline uint32_t tcp_tmpl_len(const struct bypass_tcp_seg *s)
 void tcp_tmpl_fit(struct bypass_tcp_tmpl *t, const struct bypass_tcp_seg *s,
 		  uint32_t saddr);
 
+/* Fold a 64-bit partial sum into 32 bits (the same modulo 0xffff). */
+static inline uint32_t tcp_tmpl_fold(uint64_t acc)
+{
+	acc = (acc & 0xffffffffu) + (acc >> 32);
+	acc = (acc & 0xffffffffu) + (acc >> 32);
+	return (uint32_t)acc;
+}
+
+/* Store @v at @p, which is 4-byte aligned: one store. */
+static inline void tcp_tmpl_put(uint8_t *p, uint32_t v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
 /*
  * Write the header of @s (no SACK blocks) from @t at @th, 4-byte aligned,
  * checksum field zero. Returns the partial checksum of the pseudo-header
  * (for @l4_len bytes of TCP) and the header.
  */
-uint32_t tcp_tmpl_write(const struct bypass_tcp_tmpl *t,
-			const struct bypass_tcp_seg *s, void *th,
-			uint32_t l4_len);
+static inline uint32_t tcp_tmpl_write(const struct bypass_tcp_tmpl *t,
+				      const struct bypass_tcp_seg *s, void *th,
+				      uint32_t l4_len)
+{
+	/*
+	 * The header's words: 0 ports, 1 seq, 2 ack, 3 data offset, flags
+	 * and window, 4 checksum and urgent pointer (zero), 5 NOP NOP 8 10,
+	 * 6 and 7 the timestamps. Words 0 and 5 are in the template's sum.
+	 */
+	uint32_t seq = htonl(s->seq), ack = htonl(s->ack), w3, w;
+	uint16_t win = htons(s->win);
+	uint8_t word3[4] = { t->hdr[12], s->flags, 0, 0 };
+	uint8_t *h = th;
+	uint64_t acc;
+
+	memcpy(word3 + 2, &win, sizeof(win));
+	memcpy(&w3, word3, sizeof(w3));
+	memcpy(h, t->hdr, 4);
+	tcp_tmpl_put(h + 4, seq);
+	tcp_tmpl_put(h + 8, ack);
+	tcp_tmpl_put(h + 12, w3);
+	tcp_tmpl_put(h + 16, 0);
+	acc = (uint64_t)t->sum[TCP_TMPL_SUM_FIXED] + htons((uint16_t)l4_len) +
+	      seq + ack + w3;
+	if (t->len > sizeof(struct tcphdr)) {
+		memcpy(h + 20, t->hdr + 20, 4);
+		w = htonl(s->opt.ts_val);
+		tcp_tmpl_put(h + 24, w);
+		acc += w;
+		w = htonl(s->opt.ts_ecr);
+		tcp_tmpl_put(h + 28, w);
+		acc += w;
+	}
+	return tcp_tmpl_fold(acc);
+}
+
 /* The pseudo-header's partial sum alone (a device ends the checksum). */
-uint32_t tcp_tmpl_psum(const struct bypass_tcp_tmpl *t, uint32_t l4_len);
+static inline uint32_t tcp_tmpl_psum(const struct bypass_tcp_tmpl *t,
+				     uint32_t l4_len)
+{
+	return tcp_tmpl_fold((uint64_t)t->sum[TCP_TMPL_SUM_PSEUDO] +
+			  htons((uint16_t)l4_len));
+}
 
 #pragma GCC visibility pop
 
