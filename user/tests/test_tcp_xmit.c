@@ -4,7 +4,9 @@
  * that is one unshared buffer leaves as one descriptor, its headers in the
  * buffer's headroom; a retransmission of a buffer the device still holds
  * gets a header buffer of its own; a frame that waits for ARP leaves the
- * send queue a copy. The bytes on the wire are checked in each case.
+ * send queue a copy; a header written from the connection's template is
+ * the one written field by field. The bytes on the wire are checked in
+ * each case.
  */
 #include "kselftest_harness.h"
 #include "frames.h"
@@ -124,6 +126,22 @@ static bool tcp_csum_ok(const uint8_t *f, size_t len)
 }
 
 /*
+ * The frames at t->frame[0] and [1], @len bytes, are the same but for
+ * the IPv4 id and header checksum.
+ */
+static void expect_same_frame(struct __test_metadata *_metadata,
+			      const struct conn2 *t, ssize_t len)
+{
+	ASSERT_EQ(len, t->len[0]);
+	ASSERT_EQ(len, t->len[1]);
+	EXPECT_EQ(0, memcmp(t->frame[0], t->frame[1], ETH_HLEN + 4));
+	EXPECT_EQ(0, memcmp(t->frame[0] + ETH_HLEN + 6, t->frame[1] + ETH_HLEN + 6, 4));
+	EXPECT_EQ(0, memcmp(t->frame[0] + ETH_HLEN + 12, t->frame[1] + ETH_HLEN + 12,
+			    (size_t)len - ETH_HLEN - 12));
+	EXPECT_TRUE(tcp_csum_ok(t->frame[0], (size_t)len));
+}
+
+/*
  * The two captured frames are the same segment of PAYLOAD bytes of
  * @fill: Ethernet header, TCP header and payload byte for byte, IPv4
  * header but for its id and checksum, both checksums right.
@@ -133,13 +151,7 @@ static void expect_same_segment(struct __test_metadata *_metadata,
 {
 	int i, j;
 
-	ASSERT_EQ(FRAME_LEN, t->len[0]);
-	ASSERT_EQ(FRAME_LEN, t->len[1]);
-	EXPECT_EQ(0, memcmp(t->frame[0], t->frame[1], ETH_HLEN + 4));
-	EXPECT_EQ(0, memcmp(t->frame[0] + ETH_HLEN + 6, t->frame[1] + ETH_HLEN + 6, 4));
-	EXPECT_EQ(0, memcmp(t->frame[0] + ETH_HLEN + 12, t->frame[1] + ETH_HLEN + 12, 8));
-	EXPECT_EQ(0, memcmp(t->frame[0] + TCP_OFF, t->frame[1] + TCP_OFF,
-			    FRAME_LEN - TCP_OFF));
+	expect_same_frame(_metadata, t, FRAME_LEN);
 	for (i = 0; i < 2; i++) {
 		EXPECT_EQ(0, t_csum(t->frame[i] + ETH_HLEN, 20, 0));
 		EXPECT_TRUE(tcp_csum_ok(t->frame[i], FRAME_LEN));
@@ -233,6 +245,73 @@ TEST(frame_waiting_for_arp_leaves_the_send_queue_a_copy)
 	pop_two(&t);
 	expect_same_segment(_metadata, &t, 0xc3);
 	expect_delivered(_metadata, &t, 0xc3);
+	conn2_fini(&t);
+}
+
+/*
+ * The stack's output given one segment twice, without the connection's
+ * template (the header written field by field, as for a SYN) and with it
+ * (written into the payload's headroom when @direct): the same frame.
+ */
+static void template_vs_fields(struct __test_metadata *_metadata,
+			       struct conn2 *t, bool has_ts, uint32_t len,
+			       bool direct)
+{
+	struct bypass_tcp *tcp = bypass_stack_tcp(t->st[0]);
+	struct tcp_conn *c = (struct tcp_conn *)t->c[0];
+	struct bypass_buf *b = bypass_buf_alloc(bypass_stack_pool(t->st[0]));
+	struct bypass_tcp_seg s;
+	uint16_t before;
+	int i;
+
+	ASSERT_NE(NULL, b);
+	memset(&s, 0, sizeof(s));
+	s.saddr = c->laddr;
+	s.daddr = c->raddr;
+	s.sport = c->lport;
+	s.dport = c->rport;
+	s.seq = 0x01020304 + len;
+	s.ack = 0xa0b0c0d0;
+	s.flags = BYPASS_TCP_ACK | (len ? BYPASS_TCP_PSH : 0);
+	s.win = 0x1234;
+	s.opt.has_ts = has_ts;
+	s.opt.ts_val = has_ts ? 0x11223344 : 0;
+	s.opt.ts_ecr = has_ts ? 0x55667788 : 0;
+	for (i = 0; i < (int)len; i++)
+		b->data[i] = (uint8_t)(i * 7 + 1);
+	b->len = len;
+	s.len = len;
+	s.nr_frags = len ? 1 : 0;
+	s.frag[0].buf = b;
+	s.frag[0].len = len;
+	bypass_pair_set_capture(t->pair, 0, true);
+	for (i = 0; i < 2; i++) {
+		s.tmpl = i ? &c->tmpl : NULL;
+		/* Done with the first frame: @b is the output's alone. */
+		if (direct)
+			bypass_stack_poll(t->st[0]);
+		before = virtq_free(&t->st[0]->txq);
+		EXPECT_EQ(0, tcp->ops.output(tcp->ctx, &s));
+		EXPECT_EQ(i && direct ? 1 : 1 + s.nr_frags,
+			  before - virtq_free(&t->st[0]->txq));
+		bypass_stack_flush(t->st[0]);
+	}
+	pop_two(t);
+	expect_same_frame(_metadata, t, ETH_HLEN + 20 + (has_ts ? 32 : 20) + len);
+	bypass_pair_set_capture(t->pair, 0, false);
+	bypass_buf_put(b);
+}
+
+TEST(template_header_is_the_field_by_field_one)
+{
+	struct conn2 t;
+
+	ASSERT_EQ(0, conn2_init(&t, FEAT_DEFAULT));
+	template_vs_fields(_metadata, &t, true, 63, true);
+	template_vs_fields(_metadata, &t, true, 63, false);
+	template_vs_fields(_metadata, &t, false, 64, true);
+	template_vs_fields(_metadata, &t, true, 0, false);
+	template_vs_fields(_metadata, &t, false, 0, false);
 	conn2_fini(&t);
 }
 
