@@ -132,20 +132,13 @@ static void tcp_csum_set(struct bypass_stack *st, struct tcphdr *th,
 	th->check = bypass_csum_fold(sum);
 }
 
-/*
- * Hand the frame @b (TCP header and what follows in it) to IPv4, with
- * @nr payload slices @frags of @len bytes chained behind it.
- */
+/* Hand the frame @b (its TCP header on) to IPv4. */
 static inline __attribute__((always_inline))
 int stack_tcp_send(struct bypass_stack *st, struct bypass_buf *b,
-		   uint32_t daddr, const struct bypass_tcp_frag *frags,
-		   uint8_t nr, uint32_t len)
+		   uint32_t daddr)
 {
 	int r;
 
-	st->tx_frags = frags;
-	st->tx_nr_frags = nr;
-	st->tx_frags_len = len;
 	st->c.tcp.tx++;
 	/* Outside a poll, the engine's time of this send serves ARP too. */
 	if (!st->clock_held)
@@ -153,22 +146,41 @@ int stack_tcp_send(struct bypass_stack *st, struct bypass_buf *b,
 	st->clock_held++;
 	r = ipv4_output(st, b, daddr, IPPROTO_TCP);
 	st->clock_held--;
+	/* Whatever was lost (and counted) is the engine's to retransmit. */
+	return r ? -EAGAIN : 0;
+}
+
+/*
+ * stack_tcp_send() with @nr payload slices @frags of @len bytes chained
+ * behind @b: stack_xmit() finds them in st->tx_frags for this one call.
+ */
+static int stack_tcp_send_chain(struct bypass_stack *st, struct bypass_buf *b,
+				uint32_t daddr, const struct bypass_tcp_frag *frags,
+				uint8_t nr, uint32_t len)
+{
+	int r;
+
+	st->tx_frags = frags;
+	st->tx_nr_frags = nr;
+	st->tx_frags_len = len;
+	r = stack_tcp_send(st, b, daddr);
 	st->tx_frags = NULL;
 	st->tx_nr_frags = 0;
 	st->tx_frags_len = 0;
 	st->tx_gso_size = 0;
-	/* Whatever was lost (and counted) is the engine's to retransmit. */
-	return r ? -EAGAIN : 0;
+	return r;
 }
 
 /*
  * Can the segment's one payload buffer @p carry the headers in its
  * headroom, making the frame one descriptor? Only when nobody else holds
  * it (not on the ring from an earlier send, not the application's), the
- * segment starts at its data, and the frame goes straight on the ring. A
- * frame IPv4 holds back (waiting for ARP) keeps the buffer: the send
- * queue then takes a copy, so the pool must have one, and an ARP
- * request, to give.
+ * segment starts at its data, and the ring has room with no frame waiting
+ * for it (so that the frame sent is the only one put on the ring, unless
+ * ARP sends a request first). A frame held back (waiting for ARP, or
+ * behind that request) keeps the buffer: the send queue then takes a
+ * copy, so the pool must have one, and an ARP request, to give, and the
+ * copy must fit a fresh buffer.
  */
 static bool stack_tcp_direct_ok(struct bypass_stack *st,
 				const struct bypass_tcp_seg *seg,
@@ -214,12 +226,13 @@ static int stack_tcp_xmit_direct(struct bypass_stack *st,
 	bypass_buf_get(p);
 	p->data = (uint8_t *)th;
 	p->len = hlen + seg->len;
-	r = stack_tcp_send(st, p, seg->daddr, NULL, 0, 0);
+	r = stack_tcp_send(st, p, seg->daddr);
 	/*
 	 * On the ring for sure when it is the one frame put there and no ARP
-	 * request went with it. Else it may wait (for ARP, or behind the
-	 * request on the ring) as @p: the send queue takes a copy (harmless
-	 * if it was on the ring after all).
+	 * request went with it (nothing waited for ring room: see
+	 * stack_tcp_direct_ok). Else it may wait (for ARP, or behind the
+	 * request) as @p: the send queue takes a copy (harmless if it was on
+	 * the ring after all).
 	 */
 	if (!r && (st->c.ring.tx_frames != frames + 1 ||
 		   st->c.arp.requests_tx != asked)) {
@@ -264,8 +277,8 @@ static int stack_tcp_xmit_tmpl(struct bypass_stack *st,
 	sum = tcp_tmpl_write(seg->tmpl, seg, th, hlen + seg->len);
 	tcp_csum_set(st, th, hlen, sum, tcp_tmpl_psum(seg->tmpl, hlen + seg->len),
 		     seg);
-	return stack_tcp_send(st, b, seg->daddr, seg->frag, seg->nr_frags,
-			      seg->len);
+	return stack_tcp_send_chain(st, b, seg->daddr, seg->frag, seg->nr_frags,
+				    seg->len);
 }
 
 /*
@@ -327,8 +340,8 @@ stack_tcp_xmit_any(struct bypass_stack *st, const struct bypass_tcp_seg *seg)
 			       (uint16_t)(hlen + seg->len));
 	sum = st->tx_csum ? psum : bypass_csum_partial(th, hlen, psum);
 	tcp_csum_set(st, th, hlen, sum, psum, seg);
-	return stack_tcp_send(st, b, seg->daddr, seg->frag, seg->nr_frags,
-			      seg->len);
+	return stack_tcp_send_chain(st, b, seg->daddr, seg->frag, seg->nr_frags,
+				    seg->len);
 }
 
 static int stack_tcp_xmit(void *ctx, const struct bypass_tcp_seg *seg)
