@@ -355,12 +355,58 @@ static bool all_sent(const struct tcp_conn *c)
 	return c->snd_nxt == c->snd_end && !c->fin_queued;
 }
 
+/*
+ * New data leaves at @now (TS value @ts): time its round trip unless a
+ * segment is timed already, and when nothing was in flight, no valid echo
+ * is older than this.
+ */
+static inline void new_data_timing(struct tcp_conn *c, uint64_t now,
+				   uint32_t ts)
+{
+	if (!c->rtt_timing) {
+		c->rtt_timing = true;
+		c->rtt_seq = c->snd_nxt;
+		c->rtt_start_ns = now;
+	}
+	if (c->snd_una == c->snd_max)
+		c->ts_echo_min = ts;
+}
+
+/*
+ * The common send, with fewer tests than output_queued()'s loop, which it
+ * does as that would: new data only (nothing to send again, so nothing
+ * SACKed to skip), no FIN, at most one MSS, inside both windows, not held
+ * by Nagle. Returns whether it sent; the loop sends whatever is left.
+ */
+static inline __attribute__((always_inline))
+bool output_new_data(struct tcp_conn *c, uint64_t now, uint32_t ts)
+{
+	uint32_t avail = c->snd_end - c->snd_nxt, flight = tcp_flight(c);
+	uint32_t right = c->snd_una + c->snd_wnd, len;
+
+	if (c->snd_nxt != c->snd_max || c->fin_queued || !avail || avail > c->mss ||
+	    !seq_lt(c->snd_nxt, right) || avail > right - c->snd_nxt ||
+	    c->cwnd <= flight || avail > c->cwnd - flight ||
+	    (avail < c->mss && flight && !c->nodelay && short_unacked(c)))
+		return false;
+	new_data_timing(c, now, ts);
+	len = send_at_inline(c, c->snd_nxt, avail, ts);
+	c->snd_nxt += len;
+	/* Minshall: a short segment. */
+	if (len < c->mss)
+		c->snd_sml = c->snd_nxt;
+	c->snd_max = c->snd_nxt;
+	if (!tcp_timer_armed(&c->rtx_timer))
+		tcp_arm_rtx(c);
+	return true;
+}
+
 /* tcp_output() with data or a FIN to send. */
 static void __attribute__((noinline)) output_queued(struct tcp_conn *c)
 {
 	uint64_t now = tcp_now(c->tcp);
 	uint32_t ts = tcp_ts_now(c, now);
-	bool sent = false;
+	bool sent = output_new_data(c, now, ts);
 
 	for (;;) {
 		uint32_t lim = UINT32_MAX, sacked = 0, avail, out, usable, len;
@@ -419,13 +465,9 @@ static void __attribute__((noinline)) output_queued(struct tcp_conn *c)
 			      short_unacked(c)) ||
 			     (len == usable && len < avail)))
 				break;
-			if (!c->rtt_timing && c->snd_nxt == c->snd_max) {
-				c->rtt_timing = true;
-				c->rtt_seq = c->snd_nxt;
-				c->rtt_start_ns = now;
-			}
-			/* A new flight: no valid echo is older than this. */
-			if (c->snd_una == c->snd_max)
+			if (c->snd_nxt == c->snd_max)
+				new_data_timing(c, now, ts);
+			else if (c->snd_una == c->snd_max)
 				c->ts_echo_min = ts;
 			len = send_at_inline(c, c->snd_nxt, len, ts);
 			c->snd_nxt += len;
