@@ -356,6 +356,26 @@ static bool all_sent(const struct tcp_conn *c)
 }
 
 /*
+ * send_at() of the last @len bytes queued, which end chunk @k: one slice,
+ * pushed (no FIN is queued).
+ */
+static inline __attribute__((always_inline))
+uint32_t send_tail(struct tcp_conn *c, struct tcp_chunk *k, uint32_t len,
+		   uint32_t ts)
+{
+	struct bypass_tcp_seg s;
+
+	seg_fill(c, &s, BYPASS_TCP_ACK | BYPASS_TCP_PSH, c->snd_nxt, ts);
+	s.frag[0].buf = k->buf;
+	s.frag[0].off = c->snd_nxt - k->seq;
+	s.frag[0].len = len;
+	s.len = len;
+	s.nr_frags = 1;
+	xmit(c, &s);
+	return len;
+}
+
+/*
  * New data leaves at @now (TS value @ts): time its round trip unless a
  * segment is timed already, and when nothing was in flight, no valid echo
  * is older than this.
@@ -383,6 +403,7 @@ bool output_new_data(struct tcp_conn *c, uint64_t now, uint32_t ts)
 {
 	uint32_t avail = c->snd_end - c->snd_nxt, flight = tcp_flight(c);
 	uint32_t right = c->snd_una + c->snd_wnd, len;
+	struct tcp_chunk *k;
 
 	if (c->snd_nxt != c->snd_max || c->fin_queued || !avail || avail > c->mss ||
 	    !seq_lt(c->snd_nxt, right) || avail > right - c->snd_nxt ||
@@ -390,7 +411,13 @@ bool output_new_data(struct tcp_conn *c, uint64_t now, uint32_t ts)
 	    (avail < c->mss && flight && !c->nodelay && short_unacked(c)))
 		return false;
 	new_data_timing(c, now, ts);
-	len = send_at_inline(c, c->snd_nxt, avail, ts);
+	/* Most often all of it is the end of the last buffer queued. */
+	k = chunk(c, c->sndq_len - 1);
+	if (seq_geq(c->snd_nxt, k->seq) &&
+	    k->buf->len - (c->snd_nxt - k->seq) == avail)
+		len = send_tail(c, k, avail, ts);
+	else
+		len = send_at_inline(c, c->snd_nxt, avail, ts);
 	c->snd_nxt += len;
 	/* Minshall: a short segment. */
 	if (len < c->mss)

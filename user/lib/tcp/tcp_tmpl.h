@@ -73,14 +73,12 @@ static inline uint32_t tcp_tmpl_write(const struct bypass_tcp_tmpl *t,
 	 * and window, 4 checksum and urgent pointer (zero), 5 NOP NOP 8 10,
 	 * 6 and 7 the timestamps. Words 0 and 5 are in the template's sum.
 	 */
-	uint32_t seq = htonl(s->seq), ack = htonl(s->ack), w3, w;
-	uint16_t win = htons(s->win);
-	uint8_t word3[4] = { t->hdr[12], s->flags, 0, 0 };
+	uint32_t seq = htonl(s->seq), ack = htonl(s->ack), w;
+	uint32_t w3 = htonl((uint32_t)t->hdr[12] << 24 | (uint32_t)s->flags << 16 |
+			    s->win);
 	uint8_t *h = th;
 	uint64_t acc;
 
-	memcpy(word3 + 2, &win, sizeof(win));
-	memcpy(&w3, word3, sizeof(w3));
 	memcpy(h, t->hdr, 4);
 	tcp_tmpl_put(h + 4, seq);
 	tcp_tmpl_put(h + 8, ack);
