@@ -59,6 +59,23 @@ struct bypass_tcp_frag {
 	uint32_t off, len;
 };
 
+/* Bytes of a header template: the fixed header and the timestamp option. */
+#define BYPASS_TCP_TMPL_MAX	32
+
+/*
+ * struct bypass_tcp_tmpl - room in each connection for the output
+ * callback's prebuilt header: what stays the same in every segment of the
+ * connection once it is established (ports, data offset, the option
+ * layout), and sums the callback precomputes. The engine zeroes it with
+ * the connection (@len 0: not built yet) and otherwise leaves it to the
+ * callback, which builds it from the first segment that names it.
+ */
+struct bypass_tcp_tmpl {
+	uint32_t sum[2];		/* the callback's */
+	uint8_t hdr[BYPASS_TCP_TMPL_MAX];	/* 4-byte aligned */
+	uint8_t len;			/* header bytes in @hdr; 0: not built */
+};
+
 /*
  * struct bypass_tcp_seg - one segment, parsed (input) or to be built
  * (output). The payload is @len bytes in @nr_frags slices, in order: a
@@ -66,7 +83,10 @@ struct bypass_tcp_frag {
  * gather several queued buffers (a scatter-gather chain for the device).
  * Checksums are not the engine's business. A sent segment whose @len
  * exceeds @gso_size (only with bypass_tcp_config.tso_max) is to be cut
- * into segments of @gso_size bytes by the device (TSO).
+ * into segments of @gso_size bytes by the device (TSO). A sent segment of
+ * an established connection names the connection's template (@tmpl; NULL
+ * for a SYN, a RST or a segment of no connection): every field of the
+ * segment is still set, the template only saves the callback work.
  */
 struct bypass_tcp_seg {
 	uint32_t saddr, daddr;
@@ -75,6 +95,7 @@ struct bypass_tcp_seg {
 	uint8_t flags;
 	uint16_t win;			/* raw header field, unscaled */
 	uint16_t gso_size;		/* output: the MSS, with TSO */
+	struct bypass_tcp_tmpl *tmpl;	/* output: see above */
 	struct bypass_tcp_opts opt;
 	uint32_t len;
 	uint8_t nr_frags;
@@ -86,8 +107,10 @@ struct bypass_tcp_seg {
  * @now_ns: the clock (monotonic; the in-memory pair's is virtual).
  * @output: send @seg. The fragments' buffer references stay the engine's:
  *	take one with bypass_buf_get() to keep a payload past the call
- *	(e.g. on a TX ring). Returns 0, or -EAGAIN when nothing can be queued
- *	now (the engine retries on its timers).
+ *	(e.g. on a TX ring). The bytes of a fragment's buffer may not change,
+ *	but its headroom is free for headers while the engine holds the only
+ *	reference (the buffer is on no ring). Returns 0, or -EAGAIN when
+ *	nothing can be queued now (the engine retries on its timers).
  * @event: optional. Something the application may wait for could have
  *	changed on @c, a connection or listener it holds: data or EOF to
  *	read, send room, the end of a connect, an error, a connection to

@@ -137,6 +137,7 @@ struct tcp_conn {
 	/* RFC 5961 challenge ACKs left this second (second + 1; 0: none) */
 	uint32_t challenge_tokens;
 	uint64_t challenge_sec;
+	struct bypass_tcp_tmpl tmpl;	/* the output's header (tcp_tmpl.c) */
 };
 
 /*
@@ -417,6 +418,10 @@ void tcp_enter_time_wait(struct tcp_conn *c);
 void tcp_sndq_purge(struct tcp_conn *c);
 void tcp_conn_init_seq(struct tcp_conn *c, uint64_t now);
 void tcp_conn_set_iss(struct tcp_conn *c, uint32_t iss);
+
+/* tcp_output.c: the send queue's buffer @old, at @seq of @c, is now @copy. */
+void tcp_sndq_replace(struct tcp_conn *c, uint32_t seq, struct bypass_buf *old,
+		      struct bypass_buf *copy);
 
 #pragma GCC visibility pop
 

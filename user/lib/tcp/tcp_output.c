@@ -37,7 +37,8 @@ uint32_t tcp_rcv_window(const struct tcp_conn *c)
 }
 
 /* The window field to send, moving rcv_adv (never backwards). */
-static uint16_t adv_window(struct tcp_conn *c, bool syn)
+static inline __attribute__((always_inline))
+uint16_t adv_window(struct tcp_conn *c, bool syn)
 {
 	uint32_t space = tcp_rcv_window(c);
 	uint32_t right = c->rcv_nxt + space, field;
@@ -61,9 +62,51 @@ static uint16_t adv_window(struct tcp_conn *c, bool syn)
 	return (uint16_t)field;
 }
 
+/*
+ * A segment of a synchronized connection (no SYN, no RST): every header
+ * field and option stored once, nothing cleared first, and the
+ * connection's header template named for the output.
+ */
+static inline __attribute__((always_inline))
+void seg_fill(struct tcp_conn *c, struct bypass_tcp_seg *s, uint8_t flags,
+	      uint32_t seq, uint32_t ts)
+{
+	s->saddr = c->laddr;
+	s->daddr = c->raddr;
+	s->sport = c->lport;
+	s->dport = c->rport;
+	s->seq = seq;
+	s->ack = c->rcv_nxt;	/* ACK is set on all of them */
+	s->flags = flags;
+	s->win = adv_window(c, false);
+	s->gso_size = 0;
+	s->tmpl = &c->tmpl;
+	s->opt.has_mss = false;
+	s->opt.has_wscale = false;
+	s->opt.sack_ok = false;
+	s->opt.mss = 0;
+	s->opt.wscale = 0;
+	s->opt.has_ts = c->ts_ok;
+	s->opt.ts_val = c->ts_ok ? ts : 0;
+	s->opt.ts_ecr = c->ts_ok ? c->ts_recent : 0;
+	s->opt.nr_sack = 0;
+	s->len = 0;
+	s->nr_frags = 0;
+	/* 40 bytes of options: 4 blocks, 3 next to a timestamp. */
+	if (__builtin_expect(c->sack_ok && (c->nr_ooo || c->dsack), 0)) {
+		tcp_sack_blocks(c, &s->opt, c->ts_ok ? 3 : 4);
+		c->dsack = false;	/* reported once */
+	}
+}
+
 static void seg_init(struct tcp_conn *c, struct bypass_tcp_seg *s,
 		     uint8_t flags, uint32_t seq, uint64_t now)
 {
+	if (__builtin_expect(!(flags & (BYPASS_TCP_SYN | BYPASS_TCP_RST)) &&
+			     (flags & BYPASS_TCP_ACK), 1)) {
+		seg_fill(c, s, flags, seq, tcp_ts_now(c, now));
+		return;
+	}
 	tcp_seg_clear(s);
 	s->saddr = c->laddr;
 	s->daddr = c->raddr;
@@ -93,15 +136,11 @@ static void seg_init(struct tcp_conn *c, struct bypass_tcp_seg *s,
 			s->opt.sack_ok = true;
 		return;
 	}
+	/* No ACK, no SYN, no RST: sent by nothing; as seg_fill, no SACK. */
 	if (c->ts_ok) {
 		s->opt.has_ts = true;
 		s->opt.ts_val = tcp_ts_now(c, now);
 		s->opt.ts_ecr = c->ts_recent;
-	}
-	/* 40 bytes of options: 4 blocks, 3 next to a timestamp. */
-	if (c->sack_ok && (c->nr_ooo || c->dsack) && (flags & BYPASS_TCP_ACK)) {
-		tcp_sack_blocks(c, &s->opt, c->ts_ok ? 3 : 4);
-		c->dsack = false;	/* reported once */
 	}
 }
 
@@ -153,9 +192,18 @@ static struct tcp_chunk *chunk(struct tcp_conn *c, uint32_t i)
  * Position in the send queue of the chunk holding @seq, or sndq_len when
  * none does: a binary search of the ring.
  */
-static uint32_t chunk_at(struct tcp_conn *c, uint32_t seq)
+static inline __attribute__((always_inline))
+uint32_t chunk_at(struct tcp_conn *c, uint32_t seq)
 {
 	uint32_t lo = 0, hi = c->sndq_len;
+
+	/* New data is in the last chunk, or none: look there first. */
+	if (hi) {
+		struct tcp_chunk *k = chunk(c, hi - 1);
+
+		if (seq_geq(seq, k->seq))
+			return seq_lt(seq, k->seq + k->buf->len) ? hi - 1 : hi;
+	}
 
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
@@ -169,6 +217,20 @@ static uint32_t chunk_at(struct tcp_conn *c, uint32_t seq)
 			return mid;
 	}
 	return c->sndq_len;
+}
+
+void tcp_sndq_replace(struct tcp_conn *c, uint32_t seq, struct bypass_buf *old,
+		      struct bypass_buf *copy)
+{
+	uint32_t i = chunk_at(c, seq);
+	struct tcp_chunk *k = i < c->sndq_len ? chunk(c, i) : NULL;
+
+	if (!k || k->buf != old) {	/* not queued: nothing to replace */
+		bypass_buf_put(copy);
+		return;
+	}
+	k->buf = copy;
+	bypass_buf_put(old);
 }
 
 static bool fin_sent(const struct tcp_conn *c)
@@ -191,10 +253,12 @@ static uint32_t seg_max(const struct tcp_conn *c)
 
 /*
  * Send one segment at @seq: at most @max bytes of data (and the FIN when
- * the data ends there), up to seg_max(). Returns the sequence space used.
+ * the data ends there), up to seg_max(), with TS value @ts (tcp_ts_now()).
+ * Returns the sequence space used.
  */
-static uint32_t send_at(struct tcp_conn *c, uint32_t seq, uint32_t max,
-			uint64_t now)
+static inline __attribute__((always_inline))
+uint32_t send_at_inline(struct tcp_conn *c, uint32_t seq, uint32_t max,
+			uint32_t ts)
 {
 	uint32_t i = chunk_at(c, seq), want = max < c->mss ? max : c->mss;
 	/* One MSS gathers at most TCP_MSS_FRAGS slices; a TSO segment more. */
@@ -228,13 +292,21 @@ static uint32_t send_at(struct tcp_conn *c, uint32_t seq, uint32_t max,
 		if (c->fin_queued)
 			flags |= BYPASS_TCP_FIN;
 	}
-	seg_init(c, &s, flags, seq, now);
+	/* Data and FIN of a synchronized connection: no SYN, no RST. */
+	seg_fill(c, &s, flags, seq, ts);
 	if (len > c->mss)
 		s.gso_size = c->mss;
 	s.len = len;
 	s.nr_frags = (uint8_t)nr;
 	xmit(c, &s);
 	return len + !!(flags & BYPASS_TCP_FIN);
+}
+
+/* send_at_inline() where speed matters less: one copy of the code. */
+static uint32_t send_at(struct tcp_conn *c, uint32_t seq, uint32_t max,
+			uint64_t now)
+{
+	return send_at_inline(c, seq, max, tcp_ts_now(c, now));
 }
 
 /* Send [@seq, +@max) (and a FIN ending there) without moving snd_nxt. */
@@ -264,23 +336,110 @@ static bool short_unacked(const struct tcp_conn *c)
 	       seq_leq(c->snd_sml, c->snd_nxt);
 }
 
+/* The states that send data (and a FIN after it): one test of a mask. */
+#define TCP_SEND_STATES	(1u << BYPASS_TCP_ESTABLISHED | 1u << BYPASS_TCP_CLOSE_WAIT | \
+			 1u << BYPASS_TCP_FIN_WAIT_1 | 1u << BYPASS_TCP_CLOSING | \
+			 1u << BYPASS_TCP_LAST_ACK)
+
 static bool can_send_data(uint8_t state)
 {
-	return state == BYPASS_TCP_ESTABLISHED || state == BYPASS_TCP_CLOSE_WAIT ||
-	       state == BYPASS_TCP_FIN_WAIT_1 || state == BYPASS_TCP_CLOSING ||
-	       state == BYPASS_TCP_LAST_ACK;
+	return (TCP_SEND_STATES >> state) & 1;
 }
 
-void tcp_output(struct tcp_conn *c)
+/*
+ * All sent (the common end): as snd_max cannot pass it without a FIN,
+ * nothing is to be skipped after an RTO either.
+ */
+static bool all_sent(const struct tcp_conn *c)
+{
+	return c->snd_nxt == c->snd_end && !c->fin_queued;
+}
+
+/*
+ * send_at() of the last @len bytes queued, which end chunk @k: one slice,
+ * pushed (no FIN is queued).
+ */
+static inline __attribute__((always_inline))
+uint32_t send_tail(struct tcp_conn *c, struct tcp_chunk *k, uint32_t len,
+		   uint32_t ts)
+{
+	struct bypass_tcp_seg s;
+
+	seg_fill(c, &s, BYPASS_TCP_ACK | BYPASS_TCP_PSH, c->snd_nxt, ts);
+	s.frag[0].buf = k->buf;
+	s.frag[0].off = c->snd_nxt - k->seq;
+	s.frag[0].len = len;
+	s.len = len;
+	s.nr_frags = 1;
+	xmit(c, &s);
+	return len;
+}
+
+/*
+ * New data leaves at @now (TS value @ts): time its round trip unless a
+ * segment is timed already, and when nothing was in flight, no valid echo
+ * is older than this.
+ */
+static inline void new_data_timing(struct tcp_conn *c, uint64_t now,
+				   uint32_t ts)
+{
+	if (!c->rtt_timing) {
+		c->rtt_timing = true;
+		c->rtt_seq = c->snd_nxt;
+		c->rtt_start_ns = now;
+	}
+	if (c->snd_una == c->snd_max)
+		c->ts_echo_min = ts;
+}
+
+/*
+ * The common send, with fewer tests than output_queued()'s loop, which it
+ * does as that would: new data only (nothing to send again, so nothing
+ * SACKed to skip), no FIN, at most one MSS, inside both windows, not held
+ * by Nagle. Returns whether it sent; the loop sends whatever is left.
+ */
+static inline __attribute__((always_inline))
+bool output_new_data(struct tcp_conn *c, uint64_t now, uint32_t ts)
+{
+	uint32_t avail = c->snd_end - c->snd_nxt, flight = tcp_flight(c);
+	uint32_t right = c->snd_una + c->snd_wnd, len;
+	struct tcp_chunk *k;
+
+	if (c->snd_nxt != c->snd_max || c->fin_queued || !avail || avail > c->mss ||
+	    !seq_lt(c->snd_nxt, right) || avail > right - c->snd_nxt ||
+	    c->cwnd <= flight || avail > c->cwnd - flight ||
+	    (avail < c->mss && flight && !c->nodelay && short_unacked(c)))
+		return false;
+	new_data_timing(c, now, ts);
+	/* Most often all of it is the end of the last buffer queued. */
+	k = chunk(c, c->sndq_len - 1);
+	if (seq_geq(c->snd_nxt, k->seq) &&
+	    k->buf->len - (c->snd_nxt - k->seq) == avail)
+		len = send_tail(c, k, avail, ts);
+	else
+		len = send_at_inline(c, c->snd_nxt, avail, ts);
+	c->snd_nxt += len;
+	/* Minshall: a short segment. */
+	if (len < c->mss)
+		c->snd_sml = c->snd_nxt;
+	c->snd_max = c->snd_nxt;
+	if (!tcp_timer_armed(&c->rtx_timer))
+		tcp_arm_rtx(c);
+	return true;
+}
+
+/* tcp_output() with data or a FIN to send. */
+static void __attribute__((noinline)) output_queued(struct tcp_conn *c)
 {
 	uint64_t now = tcp_now(c->tcp);
-	bool sent = false;
+	uint32_t ts = tcp_ts_now(c, now);
+	bool sent = output_new_data(c, now, ts);
 
-	if (!can_send_data(c->state))
-		goto ack;
 	for (;;) {
 		uint32_t lim = UINT32_MAX, sacked = 0, avail, out, usable, len;
 
+		if (all_sent(c))
+			break;
 		/* Going back after an RTO: skip what the peer SACKed. */
 		if (c->nr_sacked && seq_lt(c->snd_nxt, c->snd_max))
 			lim = tcp_sack_skip(c, &sacked);
@@ -333,15 +492,11 @@ void tcp_output(struct tcp_conn *c)
 			      short_unacked(c)) ||
 			     (len == usable && len < avail)))
 				break;
-			if (!c->rtt_timing && c->snd_nxt == c->snd_max) {
-				c->rtt_timing = true;
-				c->rtt_seq = c->snd_nxt;
-				c->rtt_start_ns = now;
-			}
-			/* A new flight: no valid echo is older than this. */
-			if (c->snd_una == c->snd_max)
-				c->ts_echo_min = tcp_ts_now(c, now);
-			len = send_at(c, c->snd_nxt, len, now);
+			if (c->snd_nxt == c->snd_max)
+				new_data_timing(c, now, ts);
+			else if (c->snd_una == c->snd_max)
+				c->ts_echo_min = ts;
+			len = send_at_inline(c, c->snd_nxt, len, ts);
 			c->snd_nxt += len;
 			/* Minshall: the last segment the device cuts too. */
 			if ((len < c->mss || (len > c->mss && len % c->mss)) &&
@@ -361,8 +516,24 @@ void tcp_output(struct tcp_conn *c)
 		c->persist = true;
 		tcp_arm_rtx(c);
 	}
-ack:
 	if (!sent && c->ack_now)
+		tcp_send_ack(c);
+}
+
+/*
+ * Send what the windows and Nagle allow, else an ACK that is owed now.
+ * Most calls (after input) find nothing queued: they stop here.
+ */
+void tcp_output(struct tcp_conn *c)
+{
+	if (can_send_data(c->state)) {
+		if (!all_sent(c)) {
+			output_queued(c);
+			return;
+		}
+		tcp_cc_sent(c, false);
+	}
+	if (c->ack_now)
 		tcp_send_ack(c);
 }
 

@@ -3,7 +3,10 @@
  * The TCP engine inside the stack: received IPv4 protocol 6 datagrams are
  * validated (length, data offset, checksum, destination, options) and
  * handed to the engine as parsed segments; the engine's segments are built
- * into frames (header, options, checksum) and sent through ipv4_output().
+ * into frames (header, options, checksum) and sent through ipv4_output():
+ * those of an established connection from its header template
+ * (tcp_tmpl.c), only the fields that change written and summed, the
+ * others (SYN, RST, SACK blocks, TSO) field by field.
  * Also the application's entry points that need the stack's address:
  * listen, and connect with an ephemeral port chosen as RFC 6056
  * algorithm 4 ("double-hash", Linux's __inet_hash_connect): the search
@@ -11,10 +14,14 @@
  * group, so the ports to one server follow each other (the first one
  * tried is free in the common case) while other destinations start
  * elsewhere, unpredictable from outside.
- * The payload is not copied: its slices are chained behind the header
- * buffer as further descriptors and stay referenced until the device
- * completes the frame (only a frame that must wait for ARP is copied
- * into its header buffer).
+ * The payload is not copied. A segment that is one buffer nobody else
+ * holds, starting at its data, gets its headers written into that
+ * buffer's headroom: one descriptor, the frame holding a reference of its
+ * own until the device completes it (a frame that must wait for ARP keeps
+ * the buffer, and the send queue takes a copy). Otherwise the payload
+ * slices are chained behind a header buffer as further descriptors and
+ * stay referenced until the device completes the frame (only a frame
+ * that must wait for ARP is copied into its header buffer).
  */
 #include <errno.h>
 #include <stddef.h>
@@ -23,19 +30,11 @@
 #include "libbypass.h"
 #include "stack.h"
 #include "tcp.h"
+#include "tcp_tmpl.h"
 
 #define TCP_EPHEMERAL_LO	49152
 #define TCP_EPHEMERAL_NR	16384
 #define TCP_TSO_MAX		(65535 - 20 - 60)	/* IPv4, TCP headers */
-
-/* The fixed TCP header (RFC 9293 3.1); linux/tcp.h clashes with tcp.h. */
-struct tcphdr {
-	uint16_t source, dest;
-	uint32_t seq, ack_seq;
-	uint8_t doff;		/* data offset in words, high nibble */
-	uint8_t flags;
-	uint16_t window, check, urg_ptr;
-};
 
 static uint64_t stack_tcp_clock(void *ctx)
 {
@@ -105,18 +104,196 @@ static int stack_tcp_xmit_split(struct bypass_stack *st,
 	return r;
 }
 
-static int stack_tcp_xmit(void *ctx, const struct bypass_tcp_seg *seg)
+/*
+ * Set the checksum of the TCP header @th, whose sum with the
+ * pseudo-header is @sum (the pseudo-header's alone @psum), followed by
+ * the payload slices of @seg.
+ */
+static void tcp_csum_set(struct bypass_stack *st, struct tcphdr *th,
+			 uint32_t hlen, uint32_t sum, uint32_t psum,
+			 const struct bypass_tcp_seg *seg)
 {
-	struct bypass_stack *st = ctx;
+	uint32_t i, off = hlen;
+
+	if (st->tx_csum) {
+		th->check = (uint16_t)~bypass_csum_fold(psum);	/* device ends it */
+		return;
+	}
+	for (i = 0; i < seg->nr_frags; i++) {
+		const struct bypass_tcp_frag *f = &seg->frag[i];
+
+		/* At an even offset the words line up: sum on directly. */
+		if (!(off & 1))
+			sum = bypass_csum_partial(f->buf->data + f->off, f->len, sum);
+		else
+			sum = csum_add_at(sum, f->buf->data + f->off, f->len, off);
+		off += f->len;
+	}
+	th->check = bypass_csum_fold(sum);
+}
+
+/* Hand the frame @b (its TCP header on) to IPv4. */
+static inline __attribute__((always_inline))
+int stack_tcp_send(struct bypass_stack *st, struct bypass_buf *b,
+		   uint32_t daddr)
+{
+	int r;
+
+	st->c.tcp.tx++;
+	/* Outside a poll, the engine's time of this send serves ARP too. */
+	if (!st->clock_held)
+		st->now_ns = tcp_now(st->tcp);
+	st->clock_held++;
+	r = ipv4_output(st, b, daddr, IPPROTO_TCP);
+	st->clock_held--;
+	/* Whatever was lost (and counted) is the engine's to retransmit. */
+	return r ? -EAGAIN : 0;
+}
+
+/*
+ * stack_tcp_send() with @nr payload slices @frags of @len bytes chained
+ * behind @b: stack_xmit() finds them in st->tx_frags for this one call.
+ */
+static int stack_tcp_send_chain(struct bypass_stack *st, struct bypass_buf *b,
+				uint32_t daddr, const struct bypass_tcp_frag *frags,
+				uint8_t nr, uint32_t len)
+{
+	int r;
+
+	st->tx_frags = frags;
+	st->tx_nr_frags = nr;
+	st->tx_frags_len = len;
+	r = stack_tcp_send(st, b, daddr);
+	st->tx_frags = NULL;
+	st->tx_nr_frags = 0;
+	st->tx_frags_len = 0;
+	st->tx_gso_size = 0;
+	return r;
+}
+
+/*
+ * Can the segment's one payload buffer @p carry the headers in its
+ * headroom, making the frame one descriptor? Only when nobody else holds
+ * it (not on the ring from an earlier send, not the application's), the
+ * segment starts at its data, and the ring has room with no frame waiting
+ * for it (so that the frame sent is the only one put on the ring, unless
+ * ARP sends a request first). A frame held back (waiting for ARP, or
+ * behind that request) keeps the buffer: the send queue then takes a
+ * copy, so the pool must have one, and an ARP request, to give, and the
+ * copy must fit a fresh buffer.
+ */
+static bool stack_tcp_direct_ok(struct bypass_stack *st,
+				const struct bypass_tcp_seg *seg,
+				const struct bypass_buf *p, uint32_t hlen)
+{
+	return seg->frag[0].off == 0 && p->refcnt == 1 && p->pool == st->pool &&
+	       !((uintptr_t)p->data & 3) &&
+	       bypass_buf_headroom(p) >= st->hdr_len + ETH_HLEN +
+					  sizeof(struct iphdr) + hlen &&
+	       p->len + BYPASS_BUF_HEADROOM <= p->size &&
+	       bypass_pool_available(st->pool) >= 2 && stack_tx_room(st, 1);
+}
+
+/* The connection whose template @t is. */
+static struct tcp_conn *tmpl_conn(struct bypass_tcp_tmpl *t)
+{
+	return (struct tcp_conn *)((char *)t - offsetof(struct tcp_conn, tmpl));
+}
+
+/*
+ * Send @seg as one descriptor: its headers written in front of its
+ * payload, in the headroom of @p, which is the frame for the call and the
+ * send queue's buffer again after it. The frame takes its own reference,
+ * put when the device completes it.
+ */
+static int stack_tcp_xmit_direct(struct bypass_stack *st,
+				 const struct bypass_tcp_seg *seg,
+				 struct bypass_buf *p, uint32_t hlen)
+{
+	uint8_t *data = p->data;
+	uint32_t len = p->len, sum;
+	uint64_t frames = st->c.ring.tx_frames, asked = st->c.arp.requests_tx;
+	struct tcphdr *th = (struct tcphdr *)(data - hlen);
+	int r;
+
+	sum = tcp_tmpl_write(seg->tmpl, seg, th, hlen + seg->len);
+	/* The payload follows the header (an even length): sum on. */
+	if (st->tx_csum)	/* the device ends it */
+		th->check = (uint16_t)~bypass_csum_fold(tcp_tmpl_psum(seg->tmpl,
+								      hlen + seg->len));
+	else
+		th->check = bypass_csum_fold(bypass_csum_partial(data, seg->len, sum));
+	bypass_buf_get(p);
+	p->data = (uint8_t *)th;
+	p->len = hlen + seg->len;
+	r = stack_tcp_send(st, p, seg->daddr);
+	/*
+	 * On the ring for sure when it is the one frame put there and no ARP
+	 * request went with it (nothing waited for ring room: see
+	 * stack_tcp_direct_ok). Else it may wait (for ARP, or behind the
+	 * request) as @p: the send queue takes a copy (harmless if it was on
+	 * the ring after all).
+	 */
+	if (!r && (st->c.ring.tx_frames != frames + 1 ||
+		   st->c.arp.requests_tx != asked)) {
+		/* Two were free, and an ARP request takes at most one. */
+		struct bypass_buf *copy = bypass_buf_alloc(st->pool);
+
+		if (copy) {
+			memcpy(copy->data, data, len);
+			copy->len = len;
+			tcp_sndq_replace(tmpl_conn(seg->tmpl), seg->seq, p, copy);
+			return 0;
+		}
+	}
+	p->data = data;
+	p->len = len;
+	return r;
+}
+
+/*
+ * A segment of an established connection (no SACK blocks, no TSO): its
+ * header from the connection's template, in the payload buffer's headroom
+ * when it can be, else in a buffer of its own with the payload chained.
+ */
+static int stack_tcp_xmit_tmpl(struct bypass_stack *st,
+			       const struct bypass_tcp_seg *seg)
+{
+	uint32_t hlen = tcp_tmpl_len(seg), sum;
+	struct bypass_buf *b;
+	struct tcphdr *th;
+
+	tcp_tmpl_fit(seg->tmpl, seg, st->addr);
+	if (seg->nr_frags == 1 &&
+	    stack_tcp_direct_ok(st, seg, seg->frag[0].buf, hlen))
+		return stack_tcp_xmit_direct(st, seg, seg->frag[0].buf, hlen);
+	b = bypass_buf_alloc(st->pool);
+	if (!b) {
+		stack_drop(st, NULL, BYPASS_DROP_TX_NO_BUFFER);
+		return -EAGAIN;
+	}
+	th = (struct tcphdr *)b->data;
+	b->len = hlen;
+	sum = tcp_tmpl_write(seg->tmpl, seg, th, hlen + seg->len);
+	tcp_csum_set(st, th, hlen, sum, tcp_tmpl_psum(seg->tmpl, hlen + seg->len),
+		     seg);
+	return stack_tcp_send_chain(st, b, seg->daddr, seg->frag, seg->nr_frags,
+				    seg->len);
+}
+
+/*
+ * Any segment, its header written field by field: SYN, RST, SACK blocks,
+ * TSO, and segments of no connection.
+ */
+static int __attribute__((noinline))
+stack_tcp_xmit_any(struct bypass_stack *st, const struct bypass_tcp_seg *seg)
+{
 	struct bypass_tcp_opts opt = seg->opt;
 	uint32_t hlen = sizeof(struct tcphdr) + tcp_opts_len(&opt);
 	/* The largest segment on the wire: a TSO one is cut at gso_size. */
-	uint32_t wire = seg->len;
+	uint32_t wire = seg->len, sum, psum;
 	struct bypass_buf *b;
 	struct tcphdr *th;
-	uint32_t sum, i, off;
-	uint8_t *raw;
-	int r;
 
 	if (__builtin_expect(seg->gso_size, 0) && wire > seg->gso_size)
 		wire = seg->gso_size;
@@ -148,7 +325,6 @@ static int stack_tcp_xmit(void *ctx, const struct bypass_tcp_seg *seg)
 		return -EAGAIN;
 	}
 	th = (struct tcphdr *)b->data;
-	raw = b->data;
 	th->source = htons(seg->sport);
 	th->dest = htons(seg->dport);
 	th->seq = htonl(seg->seq);
@@ -158,40 +334,25 @@ static int stack_tcp_xmit(void *ctx, const struct bypass_tcp_seg *seg)
 	th->window = htons(seg->win);
 	th->check = 0;
 	th->urg_ptr = 0;
-	tcp_opts_write(&opt, raw + sizeof(*th));
+	tcp_opts_write(&opt, b->data + sizeof(*th));
 	b->len = hlen;
-	sum = ipv4_pseudo_sum(st->addr, seg->daddr, IPPROTO_TCP,
-			      (uint16_t)(hlen + seg->len));
-	if (!st->tx_csum)
-		sum = bypass_csum_partial(th, hlen, sum);
-	off = hlen;
-	for (i = 0; i < seg->nr_frags; i++) {
-		const struct bypass_tcp_frag *f = &seg->frag[i];
+	psum = ipv4_pseudo_sum(st->addr, seg->daddr, IPPROTO_TCP,
+			       (uint16_t)(hlen + seg->len));
+	sum = st->tx_csum ? psum : bypass_csum_partial(th, hlen, psum);
+	tcp_csum_set(st, th, hlen, sum, psum, seg);
+	return stack_tcp_send_chain(st, b, seg->daddr, seg->frag, seg->nr_frags,
+				    seg->len);
+}
 
-		if (!st->tx_csum)
-			sum = csum_add_at(sum, f->buf->data + f->off, f->len, off);
-		off += f->len;
-	}
-	st->tx_frags = seg->frag;
-	st->tx_nr_frags = seg->nr_frags;
-	st->tx_frags_len = seg->len;
-	if (st->tx_csum)
-		th->check = (uint16_t)~bypass_csum_fold(sum);	/* device ends it */
-	else
-		th->check = bypass_csum_fold(sum);
-	st->c.tcp.tx++;
-	/* Outside a poll, the engine's time of this send serves ARP too. */
-	if (!st->clock_held)
-		st->now_ns = tcp_now(st->tcp);
-	st->clock_held++;
-	r = ipv4_output(st, b, seg->daddr, IPPROTO_TCP);
-	st->clock_held--;
-	st->tx_frags = NULL;
-	st->tx_nr_frags = 0;
-	st->tx_frags_len = 0;
-	st->tx_gso_size = 0;
-	/* Whatever was lost (and counted) is the engine's to retransmit. */
-	return r ? -EAGAIN : 0;
+static int stack_tcp_xmit(void *ctx, const struct bypass_tcp_seg *seg)
+{
+	struct bypass_stack *st = ctx;
+
+	if (__builtin_expect(seg->tmpl && !seg->opt.nr_sack && !seg->gso_size, 1) &&
+	    tcp_tmpl_len(seg) + seg->len + sizeof(struct iphdr) <= st->mtu &&
+	    seg->len <= st->tx_linear_max)
+		return stack_tcp_xmit_tmpl(st, seg);
+	return stack_tcp_xmit_any(st, seg);
 }
 
 /* Add the sum of a merged frame's further buffers, which start at @off. */
