@@ -110,7 +110,7 @@ int bypass_tcp_create(const struct bypass_tcp_config *cfg,
 		bypass_tcp_destroy(tcp);
 		return -ENOMEM;
 	}
-	tcp_wheel_init(&tcp->wheel, 1000000, tcp_now(tcp));
+	tcp_wheel_init(&tcp->wheel, tcp_now(tcp));
 	*out = tcp;
 	return 0;
 }
@@ -146,8 +146,12 @@ static uint32_t window_now(const struct tcp_conn *c)
 static bool window_update_due(const struct tcp_conn *c)
 {
 	uint32_t adv = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
-	uint32_t now = window_now(c);
+	uint32_t now;
 
+	/* The window never exceeds rcvbuf: above half of it, it cannot double. */
+	if (adv > c->tcp->cfg.rcvbuf / 2)
+		return false;
+	now = window_now(c);
 	return (c->state == BYPASS_TCP_ESTABLISHED ||
 		c->state == BYPASS_TCP_FIN_WAIT_1 ||
 		c->state == BYPASS_TCP_FIN_WAIT_2) &&
