@@ -37,6 +37,9 @@
  * 'icmp frag_needed MTU SEQ [LEN]' hands the engine an ICMP "fragmentation
  * needed" quoting its segment at SEQ (its numbers) to port 40000.
  * 'app send' queues buffers of 1000 bytes.
+ * Each segment '<' injects is a receive batch of its own: the engine is
+ * polled after it, as the stack polls after its RX batch. Segments
+ * between 'batch start' and 'batch end' form one batch, polled at its end.
  */
 #ifndef BYPASS_TEST_TCP_SCRIPT_H
 #define BYPASS_TEST_TCP_SCRIPT_H
@@ -79,6 +82,7 @@ struct ts_run {
 	struct bypass_tcp_conn *listener, *conn;
 	uint16_t lport;
 	bool have_peer_isn, have_ts;
+	bool in_batch;			/* between 'batch start' and 'batch end' */
 	uint32_t peer_isn, ts_base;
 	uint32_t nr_iss;		/* the engine's ISN per remote port */
 	uint16_t iss_port[8];
@@ -445,6 +449,9 @@ static int ts_inject(struct ts_run *r, struct ts_seg_spec *sp)
 		s.frag[0].len = sp->len;
 	}
 	bypass_tcp_input(r->tcp, &s);
+	/* The end of a receive batch, as the stack polls after its RX. */
+	if (!r->in_batch)
+		bypass_tcp_poll(r->tcp);
 	return 0;
 }
 
@@ -840,6 +847,19 @@ static int ts_line(struct ts_run *r, char *line, uint64_t *t)
 	}
 	if (!strcmp(w, "icmp"))
 		return ts_icmp(r, p);
+	if (!strcmp(w, "batch")) {
+		w = ts_word(&p);
+		if (w && !strcmp(w, "start") && !r->in_batch) {
+			r->in_batch = true;
+			return 0;
+		}
+		if (w && !strcmp(w, "end") && r->in_batch) {
+			r->in_batch = false;
+			bypass_tcp_poll(r->tcp);
+			return 0;
+		}
+		return ts_fail(r, "batch start, then batch end");
+	}
 	if (!strcmp(w, "app")) {
 		if (ts_app(r, p))
 			return -1;

@@ -143,7 +143,7 @@ static uint32_t window_now(const struct tcp_conn *c)
  * its own: at least doubled since the last advertisement, and by a segment
  * or more.
  */
-static bool window_update_due(const struct tcp_conn *c)
+bool tcp_window_update_due(const struct tcp_conn *c)
 {
 	uint32_t adv = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
 	uint32_t now;
@@ -158,29 +158,14 @@ static bool window_update_due(const struct tcp_conn *c)
 	       now >= 2 * adv && now - adv >= c->mss;
 }
 
-/*
- * Tell peers whose window the application's reads made an update due:
- * once per poll, however many buffers were read (a segment that arrived
- * meanwhile may have advertised the window already).
- */
-static void send_window_updates(struct bypass_tcp *tcp)
-{
-	struct tcp_conn *c;
-
-	while ((c = tcp->upd)) {
-		tcp_upd_remove(c);
-		if (window_update_due(c))
-			tcp_send_ack(c);
-	}
-}
-
 void bypass_tcp_poll(struct bypass_tcp *tcp)
 {
 	uint64_t now;
 
 	tcp_clock_hold(tcp);
 	now = tcp_now(tcp);
-	send_window_updates(tcp);
+	/* The receive batch is over: its ACKs, and window updates. */
+	tcp_ack_batch_end(tcp);
 	tcp_wheel_run(&tcp->wheel, now);
 	tcp_tw_expire(tcp, now);
 	tcp_clock_release(tcp);
@@ -194,7 +179,7 @@ uint64_t bypass_tcp_next_timer(struct bypass_tcp *tcp)
 	if (tw < next)
 		next = tw;
 
-	/* Window updates that reads made due go out at the next poll. */
+	/* ACKs and window updates to decide at the next poll. */
 	if (tcp->upd)
 		return 0;
 	if (next == UINT64_MAX)
@@ -421,6 +406,7 @@ int bypass_tcp_send(struct bypass_tcp_conn *cc, struct bypass_buf *b)
 	c->sndq_len++;
 	c->snd_end += b->len;
 	tcp_clock_hold(c->tcp);
+	tcp_ack_reply(c, tcp_now(c->tcp));
 	tcp_output(c);
 	tcp_clock_release(c->tcp);
 	return 0;
@@ -446,15 +432,8 @@ struct bypass_buf *bypass_tcp_recv(struct bypass_tcp_conn *cc)
 	 * sends it, and until then the engine has work now (next timer 0),
 	 * which a read that changes nothing must not claim.
 	 */
-	if (!c->upd_pprev && window_update_due(c)) {
-		struct bypass_tcp *tcp = c->tcp;
-
-		c->upd_next = tcp->upd;
-		if (c->upd_next)
-			c->upd_next->upd_pprev = &c->upd_next;
-		c->upd_pprev = &tcp->upd;
-		tcp->upd = c;
-	}
+	if (!c->upd_pprev && tcp_window_update_due(c))
+		tcp_ack_decide_later(c);
 	return b;
 }
 

@@ -447,19 +447,19 @@ static bool takes_data(uint8_t state)
 	       state == BYPASS_TCP_FIN_WAIT_1 || state == BYPASS_TCP_FIN_WAIT_2;
 }
 
-/* The segment's payload x->buf, at @seq, is the connection's: an ACK is owed. */
+/*
+ * The segment's payload x->buf, at @seq, is the connection's: an ACK is
+ * owed, decided at the end of the batch (tcp_ack.c) unless the segment
+ * makes it due at once.
+ */
 static void take_data(struct tcp_conn *c, struct seg_ctx *x, uint32_t seq)
 {
 	struct bypass_buf *b = x->buf;
+	uint32_t len = b->len;
 
 	x->buf = NULL;
 	tcp_rcv_data(c, b, seq);
-	if (++c->segs_unacked >= 2)
-		c->ack_now = true;
-	c->ack_pending = true;
-	if (!tcp_timer_armed(&c->delack_timer))
-		tcp_timer_set(&c->tcp->wheel, &c->delack_timer,
-			      x->now + c->tcp->cfg.delack_ns);
+	tcp_ack_data(c, len, x->now);
 }
 
 /* Returns false when the connection is gone. */
