@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "bypass_tcp_sendv.h"
 #include "tcp.h"
 
 static const char *const state_names[] = {
@@ -368,12 +369,9 @@ int bypass_tcp_connect(struct bypass_tcp *tcp, uint32_t laddr, uint16_t lport,
 	return 0;
 }
 
-int bypass_tcp_send(struct bypass_tcp_conn *cc, struct bypass_buf *b)
+/* Whether @c may queue data now: 0, or the error of bypass_tcp_send. */
+static int send_allowed(const struct tcp_conn *c)
 {
-	struct tcp_conn *c = (struct tcp_conn *)cc;
-	uint32_t cap = c->tcp->cfg.sndq_bufs;
-	struct tcp_chunk *k;
-
 	switch (c->state) {
 	case BYPASS_TCP_SYN_SENT:
 	case BYPASS_TCP_SYN_RECEIVED:
@@ -382,34 +380,72 @@ int bypass_tcp_send(struct bypass_tcp_conn *cc, struct bypass_buf *b)
 		break;
 	case BYPASS_TCP_CLOSED:
 	case BYPASS_TCP_LISTEN:
-		bypass_buf_put(b);
 		return -ENOTCONN;
 	default:
-		bypass_buf_put(b);
 		return -EPIPE;
 	}
-	if (c->fin_queued) {
-		bypass_buf_put(b);
-		return -EPIPE;
-	}
-	if (!b->len) {
-		bypass_buf_put(b);
+	return c->fin_queued ? -EPIPE : 0;
+}
+
+/* Append @b to the send queue: 0, or -EINVAL / -ENOBUFS (@b not taken). */
+static int sndq_add(struct tcp_conn *c, struct bypass_buf *b)
+{
+	struct tcp_chunk *k;
+
+	if (!b->len)
 		return -EINVAL;
-	}
-	if (c->sndq_len == cap) {
-		bypass_buf_put(b);
+	if (c->sndq_len == c->tcp->cfg.sndq_bufs)
 		return -ENOBUFS;
-	}
 	k = &c->sndq[(c->sndq_head + c->sndq_len) & c->tcp->sndq_mask];
 	k->seq = c->snd_end;
 	k->buf = b;
 	c->sndq_len++;
 	c->snd_end += b->len;
+	return 0;
+}
+
+/* What was queued goes out: one pass of the output, one clock read. */
+static void send_queued(struct tcp_conn *c)
+{
 	tcp_clock_hold(c->tcp);
 	tcp_ack_reply(c, tcp_now(c->tcp));
 	tcp_output(c);
 	tcp_clock_release(c->tcp);
+}
+
+int bypass_tcp_send(struct bypass_tcp_conn *cc, struct bypass_buf *b)
+{
+	struct tcp_conn *c = (struct tcp_conn *)cc;
+	int r = send_allowed(c);
+
+	if (!r)
+		r = sndq_add(c, b);
+	if (r) {
+		bypass_buf_put(b);
+		return r;
+	}
+	send_queued(c);
 	return 0;
+}
+
+int bypass_tcp_sendv(struct bypass_tcp_conn *cc, struct bypass_buf *const *bufs,
+		     uint32_t n)
+{
+	struct tcp_conn *c = (struct tcp_conn *)cc;
+	int r = send_allowed(c);
+	uint32_t i;
+
+	if (r)
+		return r;
+	for (i = 0; i < n; i++) {
+		r = sndq_add(c, bufs[i]);
+		if (r)
+			break;
+	}
+	if (!i)
+		return n ? r : 0;
+	send_queued(c);
+	return (int)i;
 }
 
 struct bypass_buf *bypass_tcp_recv(struct bypass_tcp_conn *cc)
