@@ -31,7 +31,7 @@
  * App commands: listen PORT [BACKLOG], connect LPORT RPORT, accept, send N,
  * recv N (reads exactly N bytes, checking them), eof, noeof, close,
  * shutdown, abort, nodelay, state NAME, error NAME (0, ECONNRESET, EPIPE...),
- * readable N, noaccept, port N (segments go to port N, nobody listening),
+ * readable N, noaccept, acceptable N (connections accept would hand out), port N (segments go to port N, nobody listening),
  * keepalive IDLE_MS INTVL_MS COUNT, stat NAME N (an engine counter of
  * struct bypass_tcp_stats has the value N).
  * 'icmp frag_needed MTU SEQ [LEN]' hands the engine an ICMP "fragmentation
@@ -612,6 +612,14 @@ static int ts_app(struct ts_run *r, char *p)
 			return ts_fail(r, "accept without listen");
 		r->conn = bypass_tcp_accept(r->listener);
 		return r->conn ? 0 : ts_fail(r, "nothing to accept");
+	}
+	if (!strcmp(cmd, "acceptable")) {
+		uint32_t n;
+
+		if (!r->listener || !ts_num(a, &x))
+			return ts_fail(r, "acceptable N after listen");
+		n = bypass_tcp_acceptable(r->listener);
+		return n == x ? 0 : ts_fail(r, "%u acceptable", n);
 	}
 	if (!strcmp(cmd, "noaccept")) {
 		return bypass_tcp_accept(r->listener) ?

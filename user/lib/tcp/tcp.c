@@ -214,13 +214,17 @@ static void listener_drop_child(struct tcp_conn *c)
 
 void tcp_conn_done(struct tcp_conn *c, int err)
 {
+	bool was_open = c->state != BYPASS_TCP_CLOSED;
+
 	if (err)
 		c->error = err;
 	tcp_set_state(c, BYPASS_TCP_CLOSED);
 	tcp_conn_stop(c);
-	/* One waiting in an accept queue is freed by accept. */
-	if (c->listener && !c->accepted && c->qnext_valid)
+	/* One waiting in an accept queue is freed by accept (and not counted). */
+	if (c->listener && !c->accepted && c->qnext_valid) {
+		c->listener->queued_closed += was_open;
 		return;
+	}
 	listener_drop_child(c);
 	if (!c->app_owned)
 		tcp_conn_free(c);
@@ -288,6 +292,7 @@ struct bypass_tcp_conn *bypass_tcp_accept(struct bypass_tcp_conn *lc)
 		c->listener = NULL;
 		c->accepted = true;
 		if (c->state == BYPASS_TCP_CLOSED) {
+			l->queued_closed--;
 			tcp_conn_free(c);	/* reset before it was taken */
 			continue;
 		}
@@ -475,15 +480,12 @@ struct bypass_buf *bypass_tcp_recv(struct bypass_tcp_conn *cc)
 
 uint32_t bypass_tcp_acceptable(const struct bypass_tcp_conn *lc)
 {
-	const struct tcp_conn *l = (const struct tcp_conn *)lc, *c;
-	uint32_t n = 0;
+	const struct tcp_conn *l = (const struct tcp_conn *)lc;
 
 	if (l->state != BYPASS_TCP_LISTEN)
 		return 0;
 	/* Those reset while they waited are not handed out. */
-	for (c = l->acceptq_head; c; c = c->qnext)
-		n += c->state != BYPASS_TCP_CLOSED;
-	return n;
+	return l->queued - l->queued_closed;
 }
 
 uint32_t bypass_tcp_unacked(const struct bypass_tcp_conn *cc)

@@ -131,6 +131,7 @@ struct tcp_conn {
 	/* listener */
 	uint32_t backlog, pending;	/* pending: SYN-RECEIVED + queued */
 	uint32_t queued;		/* in the accept queue */
+	uint32_t queued_closed;		/* of those, reset while waiting */
 	struct tcp_conn *acceptq_head, *acceptq_tail;
 
 	/*
