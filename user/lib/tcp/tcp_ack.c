@@ -52,6 +52,17 @@ void tcp_ack_decide_later(struct tcp_conn *c)
 	tcp->upd = c;
 }
 
+/* Whether the ACK owed for in-order data is to go now. */
+static bool ack_due(const struct tcp_conn *c)
+{
+	if (!c->ack_pending)
+		return false;
+	/* More than a full segment, i.e. two or more (Linux's check). */
+	if (c->ack_now || c->rcv_nxt - c->last_ack_sent > rcv_mss(c))
+		return true;
+	return c->quickacks && c->pingpong < TCP_PINGPONG_THRESH;
+}
+
 void tcp_ack_data(struct tcp_conn *c, uint32_t len, uint64_t now)
 {
 	/* As Linux's tcp_measure_rcv_mss: the largest seen, up to ours. */
@@ -66,7 +77,13 @@ void tcp_ack_data(struct tcp_conn *c, uint32_t len, uint64_t now)
 	if (!tcp_timer_armed(&c->delack_timer))
 		tcp_timer_set(&c->tcp->wheel, &c->delack_timer,
 			      now + c->tcp->cfg.delack_ns);
-	tcp_ack_decide_later(c);
+	/*
+	 * More data can only make the ACK due, never not: the connection
+	 * waits for the batch's end once it is (a lone segment that keeps
+	 * its delayed ACK costs the batch nothing).
+	 */
+	if (ack_due(c))
+		tcp_ack_decide_later(c);
 }
 
 void tcp_ack_reply(struct tcp_conn *c, uint64_t now)
@@ -76,17 +93,6 @@ void tcp_ack_reply(struct tcp_conn *c, uint64_t now)
 		return;
 	c->reply_seq = c->rcv_nxt;
 	c->pingpong++;
-}
-
-/* Whether the ACK owed for in-order data is to go now. */
-static bool ack_due(const struct tcp_conn *c)
-{
-	if (!c->ack_pending)
-		return false;
-	/* More than a full segment, i.e. two or more (Linux's check). */
-	if (c->ack_now || c->rcv_nxt - c->last_ack_sent > rcv_mss(c))
-		return true;
-	return c->quickacks && c->pingpong < TCP_PINGPONG_THRESH;
 }
 
 void tcp_ack_batch_end(struct bypass_tcp *tcp)
