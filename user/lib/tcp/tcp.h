@@ -247,6 +247,28 @@ static inline void tcp_seg_clear(struct bypass_tcp_seg *s)
 	s->nr_frags = 0;
 }
 
+/*
+ * The options of nearly every segment of a connection with timestamps,
+ * in the layout RFC 7323 appendix A suggests and Linux sends: NOP, NOP,
+ * timestamps, 12 bytes in all. For exactly that layout, fill @o's
+ * timestamp fields (the caller has cleared the rest, tcp_seg_clear) and
+ * return true, without tcp_opts_parse()'s loop; false for anything else,
+ * which tcp_opts_parse() is then to read.
+ */
+static inline bool tcp_opts_fast_ts(const uint8_t *p, uint32_t len,
+				    struct bypass_tcp_opts *o)
+{
+	if (len != TCP_TS_OPT_LEN || p[0] != 1 || p[1] != 1 || p[2] != 8 ||
+	    p[3] != 10)
+		return false;
+	o->has_ts = true;
+	o->ts_val = (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 |
+		    (uint32_t)p[6] << 8 | p[7];
+	o->ts_ecr = (uint32_t)p[8] << 24 | (uint32_t)p[9] << 16 |
+		    (uint32_t)p[10] << 8 | p[11];
+	return true;
+}
+
 /* Tell the host that @c, which the application holds, may have changed. */
 static inline void tcp_notify(struct tcp_conn *c)
 {
