@@ -703,9 +703,8 @@ static bool fast_input(struct tcp_conn *c, struct seg_ctx *x)
 	update_window(c, s);
 	if (!c->snd_wnd)
 		c->retries = 0;
-	if (len) {
+	if (len)
 		take_data(c, x, s->seq);
-	}
 	/* tcp_output with nothing to send and no ACK due: only this. */
 	if (c->ack_now || c->snd_end != c->snd_nxt || c->fin_queued)
 		tcp_output(c);
