@@ -31,12 +31,15 @@
  * App commands: listen PORT [BACKLOG], connect LPORT RPORT, accept, send N,
  * recv N (reads exactly N bytes, checking them), eof, noeof, close,
  * shutdown, abort, nodelay, state NAME, error NAME (0, ECONNRESET, EPIPE...),
- * readable N, noaccept, port N (segments go to port N, nobody listening),
+ * readable N, noaccept, acceptable N (connections accept would hand out), port N (segments go to port N, nobody listening),
  * keepalive IDLE_MS INTVL_MS COUNT, stat NAME N (an engine counter of
  * struct bypass_tcp_stats has the value N).
  * 'icmp frag_needed MTU SEQ [LEN]' hands the engine an ICMP "fragmentation
  * needed" quoting its segment at SEQ (its numbers) to port 40000.
  * 'app send' queues buffers of 1000 bytes.
+ * Each segment '<' injects is a receive batch of its own: the engine is
+ * polled after it, as the stack polls after its RX batch. Segments
+ * between 'batch start' and 'batch end' form one batch, polled at its end.
  */
 #ifndef BYPASS_TEST_TCP_SCRIPT_H
 #define BYPASS_TEST_TCP_SCRIPT_H
@@ -79,6 +82,7 @@ struct ts_run {
 	struct bypass_tcp_conn *listener, *conn;
 	uint16_t lport;
 	bool have_peer_isn, have_ts;
+	bool in_batch;			/* between 'batch start' and 'batch end' */
 	uint32_t peer_isn, ts_base;
 	uint32_t nr_iss;		/* the engine's ISN per remote port */
 	uint16_t iss_port[8];
@@ -445,6 +449,9 @@ static int ts_inject(struct ts_run *r, struct ts_seg_spec *sp)
 		s.frag[0].len = sp->len;
 	}
 	bypass_tcp_input(r->tcp, &s);
+	/* The end of a receive batch, as the stack polls after its RX. */
+	if (!r->in_batch)
+		bypass_tcp_poll(r->tcp);
 	return 0;
 }
 
@@ -605,6 +612,14 @@ static int ts_app(struct ts_run *r, char *p)
 			return ts_fail(r, "accept without listen");
 		r->conn = bypass_tcp_accept(r->listener);
 		return r->conn ? 0 : ts_fail(r, "nothing to accept");
+	}
+	if (!strcmp(cmd, "acceptable")) {
+		uint32_t n;
+
+		if (!r->listener || !ts_num(a, &x))
+			return ts_fail(r, "acceptable N after listen");
+		n = bypass_tcp_acceptable(r->listener);
+		return n == x ? 0 : ts_fail(r, "%u acceptable", n);
 	}
 	if (!strcmp(cmd, "noaccept")) {
 		return bypass_tcp_accept(r->listener) ?
@@ -840,6 +855,19 @@ static int ts_line(struct ts_run *r, char *line, uint64_t *t)
 	}
 	if (!strcmp(w, "icmp"))
 		return ts_icmp(r, p);
+	if (!strcmp(w, "batch")) {
+		w = ts_word(&p);
+		if (w && !strcmp(w, "start") && !r->in_batch) {
+			r->in_batch = true;
+			return 0;
+		}
+		if (w && !strcmp(w, "end") && r->in_batch) {
+			r->in_batch = false;
+			bypass_tcp_poll(r->tcp);
+			return 0;
+		}
+		return ts_fail(r, "batch start, then batch end");
+	}
 	if (!strcmp(w, "app")) {
 		if (ts_app(r, p))
 			return -1;

@@ -10,7 +10,7 @@
 #include "kselftest_harness.h"
 #include "tcp_timer.h"
 
-#define MS 1000000ull
+#define MS TCP_TICK_NS	/* one tick */
 
 struct probe {
 	struct tcp_timer t;
@@ -33,7 +33,7 @@ static struct tcp_wheel *new_wheel(uint64_t now)
 {
 	struct tcp_wheel *w = malloc(sizeof(*w));
 
-	tcp_wheel_init(w, MS, now);
+	tcp_wheel_init(w, now);
 	return w;
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "bypass_tcp_sendv.h"
 #include "tcp.h"
 
 static const char *const state_names[] = {
@@ -110,7 +111,7 @@ int bypass_tcp_create(const struct bypass_tcp_config *cfg,
 		bypass_tcp_destroy(tcp);
 		return -ENOMEM;
 	}
-	tcp_wheel_init(&tcp->wheel, 1000000, tcp_now(tcp));
+	tcp_wheel_init(&tcp->wheel, tcp_now(tcp));
 	*out = tcp;
 	return 0;
 }
@@ -143,31 +144,19 @@ static uint32_t window_now(const struct tcp_conn *c)
  * its own: at least doubled since the last advertisement, and by a segment
  * or more.
  */
-static bool window_update_due(const struct tcp_conn *c)
+bool tcp_window_update_due(const struct tcp_conn *c)
 {
 	uint32_t adv = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
-	uint32_t now = window_now(c);
+	uint32_t now;
 
+	/* The window never exceeds rcvbuf: above half of it, it cannot double. */
+	if (adv > c->tcp->cfg.rcvbuf / 2)
+		return false;
+	now = window_now(c);
 	return (c->state == BYPASS_TCP_ESTABLISHED ||
 		c->state == BYPASS_TCP_FIN_WAIT_1 ||
 		c->state == BYPASS_TCP_FIN_WAIT_2) &&
 	       now >= 2 * adv && now - adv >= c->mss;
-}
-
-/*
- * Tell peers whose window the application's reads made an update due:
- * once per poll, however many buffers were read (a segment that arrived
- * meanwhile may have advertised the window already).
- */
-static void send_window_updates(struct bypass_tcp *tcp)
-{
-	struct tcp_conn *c;
-
-	while ((c = tcp->upd)) {
-		tcp_upd_remove(c);
-		if (window_update_due(c))
-			tcp_send_ack(c);
-	}
 }
 
 void bypass_tcp_poll(struct bypass_tcp *tcp)
@@ -176,7 +165,8 @@ void bypass_tcp_poll(struct bypass_tcp *tcp)
 
 	tcp_clock_hold(tcp);
 	now = tcp_now(tcp);
-	send_window_updates(tcp);
+	/* The receive batch is over: its ACKs, and window updates. */
+	tcp_ack_batch_end(tcp);
 	tcp_wheel_run(&tcp->wheel, now);
 	tcp_tw_expire(tcp, now);
 	tcp_clock_release(tcp);
@@ -190,7 +180,7 @@ uint64_t bypass_tcp_next_timer(struct bypass_tcp *tcp)
 	if (tw < next)
 		next = tw;
 
-	/* Window updates that reads made due go out at the next poll. */
+	/* ACKs and window updates to decide at the next poll. */
 	if (tcp->upd)
 		return 0;
 	if (next == UINT64_MAX)
@@ -224,13 +214,17 @@ static void listener_drop_child(struct tcp_conn *c)
 
 void tcp_conn_done(struct tcp_conn *c, int err)
 {
+	bool was_open = c->state != BYPASS_TCP_CLOSED;
+
 	if (err)
 		c->error = err;
 	tcp_set_state(c, BYPASS_TCP_CLOSED);
 	tcp_conn_stop(c);
-	/* One waiting in an accept queue is freed by accept. */
-	if (c->listener && !c->accepted && c->qnext_valid)
+	/* One waiting in an accept queue is freed by accept (and not counted). */
+	if (c->listener && !c->accepted && c->qnext_valid) {
+		c->listener->queued_closed += was_open;
 		return;
+	}
 	listener_drop_child(c);
 	if (!c->app_owned)
 		tcp_conn_free(c);
@@ -298,6 +292,7 @@ struct bypass_tcp_conn *bypass_tcp_accept(struct bypass_tcp_conn *lc)
 		c->listener = NULL;
 		c->accepted = true;
 		if (c->state == BYPASS_TCP_CLOSED) {
+			l->queued_closed--;
 			tcp_conn_free(c);	/* reset before it was taken */
 			continue;
 		}
@@ -379,12 +374,9 @@ int bypass_tcp_connect(struct bypass_tcp *tcp, uint32_t laddr, uint16_t lport,
 	return 0;
 }
 
-int bypass_tcp_send(struct bypass_tcp_conn *cc, struct bypass_buf *b)
+/* Whether @c may queue data now: 0, or the error of bypass_tcp_send. */
+static int send_allowed(const struct tcp_conn *c)
 {
-	struct tcp_conn *c = (struct tcp_conn *)cc;
-	uint32_t cap = c->tcp->cfg.sndq_bufs;
-	struct tcp_chunk *k;
-
 	switch (c->state) {
 	case BYPASS_TCP_SYN_SENT:
 	case BYPASS_TCP_SYN_RECEIVED:
@@ -393,33 +385,72 @@ int bypass_tcp_send(struct bypass_tcp_conn *cc, struct bypass_buf *b)
 		break;
 	case BYPASS_TCP_CLOSED:
 	case BYPASS_TCP_LISTEN:
-		bypass_buf_put(b);
 		return -ENOTCONN;
 	default:
-		bypass_buf_put(b);
 		return -EPIPE;
 	}
-	if (c->fin_queued) {
-		bypass_buf_put(b);
-		return -EPIPE;
-	}
-	if (!b->len) {
-		bypass_buf_put(b);
+	return c->fin_queued ? -EPIPE : 0;
+}
+
+/* Append @b to the send queue: 0, or -EINVAL / -ENOBUFS (@b not taken). */
+static int sndq_add(struct tcp_conn *c, struct bypass_buf *b)
+{
+	struct tcp_chunk *k;
+
+	if (!b->len)
 		return -EINVAL;
-	}
-	if (c->sndq_len == cap) {
-		bypass_buf_put(b);
+	if (c->sndq_len == c->tcp->cfg.sndq_bufs)
 		return -ENOBUFS;
-	}
 	k = &c->sndq[(c->sndq_head + c->sndq_len) & c->tcp->sndq_mask];
 	k->seq = c->snd_end;
 	k->buf = b;
 	c->sndq_len++;
 	c->snd_end += b->len;
+	return 0;
+}
+
+/* What was queued goes out: one pass of the output, one clock read. */
+static void send_queued(struct tcp_conn *c)
+{
 	tcp_clock_hold(c->tcp);
+	tcp_ack_reply(c, tcp_now(c->tcp));
 	tcp_output(c);
 	tcp_clock_release(c->tcp);
+}
+
+int bypass_tcp_send(struct bypass_tcp_conn *cc, struct bypass_buf *b)
+{
+	struct tcp_conn *c = (struct tcp_conn *)cc;
+	int r = send_allowed(c);
+
+	if (!r)
+		r = sndq_add(c, b);
+	if (r) {
+		bypass_buf_put(b);
+		return r;
+	}
+	send_queued(c);
 	return 0;
+}
+
+int bypass_tcp_sendv(struct bypass_tcp_conn *cc, struct bypass_buf *const *bufs,
+		     uint32_t n)
+{
+	struct tcp_conn *c = (struct tcp_conn *)cc;
+	int r = send_allowed(c);
+	uint32_t i;
+
+	if (r)
+		return r;
+	for (i = 0; i < n; i++) {
+		r = sndq_add(c, bufs[i]);
+		if (r)
+			break;
+	}
+	if (!i)
+		return n ? r : 0;
+	send_queued(c);
+	return (int)i;
 }
 
 struct bypass_buf *bypass_tcp_recv(struct bypass_tcp_conn *cc)
@@ -442,29 +473,19 @@ struct bypass_buf *bypass_tcp_recv(struct bypass_tcp_conn *cc)
 	 * sends it, and until then the engine has work now (next timer 0),
 	 * which a read that changes nothing must not claim.
 	 */
-	if (!c->upd_pprev && window_update_due(c)) {
-		struct bypass_tcp *tcp = c->tcp;
-
-		c->upd_next = tcp->upd;
-		if (c->upd_next)
-			c->upd_next->upd_pprev = &c->upd_next;
-		c->upd_pprev = &tcp->upd;
-		tcp->upd = c;
-	}
+	if (!c->upd_pprev && tcp_window_update_due(c))
+		tcp_ack_decide_later(c);
 	return b;
 }
 
 uint32_t bypass_tcp_acceptable(const struct bypass_tcp_conn *lc)
 {
-	const struct tcp_conn *l = (const struct tcp_conn *)lc, *c;
-	uint32_t n = 0;
+	const struct tcp_conn *l = (const struct tcp_conn *)lc;
 
 	if (l->state != BYPASS_TCP_LISTEN)
 		return 0;
 	/* Those reset while they waited are not handed out. */
-	for (c = l->acceptq_head; c; c = c->qnext)
-		n += c->state != BYPASS_TCP_CLOSED;
-	return n;
+	return l->queued - l->queued_closed;
 }
 
 uint32_t bypass_tcp_unacked(const struct bypass_tcp_conn *cc)

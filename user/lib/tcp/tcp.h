@@ -74,7 +74,18 @@ struct tcp_conn {
 	/* receive side */
 	uint32_t irs, rcv_nxt, rcv_adv;	/* rcv_adv: advertised right edge */
 	uint32_t last_ack_sent;
-	uint32_t segs_unacked;
+	uint32_t segs_unacked;		/* not used by the ACK policy */
+	/*
+	 * The ACK policy (tcp_ack.c): in-order data is acknowledged at the
+	 * end of the receive batch it came in, when more than rcv_mss is
+	 * unacknowledged or in quick-ACK mode, else by the delayed ACK.
+	 */
+	uint32_t rcv_mss;		/* the peer's segment size, as seen */
+	uint64_t last_data_ns;		/* data last came then */
+	uint32_t reply_seq;		/* rcv_nxt when a reply last counted */
+	uint8_t quickacks;		/* ACKs to send at once yet */
+	uint8_t pingpong;		/* replies soon after data (interactive) */
+	bool data_seen;			/* last_data_ns is set */
 	struct bypass_buf *rcvq_head, *rcvq_tail;
 	uint32_t rcvq_bytes;
 	uint32_t rcvq_nbufs;		/* buffers in the receive queue */
@@ -120,9 +131,13 @@ struct tcp_conn {
 	/* listener */
 	uint32_t backlog, pending;	/* pending: SYN-RECEIVED + queued */
 	uint32_t queued;		/* in the accept queue */
+	uint32_t queued_closed;		/* of those, reset while waiting */
 	struct tcp_conn *acceptq_head, *acceptq_tail;
 
-	/* On the engine's list of window updates to send at the next poll. */
+	/*
+	 * On the engine's list of connections whose ACK or window update is
+	 * decided at the next poll (the end of the receive batch).
+	 */
 	struct tcp_conn *upd_next, **upd_pprev;
 
 	struct tcp_timer rtx_timer;	/* retransmit, persist, SYN */
@@ -213,7 +228,7 @@ struct bypass_tcp {
 	uint32_t tw_hash_mask;
 	struct tcp_tw *tw_head, *tw_tail;	/* oldest first */
 	struct tcp_wheel wheel;
-	struct tcp_conn *upd;		/* window updates due */
+	struct tcp_conn *upd;		/* ACKs and window updates to decide */
 	uint64_t isn_drift_ns;		/* test hook: added to the ISN clock */
 	/* The clock as read once by the entry point running (now_held). */
 	uint64_t now_ns;
@@ -231,6 +246,28 @@ static inline void tcp_seg_clear(struct bypass_tcp_seg *s)
 	memset(s, 0, offsetof(struct bypass_tcp_seg, opt.sack));
 	s->len = 0;
 	s->nr_frags = 0;
+}
+
+/*
+ * The options of nearly every segment of a connection with timestamps,
+ * in the layout RFC 7323 appendix A suggests and Linux sends: NOP, NOP,
+ * timestamps, 12 bytes in all. For exactly that layout, fill @o's
+ * timestamp fields (the caller has cleared the rest, tcp_seg_clear) and
+ * return true, without tcp_opts_parse()'s loop; false for anything else,
+ * which tcp_opts_parse() is then to read.
+ */
+static inline bool tcp_opts_fast_ts(const uint8_t *p, uint32_t len,
+				    struct bypass_tcp_opts *o)
+{
+	if (len != TCP_TS_OPT_LEN || p[0] != 1 || p[1] != 1 || p[2] != 8 ||
+	    p[3] != 10)
+		return false;
+	o->has_ts = true;
+	o->ts_val = (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 |
+		    (uint32_t)p[6] << 8 | p[7];
+	o->ts_ecr = (uint32_t)p[8] << 24 | (uint32_t)p[9] << 16 |
+		    (uint32_t)p[10] << 8 | p[11];
+	return true;
 }
 
 /* Tell the host that @c, which the application holds, may have changed. */
@@ -410,7 +447,18 @@ static inline uint32_t tcp_tw_isn(uint32_t snd_nxt)
 	return isn ? isn : 1;
 }
 
+/* tcp_ack.c */
+/* @len in-order bytes were queued at @now: an ACK is owed. */
+void tcp_ack_data(struct tcp_conn *c, uint32_t len, uint64_t now);
+/* Decide, at the end of the receive batch, @c's ACK or window update. */
+void tcp_ack_decide_later(struct tcp_conn *c);
+/* The application sends at @now: a reply soon after data is interactive. */
+void tcp_ack_reply(struct tcp_conn *c, uint64_t now);
+/* The ACKs and window updates the batch made due go out. */
+void tcp_ack_batch_end(struct bypass_tcp *tcp);
+
 /* tcp.c */
+bool tcp_window_update_due(const struct tcp_conn *c);
 void tcp_set_state(struct tcp_conn *c, uint8_t state);
 /* The connection is over: error @err (0: none), free it if unowned. */
 void tcp_conn_done(struct tcp_conn *c, int err);

@@ -336,8 +336,11 @@ static void new_ack(struct tcp_conn *c, struct seg_ctx *x)
 		c->snd_nxt = c->snd_una;
 	c->retries = 0;
 	free_acked(c);
-	tcp_sack_check_renege(c);
-	tcp_sack_update(c, &s->opt);
+	/* Both are no-ops without a scoreboard or blocks to take. */
+	if (c->nr_sacked || s->opt.nr_sack) {
+		tcp_sack_check_renege(c);
+		tcp_sack_update(c, &s->opt);
+	}
 	tcp_cc_ack(c, acked);
 	if (c->snd_una == c->snd_max)
 		tcp_timer_clear(&c->rtx_timer);
@@ -444,6 +447,21 @@ static bool takes_data(uint8_t state)
 	       state == BYPASS_TCP_FIN_WAIT_1 || state == BYPASS_TCP_FIN_WAIT_2;
 }
 
+/*
+ * The segment's payload x->buf, at @seq, is the connection's: an ACK is
+ * owed, decided at the end of the batch (tcp_ack.c) unless the segment
+ * makes it due at once.
+ */
+static void take_data(struct tcp_conn *c, struct seg_ctx *x, uint32_t seq)
+{
+	struct bypass_buf *b = x->buf;
+	uint32_t len = b->len;
+
+	x->buf = NULL;
+	tcp_rcv_data(c, b, seq);
+	tcp_ack_data(c, len, x->now);
+}
+
 /* Returns false when the connection is gone. */
 static bool process_data(struct tcp_conn *c, struct seg_ctx *x)
 {
@@ -484,14 +502,7 @@ static bool process_data(struct tcp_conn *c, struct seg_ctx *x)
 			tcp_conn_done(c, 0);
 			return false;
 		}
-		x->buf = NULL;
-		tcp_rcv_data(c, b, seq);
-		if (++c->segs_unacked >= 2)
-			c->ack_now = true;
-		c->ack_pending = true;
-		if (!tcp_timer_armed(&c->delack_timer))
-			tcp_timer_set(&c->tcp->wheel, &c->delack_timer,
-				      x->now + c->tcp->cfg.delack_ns);
+		take_data(c, x, seq);
 	}
 	if (!fin || seq + len != c->rcv_nxt)
 		return true;
@@ -647,6 +658,61 @@ static void sync_input(struct tcp_conn *c, struct seg_ctx *x)
 	tcp_output(c);
 }
 
+/*
+ * Header prediction (as Linux's tcp_rcv_established fast path): an ACK
+ * (with PSH at most) for an established connection, at rcv_nxt, with no
+ * SACK blocks, a timestamp (when in use) not older than ts_recent, an ACK
+ * between snd_una and snd_max, and either in-order data that fits the
+ * window while nothing waits out of order, or no data and an ACK that
+ * moves snd_una outside of loss recovery. That is the slow path's work
+ * for such a segment without its checks for what cannot apply here.
+ * Returns false, having changed nothing, for any other segment.
+ */
+static bool fast_input(struct tcp_conn *c, struct seg_ctx *x)
+{
+	struct bypass_tcp_seg *s = x->s;
+	struct bypass_buf *b = x->buf;
+	uint32_t len = s->len;
+
+	if (c->state != BYPASS_TCP_ESTABLISHED ||
+	    (s->flags & (uint8_t)~BYPASS_TCP_PSH) != BYPASS_TCP_ACK ||
+	    s->seq != c->rcv_nxt || s->opt.nr_sack ||
+	    seq_lt(s->ack, c->snd_una) || seq_gt(s->ack, c->snd_max))
+		return false;
+	if (c->ts_ok && (!s->opt.has_ts || seq_lt(s->opt.ts_val, c->ts_recent)))
+		return false;
+	if (len) {
+		if (c->nr_ooo || !b || len > c->rcv_adv - c->rcv_nxt ||
+		    !seq_gt(c->rcv_adv, c->rcv_nxt) ||
+		    (c->accepted && !c->app_owned))
+			return false;
+	} else if (s->ack == c->snd_una) {
+		return false;	/* duplicate ACK or window update */
+	}
+	if (s->ack != c->snd_una && (c->in_recovery || c->nr_sacked))
+		return false;
+
+	peer_alive(c, x->now);
+	/* RFC 7323 4.3: the timestamp to echo (in order: not older). */
+	if (c->ts_ok && seq_leq(s->seq, c->last_ack_sent)) {
+		c->ts_recent = s->opt.ts_val;
+		c->ts_recent_ns = x->now;
+	}
+	if (s->ack != c->snd_una)
+		new_ack(c, x);
+	update_window(c, s);
+	if (!c->snd_wnd)
+		c->retries = 0;
+	if (len)
+		take_data(c, x, s->seq);
+	/* tcp_output with nothing to send and no ACK due: only this. */
+	if (c->ack_now || c->snd_end != c->snd_nxt || c->fin_queued)
+		tcp_output(c);
+	else
+		tcp_cc_sent(c, false);
+	return true;
+}
+
 void bypass_tcp_input(struct bypass_tcp *tcp, struct bypass_tcp_seg *s)
 {
 	struct seg_ctx x = {
@@ -689,7 +755,9 @@ void bypass_tcp_input(struct bypass_tcp *tcp, struct bypass_tcp_seg *s)
 		 */
 		struct tcp_conn *l = c->app_owned ? c : c->listener;
 
-		if (c->state == BYPASS_TCP_SYN_SENT)
+		if (fast_input(c, &x))
+			;	/* header prediction: the common case */
+		else if (c->state == BYPASS_TCP_SYN_SENT)
 			syn_sent_input(c, &x);
 		else
 			sync_input(c, &x);

@@ -240,6 +240,8 @@ void tcp_rcv_data(struct tcp_conn *c, struct bypass_buf *b, uint32_t seq)
 		if (!rcvq_add(c, b)) {
 			bypass_buf_put(b);
 			c->tcp->stats.rcv_dropped++;
+			/* As Linux out of receive memory: tell the peer at once. */
+			c->ack_now = true;
 			return;
 		}
 		ooo_drain(c);

@@ -6,11 +6,10 @@
 
 #include "tcp_timer.h"
 
-void tcp_wheel_init(struct tcp_wheel *w, uint64_t tick_ns, uint64_t now_ns)
+void tcp_wheel_init(struct tcp_wheel *w, uint64_t now_ns)
 {
 	memset(w, 0, sizeof(*w));
-	w->tick_ns = tick_ns;
-	w->cur = now_ns / tick_ns;
+	w->cur = now_ns / TCP_TICK_NS;
 }
 
 /* Take @t out of its slot. */
@@ -36,7 +35,7 @@ void tcp_timer_cancel(struct tcp_wheel *w, struct tcp_timer *t)
 
 void tcp_timer_arm(struct tcp_wheel *w, struct tcp_timer *t, uint64_t when_ns)
 {
-	uint64_t tick = (when_ns + w->tick_ns - 1) / w->tick_ns;
+	uint64_t tick = (when_ns + TCP_TICK_NS - 1) / TCP_TICK_NS;
 	struct tcp_timer **head;
 
 	unhang(w, t);
@@ -62,14 +61,14 @@ void tcp_timer_set(struct tcp_wheel *w, struct tcp_timer *t, uint64_t when_ns)
 	t->pending = true;
 	t->due_ns = when_ns;
 	/* Its slot comes no later than the deadline: the wheel stays. */
-	if (t->pprev && t->expires * w->tick_ns <= when_ns)
+	if (t->pprev && t->expires * TCP_TICK_NS <= when_ns)
 		return;
 	tcp_timer_arm(w, t, when_ns);
 }
 
 uint32_t tcp_wheel_run(struct tcp_wheel *w, uint64_t now_ns)
 {
-	uint64_t now = now_ns / w->tick_ns;
+	uint64_t now = now_ns / TCP_TICK_NS;
 	uint64_t n, i;
 	uint32_t fired = 0;
 
@@ -118,7 +117,7 @@ uint64_t tcp_wheel_next(struct tcp_wheel *w)
 	if (!w->armed)
 		return UINT64_MAX;
 	if (w->next_valid)
-		return w->next_tick * w->tick_ns;
+		return w->next_tick * TCP_TICK_NS;
 	for (i = 0; i < TCP_WHEEL_SLOTS; i++) {
 		const struct tcp_timer *t = w->slot[(w->cur + i) & (TCP_WHEEL_SLOTS - 1)];
 
@@ -131,5 +130,5 @@ uint64_t tcp_wheel_next(struct tcp_wheel *w)
 	}
 	w->next_tick = best;
 	w->next_valid = true;
-	return best * w->tick_ns;
+	return best * TCP_TICK_NS;
 }

@@ -22,6 +22,11 @@
 #pragma GCC visibility push(hidden)
 
 #define TCP_WHEEL_SLOTS	4096u		/* power of two */
+/*
+ * The tick: a constant, so that turning a time into a tick is a multiply
+ * and a shift, not a hardware divide on every poll and timer move.
+ */
+#define TCP_TICK_NS	1000000ull
 
 struct tcp_timer {
 	struct tcp_timer *next, **pprev;	/* pprev NULL: not in the wheel */
@@ -32,7 +37,6 @@ struct tcp_timer {
 };
 
 struct tcp_wheel {
-	uint64_t tick_ns;
 	uint64_t cur;		/* next tick to process */
 	uint32_t armed;
 	/* Earliest expiry (tick) while next_valid: kept up by arm, dropped
@@ -42,7 +46,7 @@ struct tcp_wheel {
 	struct tcp_timer *slot[TCP_WHEEL_SLOTS];
 };
 
-void tcp_wheel_init(struct tcp_wheel *w, uint64_t tick_ns, uint64_t now_ns);
+void tcp_wheel_init(struct tcp_wheel *w, uint64_t now_ns);
 /* (Re)arm @t to fire at the first tick at or after @when_ns. */
 void tcp_timer_arm(struct tcp_wheel *w, struct tcp_timer *t, uint64_t when_ns);
 void tcp_timer_cancel(struct tcp_wheel *w, struct tcp_timer *t);

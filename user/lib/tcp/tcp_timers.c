@@ -74,8 +74,11 @@ void tcp_timer_delack(struct tcp_timer *t, uint64_t now_ns)
 	struct tcp_conn *c = conn_of(t, delack_timer);
 
 	(void)now_ns;
-	if (c->ack_pending)
-		tcp_send_ack(c);
+	if (!c->ack_pending)
+		return;
+	/* No reply came to carry it: not interactive (as Linux). */
+	c->pingpong = 0;
+	tcp_send_ack(c);
 }
 
 void tcp_timer_tw(struct tcp_timer *t, uint64_t now_ns)

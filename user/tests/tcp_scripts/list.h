@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* The packet scripts test_tcp_scripts runs, one test case each. */
 SCRIPT(abort_rst)
+SCRIPT(accept_queue_reset_child)
+SCRIPT(ack_batch_one_ack)
+SCRIPT(ack_immediate)
 SCRIPT(ack_old_challenge)
+SCRIPT(ack_quick_after_idle)
 SCRIPT(ack_unsent_challenge)
 SCRIPT(challenge_ack_limit)
 SCRIPT(challenge_ack_per_conn)
