@@ -885,6 +885,128 @@ TEST(routing_uses_the_gateway_off_link_and_fails_without_one)
 	one_fini(&o);
 }
 
+/*
+ * The headers ipv4_output prebuilds for the last destination: one
+ * stack, the test plays the peer. Sends a 4-byte datagram to the peer.
+ */
+static void send_to_peer(struct __test_metadata *_metadata, struct one *o,
+			 struct bypass_udp *s)
+{
+	struct bypass_buf *b = bypass_buf_alloc(bypass_stack_pool(o->st));
+
+	ASSERT_NE(NULL, b);
+	b->len = 4;
+	ASSERT_EQ(0, bypass_udp_sendto(s, b, IP_PEER, 53));
+	bypass_stack_flush(o->st);
+}
+
+/* The next frame sent is an ARP request for @tpa. */
+static bool next_is_arp_request_for(struct one *o, uint32_t tpa)
+{
+	uint32_t got;
+
+	if (one_tx(o) != ETH_HLEN + 28 || o->frame[12] != 0x08 ||
+	    o->frame[13] != 0x06 || o->frame[ETH_HLEN + 7] != ARPOP_REQUEST)
+		return false;
+	memcpy(&got, o->frame + ETH_HLEN + 24, 4);
+	return got == tpa;
+}
+
+/* The next frame sent is our IPv4 datagram, to Ethernet address @mac. */
+static bool next_is_ipv4_to(struct one *o, const uint8_t *mac)
+{
+	return one_tx(o) > ETH_HLEN + 20 && o->frame[12] == 0x08 &&
+	       o->frame[13] == 0x00 && !memcmp(o->frame, mac, 6) &&
+	       !t_csum(o->frame + ETH_HLEN, 20, 0);
+}
+
+/*
+ * One stack that knows the peer's MAC and has sent it a datagram on the
+ * UDP socket *@s (port 5000), which left with that MAC.
+ */
+static void one_sending_to_peer(struct __test_metadata *_metadata,
+				struct one *o, struct bypass_udp **s)
+{
+	ASSERT_EQ(0, one_init(o, FEAT_DEFAULT));
+	one_learn_peer(o);
+	ASSERT_EQ(0, bypass_udp_open(o->st, 5000, s));
+	send_to_peer(_metadata, o, *s);
+	ASSERT_TRUE(next_is_ipv4_to(o, mac_peer));
+}
+
+/* The peer's address moves to another MAC: the next datagram follows it. */
+TEST(tx_cache_follows_a_changed_mac)
+{
+	static const uint8_t mac_new[6] = { 0x52, 0x54, 0x00, 0xb9, 0x00, 0x22 };
+	struct bypass_udp *s;
+	struct one o;
+	uint8_t f[64];
+
+	one_sending_to_peer(_metadata, &o, &s);
+	send_to_peer(_metadata, &o, s);
+	EXPECT_TRUE(next_is_ipv4_to(&o, mac_peer));
+	/* A gratuitous ARP: IP_PEER is at mac_new now. */
+	one_rx(&o, f, t_arp(f, ARPOP_REQUEST, mac_bcast, mac_new, IP_PEER,
+			    NULL, IP_PEER));
+	send_to_peer(_metadata, &o, s);
+	EXPECT_TRUE(next_is_ipv4_to(&o, mac_new));
+	one_fini(&o);
+}
+
+/*
+ * The entry expires in use between two sends, no poll in between: the
+ * send itself asks again (request first), the datagram still leaves.
+ */
+TEST(tx_cache_expires_with_the_arp_entry)
+{
+	struct bypass_counters c;
+	struct bypass_udp *s;
+	struct one o;
+
+	one_sending_to_peer(_metadata, &o, &s);
+	bypass_pair_advance(o.pair, 60 * SEC);
+	send_to_peer(_metadata, &o, s);
+	EXPECT_TRUE(next_is_arp_request_for(&o, IP_PEER));
+	EXPECT_TRUE(next_is_ipv4_to(&o, mac_peer));
+	bypass_stack_counters(o.st, &c);
+	EXPECT_EQ(1u, c.arp.expired);
+	one_fini(&o);
+}
+
+/*
+ * A stale entry (in use, asked again) that never gets an answer is
+ * freed: what is sent then waits for ARP instead of going to the old MAC.
+ */
+TEST(tx_cache_dropped_when_arp_fails)
+{
+	struct bypass_counters c;
+	struct bypass_udp *s;
+	struct one o;
+	int i;
+
+	one_sending_to_peer(_metadata, &o, &s);
+	/* Expired in use: stale, asked again, still used. */
+	bypass_pair_advance(o.pair, 60 * SEC);
+	bypass_stack_poll(o.st);
+	EXPECT_TRUE(next_is_arp_request_for(&o, IP_PEER));
+	send_to_peer(_metadata, &o, s);
+	EXPECT_TRUE(next_is_ipv4_to(&o, mac_peer));
+	/* Two more requests, no answer: the entry goes. */
+	for (i = 0; i < 3; i++) {
+		bypass_pair_advance(o.pair, SEC);
+		bypass_stack_poll(o.st);
+	}
+	while (one_tx(&o) > 0)
+		;
+	bypass_stack_counters(o.st, &c);
+	EXPECT_EQ(1u, c.arp.timeouts);
+	send_to_peer(_metadata, &o, s);
+	bypass_stack_poll(o.st);
+	EXPECT_TRUE(next_is_arp_request_for(&o, IP_PEER));
+	EXPECT_GE(0, one_tx(&o));	/* the datagram waits */
+	one_fini(&o);
+}
+
 TEST(wait_spins_then_sleeps_and_never_misses_a_frame)
 {
 	struct bypass_stack_config cfg = {

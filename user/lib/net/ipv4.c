@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "csum.h"
 #include "libbypass.h"
 #include "stack.h"
 
@@ -128,23 +129,85 @@ int ipv4_tx_check(struct bypass_stack *st, struct bypass_buf *b,
 	return 0;
 }
 
+/* The template's IPv4 header lies on a 4-byte boundary. */
+_Static_assert(offsetof(struct ipv4_tx_cache, hdr) % 4 == 2, "tx_cache.hdr");
+
+/* The constant fields of our IPv4 header towards @dst, at @ip. */
+static void ipv4_hdr_init(const struct bypass_stack *st, struct iphdr *ip,
+			  uint32_t dst)
+{
+	ip->version = 4;
+	ip->ihl = sizeof(*ip) / 4;
+	ip->tos = 0;
+	ip->frag_off = htons(IPV4_DF);
+	ip->ttl = st->ttl;
+	ip->saddr = st->addr;
+	ip->daddr = dst;
+}
+
+/* The fields that change from datagram to datagram, the checksum last. */
+static inline void ipv4_hdr_finish(struct bypass_stack *st, struct iphdr *ip,
+				   uint16_t tot_len, uint8_t proto)
+{
+	ip->tot_len = htons(tot_len);
+	ip->id = htons(st->ip_id++);
+	ip->protocol = proto;
+	ip->check = 0;
+	ip->check = csum_ipv4_hdr20(ip);
+}
+
+/* Prebuild the headers of what goes to @dst through @mac (see stack.h). */
+static void ipv4_tx_cache_fill(struct bypass_stack *st, uint32_t dst,
+			       const uint8_t *mac, uint64_t valid_until)
+{
+	struct ipv4_tx_cache *c = &st->tx_cache;
+	struct ethhdr *eh = (struct ethhdr *)c->hdr;
+
+	memcpy(eh->h_dest, mac, ETH_ALEN);
+	memcpy(eh->h_source, st->mac, ETH_ALEN);
+	eh->h_proto = htons(ETH_P_IP);
+	memset(eh + 1, 0, sizeof(struct iphdr));
+	ipv4_hdr_init(st, (struct iphdr *)(eh + 1), dst);
+	c->dst = dst;
+	c->gen = st->neigh_gen;
+	c->valid_until = valid_until;
+}
+
 int ipv4_route(struct bypass_stack *st, struct bypass_buf *b, uint32_t dst)
 {
+	uint64_t valid_until = UINT64_MAX;
+	const uint8_t *mac;
+	int r;
+
 	if (dst == htonl(0xffffffffu) ||
-	    (st->mask != htonl(0xffffffffu) && dst == (st->addr | ~st->mask)))
-		return eth_output(st, b, eth_broadcast, ETH_P_IP);
-	if ((dst & st->mask) == (st->addr & st->mask))
-		return arp_output(st, b, dst);
-	if (st->gateway)
-		return arp_output(st, b, st->gateway);
-	stack_drop(st, b, BYPASS_DROP_IPV4_NO_ROUTE);
-	return -ENETUNREACH;
+	    (st->mask != htonl(0xffffffffu) && dst == (st->addr | ~st->mask))) {
+		mac = eth_broadcast;
+	} else {
+		uint32_t nexthop = dst;
+
+		if ((dst & st->mask) != (st->addr & st->mask)) {
+			if (!st->gateway) {
+				stack_drop(st, b, BYPASS_DROP_IPV4_NO_ROUTE);
+				return -ENETUNREACH;
+			}
+			nexthop = st->gateway;
+		}
+		mac = arp_resolve(st, b, nexthop, &valid_until, &r);
+		if (!mac)
+			return r;	/* waiting for ARP, or dropped */
+	}
+	ipv4_tx_cache_fill(st, dst, mac, valid_until);
+	return eth_output(st, b, mac, ETH_P_IP);
 }
 
 int ipv4_output(struct bypass_stack *st, struct bypass_buf *b, uint32_t dst,
 		uint8_t proto)
 {
+	const struct ipv4_tx_cache *c = &st->tx_cache;
+	/* Chained payload (stack.h: tx_frags) follows the headers. */
+	uint16_t tot_len = (uint16_t)(sizeof(struct iphdr) + b->len + st->tx_frags_len);
 	struct iphdr *ip;
+
 	/* A TSO frame leaves as segments of tx_gso_size bytes. */
 	if (b->len + st->tx_frags_len + sizeof(*ip) > st->mtu &&
 	    (!st->tx_gso_size ||
@@ -152,20 +215,21 @@ int ipv4_output(struct bypass_stack *st, struct bypass_buf *b, uint32_t dst,
 		stack_drop(st, b, BYPASS_DROP_TX_TOO_BIG);
 		return -EMSGSIZE;
 	}
-	ip = buf_push(b, sizeof(*ip));
-	ip->version = 4;
-	ip->ihl = sizeof(*ip) / 4;
-	ip->tos = 0;
-	/* Chained payload (stack.h: tx_frags) follows the headers. */
-	ip->tot_len = htons((uint16_t)(b->len + st->tx_frags_len));
-	ip->id = htons(st->ip_id++);
-	ip->frag_off = htons(IPV4_DF);
-	ip->ttl = st->ttl;
-	ip->protocol = proto;
-	ip->check = 0;
-	ip->saddr = st->addr;
-	ip->daddr = dst;
-	ip->check = bypass_csum_fold(bypass_csum_partial(ip, sizeof(*ip), 0));
 	st->c.ipv4.tx++;
+	if (__builtin_expect(c->dst == dst && c->gen == st->neigh_gen &&
+			     bypass_buf_headroom(b) >= sizeof(c->hdr) + st->hdr_len &&
+			     (c->valid_until == UINT64_MAX ||
+			      stack_now(st) < c->valid_until), 1)) {
+		/* The last destination again: its headers are prebuilt. */
+		uint8_t *h = buf_push(b, sizeof(c->hdr));
+
+		memcpy(h, c->hdr, sizeof(c->hdr));
+		ipv4_hdr_finish(st, (struct iphdr *)(h + ETH_HLEN), tot_len, proto);
+		st->c.eth.tx++;
+		return stack_xmit(st, b);
+	}
+	ip = buf_push(b, sizeof(*ip));
+	ipv4_hdr_init(st, ip, dst);
+	ipv4_hdr_finish(st, ip, tot_len, proto);
 	return ipv4_route(st, b, dst);
 }

@@ -485,6 +485,8 @@ static int stack_config(struct bypass_stack *st, struct bypass_dev *dev,
 	st->addr = cfg->addr;
 	st->mask = cfg->prefix_len ? htonl(~0u << (32 - cfg->prefix_len)) : 0;
 	st->gateway = cfg->gateway;
+	/* Nothing derived from the addresses or ARP yet (tx_cache.gen 0). */
+	st->neigh_gen = 1;
 	/* A jumbo-capable device still gets 1500 unless asked for more. */
 	st->mtu = cfg->mtu ? cfg->mtu : (dev_mtu < 1500 ? dev_mtu : 1500);
 	/*
