@@ -11,6 +11,7 @@
 
 #include "kselftest_harness.h"
 #include "frames.h"
+#include "stack.h"
 
 #define ECHO_PORT	7
 #define CLIENT_PORT	4000
@@ -246,21 +247,34 @@ TEST(mtu_follows_the_device_and_the_buffers)
 	EXPECT_EQ(-EINVAL, mtu_case(9001, 1, &sent));
 }
 
+/* The echo side 0 received: it must be there; freed. */
+static void take_reply(struct __test_metadata *_metadata, struct two *t)
+{
+	struct bypass_buf *b = bypass_udp_recv(t->sock[0], NULL, NULL);
+
+	ASSERT_NE(NULL, b);
+	bypass_buf_put(b);
+}
+
+/* A 100-byte datagram echoed back, the stacks polled until idle. */
+static void echo_one(struct __test_metadata *_metadata, struct two *t,
+		     uint32_t seed)
+{
+	ASSERT_EQ(0, send_pattern(t, 100, seed));
+	two_run(t);
+	ASSERT_EQ(1, echo_all(t));
+	two_run(t);
+	take_reply(_metadata, t);
+}
+
 TEST(arp_resolves_both_ways_with_one_request)
 {
 	struct two t;
 	struct bypass_counters c0, c1;
-	struct bypass_buf *b;
 
 	ASSERT_EQ(0, two_init(&t, FEAT_DEFAULT, NULL));
 	two_run(&t);
-	ASSERT_EQ(0, send_pattern(&t, 100, 1));
-	two_run(&t);
-	ASSERT_EQ(1, echo_all(&t));
-	two_run(&t);
-	b = bypass_udp_recv(t.sock[0], NULL, NULL);
-	ASSERT_NE(NULL, b);
-	bypass_buf_put(b);
+	echo_one(_metadata, &t, 1);
 	bypass_stack_counters(t.st[0], &c0);
 	bypass_stack_counters(t.st[1], &c1);
 	/* Both announced themselves; only side 0 had to ask. */
@@ -337,6 +351,38 @@ TEST(shared_stats_page_mirrors_the_counters)
 	ASSERT_EQ(1, echo_one_by_one_poll(&t, 12));
 	bypass_stack_counters(t.st[0], &c);
 	EXPECT_EQ(c.ring.rx_frames, qs->rx_packets);
+	two_fini(&t);
+}
+
+/*
+ * Sent buffers come back in batches, not at every poll: a poll that
+ * received something leaves them on the TX ring, an idle poll takes them
+ * back, and busy polls do so at least every STACK_RECLAIM_POLLS polls.
+ */
+TEST(busy_polls_reclaim_sent_buffers_in_batches)
+{
+	struct bypass_pool *pool;
+	struct two t;
+	uint32_t base;
+	int i;
+
+	ASSERT_EQ(0, two_init(&t, FEAT_DEFAULT, NULL));
+	pool = bypass_stack_pool(t.st[0]);
+	echo_one(_metadata, &t, 0);	/* resolves ARP */
+	base = bypass_pool_available(pool);
+	/* One echo; side 0's poll receives the reply: a busy poll. */
+	ASSERT_EQ(1, echo_one_by_one_poll(&t, 1));
+	take_reply(_metadata, &t);
+	EXPECT_EQ(base - 1, bypass_pool_available(pool));
+	/* A poll with nothing to receive takes the sent buffer back. */
+	EXPECT_EQ(0, bypass_stack_poll(t.st[0]));
+	EXPECT_EQ(base, bypass_pool_available(pool));
+	/* Busy polls only: never more than a batch out. */
+	for (i = 0; i < 4 * STACK_RECLAIM_POLLS; i++) {
+		ASSERT_EQ(1, echo_one_by_one_poll(&t, (uint32_t)i));
+		take_reply(_metadata, &t);
+		ASSERT_LE(base - STACK_RECLAIM_POLLS, bypass_pool_available(pool));
+	}
 	two_fini(&t);
 }
 

@@ -13,6 +13,8 @@
 #ifndef BYPASS_VIRTQ_H
 #define BYPASS_VIRTQ_H
 
+#include <endian.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -21,18 +23,23 @@
 /* Internal to libbypass: not exported from libbypass.so. */
 #pragma GCC visibility push(hidden)
 
+/* What the driver keeps per descriptor id. */
+struct virtq_slot {
+	void *cookie;		/* the caller's buffer, NULL: not posted */
+	uint16_t next;		/* next id of its chain, VIRTQ_END */
+	bool head;		/* heads a posted chain */
+};
+
 struct virtq {
 	struct bypass_vring vr;
-	uint16_t mask;
+	uint16_t mask;		/* size - 1: sizes are powers of two */
 	bool event_idx;
 	uint16_t avail_idx;	/* next avail->idx (driver's shadow) */
 	uint16_t published;	/* avail->idx as last published */
 	uint16_t last_used;	/* next used entry to reap */
 	uint16_t nfree;		/* entries in free_ids */
 	uint16_t *free_ids;	/* stack of unused descriptor ids */
-	void **cookies;		/* per descriptor id: the caller's buffer */
-	uint16_t *next;		/* per id: next of its chain, VIRTQ_END */
-	bool *head;		/* per id: heads a posted chain */
+	struct virtq_slot *slots;	/* per descriptor id */
 	uint16_t pending;	/* rest of a completed chain, or VIRTQ_END */
 	uint64_t kicks;		/* publishes that needed a doorbell */
 	uint64_t kicks_suppressed;
@@ -66,8 +73,29 @@ static inline uint16_t virtq_free(const struct virtq *vq)
  * virtq_add - write one buffer into the ring, not yet visible to the device.
  * @device_writes: an RX buffer. Returns 0 or -ENOSPC.
  */
-int virtq_add(struct virtq *vq, uint64_t iova, uint32_t len,
-	      bool device_writes, void *cookie);
+static inline int virtq_add(struct virtq *vq, uint64_t iova, uint32_t len,
+			    bool device_writes, void *cookie)
+{
+	struct vring_desc *d;
+	struct virtq_slot *s;
+	uint16_t id;
+
+	if (!vq->nfree)
+		return -ENOSPC;
+	id = vq->free_ids[--vq->nfree];
+	d = &vq->vr.desc[id];
+	d->addr = htole64(iova);
+	d->len = htole32(len);
+	d->flags = htole16(device_writes ? VRING_DESC_F_WRITE : 0);
+	d->next = 0;
+	s = &vq->slots[id];
+	s->cookie = cookie;
+	s->next = VIRTQ_END;
+	s->head = true;
+	/* The device reads this slot only after the release in publish. */
+	vq->vr.avail->ring[vq->avail_idx++ & vq->mask] = htole16(id);
+	return 0;
+}
 
 /*
  * virtq_add_chain - write @n device-readable descriptors linked as one
@@ -93,6 +121,14 @@ bool virtq_publish(struct virtq *vq);
  * cookies of the rest of the chain (*@len 0).
  */
 void *virtq_get_used(struct virtq *vq, uint32_t *len);
+
+/*
+ * virtq_get_used_burst - what virtq_get_used() would return over up to
+ * @max calls, in one: the cookies into @cookies, the lengths into @lens
+ * (NULL: not wanted). Returns how many.
+ */
+uint16_t virtq_get_used_burst(struct virtq *vq, void **cookies, uint32_t *lens,
+			      uint16_t max);
 
 /* Whether the device has returned buffers not yet reaped. */
 bool virtq_has_used(const struct virtq *vq);

@@ -90,7 +90,7 @@ static void arp_release_queue(struct bypass_stack *st, struct arp_entry *e,
 static void arp_send(struct bypass_stack *st, uint16_t op, const uint8_t *eth_dst,
 		     const uint8_t *tha, uint32_t tip)
 {
-	struct bypass_buf *b = bypass_buf_alloc(st->pool);
+	struct bypass_buf *b = pool_alloc(st->pool);
 	struct arp_eth_ipv4 *a;
 
 	if (!b) {
@@ -203,13 +203,13 @@ void arp_input(struct bypass_stack *st, struct bypass_buf *b)
 	}
 	if (op == ARPOP_REQUEST && for_us) {
 		arp_send(st, ARPOP_REPLY, a->sha, a->sha, sip);
-		bypass_buf_put(b);
+		pool_put(b);
 		return;
 	}
 	if (!for_us && !e)
 		stack_drop(st, b, BYPASS_DROP_ARP_NOT_FOR_US);
 	else
-		bypass_buf_put(b);
+		pool_put(b);
 }
 
 /*
@@ -323,7 +323,7 @@ void arp_flush_all(struct bypass_stack *st)
 			struct bypass_buf *b = e->queue_head;
 
 			e->queue_head = b->next;
-			bypass_buf_put(b);
+			pool_put(b);
 		}
 		e->state = ARP_FREE;
 	}

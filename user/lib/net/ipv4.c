@@ -34,25 +34,42 @@ static bool ipv4_bad_source(const struct bypass_stack *st, uint32_t src)
 	       src == st->addr;
 }
 
+/*
+ * The first checks of a header that is short, not version 4 or has
+ * options: its length, or 0 when the datagram was dropped.
+ */
+static uint32_t ipv4_input_ihl(struct bypass_stack *st, struct bypass_buf *b)
+{
+	const struct iphdr *ip = (const struct iphdr *)b->data;
+	uint32_t ihl;
+
+	if (b->len < sizeof(*ip)) {
+		stack_drop(st, b, BYPASS_DROP_IPV4_SHORT);
+		return 0;
+	}
+	if (ip->version != 4) {
+		stack_drop(st, b, BYPASS_DROP_IPV4_BAD_VERSION);
+		return 0;
+	}
+	ihl = ip->ihl * 4u;
+	if (ihl < sizeof(*ip) || ihl > b->len) {
+		stack_drop(st, b, BYPASS_DROP_IPV4_BAD_IHL);
+		return 0;
+	}
+	return ihl;
+}
+
 void ipv4_input(struct bypass_stack *st, struct bypass_buf *b, bool link_bcast)
 {
 	const struct iphdr *ip = (const struct iphdr *)b->data;
 	struct ipv4_rx rx;
 	uint32_t ihl, tot;
 
-	if (b->len < sizeof(*ip)) {
-		stack_drop(st, b, BYPASS_DROP_IPV4_SHORT);
+	/* Version 4 without options, the common case: one bounds check. */
+	if (__builtin_expect(b->len >= sizeof(*ip) && *b->data == 0x45, 1))
+		ihl = sizeof(*ip);
+	else if (!(ihl = ipv4_input_ihl(st, b)))
 		return;
-	}
-	if (ip->version != 4) {
-		stack_drop(st, b, BYPASS_DROP_IPV4_BAD_VERSION);
-		return;
-	}
-	ihl = ip->ihl * 4u;
-	if (ihl < sizeof(*ip) || ihl > b->len) {
-		stack_drop(st, b, BYPASS_DROP_IPV4_BAD_IHL);
-		return;
-	}
 	tot = ntohs(ip->tot_len);
 	if ((tot < ihl || tot > b->len) &&
 	    (!st->rx_chain_nr || tot < ihl || tot > b->len + st->rx_chain_len)) {
@@ -60,7 +77,8 @@ void ipv4_input(struct bypass_stack *st, struct bypass_buf *b, bool link_bcast)
 		stack_drop(st, b, BYPASS_DROP_IPV4_BAD_LEN);
 		return;
 	}
-	if (bypass_csum_fold(bypass_csum_partial(ip, ihl, 0))) {
+	if (ihl == sizeof(*ip) ? csum_ipv4_hdr20(ip) :
+	    bypass_csum_fold(bypass_csum_partial(ip, ihl, 0))) {
 		stack_drop(st, b, BYPASS_DROP_IPV4_BAD_CSUM);
 		return;
 	}
@@ -119,7 +137,7 @@ int ipv4_tx_check(struct bypass_stack *st, struct bypass_buf *b,
 {
 	if (((uintptr_t)b->data & 3) ||
 	    bypass_buf_headroom(b) < st->hdr_len + ETH_HLEN + sizeof(struct iphdr) + l4_hdr) {
-		bypass_buf_put(b);
+		pool_put(b);
 		return -EINVAL;
 	}
 	if (b->len + l4_hdr + sizeof(struct iphdr) > st->mtu) {

@@ -23,6 +23,7 @@
 
 #include "bypass_stack.h"
 #include "bypass_tcp.h"
+#include "pool.h"
 #include "rxqueue.h"
 #include "virtq.h"
 
@@ -34,6 +35,7 @@
 #define STACK_BUF_SIZE		2048
 #define STACK_POOL_BUFS		4096
 #define STACK_STATS_PERIOD_NS	1000000	/* stats page: busy, once per ms */
+#define STACK_RECLAIM_POLLS	16	/* busy polls reclaim TX this often */
 
 #define ARP_SETS		64	/* power of two */
 #define ARP_WAYS		4
@@ -117,6 +119,8 @@ struct bypass_stack {
 	struct bypass_dev *dev;
 	struct bypass_pool *pool;
 	struct virtq rxq, txq;
+	uint16_t tx_reclaim_min;	/* reclaim TX when fewer are free */
+	uint32_t tx_reclaim_polls;	/* busy polls since the last reclaim */
 	uint32_t hdr_len;	/* virtio-net header size */
 	uint32_t rx_off;	/* header offset in an RX buffer: aligns IP */
 	bool tx_csum;		/* the device completes UDP checksums */
@@ -229,7 +233,7 @@ static inline void stack_drop(struct bypass_stack *st, struct bypass_buf *b,
 	st->c.drops[reason]++;
 	st->drops_total++;
 	if (b)
-		bypass_buf_put(b);
+		pool_put(b);
 	if (__builtin_expect(st->rx_chain_nr, 0))
 		stack_rx_chain_free(st);
 }

@@ -120,7 +120,7 @@ int bypass_udp_sendto(struct bypass_udp *sock, struct bypass_buf *b,
 	int r;
 
 	if (!port) {
-		bypass_buf_put(b);
+		pool_put(b);
 		return -EINVAL;
 	}
 	r = ipv4_tx_check(st, b, sizeof(*uh));
