@@ -80,35 +80,6 @@ int virtq_add_chain(struct virtq *vq, const struct virtq_seg *segs,
 	return 0;
 }
 
-bool virtq_publish(struct virtq *vq)
-{
-	uint16_t old = vq->published, new = vq->avail_idx;
-	bool kick;
-
-	if (old == new)
-		return false;
-	vring_store16_release(&vq->vr.avail->idx, new);
-	vq->published = new;
-	/* The index store must be visible before we read the device's wish. */
-	vring_mb();
-	if (vq->event_idx)
-		kick = vring_need_event(vring_load16(vq_avail_event(&vq->vr)),
-					new, old);
-	else
-		kick = !(vring_load16(&vq->vr.used->flags) &
-			 VRING_USED_F_NO_NOTIFY);
-	if (kick)
-		vq->kicks++;
-	else
-		vq->kicks_suppressed++;
-	return kick;
-}
-
-bool virtq_has_used(const struct virtq *vq)
-{
-	return vring_load16_acquire(&vq->vr.used->idx) != vq->last_used;
-}
-
 /*
  * Free the descriptors of a completed chain from @id on, their cookies
  * into @cookies from @n while below @max (the rest stays pending).
@@ -152,8 +123,8 @@ uint16_t virtq_get_used_burst(struct virtq *vq, void **cookies, uint32_t *lens,
 		uint32_t id = le32toh(e->id);
 		struct virtq_slot *s;
 
-		if (id >= vq->vr.size || !vq->slots[id].cookie ||
-		    !vq->slots[id].head) {
+		/* Only a posted chain's head (never a NULL cookie) is due. */
+		if (id >= vq->vr.size || !vq->slots[id].head) {
 			vq->bad_used++;
 			continue;
 		}

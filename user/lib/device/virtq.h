@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "bypass_dev.h"
+#include "vring.h"
 
 /* Internal to libbypass: not exported from libbypass.so. */
 #pragma GCC visibility push(hidden)
@@ -71,7 +72,8 @@ static inline uint16_t virtq_free(const struct virtq *vq)
 
 /*
  * virtq_add - write one buffer into the ring, not yet visible to the device.
- * @device_writes: an RX buffer. Returns 0 or -ENOSPC.
+ * @device_writes: an RX buffer; @cookie (never NULL) is what
+ * virtq_get_used() returns for it. Returns 0 or -ENOSPC.
  */
 static inline int virtq_add(struct virtq *vq, uint64_t iova, uint32_t len,
 			    bool device_writes, void *cookie)
@@ -110,7 +112,29 @@ int virtq_add_chain(struct virtq *vq, const struct virtq_seg *segs,
  * virtq_publish - make every added buffer visible with one index store.
  * Returns true when the device asked to be kicked for them.
  */
-bool virtq_publish(struct virtq *vq);
+static inline bool virtq_publish(struct virtq *vq)
+{
+	uint16_t old = vq->published, new = vq->avail_idx;
+	bool kick;
+
+	if (old == new)
+		return false;
+	vring_store16_release(&vq->vr.avail->idx, new);
+	vq->published = new;
+	/* The index store must be visible before we read the device's wish. */
+	vring_mb();
+	if (vq->event_idx)
+		kick = vring_need_event(vring_load16(vq_avail_event(&vq->vr)),
+					new, old);
+	else
+		kick = !(vring_load16(&vq->vr.used->flags) &
+			 VRING_USED_F_NO_NOTIFY);
+	if (kick)
+		vq->kicks++;
+	else
+		vq->kicks_suppressed++;
+	return kick;
+}
 
 /*
  * virtq_get_used - the next buffer the device has finished with, or NULL.
@@ -131,7 +155,10 @@ uint16_t virtq_get_used_burst(struct virtq *vq, void **cookies, uint32_t *lens,
 			      uint16_t max);
 
 /* Whether the device has returned buffers not yet reaped. */
-bool virtq_has_used(const struct virtq *vq);
+static inline bool virtq_has_used(const struct virtq *vq)
+{
+	return vring_load16_acquire(&vq->vr.used->idx) != vq->last_used;
+}
 
 /* Ask the device not to interrupt (best effort, as in the spec). */
 void virtq_disable_irq(struct virtq *vq);
