@@ -41,7 +41,9 @@ static inline uint64_t csum_add64(uint64_t acc, uint64_t w)
 static inline uint64_t csum_words(const uint8_t *p, size_t n8, uint64_t acc)
 {
 #if defined(__x86_64__)
-	for (; n8 >= 8; n8 -= 8, p += 64)
+	const uint8_t *end = p + (n8 & ~(size_t)7) * 8;
+
+	for (; p != end; p += 64)
 		CSUM_ADC(acc, p, 64, CSUM_ADC2(0, 8) CSUM_ADC2(16, 24)
 				     CSUM_ADC2(32, 40) CSUM_ADC2(48, 56));
 	if (n8 & 4) {
@@ -90,8 +92,11 @@ static inline uint64_t csum_words(const uint8_t *p, size_t n8, uint64_t acc)
 	return acc;
 }
 
-/* bypass_csum_partial(), inlined. */
-static inline uint32_t csum_partial(const void *data, size_t len, uint32_t sum)
+/*
+ * The sum of @len bytes at @data plus @sum, as a 64-bit one's-complement
+ * sum: fold it with csum_fold64().
+ */
+static inline uint64_t csum_partial64(const void *data, size_t len, uint64_t sum)
 {
 	const uint8_t *p = data;
 	uint64_t acc = csum_words(p, len / 8, sum);
@@ -123,6 +128,14 @@ static inline uint32_t csum_partial(const void *data, size_t len, uint32_t sum)
 		}
 		acc = csum_add64(acc, t);
 	}
+	return acc;
+}
+
+/* bypass_csum_partial(), inlined: the sum folded to 32 bits. */
+static inline uint32_t csum_partial(const void *data, size_t len, uint32_t sum)
+{
+	uint64_t acc = csum_partial64(data, len, sum);
+
 	/* 64 to 33 bits, then to 32. */
 	acc = (acc & 0xffffffffu) + (acc >> 32);
 	acc = (acc & 0xffffffffu) + (acc >> 32);

@@ -34,7 +34,7 @@ void udp_input(struct bypass_stack *st, struct bypass_buf *b,
 		uint32_t sum = ipv4_pseudo_sum(rx->src, rx->dst, IPPROTO_UDP,
 					       (uint16_t)ulen);
 
-		if (csum_fold64(csum_partial(uh, ulen, sum))) {
+		if (csum_fold64(csum_partial64(uh, ulen, sum))) {
 			stack_drop(st, b, BYPASS_DROP_UDP_BAD_CSUM);
 			return;
 		}
@@ -137,7 +137,7 @@ int bypass_udp_sendto(struct bypass_udp *sock, struct bypass_buf *b,
 		uh->check = (uint16_t)~csum_fold64(sum);
 	} else {
 		uh->check = 0;
-		uh->check = csum_fold64(csum_partial(uh, b->len, sum));
+		uh->check = csum_fold64(csum_partial64(uh, b->len, sum));
 		if (!uh->check)
 			uh->check = 0xffff;
 	}
