@@ -355,33 +355,38 @@ TEST(shared_stats_page_mirrors_the_counters)
 }
 
 /*
- * Sent buffers come back in batches, not at every poll: a poll that
- * received something leaves them on the TX ring, an idle poll takes them
- * back, and busy polls do so at least every STACK_RECLAIM_POLLS polls.
+ * Busy polls (ones that received something) leave sent buffers on the TX
+ * ring and received ones' places on the RX ring empty, and catch up in
+ * batches: when STACK_RECLAIM_POLLS polls have passed or rx_refill_min
+ * places are empty. A poll that received nothing catches up at once.
  */
-TEST(busy_polls_reclaim_sent_buffers_in_batches)
+TEST(busy_polls_refill_and_reclaim_in_batches)
 {
-	struct bypass_pool *pool;
+	struct virtq *rxq, *txq;
 	struct two t;
-	uint32_t base;
 	int i;
 
 	ASSERT_EQ(0, two_init(&t, FEAT_DEFAULT, NULL));
-	pool = bypass_stack_pool(t.st[0]);
+	rxq = &t.st[0]->rxq;
+	txq = &t.st[0]->txq;
 	echo_one(_metadata, &t, 0);	/* resolves ARP */
-	base = bypass_pool_available(pool);
+	ASSERT_EQ(virtq_size(txq), virtq_free(txq));
+	ASSERT_EQ(0, virtq_free(rxq));
 	/* One echo; side 0's poll receives the reply: a busy poll. */
 	ASSERT_EQ(1, echo_one_by_one_poll(&t, 1));
 	take_reply(_metadata, &t);
-	EXPECT_EQ(base - 1, bypass_pool_available(pool));
-	/* A poll with nothing to receive takes the sent buffer back. */
+	EXPECT_EQ(virtq_size(txq) - 1, virtq_free(txq));
+	EXPECT_EQ(1, virtq_free(rxq));
+	/* A poll with nothing to receive takes back and refills. */
 	EXPECT_EQ(0, bypass_stack_poll(t.st[0]));
-	EXPECT_EQ(base, bypass_pool_available(pool));
-	/* Busy polls only: never more than a batch out. */
+	EXPECT_EQ(virtq_size(txq), virtq_free(txq));
+	EXPECT_EQ(0, virtq_free(rxq));
+	/* Busy polls only: never more than a batch behind. */
 	for (i = 0; i < 4 * STACK_RECLAIM_POLLS; i++) {
 		ASSERT_EQ(1, echo_one_by_one_poll(&t, (uint32_t)i));
 		take_reply(_metadata, &t);
-		ASSERT_LE(base - STACK_RECLAIM_POLLS, bypass_pool_available(pool));
+		ASSERT_LE(virtq_size(txq), virtq_free(txq) + STACK_RECLAIM_POLLS);
+		ASSERT_GT(t.st[0]->rx_refill_min, virtq_free(rxq));
 	}
 	two_fini(&t);
 }

@@ -163,15 +163,13 @@ static void ipv4_hdr_init(const struct bypass_stack *st, struct iphdr *ip,
 	ip->daddr = dst;
 }
 
-/* The fields that change from datagram to datagram, the checksum last. */
-static inline void ipv4_hdr_finish(struct bypass_stack *st, struct iphdr *ip,
-				   uint16_t tot_len, uint8_t proto)
+/* The fields that change from datagram to datagram, all but the checksum. */
+static inline void ipv4_hdr_vary(struct bypass_stack *st, struct iphdr *ip,
+				 uint16_t tot_len, uint8_t proto)
 {
 	ip->tot_len = htons(tot_len);
 	ip->id = htons(st->ip_id++);
 	ip->protocol = proto;
-	ip->check = 0;
-	ip->check = csum_ipv4_hdr20(ip);
 }
 
 /* Prebuild the headers of what goes to @dst through @mac (see stack.h). */
@@ -186,6 +184,8 @@ static void ipv4_tx_cache_fill(struct bypass_stack *st, uint32_t dst,
 	eh->h_proto = htons(ETH_P_IP);
 	memset(eh + 1, 0, sizeof(struct iphdr));
 	ipv4_hdr_init(st, (struct iphdr *)(eh + 1), dst);
+	/* The constant fields' sum: per datagram the varying ones are added. */
+	c->sum = (uint16_t)~csum_ipv4_hdr20(eh + 1);
 	c->dst = dst;
 	c->gen = st->neigh_gen;
 	c->valid_until = valid_until;
@@ -242,12 +242,18 @@ int ipv4_output(struct bypass_stack *st, struct bypass_buf *b, uint32_t dst,
 		uint8_t *h = buf_push(b, sizeof(c->hdr));
 
 		memcpy(h, c->hdr, sizeof(c->hdr));
-		ipv4_hdr_finish(st, (struct iphdr *)(h + ETH_HLEN), tot_len, proto);
+		ip = (struct iphdr *)(h + ETH_HLEN);
+		ipv4_hdr_vary(st, ip, tot_len, proto);
+		/* In memory order, as the template's sum: proto is byte 9. */
+		ip->check = csum_fold64((uint64_t)c->sum + ip->tot_len + ip->id +
+					htons(proto));
 		st->c.eth.tx++;
 		return stack_xmit(st, b);
 	}
 	ip = buf_push(b, sizeof(*ip));
 	ipv4_hdr_init(st, ip, dst);
-	ipv4_hdr_finish(st, ip, tot_len, proto);
+	ipv4_hdr_vary(st, ip, tot_len, proto);
+	ip->check = 0;
+	ip->check = csum_ipv4_hdr20(ip);
 	return ipv4_route(st, b, dst);
 }

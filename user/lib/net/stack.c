@@ -449,7 +449,9 @@ int bypass_stack_poll(struct bypass_stack *st)
 	n = virtq_get_used_burst(&st->rxq, rx, rx_len, STACK_RX_BATCH);
 	for (i = 0; i < n; i++)
 		stack_rx_frame(st, rx[i], rx_len[i]);
-	stack_refill_rx(st);
+	/* Busy polls refill in batches; one that received nothing tops up. */
+	if (!n || virtq_free(&st->rxq) >= st->rx_refill_min)
+		stack_refill_rx(st);
 	now = stack_now(st);
 	if (now >= st->arp_next_ns)
 		arp_timers(st, now);
@@ -565,7 +567,15 @@ int bypass_stack_create(struct bypass_dev *dev,
 		r = virtq_init(&st->txq, &vr, event_idx);
 	if (r)
 		goto fail;
-	/* Busy polls reclaim TX when a quarter of the ring is left. */
+	/*
+	 * Busy polls refill RX once a quarter of the ring (at most 16) is
+	 * free, and reclaim TX when a quarter of the ring is left.
+	 */
+	st->rx_refill_min = virtq_size(&st->rxq) / 4;
+	if (st->rx_refill_min > STACK_REFILL_MAX)
+		st->rx_refill_min = STACK_REFILL_MAX;
+	if (!st->rx_refill_min)
+		st->rx_refill_min = 1;
 	st->tx_reclaim_min = virtq_size(&st->txq) / 4;
 	st->tx_backlog_cap = cfg->tx_backlog ? cfg->tx_backlog :
 			     virtq_size(&st->txq);

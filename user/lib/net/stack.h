@@ -36,6 +36,7 @@
 #define STACK_POOL_BUFS		4096
 #define STACK_STATS_PERIOD_NS	1000000	/* stats page: busy, once per ms */
 #define STACK_RECLAIM_POLLS	16	/* busy polls reclaim TX this often */
+#define STACK_REFILL_MAX	16	/* busy polls refill RX in batches this big */
 
 #define ARP_SETS		64	/* power of two */
 #define ARP_WAYS		4
@@ -103,7 +104,8 @@ struct ipv4_rx {
 
 /*
  * The last destination sent to (ipv4_output): its Ethernet and IPv4
- * headers prebuilt, all but tot_len, id, protocol and the checksum. Valid
+ * headers prebuilt, all but tot_len, id, protocol and the checksum, and
+ * the sum of the IPv4 header's constant fields (@sum, 16 bits). Valid
  * while st->neigh_gen has not moved (every change of an ARP entry moves
  * it) and, for an address resolved by ARP, until that entry's expiry.
  */
@@ -111,6 +113,7 @@ struct ipv4_tx_cache {
 	uint32_t dst;		/* the destination */
 	uint64_t gen;		/* neigh_gen when built; 0: never */
 	uint64_t valid_until;	/* device time, UINT64_MAX: no expiry */
+	uint32_t sum;		/* one's-complement sum of the IPv4 template */
 	uint8_t pad[2];		/* puts the IPv4 header on a 4-byte boundary */
 	uint8_t hdr[ETH_HLEN + sizeof(struct iphdr)];
 };
@@ -119,6 +122,7 @@ struct bypass_stack {
 	struct bypass_dev *dev;
 	struct bypass_pool *pool;
 	struct virtq rxq, txq;
+	uint16_t rx_refill_min;	/* busy polls refill RX when this many are free */
 	uint16_t tx_reclaim_min;	/* reclaim TX when fewer are free */
 	uint32_t tx_reclaim_polls;	/* busy polls since the last reclaim */
 	uint32_t hdr_len;	/* virtio-net header size */
