@@ -142,14 +142,22 @@ static inline uint32_t csum_partial(const void *data, size_t len, uint32_t sum)
 	return (uint32_t)acc;
 }
 
-/* Fold a 64-bit one's-complement sum to 16 bits and invert it. */
+/*
+ * Fold a 64-bit one's-complement sum to 16 bits and invert it: each half
+ * added to the other with the carry out added back (end-around).
+ */
 static inline uint16_t csum_fold64(uint64_t s)
 {
-	s = (s & 0xffffffffu) + (s >> 32);
-	s = (s & 0xffffffffu) + (s >> 32);
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
+	uint32_t lo = (uint32_t)s, hi = (uint32_t)(s >> 32);
+	uint16_t lo16, hi16;
+
+	lo += hi;
+	lo += lo < hi;
+	lo16 = (uint16_t)lo;
+	hi16 = (uint16_t)(lo >> 16);
+	lo16 += hi16;
+	lo16 += lo16 < hi16;
+	return (uint16_t)~lo16;
 }
 
 /*
