@@ -142,19 +142,25 @@ static int stack_tx_backlog_add(struct bypass_stack *st, struct bypass_buf *b)
 	return 0;
 }
 
+/* A frame of @need descriptors may go on the ring now, ahead of nothing. */
+static inline bool stack_tx_fits(const struct bypass_stack *st, uint16_t need)
+{
+	return !st->tx_backlog_len && virtq_free(&st->txq) >= need;
+}
+
 int stack_xmit(struct bypass_stack *st, struct bypass_buf *b)
 {
 	uint16_t need = 1 + st->tx_nr_frags;
 
-	/* The device finished nothing since: no flush or reclaim per frame. */
-	if (st->tx_backlog_len && !virtq_has_used(&st->txq))
-		return stack_tx_backlog_add(st, b);
-	if (st->tx_backlog_len || virtq_free(&st->txq) < need) {
+	if (__builtin_expect(!stack_tx_fits(st, need), 0)) {
+		/* The device finished nothing since: no flush or reclaim per frame. */
+		if (st->tx_backlog_len && !virtq_has_used(&st->txq))
+			return stack_tx_backlog_add(st, b);
 		/* Hand over what is queued, take back what is done. */
 		bypass_stack_flush(st);
 		stack_tx_backlog_drain(st);
 		/* Behind frames still waiting, so the order holds. */
-		if (st->tx_backlog_len || virtq_free(&st->txq) < need)
+		if (!stack_tx_fits(st, need))
 			return stack_tx_backlog_add(st, b);
 	}
 	stack_tx_post(st, b, st->tx_frags, st->tx_nr_frags, st->tx_frags_len);
@@ -163,11 +169,11 @@ int stack_xmit(struct bypass_stack *st, struct bypass_buf *b)
 
 bool stack_tx_room(struct bypass_stack *st, uint16_t need)
 {
-	if (!st->tx_backlog_len && virtq_free(&st->txq) >= need)
+	if (stack_tx_fits(st, need))
 		return true;
 	bypass_stack_flush(st);
 	stack_tx_backlog_drain(st);
-	return !st->tx_backlog_len && virtq_free(&st->txq) >= need;
+	return stack_tx_fits(st, need);
 }
 
 /*
