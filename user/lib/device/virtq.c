@@ -84,9 +84,8 @@ int virtq_add_chain(struct virtq *vq, const struct virtq_seg *segs,
  * Free the descriptors of a completed chain from @id on, their cookies
  * into @cookies from @n while below @max (the rest stays pending).
  */
-static uint16_t virtq_chain_release(struct virtq *vq, uint16_t id,
-				    void **cookies, uint32_t *lens, uint16_t n,
-				    uint16_t max)
+uint16_t virtq_chain_release(struct virtq *vq, uint16_t id, void **cookies,
+			     uint32_t *lens, uint16_t n, uint16_t max)
 {
 	while (id != VIRTQ_END && n < max) {
 		struct virtq_slot *s = &vq->slots[id];
@@ -102,43 +101,6 @@ static uint16_t virtq_chain_release(struct virtq *vq, uint16_t id,
 		id = s->next;
 	}
 	vq->pending = id;
-	return n;
-}
-
-uint16_t virtq_get_used_burst(struct virtq *vq, void **cookies, uint32_t *lens,
-			      uint16_t max)
-{
-	uint16_t n = 0, used;
-
-	/* The rest of a chain whose head was returned. */
-	if (vq->pending != VIRTQ_END) {
-		n = virtq_chain_release(vq, vq->pending, cookies, lens, 0, max);
-		if (n == max)
-			return n;
-	}
-	used = vring_load16_acquire(&vq->vr.used->idx);
-	while (n < max && vq->last_used != used) {
-		const struct vring_used_elem *e =
-			&vq->vr.used->ring[vq->last_used++ & vq->mask];
-		uint32_t id = le32toh(e->id);
-		struct virtq_slot *s;
-
-		/* Only a posted chain's head (never a NULL cookie) is due. */
-		if (id >= vq->vr.size || !vq->slots[id].head) {
-			vq->bad_used++;
-			continue;
-		}
-		s = &vq->slots[id];
-		cookies[n] = s->cookie;
-		if (lens)
-			lens[n] = le32toh(e->len);
-		n++;
-		s->cookie = NULL;
-		s->head = false;
-		vq->free_ids[vq->nfree++] = (uint16_t)id;
-		if (s->next != VIRTQ_END)
-			n = virtq_chain_release(vq, s->next, cookies, lens, n, max);
-	}
 	return n;
 }
 
