@@ -143,21 +143,19 @@ static inline uint32_t csum_partial(const void *data, size_t len, uint32_t sum)
 }
 
 /*
- * Fold a 64-bit one's-complement sum to 16 bits and invert it: each half
- * added to the other with the carry out added back (end-around).
+ * Fold a 64-bit one's-complement sum to 16 bits and invert it. Adding a
+ * word to itself rotated by half its width leaves in the upper half the
+ * two halves' end-around sum (the lower half's carry lands there, and
+ * that sum cannot overflow again): 64 bits to 32, then 32 to 16.
  */
 static inline uint16_t csum_fold64(uint64_t s)
 {
-	uint32_t lo = (uint32_t)s, hi = (uint32_t)(s >> 32);
-	uint16_t lo16, hi16;
+	uint32_t w;
 
-	lo += hi;
-	lo += lo < hi;
-	lo16 = (uint16_t)lo;
-	hi16 = (uint16_t)(lo >> 16);
-	lo16 += hi16;
-	lo16 += lo16 < hi16;
-	return (uint16_t)~lo16;
+	s += s >> 32 | s << 32;
+	w = (uint32_t)(s >> 32);
+	w += w >> 16 | w << 16;
+	return (uint16_t)~(w >> 16);
 }
 
 /*
