@@ -11,6 +11,7 @@
 
 #include "kselftest_harness.h"
 #include "frames.h"
+#include "stack.h"
 
 #define ECHO_PORT	7
 #define CLIENT_PORT	4000
@@ -246,21 +247,34 @@ TEST(mtu_follows_the_device_and_the_buffers)
 	EXPECT_EQ(-EINVAL, mtu_case(9001, 1, &sent));
 }
 
+/* The echo side 0 received: it must be there; freed. */
+static void take_reply(struct __test_metadata *_metadata, struct two *t)
+{
+	struct bypass_buf *b = bypass_udp_recv(t->sock[0], NULL, NULL);
+
+	ASSERT_NE(NULL, b);
+	bypass_buf_put(b);
+}
+
+/* A 100-byte datagram echoed back, the stacks polled until idle. */
+static void echo_one(struct __test_metadata *_metadata, struct two *t,
+		     uint32_t seed)
+{
+	ASSERT_EQ(0, send_pattern(t, 100, seed));
+	two_run(t);
+	ASSERT_EQ(1, echo_all(t));
+	two_run(t);
+	take_reply(_metadata, t);
+}
+
 TEST(arp_resolves_both_ways_with_one_request)
 {
 	struct two t;
 	struct bypass_counters c0, c1;
-	struct bypass_buf *b;
 
 	ASSERT_EQ(0, two_init(&t, FEAT_DEFAULT, NULL));
 	two_run(&t);
-	ASSERT_EQ(0, send_pattern(&t, 100, 1));
-	two_run(&t);
-	ASSERT_EQ(1, echo_all(&t));
-	two_run(&t);
-	b = bypass_udp_recv(t.sock[0], NULL, NULL);
-	ASSERT_NE(NULL, b);
-	bypass_buf_put(b);
+	echo_one(_metadata, &t, 1);
 	bypass_stack_counters(t.st[0], &c0);
 	bypass_stack_counters(t.st[1], &c1);
 	/* Both announced themselves; only side 0 had to ask. */
@@ -337,6 +351,43 @@ TEST(shared_stats_page_mirrors_the_counters)
 	ASSERT_EQ(1, echo_one_by_one_poll(&t, 12));
 	bypass_stack_counters(t.st[0], &c);
 	EXPECT_EQ(c.ring.rx_frames, qs->rx_packets);
+	two_fini(&t);
+}
+
+/*
+ * Busy polls (ones that received something) leave sent buffers on the TX
+ * ring and received ones' places on the RX ring empty, and catch up in
+ * batches: when STACK_RECLAIM_POLLS polls have passed or rx_refill_min
+ * places are empty. A poll that received nothing catches up at once.
+ */
+TEST(busy_polls_refill_and_reclaim_in_batches)
+{
+	struct virtq *rxq, *txq;
+	struct two t;
+	int i;
+
+	ASSERT_EQ(0, two_init(&t, FEAT_DEFAULT, NULL));
+	rxq = &t.st[0]->rxq;
+	txq = &t.st[0]->txq;
+	echo_one(_metadata, &t, 0);	/* resolves ARP */
+	ASSERT_EQ(virtq_size(txq), virtq_free(txq));
+	ASSERT_EQ(0, virtq_free(rxq));
+	/* One echo; side 0's poll receives the reply: a busy poll. */
+	ASSERT_EQ(1, echo_one_by_one_poll(&t, 1));
+	take_reply(_metadata, &t);
+	EXPECT_EQ(virtq_size(txq) - 1, virtq_free(txq));
+	EXPECT_EQ(1, virtq_free(rxq));
+	/* A poll with nothing to receive takes back and refills. */
+	EXPECT_EQ(0, bypass_stack_poll(t.st[0]));
+	EXPECT_EQ(virtq_size(txq), virtq_free(txq));
+	EXPECT_EQ(0, virtq_free(rxq));
+	/* Busy polls only: never more than a batch behind. */
+	for (i = 0; i < 4 * STACK_RECLAIM_POLLS; i++) {
+		ASSERT_EQ(1, echo_one_by_one_poll(&t, (uint32_t)i));
+		take_reply(_metadata, &t);
+		ASSERT_LE(virtq_size(txq), virtq_free(txq) + STACK_RECLAIM_POLLS);
+		ASSERT_GT(t.st[0]->rx_refill_min, virtq_free(rxq));
+	}
 	two_fini(&t);
 }
 
@@ -882,6 +933,128 @@ TEST(routing_uses_the_gateway_off_link_and_fails_without_one)
 	b = bypass_buf_alloc(bypass_stack_pool(o.st));
 	EXPECT_EQ(-ENETUNREACH, bypass_udp_sendto(s, b, IP(192, 0, 2, 1), 53));
 	EXPECT_EQ(1u, one_drops(&o, BYPASS_DROP_IPV4_NO_ROUTE));
+	one_fini(&o);
+}
+
+/*
+ * The headers ipv4_output prebuilds for the last destination: one
+ * stack, the test plays the peer. Sends a 4-byte datagram to the peer.
+ */
+static void send_to_peer(struct __test_metadata *_metadata, struct one *o,
+			 struct bypass_udp *s)
+{
+	struct bypass_buf *b = bypass_buf_alloc(bypass_stack_pool(o->st));
+
+	ASSERT_NE(NULL, b);
+	b->len = 4;
+	ASSERT_EQ(0, bypass_udp_sendto(s, b, IP_PEER, 53));
+	bypass_stack_flush(o->st);
+}
+
+/* The next frame sent is an ARP request for @tpa. */
+static bool next_is_arp_request_for(struct one *o, uint32_t tpa)
+{
+	uint32_t got;
+
+	if (one_tx(o) != ETH_HLEN + 28 || o->frame[12] != 0x08 ||
+	    o->frame[13] != 0x06 || o->frame[ETH_HLEN + 7] != ARPOP_REQUEST)
+		return false;
+	memcpy(&got, o->frame + ETH_HLEN + 24, 4);
+	return got == tpa;
+}
+
+/* The next frame sent is our IPv4 datagram, to Ethernet address @mac. */
+static bool next_is_ipv4_to(struct one *o, const uint8_t *mac)
+{
+	return one_tx(o) > ETH_HLEN + 20 && o->frame[12] == 0x08 &&
+	       o->frame[13] == 0x00 && !memcmp(o->frame, mac, 6) &&
+	       !t_csum(o->frame + ETH_HLEN, 20, 0);
+}
+
+/*
+ * One stack that knows the peer's MAC and has sent it a datagram on the
+ * UDP socket *@s (port 5000), which left with that MAC.
+ */
+static void one_sending_to_peer(struct __test_metadata *_metadata,
+				struct one *o, struct bypass_udp **s)
+{
+	ASSERT_EQ(0, one_init(o, FEAT_DEFAULT));
+	one_learn_peer(o);
+	ASSERT_EQ(0, bypass_udp_open(o->st, 5000, s));
+	send_to_peer(_metadata, o, *s);
+	ASSERT_TRUE(next_is_ipv4_to(o, mac_peer));
+}
+
+/* The peer's address moves to another MAC: the next datagram follows it. */
+TEST(tx_cache_follows_a_changed_mac)
+{
+	static const uint8_t mac_new[6] = { 0x52, 0x54, 0x00, 0xb9, 0x00, 0x22 };
+	struct bypass_udp *s;
+	struct one o;
+	uint8_t f[64];
+
+	one_sending_to_peer(_metadata, &o, &s);
+	send_to_peer(_metadata, &o, s);
+	EXPECT_TRUE(next_is_ipv4_to(&o, mac_peer));
+	/* A gratuitous ARP: IP_PEER is at mac_new now. */
+	one_rx(&o, f, t_arp(f, ARPOP_REQUEST, mac_bcast, mac_new, IP_PEER,
+			    NULL, IP_PEER));
+	send_to_peer(_metadata, &o, s);
+	EXPECT_TRUE(next_is_ipv4_to(&o, mac_new));
+	one_fini(&o);
+}
+
+/*
+ * The entry expires in use between two sends, no poll in between: the
+ * send itself asks again (request first), the datagram still leaves.
+ */
+TEST(tx_cache_expires_with_the_arp_entry)
+{
+	struct bypass_counters c;
+	struct bypass_udp *s;
+	struct one o;
+
+	one_sending_to_peer(_metadata, &o, &s);
+	bypass_pair_advance(o.pair, 60 * SEC);
+	send_to_peer(_metadata, &o, s);
+	EXPECT_TRUE(next_is_arp_request_for(&o, IP_PEER));
+	EXPECT_TRUE(next_is_ipv4_to(&o, mac_peer));
+	bypass_stack_counters(o.st, &c);
+	EXPECT_EQ(1u, c.arp.expired);
+	one_fini(&o);
+}
+
+/*
+ * A stale entry (in use, asked again) that never gets an answer is
+ * freed: what is sent then waits for ARP instead of going to the old MAC.
+ */
+TEST(tx_cache_dropped_when_arp_fails)
+{
+	struct bypass_counters c;
+	struct bypass_udp *s;
+	struct one o;
+	int i;
+
+	one_sending_to_peer(_metadata, &o, &s);
+	/* Expired in use: stale, asked again, still used. */
+	bypass_pair_advance(o.pair, 60 * SEC);
+	bypass_stack_poll(o.st);
+	EXPECT_TRUE(next_is_arp_request_for(&o, IP_PEER));
+	send_to_peer(_metadata, &o, s);
+	EXPECT_TRUE(next_is_ipv4_to(&o, mac_peer));
+	/* Two more requests, no answer: the entry goes. */
+	for (i = 0; i < 3; i++) {
+		bypass_pair_advance(o.pair, SEC);
+		bypass_stack_poll(o.st);
+	}
+	while (one_tx(&o) > 0)
+		;
+	bypass_stack_counters(o.st, &c);
+	EXPECT_EQ(1u, c.arp.timeouts);
+	send_to_peer(_metadata, &o, s);
+	bypass_stack_poll(o.st);
+	EXPECT_TRUE(next_is_arp_request_for(&o, IP_PEER));
+	EXPECT_GE(0, one_tx(&o));	/* the datagram waits */
 	one_fini(&o);
 }
 

@@ -10,37 +10,9 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "bypass_buf.h"
+#include "pool.h"
 
 #define HUGE_PAGE	(2u << 20)
-/*
- * At most this many chunks: the ceiling is split into chunks of 2 MiB,
- * or larger ones when it exceeds POOL_MAX_CHUNKS * 2 MiB, so a device
- * that registers memory page by page keeps a bounded number of regions.
- */
-#define POOL_MAX_CHUNKS	8
-
-struct pool_chunk {
-	uint8_t *mem;
-	size_t len;
-};
-
-struct bypass_pool {
-	struct bypass_dev *dev;
-	uint32_t buf_size;
-	uint32_t chunk_bufs;	/* buffers per chunk (the last may hold fewer) */
-	uint32_t nbufs;		/* buffers mapped so far */
-	uint32_t max_bufs;	/* the ceiling */
-	uint32_t nchunks;
-	bool huge;		/* the first chunk got huge pages */
-	bool grow_failed;	/* a chunk could not be added: stop trying */
-	int grow_err;
-	uint32_t nfree;
-	uint32_t *free;		/* stack of free buffer indices */
-	struct bypass_buf *bufs;	/* max_bufs of them, nbufs in use */
-	struct pool_chunk chunks[POOL_MAX_CHUNKS];
-	uint64_t bad_puts;
-};
 
 static void *pool_map(size_t len, bool *huge)
 {
@@ -218,8 +190,7 @@ uint64_t bypass_pool_bad_puts(const struct bypass_pool *pool)
 	return pool->bad_puts;
 }
 
-/* The pool is empty: add a chunk if the ceiling and the system allow. */
-static __attribute__((noinline, cold)) bool pool_refill(struct bypass_pool *pool)
+bool pool_refill(struct bypass_pool *pool)
 {
 	int r;
 
@@ -237,27 +208,18 @@ static __attribute__((noinline, cold)) bool pool_refill(struct bypass_pool *pool
 
 struct bypass_buf *bypass_buf_alloc(struct bypass_pool *pool)
 {
-	struct bypass_buf *b;
+	return pool_alloc(pool);
+}
 
-	if (!pool->nfree && !pool_refill(pool))
-		return NULL;
-	b = &pool->bufs[pool->free[--pool->nfree]];
-	b->refcnt = 1;
-	b->data = b->head + BYPASS_BUF_HEADROOM;
-	b->len = 0;
-	b->next = NULL;
-	return b;
+void pool_put_slow(struct bypass_buf *b)
+{
+	if (!b->refcnt)
+		b->pool->bad_puts++;
+	else
+		b->refcnt--;
 }
 
 void bypass_buf_put(struct bypass_buf *b)
 {
-	struct bypass_pool *pool = b->pool;
-
-	if (!b->refcnt) {
-		pool->bad_puts++;
-		return;
-	}
-	if (--b->refcnt)
-		return;
-	pool->free[pool->nfree++] = b->index;
+	pool_put(b);
 }

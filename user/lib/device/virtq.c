@@ -24,11 +24,9 @@ int virtq_init(struct virtq *vq, const struct bypass_vring *vr, bool event_idx)
 	vq->mask = vr->size - 1;
 	vq->event_idx = event_idx;
 	vq->free_ids = calloc(vr->size, sizeof(*vq->free_ids));
-	vq->cookies = calloc(vr->size, sizeof(*vq->cookies));
-	vq->next = calloc(vr->size, sizeof(*vq->next));
-	vq->head = calloc(vr->size, sizeof(*vq->head));
+	vq->slots = calloc(vr->size, sizeof(*vq->slots));
 	vq->pending = VIRTQ_END;
-	if (!vq->free_ids || !vq->cookies || !vq->next || !vq->head) {
+	if (!vq->free_ids || !vq->slots) {
 		virtq_fini(vq);
 		return -ENOMEM;
 	}
@@ -47,37 +45,10 @@ int virtq_init(struct virtq *vq, const struct bypass_vring *vr, bool event_idx)
 void virtq_fini(struct virtq *vq)
 {
 	free(vq->free_ids);
-	free(vq->cookies);
-	free(vq->next);
-	free(vq->head);
+	free(vq->slots);
 	vq->free_ids = NULL;
-	vq->cookies = NULL;
-	vq->next = NULL;
-	vq->head = NULL;
+	vq->slots = NULL;
 	vq->nfree = 0;
-}
-
-int virtq_add(struct virtq *vq, uint64_t iova, uint32_t len,
-	      bool device_writes, void *cookie)
-{
-	struct vring_desc *d;
-	uint16_t id;
-
-	if (!vq->nfree)
-		return -ENOSPC;
-	id = vq->free_ids[--vq->nfree];
-	d = &vq->vr.desc[id];
-	d->addr = htole64(iova);
-	d->len = htole32(len);
-	d->flags = htole16(device_writes ? VRING_DESC_F_WRITE : 0);
-	d->next = 0;
-	vq->cookies[id] = cookie;
-	vq->next[id] = VIRTQ_END;
-	vq->head[id] = true;
-	/* The device reads this slot only after the release in publish. */
-	vq->vr.avail->ring[vq->avail_idx & vq->mask] = htole16(id);
-	vq->avail_idx++;
-	return 0;
 }
 
 int virtq_add_chain(struct virtq *vq, const struct virtq_seg *segs,
@@ -99,82 +70,45 @@ int virtq_add_chain(struct virtq *vq, const struct virtq_seg *segs,
 		d->len = htole32(segs[i].len);
 		d->flags = htole16(prev == VIRTQ_END ? 0 : VRING_DESC_F_NEXT);
 		d->next = htole16(prev == VIRTQ_END ? 0 : prev);
-		vq->cookies[id] = segs[i].cookie;
-		vq->next[id] = prev;
-		vq->head[id] = false;
+		vq->slots[id] = (struct virtq_slot){
+			.cookie = segs[i].cookie, .next = prev, .head = false,
+		};
 	}
 	head = id;
-	vq->head[head] = true;
-	vq->vr.avail->ring[vq->avail_idx & vq->mask] = htole16(head);
-	vq->avail_idx++;
+	vq->slots[head].head = true;
+	vq->vr.avail->ring[vq->avail_idx++ & vq->mask] = htole16(head);
 	return 0;
 }
 
-bool virtq_publish(struct virtq *vq)
+/*
+ * Free the descriptors of a completed chain from @id on, their cookies
+ * into @cookies from @n while below @max (the rest stays pending).
+ */
+uint16_t virtq_chain_release(struct virtq *vq, uint16_t id, void **cookies,
+			     uint32_t *lens, uint16_t n, uint16_t max)
 {
-	uint16_t old = vq->published, new = vq->avail_idx;
-	bool kick;
+	while (id != VIRTQ_END && n < max) {
+		struct virtq_slot *s = &vq->slots[id];
 
-	if (old == new)
-		return false;
-	vring_store16_release(&vq->vr.avail->idx, new);
-	vq->published = new;
-	/* The index store must be visible before we read the device's wish. */
-	vring_mb();
-	if (vq->event_idx)
-		kick = vring_need_event(vring_load16(vq_avail_event(&vq->vr)),
-					new, old);
-	else
-		kick = !(vring_load16(&vq->vr.used->flags) &
-			 VRING_USED_F_NO_NOTIFY);
-	if (kick)
-		vq->kicks++;
-	else
-		vq->kicks_suppressed++;
-	return kick;
-}
-
-bool virtq_has_used(const struct virtq *vq)
-{
-	return vring_load16_acquire(&vq->vr.used->idx) != vq->last_used;
+		if (s->cookie) {
+			cookies[n] = s->cookie;
+			if (lens)
+				lens[n] = 0;
+			n++;
+		}
+		s->cookie = NULL;
+		vq->free_ids[vq->nfree++] = id;
+		id = s->next;
+	}
+	vq->pending = id;
+	return n;
 }
 
 void *virtq_get_used(struct virtq *vq, uint32_t *len)
 {
-	/* The rest of a chain whose head was returned. */
-	while (vq->pending != VIRTQ_END) {
-		uint16_t id = vq->pending;
-		void *cookie = vq->cookies[id];
+	void *cookie;
 
-		vq->pending = vq->next[id];
-		vq->cookies[id] = NULL;
-		vq->free_ids[vq->nfree++] = id;
-		if (cookie) {
-			*len = 0;
-			return cookie;
-		}
-	}
-	while (virtq_has_used(vq)) {
-		struct vring_used_elem *e;
-		uint32_t id;
-		void *cookie;
-
-		e = &vq->vr.used->ring[vq->last_used & vq->mask];
-		id = le32toh(e->id);
-		*len = le32toh(e->len);
-		vq->last_used++;
-		if (id >= vq->vr.size || !vq->cookies[id] || !vq->head[id]) {
-			vq->bad_used++;
-			continue;
-		}
-		cookie = vq->cookies[id];
-		vq->cookies[id] = NULL;
-		vq->head[id] = false;
-		vq->pending = vq->next[id];
-		vq->free_ids[vq->nfree++] = (uint16_t)id;
-		return cookie;
-	}
-	return NULL;
+	return virtq_get_used_burst(vq, &cookie, len, 1) ? cookie : NULL;
 }
 
 void virtq_disable_irq(struct virtq *vq)

@@ -13,26 +13,34 @@
 #ifndef BYPASS_VIRTQ_H
 #define BYPASS_VIRTQ_H
 
+#include <endian.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "bypass_dev.h"
+#include "vring.h"
 
 /* Internal to libbypass: not exported from libbypass.so. */
 #pragma GCC visibility push(hidden)
 
+/* What the driver keeps per descriptor id. */
+struct virtq_slot {
+	void *cookie;		/* the caller's buffer, NULL: not posted */
+	uint16_t next;		/* next id of its chain, VIRTQ_END */
+	bool head;		/* heads a posted chain */
+};
+
 struct virtq {
 	struct bypass_vring vr;
-	uint16_t mask;
+	uint16_t mask;		/* size - 1: sizes are powers of two */
 	bool event_idx;
 	uint16_t avail_idx;	/* next avail->idx (driver's shadow) */
 	uint16_t published;	/* avail->idx as last published */
 	uint16_t last_used;	/* next used entry to reap */
 	uint16_t nfree;		/* entries in free_ids */
 	uint16_t *free_ids;	/* stack of unused descriptor ids */
-	void **cookies;		/* per descriptor id: the caller's buffer */
-	uint16_t *next;		/* per id: next of its chain, VIRTQ_END */
-	bool *head;		/* per id: heads a posted chain */
+	struct virtq_slot *slots;	/* per descriptor id */
 	uint16_t pending;	/* rest of a completed chain, or VIRTQ_END */
 	uint64_t kicks;		/* publishes that needed a doorbell */
 	uint64_t kicks_suppressed;
@@ -64,10 +72,32 @@ static inline uint16_t virtq_free(const struct virtq *vq)
 
 /*
  * virtq_add - write one buffer into the ring, not yet visible to the device.
- * @device_writes: an RX buffer. Returns 0 or -ENOSPC.
+ * @device_writes: an RX buffer; @cookie (never NULL) is what
+ * virtq_get_used() returns for it. Returns 0 or -ENOSPC.
  */
-int virtq_add(struct virtq *vq, uint64_t iova, uint32_t len,
-	      bool device_writes, void *cookie);
+static inline int virtq_add(struct virtq *vq, uint64_t iova, uint32_t len,
+			    bool device_writes, void *cookie)
+{
+	struct vring_desc *d;
+	struct virtq_slot *s;
+	uint16_t id;
+
+	if (!vq->nfree)
+		return -ENOSPC;
+	id = vq->free_ids[--vq->nfree];
+	d = &vq->vr.desc[id];
+	d->addr = htole64(iova);
+	d->len = htole32(len);
+	d->flags = htole16(device_writes ? VRING_DESC_F_WRITE : 0);
+	d->next = 0;
+	s = &vq->slots[id];
+	s->cookie = cookie;
+	s->next = VIRTQ_END;
+	s->head = true;
+	/* The device reads this slot only after the release in publish. */
+	vq->vr.avail->ring[vq->avail_idx++ & vq->mask] = htole16(id);
+	return 0;
+}
 
 /*
  * virtq_add_chain - write @n device-readable descriptors linked as one
@@ -82,7 +112,29 @@ int virtq_add_chain(struct virtq *vq, const struct virtq_seg *segs,
  * virtq_publish - make every added buffer visible with one index store.
  * Returns true when the device asked to be kicked for them.
  */
-bool virtq_publish(struct virtq *vq);
+static inline bool virtq_publish(struct virtq *vq)
+{
+	uint16_t old = vq->published, new = vq->avail_idx;
+	bool kick;
+
+	if (old == new)
+		return false;
+	vring_store16_release(&vq->vr.avail->idx, new);
+	vq->published = new;
+	/* The index store must be visible before we read the device's wish. */
+	vring_mb();
+	if (vq->event_idx)
+		kick = vring_need_event(vring_load16(vq_avail_event(&vq->vr)),
+					new, old);
+	else
+		kick = !(vring_load16(&vq->vr.used->flags) &
+			 VRING_USED_F_NO_NOTIFY);
+	if (kick)
+		vq->kicks++;
+	else
+		vq->kicks_suppressed++;
+	return kick;
+}
 
 /*
  * virtq_get_used - the next buffer the device has finished with, or NULL.
@@ -94,8 +146,61 @@ bool virtq_publish(struct virtq *vq);
  */
 void *virtq_get_used(struct virtq *vq, uint32_t *len);
 
+/*
+ * The rest of a completed chain from descriptor @id on: cookies into
+ * @cookies from @n while below @max, the rest left pending. Returns the
+ * new count (virtq.c).
+ */
+uint16_t virtq_chain_release(struct virtq *vq, uint16_t id, void **cookies,
+			     uint32_t *lens, uint16_t n, uint16_t max);
+
+/*
+ * virtq_get_used_burst - what virtq_get_used() would return over up to
+ * @max calls, in one: the cookies into @cookies, the lengths into @lens
+ * (NULL: not wanted). Returns how many.
+ */
+static inline uint16_t virtq_get_used_burst(struct virtq *vq, void **cookies,
+					    uint32_t *lens, uint16_t max)
+{
+	uint16_t n = 0, used;
+
+	/* The rest of a chain whose head was returned. */
+	if (vq->pending != VIRTQ_END) {
+		n = virtq_chain_release(vq, vq->pending, cookies, lens, 0, max);
+		if (n == max)
+			return n;
+	}
+	used = vring_load16_acquire(&vq->vr.used->idx);
+	while (n < max && vq->last_used != used) {
+		const struct vring_used_elem *e =
+			&vq->vr.used->ring[vq->last_used++ & vq->mask];
+		uint32_t id = le32toh(e->id);
+		struct virtq_slot *s;
+
+		/* Only a posted chain's head (never a NULL cookie) is due. */
+		if (id >= vq->vr.size || !vq->slots[id].head) {
+			vq->bad_used++;
+			continue;
+		}
+		s = &vq->slots[id];
+		cookies[n] = s->cookie;
+		if (lens)
+			lens[n] = le32toh(e->len);
+		n++;
+		s->cookie = NULL;
+		s->head = false;
+		vq->free_ids[vq->nfree++] = (uint16_t)id;
+		if (s->next != VIRTQ_END)
+			n = virtq_chain_release(vq, s->next, cookies, lens, n, max);
+	}
+	return n;
+}
+
 /* Whether the device has returned buffers not yet reaped. */
-bool virtq_has_used(const struct virtq *vq);
+static inline bool virtq_has_used(const struct virtq *vq)
+{
+	return vring_load16_acquire(&vq->vr.used->idx) != vq->last_used;
+}
 
 /* Ask the device not to interrupt (best effort, as in the spec). */
 void virtq_disable_irq(struct virtq *vq);

@@ -10,6 +10,10 @@
  * may land on any queue, goes to the others through the group
  * (bypass_stack_events.neigh, then arp_neigh_learn() in their threads),
  * and their datagrams waiting for that address then leave.
+ *
+ * Every change of an entry (learnt, expired, freed, evicted) moves
+ * st->neigh_gen, which retires the headers ipv4_output prebuilt for the
+ * last destination.
  */
 #include <errno.h>
 #include <string.h>
@@ -51,6 +55,7 @@ static struct arp_entry *arp_alloc(struct bypass_stack *st, uint32_t ip)
 	}
 	if (!victim)
 		return NULL;
+	st->neigh_gen++;	/* the victim may be in use */
 	memset(victim, 0, sizeof(*victim));
 	victim->ip = ip;
 	return victim;
@@ -85,7 +90,7 @@ static void arp_release_queue(struct bypass_stack *st, struct arp_entry *e,
 static void arp_send(struct bypass_stack *st, uint16_t op, const uint8_t *eth_dst,
 		     const uint8_t *tha, uint32_t tip)
 {
-	struct bypass_buf *b = bypass_buf_alloc(st->pool);
+	struct bypass_buf *b = pool_alloc(st->pool);
 	struct arp_eth_ipv4 *a;
 
 	if (!b) {
@@ -133,6 +138,7 @@ static void arp_learn(struct bypass_stack *st, struct arp_entry *e,
 {
 	bool was_pending = e->state == ARP_PENDING;
 
+	st->neigh_gen++;	/* a new MAC, maybe, and a new expiry */
 	memcpy(e->mac, mac, ETH_ALEN);
 	e->state = ARP_RESOLVED;
 	e->tries = 0;
@@ -197,13 +203,13 @@ void arp_input(struct bypass_stack *st, struct bypass_buf *b)
 	}
 	if (op == ARPOP_REQUEST && for_us) {
 		arp_send(st, ARPOP_REPLY, a->sha, a->sha, sip);
-		bypass_buf_put(b);
+		pool_put(b);
 		return;
 	}
 	if (!for_us && !e)
 		stack_drop(st, b, BYPASS_DROP_ARP_NOT_FOR_US);
 	else
-		bypass_buf_put(b);
+		pool_put(b);
 }
 
 /*
@@ -216,6 +222,7 @@ static void arp_expire(struct bypass_stack *st, struct arp_entry *e,
 		       uint64_t now)
 {
 	st->c.arp.expired++;
+	st->neigh_gen++;
 	if (!e->used) {
 		e->state = ARP_FREE;
 		return;
@@ -225,28 +232,34 @@ static void arp_expire(struct bypass_stack *st, struct arp_entry *e,
 	arp_request(st, e, now);
 }
 
-int arp_output(struct bypass_stack *st, struct bypass_buf *b, uint32_t nexthop)
+const uint8_t *arp_resolve(struct bypass_stack *st, struct bypass_buf *b,
+			   uint32_t nexthop, uint64_t *valid_until, int *r)
 {
 	struct arp_entry *e = arp_find(st, nexthop);
 	uint64_t now = stack_now(st);
 
+	*r = 0;
 	if (e && e->state == ARP_RESOLVED && now >= e->deadline_ns)
 		arp_expire(st, e, now);
 	if (e && (e->state == ARP_RESOLVED || e->state == ARP_STALE)) {
 		e->used = true;
-		return eth_output(st, b, e->mac, ETH_P_IP);
+		/* A stale entry serves until the timers change it. */
+		*valid_until = e->state == ARP_RESOLVED ? e->deadline_ns : UINT64_MAX;
+		return e->mac;
 	}
 	if (!e) {
 		e = arp_alloc(st, nexthop);
 		if (!e) {
 			stack_drop(st, b, BYPASS_DROP_ARP_TABLE_FULL);
-			return -ENOBUFS;
+			*r = -ENOBUFS;
+			return NULL;
 		}
 		e->state = ARP_PENDING;
 	}
 	if (e->queued == ARP_QUEUE_MAX) {
 		stack_drop(st, b, BYPASS_DROP_ARP_QUEUE_FULL);
-		return -ENOBUFS;
+		*r = -ENOBUFS;
+		return NULL;
 	}
 	/* A payload chained behind @b must wait with it: copy it in (rare). */
 	stack_tx_linearize(st, b);
@@ -259,7 +272,7 @@ int arp_output(struct bypass_stack *st, struct bypass_buf *b, uint32_t nexthop)
 	e->queued++;
 	if (!e->tries)
 		arp_request(st, e, now);
-	return 0;
+	return NULL;
 }
 
 void arp_timers(struct bypass_stack *st, uint64_t now)
@@ -282,6 +295,7 @@ void arp_timers(struct bypass_stack *st, uint64_t now)
 				st->c.arp.timeouts++;
 				arp_release_queue(st, e, false);
 				e->state = ARP_FREE;
+				st->neigh_gen++;
 				continue;
 			}
 			arp_request(st, e, now);
@@ -309,8 +323,9 @@ void arp_flush_all(struct bypass_stack *st)
 			struct bypass_buf *b = e->queue_head;
 
 			e->queue_head = b->next;
-			bypass_buf_put(b);
+			pool_put(b);
 		}
 		e->state = ARP_FREE;
 	}
+	st->neigh_gen++;
 }

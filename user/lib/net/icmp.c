@@ -85,7 +85,7 @@ static void icmp_frag_needed(struct bypass_stack *st, struct bypass_buf *b)
 	bypass_tcp_frag_needed(st->tcp, q->saddr, ntohs(sport), q->daddr,
 			       ntohs(dport), ntohl(seq), ntohs(ic->un.frag.mtu),
 			       ntohs(q->tot_len));
-	bypass_buf_put(b);
+	pool_put(b);
 }
 
 void icmp_input(struct bypass_stack *st, struct bypass_buf *b,
@@ -151,7 +151,7 @@ void icmp_port_unreachable(struct bypass_stack *st, const struct ipv4_rx *rx,
 
 	if (!icmp_err_allowed(st))
 		return;
-	b = bypass_buf_alloc(st->pool);
+	b = pool_alloc(st->pool);
 	if (!b) {
 		stack_drop(st, NULL, BYPASS_DROP_TX_NO_BUFFER);
 		return;

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "csum.h"
 #include "libbypass.h"
 #include "stack.h"
 
@@ -33,25 +34,42 @@ static bool ipv4_bad_source(const struct bypass_stack *st, uint32_t src)
 	       src == st->addr;
 }
 
+/*
+ * The first checks of a header that is short, not version 4 or has
+ * options: its length, or 0 when the datagram was dropped.
+ */
+static uint32_t ipv4_input_ihl(struct bypass_stack *st, struct bypass_buf *b)
+{
+	const struct iphdr *ip = (const struct iphdr *)b->data;
+	uint32_t ihl;
+
+	if (b->len < sizeof(*ip)) {
+		stack_drop(st, b, BYPASS_DROP_IPV4_SHORT);
+		return 0;
+	}
+	if (ip->version != 4) {
+		stack_drop(st, b, BYPASS_DROP_IPV4_BAD_VERSION);
+		return 0;
+	}
+	ihl = ip->ihl * 4u;
+	if (ihl < sizeof(*ip) || ihl > b->len) {
+		stack_drop(st, b, BYPASS_DROP_IPV4_BAD_IHL);
+		return 0;
+	}
+	return ihl;
+}
+
 void ipv4_input(struct bypass_stack *st, struct bypass_buf *b, bool link_bcast)
 {
 	const struct iphdr *ip = (const struct iphdr *)b->data;
 	struct ipv4_rx rx;
 	uint32_t ihl, tot;
 
-	if (b->len < sizeof(*ip)) {
-		stack_drop(st, b, BYPASS_DROP_IPV4_SHORT);
+	/* Version 4 without options, the common case: one bounds check. */
+	if (__builtin_expect(b->len >= sizeof(*ip) && *b->data == 0x45, 1))
+		ihl = sizeof(*ip);
+	else if (!(ihl = ipv4_input_ihl(st, b)))
 		return;
-	}
-	if (ip->version != 4) {
-		stack_drop(st, b, BYPASS_DROP_IPV4_BAD_VERSION);
-		return;
-	}
-	ihl = ip->ihl * 4u;
-	if (ihl < sizeof(*ip) || ihl > b->len) {
-		stack_drop(st, b, BYPASS_DROP_IPV4_BAD_IHL);
-		return;
-	}
 	tot = ntohs(ip->tot_len);
 	if ((tot < ihl || tot > b->len) &&
 	    (!st->rx_chain_nr || tot < ihl || tot > b->len + st->rx_chain_len)) {
@@ -59,7 +77,8 @@ void ipv4_input(struct bypass_stack *st, struct bypass_buf *b, bool link_bcast)
 		stack_drop(st, b, BYPASS_DROP_IPV4_BAD_LEN);
 		return;
 	}
-	if (bypass_csum_fold(bypass_csum_partial(ip, ihl, 0))) {
+	if (ihl == sizeof(*ip) ? csum_ipv4_hdr20(ip) :
+	    bypass_csum_fold(bypass_csum_partial(ip, ihl, 0))) {
 		stack_drop(st, b, BYPASS_DROP_IPV4_BAD_CSUM);
 		return;
 	}
@@ -118,7 +137,7 @@ int ipv4_tx_check(struct bypass_stack *st, struct bypass_buf *b,
 {
 	if (((uintptr_t)b->data & 3) ||
 	    bypass_buf_headroom(b) < st->hdr_len + ETH_HLEN + sizeof(struct iphdr) + l4_hdr) {
-		bypass_buf_put(b);
+		pool_put(b);
 		return -EINVAL;
 	}
 	if (b->len + l4_hdr + sizeof(struct iphdr) > st->mtu) {
@@ -128,23 +147,85 @@ int ipv4_tx_check(struct bypass_stack *st, struct bypass_buf *b,
 	return 0;
 }
 
+/* The template's IPv4 header lies on a 4-byte boundary. */
+_Static_assert(offsetof(struct ipv4_tx_cache, hdr) % 4 == 2, "tx_cache.hdr");
+
+/* The constant fields of our IPv4 header towards @dst, at @ip. */
+static void ipv4_hdr_init(const struct bypass_stack *st, struct iphdr *ip,
+			  uint32_t dst)
+{
+	ip->version = 4;
+	ip->ihl = sizeof(*ip) / 4;
+	ip->tos = 0;
+	ip->frag_off = htons(IPV4_DF);
+	ip->ttl = st->ttl;
+	ip->saddr = st->addr;
+	ip->daddr = dst;
+}
+
+/* The fields that change from datagram to datagram, all but the checksum. */
+static inline void ipv4_hdr_vary(struct bypass_stack *st, struct iphdr *ip,
+				 uint16_t tot_len, uint8_t proto)
+{
+	ip->tot_len = htons(tot_len);
+	ip->id = htons(st->ip_id++);
+	ip->protocol = proto;
+}
+
+/* Prebuild the headers of what goes to @dst through @mac (see stack.h). */
+static void ipv4_tx_cache_fill(struct bypass_stack *st, uint32_t dst,
+			       const uint8_t *mac, uint64_t valid_until)
+{
+	struct ipv4_tx_cache *c = &st->tx_cache;
+	struct ethhdr *eh = (struct ethhdr *)c->hdr;
+
+	memcpy(eh->h_dest, mac, ETH_ALEN);
+	memcpy(eh->h_source, st->mac, ETH_ALEN);
+	eh->h_proto = htons(ETH_P_IP);
+	memset(eh + 1, 0, sizeof(struct iphdr));
+	ipv4_hdr_init(st, (struct iphdr *)(eh + 1), dst);
+	/* The constant fields' sum: per datagram the varying ones are added. */
+	c->sum = (uint16_t)~csum_ipv4_hdr20(eh + 1);
+	c->dst = dst;
+	c->gen = st->neigh_gen;
+	c->valid_until = valid_until;
+}
+
 int ipv4_route(struct bypass_stack *st, struct bypass_buf *b, uint32_t dst)
 {
+	uint64_t valid_until = UINT64_MAX;
+	const uint8_t *mac;
+	int r;
+
 	if (dst == htonl(0xffffffffu) ||
-	    (st->mask != htonl(0xffffffffu) && dst == (st->addr | ~st->mask)))
-		return eth_output(st, b, eth_broadcast, ETH_P_IP);
-	if ((dst & st->mask) == (st->addr & st->mask))
-		return arp_output(st, b, dst);
-	if (st->gateway)
-		return arp_output(st, b, st->gateway);
-	stack_drop(st, b, BYPASS_DROP_IPV4_NO_ROUTE);
-	return -ENETUNREACH;
+	    (st->mask != htonl(0xffffffffu) && dst == (st->addr | ~st->mask))) {
+		mac = eth_broadcast;
+	} else {
+		uint32_t nexthop = dst;
+
+		if ((dst & st->mask) != (st->addr & st->mask)) {
+			if (!st->gateway) {
+				stack_drop(st, b, BYPASS_DROP_IPV4_NO_ROUTE);
+				return -ENETUNREACH;
+			}
+			nexthop = st->gateway;
+		}
+		mac = arp_resolve(st, b, nexthop, &valid_until, &r);
+		if (!mac)
+			return r;	/* waiting for ARP, or dropped */
+	}
+	ipv4_tx_cache_fill(st, dst, mac, valid_until);
+	return eth_output(st, b, mac, ETH_P_IP);
 }
 
 int ipv4_output(struct bypass_stack *st, struct bypass_buf *b, uint32_t dst,
 		uint8_t proto)
 {
+	const struct ipv4_tx_cache *c = &st->tx_cache;
+	/* Chained payload (stack.h: tx_frags) follows the headers. */
+	uint16_t tot_len = (uint16_t)(sizeof(struct iphdr) + b->len + st->tx_frags_len);
 	struct iphdr *ip;
+
 	/* A TSO frame leaves as segments of tx_gso_size bytes. */
 	if (b->len + st->tx_frags_len + sizeof(*ip) > st->mtu &&
 	    (!st->tx_gso_size ||
@@ -152,20 +233,27 @@ int ipv4_output(struct bypass_stack *st, struct bypass_buf *b, uint32_t dst,
 		stack_drop(st, b, BYPASS_DROP_TX_TOO_BIG);
 		return -EMSGSIZE;
 	}
-	ip = buf_push(b, sizeof(*ip));
-	ip->version = 4;
-	ip->ihl = sizeof(*ip) / 4;
-	ip->tos = 0;
-	/* Chained payload (stack.h: tx_frags) follows the headers. */
-	ip->tot_len = htons((uint16_t)(b->len + st->tx_frags_len));
-	ip->id = htons(st->ip_id++);
-	ip->frag_off = htons(IPV4_DF);
-	ip->ttl = st->ttl;
-	ip->protocol = proto;
-	ip->check = 0;
-	ip->saddr = st->addr;
-	ip->daddr = dst;
-	ip->check = bypass_csum_fold(bypass_csum_partial(ip, sizeof(*ip), 0));
 	st->c.ipv4.tx++;
+	if (__builtin_expect(c->dst == dst && c->gen == st->neigh_gen &&
+			     bypass_buf_headroom(b) >= sizeof(c->hdr) + st->hdr_len &&
+			     (c->valid_until == UINT64_MAX ||
+			      stack_now(st) < c->valid_until), 1)) {
+		/* The last destination again: its headers are prebuilt. */
+		uint8_t *h = buf_push(b, sizeof(c->hdr));
+
+		memcpy(h, c->hdr, sizeof(c->hdr));
+		ip = (struct iphdr *)(h + ETH_HLEN);
+		ipv4_hdr_vary(st, ip, tot_len, proto);
+		/* In memory order, as the template's sum: proto is byte 9. */
+		ip->check = csum_fold64((uint64_t)c->sum + ip->tot_len + ip->id +
+					htons(proto));
+		st->c.eth.tx++;
+		return stack_xmit(st, b);
+	}
+	ip = buf_push(b, sizeof(*ip));
+	ipv4_hdr_init(st, ip, dst);
+	ipv4_hdr_vary(st, ip, tot_len, proto);
+	ip->check = 0;
+	ip->check = csum_ipv4_hdr20(ip);
 	return ipv4_route(st, b, dst);
 }

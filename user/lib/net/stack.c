@@ -23,11 +23,15 @@ static void stack_tx_linearize_at(struct bypass_stack *st, struct bypass_buf *b,
 
 static void stack_reclaim_tx(struct bypass_stack *st)
 {
-	struct bypass_buf *b;
-	uint32_t len;
+	void *done[STACK_RX_BATCH];
+	uint16_t i, n;
 
-	while ((b = virtq_get_used(&st->txq, &len)))
-		bypass_buf_put(b);
+	st->tx_reclaim_polls = 0;
+	do {
+		n = virtq_get_used_burst(&st->txq, done, NULL, STACK_RX_BATCH);
+		for (i = 0; i < n; i++)
+			pool_put(done[i]);
+	} while (n == STACK_RX_BATCH);
 }
 
 /* Put a frame and its @nr chained slices on the TX ring (room was checked). */
@@ -38,18 +42,16 @@ static void stack_tx_post(struct bypass_stack *st, struct bypass_buf *b,
 	struct virtio_net_hdr_v1 *vh;
 	const struct ethhdr *eh = (const struct ethhdr *)b->data;
 	struct virtq_seg sg[1 + BYPASS_TCP_MAX_FRAGS];
+	uint64_t zero = 0;
 	uint16_t i;
 
 	vh = (struct virtio_net_hdr_v1 *)(b->data - st->hdr_len);
-	/* Byte by byte: the legacy header is 10 bytes, not the struct's 12. */
-	vh->flags = 0;
-	vh->gso_type = VIRTIO_NET_HDR_GSO_NONE;
-	vh->hdr_len = 0;
-	vh->gso_size = 0;
-	vh->csum_start = 0;
-	vh->csum_offset = 0;
-	if (st->hdr_len == sizeof(*vh))
-		vh->num_buffers = 0;
+	/*
+	 * All zero (no offload): 8 bytes from the start and the 4 before the
+	 * frame cover the legacy 10-byte header and the 12-byte one alike.
+	 */
+	memcpy(vh, &zero, 8);
+	memcpy(b->data - 4, &zero, 4);
 	if (st->tx_csum && eh->h_proto == htons(ETH_P_IP)) {
 		const struct iphdr *ip = (const struct iphdr *)(eh + 1);
 
@@ -79,6 +81,14 @@ static void stack_tx_post(struct bypass_stack *st, struct bypass_buf *b,
 			}
 		}
 	}
+	st->c.ring.tx_frames++;
+	st->c.ring.tx_bytes += b->len + frags_len;
+	if (!nr) {
+		/* One descriptor: headers and payload in one buffer. */
+		virtq_add(&st->txq, bypass_buf_iova(b, vh), st->hdr_len + b->len,
+			  false, b);
+		return;
+	}
 	sg[0].iova = bypass_buf_iova(b, vh);
 	sg[0].len = st->hdr_len + b->len;
 	sg[0].cookie = b;
@@ -92,8 +102,6 @@ static void stack_tx_post(struct bypass_stack *st, struct bypass_buf *b,
 		bypass_buf_get(f->buf);
 	}
 	virtq_add_chain(&st->txq, sg, 1 + nr);
-	st->c.ring.tx_frames++;
-	st->c.ring.tx_bytes += b->len + frags_len;
 }
 
 /*
@@ -134,19 +142,25 @@ static int stack_tx_backlog_add(struct bypass_stack *st, struct bypass_buf *b)
 	return 0;
 }
 
+/* A frame of @need descriptors may go on the ring now, ahead of nothing. */
+static inline bool stack_tx_fits(const struct bypass_stack *st, uint16_t need)
+{
+	return !st->tx_backlog_len && virtq_free(&st->txq) >= need;
+}
+
 int stack_xmit(struct bypass_stack *st, struct bypass_buf *b)
 {
 	uint16_t need = 1 + st->tx_nr_frags;
 
-	/* The device finished nothing since: no flush or reclaim per frame. */
-	if (st->tx_backlog_len && !virtq_has_used(&st->txq))
-		return stack_tx_backlog_add(st, b);
-	if (st->tx_backlog_len || virtq_free(&st->txq) < need) {
+	if (__builtin_expect(!stack_tx_fits(st, need), 0)) {
+		/* The device finished nothing since: no flush or reclaim per frame. */
+		if (st->tx_backlog_len && !virtq_has_used(&st->txq))
+			return stack_tx_backlog_add(st, b);
 		/* Hand over what is queued, take back what is done. */
 		bypass_stack_flush(st);
 		stack_tx_backlog_drain(st);
 		/* Behind frames still waiting, so the order holds. */
-		if (st->tx_backlog_len || virtq_free(&st->txq) < need)
+		if (!stack_tx_fits(st, need))
 			return stack_tx_backlog_add(st, b);
 	}
 	stack_tx_post(st, b, st->tx_frags, st->tx_nr_frags, st->tx_frags_len);
@@ -155,11 +169,11 @@ int stack_xmit(struct bypass_stack *st, struct bypass_buf *b)
 
 bool stack_tx_room(struct bypass_stack *st, uint16_t need)
 {
-	if (!st->tx_backlog_len && virtq_free(&st->txq) >= need)
+	if (stack_tx_fits(st, need))
 		return true;
 	bypass_stack_flush(st);
 	stack_tx_backlog_drain(st);
-	return !st->tx_backlog_len && virtq_free(&st->txq) >= need;
+	return stack_tx_fits(st, need);
 }
 
 /*
@@ -231,7 +245,7 @@ void bypass_stack_flush(struct bypass_stack *st)
 static void stack_refill_rx(struct bypass_stack *st)
 {
 	while (virtq_free(&st->rxq)) {
-		struct bypass_buf *b = bypass_buf_alloc(st->pool);
+		struct bypass_buf *b = pool_alloc(st->pool);
 
 		if (!b)
 			break;
@@ -265,7 +279,7 @@ void stack_rx_deliver(struct bypass_stack *st, struct bypass_buf *b,
 void stack_rx_chain_free(struct bypass_stack *st)
 {
 	while (st->rx_chain_nr)
-		bypass_buf_put(st->rx_chain[--st->rx_chain_nr]);
+		pool_put(st->rx_chain[--st->rx_chain_nr]);
 	st->rx_chain_len = 0;
 }
 
@@ -291,7 +305,7 @@ static struct bypass_buf *stack_rx_chain_add(struct bypass_stack *st,
 
 	st->rx_more--;
 	if (len > b->size - st->rx_off) {
-		bypass_buf_put(b);
+		pool_put(b);
 		stack_rx_chain_drop(st, st->rx_more, BYPASS_DROP_RING_BAD_LEN);
 		return NULL;
 	}
@@ -323,7 +337,7 @@ void stack_rx_frame(struct bypass_stack *st, struct bypass_buf *b, uint32_t len)
 		}
 		/* The tail of a merged frame already dropped. */
 		st->rx_more--;
-		bypass_buf_put(b);
+		pool_put(b);
 		return;
 	}
 	if (len < st->hdr_len || len > b->size - st->rx_off) {
@@ -377,7 +391,7 @@ void stack_rx_trim(struct bypass_stack *st, struct bypass_buf *b, uint32_t len)
 		st->rx_chain_len += c->len;
 	}
 	for (i = keep; i < st->rx_chain_nr; i++)
-		bypass_buf_put(st->rx_chain[i]);
+		pool_put(st->rx_chain[i]);
 	st->rx_chain_nr = keep;
 }
 
@@ -417,10 +431,10 @@ static void stack_publish_stats(struct bypass_stack *st)
 
 int bypass_stack_poll(struct bypass_stack *st)
 {
-	struct bypass_buf *b;
-	uint32_t len;
+	void *rx[STACK_RX_BATCH];
+	uint32_t rx_len[STACK_RX_BATCH];
 	uint64_t now;
-	int n = 0;
+	int i, n;
 
 	if (st->dev->ops->service)
 		st->dev->ops->service(st->dev);
@@ -438,16 +452,25 @@ int bypass_stack_poll(struct bypass_stack *st)
 		if (st->dev->ops->irq_ack)
 			st->dev->ops->irq_ack(st->dev, BYPASS_QUEUE_TX);
 	}
-	while (n < STACK_RX_BATCH && (b = virtq_get_used(&st->rxq, &len))) {
-		stack_rx_frame(st, b, len);
-		n++;
-	}
-	stack_refill_rx(st);
+	n = virtq_get_used_burst(&st->rxq, rx, rx_len, STACK_RX_BATCH);
+	for (i = 0; i < n; i++)
+		stack_rx_frame(st, rx[i], rx_len[i]);
+	/* Busy polls refill in batches; one that received nothing tops up. */
+	if (!n || virtq_free(&st->rxq) >= st->rx_refill_min)
+		stack_refill_rx(st);
 	now = stack_now(st);
 	if (now >= st->arp_next_ns)
 		arp_timers(st, now);
 	bypass_tcp_poll(st->tcp);
-	stack_tx_backlog_drain(st);
+	/*
+	 * Sent buffers go back to the pool when frames wait for the ring,
+	 * when the ring runs low, after a poll with nothing received and at
+	 * least every STACK_RECLAIM_POLLS polls: not one reclaim per poll.
+	 */
+	if (st->tx_backlog_len || !n ||
+	    virtq_free(&st->txq) < st->tx_reclaim_min ||
+	    ++st->tx_reclaim_polls >= STACK_RECLAIM_POLLS)
+		stack_tx_backlog_drain(st);
 	bypass_stack_flush(st);
 	/*
 	 * The page changes (also when TIME_WAITs or connections ended without
@@ -485,6 +508,8 @@ static int stack_config(struct bypass_stack *st, struct bypass_dev *dev,
 	st->addr = cfg->addr;
 	st->mask = cfg->prefix_len ? htonl(~0u << (32 - cfg->prefix_len)) : 0;
 	st->gateway = cfg->gateway;
+	/* Nothing derived from the addresses or ARP yet (tx_cache.gen 0). */
+	st->neigh_gen = 1;
 	/* A jumbo-capable device still gets 1500 unless asked for more. */
 	st->mtu = cfg->mtu ? cfg->mtu : (dev_mtu < 1500 ? dev_mtu : 1500);
 	/*
@@ -548,6 +573,16 @@ int bypass_stack_create(struct bypass_dev *dev,
 		r = virtq_init(&st->txq, &vr, event_idx);
 	if (r)
 		goto fail;
+	/*
+	 * Busy polls refill RX once a quarter of the ring (at most 16) is
+	 * free, and reclaim TX when a quarter of the ring is left.
+	 */
+	st->rx_refill_min = virtq_size(&st->rxq) / 4;
+	if (st->rx_refill_min > STACK_REFILL_MAX)
+		st->rx_refill_min = STACK_REFILL_MAX;
+	if (!st->rx_refill_min)
+		st->rx_refill_min = 1;
+	st->tx_reclaim_min = virtq_size(&st->txq) / 4;
 	st->tx_backlog_cap = cfg->tx_backlog ? cfg->tx_backlog :
 			     virtq_size(&st->txq);
 	st->tx_backlog = calloc(st->tx_backlog_cap, sizeof(*st->tx_backlog));
@@ -574,11 +609,11 @@ static void stack_drain_ring(struct virtq *vq)
 {
 	uint16_t id;
 
-	if (!vq->cookies)
+	if (!vq->slots)
 		return;
 	for (id = 0; id < vq->vr.size; id++)
-		if (vq->cookies[id])
-			bypass_buf_put(vq->cookies[id]);
+		if (vq->slots[id].cookie)
+			pool_put(vq->slots[id].cookie);
 	virtq_fini(vq);
 }
 
@@ -593,7 +628,7 @@ void bypass_stack_destroy(struct bypass_stack *st)
 	ping_close_all(st);
 	arp_flush_all(st);
 	while (st->tx_backlog_len) {
-		bypass_buf_put(st->tx_backlog[st->tx_backlog_head]);
+		pool_put(st->tx_backlog[st->tx_backlog_head]);
 		st->tx_backlog_head = (st->tx_backlog_head + 1) % st->tx_backlog_cap;
 		st->tx_backlog_len--;
 	}

@@ -3,8 +3,9 @@
  * Internal state of a libbypass stack and the calls its layers make to each
  * other. Receive goes ring -> eth_input -> arp_input / ipv4_input ->
  * icmp_input / udp_input / tcp_rx; send goes udp (or the TCP engine
- * through tcp_stack.c) -> ipv4_output -> arp_output ->
- * eth_output -> stack_xmit -> ring. Each layer counts what it accepts and
+ * through tcp_stack.c) -> ipv4_output -> (ipv4_route -> arp_resolve ->
+ * eth_output, or the last destination's prebuilt headers) -> stack_xmit
+ * -> ring. Each layer counts what it accepts and
  * drops what it does not with a named reason (stack_drop).
  */
 #ifndef BYPASS_STACK_INTERNAL_H
@@ -22,6 +23,7 @@
 
 #include "bypass_stack.h"
 #include "bypass_tcp.h"
+#include "pool.h"
 #include "rxqueue.h"
 #include "virtq.h"
 
@@ -33,6 +35,8 @@
 #define STACK_BUF_SIZE		2048
 #define STACK_POOL_BUFS		4096
 #define STACK_STATS_PERIOD_NS	1000000	/* stats page: busy, once per ms */
+#define STACK_RECLAIM_POLLS	16	/* busy polls reclaim TX this often */
+#define STACK_REFILL_MAX	16	/* busy polls refill RX in batches this big */
 
 #define ARP_SETS		64	/* power of two */
 #define ARP_WAYS		4
@@ -98,10 +102,29 @@ struct ipv4_rx {
 
 #define TCP_PORT_PERTURB	256	/* power of two */
 
+/*
+ * The last destination sent to (ipv4_output): its Ethernet and IPv4
+ * headers prebuilt, all but tot_len, id, protocol and the checksum, and
+ * the sum of the IPv4 header's constant fields (@sum, 16 bits). Valid
+ * while st->neigh_gen has not moved (every change of an ARP entry moves
+ * it) and, for an address resolved by ARP, until that entry's expiry.
+ */
+struct ipv4_tx_cache {
+	uint32_t dst;		/* the destination */
+	uint64_t gen;		/* neigh_gen when built; 0: never */
+	uint64_t valid_until;	/* device time, UINT64_MAX: no expiry */
+	uint32_t sum;		/* one's-complement sum of the IPv4 template */
+	uint8_t pad[2];		/* puts the IPv4 header on a 4-byte boundary */
+	uint8_t hdr[ETH_HLEN + sizeof(struct iphdr)];
+};
+
 struct bypass_stack {
 	struct bypass_dev *dev;
 	struct bypass_pool *pool;
 	struct virtq rxq, txq;
+	uint16_t rx_refill_min;	/* busy polls refill RX when this many are free */
+	uint16_t tx_reclaim_min;	/* reclaim TX when fewer are free */
+	uint32_t tx_reclaim_polls;	/* busy polls since the last reclaim */
 	uint32_t hdr_len;	/* virtio-net header size */
 	uint32_t rx_off;	/* header offset in an RX buffer: aligns IP */
 	bool tx_csum;		/* the device completes UDP checksums */
@@ -132,6 +155,12 @@ struct bypass_stack {
 	uint32_t arp_retries;
 	uint64_t arp_next_ns;	/* earliest ARP deadline, UINT64_MAX: none */
 	struct arp_entry arp[ARP_SETS * ARP_WAYS];	/* set-associative */
+	/*
+	 * Moved by every change of an ARP entry (and set at configuration):
+	 * what was derived from the table or the addresses is stale then.
+	 */
+	uint64_t neigh_gen;
+	struct ipv4_tx_cache tx_cache;
 	struct bypass_udp **udp;	/* by local port */
 	struct bypass_ping *ping[PING_SLOTS];	/* by id % PING_SLOTS */
 	struct bypass_tcp *tcp;		/* the TCP engine */
@@ -208,7 +237,7 @@ static inline void stack_drop(struct bypass_stack *st, struct bypass_buf *b,
 	st->c.drops[reason]++;
 	st->drops_total++;
 	if (b)
-		bypass_buf_put(b);
+		pool_put(b);
 	if (__builtin_expect(st->rx_chain_nr, 0))
 		stack_rx_chain_free(st);
 }
@@ -265,7 +294,13 @@ extern const uint8_t eth_broadcast[ETH_ALEN];
 
 /* arp.c */
 void arp_input(struct bypass_stack *st, struct bypass_buf *b);
-int arp_output(struct bypass_stack *st, struct bypass_buf *b, uint32_t nexthop);
+/*
+ * The MAC to send @b to @nexthop with, and in *@valid_until until when
+ * (device time) it may be used without asking ARP again; NULL when @b
+ * waits for the answer or was dropped, *@r then 0 or a negative errno.
+ */
+const uint8_t *arp_resolve(struct bypass_stack *st, struct bypass_buf *b,
+			   uint32_t nexthop, uint64_t *valid_until, int *r);
 void arp_announce(struct bypass_stack *st);
 void arp_timers(struct bypass_stack *st, uint64_t now);
 void arp_flush_all(struct bypass_stack *st);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "csum.h"
 #include "libbypass.h"
 #include "stack.h"
 
@@ -33,7 +34,7 @@ void udp_input(struct bypass_stack *st, struct bypass_buf *b,
 		uint32_t sum = ipv4_pseudo_sum(rx->src, rx->dst, IPPROTO_UDP,
 					       (uint16_t)ulen);
 
-		if (bypass_csum_fold(bypass_csum_partial(uh, ulen, sum))) {
+		if (csum_fold64(csum_partial64(uh, ulen, sum))) {
 			stack_drop(st, b, BYPASS_DROP_UDP_BAD_CSUM);
 			return;
 		}
@@ -120,7 +121,7 @@ int bypass_udp_sendto(struct bypass_udp *sock, struct bypass_buf *b,
 	int r;
 
 	if (!port) {
-		bypass_buf_put(b);
+		pool_put(b);
 		return -EINVAL;
 	}
 	r = ipv4_tx_check(st, b, sizeof(*uh));
@@ -133,10 +134,10 @@ int bypass_udp_sendto(struct bypass_udp *sock, struct bypass_buf *b,
 	sum = ipv4_pseudo_sum(st->addr, addr, IPPROTO_UDP, (uint16_t)b->len);
 	if (st->tx_csum) {
 		/* The device sums from the UDP header on and folds this in. */
-		uh->check = (uint16_t)~bypass_csum_fold(sum);
+		uh->check = (uint16_t)~csum_fold64(sum);
 	} else {
 		uh->check = 0;
-		uh->check = bypass_csum_fold(bypass_csum_partial(uh, b->len, sum));
+		uh->check = csum_fold64(csum_partial64(uh, b->len, sum));
 		if (!uh->check)
 			uh->check = 0xffff;
 	}

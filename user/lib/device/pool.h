@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The buffer pool's state (pool.c) and its two per-packet calls inlined
+ * for the datapath: allocation pops the stack of free indices, the last
+ * put pushes onto it; growing the pool and the rare puts are out of line.
+ */
+#ifndef BYPASS_POOL_H
+#define BYPASS_POOL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bypass_buf.h"
+
+/* Internal to libbypass: not exported from libbypass.so. */
+#pragma GCC visibility push(hidden)
+
+/*
+ * At most this many chunks: the ceiling is split into chunks of 2 MiB,
+ * or larger ones when it exceeds POOL_MAX_CHUNKS * 2 MiB, so a device
+ * that registers memory page by page keeps a bounded number of regions.
+ */
+#define POOL_MAX_CHUNKS	8
+
+struct pool_chunk {
+	uint8_t *mem;
+	size_t len;
+};
+
+struct bypass_pool {
+	struct bypass_dev *dev;
+	uint32_t buf_size;
+	uint32_t chunk_bufs;	/* buffers per chunk (the last may hold fewer) */
+	uint32_t nbufs;		/* buffers mapped so far */
+	uint32_t max_bufs;	/* the ceiling */
+	uint32_t nchunks;
+	bool huge;		/* the first chunk got huge pages */
+	bool grow_failed;	/* a chunk could not be added: stop trying */
+	int grow_err;
+	uint32_t nfree;
+	uint32_t *free;		/* stack of free buffer indices */
+	struct bypass_buf *bufs;	/* max_bufs of them, nbufs in use */
+	struct pool_chunk chunks[POOL_MAX_CHUNKS];
+	uint64_t bad_puts;
+};
+
+/* The pool is empty: add a chunk if the ceiling and the system allow. */
+__attribute__((noinline, cold)) bool pool_refill(struct bypass_pool *pool);
+/* A put that does not free: more references left, or none (counted). */
+__attribute__((noinline)) void pool_put_slow(struct bypass_buf *b);
+
+/* bypass_buf_alloc(), inlined. */
+static inline struct bypass_buf *pool_alloc(struct bypass_pool *pool)
+{
+	struct bypass_buf *b;
+
+	if (__builtin_expect(!pool->nfree, 0) && !pool_refill(pool))
+		return NULL;
+	b = &pool->bufs[pool->free[--pool->nfree]];
+	b->refcnt = 1;
+	b->data = b->head + BYPASS_BUF_HEADROOM;
+	b->len = 0;
+	b->next = NULL;
+	return b;
+}
+
+/* bypass_buf_put(), inlined: the last reference frees. */
+static inline void pool_put(struct bypass_buf *b)
+{
+	struct bypass_pool *pool = b->pool;
+
+	if (__builtin_expect(b->refcnt != 1, 0)) {
+		pool_put_slow(b);
+		return;
+	}
+	b->refcnt = 0;
+	pool->free[pool->nfree++] = b->index;
+}
+
+#pragma GCC visibility pop
+
+#endif /* BYPASS_POOL_H */

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The Internet checksum (RFC 1071), inlined where the datapath needs it:
+ * the general sum (64-bit words added with end-around carry, eight words
+ * a step, then the tail of 0 to 7 bytes, the 64-bit total folded once at
+ * the end) and the 20-byte IPv4 header (no options) as five 32-bit words.
+ */
+#ifndef BYPASS_CSUM_H
+#define BYPASS_CSUM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* Internal to libbypass: not exported from libbypass.so. */
+#pragma GCC visibility push(hidden)
+
+/* @acc + @w with the carry out of bit 63 added back in (end-around). */
+static inline uint64_t csum_add64(uint64_t acc, uint64_t w)
+{
+	acc += w;
+	return acc + (acc < w);
+}
+
+#if defined(__x86_64__)
+/* Add-with-carry the 64-bit words @a and @b bytes past %[p] into %[acc]. */
+#define CSUM_ADC2(a, b) \
+	"adcq " #a "(%[p]), %[acc]\n\tadcq " #b "(%[p]), %[acc]\n\t"
+/* Add the @n bytes at @p into @acc with the add-with-carry chain @adcs. */
+#define CSUM_ADC(acc, p, n, adcs) \
+	__asm__("clc\n\t" adcs "adcq $0, %[acc]" \
+		: [acc] "+r" (acc) \
+		: [p] "r" (p), "m" (*(const uint8_t (*)[n])(p)) : "cc")
+#endif
+
+/*
+ * Sum the whole 64-bit words of @p: @n8 of them. On x86-64 add-with-carry
+ * chains take a word per instruction, eight a step, then four, two and
+ * one; elsewhere each add counts its carry.
+ */
+static inline uint64_t csum_words(const uint8_t *p, size_t n8, uint64_t acc)
+{
+#if defined(__x86_64__)
+	const uint8_t *end = p + (n8 & ~(size_t)7) * 8;
+
+	for (; p != end; p += 64)
+		CSUM_ADC(acc, p, 64, CSUM_ADC2(0, 8) CSUM_ADC2(16, 24)
+				     CSUM_ADC2(32, 40) CSUM_ADC2(48, 56));
+	if (n8 & 4) {
+		CSUM_ADC(acc, p, 32, CSUM_ADC2(0, 8) CSUM_ADC2(16, 24));
+		p += 32;
+	}
+	if (n8 & 2) {
+		CSUM_ADC(acc, p, 16, CSUM_ADC2(0, 8));
+		p += 16;
+	}
+	if (n8 & 1) {
+		uint64_t w;
+
+		memcpy(&w, p, 8);
+		acc = csum_add64(acc, w);
+	}
+#else
+	uint64_t carry = 0;
+
+	/*
+	 * 2^64 is 1 modulo 0xffff: each carry out of the accumulator counts
+	 * one, added back at the end.
+	 */
+	for (; n8 >= 4; n8 -= 4, p += 32) {
+		uint64_t w[4];
+
+		memcpy(w, p, sizeof(w));
+		acc += w[0];
+		carry += acc < w[0];
+		acc += w[1];
+		carry += acc < w[1];
+		acc += w[2];
+		carry += acc < w[2];
+		acc += w[3];
+		carry += acc < w[3];
+	}
+	for (; n8; n8--, p += 8) {
+		uint64_t w;
+
+		memcpy(&w, p, 8);
+		acc += w;
+		carry += acc < w;
+	}
+	acc = csum_add64(acc, carry);
+#endif
+	return acc;
+}
+
+/*
+ * The sum of @len bytes at @data plus @sum, as a 64-bit one's-complement
+ * sum: fold it with csum_fold64().
+ */
+static inline uint64_t csum_partial64(const void *data, size_t len, uint64_t sum)
+{
+	const uint8_t *p = data;
+	uint64_t acc = csum_words(p, len / 8, sum);
+
+	if (len & 7) {
+		/*
+		 * The last 1 to 7 bytes: a 32-bit and a 16-bit word at even
+		 * offsets, taken as such, and an odd last byte as the first
+		 * byte of a 16-bit word padded with zero (RFC 1071).
+		 */
+		uint64_t t = 0;
+		uint32_t w4;
+		uint16_t w2, w1 = 0;
+
+		p += len & ~(size_t)7;
+		if (len & 4) {
+			memcpy(&w4, p, 4);
+			t += w4;
+			p += 4;
+		}
+		if (len & 2) {
+			memcpy(&w2, p, 2);
+			t += w2;
+			p += 2;
+		}
+		if (len & 1) {
+			memcpy(&w1, p, 1);
+			t += w1;
+		}
+		acc = csum_add64(acc, t);
+	}
+	return acc;
+}
+
+/* bypass_csum_partial(), inlined: the sum folded to 32 bits. */
+static inline uint32_t csum_partial(const void *data, size_t len, uint32_t sum)
+{
+	uint64_t acc = csum_partial64(data, len, sum);
+
+	/* 64 to 33 bits, then to 32. */
+	acc = (acc & 0xffffffffu) + (acc >> 32);
+	acc = (acc & 0xffffffffu) + (acc >> 32);
+	return (uint32_t)acc;
+}
+
+/*
+ * Fold a 64-bit one's-complement sum to 16 bits and invert it. Adding a
+ * word to itself rotated by half its width leaves in the upper half the
+ * two halves' end-around sum (the lower half's carry lands there, and
+ * that sum cannot overflow again): 64 bits to 32, then 32 to 16.
+ */
+static inline uint16_t csum_fold64(uint64_t s)
+{
+	uint32_t w;
+
+	s += s >> 32 | s << 32;
+	w = (uint32_t)(s >> 32);
+	w += w >> 16 | w << 16;
+	return (uint16_t)~(w >> 16);
+}
+
+/*
+ * The checksum of the 20 bytes at @hdr (an IPv4 header without options):
+ * 0 over a header whose checksum field is right, the value to store when
+ * that field is 0.
+ */
+static inline uint16_t csum_ipv4_hdr20(const void *hdr)
+{
+	uint32_t w[5];
+
+	memcpy(w, hdr, sizeof(w));
+	return csum_fold64((uint64_t)w[0] + w[1] + w[2] + w[3] + w[4]);
+}
+
+#pragma GCC visibility pop
+
+#endif /* BYPASS_CSUM_H */
