@@ -2,8 +2,9 @@
 # Instructions and system calls per 64-byte TCP request/response through
 # the socket API (bypass_socket.h): two contexts over the in-memory pair,
 # one connection, Nagle off, non-blocking sockets (bench/socket_echo.c).
-# Two rows: without bypass_ctx_fd(), and with it (every call then keeps
-# the context's fd true for an application that sleeps in its own epoll).
+# Two rows: without bypass_ctx_fd(), and with it (the context's fd kept
+# true for an application that sleeps in its own epoll: armed only by a
+# call that finds nothing to do, so not while the traffic flows).
 # Instructions are those of rr_rounds() under callgrind, the emulated
 # device's work (pair_kick, pair_service) left out; system calls are
 # counted with strace -c -f as the difference between ROUNDS and 2*ROUNDS

@@ -4,9 +4,10 @@
  * (bypass_socket.h) of two contexts over the in-memory pair, one thread,
  * Nagle off, non-blocking sockets. rr_rounds() is the measured region
  * (callgrind-socket-rr.sh); with "fd" both contexts have handed out
- * bypass_ctx_fd(), as an application sleeping in its own epoll does, so
- * every call keeps that fd's state true. Not a test: it checks only that
- * every response comes back whole.
+ * bypass_ctx_fd(), as an application sleeping in its own epoll does: the
+ * traffic flows (no call finds nothing to do), so the fd stays readable
+ * with the interrupts off and nothing re-arms it. Not a test: it checks
+ * only that every response comes back whole.
  *
  *   socket_echo ROUNDS [fd]
  */

@@ -686,6 +686,10 @@ int bypass_qwait_any(struct bypass_ctx *ctx, const bypass_qtoken_t *qts,
 			continue;
 		}
 		r = api_block(ctx, deadline);
+		if (r == -ETIMEDOUT) {
+			api_idle(ctx);	/* nothing done: the caller may sleep */
+			return r;
+		}
 		if (r) {
 			api_done(ctx);
 			return r;
