@@ -147,17 +147,31 @@ bool api_progress(struct bypass_ctx *ctx)
 static void fd_raise(struct bypass_ctx *ctx);
 static void fd_arm(struct bypass_ctx *ctx);
 
-void api_done(struct bypass_ctx *ctx)
+/*
+ * The fd after a call that did something: armed, re-armed (what the call
+ * did may be work to wake for, or an earlier timer); interrupts off,
+ * raised. Out of line: while traffic flows the fd is raised already and
+ * the callers only test two flags.
+ */
+static __attribute__((noinline)) void fd_update(struct bypass_ctx *ctx)
 {
-	api_drain_dirty(ctx);
-	bypass_stack_flush(ctx->st);
-	if (ctx->epfd < 0)
-		return;
-	/* Armed: what the call did may be work to wake for (or a timer). */
 	if (ctx->fd_armed)
 		fd_arm(ctx);
 	else
 		fd_raise(ctx);
+}
+
+static inline void fd_done(struct bypass_ctx *ctx)
+{
+	if (ctx->epfd >= 0 && (ctx->fd_armed || !ctx->self_raised))
+		fd_update(ctx);
+}
+
+void api_done(struct bypass_ctx *ctx)
+{
+	api_drain_dirty(ctx);
+	bypass_stack_flush(ctx->st);
+	fd_done(ctx);
 }
 
 void api_idle(struct bypass_ctx *ctx)
@@ -172,10 +186,11 @@ int bypass_ctx_poll(struct bypass_ctx *ctx)
 {
 	uint32_t before = ctx->completed;
 
+	/* The poll drained the news and handed its frames to the device. */
 	if (api_progress(ctx) || ctx->completed != before)
-		api_done(ctx);
-	else
-		api_idle(ctx);	/* nothing happened: about to sleep, maybe */
+		fd_done(ctx);
+	else if (ctx->epfd >= 0)
+		fd_arm(ctx);	/* nothing happened: about to sleep, maybe */
 	return (int)(ctx->completed - before);
 }
 
