@@ -27,6 +27,9 @@ struct api_op {
 	struct bypass_qresult res;
 	struct bypass_sga push;		/* PUSH: what is still to queue */
 	uint32_t push_next;
+	/* Where the application stored the token: a hint for qwait_any. */
+	const bypass_qtoken_t *slot;
+	struct api_op *done_next, **done_pprev;	/* completed, uncollected */
 };
 
 /* Operations of one direction, completed in order. */
@@ -93,6 +96,7 @@ struct bypass_ctx {
 	struct api_op *op_free;
 	uint32_t completed;		/* operations completed, ever */
 	uint32_t collected;		/* ... and their results taken */
+	struct api_op *done;		/* those completed, not yet taken */
 	struct api_sock *ep_sets;	/* readiness sets */
 
 	struct api_sock *dirty;		/* news to look at */
