@@ -228,13 +228,16 @@ TEST(sleeping_app_wakes_for_requests_timers_and_close)
 		NAP_UNTIL(&r, tcp_tx(r.ctx[0]) > tx0);
 		ASSERT_EQ(0, epoll_ctl(r.efd, EPOLL_CTL_ADD, bypass_ctx_fd(r.ctx[1]), &ev));
 	}
-	/*
-	 * Delayed ACK: the server reads what arrived and answers nothing; the
-	 * ACK it owes leaves on its own (a timer, or at once), asleep.
-	 */
 	NAP_UNTIL(&r, readable(&r, 1));
 	ASSERT_EQ(5, rx(&r, 1, buf, sizeof(buf)));
+	/*
+	 * Delayed ACK: a byte the server reads and answers nothing to; the
+	 * ACK it owes leaves on its own (a timer, or at once), asleep.
+	 */
 	tx0 = tcp_tx(r.ctx[1]);
+	ASSERT_EQ(1, bypass_send(r.ctx[0], r.fd[0], "x", 1, 0));
+	NAP_UNTIL(&r, readable(&r, 1));
+	ASSERT_EQ(1, rx(&r, 1, buf, sizeof(buf)));
 	NAP_UNTIL(&r, tcp_tx(r.ctx[1]) > tx0);
 
 	/*
