@@ -641,7 +641,9 @@ static uint64_t deadline_of(const struct timespec *t)
 {
 	if (!t)
 		return UINT64_MAX;
-	if (t->tv_sec < 0 || t->tv_nsec < 0 || t->tv_nsec >= 1000000000)
+	/* Zero (or invalid): at once, without reading the clock. */
+	if (t->tv_sec < 0 || t->tv_nsec < 0 || t->tv_nsec >= 1000000000 ||
+	    (!t->tv_sec && !t->tv_nsec))
 		return 0;
 	return api_now() + (uint64_t)t->tv_sec * 1000000000ull +
 	       (uint64_t)t->tv_nsec;
