@@ -16,7 +16,6 @@
 
 #include "api.h"
 #include "bypass_socket.h"
-#include "tcp.h"
 
 #define ALWAYS	(EPOLLERR | EPOLLHUP)
 
@@ -58,20 +57,6 @@ static bool tcp_writable(struct api_sock *s)
 	return !s->sndbuf || bypass_tcp_unacked(s->conn) < s->sndbuf;
 }
 
-/*
- * A listener is readable while a connection waits that was not reset
- * meanwhile: the first such one answers, without counting the queue.
- */
-static bool accept_ready(const struct bypass_tcp_conn *lc)
-{
-	const struct tcp_conn *c;
-
-	for (c = ((const struct tcp_conn *)lc)->acceptq_head; c; c = c->qnext)
-		if (c->state != BYPASS_TCP_CLOSED)
-			return true;
-	return false;
-}
-
 uint32_t api_events(struct bypass_ctx *ctx, struct api_sock *s)
 {
 	uint32_t ev = 0;
@@ -87,7 +72,7 @@ uint32_t api_events(struct bypass_ctx *ctx, struct api_sock *s)
 	case TP_NEW:
 		return EPOLLOUT | EPOLLHUP;
 	case TP_LISTEN:
-		return accept_ready(s->conn) ? EPOLLIN : 0;
+		return bypass_tcp_acceptable(s->conn) ? EPOLLIN : 0;
 	case TP_CONNECTING:
 		tcp_settle(s);
 		if (s->phase == TP_CONNECTING)
