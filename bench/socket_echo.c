@@ -4,11 +4,15 @@
  * (bypass_socket.h) of two contexts over the in-memory pair, one thread,
  * Nagle off, non-blocking sockets. rr_rounds() is the measured region
  * (callgrind-socket-rr.sh); with "fd" both contexts have handed out
- * bypass_ctx_fd(), as an application sleeping in its own epoll does, so
- * every call keeps that fd's state true. Not a test: it checks only that
- * every response comes back whole.
+ * bypass_ctx_fd(), as an application sleeping in its own epoll does: the
+ * traffic flows (no call finds nothing to do), so the fd stays readable
+ * with the interrupts off and nothing re-arms it. Not a test: it checks
+ * only that every response comes back whole. With "native" the same
+ * round trip goes through the native calls (bypass_api.h) instead: a pop
+ * kept outstanding on each side, the server pushing back the buffers it
+ * popped (zero copy), without bypass_ctx_fd().
  *
- *   socket_echo ROUNDS [fd]
+ *   socket_echo ROUNDS [fd|native]
  */
 #include <errno.h>
 #include <stdio.h>
@@ -32,7 +36,64 @@ struct bench {
 	struct bypass_pair *pair;
 	struct bypass_ctx *ctx[2];	/* 0: client, 1: server */
 	int fd[2];			/* connected sockets */
+	bool native;
+	bypass_qtoken_t pop[2];		/* native: the outstanding pops */
 };
+
+static const struct timespec zero;
+
+/* Native: push @sga on side @i and collect the push: 0 or -1. */
+static int push_native(struct bench *b, int i, struct bypass_sga *sga)
+{
+	bypass_qtoken_t qt;
+	struct bypass_qresult res;
+
+	if (bypass_qpush(b->ctx[i], b->fd[i], sga, &qt) ||
+	    bypass_qwait(b->ctx[i], qt, &res, &zero) || res.err)
+		return -1;
+	return 0;
+}
+
+/*
+ * Native: poll side @i until its pop completes with PAYLOAD bytes, leave
+ * them in @res and start the next pop: 0 or -1.
+ */
+static int pop_native(struct bench *b, int i, struct bypass_qresult *res)
+{
+	int tries;
+
+	for (tries = 0; tries < 100; tries++) {
+		if (!bypass_qwait(b->ctx[i], b->pop[i], res, &zero))
+			break;
+		bypass_ctx_poll(b->ctx[i]);
+	}
+	if (tries == 100 || res->err || bypass_sga_len(&res->sga) != PAYLOAD)
+		return -1;
+	return bypass_qpop(b->ctx[i], b->fd[i], &b->pop[i]) ? -1 : 0;
+}
+
+/* One native round trip: request, the server pushes back what it popped. */
+static int rr_once_native(struct bench *b)
+{
+	struct bypass_qresult res;
+	struct bypass_sga sga;
+	int r;
+
+	if (bypass_sga_alloc(b->ctx[0], PAYLOAD, &sga))
+		return -1;
+	memset(sga.segs[0]->data, 0x5a, PAYLOAD);
+	if (push_native(b, 0, &sga))
+		return -1;
+	bypass_ctx_poll(b->ctx[1]);
+	if (pop_native(b, 1, &res) || push_native(b, 1, &res.sga))
+		return -1;
+	bypass_ctx_poll(b->ctx[0]);
+	if (pop_native(b, 0, &res))
+		return -1;
+	r = res.sga.segs[0]->data[0] == 0x5a ? 0 : -1;
+	bypass_sga_free(&res.sga);
+	return r;
+}
 
 /* Read exactly PAYLOAD bytes on side @i, polling its context: 0 or -1. */
 static int read_all(struct bench *b, int i, unsigned char *p)
@@ -76,7 +137,7 @@ __attribute__((noinline)) int rr_rounds(struct bench *b, long n)
 	long i;
 
 	for (i = 0; i < n; i++)
-		if (rr_once(b))
+		if (b->native ? rr_once_native(b) : rr_once(b))
 			return -1;
 	return 0;
 }
@@ -145,6 +206,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "socket_echo: no connection\n");
 		return 1;
 	}
+	b.native = argc > 2 && !strcmp(argv[2], "native");
+	for (i = 0; b.native && i < 2; i++)
+		if (bypass_qpop(b.ctx[i], b.fd[i], &b.pop[i]))
+			return 1;
 	if (rr_rounds(&b, 100) || rr_rounds(&b, n)) {
 		fprintf(stderr, "socket_echo: a response went missing\n");
 		return 1;

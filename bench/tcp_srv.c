@@ -4,8 +4,12 @@
  * echoes every byte back (request/response), port 9 reads and discards
  * (bulk throughput); a connection is closed after the client's FIN.
  *   tcp_srv --linux IP           kernel sockets, blocking poll()
- *   tcp_srv --bypass PCI IP      libbypass on a claimed NIC, busy polling
- *                                (no system calls per packet)
+ *   tcp_srv --bypass PCI IP      libbypass on a claimed NIC, the default
+ *                                wait policy (bypass_stack_wait: a spin
+ *                                that adapts to the load, then asleep on
+ *                                the interrupt)
+ *   tcp_srv --bypass PCI IP --busy   ... busy polling instead (one core
+ *                                spinning, no system call per packet)
  * Both turn Nagle off on accepted connections. Prints "ready" once
  * serving; stops on SIGTERM/SIGINT and prints the bytes echoed and
  * discarded and the CPU time it used (bypass: also its TCP segment
@@ -123,7 +127,7 @@ static int serve_linux(const char *ip)
 	return 0;
 }
 
-static int serve_bypass(const char *pci, const char *ip)
+static int serve_bypass(const char *pci, const char *ip, bool busy)
 {
 	struct bypass_stack_config cfg = { .prefix_len = 24 };
 	struct bypass_tcp_conn *l[2], *c[MAX_CONNS] = { 0 };
@@ -156,6 +160,9 @@ static int serve_bypass(const char *pci, const char *ip)
 	printf("ready\n");
 	fflush(stdout);
 	while (!stop) {
+		/* A signal ends the sleep: stop is looked at every 100 ms. */
+		if (!busy)
+			bypass_stack_wait(st, 100);
 		bypass_stack_poll(st);
 		for (k = 0; k < 2; k++) {
 			for (i = 0; i < MAX_CONNS; i++) {
@@ -218,8 +225,9 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	if (argc == 3 && !strcmp(argv[1], "--linux"))
 		return serve_linux(argv[2]);
-	if (argc == 4 && !strcmp(argv[1], "--bypass"))
-		return serve_bypass(argv[2], argv[3]);
-	fprintf(stderr, "usage: tcp_srv --linux IP | --bypass PCI IP\n");
+	if ((argc == 4 || (argc == 5 && !strcmp(argv[4], "--busy"))) &&
+	    !strcmp(argv[1], "--bypass"))
+		return serve_bypass(argv[2], argv[3], argc == 5);
+	fprintf(stderr, "usage: tcp_srv --linux IP | --bypass PCI IP [--busy]\n");
 	return 2;
 }

@@ -13,12 +13,14 @@
 #
 # Linux is measured with the NIC bound to virtio_net and the address on
 # its interface, then the NIC is claimed for bypass.ko and the server runs
-# libbypass busy-polling on it: same device, same address; ROUNDS times,
-# alternating. The table sums the rounds; a line per round shows the
-# spread of the ratios. The client's TCP counters (segments in, out and
-# retransmitted) and bypass's segment counters are printed per phase.
-# Server CPU per request is its CPU time (getrusage) over the requests;
-# the bypass server spins on one vCPU, so its figure is wall time.
+# libbypass on it, same device, same address: first with the default wait
+# policy (bypass_stack_wait: a spin that adapts to the load, then asleep
+# on the interrupt), then busy polling (the explicit option: it spins on
+# one vCPU, so its CPU figure is wall time); ROUNDS times, alternating.
+# The table sums the rounds; a line per round shows the spread of the
+# ratios. The client's TCP counters (segments in, out and retransmitted)
+# and bypass's segment counters are printed per phase. Server CPU per
+# request is its CPU time (getrusage) over the requests.
 #
 # The VM boots with iommu.strict=0 (Linux's default lazy IOTLB
 # flushing), as bench/vm-udp-rr.sh does: the tests' strict mode makes
@@ -122,6 +124,7 @@ for r in $(seq "$rounds"); do
 		export BYPASS_NO_OFFLOAD=1
 	fi
 	run_both "bypass-$r" --bypass "$nic" 192.0.2.1
+	run_both "busy-$r" --bypass "$nic" 192.0.2.1 --busy
 	unset BYPASS_NO_OFFLOAD
 	bind_nic ""
 done
@@ -131,7 +134,7 @@ field() {	# FILE KEY: the number after KEY
 }
 # Per round: rr transactions, median, server CPU; bulk bytes, seconds.
 for r in $(seq "$rounds"); do
-	for st in linux bypass; do
+	for st in linux bypass busy; do
 		echo "$r $st $(field "/tmp/cl-rr-$st-$r" transactions)" \
 			"$(field "/tmp/cl-rr-$st-$r" median_us)" \
 			"$(field "/tmp/srv-rr-$st-$r.log" cpu_s)" \
@@ -142,34 +145,47 @@ for r in $(seq "$rounds"); do
 done >/tmp/tcp-results
 echo
 echo "TCP, same VM run, $rounds rounds (${secs} s request/response, ${mib} MiB bulk each):"
+echo "(bypass: the default wait policy; busy: busy polling; ratios to linux)"
 awk -v secs="$secs" -v size="$size" -v rounds="$rounds" '
-	{ i = $2 == "bypass"; n[i] += $3; med[i] += $4 / rounds; cpu[i] += $5
+	{ i = $2 == "linux" ? 0 : $2 == "bypass" ? 1 : 2
+	  n[i] += $3; med[i] += $4 / rounds; cpu[i] += $5
 	  bytes[i] += $6; t[i] += $7; bcpu[i] += $8
 	  rn[$1, i] = $3; rb[$1, i] = $6 / $7 }
+	# line LABEL FORMAT L B Z: linux, bypass, busy and the two ratios
+	function line(label, fmt, l, b, z) {
+		printf "  %-34s " fmt " " fmt " %8.2f " fmt " %8.2f\n", label,
+			l, b, l ? b / l : 0, z, l ? z / l : 0
+	}
 	END {
-	printf "  %-34s %12s %12s %8s\n", "", "linux", "bypass", "ratio"
-	l = n[0] / (secs * rounds); b = n[1] / (secs * rounds)
-	printf "  %-34s %12.0f %12.0f %8.2f\n", size "-byte request/response (/s)", l, b, b / l
-	printf "  %-34s %12.1f %12.1f %8.2f\n", "  median round trip (us, mean)",
-		med[0], med[1], med[1] / med[0]
-	l = cpu[0] * 1e6 / n[0]; b = cpu[1] * 1e6 / n[1]
-	printf "  %-34s %12.1f %12.1f %8.2f\n", "  server CPU per request (us)", l, b, b / l
-	l = bytes[0] * 8 / t[0] / 1e6; b = bytes[1] * 8 / t[1] / 1e6
-	printf "  %-34s %12.1f %12.1f %8.2f\n", "bulk, one way (Mbit/s)", l, b, b / l
+	printf "  %-34s %12s %12s %8s %12s %8s\n", "", "linux", "bypass", "ratio",
+		"busy", "ratio"
+	for (i = 0; i < 3; i++) {
+		rate[i] = n[i] / (secs * rounds)
+		rcpu[i] = n[i] ? cpu[i] * 1e6 / n[i] : 0
+		mbit[i] = t[i] ? bytes[i] * 8 / t[i] / 1e6 : 0
+		mcpu[i] = bytes[i] ? bcpu[i] * 1e3 * 1048576 / bytes[i] : 0
+	}
+	line(size "-byte request/response (/s)", "%12.0f", rate[0], rate[1], rate[2])
+	line("  median round trip (us, mean)", "%12.1f", med[0], med[1], med[2])
+	line("  server CPU per request (us)", "%12.1f", rcpu[0], rcpu[1], rcpu[2])
+	line("bulk, one way (Mbit/s)", "%12.1f", mbit[0], mbit[1], mbit[2])
+	line("  server CPU per MiB (ms)", "%12.1f", mcpu[0], mcpu[1], mcpu[2])
 	for (r = 1; r <= rounds; r++)
-		printf "  round %d ratios: request/response %.2f, bulk %.2f\n", r,
-			rn[r, 1] / rn[r, 0], rb[r, 1] / rb[r, 0]
-	# Rows for bench/report.sh: section|metric|linux|bypass
-	printf "ROW TCP|%d-byte requests/s|%.0f|%.0f\n", size,
-		n[0] / (secs * rounds), n[1] / (secs * rounds)
-	printf "ROW TCP|median round trip (us)|%.1f|%.1f\n", med[0], med[1]
-	printf "ROW TCP|server CPU per request (us)|%.1f|%.1f\n",
-		cpu[0] * 1e6 / n[0], cpu[1] * 1e6 / n[1]
-	printf "ROW TCP|bulk receive (Mbit/s)|%.1f|%.1f\n",
-		bytes[0] * 8 / t[0] / 1e6, bytes[1] * 8 / t[1] / 1e6
-	if (bcpu[0] > 0 && bcpu[1] > 0)
-		printf "ROW TCP|server CPU per MiB received (ms)|%.1f|%.1f\n",
-			bcpu[0] * 1e3 * 1048576 / bytes[0], bcpu[1] * 1e3 * 1048576 / bytes[1]
+		printf "  round %d ratios: request/response %.2f (busy %.2f), bulk %.2f (busy %.2f)\n",
+			r, rn[r, 1] / rn[r, 0], rn[r, 2] / rn[r, 0],
+			rb[r, 1] / rb[r, 0], rb[r, 2] / rb[r, 0]
+	# Rows for bench/report.sh: section|metric|linux|bypass; busy
+	# polling in a section of its own, against the same Linux runs.
+	for (i = 1; i < 3; i++) {
+		sec = i == 1 ? "TCP" : "TCP, busy polling"
+		printf "ROW %s|%d-byte requests/s|%.0f|%.0f\n", sec, size, rate[0], rate[i]
+		printf "ROW %s|median round trip (us)|%.1f|%.1f\n", sec, med[0], med[i]
+		printf "ROW %s|server CPU per request (us)|%.1f|%.1f\n", sec, rcpu[0], rcpu[i]
+		printf "ROW %s|bulk receive (Mbit/s)|%.1f|%.1f\n", sec, mbit[0], mbit[i]
+		if (bcpu[0] > 0 && bcpu[i] > 0)
+			printf "ROW %s|server CPU per MiB received (ms)|%.1f|%.1f\n",
+				sec, mcpu[0], mcpu[i]
+	}
 	printf "PERCPU TCP requests|%.0f|%.0f\n", n[0] / cpu[0], n[1] / cpu[1]
 	if (bcpu[0] > 0 && bcpu[1] > 0)
 		printf "PERCPU TCP bulk MiB|%.1f|%.1f\n", bytes[0] / 1048576 / bcpu[0],

@@ -83,19 +83,34 @@ struct bypass_pool *bypass_ctx_pool(struct bypass_ctx *ctx);
  * bypass_ctx_poll - do the work that is due without blocking: receive,
  * run timers, complete operations, send. Returns the number of operations
  * completed during this call. Busy applications call it in their loop: no
- * system call unless the device needs a doorbell or bypass_ctx_fd() made
- * a descriptor to re-arm.
+ * system call unless the device needs a doorbell; with bypass_ctx_fd() in
+ * use, a poll that found nothing arms that fd (bypass_ctx_arm).
  */
 int bypass_ctx_poll(struct bypass_ctx *ctx);
 
 /*
  * bypass_ctx_fd - a descriptor for the application's own epoll or poll
- * loop: it is readable while the context has work (a frame, a due timer,
- * a completed operation or a ready socket). On wakeup call
- * bypass_ctx_poll() or a bypass_*wait* with a zero timeout, which re-arm
- * it. -errno if it cannot be made.
+ * loop. It never misses work: it is readable while the context has work
+ * (a frame, a due timer, a completed operation, a ready socket) and also
+ * while the device's interrupts are off, which they are from a poll that
+ * found traffic until a call finds nothing to do. Such a call arms it
+ * (interrupts on, timer set, readable only for work): a receive, accept or
+ * send failing with EAGAIN, a connect with EINPROGRESS, a wait that timed
+ * out or found nothing ready, a bypass_ctx_poll() that found nothing, or
+ * bypass_ctx_arm(). So no system call is made per request while traffic
+ * flows, and an application that sleeps after another call only wakes
+ * once more. On wakeup call bypass_ctx_poll() or a bypass_*wait* with a
+ * zero timeout. -errno if it cannot be made.
  */
 int bypass_ctx_fd(struct bypass_ctx *ctx);
+
+/*
+ * bypass_ctx_arm - the application is about to sleep on bypass_ctx_fd():
+ * arm it. 0: it may sleep (the fd wakes it for the next work); 1: there is
+ * work already (the fd is readable), poll first. 0 without a
+ * bypass_ctx_fd(); -EINVAL for a NULL context.
+ */
+int bypass_ctx_arm(struct bypass_ctx *ctx);
 
 /* ---- scatter-gather arrays ----------------------------------------------- */
 

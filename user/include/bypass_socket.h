@@ -10,7 +10,9 @@
  * to read(2) or poll(2). A readiness set's descriptor given to a socket
  * call gives ENOTSOCK. For readiness, a bypass_epoll set is watched with
  * bypass_epoll_wait(), and bypass_ctx_fd() puts the whole context into
- * the application's own kernel epoll/poll loop.
+ * the application's own kernel epoll/poll loop; a call that finds nothing
+ * to do (EAGAIN, EINPROGRESS, a wait that found nothing) arms that fd for
+ * the sleep that may follow, and no call arms it while traffic flows.
  *
  * Blocking calls sleep on the queue's interrupt (after a short spin), so
  * a blocked thread uses no CPU. A context belongs to one thread.

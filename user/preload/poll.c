@@ -4,7 +4,8 @@
  * together. Without a bypass socket in the set the call is the kernel's.
  * Otherwise: poll the context, read each bypass socket's readiness
  * (bypass_sock_events); then ask the kernel about the kernel fds plus the
- * context's fd, without sleeping if a bypass socket was ready, else with
+ * context's fd, without sleeping if a bypass socket was ready, else, the
+ * context's fd armed first (bypass_ctx_arm: only before a sleep), with
  * the caller's timeout and signal mask; the context's fd waking it means:
  * look at the bypass sockets again. select is done as a poll.
  */
@@ -120,8 +121,11 @@ int pl_poll(struct pollfd *fds, nfds_t n, int64_t timeout_ns,
 			fds[i].revents = 0;
 		ready = bypass_part(fds, n);
 		sleeping = !ready && timeout_ns != 0;
-		if (sleeping)
+		if (sleeping) {
+			/* Only now: with work already, the fd stays readable. */
+			bypass_ctx_arm(pl.ctx);
 			sleep_fd = pl_sleep_prepare();
+		}
 		pl_unlock();
 		for (i = 0; i < n; i++) {
 			k[i] = fds[i];

@@ -698,6 +698,53 @@ TEST_F_TIMEOUT(api, ctx_fd_wakes_a_kernel_poll_loop, 60)
 	EXPECT_EQ(0, bypass_qclose(self->cli, qd));
 }
 
+/*
+ * bypass_qwait_any() looks first at the completed operations whose tokens
+ * are still in the slots they were stored into, not through every token:
+ * such a one is taken even behind a spent token (which the look through
+ * the whole array, done when none is found that way, reports as EINVAL).
+ * A token moved to another slot is still found.
+ */
+TEST_F_TIMEOUT(api, qwait_any_finds_completions_at_their_slots, 60)
+{
+	struct bypass_qresult res;
+	struct bypass_sga sga;
+	bypass_qtoken_t qts[3], moved[2];
+	uint64_t t0;
+	int qd;
+
+	ASSERT_EQ(0, qconnect_wait(self->cli, ECHO_PORT, &qd));
+	ASSERT_EQ(0, bypass_sga_alloc(self->cli, 2, &sga));
+	memcpy(sga.segs[0]->data, "ab", 2);
+	ASSERT_EQ(0, bypass_qpush(self->cli, qd, &sga, &qts[0]));
+	ASSERT_EQ(0, bypass_qwait(self->cli, qts[0], &res, &five_s));
+	/* qts[0] is spent now; qts[1] is a pop, completed by the echo. */
+	ASSERT_EQ(0, bypass_qpop(self->cli, qd, &qts[1]));
+	for (t0 = mono_ms(); bypass_ctx_poll(self->cli) == 0;)
+		ASSERT_GT(t0 + WAIT_MS, mono_ms());
+	EXPECT_EQ(1, bypass_qwait_any(self->cli, qts, 2, &res, &five_s));
+	EXPECT_EQ(2u, bypass_sga_len(&res.sga));
+	bypass_sga_free(&res.sga);
+	/* A spent token and nothing completed: EINVAL. */
+	EXPECT_EQ(-EINVAL, bypass_qwait_any(self->cli, qts, 2, &res, &five_s));
+	/* A completed pop whose token the application moved. */
+	ASSERT_EQ(0, bypass_sga_alloc(self->cli, 2, &sga));
+	memcpy(sga.segs[0]->data, "cd", 2);
+	ASSERT_EQ(0, bypass_qpush(self->cli, qd, &sga, &qts[2]));
+	ASSERT_EQ(0, bypass_qpop(self->cli, qd, &qts[1]));
+	ASSERT_EQ(0, bypass_qwait(self->cli, qts[2], &res, &five_s));
+	for (t0 = mono_ms(); bypass_ctx_poll(self->cli) == 0;)
+		ASSERT_GT(t0 + WAIT_MS, mono_ms());
+	moved[0] = qts[2];	/* spent: the scan reports it */
+	moved[1] = qts[1];
+	EXPECT_EQ(-EINVAL, bypass_qwait_any(self->cli, moved, 2, &res, &five_s));
+	moved[0] = qts[1];
+	EXPECT_EQ(0, bypass_qwait_any(self->cli, moved, 1, &res, &five_s));
+	EXPECT_EQ(2u, bypass_sga_len(&res.sga));
+	bypass_sga_free(&res.sga);
+	EXPECT_EQ(0, bypass_qclose(self->cli, qd));
+}
+
 TEST_F_TIMEOUT(api, waits_longer_than_a_second_end_on_time, 60)
 {
 	const struct timespec t = { 1, 300 * 1000000 };
@@ -729,10 +776,11 @@ TEST_F_TIMEOUT(api, waits_longer_than_a_second_end_on_time, 60)
 
 /*
  * An application that sleeps only in its own poll() on bypass_ctx_fd():
- * every call leaves the fd armed, frames it queued leave at once, and an
- * operation that completes inside a call makes the fd readable.
+ * a call that finds nothing to do (or bypass_ctx_arm) arms the fd; from
+ * then on frames a call queued leave at once, and an operation that
+ * completes inside a call makes the fd readable.
  */
-TEST_F_TIMEOUT(api, ctx_fd_is_armed_after_every_call, 60)
+TEST_F_TIMEOUT(api, ctx_fd_is_armed_by_a_call_that_finds_nothing, 60)
 {
 	struct bypass_counters c;
 	struct bypass_qresult res;
@@ -767,6 +815,7 @@ TEST_F_TIMEOUT(api, ctx_fd_is_armed_after_every_call, 60)
 	ASSERT_EQ(0, bypass_qwait(self->cli, qt, &res, NULL));
 	EXPECT_EQ(3u, bypass_sga_len(&res.sga));
 	bypass_sga_free(&res.sga);
+	EXPECT_EQ(0, bypass_ctx_arm(self->cli));
 	EXPECT_EQ(0, poll(&p, 1, 0));
 	EXPECT_EQ(0, bypass_qclose(self->cli, qd));
 

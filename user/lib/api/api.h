@@ -27,6 +27,9 @@ struct api_op {
 	struct bypass_qresult res;
 	struct bypass_sga push;		/* PUSH: what is still to queue */
 	uint32_t push_next;
+	/* Where the application stored the token: a hint for qwait_any. */
+	const bypass_qtoken_t *slot;
+	struct api_op *done_next, **done_pprev;	/* completed, uncollected */
 };
 
 /* Operations of one direction, completed in order. */
@@ -93,17 +96,21 @@ struct bypass_ctx {
 	struct api_op *op_free;
 	uint32_t completed;		/* operations completed, ever */
 	uint32_t collected;		/* ... and their results taken */
+	struct api_op *done;		/* those completed, not yet taken */
 	struct api_sock *ep_sets;	/* readiness sets */
 
 	struct api_sock *dirty;		/* news to look at */
 
 	/* bypass_ctx_fd(): an epoll of the RX interrupt (and of the TX one
 	 * while it is armed), a timer and an eventfd raised while there is
-	 * work already. */
+	 * work already or the interrupts are off (a poll turned them off and
+	 * no call has found nothing to do since). */
 	int epfd, timerfd, selffd;
 	bool tx_watched;		/* the TX interrupt's fd is in epfd */
 	uint64_t timer_set_ns;		/* deadline the timerfd holds, or 0 */
 	bool self_raised;
+	bool fd_armed;			/* interrupts and timer armed, eventfd
+					 * low: the fd tells the truth */
 };
 
 /* api_ctx.c */
@@ -112,7 +119,11 @@ int api_sock_alloc(struct bypass_ctx *ctx, uint8_t kind);
 void api_sock_release(struct bypass_ctx *ctx, struct api_sock *s);
 int api_fd(const struct bypass_ctx *ctx, const struct api_sock *s);
 void api_mark(struct bypass_ctx *ctx, struct api_sock *s);
-void api_progress(struct bypass_ctx *ctx);
+/*
+ * Poll the device, run what the group handed over, look at every socket
+ * with news. True when anything happened (a frame, a socket with news).
+ */
+bool api_progress(struct bypass_ctx *ctx);
 uint64_t api_now(void);
 /* Deadline (CLOCK_MONOTONIC ns) @ms from now; UINT64_MAX for ms < 0. */
 uint64_t api_deadline_ms(int ms);
@@ -122,13 +133,22 @@ uint64_t api_deadline_ms(int ms);
  * has passed, 0 otherwise, -errno when the device fails.
  */
 int api_block(struct bypass_ctx *ctx, uint64_t deadline);
-void api_ctx_fd_rearm(struct bypass_ctx *ctx);
 /*
  * The end of every call that may have queued frames or polled the stack:
- * hand the frames to the device and re-arm bypass_ctx_fd() (a poll turns
- * the interrupts off, and a completion must make the fd readable).
+ * hand the frames to the device and keep bypass_ctx_fd() true without a
+ * system call while traffic flows: after a poll turned the interrupts off
+ * the fd stays readable (its eventfd raised once), and while it is armed a
+ * call that made work (a completion, a ready member, an earlier timer)
+ * raises it or moves the timer earlier.
  */
 void api_done(struct bypass_ctx *ctx);
+/*
+ * The end of a call that found nothing to do (EAGAIN, nothing ready, a
+ * timeout): the application may be about to sleep, so arm bypass_ctx_fd()
+ * (interrupts on, timer at the next deadline, eventfd lowered unless
+ * there is work already). api_done() otherwise.
+ */
+void api_idle(struct bypass_ctx *ctx);
 
 /* api_queue.c */
 void api_run_ops(struct bypass_ctx *ctx, struct api_sock *s);

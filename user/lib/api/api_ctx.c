@@ -130,28 +130,78 @@ static void api_drain_dirty(struct bypass_ctx *ctx)
 	}
 }
 
-void api_progress(struct bypass_ctx *ctx)
+bool api_progress(struct bypass_ctx *ctx)
 {
-	bypass_stack_poll(ctx->st);
+	bool news;
+
+	/* The poll turns the interrupts off: the fd must say so. */
+	ctx->fd_armed = false;
+	news = bypass_stack_poll(ctx->st) > 0;
 	api_group_drain(ctx);
+	news |= ctx->dirty != NULL;
 	api_drain_dirty(ctx);
 	bypass_stack_flush(ctx->st);
+	return news;
+}
+
+static void fd_raise(struct bypass_ctx *ctx);
+static void fd_arm(struct bypass_ctx *ctx);
+
+/*
+ * The fd after a call that did something: armed, re-armed (what the call
+ * did may be work to wake for, or an earlier timer); interrupts off,
+ * raised. Out of line: while traffic flows the fd is raised already and
+ * the callers only test two flags.
+ */
+static __attribute__((noinline)) void fd_update(struct bypass_ctx *ctx)
+{
+	if (ctx->fd_armed)
+		fd_arm(ctx);
+	else
+		fd_raise(ctx);
+}
+
+static inline void fd_done(struct bypass_ctx *ctx)
+{
+	if (ctx->epfd >= 0 && (ctx->fd_armed || !ctx->self_raised))
+		fd_update(ctx);
 }
 
 void api_done(struct bypass_ctx *ctx)
 {
 	api_drain_dirty(ctx);
 	bypass_stack_flush(ctx->st);
-	api_ctx_fd_rearm(ctx);
+	fd_done(ctx);
+}
+
+void api_idle(struct bypass_ctx *ctx)
+{
+	api_drain_dirty(ctx);
+	bypass_stack_flush(ctx->st);
+	if (ctx->epfd >= 0)
+		fd_arm(ctx);
 }
 
 int bypass_ctx_poll(struct bypass_ctx *ctx)
 {
 	uint32_t before = ctx->completed;
 
-	api_progress(ctx);
-	api_ctx_fd_rearm(ctx);
+	/* The poll drained the news and handed its frames to the device. */
+	if (api_progress(ctx) || ctx->completed != before)
+		fd_done(ctx);
+	else if (ctx->epfd >= 0)
+		fd_arm(ctx);	/* nothing happened: about to sleep, maybe */
 	return (int)(ctx->completed - before);
+}
+
+int bypass_ctx_arm(struct bypass_ctx *ctx)
+{
+	if (!ctx)
+		return -EINVAL;
+	if (ctx->epfd < 0)
+		return 0;
+	api_idle(ctx);
+	return ctx->fd_armed ? 0 : 1;
 }
 
 int api_block(struct bypass_ctx *ctx, uint64_t deadline)
@@ -343,7 +393,7 @@ int bypass_ctx_fd(struct bypass_ctx *ctx)
 		r = epoll_add(ctx->epfd, fd);
 	if (r)
 		goto fail;
-	api_ctx_fd_rearm(ctx);
+	fd_arm(ctx);
 	return ctx->epfd;
 fail_errno:
 	r = -errno;
@@ -376,50 +426,71 @@ static void ctx_watch_tx(struct bypass_ctx *ctx)
 		ctx->tx_watched = on;
 }
 
-/*
- * Before the application sleeps on bypass_ctx_fd(): arm the interrupts,
- * point the timer at the stack's next deadline and raise the eventfd when
- * there is work already; lower it otherwise.
- */
-void api_ctx_fd_rearm(struct bypass_ctx *ctx)
+/* The fd readable: work is waiting, or the interrupts are off. */
+static void fd_raise(struct bypass_ctx *ctx)
 {
-	uint64_t next, deadline;
-	bool work;
+	uint64_t one = 1;
 
-	if (ctx->epfd < 0)
+	ctx->fd_armed = false;
+	if (!ctx->self_raised &&
+	    write(ctx->selffd, &one, sizeof(one)) == sizeof(one))
+		ctx->self_raised = true;
+}
+
+/*
+ * Point the timerfd at the stack's next deadline, only when that is
+ * earlier than what it holds (or it holds none, or fired); read it only
+ * once it has fired. Later deadlines leave it early: it fires, the
+ * application polls, finds nothing due and arms again.
+ */
+static void fd_timer(struct bypass_ctx *ctx)
+{
+	uint64_t next = bypass_stack_next_timer(ctx->st), now, deadline;
+
+	if (next == UINT64_MAX && !ctx->timer_set_ns)
 		return;
-	work = !bypass_stack_arm(ctx->st) || api_any_ready(ctx) ||
-	       api_group_pending(ctx);
-	ctx_watch_tx(ctx);
-	next = bypass_stack_next_timer(ctx->st);
-	deadline = next == UINT64_MAX ? 0 : api_now() + (next ? next : 1);
-	/* Re-program only a timer that would fire late (or never). */
+	now = api_now();
+	deadline = next == UINT64_MAX ? 0 : now + (next ? next : 1);
 	if (deadline && (!ctx->timer_set_ns || deadline < ctx->timer_set_ns ||
-			 ctx->timer_set_ns < api_now())) {
+			 ctx->timer_set_ns <= now)) {
 		struct itimerspec its = {
 			.it_value.tv_sec = (time_t)(deadline / 1000000000ull),
 			.it_value.tv_nsec = (long)(deadline % 1000000000ull),
 		};
 
+		/* Setting it also clears an expiry it counted. */
 		if (!timerfd_settime(ctx->timerfd, TFD_TIMER_ABSTIME, &its, NULL))
 			ctx->timer_set_ns = deadline;
-	}
-	if (ctx->timer_set_ns && ctx->timer_set_ns <= api_now()) {
+	} else if (ctx->timer_set_ns && ctx->timer_set_ns <= now) {
 		uint64_t v;
 
 		if (read(ctx->timerfd, &v, sizeof(v)) < 0)
 			v = 0;
 		ctx->timer_set_ns = 0;
 	}
-	if (work && !ctx->self_raised) {
-		uint64_t one = 1;
+}
 
-		if (write(ctx->selffd, &one, sizeof(one)) == sizeof(one))
-			ctx->self_raised = true;
-	} else if (!work && ctx->self_raised) {
+/*
+ * Before the application sleeps on bypass_ctx_fd(): arm the interrupts,
+ * point the timer at the stack's next deadline and lower the eventfd,
+ * unless there is work already (then it stays, or becomes, readable).
+ */
+static void fd_arm(struct bypass_ctx *ctx)
+{
+	bool work = !bypass_stack_arm(ctx->st) || api_any_ready(ctx) ||
+		    api_group_pending(ctx);
+
+	ctx_watch_tx(ctx);
+	fd_timer(ctx);
+	if (work) {
+		fd_raise(ctx);
+		return;
+	}
+	if (ctx->self_raised) {
 		uint64_t v;
 
 		if (read(ctx->selffd, &v, sizeof(v)) == sizeof(v) || errno == EAGAIN)
 			ctx->self_raised = false;
 	}
+	ctx->fd_armed = !ctx->self_raised;
 }

@@ -320,7 +320,10 @@ int bypass_epoll_wait(struct bypass_ctx *ctx, int epfd,
 			return -1;
 		}
 	}
-	api_done(ctx);
+	if (n)
+		api_done(ctx);
+	else
+		api_idle(ctx);	/* nothing ready: the caller may sleep next */
 	return n;
 }
 

@@ -136,6 +136,11 @@ static void op_complete(struct bypass_ctx *ctx, struct api_sock *s,
 	op->res.err = err;
 	op->done = true;
 	ctx->completed++;
+	op->done_next = ctx->done;
+	if (ctx->done)
+		ctx->done->done_pprev = &op->done_next;
+	op->done_pprev = &ctx->done;
+	ctx->done = op;
 }
 
 /* ---- making operations progress ----------------------------------------- */
@@ -425,6 +430,7 @@ static int start(struct bypass_ctx *ctx, struct api_sock *s,
 	if (!op)
 		return -ENOBUFS;
 	*qt = op_token(ctx, op);
+	op->slot = qt;
 	if (opp)
 		*opp = op;
 	return 0;
@@ -635,7 +641,9 @@ static uint64_t deadline_of(const struct timespec *t)
 {
 	if (!t)
 		return UINT64_MAX;
-	if (t->tv_sec < 0 || t->tv_nsec < 0 || t->tv_nsec >= 1000000000)
+	/* Zero (or invalid): at once, without reading the clock. */
+	if (t->tv_sec < 0 || t->tv_nsec < 0 || t->tv_nsec >= 1000000000 ||
+	    (!t->tv_sec && !t->tv_nsec))
 		return 0;
 	return api_now() + (uint64_t)t->tv_sec * 1000000000ull +
 	       (uint64_t)t->tv_nsec;
@@ -649,7 +657,57 @@ static void take_result(struct bypass_ctx *ctx, struct api_op *op,
 	else
 		bypass_sga_free(&op->res.sga);
 	ctx->collected++;
+	*op->done_pprev = op->done_next;
+	if (op->done_next)
+		op->done_next->done_pprev = op->done_pprev;
 	op_free(ctx, op);
+}
+
+/*
+ * The lowest index in @qts of a completed operation still in the slot its
+ * token was stored into when it started (or found there by the last look
+ * through @qts), or -1: the cost is the number of operations completed
+ * and not collected, not the number of tokens.
+ */
+static int hinted_done(struct bypass_ctx *ctx, const bypass_qtoken_t *qts,
+		       uint32_t n)
+{
+	struct api_op *op;
+	int best = -1;
+
+	for (op = ctx->done; op; op = op->done_next) {
+		uintptr_t off = (uintptr_t)op->slot - (uintptr_t)qts;
+		uint32_t i;
+
+		if (off % sizeof(*qts) || off / sizeof(*qts) >= n)
+			continue;
+		i = (uint32_t)(off / sizeof(*qts));
+		if (qts[i] == op_token(ctx, op) && (best < 0 || i < (uint32_t)best))
+			best = (int)i;
+	}
+	return best;
+}
+
+/*
+ * Look through all of @qts: the first completed token's index, -1 if none
+ * completed, -EINVAL at a bad token before any completed one. Each valid
+ * token's operation remembers its slot, for hinted_done().
+ */
+static int scan_done(struct bypass_ctx *ctx, const bypass_qtoken_t *qts,
+		     uint32_t n)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++) {
+		struct api_op *op = op_of(ctx, qts[i]);
+
+		if (!op)
+			return -EINVAL;
+		op->slot = &qts[i];
+		if (op->done)
+			return (int)i;
+	}
+	return -1;
 }
 
 int bypass_qwait_any(struct bypass_ctx *ctx, const bypass_qtoken_t *qts,
@@ -658,8 +716,7 @@ int bypass_qwait_any(struct bypass_ctx *ctx, const bypass_qtoken_t *qts,
 {
 	uint64_t deadline;
 	bool polled = false;
-	uint32_t i;
-	int r;
+	int i, r;
 
 	if (!ctx || !qts || !n)
 		return -EINVAL;
@@ -668,16 +725,20 @@ int bypass_qwait_any(struct bypass_ctx *ctx, const bypass_qtoken_t *qts,
 		return -EINVAL;
 	deadline = deadline_of(timeout);
 	for (;;) {
-		for (i = 0; i < n; i++) {
-			struct api_op *op = op_of(ctx, qts[i]);
-
-			if (!op)
-				return -EINVAL;
-			if (op->done) {
-				take_result(ctx, op, res);
-				api_done(ctx);
-				return (int)i;
-			}
+		/*
+		 * The completed operations first (their number, not the
+		 * tokens', is the cost while traffic flows); all of @qts only
+		 * when none of them is found at its slot.
+		 */
+		i = ctx->done && n > 1 ? hinted_done(ctx, qts, n) : -1;
+		if (i < 0)
+			i = scan_done(ctx, qts, n);
+		if (i == -EINVAL)
+			return -EINVAL;
+		if (i >= 0) {
+			take_result(ctx, op_of(ctx, qts[i]), res);
+			api_done(ctx);
+			return i;
 		}
 		/* Look at the device once even with a zero timeout. */
 		if (!polled) {
@@ -686,6 +747,10 @@ int bypass_qwait_any(struct bypass_ctx *ctx, const bypass_qtoken_t *qts,
 			continue;
 		}
 		r = api_block(ctx, deadline);
+		if (r == -ETIMEDOUT) {
+			api_idle(ctx);	/* nothing done: the caller may sleep */
+			return r;
+		}
 		if (r) {
 			api_done(ctx);
 			return r;

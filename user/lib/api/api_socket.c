@@ -26,12 +26,19 @@ static int fail(int err)
 	return -1;
 }
 
-/* api_done() for a call returning @r, keeping the call's errno. */
+/*
+ * api_done() for a call returning @r, keeping the call's errno; a call
+ * that found nothing to do (EAGAIN, EINPROGRESS) arms bypass_ctx_fd() for
+ * the sleep that may follow (api_idle).
+ */
 static ssize_t done(struct bypass_ctx *ctx, ssize_t r)
 {
 	int e = errno;
 
-	api_done(ctx);
+	if (r < 0 && (e == EAGAIN || e == EINPROGRESS))
+		api_idle(ctx);
+	else
+		api_done(ctx);
 	errno = e;
 	return r;
 }

@@ -201,6 +201,8 @@ struct bypass_stack {
 	uint32_t icmp_err_tokens;	/* ICMP errors we may send now */
 	uint64_t icmp_err_refill_ns;	/* device time of the last refill */
 	struct bypass_counters c;
+	/* wait policy (wait.c) */
+	uint64_t spin_cur_ns;	/* spin before the next sleep, <= spin_ns */
 };
 
 /*

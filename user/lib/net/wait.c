@@ -1,11 +1,19 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Waiting for work: spin on the RX ring for a bounded time, then enable the
- * RX interrupt (and the TX one while a full TX ring holds senders back),
+ * Waiting for work: spin on the RX ring for a while, then enable the RX
+ * interrupt (and the TX one while a full TX ring holds senders back),
  * look at the rings once more (a frame that arrived in between must not be
  * slept through), and sleep on the device's fds until a frame, a TX
  * completion that frees room, the next protocol timer or the timeout (or
  * news on the wake source a group's context adds: its mailbox).
+ *
+ * The spin adapts to the load: a wait that had to sleep but whose work
+ * came within spin_ns sets the next spin to that gap (and a quarter more),
+ * so work that keeps coming at that pace is caught spinning; a wait that
+ * slept longer than spin_ns halves it, so an idle or slow peer costs no
+ * spinning; a spin that found work leaves it as it is. Busy polling (the
+ * application calling bypass_stack_poll() in its loop) is the other
+ * policy, chosen by the application.
  */
 #include <errno.h>
 #include <poll.h>
@@ -88,6 +96,20 @@ bool bypass_stack_tx_armed(const struct bypass_stack *st)
 	return st->tx_armed;
 }
 
+/*
+ * After a wait that did not find its work spinning: the work came @gap
+ * after the wait began (UINT64_MAX: none came, a timeout): the next spin.
+ */
+static void spin_adapt(struct bypass_stack *st, uint64_t gap)
+{
+	if (gap <= st->spin_ns) {
+		gap += gap / 4;
+		st->spin_cur_ns = gap < st->spin_ns ? gap : st->spin_ns;
+	} else {
+		st->spin_cur_ns /= 2;
+	}
+}
+
 int bypass_stack_wait(struct bypass_stack *st, int timeout_ms)
 {
 	uint64_t start = mono_ns(), timer;
@@ -99,13 +121,15 @@ int bypass_stack_wait(struct bypass_stack *st, int timeout_ms)
 	do {
 		if (stack_has_work(st))
 			return 1;
-	} while (mono_ns() - start < st->spin_ns);
+	} while (mono_ns() - start < st->spin_cur_ns);
 	pfd[0].fd = bypass_stack_fd(st);
 	pfd[0].events = POLLIN;
 	if (pfd[0].fd < 0)
 		return 1;	/* no interrupt to sleep on: keep polling */
-	if (!bypass_stack_arm(st))
+	if (!bypass_stack_arm(st)) {
+		spin_adapt(st, mono_ns() - start);	/* just after the spin */
 		return 1;
+	}
 	pfd[1].fd = st->tx_armed ? bypass_stack_tx_fd(st) : -1;
 	pfd[1].events = POLLIN;
 	pfd[2].fd = st->wake_pending ? st->wake_fd : -1;
@@ -122,5 +146,6 @@ int bypass_stack_wait(struct bypass_stack *st, int timeout_ms)
 	r = poll(pfd, 3, timeout_ms);
 	if (r < 0)
 		return errno == EINTR ? 0 : -errno;
+	spin_adapt(st, r > 0 ? mono_ns() - start : UINT64_MAX);
 	return r > 0 || stack_has_work(st);
 }
