@@ -53,6 +53,10 @@ for f in "$out"/cdf-*-linux.dat; do
 	name=$(basename "$f" -linux.dat)
 	name=${name#cdf-}
 	[ -e "$out/cdf-$name-bypass.dat" ] || continue
+	# Busy polling's distribution too, when the benchmark has one.
+	busy=
+	[ -e "$out/cdf-$name-busy.dat" ] &&
+		busy=", \"$out/cdf-$name-busy.dat\" using 2:1 with linespoints pt 7 ps 0.4 title \"bypass, busy polling\""
 	gnuplot <<EOT
 set terminal pngcairo size 800,500
 set output "$out/latency-$name.png"
@@ -63,7 +67,7 @@ set logscale x
 set key bottom right
 set grid
 plot "$out/cdf-$name-linux.dat" using 2:1 with linespoints pt 7 ps 0.4 title "Linux", \
-     "$out/cdf-$name-bypass.dat" using 2:1 with linespoints pt 7 ps 0.4 title "bypass"
+     "$out/cdf-$name-bypass.dat" using 2:1 with linespoints pt 7 ps 0.4 title "bypass"$busy
 EOT
 	plots+=("latency-$name.png")
 done

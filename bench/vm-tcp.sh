@@ -19,8 +19,10 @@
 # one vCPU, so its CPU figure is wall time); ROUNDS times, alternating.
 # The table sums the rounds; a line per round shows the spread of the
 # ratios. The client's TCP counters (segments in, out and retransmitted)
-# and bypass's segment counters are printed per phase. Server CPU per
-# request is its CPU time (getrusage) over the requests.
+# and bypass's segment counters are printed per phase; the segments the
+# client received in a bulk phase are the server's ACKs, shown per 64 MiB
+# received. Server CPU per request is its CPU time (getrusage) over the
+# requests.
 #
 # The VM boots with iommu.strict=0 (Linux's default lazy IOTLB
 # flushing), as bench/vm-udp-rr.sh does: the tests' strict mode makes
@@ -85,6 +87,8 @@ phase() {
 	after=$(peer_segs)
 	kill -TERM "$pid"
 	wait "$pid" || true
+	# Segments the client received: in a bulk phase, the server's ACKs.
+	echo "$before $after" | awk '{ print $4 - $1 }' >"/tmp/segs-$name"
 	echo "$name: $(head -n 1 "/tmp/cl-$name") | server $(grep cpu_s "$log") $(grep tcp_rx "$log" || true) |" \
 		"$(echo "$before $after" | awk '{ printf "client segs in %d out %d retrans %d",
 			$4 - $1, $5 - $2, $6 - $3 }')"
@@ -140,7 +144,8 @@ for r in $(seq "$rounds"); do
 			"$(field "/tmp/srv-rr-$st-$r.log" cpu_s)" \
 			"$(field "/tmp/cl-bulk-$st-$r" bytes)" \
 			"$(field "/tmp/cl-bulk-$st-$r" seconds)" \
-			"$(field "/tmp/srv-bulk-$st-$r.log" cpu_s)"
+			"$(field "/tmp/srv-bulk-$st-$r.log" cpu_s)" \
+			"$(cat "/tmp/segs-bulk-$st-$r")"
 	done
 done >/tmp/tcp-results
 echo
@@ -149,7 +154,7 @@ echo "(bypass: the default wait policy; busy: busy polling; ratios to linux)"
 awk -v secs="$secs" -v size="$size" -v rounds="$rounds" '
 	{ i = $2 == "linux" ? 0 : $2 == "bypass" ? 1 : 2
 	  n[i] += $3; med[i] += $4 / rounds; cpu[i] += $5
-	  bytes[i] += $6; t[i] += $7; bcpu[i] += $8
+	  bytes[i] += $6; t[i] += $7; bcpu[i] += $8; acks[i] += $9
 	  rn[$1, i] = $3; rb[$1, i] = $6 / $7 }
 	# line LABEL FORMAT L B Z: linux, bypass, busy and the two ratios
 	function line(label, fmt, l, b, z) {
@@ -164,12 +169,14 @@ awk -v secs="$secs" -v size="$size" -v rounds="$rounds" '
 		rcpu[i] = n[i] ? cpu[i] * 1e6 / n[i] : 0
 		mbit[i] = t[i] ? bytes[i] * 8 / t[i] / 1e6 : 0
 		mcpu[i] = bytes[i] ? bcpu[i] * 1e3 * 1048576 / bytes[i] : 0
+		ack64[i] = bytes[i] ? acks[i] * 67108864 / bytes[i] : 0
 	}
 	line(size "-byte request/response (/s)", "%12.0f", rate[0], rate[1], rate[2])
 	line("  median round trip (us, mean)", "%12.1f", med[0], med[1], med[2])
 	line("  server CPU per request (us)", "%12.1f", rcpu[0], rcpu[1], rcpu[2])
 	line("bulk, one way (Mbit/s)", "%12.1f", mbit[0], mbit[1], mbit[2])
 	line("  server CPU per MiB (ms)", "%12.1f", mcpu[0], mcpu[1], mcpu[2])
+	line("  ACKs sent per 64 MiB received", "%12.0f", ack64[0], ack64[1], ack64[2])
 	for (r = 1; r <= rounds; r++)
 		printf "  round %d ratios: request/response %.2f (busy %.2f), bulk %.2f (busy %.2f)\n",
 			r, rn[r, 1] / rn[r, 0], rn[r, 2] / rn[r, 0],
@@ -185,6 +192,7 @@ awk -v secs="$secs" -v size="$size" -v rounds="$rounds" '
 		if (bcpu[0] > 0 && bcpu[i] > 0)
 			printf "ROW %s|server CPU per MiB received (ms)|%.1f|%.1f\n",
 				sec, mcpu[0], mcpu[i]
+		printf "ROW %s|ACKs sent per 64 MiB received|%.0f|%.0f\n", sec, ack64[0], ack64[i]
 	}
 	printf "PERCPU TCP requests|%.0f|%.0f\n", n[0] / cpu[0], n[1] / cpu[1]
 	if (bcpu[0] > 0 && bcpu[1] > 0)
