@@ -53,6 +53,7 @@ struct pconn {
 	struct bypass_tcp_conn *c;
 	unsigned int id;
 	uint32_t total, sent, rcvd;
+	uint32_t hold;		/* if not 0: send no more than this for now */
 	bool bad, reset;
 };
 
@@ -88,7 +89,8 @@ static void pconn_run(struct peer *p, struct pconn *pc)
 		pc->reset = true;
 	if (s != BYPASS_TCP_ESTABLISHED)
 		return;
-	while (pc->sent < pc->total && bypass_tcp_send_room(pc->c)) {
+	while (pc->sent < (pc->hold ? pc->hold : pc->total) &&
+	       bypass_tcp_send_room(pc->c)) {
 		uint32_t n = pc->total - pc->sent < CHUNK ? pc->total - pc->sent : CHUNK;
 
 		b = bypass_buf_alloc(pool);
@@ -615,14 +617,22 @@ TEST(two_threads_serve_and_dial_with_flows_moved_under_them)
 	}
 	for (i = 0; i < 2; i++)
 		ASSERT_EQ(0, pthread_create(&th[i], NULL, srv_thread, &r.srv[i]));
-	for (i = 0; i < nconns; i++)
+	/*
+	 * Every fourth flow sends half its bytes, is moved once their echo
+	 * has begun, and only then sends the rest: that half lands on the
+	 * queue the flow was moved to, whatever the threads' timing.
+	 */
+	for (i = 0; i < nconns; i++) {
 		ASSERT_EQ(0, peer_connect(&r.peer, 8000));
+		if (!(i % 4))
+			r.peer.conns[i].hold = 4000;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	start = now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 	while (now - start < WAIT_MS) {
 		bypass_stack_wait(r.peer.st, 10);
 		peer_run(&r.peer);
-		/* Halfway through, move every fourth flow to the other queue. */
+		/* Halfway through, move every fourth flow to queue 0 or 1. */
 		for (; moved < nconns / 4 &&
 		       r.peer.conns[moved * 4].rcvd > 2000; moved++) {
 			uint32_t a;
@@ -630,6 +640,7 @@ TEST(two_threads_serve_and_dial_with_flows_moved_under_them)
 
 			bypass_tcp_local(r.peer.conns[moved * 4].c, &a, &p);
 			bypass_mq_move_flow(r.mq, IP_PEER, p, IP_US, PORT, moved & 1);
+			r.peer.conns[moved * 4].hold = 0;
 		}
 		if (peer_all_done(&r.peer) && r.peer.nserved == 4)
 			break;
