@@ -183,12 +183,51 @@ int api_take_accepted(struct bypass_ctx *ctx, struct api_sock *l,
 	return fd;
 }
 
+/*
+ * A push: all its buffers still to queue go to the engine in one
+ * bypass_tcp_sendv() call (as many as the send queue takes), so they are
+ * cut into segments together. True when it finished.
+ */
+static bool push_step(struct bypass_ctx *ctx, struct api_sock *s,
+		      struct api_op *op)
+{
+	uint32_t room, left;
+	int r;
+
+	while (op->push_next < op->push.nr_segs) {
+		if (bypass_tcp_error(s->conn)) {
+			r = -conn_err(s);
+		} else if (s->wr_shut) {
+			r = -EPIPE;	/* shut down while it waited */
+		} else {
+			room = bypass_tcp_send_room(s->conn);
+			if (!room)
+				return false;
+			left = op->push.nr_segs - op->push_next;
+			r = bypass_tcp_sendv(s->conn, &op->push.segs[op->push_next],
+					     left < room ? left : room);
+			if (r > 0) {
+				op->push_next += (uint32_t)r;
+				continue;
+			}
+			if (!r)
+				r = -ENOBUFS;
+		}
+		while (op->push_next < op->push.nr_segs)
+			bypass_buf_put(op->push.segs[op->push_next++]);
+		op_complete(ctx, s, op, -r);
+		return true;
+	}
+	op_complete(ctx, s, op, 0);
+	return true;
+}
+
 /* Try the operation at the head of @s's FIFO; true when it finished. */
 static bool op_step(struct bypass_ctx *ctx, struct api_sock *s, struct api_op *op)
 {
 	struct bypass_tcp_conn *c;
 	struct bypass_buf *b;
-	int fd, r;
+	int fd;
 
 	switch (op->res.opcode) {
 	case BYPASS_OP_ACCEPT:
@@ -255,27 +294,7 @@ static bool op_step(struct bypass_ctx *ctx, struct api_sock *s, struct api_op *o
 		}
 		return false;
 	case BYPASS_OP_PUSH:
-		while (op->push_next < op->push.nr_segs) {
-			if (bypass_tcp_error(s->conn)) {
-				r = -conn_err(s);
-			} else if (s->wr_shut) {
-				r = -EPIPE;	/* shut down while it waited */
-			} else {
-				if (!bypass_tcp_send_room(s->conn))
-					return false;
-				r = bypass_tcp_send(s->conn,
-						    op->push.segs[op->push_next]);
-				op->push_next++;
-			}
-			if (r) {
-				while (op->push_next < op->push.nr_segs)
-					bypass_buf_put(op->push.segs[op->push_next++]);
-				op_complete(ctx, s, op, -r);
-				return true;
-			}
-		}
-		op_complete(ctx, s, op, 0);
-		return true;
+		return push_step(ctx, s, op);
 	}
 	return false;
 }
