@@ -180,6 +180,7 @@ int api_take_accepted(struct bypass_ctx *ctx, struct api_sock *l,
 	bypass_tcp_peer(c, &s->raddr, &s->rport);
 	bypass_tcp_set_user(c, s);
 	api_apply_opts(s);
+	api_port_hold(ctx, s);
 	return fd;
 }
 
@@ -356,27 +357,6 @@ int bypass_qsocket(struct bypass_ctx *ctx, int type)
 	return -EINVAL;
 }
 
-/*
- * Whether a TCP bind of @self to @port conflicts with another socket's
- * (SO_REUSEADDR on both lets them share it unless one listens). A scan,
- * but only at an explicit TCP bind. UDP ports need none: every bound UDP
- * socket is open in the stack, whose port table refuses a taken port.
- */
-static bool tcp_port_in_use(struct bypass_ctx *ctx, struct api_sock *self,
-			    uint16_t port)
-{
-	uint32_t i;
-
-	for (i = 0; i < ctx->nr_socks; i++) {
-		struct api_sock *s = &ctx->socks[i];
-
-		if (s != self && s->kind == SK_TCP && s->lport == port &&
-		    (s->phase == TP_LISTEN || !s->reuseaddr || !self->reuseaddr))
-			return true;
-	}
-	return false;
-}
-
 struct bypass_buf *api_udp_take(struct api_sock *s, uint32_t *addr,
 				uint16_t *port)
 {
@@ -401,7 +381,7 @@ int bypass_qbind(struct bypass_ctx *ctx, int qd, uint32_t addr, uint16_t port)
 		return -EINVAL;
 	if (addr && addr != ctx->addr)
 		return -EADDRNOTAVAIL;
-	if (s->kind == SK_TCP && tcp_port_in_use(ctx, s, port))
+	if (s->kind == SK_TCP && api_port_conflict(ctx, s, port))
 		return -EADDRINUSE;
 	if (s->kind == SK_UDP) {
 		r = bypass_udp_open(ctx->st, port, &s->udp);
@@ -411,6 +391,7 @@ int bypass_qbind(struct bypass_ctx *ctx, int qd, uint32_t addr, uint16_t port)
 	}
 	s->laddr = ctx->addr;
 	s->lport = port;
+	api_port_hold(ctx, s);
 	return 0;
 }
 
@@ -432,7 +413,9 @@ int bypass_qlisten(struct bypass_ctx *ctx, int qd, uint32_t backlog)
 	r = bypass_stack_tcp_listen(ctx->st, s->lport, backlog, &s->conn);
 	if (r)
 		return r;
+	api_port_drop(ctx, s);
 	s->phase = TP_LISTEN;
+	api_port_hold(ctx, s);
 	s->backlog = backlog;
 	bypass_tcp_set_user(s->conn, s);
 	return 0;
@@ -493,7 +476,9 @@ int api_tcp_connect(struct bypass_ctx *ctx, struct api_sock *s, uint32_t addr,
 	s->phase = TP_CONNECTING;
 	s->laddr = ctx->addr;
 	bypass_tcp_peer(s->conn, &s->raddr, &s->rport);
+	api_port_drop(ctx, s);		/* bound, or an ephemeral port now */
 	bypass_tcp_local(s->conn, NULL, &s->lport);
+	api_port_hold(ctx, s);
 	bypass_tcp_set_user(s->conn, s);
 	api_apply_opts(s);
 	return 0;

@@ -672,7 +672,9 @@ int bypass_setsockopt(struct bypass_ctx *ctx, int fd, int level, int name,
 	if (level == SOL_SOCKET) {
 		switch (name) {
 		case SO_REUSEADDR:
+			api_port_drop(ctx, s);
 			s->reuseaddr = v;
+			api_port_hold(ctx, s);
 			return 0;
 		case SO_KEEPALIVE:
 			s->keepalive = v;
