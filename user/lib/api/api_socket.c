@@ -307,26 +307,41 @@ static uint32_t send_fill(struct bypass_ctx *ctx, struct bypass_buf **bufs,
 }
 
 /*
- * Queue what fits of @p in one bypass_tcp_sendv() call, so the engine cuts
- * the whole write into full segments at once: the bytes queued, 0 when
- * the pool is dry, -errno when the engine took nothing.
+ * Queue what fits of @p in one call to the engine: bypass_tcp_send() for
+ * what one buffer holds (tcp_writable() said there is room for one),
+ * bypass_tcp_sendv() for more, so the engine cuts the whole write into
+ * full segments at once. The bytes queued, 0 when the pool is dry,
+ * -errno when the engine took nothing.
  */
 static ssize_t send_batch(struct bypass_ctx *ctx, struct api_sock *s,
 			  const uint8_t *p, size_t len)
 {
 	struct bypass_buf *bufs[SEND_BATCH];
-	uint32_t room = bypass_tcp_send_room(s->conn), budget = UINT32_MAX;
-	uint32_t nb, i;
+	uint32_t room, budget = UINT32_MAX, nb, i, n;
+	struct bypass_buf *b = bypass_buf_alloc(ctx->pool);
 	size_t bytes;
 	int r;
 
+	if (!b)
+		return 0;
+	n = bypass_buf_tailroom(b);
+	if (len <= n) {
+		memcpy(b->data, p, len);
+		b->len = (uint32_t)len;
+		r = bypass_tcp_send(s->conn, b);
+		return r ? r : (ssize_t)len;
+	}
+	memcpy(b->data, p, n);
+	b->len = n;
+	bufs[0] = b;
+	room = bypass_tcp_send_room(s->conn);
 	if (room > SEND_BATCH)
 		room = SEND_BATCH;
 	if (s->sndbuf)	/* tcp_writable(): below it before each buffer */
 		budget = s->sndbuf - bypass_tcp_unacked(s->conn);
-	nb = send_fill(ctx, bufs, room, budget, p, len, &bytes);
-	if (!nb)
-		return 0;
+	nb = 1 + send_fill(ctx, bufs + 1, room - 1, budget > n ? budget - n : 0,
+			   p + n, len - n, &bytes);
+	bytes += n;
 	r = bypass_tcp_sendv(s->conn, bufs, nb);
 	if (r < 0) {
 		for (i = 0; i < nb; i++)
