@@ -97,10 +97,16 @@ static struct api_op *op_new(struct bypass_ctx *ctx, struct api_sock *s,
 	if (!op)
 		return NULL;
 	ctx->op_free = op->next;
-	memset(&op->res, 0, sizeof(op->res));
+	/* The result's fields, not its array of buffers (nr_segs bounds it). */
 	op->res.opcode = code;
 	op->res.qd = api_fd(ctx, s);
+	op->res.err = 0;
+	op->res.sga.nr_segs = 0;
+	op->res.sga.addr = 0;
+	op->res.sga.port = 0;
 	op->res.new_qd = -1;
+	op->res.addr = 0;
+	op->res.port = 0;
 	op->busy = true;
 	op->done = false;
 	op->push.nr_segs = 0;
@@ -223,6 +229,36 @@ static bool push_step(struct bypass_ctx *ctx, struct api_sock *s,
 	return true;
 }
 
+/* A pop on a TCP socket: what was received, up to BYPASS_SGA_MAX buffers. */
+static bool tcp_pop_step(struct bypass_ctx *ctx, struct api_sock *s,
+			 struct api_op *op)
+{
+	struct bypass_buf *b;
+
+	if (s->rd_shut) {		/* shut for reading: the end */
+		api_rx_discard(s);
+		op_complete(ctx, s, op, 0);
+		return true;
+	}
+	if (s->rx_cur) {
+		op->res.sga.segs[op->res.sga.nr_segs++] = s->rx_cur;
+		s->rx_cur = NULL;
+	}
+	while (op->res.sga.nr_segs < BYPASS_SGA_MAX &&
+	       (b = bypass_tcp_recv(s->conn)))
+		op->res.sga.segs[op->res.sga.nr_segs++] = b;
+	if (op->res.sga.nr_segs || bypass_tcp_eof(s->conn)) {
+		op_complete(ctx, s, op, 0);
+		return true;
+	}
+	/* Dead: its error once, then the end of the stream. */
+	if (bypass_tcp_error(s->conn)) {
+		op_complete(ctx, s, op, api_err_take(s));
+		return true;
+	}
+	return false;
+}
+
 /* Try the operation at the head of @s's FIFO; true when it finished. */
 static bool op_step(struct bypass_ctx *ctx, struct api_sock *s, struct api_op *op)
 {
@@ -272,28 +308,7 @@ static bool op_step(struct bypass_ctx *ctx, struct api_sock *s, struct api_op *o
 			op_complete(ctx, s, op, 0);
 			return true;
 		}
-		if (s->rd_shut) {		/* shut for reading: the end */
-			api_rx_discard(s);
-			op_complete(ctx, s, op, 0);
-			return true;
-		}
-		if (s->rx_cur) {
-			op->res.sga.segs[op->res.sga.nr_segs++] = s->rx_cur;
-			s->rx_cur = NULL;
-		}
-		while (op->res.sga.nr_segs < BYPASS_SGA_MAX &&
-		       (b = bypass_tcp_recv(s->conn)))
-			op->res.sga.segs[op->res.sga.nr_segs++] = b;
-		if (op->res.sga.nr_segs || bypass_tcp_eof(s->conn)) {
-			op_complete(ctx, s, op, 0);
-			return true;
-		}
-		/* Dead: its error once, then the end of the stream. */
-		if (bypass_tcp_error(s->conn)) {
-			op_complete(ctx, s, op, api_err_take(s));
-			return true;
-		}
-		return false;
+		return tcp_pop_step(ctx, s, op);
 	case BYPASS_OP_PUSH:
 		return push_step(ctx, s, op);
 	}
@@ -302,12 +317,19 @@ static bool op_step(struct bypass_ctx *ctx, struct api_sock *s, struct api_op *o
 
 void api_run_ops(struct bypass_ctx *ctx, struct api_sock *s)
 {
+	struct api_op *op;
+
 	/* Shut for reading: what arrives is read and dropped at once. */
 	if (s->rd_shut)
 		api_rx_discard(s);
-	while (s->txops.head && op_step(ctx, s, s->txops.head))
+	/* Pushes and TCP pops, the operations of the traffic, directly. */
+	while ((op = s->txops.head) &&
+	       (op->res.opcode == BYPASS_OP_PUSH ? push_step(ctx, s, op) :
+						   op_step(ctx, s, op)))
 		;
-	while (s->rxops.head && op_step(ctx, s, s->rxops.head))
+	while ((op = s->rxops.head) &&
+	       (op->res.opcode == BYPASS_OP_POP && s->kind == SK_TCP ?
+		tcp_pop_step(ctx, s, op) : op_step(ctx, s, op)))
 		;
 }
 
@@ -653,11 +675,30 @@ static uint64_t deadline_of(const struct timespec *t)
 	       (uint64_t)t->tv_nsec;
 }
 
+/* @from into @to: its fields and the nr_segs buffers its array holds. */
+static void copy_result(struct bypass_qresult *to,
+			const struct bypass_qresult *from)
+{
+	uint32_t i;
+
+	to->opcode = from->opcode;
+	to->qd = from->qd;
+	to->err = from->err;
+	to->sga.nr_segs = from->sga.nr_segs;
+	for (i = 0; i < from->sga.nr_segs; i++)
+		to->sga.segs[i] = from->sga.segs[i];
+	to->sga.addr = from->sga.addr;
+	to->sga.port = from->sga.port;
+	to->new_qd = from->new_qd;
+	to->addr = from->addr;
+	to->port = from->port;
+}
+
 static void take_result(struct bypass_ctx *ctx, struct api_op *op,
 			struct bypass_qresult *res)
 {
 	if (res)
-		*res = op->res;
+		copy_result(res, &op->res);
 	else
 		bypass_sga_free(&op->res.sga);
 	ctx->collected++;
@@ -765,7 +806,22 @@ int bypass_qwait_any(struct bypass_ctx *ctx, const bypass_qtoken_t *qts,
 int bypass_qwait(struct bypass_ctx *ctx, bypass_qtoken_t qt,
 		 struct bypass_qresult *res, const struct timespec *timeout)
 {
-	int r = bypass_qwait_any(ctx, &qt, 1, res, timeout);
+	struct api_op *op = ctx ? op_of(ctx, qt) : NULL;
+	int r;
+
+	/*
+	 * Completed already, the common case while traffic flows: take it.
+	 * Collecting a result queues no frame and makes no news; only the
+	 * fd of bypass_ctx_fd(), when there is one, is told.
+	 */
+	if (op && op->done && (!timeout || (timeout->tv_sec >= 0 &&
+			       timeout->tv_nsec >= 0 && timeout->tv_nsec < 1000000000))) {
+		take_result(ctx, op, res);
+		if (ctx->epfd >= 0 || ctx->dirty)
+			api_done(ctx);
+		return 0;
+	}
+	r = bypass_qwait_any(ctx, &qt, 1, res, timeout);
 
 	return r > 0 ? 0 : r;
 }
