@@ -307,30 +307,20 @@ static uint32_t send_fill(struct bypass_ctx *ctx, struct bypass_buf **bufs,
 }
 
 /*
- * Queue what fits of @p in one call to the engine: bypass_tcp_send() for
- * what one buffer holds (tcp_writable() said there is room for one),
- * bypass_tcp_sendv() for more, so the engine cuts the whole write into
- * full segments at once. The bytes queued, 0 when the pool is dry,
- * -errno when the engine took nothing.
+ * Queue @b, a fresh buffer, filled from @p, and what more of @p fits in
+ * one bypass_tcp_sendv() call, so the engine cuts the whole write into
+ * full segments at once (@len exceeds what @b holds). The bytes queued,
+ * or -errno when the engine took nothing.
  */
 static ssize_t send_batch(struct bypass_ctx *ctx, struct api_sock *s,
-			  const uint8_t *p, size_t len)
+			  struct bypass_buf *b, const uint8_t *p, size_t len)
 {
 	struct bypass_buf *bufs[SEND_BATCH];
-	uint32_t room, budget = UINT32_MAX, nb, i, n;
-	struct bypass_buf *b = bypass_buf_alloc(ctx->pool);
+	uint32_t room, budget = UINT32_MAX, nb, i;
+	uint32_t n = bypass_buf_tailroom(b);
 	size_t bytes;
 	int r;
 
-	if (!b)
-		return 0;
-	n = bypass_buf_tailroom(b);
-	if (len <= n) {
-		memcpy(b->data, p, len);
-		b->len = (uint32_t)len;
-		r = bypass_tcp_send(s->conn, b);
-		return r ? r : (ssize_t)len;
-	}
 	memcpy(b->data, p, n);
 	b->len = n;
 	bufs[0] = b;
@@ -359,6 +349,7 @@ static ssize_t send_batch(struct bypass_ctx *ctx, struct api_sock *s,
 static ssize_t tcp_send(struct bypass_ctx *ctx, struct api_sock *s,
 			const uint8_t *p, size_t len, bool nonblock)
 {
+	struct bypass_buf *b;
 	size_t sent = 0;
 	ssize_t n;
 	int r;
@@ -387,10 +378,8 @@ static ssize_t tcp_send(struct bypass_ctx *ctx, struct api_sock *s,
 				return sent ? (ssize_t)sent : fail(-r);
 			continue;
 		}
-		n = send_batch(ctx, s, p + sent, len - sent);
-		if (n < 0)
-			return sent ? (ssize_t)sent : fail((int)-n);
-		if (!n) {
+		b = bypass_buf_alloc(ctx->pool);
+		if (!b) {
 			/* Pool dry: what is in flight comes back on ACKs. */
 			if (sent && nonblock)
 				break;
@@ -401,6 +390,19 @@ static ssize_t tcp_send(struct bypass_ctx *ctx, struct api_sock *s,
 				return sent ? (ssize_t)sent : fail(-r);
 			continue;
 		}
+		if (len - sent <= bypass_buf_tailroom(b)) {
+			/* One buffer holds the rest: tcp_writable() has room. */
+			memcpy(b->data, p + sent, len - sent);
+			b->len = (uint32_t)(len - sent);
+			r = bypass_tcp_send(s->conn, b);
+			if (r)
+				return sent ? (ssize_t)sent : fail(-r);
+			sent = len;
+			break;
+		}
+		n = send_batch(ctx, s, b, p + sent, len - sent);
+		if (n < 0)
+			return sent ? (ssize_t)sent : fail((int)-n);
 		sent += (size_t)n;
 	}
 	return (ssize_t)sent;
