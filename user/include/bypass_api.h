@@ -160,7 +160,7 @@ enum bypass_opcode {
  *	closed or the context destroyed...). A dead connection's error
  *	comes once per socket; later pops end the stream, pushes get EPIPE.
  * @sga: POP: the data, now the application's to free (nr_segs 0 is the
- *	end of the stream).
+ *	end of the stream); only its first nr_segs segs are written.
  * @new_qd, @addr, @port: ACCEPT: the connection and its peer.
  */
 struct bypass_qresult {

@@ -13,6 +13,7 @@
 
 #include "bypass_api.h"
 #include "bypass_tcp.h"
+#include "bypass_tcp_sendv.h"	/* bypass_tcp_sendv(), on main until bypass_tcp.h has it */
 
 enum api_kind { SK_FREE, SK_TCP, SK_UDP, SK_EPOLL };
 
@@ -75,6 +76,7 @@ struct api_sock {
 };
 
 struct api_member;
+struct api_port_use;
 
 struct bypass_ctx {
 	struct bypass_dev *dev;
@@ -100,6 +102,7 @@ struct bypass_ctx {
 	struct api_sock *ep_sets;	/* readiness sets */
 
 	struct api_sock *dirty;		/* news to look at */
+	struct api_port_use *tcp_ports;	/* per local port (api_ports.c) */
 
 	/* bypass_ctx_fd(): an epoll of the RX interrupt (and of the TX one
 	 * while it is armed), a timer and an eventfd raised while there is
@@ -154,8 +157,6 @@ void api_idle(struct bypass_ctx *ctx);
 void api_run_ops(struct bypass_ctx *ctx, struct api_sock *s);
 void api_cancel_ops(struct bypass_ctx *ctx, struct api_sock *s);
 void api_rx_discard(struct api_sock *s);
-int api_tcp_bind_check(struct bypass_ctx *ctx, struct api_sock *s,
-		       uint32_t addr, uint16_t port);
 int api_tcp_connect(struct bypass_ctx *ctx, struct api_sock *s,
 		    uint32_t addr, uint16_t port);
 int api_udp_ensure_bound(struct bypass_ctx *ctx, struct api_sock *s);
@@ -165,6 +166,23 @@ struct bypass_buf *api_udp_take(struct api_sock *s, uint32_t *addr,
 void api_apply_opts(struct api_sock *s);
 int api_take_accepted(struct bypass_ctx *ctx, struct api_sock *l,
 		      struct bypass_tcp_conn *c);
+
+/*
+ * api_ports.c: the local TCP ports the sockets hold. A TCP socket is
+ * counted while it has a local port: api_port_drop() before its port,
+ * phase (listening) or SO_REUSEADDR changes, api_port_hold() after.
+ */
+int api_ports_init(struct bypass_ctx *ctx);
+void api_ports_free(struct bypass_ctx *ctx);
+void api_port_hold(struct bypass_ctx *ctx, const struct api_sock *s);
+void api_port_drop(struct bypass_ctx *ctx, const struct api_sock *s);
+/*
+ * Whether a bind of @s (not counted: no port yet) to @port conflicts with
+ * another socket's: SO_REUSEADDR on both lets them share it unless one
+ * listens.
+ */
+bool api_port_conflict(const struct bypass_ctx *ctx, const struct api_sock *s,
+		       uint16_t port);
 
 /* api_group.c: a context's part in its group (ctx->member set) */
 /* Run what other contexts handed over (one relaxed load when none). */

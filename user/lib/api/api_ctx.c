@@ -75,6 +75,7 @@ void api_sock_release(struct bypass_ctx *ctx, struct api_sock *s)
 		if (s->dirty_next)
 			s->dirty_next->dirty_pprev = s->dirty_pprev;
 	}
+	api_port_drop(ctx, s);
 	s->kind = SK_FREE;
 	ctx->free_fds[ctx->nr_free_fds++] = (uint32_t)api_fd(ctx, s);
 }
@@ -233,7 +234,7 @@ static int ctx_tables(struct bypass_ctx *ctx, const struct bypass_ctx_config *cf
 	ctx->socks = calloc(ctx->nr_socks, sizeof(*ctx->socks));
 	ctx->free_fds = calloc(ctx->nr_socks, sizeof(*ctx->free_fds));
 	ctx->ops = calloc(ctx->nr_ops, sizeof(*ctx->ops));
-	if (!ctx->socks || !ctx->free_fds || !ctx->ops)
+	if (!ctx->socks || !ctx->free_fds || !ctx->ops || api_ports_init(ctx))
 		return -ENOMEM;
 	/* Lowest descriptors first, like the kernel's. */
 	for (i = 0; i < ctx->nr_socks; i++)
@@ -348,6 +349,7 @@ void bypass_ctx_destroy(struct bypass_ctx *ctx)
 		close(ctx->timerfd);
 	if (ctx->selffd >= 0)
 		close(ctx->selffd);
+	api_ports_free(ctx);
 	free(ctx->socks);
 	free(ctx->free_fds);
 	free(ctx->ops);

@@ -97,10 +97,16 @@ static struct api_op *op_new(struct bypass_ctx *ctx, struct api_sock *s,
 	if (!op)
 		return NULL;
 	ctx->op_free = op->next;
-	memset(&op->res, 0, sizeof(op->res));
+	/* The result's fields, not its array of buffers (nr_segs bounds it). */
 	op->res.opcode = code;
 	op->res.qd = api_fd(ctx, s);
+	op->res.err = 0;
+	op->res.sga.nr_segs = 0;
+	op->res.sga.addr = 0;
+	op->res.sga.port = 0;
 	op->res.new_qd = -1;
+	op->res.addr = 0;
+	op->res.port = 0;
 	op->busy = true;
 	op->done = false;
 	op->push.nr_segs = 0;
@@ -180,7 +186,77 @@ int api_take_accepted(struct bypass_ctx *ctx, struct api_sock *l,
 	bypass_tcp_peer(c, &s->raddr, &s->rport);
 	bypass_tcp_set_user(c, s);
 	api_apply_opts(s);
+	api_port_hold(ctx, s);
 	return fd;
+}
+
+/*
+ * A push: all its buffers still to queue go to the engine in one
+ * bypass_tcp_sendv() call (as many as the send queue takes), so they are
+ * cut into segments together. True when it finished.
+ */
+static bool push_step(struct bypass_ctx *ctx, struct api_sock *s,
+		      struct api_op *op)
+{
+	uint32_t room, left;
+	int r;
+
+	while (op->push_next < op->push.nr_segs) {
+		if (bypass_tcp_error(s->conn)) {
+			r = -conn_err(s);
+		} else if (s->wr_shut) {
+			r = -EPIPE;	/* shut down while it waited */
+		} else {
+			room = bypass_tcp_send_room(s->conn);
+			if (!room)
+				return false;
+			left = op->push.nr_segs - op->push_next;
+			r = bypass_tcp_sendv(s->conn, &op->push.segs[op->push_next],
+					     left < room ? left : room);
+			if (r > 0) {
+				op->push_next += (uint32_t)r;
+				continue;
+			}
+			if (!r)
+				r = -ENOBUFS;
+		}
+		while (op->push_next < op->push.nr_segs)
+			bypass_buf_put(op->push.segs[op->push_next++]);
+		op_complete(ctx, s, op, -r);
+		return true;
+	}
+	op_complete(ctx, s, op, 0);
+	return true;
+}
+
+/* A pop on a TCP socket: what was received, up to BYPASS_SGA_MAX buffers. */
+static bool tcp_pop_step(struct bypass_ctx *ctx, struct api_sock *s,
+			 struct api_op *op)
+{
+	struct bypass_buf *b;
+
+	if (s->rd_shut) {		/* shut for reading: the end */
+		api_rx_discard(s);
+		op_complete(ctx, s, op, 0);
+		return true;
+	}
+	if (s->rx_cur) {
+		op->res.sga.segs[op->res.sga.nr_segs++] = s->rx_cur;
+		s->rx_cur = NULL;
+	}
+	while (op->res.sga.nr_segs < BYPASS_SGA_MAX &&
+	       (b = bypass_tcp_recv(s->conn)))
+		op->res.sga.segs[op->res.sga.nr_segs++] = b;
+	if (op->res.sga.nr_segs || bypass_tcp_eof(s->conn)) {
+		op_complete(ctx, s, op, 0);
+		return true;
+	}
+	/* Dead: its error once, then the end of the stream. */
+	if (bypass_tcp_error(s->conn)) {
+		op_complete(ctx, s, op, api_err_take(s));
+		return true;
+	}
+	return false;
 }
 
 /* Try the operation at the head of @s's FIFO; true when it finished. */
@@ -188,7 +264,7 @@ static bool op_step(struct bypass_ctx *ctx, struct api_sock *s, struct api_op *o
 {
 	struct bypass_tcp_conn *c;
 	struct bypass_buf *b;
-	int fd, r;
+	int fd;
 
 	switch (op->res.opcode) {
 	case BYPASS_OP_ACCEPT:
@@ -232,62 +308,28 @@ static bool op_step(struct bypass_ctx *ctx, struct api_sock *s, struct api_op *o
 			op_complete(ctx, s, op, 0);
 			return true;
 		}
-		if (s->rd_shut) {		/* shut for reading: the end */
-			api_rx_discard(s);
-			op_complete(ctx, s, op, 0);
-			return true;
-		}
-		if (s->rx_cur) {
-			op->res.sga.segs[op->res.sga.nr_segs++] = s->rx_cur;
-			s->rx_cur = NULL;
-		}
-		while (op->res.sga.nr_segs < BYPASS_SGA_MAX &&
-		       (b = bypass_tcp_recv(s->conn)))
-			op->res.sga.segs[op->res.sga.nr_segs++] = b;
-		if (op->res.sga.nr_segs || bypass_tcp_eof(s->conn)) {
-			op_complete(ctx, s, op, 0);
-			return true;
-		}
-		/* Dead: its error once, then the end of the stream. */
-		if (bypass_tcp_error(s->conn)) {
-			op_complete(ctx, s, op, api_err_take(s));
-			return true;
-		}
-		return false;
+		return tcp_pop_step(ctx, s, op);
 	case BYPASS_OP_PUSH:
-		while (op->push_next < op->push.nr_segs) {
-			if (bypass_tcp_error(s->conn)) {
-				r = -conn_err(s);
-			} else if (s->wr_shut) {
-				r = -EPIPE;	/* shut down while it waited */
-			} else {
-				if (!bypass_tcp_send_room(s->conn))
-					return false;
-				r = bypass_tcp_send(s->conn,
-						    op->push.segs[op->push_next]);
-				op->push_next++;
-			}
-			if (r) {
-				while (op->push_next < op->push.nr_segs)
-					bypass_buf_put(op->push.segs[op->push_next++]);
-				op_complete(ctx, s, op, -r);
-				return true;
-			}
-		}
-		op_complete(ctx, s, op, 0);
-		return true;
+		return push_step(ctx, s, op);
 	}
 	return false;
 }
 
 void api_run_ops(struct bypass_ctx *ctx, struct api_sock *s)
 {
+	struct api_op *op;
+
 	/* Shut for reading: what arrives is read and dropped at once. */
 	if (s->rd_shut)
 		api_rx_discard(s);
-	while (s->txops.head && op_step(ctx, s, s->txops.head))
+	/* Pushes and TCP pops, the operations of the traffic, directly. */
+	while ((op = s->txops.head) &&
+	       (op->res.opcode == BYPASS_OP_PUSH ? push_step(ctx, s, op) :
+						   op_step(ctx, s, op)))
 		;
-	while (s->rxops.head && op_step(ctx, s, s->rxops.head))
+	while ((op = s->rxops.head) &&
+	       (op->res.opcode == BYPASS_OP_POP && s->kind == SK_TCP ?
+		tcp_pop_step(ctx, s, op) : op_step(ctx, s, op)))
 		;
 }
 
@@ -337,27 +379,6 @@ int bypass_qsocket(struct bypass_ctx *ctx, int type)
 	return -EINVAL;
 }
 
-/*
- * Whether a TCP bind of @self to @port conflicts with another socket's
- * (SO_REUSEADDR on both lets them share it unless one listens). A scan,
- * but only at an explicit TCP bind. UDP ports need none: every bound UDP
- * socket is open in the stack, whose port table refuses a taken port.
- */
-static bool tcp_port_in_use(struct bypass_ctx *ctx, struct api_sock *self,
-			    uint16_t port)
-{
-	uint32_t i;
-
-	for (i = 0; i < ctx->nr_socks; i++) {
-		struct api_sock *s = &ctx->socks[i];
-
-		if (s != self && s->kind == SK_TCP && s->lport == port &&
-		    (s->phase == TP_LISTEN || !s->reuseaddr || !self->reuseaddr))
-			return true;
-	}
-	return false;
-}
-
 struct bypass_buf *api_udp_take(struct api_sock *s, uint32_t *addr,
 				uint16_t *port)
 {
@@ -382,7 +403,7 @@ int bypass_qbind(struct bypass_ctx *ctx, int qd, uint32_t addr, uint16_t port)
 		return -EINVAL;
 	if (addr && addr != ctx->addr)
 		return -EADDRNOTAVAIL;
-	if (s->kind == SK_TCP && tcp_port_in_use(ctx, s, port))
+	if (s->kind == SK_TCP && api_port_conflict(ctx, s, port))
 		return -EADDRINUSE;
 	if (s->kind == SK_UDP) {
 		r = bypass_udp_open(ctx->st, port, &s->udp);
@@ -392,6 +413,7 @@ int bypass_qbind(struct bypass_ctx *ctx, int qd, uint32_t addr, uint16_t port)
 	}
 	s->laddr = ctx->addr;
 	s->lport = port;
+	api_port_hold(ctx, s);
 	return 0;
 }
 
@@ -413,7 +435,9 @@ int bypass_qlisten(struct bypass_ctx *ctx, int qd, uint32_t backlog)
 	r = bypass_stack_tcp_listen(ctx->st, s->lport, backlog, &s->conn);
 	if (r)
 		return r;
+	api_port_drop(ctx, s);
 	s->phase = TP_LISTEN;
+	api_port_hold(ctx, s);
 	s->backlog = backlog;
 	bypass_tcp_set_user(s->conn, s);
 	return 0;
@@ -474,7 +498,9 @@ int api_tcp_connect(struct bypass_ctx *ctx, struct api_sock *s, uint32_t addr,
 	s->phase = TP_CONNECTING;
 	s->laddr = ctx->addr;
 	bypass_tcp_peer(s->conn, &s->raddr, &s->rport);
+	api_port_drop(ctx, s);		/* bound, or an ephemeral port now */
 	bypass_tcp_local(s->conn, NULL, &s->lport);
+	api_port_hold(ctx, s);
 	bypass_tcp_set_user(s->conn, s);
 	api_apply_opts(s);
 	return 0;
@@ -649,11 +675,30 @@ static uint64_t deadline_of(const struct timespec *t)
 	       (uint64_t)t->tv_nsec;
 }
 
+/* @from into @to: its fields and the nr_segs buffers its array holds. */
+static void copy_result(struct bypass_qresult *to,
+			const struct bypass_qresult *from)
+{
+	uint32_t i;
+
+	to->opcode = from->opcode;
+	to->qd = from->qd;
+	to->err = from->err;
+	to->sga.nr_segs = from->sga.nr_segs;
+	for (i = 0; i < from->sga.nr_segs; i++)
+		to->sga.segs[i] = from->sga.segs[i];
+	to->sga.addr = from->sga.addr;
+	to->sga.port = from->sga.port;
+	to->new_qd = from->new_qd;
+	to->addr = from->addr;
+	to->port = from->port;
+}
+
 static void take_result(struct bypass_ctx *ctx, struct api_op *op,
 			struct bypass_qresult *res)
 {
 	if (res)
-		*res = op->res;
+		copy_result(res, &op->res);
 	else
 		bypass_sga_free(&op->res.sga);
 	ctx->collected++;
@@ -761,7 +806,22 @@ int bypass_qwait_any(struct bypass_ctx *ctx, const bypass_qtoken_t *qts,
 int bypass_qwait(struct bypass_ctx *ctx, bypass_qtoken_t qt,
 		 struct bypass_qresult *res, const struct timespec *timeout)
 {
-	int r = bypass_qwait_any(ctx, &qt, 1, res, timeout);
+	struct api_op *op = ctx ? op_of(ctx, qt) : NULL;
+	int r;
+
+	/*
+	 * Completed already, the common case while traffic flows: take it.
+	 * Collecting a result queues no frame and makes no news; only the
+	 * fd of bypass_ctx_fd(), when there is one, is told.
+	 */
+	if (op && op->done && (!timeout || (timeout->tv_sec >= 0 &&
+			       timeout->tv_nsec >= 0 && timeout->tv_nsec < 1000000000))) {
+		take_result(ctx, op, res);
+		if (ctx->epfd >= 0 || ctx->dirty)
+			api_done(ctx);
+		return 0;
+	}
+	r = bypass_qwait_any(ctx, &qt, 1, res, timeout);
 
 	return r > 0 ? 0 : r;
 }

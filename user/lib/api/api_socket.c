@@ -273,10 +273,85 @@ static int tcp_dead(struct api_sock *s)
 	return e ? e : EPIPE;
 }
 
+/* Buffers one pass of tcp_send() fills before queuing them together. */
+#define SEND_BATCH	64
+
+/*
+ * Fill up to @room buffers from @p (@len bytes) into @bufs, stopping where
+ * SO_SNDBUF (@budget unacknowledged bytes still allowed, UINT32_MAX: no
+ * bound) or the pool runs out: how many, their bytes in @bytes.
+ */
+static uint32_t send_fill(struct bypass_ctx *ctx, struct bypass_buf **bufs,
+			  uint32_t room, uint32_t budget, const uint8_t *p,
+			  size_t len, size_t *bytes)
+{
+	size_t off = 0;
+	uint32_t nb = 0;
+
+	while (nb < room && off < len && off < budget) {
+		struct bypass_buf *b = bypass_buf_alloc(ctx->pool);
+		uint32_t n;
+
+		if (!b)
+			break;
+		n = bypass_buf_tailroom(b);
+		if (n > len - off)
+			n = (uint32_t)(len - off);
+		memcpy(b->data, p + off, n);
+		b->len = n;
+		bufs[nb++] = b;
+		off += n;
+	}
+	*bytes = off;
+	return nb;
+}
+
+/*
+ * Queue @b, a fresh buffer, filled from @p, and what more of @p fits in
+ * one bypass_tcp_sendv() call, so the engine cuts the whole write into
+ * full segments at once (@len exceeds what @b holds). The bytes queued,
+ * or -errno when the engine took nothing.
+ */
+static ssize_t send_batch(struct bypass_ctx *ctx, struct api_sock *s,
+			  struct bypass_buf *b, const uint8_t *p, size_t len)
+{
+	struct bypass_buf *bufs[SEND_BATCH];
+	uint32_t room, budget = UINT32_MAX, nb, i;
+	uint32_t n = bypass_buf_tailroom(b);
+	size_t bytes;
+	int r;
+
+	memcpy(b->data, p, n);
+	b->len = n;
+	bufs[0] = b;
+	room = bypass_tcp_send_room(s->conn);
+	if (room > SEND_BATCH)
+		room = SEND_BATCH;
+	if (s->sndbuf)	/* tcp_writable(): below it before each buffer */
+		budget = s->sndbuf - bypass_tcp_unacked(s->conn);
+	nb = 1 + send_fill(ctx, bufs + 1, room - 1, budget > n ? budget - n : 0,
+			   p + n, len - n, &bytes);
+	bytes += n;
+	r = bypass_tcp_sendv(s->conn, bufs, nb);
+	if (r < 0) {
+		for (i = 0; i < nb; i++)
+			bypass_buf_put(bufs[i]);
+		return r;
+	}
+	/* Fewer taken (the queue filled): the rest is not sent, nor counted. */
+	for (i = (uint32_t)r; i < nb; i++) {
+		bytes -= bufs[i]->len;
+		bypass_buf_put(bufs[i]);
+	}
+	return (ssize_t)bytes;
+}
+
 static ssize_t tcp_send(struct bypass_ctx *ctx, struct api_sock *s,
 			const uint8_t *p, size_t len, bool nonblock)
 {
+	struct bypass_buf *b;
 	size_t sent = 0;
+	ssize_t n;
 	int r;
 
 	if (s->phase == TP_CONNECTING) {
@@ -287,9 +362,6 @@ static ssize_t tcp_send(struct bypass_ctx *ctx, struct api_sock *s,
 	if (s->phase != TP_CONNECTED)
 		return fail(ENOTCONN);
 	while (sent < len) {
-		struct bypass_buf *b;
-		uint32_t n;
-
 		if (bypass_tcp_error(s->conn))
 			return sent ? (ssize_t)sent : fail(tcp_dead(s));
 		if (s->wr_shut)
@@ -318,15 +390,20 @@ static ssize_t tcp_send(struct bypass_ctx *ctx, struct api_sock *s,
 				return sent ? (ssize_t)sent : fail(-r);
 			continue;
 		}
-		n = bypass_buf_tailroom(b);
-		if (n > len - sent)
-			n = (uint32_t)(len - sent);
-		memcpy(b->data, p + sent, n);
-		b->len = n;
-		r = bypass_tcp_send(s->conn, b);
-		if (r)
-			return sent ? (ssize_t)sent : fail(-r);
-		sent += n;
+		if (len - sent <= bypass_buf_tailroom(b)) {
+			/* One buffer holds the rest: tcp_writable() has room. */
+			memcpy(b->data, p + sent, len - sent);
+			b->len = (uint32_t)(len - sent);
+			r = bypass_tcp_send(s->conn, b);
+			if (r)
+				return sent ? (ssize_t)sent : fail(-r);
+			sent = len;
+			break;
+		}
+		n = send_batch(ctx, s, b, p + sent, len - sent);
+		if (n < 0)
+			return sent ? (ssize_t)sent : fail((int)-n);
+		sent += (size_t)n;
 	}
 	return (ssize_t)sent;
 }
@@ -612,7 +689,9 @@ int bypass_setsockopt(struct bypass_ctx *ctx, int fd, int level, int name,
 	if (level == SOL_SOCKET) {
 		switch (name) {
 		case SO_REUSEADDR:
+			api_port_drop(ctx, s);
 			s->reuseaddr = v;
+			api_port_hold(ctx, s);
 			return 0;
 		case SO_KEEPALIVE:
 			s->keepalive = v;
