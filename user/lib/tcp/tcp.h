@@ -251,10 +251,11 @@ static inline void tcp_seg_clear(struct bypass_tcp_seg *s)
 /*
  * The options of nearly every segment of a connection with timestamps,
  * in the layout RFC 7323 appendix A suggests and Linux sends: NOP, NOP,
- * timestamps, 12 bytes in all. For exactly that layout, fill @o's
- * timestamp fields (the caller has cleared the rest, tcp_seg_clear) and
- * return true, without tcp_opts_parse()'s loop; false for anything else,
- * which tcp_opts_parse() is then to read.
+ * timestamps, 12 bytes in all. For exactly that layout, fill @o as
+ * tcp_opts_parse() would (every field but the SACK blocks, which
+ * nr_sack = 0 makes void) and return true, without the parser's loop
+ * and memset; false for anything else, which tcp_opts_parse() is then
+ * to read.
  */
 static inline bool tcp_opts_fast_ts(const uint8_t *p, uint32_t len,
 				    struct bypass_tcp_opts *o)
@@ -262,6 +263,12 @@ static inline bool tcp_opts_fast_ts(const uint8_t *p, uint32_t len,
 	if (len != TCP_TS_OPT_LEN || p[0] != 1 || p[1] != 1 || p[2] != 8 ||
 	    p[3] != 10)
 		return false;
+	o->has_mss = false;
+	o->has_wscale = false;
+	o->sack_ok = false;
+	o->mss = 0;
+	o->wscale = 0;
+	o->nr_sack = 0;
 	o->has_ts = true;
 	o->ts_val = (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 |
 		    (uint32_t)p[6] << 8 | p[7];
