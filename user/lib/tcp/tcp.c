@@ -9,7 +9,6 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "bypass_tcp_sendv.h"
 #include "tcp.h"
 
 static const char *const state_names[] = {

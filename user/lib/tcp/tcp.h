@@ -74,7 +74,6 @@ struct tcp_conn {
 	/* receive side */
 	uint32_t irs, rcv_nxt, rcv_adv;	/* rcv_adv: advertised right edge */
 	uint32_t last_ack_sent;
-	uint32_t segs_unacked;		/* not used by the ACK policy */
 	/*
 	 * The ACK policy (tcp_ack.c): in-order data is acknowledged at the
 	 * end of the receive batch it came in, when more than rcv_mss is

@@ -152,7 +152,6 @@ static void xmit(struct tcp_conn *c, struct bypass_tcp_seg *s)
 	if (s->flags & BYPASS_TCP_ACK) {
 		c->ack_pending = false;
 		c->ack_now = false;
-		c->segs_unacked = 0;
 		c->last_ack_sent = s->ack;
 		tcp_timer_clear(&c->delack_timer);
 	}
