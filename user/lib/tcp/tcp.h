@@ -373,8 +373,14 @@ void tcp_send_cookie(struct bypass_tcp *tcp, const struct bypass_tcp_seg *syn,
 		     uint64_t now);
 uint32_t tcp_rcv_window(const struct tcp_conn *c);
 uint32_t tcp_ts_now(const struct tcp_conn *c, uint64_t now_ns);
-void tcp_arm_rtx(struct tcp_conn *c);
 uint32_t tcp_flight(const struct tcp_conn *c);
+
+/* The retransmit timer is due one RTO from now (lazily, tcp_timer_set). */
+static inline void tcp_arm_rtx(struct tcp_conn *c)
+{
+	tcp_timer_set(&c->tcp->wheel, &c->rtx_timer,
+		      tcp_now(c->tcp) + c->rto_ns);
+}
 
 /* tcp_reass.c */
 void tcp_rcv_data(struct tcp_conn *c, struct bypass_buf *b, uint32_t seq);

@@ -176,12 +176,6 @@ void tcp_send_ack(struct tcp_conn *c)
 	tcp_send_ctl(c, BYPASS_TCP_ACK, c->snd_max);
 }
 
-void tcp_arm_rtx(struct tcp_conn *c)
-{
-	tcp_timer_set(&c->tcp->wheel, &c->rtx_timer,
-		      tcp_now(c->tcp) + c->rto_ns);
-}
-
 static struct tcp_chunk *chunk(struct tcp_conn *c, uint32_t i)
 {
 	return &c->sndq[(c->sndq_head + i) & c->tcp->sndq_mask];
