@@ -73,27 +73,6 @@ void tcp_cwnd_grow(struct tcp_conn *c, uint64_t bytes)
 }
 
 /*
- * After tcp_output: remember whether cwnd held the sender back (nothing
- * more fits but a short segment), or else the most it had in flight,
- * for the rest of the window (RFC 7661's pipeACK, as Linux's
- * tcp_cwnd_validate).
- */
-void tcp_cc_sent(struct tcp_conn *c, bool sent)
-{
-	uint32_t flight = tcp_flight(c);
-	bool limited = (uint64_t)flight + c->mss > c->cwnd;
-
-	if (!sent && !limited)
-		return;
-	if (seq_geq(c->snd_una, c->cwnd_usage_seq) || limited ||
-	    (!c->cwnd_limited && flight > c->max_flight)) {
-		c->cwnd_limited = limited;
-		c->max_flight = flight;
-		c->cwnd_usage_seq = c->snd_nxt;
-	}
-}
-
-/*
  * Whether an ACK may grow cwnd: the window was used up, or in slow start
  * cwnd is below twice what was in flight (Linux's tcp_is_cwnd_limited).
  * A sender held back by the peer's window or the application does not
