@@ -310,6 +310,19 @@ int bypass_tcp_connect(struct bypass_tcp *tcp, uint32_t laddr, uint16_t lport,
 int bypass_tcp_send(struct bypass_tcp_conn *c, struct bypass_buf *buf);
 
 /*
+ * bypass_tcp_sendv - queue @n buffers, in order, for sending, as
+ * bypass_tcp_send() each, then run the output once, so that a write of
+ * many buffers leaves as full segments, not one short segment per
+ * buffer's tail. Returns how many it queued (their references are the
+ * engine's): fewer than @n when the send queue filled (-ENOBUFS for the
+ * next) or a buffer is empty (-EINVAL); the buffers not queued stay the
+ * caller's. When none could be queued it returns bypass_tcp_send()'s
+ * error instead.
+ */
+int bypass_tcp_sendv(struct bypass_tcp_conn *c, struct bypass_buf *const *bufs,
+		     uint32_t n);
+
+/*
  * bypass_tcp_recv - the next in-order received bytes (data/len), or NULL;
  * the caller owns the buffer. Reading opens the receive window; the next
  * bypass_tcp_poll() tells the peer when that matters.

@@ -13,7 +13,6 @@
 #include <errno.h>
 
 #include "kselftest_harness.h"
-#include "bypass_tcp_sendv.h"
 #include "libbypass.h"
 
 #define ADDR_A		htonl(0x0a000001)

@@ -9,7 +9,6 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "bypass_tcp_sendv.h"
 #include "tcp.h"
 
 static const char *const state_names[] = {
@@ -139,20 +138,11 @@ static uint32_t window_now(const struct tcp_conn *c)
 	return w > TCP_MAX_WIN << c->rcv_wscale ? TCP_MAX_WIN << c->rcv_wscale : w;
 }
 
-/*
- * Whether the window the application's reads opened is worth a segment of
- * its own: at least doubled since the last advertisement, and by a segment
- * or more.
- */
-bool tcp_window_update_due(const struct tcp_conn *c)
+/* tcp_window_update_due() for a window advertised of @adv bytes. */
+bool tcp_window_update_worth(const struct tcp_conn *c, uint32_t adv)
 {
-	uint32_t adv = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
-	uint32_t now;
+	uint32_t now = window_now(c);
 
-	/* The window never exceeds rcvbuf: above half of it, it cannot double. */
-	if (adv > c->tcp->cfg.rcvbuf / 2)
-		return false;
-	now = window_now(c);
 	return (c->state == BYPASS_TCP_ESTABLISHED ||
 		c->state == BYPASS_TCP_FIN_WAIT_1 ||
 		c->state == BYPASS_TCP_FIN_WAIT_2) &&

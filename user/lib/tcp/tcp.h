@@ -74,7 +74,6 @@ struct tcp_conn {
 	/* receive side */
 	uint32_t irs, rcv_nxt, rcv_adv;	/* rcv_adv: advertised right edge */
 	uint32_t last_ack_sent;
-	uint32_t segs_unacked;		/* not used by the ACK policy */
 	/*
 	 * The ACK policy (tcp_ack.c): in-order data is acknowledged at the
 	 * end of the receive batch it came in, when more than rcv_mss is
@@ -251,10 +250,11 @@ static inline void tcp_seg_clear(struct bypass_tcp_seg *s)
 /*
  * The options of nearly every segment of a connection with timestamps,
  * in the layout RFC 7323 appendix A suggests and Linux sends: NOP, NOP,
- * timestamps, 12 bytes in all. For exactly that layout, fill @o's
- * timestamp fields (the caller has cleared the rest, tcp_seg_clear) and
- * return true, without tcp_opts_parse()'s loop; false for anything else,
- * which tcp_opts_parse() is then to read.
+ * timestamps, 12 bytes in all. For exactly that layout, fill @o as
+ * tcp_opts_parse() would (every field but the SACK blocks, which
+ * nr_sack = 0 makes void) and return true, without the parser's loop
+ * and memset; false for anything else, which tcp_opts_parse() is then
+ * to read.
  */
 static inline bool tcp_opts_fast_ts(const uint8_t *p, uint32_t len,
 				    struct bypass_tcp_opts *o)
@@ -262,6 +262,12 @@ static inline bool tcp_opts_fast_ts(const uint8_t *p, uint32_t len,
 	if (len != TCP_TS_OPT_LEN || p[0] != 1 || p[1] != 1 || p[2] != 8 ||
 	    p[3] != 10)
 		return false;
+	o->has_mss = false;
+	o->has_wscale = false;
+	o->sack_ok = false;
+	o->mss = 0;
+	o->wscale = 0;
+	o->nr_sack = 0;
 	o->has_ts = true;
 	o->ts_val = (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 |
 		    (uint32_t)p[6] << 8 | p[7];
@@ -365,10 +371,34 @@ uint32_t tcp_send_range(struct tcp_conn *c, uint32_t seq, uint32_t max);
 void tcp_send_rst_reply(struct bypass_tcp *tcp, const struct bypass_tcp_seg *in);
 void tcp_send_cookie(struct bypass_tcp *tcp, const struct bypass_tcp_seg *syn,
 		     uint64_t now);
-uint32_t tcp_rcv_window(const struct tcp_conn *c);
 uint32_t tcp_ts_now(const struct tcp_conn *c, uint64_t now_ns);
-void tcp_arm_rtx(struct tcp_conn *c);
 uint32_t tcp_flight(const struct tcp_conn *c);
+
+/*
+ * Free space of the receive queue, in bytes, for the engine's config
+ * @cfg; none while the connection holds rcv_bufs buffers, so the window
+ * stops opening (tcp_reass.c).
+ */
+static inline uint32_t tcp_rcv_space(const struct tcp_conn *c,
+				     const struct bypass_tcp_config *cfg)
+{
+	if (c->rcvq_nbufs + c->nr_ooo >= cfg->rcv_bufs ||
+	    c->rcvq_bytes >= cfg->rcvbuf)
+		return 0;
+	return cfg->rcvbuf - c->rcvq_bytes;
+}
+
+static inline uint32_t tcp_rcv_window(const struct tcp_conn *c)
+{
+	return tcp_rcv_space(c, &c->tcp->cfg);
+}
+
+/* The retransmit timer is due one RTO from now (lazily, tcp_timer_set). */
+static inline void tcp_arm_rtx(struct tcp_conn *c)
+{
+	tcp_timer_set(&c->tcp->wheel, &c->rtx_timer,
+		      tcp_now(c->tcp) + c->rto_ns);
+}
 
 /* tcp_reass.c */
 void tcp_rcv_data(struct tcp_conn *c, struct bypass_buf *b, uint32_t seq);
@@ -386,8 +416,26 @@ void tcp_cc_init(struct tcp_conn *c);
 /* The handshake is done: initial window and RTO of the data. */
 void tcp_cc_established(struct tcp_conn *c, uint32_t syn_timeouts);
 void tcp_cc_ack(struct tcp_conn *c, uint32_t acked);
-/* tcp_output sent (@sent) or is held: is cwnd what limits it? */
-void tcp_cc_sent(struct tcp_conn *c, bool sent);
+/*
+ * After tcp_output: remember whether cwnd held the sender back (nothing
+ * more fits but a short segment), or else the most it had in flight,
+ * for the rest of the window (RFC 7661's pipeACK, as Linux's
+ * tcp_cwnd_validate). Inline: it runs after every output and input.
+ */
+static inline void tcp_cc_sent(struct tcp_conn *c, bool sent)
+{
+	uint32_t flight = c->snd_nxt - c->snd_una;
+	bool limited = (uint64_t)flight + c->mss > c->cwnd;
+
+	if (!sent && !limited)
+		return;
+	if (seq_geq(c->snd_una, c->cwnd_usage_seq) || limited ||
+	    (!c->cwnd_limited && flight > c->max_flight)) {
+		c->cwnd_limited = limited;
+		c->max_flight = flight;
+		c->cwnd_usage_seq = c->snd_nxt;
+	}
+}
 void tcp_cwnd_grow(struct tcp_conn *c, uint64_t bytes);
 /* RTT from a TS echo, when the echo is plausible (RFC 7323 4.1). */
 bool tcp_ts_rtt(struct tcp_conn *c, uint32_t ts_ecr, uint64_t now_ns,
@@ -458,7 +506,22 @@ void tcp_ack_reply(struct tcp_conn *c, uint64_t now);
 void tcp_ack_batch_end(struct bypass_tcp *tcp);
 
 /* tcp.c */
-bool tcp_window_update_due(const struct tcp_conn *c);
+bool tcp_window_update_worth(const struct tcp_conn *c, uint32_t adv);
+
+/*
+ * Whether the window the application's reads opened is worth a segment of
+ * its own: at least doubled since the last advertisement, and by a segment
+ * or more. Inline, as every read asks: the window never exceeds rcvbuf,
+ * so above half of it (the common answer) it cannot double.
+ */
+static inline bool tcp_window_update_due(const struct tcp_conn *c)
+{
+	uint32_t adv = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+
+	if (adv > c->tcp->cfg.rcvbuf / 2)
+		return false;
+	return tcp_window_update_worth(c, adv);
+}
 void tcp_set_state(struct tcp_conn *c, uint8_t state);
 /* The connection is over: error @err (0: none), free it if unowned. */
 void tcp_conn_done(struct tcp_conn *c, int err);

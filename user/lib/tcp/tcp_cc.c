@@ -73,27 +73,6 @@ void tcp_cwnd_grow(struct tcp_conn *c, uint64_t bytes)
 }
 
 /*
- * After tcp_output: remember whether cwnd held the sender back (nothing
- * more fits but a short segment), or else the most it had in flight,
- * for the rest of the window (RFC 7661's pipeACK, as Linux's
- * tcp_cwnd_validate).
- */
-void tcp_cc_sent(struct tcp_conn *c, bool sent)
-{
-	uint32_t flight = tcp_flight(c);
-	bool limited = (uint64_t)flight + c->mss > c->cwnd;
-
-	if (!sent && !limited)
-		return;
-	if (seq_geq(c->snd_una, c->cwnd_usage_seq) || limited ||
-	    (!c->cwnd_limited && flight > c->max_flight)) {
-		c->cwnd_limited = limited;
-		c->max_flight = flight;
-		c->cwnd_usage_seq = c->snd_nxt;
-	}
-}
-
-/*
  * Whether an ACK may grow cwnd: the window was used up, or in slow start
  * cwnd is below twice what was in flight (Linux's tcp_is_cwnd_limited).
  * A sender held back by the peer's window or the application does not
@@ -141,25 +120,27 @@ bool tcp_ts_rtt(struct tcp_conn *c, uint32_t ts_ecr, uint64_t now_ns,
 void tcp_rtt_sample(struct tcp_conn *c, uint64_t r)
 {
 	const struct bypass_tcp_config *cfg = &c->tcp->cfg;
-	uint64_t var;
+	/* In locals: each field is stored once, not reloaded. */
+	uint64_t srtt = c->srtt_ns, rttvar, rto;
 
-	if (!c->srtt_ns) {
-		c->srtt_ns = r;
-		c->rttvar_ns = r / 2;
+	if (!srtt) {
+		srtt = r;
+		rttvar = r / 2;
 	} else {
-		uint64_t d = c->srtt_ns > r ? c->srtt_ns - r : r - c->srtt_ns;
+		uint64_t d = srtt > r ? srtt - r : r - srtt;
 
-		c->rttvar_ns = (3 * c->rttvar_ns + d) / 4;
-		c->srtt_ns = (7 * c->srtt_ns + r) / 8;
+		rttvar = (3 * c->rttvar_ns + d) / 4;
+		srtt = (7 * srtt + r) / 8;
 	}
-	var = 4 * c->rttvar_ns;
-	if (var < 1000000)
-		var = 1000000;	/* G: the clock granularity, 1 ms */
-	c->rto_ns = c->srtt_ns + var;
-	if (c->rto_ns < cfg->rto_min_ns)
-		c->rto_ns = cfg->rto_min_ns;
-	if (c->rto_ns > cfg->rto_max_ns)
-		c->rto_ns = cfg->rto_max_ns;
+	c->srtt_ns = srtt;
+	c->rttvar_ns = rttvar;
+	/* G: the clock granularity, 1 ms */
+	rto = srtt + (4 * rttvar < 1000000 ? 1000000 : 4 * rttvar);
+	if (rto < cfg->rto_min_ns)
+		rto = cfg->rto_min_ns;
+	if (rto > cfg->rto_max_ns)
+		rto = cfg->rto_max_ns;
+	c->rto_ns = rto;
 }
 
 /* @acked new bytes were acknowledged (snd_una already moved). */

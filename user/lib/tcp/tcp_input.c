@@ -325,11 +325,14 @@ static void new_ack(struct tcp_conn *c, struct seg_ctx *x)
 	uint32_t acked = s->ack - c->snd_una;
 	uint64_t rtt;
 
+	bool timed = c->rtt_timing && seq_gt(s->ack, c->rtt_seq);
+
+	/* One sample: the TS echo's, else the timed segment's. */
 	if (s->opt.has_ts && tcp_ts_rtt(c, s->opt.ts_ecr, x->now, &rtt))
 		tcp_rtt_sample(c, rtt);
-	else if (c->rtt_timing && seq_gt(s->ack, c->rtt_seq))
+	else if (timed)
 		tcp_rtt_sample(c, x->now - c->rtt_start_ns);
-	if (c->rtt_timing && seq_gt(s->ack, c->rtt_seq))
+	if (timed)
 		c->rtt_timing = false;
 	c->snd_una = s->ack;
 	if (seq_lt(c->snd_nxt, c->snd_una))

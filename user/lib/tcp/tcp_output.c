@@ -23,35 +23,25 @@ uint32_t tcp_flight(const struct tcp_conn *c)
 	return c->snd_nxt - c->snd_una;
 }
 
-/*
- * Free space of the receive queue, in bytes; none while the connection
- * holds rcv_bufs buffers, so the window stops opening (tcp_reass.c).
- */
-uint32_t tcp_rcv_window(const struct tcp_conn *c)
-{
-	uint32_t buf = c->tcp->cfg.rcvbuf;
-
-	if (c->rcvq_nbufs + c->nr_ooo >= c->tcp->cfg.rcv_bufs)
-		return 0;
-	return c->rcvq_bytes >= buf ? 0 : buf - c->rcvq_bytes;
-}
-
 /* The window field to send, moving rcv_adv (never backwards). */
 static inline __attribute__((always_inline))
 uint16_t adv_window(struct tcp_conn *c, bool syn)
 {
-	uint32_t space = tcp_rcv_window(c);
+	const struct bypass_tcp_config *cfg = &c->tcp->cfg;
+	uint32_t space = tcp_rcv_space(c, cfg);
 	uint32_t right = c->rcv_nxt + space, field;
-	uint32_t sws = c->mss < c->tcp->cfg.rcvbuf / 2 ? c->mss :
-		       c->tcp->cfg.rcvbuf / 2;
 
 	if (syn) {
 		field = space > TCP_MAX_WIN ? TCP_MAX_WIN : space;
 		c->rcv_adv = c->rcv_nxt + field;
 		return (uint16_t)field;
 	}
-	/* Open the window only by worthwhile amounts (RFC 9293 3.8.6.2.2). */
-	if (seq_gt(right, c->rcv_adv) && right - c->rcv_adv < sws)
+	/*
+	 * Open the window only by worthwhile amounts (RFC 9293 3.8.6.2.2):
+	 * by a segment, or half the buffer when that is less.
+	 */
+	if (seq_gt(right, c->rcv_adv) &&
+	    right - c->rcv_adv < (c->mss < cfg->rcvbuf / 2 ? c->mss : cfg->rcvbuf / 2))
 		right = c->rcv_adv;
 	if (seq_lt(right, c->rcv_adv))
 		right = c->rcv_adv;	/* never shrink */
@@ -152,7 +142,6 @@ static void xmit(struct tcp_conn *c, struct bypass_tcp_seg *s)
 	if (s->flags & BYPASS_TCP_ACK) {
 		c->ack_pending = false;
 		c->ack_now = false;
-		c->segs_unacked = 0;
 		c->last_ack_sent = s->ack;
 		tcp_timer_clear(&c->delack_timer);
 	}
@@ -175,12 +164,6 @@ void tcp_send_ctl(struct tcp_conn *c, uint8_t flags, uint32_t seq)
 void tcp_send_ack(struct tcp_conn *c)
 {
 	tcp_send_ctl(c, BYPASS_TCP_ACK, c->snd_max);
-}
-
-void tcp_arm_rtx(struct tcp_conn *c)
-{
-	tcp_timer_set(&c->tcp->wheel, &c->rtx_timer,
-		      tcp_now(c->tcp) + c->rto_ns);
 }
 
 static struct tcp_chunk *chunk(struct tcp_conn *c, uint32_t i)

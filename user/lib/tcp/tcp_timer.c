@@ -56,16 +56,6 @@ void tcp_timer_arm(struct tcp_wheel *w, struct tcp_timer *t, uint64_t when_ns)
 		w->next_tick = tick;
 }
 
-void tcp_timer_set(struct tcp_wheel *w, struct tcp_timer *t, uint64_t when_ns)
-{
-	t->pending = true;
-	t->due_ns = when_ns;
-	/* Its slot comes no later than the deadline: the wheel stays. */
-	if (t->pprev && t->expires * TCP_TICK_NS <= when_ns)
-		return;
-	tcp_timer_arm(w, t, when_ns);
-}
-
 uint32_t tcp_wheel_run(struct tcp_wheel *w, uint64_t now_ns)
 {
 	uint64_t now = now_ns / TCP_TICK_NS;

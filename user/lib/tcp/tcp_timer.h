@@ -50,8 +50,6 @@ void tcp_wheel_init(struct tcp_wheel *w, uint64_t now_ns);
 /* (Re)arm @t to fire at the first tick at or after @when_ns. */
 void tcp_timer_arm(struct tcp_wheel *w, struct tcp_timer *t, uint64_t when_ns);
 void tcp_timer_cancel(struct tcp_wheel *w, struct tcp_timer *t);
-/* Lazily: @t is due at @when_ns; the wheel moves only when that is sooner. */
-void tcp_timer_set(struct tcp_wheel *w, struct tcp_timer *t, uint64_t when_ns);
 /* Fire every timer due at @now_ns; returns how many fired. */
 uint32_t tcp_wheel_run(struct tcp_wheel *w, uint64_t now_ns);
 /* Time of the earliest armed timer, UINT64_MAX if none. */
@@ -61,6 +59,22 @@ uint64_t tcp_wheel_next(struct tcp_wheel *w);
 static inline bool tcp_timer_armed(const struct tcp_timer *t)
 {
 	return t->pending;
+}
+
+/*
+ * Lazily: @t is due at @when_ns; the wheel moves only when that is sooner
+ * than the slot @t hangs in. Inline: the segment paths call it for every
+ * segment, and nearly always it only stores the deadline.
+ */
+static inline void tcp_timer_set(struct tcp_wheel *w, struct tcp_timer *t,
+				 uint64_t when_ns)
+{
+	t->pending = true;
+	t->due_ns = when_ns;
+	/* Its slot comes no later than the deadline: the wheel stays. */
+	if (__builtin_expect(t->pprev && t->expires * TCP_TICK_NS <= when_ns, 1))
+		return;
+	tcp_timer_arm(w, t, when_ns);
 }
 
 /* Lazily: @t is not due any more (its slot forgets it when reached). */
