@@ -13,7 +13,6 @@
 
 #include "bypass_api.h"
 #include "bypass_tcp.h"
-#include "bypass_tcp_sendv.h"	/* bypass_tcp_sendv(), on main until bypass_tcp.h has it */
 
 enum api_kind { SK_FREE, SK_TCP, SK_UDP, SK_EPOLL };
 
