@@ -245,7 +245,8 @@ void bypass_stack_flush(struct bypass_stack *st)
 static void stack_refill_rx(struct bypass_stack *st)
 {
 	while (virtq_free(&st->rxq)) {
-		struct bypass_buf *b = pool_alloc(st->pool);
+		/* Its data and len are set when it comes back (stack_rx_frame). */
+		struct bypass_buf *b = pool_alloc_rx(st->pool);
 
 		if (!b)
 			break;
