@@ -39,8 +39,9 @@ struct bypass_ping;
  * @arp_timeout_ns: life of a resolved ARP entry (default 60 s).
  * @arp_retry_ns: interval between ARP requests (default 1 s).
  * @arp_retries: requests sent before giving up (default 3).
- * @spin_ns: bypass_stack_wait() polls this long before sleeping
- *	(default 50 us of real time).
+ * @spin_ns: the longest bypass_stack_wait() polls before sleeping
+ *	(default 50 us of real time); within it the spin adapts to the
+ *	gaps between frames.
  * @tcp: the TCP engine's configuration (NULL: its defaults); its mss is
  *	ignored, the stack sets mtu - 40.
  * @tx_backlog: frames that may wait, in order, for room on a full TX ring
@@ -85,10 +86,13 @@ void bypass_stack_flush(struct bypass_stack *st);
 
 /*
  * bypass_stack_wait - hand queued frames to the device (as
- * bypass_stack_flush), spin, polling the RX ring for spin_ns, then sleep on
- * the RX interrupt until a frame arrives, the next timer is due or
- * @timeout_ms passes (-1: no limit); while the TX ring is full or frames
- * wait on its backlog, a TX completion wakes it too. Returns 1 when there is work for
+ * bypass_stack_flush), spin, polling the RX ring for a time that adapts
+ * to the gaps between frames (at most spin_ns: none at first, after a
+ * sleep the gap at which the work came plus a quarter when within
+ * spin_ns, halved after a longer sleep), then sleep on the RX interrupt
+ * until a frame arrives, the next timer is due or @timeout_ms passes (-1:
+ * no limit); while the TX ring is full or frames wait on its backlog, a TX
+ * completion wakes it too. Returns 1 when there is work for
  * bypass_stack_poll(), 0 on timeout, -errno on error.
  */
 int bypass_stack_wait(struct bypass_stack *st, int timeout_ms);

@@ -747,6 +747,61 @@ TEST(full_tx_ring_backlogs_then_refuses_then_recovers)
 	two_fini(&t);
 }
 
+/* A datagram of an unassigned protocol (the peer drops it): ipv4_send()'s answer. */
+static int send_raw(struct two *t)
+{
+	struct bypass_buf *b = bypass_buf_alloc(bypass_stack_pool(t->st[0]));
+
+	if (!b)
+		return -ENOMEM;
+	memset(b->data, 0x5a, 40);
+	b->len = 40;
+	return ipv4_send(t->st[0], b, IP_PEER, 253);
+}
+
+/*
+ * ipv4_send() says where each frame went: held for ARP before the peer
+ * is known, on the ring once it is, on the backlog once the ring is full.
+ */
+TEST(ipv4_send_tells_ring_from_arp_wait_and_backlog)
+{
+	struct two t;
+	int i, r = 0;
+
+	tx_backlog = 8;
+	ASSERT_EQ(0, two_init(&t, FEAT_DEFAULT, NULL));
+	tx_backlog = 0;
+	EXPECT_EQ(STACK_TX_ARP_WAIT, send_raw(&t));
+	/* A second one waits behind the request, which is not sent again. */
+	EXPECT_EQ(STACK_TX_ARP_WAIT, send_raw(&t));
+	two_run(&t);
+	EXPECT_EQ(2u, one_drops_of(t.st[1], BYPASS_DROP_IPV4_UNKNOWN_PROTO));
+	EXPECT_EQ(STACK_TX_POSTED, send_raw(&t));
+	two_run(&t);
+	bypass_pair_set_tx_stall(t.pair, 0, true);
+	/* 128 descriptors: every one until then goes on the ring. */
+	for (i = 0; i < 200; i++) {
+		r = send_raw(&t);
+		if (r != STACK_TX_POSTED)
+			break;
+	}
+	EXPECT_EQ(128, i);
+	EXPECT_EQ(STACK_TX_BACKLOG, r);
+	EXPECT_EQ(STACK_TX_BACKLOG, send_raw(&t));
+	/* The wrapper the other callers use still says 0. */
+	{
+		struct bypass_buf *b = bypass_buf_alloc(bypass_stack_pool(t.st[0]));
+
+		ASSERT_NE(NULL, b);
+		b->len = 40;
+		EXPECT_EQ(0, ipv4_output(t.st[0], b, IP_PEER, 253));
+	}
+	bypass_pair_set_tx_stall(t.pair, 0, false);
+	two_run(&t);
+	EXPECT_EQ(2u + 1 + 128 + 3, one_drops_of(t.st[1], BYPASS_DROP_IPV4_UNKNOWN_PROTO));
+	two_fini(&t);
+}
+
 TEST(two_stacks_ping_each_other)
 {
 	struct bypass_ping *p, *other;

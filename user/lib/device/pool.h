@@ -49,8 +49,11 @@ __attribute__((noinline, cold)) bool pool_refill(struct bypass_pool *pool);
 /* A put that does not free: more references left, or none (counted). */
 __attribute__((noinline)) void pool_put_slow(struct bypass_buf *b);
 
-/* bypass_buf_alloc(), inlined. */
-static inline struct bypass_buf *pool_alloc(struct bypass_pool *pool)
+/*
+ * A buffer for the RX ring: pool_alloc() without setting data and len,
+ * which the stack sets from the used entry before anything reads them.
+ */
+static inline struct bypass_buf *pool_alloc_rx(struct bypass_pool *pool)
 {
 	struct bypass_buf *b;
 
@@ -58,9 +61,19 @@ static inline struct bypass_buf *pool_alloc(struct bypass_pool *pool)
 		return NULL;
 	b = &pool->bufs[pool->free[--pool->nfree]];
 	b->refcnt = 1;
-	b->data = b->head + BYPASS_BUF_HEADROOM;
-	b->len = 0;
 	b->next = NULL;
+	return b;
+}
+
+/* bypass_buf_alloc(), inlined. */
+static inline struct bypass_buf *pool_alloc(struct bypass_pool *pool)
+{
+	struct bypass_buf *b = pool_alloc_rx(pool);
+
+	if (b) {
+		b->data = b->head + BYPASS_BUF_HEADROOM;
+		b->len = 0;
+	}
 	return b;
 }
 

@@ -211,15 +211,15 @@ int ipv4_route(struct bypass_stack *st, struct bypass_buf *b, uint32_t dst)
 			nexthop = st->gateway;
 		}
 		mac = arp_resolve(st, b, nexthop, &valid_until, &r);
-		if (!mac)
-			return r;	/* waiting for ARP, or dropped */
+		if (!mac)	/* waiting for ARP, or dropped */
+			return r ? r : STACK_TX_ARP_WAIT;
 	}
 	ipv4_tx_cache_fill(st, dst, mac, valid_until);
 	return eth_output(st, b, mac, ETH_P_IP);
 }
 
-int ipv4_output(struct bypass_stack *st, struct bypass_buf *b, uint32_t dst,
-		uint8_t proto)
+int ipv4_send(struct bypass_stack *st, struct bypass_buf *b, uint32_t dst,
+	      uint8_t proto)
 {
 	const struct ipv4_tx_cache *c = &st->tx_cache;
 	/* Chained payload (stack.h: tx_frags) follows the headers. */

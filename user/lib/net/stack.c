@@ -139,7 +139,7 @@ static int stack_tx_backlog_add(struct bypass_stack *st, struct bypass_buf *b)
 	st->tx_backlog[tail] = b;
 	st->tx_backlog_len++;
 	st->c.ring.tx_backlogged++;
-	return 0;
+	return STACK_TX_BACKLOG;
 }
 
 /* A frame of @need descriptors may go on the ring now, ahead of nothing. */
@@ -164,7 +164,7 @@ int stack_xmit(struct bypass_stack *st, struct bypass_buf *b)
 			return stack_tx_backlog_add(st, b);
 	}
 	stack_tx_post(st, b, st->tx_frags, st->tx_nr_frags, st->tx_frags_len);
-	return 0;
+	return STACK_TX_POSTED;
 }
 
 bool stack_tx_room(struct bypass_stack *st, uint16_t need)
@@ -245,7 +245,8 @@ void bypass_stack_flush(struct bypass_stack *st)
 static void stack_refill_rx(struct bypass_stack *st)
 {
 	while (virtq_free(&st->rxq)) {
-		struct bypass_buf *b = pool_alloc(st->pool);
+		/* Its data and len are set when it comes back (stack_rx_frame). */
+		struct bypass_buf *b = pool_alloc_rx(st->pool);
 
 		if (!b)
 			break;

@@ -264,10 +264,21 @@ static inline bool ipv4_is_multicast(uint32_t addr)
 }
 
 /*
+ * What a send below the transport did with its frame (>= 0; a negative
+ * errno: dropped, and counted). A frame not on the ring stays in use as
+ * it is (its buffer, and the slices copied into it): the sender must not
+ * change that buffer afterwards.
+ */
+#define STACK_TX_POSTED		0	/* on the TX ring (not yet kicked, maybe) */
+#define STACK_TX_ARP_WAIT	1	/* held until ARP resolves its next hop */
+#define STACK_TX_BACKLOG	2	/* waiting on the TX backlog for ring room */
+
+/*
  * stack.c: queue a whole Ethernet frame at @b->data on the TX ring, with
  * the chained payload slices (tx_frags) behind it when there are any; on
- * the backlog when the ring is full or frames wait there already. 0, or
- * -EAGAIN when the backlog is full too (@b dropped, tx_backlog_full).
+ * the backlog when the ring is full or frames wait there already.
+ * STACK_TX_POSTED, STACK_TX_BACKLOG, or -EAGAIN when the backlog is full
+ * too (@b dropped, tx_backlog_full).
  */
 int stack_xmit(struct bypass_stack *st, struct bypass_buf *b);
 /*
@@ -290,6 +301,7 @@ void stack_rx_trim(struct bypass_stack *st, struct bypass_buf *b, uint32_t len);
 
 /* eth.c */
 void eth_input(struct bypass_stack *st, struct bypass_buf *b);
+/* Put the Ethernet header on @b and stack_xmit() it (same returns). */
 int eth_output(struct bypass_stack *st, struct bypass_buf *b,
 	       const uint8_t *dst, uint16_t ethertype);
 extern const uint8_t eth_broadcast[ETH_ALEN];
@@ -311,8 +323,24 @@ void arp_neigh_learn(struct bypass_stack *st, uint32_t ip, const uint8_t *mac);
 
 /* ipv4.c */
 void ipv4_input(struct bypass_stack *st, struct bypass_buf *b, bool link_bcast);
-int ipv4_output(struct bypass_stack *st, struct bypass_buf *b, uint32_t dst,
-		uint8_t proto);
+/*
+ * Send the datagram at @b->data (its transport header on, checksummed) to
+ * @dst: the IPv4 header, then the last destination's prebuilt headers or
+ * ipv4_route(). STACK_TX_POSTED, STACK_TX_ARP_WAIT, STACK_TX_BACKLOG, or
+ * a negative errno (dropped): for a caller that must know whether the
+ * frame is on the ring now (tcp_stack.c's zero-copy sends).
+ */
+int ipv4_send(struct bypass_stack *st, struct bypass_buf *b, uint32_t dst,
+	      uint8_t proto);
+
+/* ipv4_send() for callers that only tell success (0) from failure. */
+static inline int ipv4_output(struct bypass_stack *st, struct bypass_buf *b,
+			      uint32_t dst, uint8_t proto)
+{
+	int r = ipv4_send(st, b, dst, proto);
+
+	return r > 0 ? 0 : r;
+}
 uint32_t ipv4_pseudo_sum(uint32_t src, uint32_t dst, uint8_t proto,
 			 uint16_t len);
 /*
@@ -322,7 +350,10 @@ uint32_t ipv4_pseudo_sum(uint32_t src, uint32_t dst, uint8_t proto,
  */
 int ipv4_tx_check(struct bypass_stack *st, struct bypass_buf *b,
 		  uint32_t l4_hdr);
-/* Route @b (IPv4 header at @b->data, complete) towards its destination. */
+/*
+ * Route @b (IPv4 header at @b->data, complete) towards its destination;
+ * returns as ipv4_send().
+ */
 int ipv4_route(struct bypass_stack *st, struct bypass_buf *b, uint32_t dst);
 
 /* icmp.c */
