@@ -132,9 +132,13 @@ static void tcp_csum_set(struct bypass_stack *st, struct tcphdr *th,
 	th->check = bypass_csum_fold(sum);
 }
 
-/* Hand the frame @b (its TCP header on) to IPv4. */
+/*
+ * Hand the frame @b (its TCP header on) to IPv4: where it went
+ * (STACK_TX_POSTED, _ARP_WAIT, _BACKLOG), or -EAGAIN when it was lost
+ * (and counted), which is the engine's to retransmit.
+ */
 static inline __attribute__((always_inline))
-int stack_tcp_send(struct bypass_stack *st, struct bypass_buf *b,
+int stack_tcp_post(struct bypass_stack *st, struct bypass_buf *b,
 		   uint32_t daddr)
 {
 	int r;
@@ -144,10 +148,17 @@ int stack_tcp_send(struct bypass_stack *st, struct bypass_buf *b,
 	if (!st->clock_held)
 		st->now_ns = tcp_now(st->tcp);
 	st->clock_held++;
-	r = ipv4_output(st, b, daddr, IPPROTO_TCP);
+	r = ipv4_send(st, b, daddr, IPPROTO_TCP);
 	st->clock_held--;
-	/* Whatever was lost (and counted) is the engine's to retransmit. */
-	return r ? -EAGAIN : 0;
+	return r < 0 ? -EAGAIN : r;
+}
+
+/* stack_tcp_post() for the engine: 0 once the frame is IPv4's, or -EAGAIN. */
+static inline __attribute__((always_inline))
+int stack_tcp_send(struct bypass_stack *st, struct bypass_buf *b,
+		   uint32_t daddr)
+{
+	return stack_tcp_post(st, b, daddr) < 0 ? -EAGAIN : 0;
 }
 
 /*
@@ -212,7 +223,6 @@ static int stack_tcp_xmit_direct(struct bypass_stack *st,
 {
 	uint8_t *data = p->data;
 	uint32_t len = p->len, sum;
-	uint64_t frames = st->c.ring.tx_frames, asked = st->c.arp.requests_tx;
 	struct tcphdr *th = (struct tcphdr *)(data - hlen);
 	int r;
 
@@ -226,16 +236,12 @@ static int stack_tcp_xmit_direct(struct bypass_stack *st,
 	bypass_buf_get(p);
 	p->data = (uint8_t *)th;
 	p->len = hlen + seg->len;
-	r = stack_tcp_send(st, p, seg->daddr);
+	r = stack_tcp_post(st, p, seg->daddr);
 	/*
-	 * On the ring for sure when it is the one frame put there and no ARP
-	 * request went with it (nothing waited for ring room: see
-	 * stack_tcp_direct_ok). Else it may wait (for ARP, or behind the
-	 * request) as @p: the send queue takes a copy (harmless if it was on
-	 * the ring after all).
+	 * Held back (waiting for ARP, or on the TX backlog) the frame is @p:
+	 * the send queue takes a copy.
 	 */
-	if (!r && (st->c.ring.tx_frames != frames + 1 ||
-		   st->c.arp.requests_tx != asked)) {
+	if (r > 0) {
 		/* Two were free, and an ARP request takes at most one. */
 		struct bypass_buf *copy = bypass_buf_alloc(st->pool);
 
@@ -248,7 +254,7 @@ static int stack_tcp_xmit_direct(struct bypass_stack *st,
 	}
 	p->data = data;
 	p->len = len;
-	return r;
+	return r < 0 ? r : 0;
 }
 
 /*
