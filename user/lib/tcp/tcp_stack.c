@@ -3,7 +3,7 @@
  * The TCP engine inside the stack: received IPv4 protocol 6 datagrams are
  * validated (length, data offset, checksum, destination, options) and
  * handed to the engine as parsed segments; the engine's segments are built
- * into frames (header, options, checksum) and sent through ipv4_output():
+ * into frames (header, options, checksum) and sent through ipv4_send():
  * those of an established connection from its header template
  * (tcp_tmpl.c), only the fields that change written and summed, the
  * others (SYN, RST, SACK blocks, TSO) field by field.
@@ -187,11 +187,10 @@ static int stack_tcp_send_chain(struct bypass_stack *st, struct bypass_buf *b,
  * headroom, making the frame one descriptor? Only when nobody else holds
  * it (not on the ring from an earlier send, not the application's), the
  * segment starts at its data, and the ring has room with no frame waiting
- * for it (so that the frame sent is the only one put on the ring, unless
- * ARP sends a request first). A frame held back (waiting for ARP, or
- * behind that request) keeps the buffer: the send queue then takes a
- * copy, so the pool must have one, and an ARP request, to give, and the
- * copy must fit a fresh buffer.
+ * for it (else the frame would wait on the backlog and cost a copy). A
+ * frame held back (ipv4_send(): waiting for ARP, or on the backlog) keeps
+ * the buffer: the send queue then takes a copy, so the pool must have
+ * one, and an ARP request, to give, and the copy must fit a fresh buffer.
  */
 static bool stack_tcp_direct_ok(struct bypass_stack *st,
 				const struct bypass_tcp_seg *seg,
