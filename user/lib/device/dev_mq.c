@@ -252,11 +252,49 @@ static uint64_t mq_now(struct bypass_dev *dev)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/*
+ * Memory is registered while the pool grows, on the driver's thread, and
+ * translated by whichever thread delivers a frame: both under the lock.
+ */
+static int mq_mem_register(struct bypass_dev *dev, void *addr, size_t len,
+			   uint64_t *iova)
+{
+	struct bypass_mq *mq = to_q(dev)->mq;
+	int r;
+
+	pthread_mutex_lock(&mq->lock);
+	r = vdev_op_mem_register(dev, addr, len, iova);
+	pthread_mutex_unlock(&mq->lock);
+	return r;
+}
+
+static uint64_t mq_mem_page_iova(struct bypass_dev *dev, const void *page)
+{
+	struct bypass_mq *mq = to_q(dev)->mq;
+	uint64_t iova;
+
+	pthread_mutex_lock(&mq->lock);
+	iova = vdev_op_mem_page_iova(dev, page);
+	pthread_mutex_unlock(&mq->lock);
+	return iova;
+}
+
+static int mq_mem_unregister(struct bypass_dev *dev, void *addr, size_t len)
+{
+	struct bypass_mq *mq = to_q(dev)->mq;
+	int r;
+
+	pthread_mutex_lock(&mq->lock);
+	r = vdev_op_mem_unregister(dev, addr, len);
+	pthread_mutex_unlock(&mq->lock);
+	return r;
+}
+
 static const struct bypass_dev_ops mq_ops = {
 	.get_vring = vdev_op_get_vring,
-	.mem_register = vdev_op_mem_register,
-	.mem_page_iova = vdev_op_mem_page_iova,
-	.mem_unregister = vdev_op_mem_unregister,
+	.mem_register = mq_mem_register,
+	.mem_page_iova = mq_mem_page_iova,
+	.mem_unregister = mq_mem_unregister,
 	.kick = mq_kick,
 	.irq_fd = mq_irq_fd,
 	.irq_ack = mq_irq_ack,
