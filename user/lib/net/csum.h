@@ -3,7 +3,8 @@
  * The Internet checksum (RFC 1071), inlined where the datapath needs it:
  * the general sum (64-bit words added with end-around carry, eight words
  * a step, then the tail of 0 to 7 bytes, the 64-bit total folded once at
- * the end) and the 20-byte IPv4 header (no options) as five 32-bit words.
+ * the end), the 20-byte IPv4 header (no options) as five 32-bit words, and
+ * the sum of a piece that sits at an odd or even offset of the summed data.
  */
 #ifndef BYPASS_CSUM_H
 #define BYPASS_CSUM_H
@@ -11,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+
+#include "libbypass.h"
 
 /* Internal to libbypass: not exported from libbypass.so. */
 #pragma GCC visibility push(hidden)
@@ -170,6 +173,21 @@ static inline uint16_t csum_ipv4_hdr20(const void *hdr)
 	memcpy(w, hdr, sizeof(w));
 	return csum_fold64((uint64_t)w[0] + w[1] + w[2] + w[3] + w[4]);
 }
+
+/* Add the sum of @len bytes that sit at byte @off of the summed data. */
+static inline uint32_t csum_add_at(uint32_t sum, const uint8_t *p, uint32_t len,
+				   uint32_t off)
+{
+	uint32_t s = (uint16_t)~bypass_csum_fold(bypass_csum_partial(p, len, 0));
+	uint64_t acc;
+
+	/* At an odd offset every byte sits in the other half of its word. */
+	if (off & 1)
+		s = ((s & 0xff) << 8) | (s >> 8);
+	acc = (uint64_t)sum + s;
+	return (uint32_t)((acc & 0xffffffffu) + (acc >> 32));
+}
+
 
 #pragma GCC visibility pop
 

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * The TCP engine inside the stack: received IPv4 protocol 6 datagrams are
- * validated (length, data offset, checksum, destination, options) and
- * handed to the engine as parsed segments; the engine's segments are built
+ * The TCP engine inside the stack (receive is tcp_stack_rx.c): the
+ * engine's segments are built
  * into frames (header, options, checksum) and sent through ipv4_send():
  * those of an established connection from its header template
  * (tcp_tmpl.c), only the fields that change written and summed, the
@@ -27,6 +26,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "csum.h"
 #include "libbypass.h"
 #include "stack.h"
 #include "tcp.h"
@@ -39,20 +39,6 @@
 static uint64_t stack_tcp_clock(void *ctx)
 {
 	return stack_now(ctx);
-}
-
-/* Add the sum of @len bytes that sit at byte @off of the summed data. */
-static uint32_t csum_add_at(uint32_t sum, const uint8_t *p, uint32_t len,
-			    uint32_t off)
-{
-	uint32_t s = (uint16_t)~bypass_csum_fold(bypass_csum_partial(p, len, 0));
-	uint64_t acc;
-
-	/* At an odd offset every byte sits in the other half of its word. */
-	if (off & 1)
-		s = ((s & 0xff) << 8) | (s >> 8);
-	acc = (uint64_t)sum + s;
-	return (uint32_t)((acc & 0xffffffffu) + (acc >> 32));
 }
 
 static int stack_tcp_xmit(void *ctx, const struct bypass_tcp_seg *seg);
@@ -358,149 +344,6 @@ static int stack_tcp_xmit(void *ctx, const struct bypass_tcp_seg *seg)
 	    seg->len <= st->tx_linear_max)
 		return stack_tcp_xmit_tmpl(st, seg);
 	return stack_tcp_xmit_any(st, seg);
-}
-
-/* Add the sum of a merged frame's further buffers, which start at @off. */
-static uint32_t tcp_rx_chain_sum(const struct bypass_stack *st, uint32_t sum,
-				 uint32_t off)
-{
-	uint16_t i;
-
-	for (i = 0; i < st->rx_chain_nr; i++) {
-		const struct bypass_buf *c = st->rx_chain[i];
-
-		sum = csum_add_at(sum, c->data, c->len, off);
-		off += c->len;
-	}
-	return sum;
-}
-
-/*
- * A segment in several buffers (a merged or GSO frame) goes to the engine
- * as one segment per buffer, in order, without copying: each has the
- * header's fields with its own sequence number; a SYN or RST counts for
- * the first only, PSH and FIN for the last.
- */
-struct tcp_rx_merge {
-	struct bypass_buf *buf[STACK_RX_CHAIN_MAX];
-	uint16_t nr, next;
-	uint8_t late;		/* PSH and FIN: the last piece's */
-	uint32_t seq;		/* of the next piece */
-};
-
-/*
- * Take the stack's chain; @seg, of @first_len bytes, is the first piece.
- * Returns the number of pieces that follow.
- */
-static uint16_t tcp_rx_merge_start(struct bypass_stack *st,
-				   struct tcp_rx_merge *m,
-				   struct bypass_tcp_seg *seg, uint32_t first_len)
-{
-	m->nr = st->rx_chain_nr;
-	m->next = 0;
-	memcpy(m->buf, st->rx_chain, m->nr * sizeof(m->buf[0]));
-	st->rx_chain_nr = 0;
-	st->rx_chain_len = 0;
-	m->late = seg->flags & (BYPASS_TCP_PSH | BYPASS_TCP_FIN);
-	seg->flags &= (uint8_t)~m->late;
-	m->seq = seg->seq + !!(seg->flags & BYPASS_TCP_SYN) + first_len;
-	return m->nr;
-}
-
-/* Make @seg the next piece; returns its buffer. */
-static struct bypass_buf *tcp_rx_merge_next(struct tcp_rx_merge *m,
-					    struct bypass_tcp_seg *seg)
-{
-	struct bypass_buf *p = m->buf[m->next++];
-
-	seg->seq = m->seq;
-	seg->len = 0;
-	seg->nr_frags = 0;
-	m->seq += p->len;
-	seg->flags &= (uint8_t)~(BYPASS_TCP_SYN | BYPASS_TCP_RST);
-	if (m->next == m->nr)
-		seg->flags |= m->late;
-	return p;
-}
-
-void tcp_rx(struct bypass_stack *st, struct bypass_buf *b,
-	    const struct ipv4_rx *rx)
-{
-	const struct tcphdr *th = (const struct tcphdr *)b->data;
-	const uint8_t *raw = b->data;
-	struct bypass_tcp_seg seg;
-	struct tcp_rx_merge m;
-	uint16_t left = 0;	/* pieces of a merged segment to come */
-	uint32_t doff;
-
-	if (b->len < sizeof(*th)) {
-		stack_drop(st, b, BYPASS_DROP_TCP_SHORT);
-		return;
-	}
-	doff = (th->doff >> 4) * 4u;
-	if (doff < sizeof(*th) || doff > b->len) {
-		stack_drop(st, b, BYPASS_DROP_TCP_BAD_OFFSET);
-		return;
-	}
-	if (!st->rx_l4_valid) {
-		uint32_t sum = ipv4_pseudo_sum(rx->src, rx->dst, IPPROTO_TCP,
-					       (uint16_t)(b->len + st->rx_chain_len));
-
-		sum = bypass_csum_partial(th, b->len, sum);
-		if (__builtin_expect(st->rx_chain_nr, 0))
-			sum = tcp_rx_chain_sum(st, sum, b->len);
-		if (bypass_csum_fold(sum)) {
-			stack_drop(st, b, BYPASS_DROP_TCP_BAD_CSUM);
-			return;
-		}
-	}
-	/* RFC 1122 4.2.3.10: no connection with a broadcast or group. */
-	if (rx->broadcast || ipv4_is_multicast(rx->dst)) {
-		stack_drop(st, b, BYPASS_DROP_TCP_BROADCAST);
-		return;
-	}
-	/* Every field stored once: nothing cleared first. */
-	if (!tcp_opts_fast_ts(raw + sizeof(*th), doff - sizeof(*th), &seg.opt) &&
-	    tcp_opts_parse(raw + sizeof(*th), doff - sizeof(*th), &seg.opt)) {
-		stack_drop(st, b, BYPASS_DROP_TCP_BAD_OPTIONS);
-		return;
-	}
-	seg.saddr = rx->src;
-	seg.daddr = rx->dst;
-	seg.sport = ntohs(th->source);
-	seg.dport = ntohs(th->dest);
-	seg.seq = ntohl(th->seq);
-	seg.ack = ntohl(th->ack_seq);
-	seg.flags = th->flags & 0x3f;
-	seg.win = ntohs(th->window);
-	seg.gso_size = 0;
-	seg.tmpl = NULL;
-	seg.len = 0;
-	seg.nr_frags = 0;
-	st->c.tcp.rx++;
-	buf_pull(b, doff);
-	if (__builtin_expect(st->rx_chain_nr, 0))
-		left = tcp_rx_merge_start(st, &m, &seg, b->len);
-	/* One call site of the engine: it is inlined here. */
-piece:
-	if (b->len) {
-		seg.len = b->len;
-		seg.nr_frags = 1;
-		seg.frag[0].buf = b;
-		seg.frag[0].len = b->len;
-	} else {
-		bypass_buf_put(b);
-		/* A piece of headers only is no ACK of its own. */
-		if (left)
-			goto next;
-	}
-	bypass_tcp_input(st->tcp, &seg);
-next:
-	if (__builtin_expect(left, 0)) {
-		b = tcp_rx_merge_next(&m, &seg);
-		left--;
-		goto piece;
-	}
 }
 
 static void stack_tcp_event(void *ctx, struct bypass_tcp_conn *c)
