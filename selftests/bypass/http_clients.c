@@ -6,6 +6,8 @@
  *   ab (apache2-utils) without keep-alive: 20,000 requests, 64 at a time,
  *     each on a new connection that the server closes, so each leaves a
  *     TIME_WAIT in the server's connection table; all must succeed;
+ *   ab -k (HTTP/1.0 with "Connection: keep-alive"): 1,000 requests over 8
+ *     connections, every one answered on a kept connection;
  *   wrk with 64 keep-alive connections for 10 s: no socket error, no
  *     error status, requests counted;
  *   curl fetching a 32 MiB random file through tc netem shaping both
@@ -17,7 +19,7 @@
  * --timeout, curl --max-time), so a server that stops answering fails the
  * case instead of hanging it. Counts and rates are logged as TAP
  * diagnostics, never judged; http_clients.timeout gives the program the
- * time its three cases need together.
+ * time its four cases need together.
  */
 #include "examplelib.h"
 #include "kselftest_harness.h"
@@ -27,6 +29,8 @@
 #define URL		"http://" TL_BYPASS_IP ":80/"	/* wrk: no /etc/services needed */
 #define CONCURRENCY	64
 #define AB_REQUESTS	20000
+#define AB_KEEPALIVE	1000
+#define AB_KA_CONC	8
 #define WRK_SECONDS	10
 #define BIG_MIB		32
 #define BIG_SIZE	"32M"		/* BIG_MIB for head -c */
@@ -114,6 +118,33 @@ TEST_F_TIMEOUT(http, ab_20000_requests_no_keepalive_64_concurrent, 660)
 	EXPECT_EQ(AB_REQUESTS, done);
 	EXPECT_EQ(0, failed);
 	EXPECT_EQ(0, non2xx);
+}
+
+/*
+ * An HTTP/1.0 client keeps its connection only when the response says
+ * "Connection: keep-alive": without it ab -k waits for a close that never
+ * comes and gives up after -s seconds.
+ */
+TEST_F_TIMEOUT(http, ab_keepalive_http10_1000_requests, 240)
+{
+	double done, failed, kept;
+	int rc;
+
+	rc = ex_peer_sh("/tmp/http-clients-abk.out", 200,
+			"ab -k -s 10 -n %d -c %d " URL "page.html",
+			AB_KEEPALIVE, AB_KA_CONC);
+	ASSERT_EQ(0, ex_slurp("/tmp/http-clients-abk.out", out, sizeof(out)));
+	done = ex_number_after(out, "Complete requests:", -1);
+	failed = ex_number_after(out, "Failed requests:", -1);
+	kept = ex_number_after(out, "Keep-Alive requests:", -1);
+	TH_LOG("ab -k -n %d -c %d: exit %d, complete %.0f, failed %.0f, kept alive %.0f",
+	       AB_KEEPALIVE, AB_KA_CONC, rc, done, failed, kept);
+	if (rc || done != AB_KEEPALIVE || kept != AB_KEEPALIVE)
+		ex_log_text(out);
+	EXPECT_EQ(0, rc);
+	EXPECT_EQ(AB_KEEPALIVE, done);
+	EXPECT_EQ(0, failed);
+	EXPECT_EQ(AB_KEEPALIVE, kept);
 }
 
 TEST_F_TIMEOUT(http, wrk_64_connections_10s, 120)

@@ -53,6 +53,7 @@ struct conn {
 	const char *body;
 	size_t body_len, body_off;
 	bool close_after;
+	bool keep_alive_1_0;	/* an HTTP/1.0 request asked to keep it open */
 	bool writing;
 };
 
@@ -190,7 +191,8 @@ static void respond(struct worker *w, struct conn *c, int status,
 		"HTTP/1.1 %d %s\r\nServer: bypass-example\r\n"
 		"Content-Type: %s\r\nContent-Length: %zu\r\n%s\r\n%s%s",
 		status, reason, type, len,
-		c->close_after ? "Connection: close\r\n" : "",
+		c->close_after ? "Connection: close\r\n" :
+		c->keep_alive_1_0 ? "Connection: keep-alive\r\n" : "",
 		f || head ? "" : reason, f || head ? "" : "\n");
 	c->hdr_off = 0;
 	c->body = f && !head ? f->data : NULL;
@@ -230,6 +232,8 @@ static void handle(struct worker *w, struct conn *c, char *req)
 	}
 	c->close_after = version[7] == '0' ? !has_token(req, "keep-alive") :
 			 has_token(req, "close");
+	/* RFC 7230 A.1.2: an HTTP/1.0 client keeps it open only if told so. */
+	c->keep_alive_1_0 = version[7] == '0' && !c->close_after;
 	head = !strcmp(method, "HEAD");
 	if (!head && strcmp(method, "GET")) {
 		respond(w, c, 405, "Method Not Allowed", NULL, false);
