@@ -125,12 +125,12 @@ TEST_F_TIMEOUT(http, ab_20000_requests_no_keepalive_64_concurrent, 660)
  * "Connection: keep-alive": without it ab -k waits for a close that never
  * comes and gives up after -s seconds.
  */
-TEST_F_TIMEOUT(http, ab_keepalive_http10_1000_requests, 240)
+TEST_F_TIMEOUT(http, ab_keepalive_http10_1000_requests, 180)
 {
 	double done, failed, kept;
 	int rc;
 
-	rc = ex_peer_sh("/tmp/http-clients-abk.out", 200,
+	rc = ex_peer_sh("/tmp/http-clients-abk.out", 150,
 			"ab -k -s 10 -n %d -c %d " URL "page.html",
 			AB_KEEPALIVE, AB_KA_CONC);
 	ASSERT_EQ(0, ex_slurp("/tmp/http-clients-abk.out", out, sizeof(out)));

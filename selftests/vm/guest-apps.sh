@@ -26,9 +26,9 @@ wait_port() {
 # redis_run DIR NAME REQUESTS CLIENTS [PREFIX...]: redis-server (on vCPU
 # 0, run by PREFIX, e.g. bypass-run --) against redis-benchmark SET and
 # GET (on vCPU 1); its CSV in DIR/rb-NAME, the server's CPU ticks over
-# the benchmark in DIR/rcpu-NAME.
+# the benchmark in DIR/rcpu-NAME, vCPU 0's busy ticks in DIR/rbusy-NAME.
 redis_run() {
-	local dir=$1 name=$2 n=$3 c=$4 pid t0 t1
+	local dir=$1 name=$2 n=$3 c=$4 pid t0 t1 b0 b1
 	shift 4
 	mkdir -p "$dir/redis"
 	taskset -c 0 "$@" redis-server --bind 192.0.2.1 --port 6379 --save '' \
@@ -37,12 +37,15 @@ redis_run() {
 	pid=$!
 	wait_port 6379
 	t0=$(cpu_ticks "$pid")
+	b0=$(cpu_busy 0)
 	ip netns exec peer taskset -c 1 timeout 600 redis-benchmark -h 192.0.2.1 \
 		-c "$c" -n "$n" -t set,get --csv >"$dir/rb-$name" 2>&1 || true
 	t1=$(cpu_ticks "$pid")
+	b1=$(cpu_busy 0)
 	kill -TERM "$pid"
 	wait "$pid" || true
 	echo $((t1 - t0)) >"$dir/rcpu-$name"
+	echo $((b1 - b0)) >"$dir/rbusy-$name"
 }
 
 # rb_rps DIR NAME TEST: requests/s of one redis-benchmark test ("" if none).

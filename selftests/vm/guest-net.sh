@@ -12,9 +12,34 @@ ifname_of() {
 	done
 }
 
-# peer_netns_up: the Linux peer NIC in its own namespace; sets $peer_if.
+# nic_pci IFNAME: the PCI function behind a network interface.
+nic_pci() {
+	basename "$(readlink -f "/sys/class/net/$1/device/..")"
+}
+
+# pin_irqs PCI CPU: every MSI-X vector of that PCI function to CPU, for the
+# driver bound to it now (virtio_net's or bypass.ko's: again after a rebind).
+pin_irqs() {
+	local v
+	for v in /sys/bus/pci/devices/"$1"/msi_irqs/*; do
+		[ -e "$v" ] || continue
+		echo "$2" 2>/dev/null >"/proc/irq/$(basename "$v")/smp_affinity_list" ||
+			echo "IRQ $(basename "$v") of $1 cannot move to CPU $2"
+	done
+}
+
+# cpu_busy CPU: clock ticks that CPU spent not idle since boot: processes,
+# system calls, interrupts and softirqs (user, nice, system, irq, softirq,
+# steal of /proc/stat).
+cpu_busy() {
+	awk -v c="cpu$1" '$1 == c { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat
+}
+
+# peer_netns_up: the Linux peer NIC in its own namespace, its interrupts
+# on vCPU 1 (with the clients); sets $peer_if.
 peer_netns_up() {
 	peer_if=$(ifname_of "$BYPASS_PEER_MAC")
+	pin_irqs "$(nic_pci "$peer_if")" 1
 	ip netns add peer
 	ip link set "$peer_if" netns peer
 	ip netns exec peer sysctl -qw net.ipv6.conf.all.disable_ipv6=1
