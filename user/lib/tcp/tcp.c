@@ -404,7 +404,7 @@ static void send_queued(struct tcp_conn *c)
 {
 	tcp_clock_hold(c->tcp);
 	tcp_ack_reply(c, tcp_now(c->tcp));
-	tcp_output(c);
+	tcp_output_data(c);
 	tcp_clock_release(c->tcp);
 }
 

@@ -396,7 +396,7 @@ bool output_new_data(struct tcp_conn *c, uint64_t now, uint32_t ts)
 
 	if (c->snd_nxt != c->snd_max || c->fin_queued || !avail || avail > c->mss ||
 	    !seq_lt(c->snd_nxt, right) || avail > right - c->snd_nxt ||
-	    c->cwnd <= flight || avail > c->cwnd - flight ||
+	    (uint64_t)flight + avail > c->cwnd ||
 	    (avail < c->mss && flight && !c->nodelay && short_unacked(c)))
 		return false;
 	new_data_timing(c, now, ts);
@@ -542,6 +542,18 @@ void tcp_output(struct tcp_conn *c)
 	}
 	if (c->ack_now)
 		tcp_send_ack(c);
+}
+
+/*
+ * tcp_output() after bytes were queued (never behind a FIN): not all is
+ * sent, so a state that sends data goes straight to the sending.
+ */
+void tcp_output_data(struct tcp_conn *c)
+{
+	if (__builtin_expect(can_send_data(c->state), 1))
+		output_send(c);
+	else
+		tcp_output(c);
 }
 
 /*
