@@ -180,12 +180,11 @@ static int stack_tcp_send_chain(struct bypass_stack *st, struct bypass_buf *b,
  */
 static bool stack_tcp_direct_ok(struct bypass_stack *st,
 				const struct bypass_tcp_seg *seg,
-				const struct bypass_buf *p, uint32_t hlen)
+				const struct bypass_buf *p)
 {
 	return seg->frag[0].off == 0 && p->refcnt == 1 && p->pool == st->pool &&
 	       !((uintptr_t)p->data & 3) &&
-	       bypass_buf_headroom(p) >= st->hdr_len + ETH_HLEN +
-					  sizeof(struct iphdr) + hlen &&
+	       bypass_buf_headroom(p) >= seg->tmpl->room &&
 	       p->len + BYPASS_BUF_HEADROOM <= p->size &&
 	       bypass_pool_available(st->pool) >= 2 && stack_tx_room(st, 1);
 }
@@ -254,9 +253,7 @@ static int stack_tcp_xmit_tmpl(struct bypass_stack *st,
 	struct bypass_buf *b;
 	struct tcphdr *th;
 
-	tcp_tmpl_fit(seg->tmpl, seg, st->addr);
-	if (seg->nr_frags == 1 &&
-	    stack_tcp_direct_ok(st, seg, seg->frag[0].buf, hlen))
+	if (seg->nr_frags == 1 && stack_tcp_direct_ok(st, seg, seg->frag[0].buf))
 		return stack_tcp_xmit_direct(st, seg, seg->frag[0].buf, hlen);
 	b = bypass_buf_alloc(st->pool);
 	if (!b) {
@@ -335,14 +332,37 @@ stack_tcp_xmit_any(struct bypass_stack *st, const struct bypass_tcp_seg *seg)
 				    seg->len);
 }
 
+/*
+ * Build @t for @seg when it is not built for its option layout yet, with
+ * this stack's limits: the payload that fits the MTU and one linear
+ * frame behind the header, the headroom of Ethernet, IPv4 and TCP.
+ */
+static inline void stack_tcp_tmpl_fit(struct bypass_stack *st,
+				      struct bypass_tcp_tmpl *t,
+				      const struct bypass_tcp_seg *seg)
+{
+	uint32_t hlen = tcp_tmpl_len(seg), max = 0;
+
+	if (__builtin_expect(tcp_tmpl_fits(t, seg), 1))
+		return;
+	if (st->mtu > sizeof(struct iphdr) + hlen)
+		max = st->mtu - sizeof(struct iphdr) - hlen;
+	if (max > st->tx_linear_max)
+		max = st->tx_linear_max;
+	tcp_tmpl_fit(t, seg, st->addr, max,
+		     st->hdr_len + ETH_HLEN + sizeof(struct iphdr) + hlen);
+}
+
 static int stack_tcp_xmit(void *ctx, const struct bypass_tcp_seg *seg)
 {
 	struct bypass_stack *st = ctx;
+	struct bypass_tcp_tmpl *t = seg->tmpl;
 
-	if (__builtin_expect(seg->tmpl && !seg->opt.nr_sack && !seg->gso_size, 1) &&
-	    tcp_tmpl_len(seg) + seg->len + sizeof(struct iphdr) <= st->mtu &&
-	    seg->len <= st->tx_linear_max)
-		return stack_tcp_xmit_tmpl(st, seg);
+	if (__builtin_expect(t && !seg->opt.nr_sack && !seg->gso_size, 1)) {
+		stack_tcp_tmpl_fit(st, t, seg);
+		if (seg->len <= t->max_len)
+			return stack_tcp_xmit_tmpl(st, seg);
+	}
 	return stack_tcp_xmit_any(st, seg);
 }
 
