@@ -520,7 +520,8 @@ static void __attribute__((noinline)) output_send(struct tcp_conn *c)
 	uint32_t ts = tcp_ts_now(c, now);
 	bool sent = output_new_data(c, now, ts);
 
-	if (__builtin_expect(sent && all_sent(c), 1)) {
+	/* It sends no FIN: all is sent when no data is left. */
+	if (__builtin_expect(sent && c->snd_nxt == c->snd_end, 1)) {
 		tcp_cc_sent(c, true);
 		return;
 	}
