@@ -38,13 +38,12 @@ uint16_t adv_window(struct tcp_conn *c, bool syn)
 	}
 	/*
 	 * Open the window only by worthwhile amounts (RFC 9293 3.8.6.2.2):
-	 * by a segment, or half the buffer when that is less.
+	 * by a segment, or half the buffer when that is less; and never
+	 * shrink it (one signed test for both: less than that, or behind).
 	 */
-	if (seq_gt(right, c->rcv_adv) &&
-	    right - c->rcv_adv < (c->mss < cfg->rcvbuf / 2 ? c->mss : cfg->rcvbuf / 2))
+	if ((int32_t)(right - c->rcv_adv) <
+	    (int32_t)(c->mss < cfg->rcvbuf / 2 ? c->mss : cfg->rcvbuf / 2))
 		right = c->rcv_adv;
-	if (seq_lt(right, c->rcv_adv))
-		right = c->rcv_adv;	/* never shrink */
 	field = (right - c->rcv_nxt + (1u << c->rcv_wscale) - 1) >> c->rcv_wscale;
 	if (field > TCP_MAX_WIN)
 		field = TCP_MAX_WIN;

@@ -249,7 +249,7 @@ static int stack_tcp_xmit_direct(struct bypass_stack *st,
 static int stack_tcp_xmit_tmpl(struct bypass_stack *st,
 			       const struct bypass_tcp_seg *seg)
 {
-	uint32_t hlen = tcp_tmpl_len(seg), sum;
+	uint32_t hlen = seg->tmpl->len, sum;	/* it fits @seg */
 	struct bypass_buf *b;
 	struct tcphdr *th;
 
