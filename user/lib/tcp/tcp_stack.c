@@ -242,19 +242,17 @@ static int stack_tcp_xmit_direct(struct bypass_stack *st,
 }
 
 /*
- * A segment of an established connection (no SACK blocks, no TSO): its
- * header from the connection's template, in the payload buffer's headroom
- * when it can be, else in a buffer of its own with the payload chained.
+ * A segment of an established connection (no SACK blocks, no TSO) that
+ * cannot go as one descriptor (stack_tcp_xmit_direct()): its header from
+ * the connection's template in a buffer of its own, the payload chained.
  */
-static int stack_tcp_xmit_tmpl(struct bypass_stack *st,
-			       const struct bypass_tcp_seg *seg)
+static int __attribute__((noinline))
+stack_tcp_xmit_tmpl(struct bypass_stack *st, const struct bypass_tcp_seg *seg)
 {
 	uint32_t hlen = seg->tmpl->len, sum;	/* it fits @seg */
 	struct bypass_buf *b;
 	struct tcphdr *th;
 
-	if (seg->nr_frags == 1 && stack_tcp_direct_ok(st, seg, seg->frag[0].buf))
-		return stack_tcp_xmit_direct(st, seg, seg->frag[0].buf, hlen);
 	b = bypass_buf_alloc(st->pool);
 	if (!b) {
 		stack_drop(st, NULL, BYPASS_DROP_TX_NO_BUFFER);
@@ -353,6 +351,11 @@ static inline void stack_tcp_tmpl_fit(struct bypass_stack *st,
 		     st->hdr_len + ETH_HLEN + sizeof(struct iphdr) + hlen);
 }
 
+/*
+ * The engine's output: a segment the template takes goes in the payload
+ * buffer's headroom when it can, else with its payload chained; any other
+ * is built field by field.
+ */
 static int stack_tcp_xmit(void *ctx, const struct bypass_tcp_seg *seg)
 {
 	struct bypass_stack *st = ctx;
@@ -360,8 +363,13 @@ static int stack_tcp_xmit(void *ctx, const struct bypass_tcp_seg *seg)
 
 	if (__builtin_expect(t && !seg->opt.nr_sack && !seg->gso_size, 1)) {
 		stack_tcp_tmpl_fit(st, t, seg);
-		if (seg->len <= t->max_len)
+		if (seg->len <= t->max_len) {
+			if (seg->nr_frags == 1 &&
+			    stack_tcp_direct_ok(st, seg, seg->frag[0].buf))
+				return stack_tcp_xmit_direct(st, seg, seg->frag[0].buf,
+							     t->len);
 			return stack_tcp_xmit_tmpl(st, seg);
+		}
 	}
 	return stack_tcp_xmit_any(st, seg);
 }
