@@ -66,7 +66,7 @@ struct bypass_tcp_frag {
  * struct bypass_tcp_tmpl - room in each connection for the output
  * callback's prebuilt header: what stays the same in every segment of the
  * connection once it is established (ports, data offset, the option
- * layout), and sums the callback precomputes. The engine zeroes it with
+ * layout), and sums and limits the callback precomputes. The engine zeroes it with
  * the connection (@len 0: not built yet) and otherwise leaves it to the
  * callback, which builds it from the first segment that names it.
  */
@@ -74,6 +74,8 @@ struct bypass_tcp_tmpl {
 	uint32_t sum[2];		/* the callback's */
 	uint8_t hdr[BYPASS_TCP_TMPL_MAX];	/* 4-byte aligned */
 	uint8_t len;			/* header bytes in @hdr; 0: not built */
+	uint16_t max_len;		/* the callback's: most payload it takes */
+	uint16_t room;			/* the callback's: headroom it needs */
 };
 
 /*

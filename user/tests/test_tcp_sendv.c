@@ -7,7 +7,8 @@
  * time without Nagle, buffers' tails go as short segments of their own
  * (50 segments here). Also
  * the partial cases: a full send queue takes what fits, an empty buffer
- * stops the queuing, a closed connection takes nothing.
+ * stops the queuing, a closed connection takes nothing; and which states
+ * bypass_tcp_send() refuses with which error.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -252,6 +253,33 @@ TEST(partial_and_refused)
 	bypass_buf_put(bufs[3]);
 	run(&t.n);
 	EXPECT_EQ(200u, drain(&t));
+	EXPECT_EQ(0u, pair_fini(&t));
+}
+
+/* bypass_tcp_send() by state: a listener is not connected, a FIN ends it. */
+TEST(send_refused_by_state)
+{
+	struct bypass_buf *b;
+	struct pair t;
+
+	ASSERT_EQ(0, pair_init(&t));
+	b = bypass_buf_alloc(t.n.pool);
+	b->len = 10;
+	EXPECT_EQ(-ENOTCONN, bypass_tcp_send(t.lis, b));
+	/* The peer's FIN: CLOSE_WAIT still sends. */
+	EXPECT_EQ(0, bypass_tcp_shutdown(t.c[1]));
+	run(&t.n);
+	EXPECT_EQ(BYPASS_TCP_CLOSE_WAIT, bypass_tcp_state(t.c[0]));
+	b = bypass_buf_alloc(t.n.pool);
+	b->len = 10;
+	EXPECT_EQ(0, bypass_tcp_send(t.c[0], b));
+	/* Our FIN queued (LAST_ACK): nothing more. */
+	EXPECT_EQ(0, bypass_tcp_shutdown(t.c[0]));
+	b = bypass_buf_alloc(t.n.pool);
+	b->len = 10;
+	EXPECT_EQ(-EPIPE, bypass_tcp_send(t.c[0], b));
+	run(&t.n);
+	EXPECT_EQ(10u, drain(&t));
 	EXPECT_EQ(0u, pair_fini(&t));
 }
 

@@ -364,22 +364,18 @@ int bypass_tcp_connect(struct bypass_tcp *tcp, uint32_t laddr, uint16_t lport,
 	return 0;
 }
 
+/* The states that queue data (before the FIN): one test of a mask. */
+#define TCP_QUEUE_STATES	(1u << BYPASS_TCP_SYN_SENT | 1u << BYPASS_TCP_SYN_RECEIVED | \
+				 1u << BYPASS_TCP_ESTABLISHED | 1u << BYPASS_TCP_CLOSE_WAIT)
+
 /* Whether @c may queue data now: 0, or the error of bypass_tcp_send. */
 static int send_allowed(const struct tcp_conn *c)
 {
-	switch (c->state) {
-	case BYPASS_TCP_SYN_SENT:
-	case BYPASS_TCP_SYN_RECEIVED:
-	case BYPASS_TCP_ESTABLISHED:
-	case BYPASS_TCP_CLOSE_WAIT:
-		break;
-	case BYPASS_TCP_CLOSED:
-	case BYPASS_TCP_LISTEN:
+	if (__builtin_expect((TCP_QUEUE_STATES >> c->state) & 1, 1))
+		return c->fin_queued ? -EPIPE : 0;
+	if (c->state == BYPASS_TCP_CLOSED || c->state == BYPASS_TCP_LISTEN)
 		return -ENOTCONN;
-	default:
-		return -EPIPE;
-	}
-	return c->fin_queued ? -EPIPE : 0;
+	return -EPIPE;
 }
 
 /* Append @b to the send queue: 0, or -EINVAL / -ENOBUFS (@b not taken). */
@@ -404,7 +400,7 @@ static void send_queued(struct tcp_conn *c)
 {
 	tcp_clock_hold(c->tcp);
 	tcp_ack_reply(c, tcp_now(c->tcp));
-	tcp_output(c);
+	tcp_output_data(c);
 	tcp_clock_release(c->tcp);
 }
 

@@ -536,4 +536,7 @@ void tcp_sndq_replace(struct tcp_conn *c, uint32_t seq, struct bypass_buf *old,
 
 #pragma GCC visibility pop
 
+/* tcp_output.c: tcp_output() right after the application queued data. */
+__attribute__((visibility("hidden"))) void tcp_output_data(struct tcp_conn *c);
+
 #endif /* BYPASS_TCP_INTERNAL_H */

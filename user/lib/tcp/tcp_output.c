@@ -38,13 +38,12 @@ uint16_t adv_window(struct tcp_conn *c, bool syn)
 	}
 	/*
 	 * Open the window only by worthwhile amounts (RFC 9293 3.8.6.2.2):
-	 * by a segment, or half the buffer when that is less.
+	 * by a segment, or half the buffer when that is less; and never
+	 * shrink it (one signed test for both: less than that, or behind).
 	 */
-	if (seq_gt(right, c->rcv_adv) &&
-	    right - c->rcv_adv < (c->mss < cfg->rcvbuf / 2 ? c->mss : cfg->rcvbuf / 2))
+	if ((int32_t)(right - c->rcv_adv) <
+	    (int32_t)(c->mss < cfg->rcvbuf / 2 ? c->mss : cfg->rcvbuf / 2))
 		right = c->rcv_adv;
-	if (seq_lt(right, c->rcv_adv))
-		right = c->rcv_adv;	/* never shrink */
 	field = (right - c->rcv_nxt + (1u << c->rcv_wscale) - 1) >> c->rcv_wscale;
 	if (field > TCP_MAX_WIN)
 		field = TCP_MAX_WIN;
@@ -286,10 +285,16 @@ uint32_t send_at_inline(struct tcp_conn *c, uint32_t seq, uint32_t max,
 }
 
 /* send_at_inline() where speed matters less: one copy of the code. */
+static uint32_t __attribute__((noinline))
+send_at_ts(struct tcp_conn *c, uint32_t seq, uint32_t max, uint32_t ts)
+{
+	return send_at_inline(c, seq, max, ts);
+}
+
 static uint32_t send_at(struct tcp_conn *c, uint32_t seq, uint32_t max,
 			uint64_t now)
 {
-	return send_at_inline(c, seq, max, tcp_ts_now(c, now));
+	return send_at_ts(c, seq, max, tcp_ts_now(c, now));
 }
 
 /* Send [@seq, +@max) (and a FIN ending there) without moving snd_nxt. */
@@ -390,7 +395,7 @@ bool output_new_data(struct tcp_conn *c, uint64_t now, uint32_t ts)
 
 	if (c->snd_nxt != c->snd_max || c->fin_queued || !avail || avail > c->mss ||
 	    !seq_lt(c->snd_nxt, right) || avail > right - c->snd_nxt ||
-	    c->cwnd <= flight || avail > c->cwnd - flight ||
+	    (uint64_t)flight + avail > c->cwnd ||
 	    (avail < c->mss && flight && !c->nodelay && short_unacked(c)))
 		return false;
 	new_data_timing(c, now, ts);
@@ -400,7 +405,7 @@ bool output_new_data(struct tcp_conn *c, uint64_t now, uint32_t ts)
 	    k->buf->len - (c->snd_nxt - k->seq) == avail)
 		len = send_tail(c, k, avail, ts);
 	else
-		len = send_at_inline(c, c->snd_nxt, avail, ts);
+		len = send_at_ts(c, c->snd_nxt, avail, ts);
 	c->snd_nxt += len;
 	/* Minshall: a short segment. */
 	if (len < c->mss)
@@ -411,13 +416,13 @@ bool output_new_data(struct tcp_conn *c, uint64_t now, uint32_t ts)
 	return true;
 }
 
-/* tcp_output() with data or a FIN to send. */
-static void __attribute__((noinline)) output_queued(struct tcp_conn *c)
+/*
+ * tcp_output() with data or a FIN to send, after output_new_data() (which
+ * @sent): everything else, with TS value @ts at @now.
+ */
+static void __attribute__((noinline))
+output_queued(struct tcp_conn *c, uint64_t now, uint32_t ts, bool sent)
 {
-	uint64_t now = tcp_now(c->tcp);
-	uint32_t ts = tcp_ts_now(c, now);
-	bool sent = output_new_data(c, now, ts);
-
 	for (;;) {
 		uint32_t lim = UINT32_MAX, sacked = 0, avail, out, usable, len;
 
@@ -479,7 +484,7 @@ static void __attribute__((noinline)) output_queued(struct tcp_conn *c)
 				new_data_timing(c, now, ts);
 			else if (c->snd_una == c->snd_max)
 				c->ts_echo_min = ts;
-			len = send_at_inline(c, c->snd_nxt, len, ts);
+			len = send_at_ts(c, c->snd_nxt, len, ts);
 			c->snd_nxt += len;
 			/* Minshall: the last segment the device cuts too. */
 			if ((len < c->mss || (len > c->mss && len % c->mss)) &&
@@ -504,6 +509,25 @@ static void __attribute__((noinline)) output_queued(struct tcp_conn *c)
 }
 
 /*
+ * tcp_output() with data or a FIN to send. Most often output_new_data()
+ * sends all of it: then nothing is left to loop over, no window to probe,
+ * no ACK owed, and only the congestion window's use is noted.
+ */
+static void __attribute__((noinline)) output_send(struct tcp_conn *c)
+{
+	uint64_t now = tcp_now(c->tcp);
+	uint32_t ts = tcp_ts_now(c, now);
+	bool sent = output_new_data(c, now, ts);
+
+	/* It sends no FIN: all is sent when no data is left. */
+	if (__builtin_expect(sent && c->snd_nxt == c->snd_end, 1)) {
+		tcp_cc_sent(c, true);
+		return;
+	}
+	output_queued(c, now, ts, sent);
+}
+
+/*
  * Send what the windows and Nagle allow, else an ACK that is owed now.
  * Most calls (after input) find nothing queued: they stop here.
  */
@@ -511,13 +535,25 @@ void tcp_output(struct tcp_conn *c)
 {
 	if (can_send_data(c->state)) {
 		if (!all_sent(c)) {
-			output_queued(c);
+			output_send(c);
 			return;
 		}
 		tcp_cc_sent(c, false);
 	}
 	if (c->ack_now)
 		tcp_send_ack(c);
+}
+
+/*
+ * tcp_output() after bytes were queued (never behind a FIN): not all is
+ * sent, so a state that sends data goes straight to the sending.
+ */
+void tcp_output_data(struct tcp_conn *c)
+{
+	if (__builtin_expect(can_send_data(c->state), 1))
+		output_send(c);
+	else
+		tcp_output(c);
 }
 
 /*

@@ -180,12 +180,11 @@ static int stack_tcp_send_chain(struct bypass_stack *st, struct bypass_buf *b,
  */
 static bool stack_tcp_direct_ok(struct bypass_stack *st,
 				const struct bypass_tcp_seg *seg,
-				const struct bypass_buf *p, uint32_t hlen)
+				const struct bypass_buf *p)
 {
 	return seg->frag[0].off == 0 && p->refcnt == 1 && p->pool == st->pool &&
 	       !((uintptr_t)p->data & 3) &&
-	       bypass_buf_headroom(p) >= st->hdr_len + ETH_HLEN +
-					  sizeof(struct iphdr) + hlen &&
+	       bypass_buf_headroom(p) >= seg->tmpl->room &&
 	       p->len + BYPASS_BUF_HEADROOM <= p->size &&
 	       bypass_pool_available(st->pool) >= 2 && stack_tx_room(st, 1);
 }
@@ -243,21 +242,17 @@ static int stack_tcp_xmit_direct(struct bypass_stack *st,
 }
 
 /*
- * A segment of an established connection (no SACK blocks, no TSO): its
- * header from the connection's template, in the payload buffer's headroom
- * when it can be, else in a buffer of its own with the payload chained.
+ * A segment of an established connection (no SACK blocks, no TSO) that
+ * cannot go as one descriptor (stack_tcp_xmit_direct()): its header from
+ * the connection's template in a buffer of its own, the payload chained.
  */
-static int stack_tcp_xmit_tmpl(struct bypass_stack *st,
-			       const struct bypass_tcp_seg *seg)
+static int __attribute__((noinline))
+stack_tcp_xmit_tmpl(struct bypass_stack *st, const struct bypass_tcp_seg *seg)
 {
-	uint32_t hlen = tcp_tmpl_len(seg), sum;
+	uint32_t hlen = seg->tmpl->len, sum;	/* it fits @seg */
 	struct bypass_buf *b;
 	struct tcphdr *th;
 
-	tcp_tmpl_fit(seg->tmpl, seg, st->addr);
-	if (seg->nr_frags == 1 &&
-	    stack_tcp_direct_ok(st, seg, seg->frag[0].buf, hlen))
-		return stack_tcp_xmit_direct(st, seg, seg->frag[0].buf, hlen);
 	b = bypass_buf_alloc(st->pool);
 	if (!b) {
 		stack_drop(st, NULL, BYPASS_DROP_TX_NO_BUFFER);
@@ -335,14 +330,47 @@ stack_tcp_xmit_any(struct bypass_stack *st, const struct bypass_tcp_seg *seg)
 				    seg->len);
 }
 
+/*
+ * Build @t for @seg when it is not built for its option layout yet, with
+ * this stack's limits: the payload that fits the MTU and one linear
+ * frame behind the header, the headroom of Ethernet, IPv4 and TCP.
+ */
+static inline void stack_tcp_tmpl_fit(struct bypass_stack *st,
+				      struct bypass_tcp_tmpl *t,
+				      const struct bypass_tcp_seg *seg)
+{
+	uint32_t hlen = tcp_tmpl_len(seg), max = 0;
+
+	if (__builtin_expect(tcp_tmpl_fits(t, seg), 1))
+		return;
+	if (st->mtu > sizeof(struct iphdr) + hlen)
+		max = st->mtu - sizeof(struct iphdr) - hlen;
+	if (max > st->tx_linear_max)
+		max = st->tx_linear_max;
+	tcp_tmpl_fit(t, seg, st->addr, max,
+		     st->hdr_len + ETH_HLEN + sizeof(struct iphdr) + hlen);
+}
+
+/*
+ * The engine's output: a segment the template takes goes in the payload
+ * buffer's headroom when it can, else with its payload chained; any other
+ * is built field by field.
+ */
 static int stack_tcp_xmit(void *ctx, const struct bypass_tcp_seg *seg)
 {
 	struct bypass_stack *st = ctx;
+	struct bypass_tcp_tmpl *t = seg->tmpl;
 
-	if (__builtin_expect(seg->tmpl && !seg->opt.nr_sack && !seg->gso_size, 1) &&
-	    tcp_tmpl_len(seg) + seg->len + sizeof(struct iphdr) <= st->mtu &&
-	    seg->len <= st->tx_linear_max)
-		return stack_tcp_xmit_tmpl(st, seg);
+	if (__builtin_expect(t && !seg->opt.nr_sack && !seg->gso_size, 1)) {
+		stack_tcp_tmpl_fit(st, t, seg);
+		if (seg->len <= t->max_len) {
+			if (seg->nr_frags == 1 &&
+			    stack_tcp_direct_ok(st, seg, seg->frag[0].buf))
+				return stack_tcp_xmit_direct(st, seg, seg->frag[0].buf,
+							     t->len);
+			return stack_tcp_xmit_tmpl(st, seg);
+		}
+	}
 	return stack_tcp_xmit_any(st, seg);
 }
 

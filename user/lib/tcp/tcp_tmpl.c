@@ -3,8 +3,9 @@
  * Building the per-connection TCP header template (tcp_tmpl.h, which
  * writes it per segment): the ports, the data offset and the timestamp
  * option's layout (NOP, NOP, kind 8, length 10), with the sums of the
- * pseudo-header and of those fixed words, once per connection (again only
- * if its option layout changed).
+ * pseudo-header and of those fixed words and the stack's limits (payload
+ * per frame, headroom), once per connection (again only if its option
+ * layout changed).
  */
 #include <string.h>
 
@@ -15,14 +16,12 @@
 #define TCP_TS_KINDS	0x0101080au	/* NOP NOP 8 10 */
 
 void tcp_tmpl_fit(struct bypass_tcp_tmpl *t, const struct bypass_tcp_seg *s,
-		  uint32_t saddr)
+		  uint32_t saddr, uint32_t max_len, uint32_t room)
 {
 	uint32_t len = tcp_tmpl_len(s), kinds = htonl(TCP_TS_KINDS), ports;
 	struct tcphdr *th = (struct tcphdr *)t->hdr;
 
 	/* Ports and addresses do not change; the options only with has_ts. */
-	if (t->len == len)
-		return;
 	memset(t->hdr, 0, sizeof(t->hdr));
 	th->source = htons(s->sport);
 	th->dest = htons(s->dport);
@@ -33,6 +32,8 @@ void tcp_tmpl_fit(struct bypass_tcp_tmpl *t, const struct bypass_tcp_seg *s,
 	else
 		kinds = 0;
 	t->len = (uint8_t)len;
+	t->max_len = (uint16_t)max_len;
+	t->room = (uint16_t)room;
 	t->sum[TCP_TMPL_SUM_PSEUDO] = ipv4_pseudo_sum(saddr, s->daddr,
 						      IPPROTO_TCP, 0);
 	t->sum[TCP_TMPL_SUM_FIXED] =

@@ -40,10 +40,22 @@ static inline uint32_t tcp_tmpl_len(const struct bypass_tcp_seg *s)
 
 /*
  * Build @t for the connection of @s, sent from @saddr (the address of the
- * IPv4 header), when it is not built for it yet.
+ * IPv4 header) by a stack whose frames through the template carry at most
+ * @max_len bytes of payload and need @room bytes of headroom for all
+ * their headers.
  */
 void tcp_tmpl_fit(struct bypass_tcp_tmpl *t, const struct bypass_tcp_seg *s,
-		  uint32_t saddr);
+		  uint32_t saddr, uint32_t max_len, uint32_t room);
+
+/*
+ * Whether @t fits @s (built for the same option layout): then it holds
+ * the limits of tcp_tmpl_fit().
+ */
+static inline bool tcp_tmpl_fits(const struct bypass_tcp_tmpl *t,
+				  const struct bypass_tcp_seg *s)
+{
+	return t->len == tcp_tmpl_len(s);
+}
 
 /* Fold a 64-bit partial sum into 32 bits (the same modulo 0xffff). */
 static inline uint32_t tcp_tmpl_fold(uint64_t acc)
