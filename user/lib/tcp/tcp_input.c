@@ -298,7 +298,7 @@ static bool paws_ok(struct tcp_conn *c, const struct seg_ctx *x)
 	return true;
 }
 
-static void free_acked(struct tcp_conn *c)
+static inline __attribute__((always_inline)) void free_acked(struct tcp_conn *c)
 {
 	uint32_t mask = c->tcp->sndq_mask;
 
@@ -461,8 +461,8 @@ static bool takes_data(uint8_t state)
  * at the end of the batch (tcp_ack.c) unless the segment makes it due at
  * once.
  */
-static inline __attribute__((always_inline)) void
-take_data(struct tcp_conn *c, struct bypass_buf *b, uint32_t seq, uint64_t now)
+static void take_data(struct tcp_conn *c, struct bypass_buf *b, uint32_t seq,
+		      uint64_t now)
 {
 	uint32_t len = b->len;
 
@@ -716,8 +716,11 @@ static bool fast_input(struct tcp_conn *c, const struct bypass_tcp_seg *s,
 	update_window(c, s);
 	if (!c->snd_wnd)
 		c->retries = 0;
-	if (len)
-		take_data(c, b, s->seq, now);
+	/* take_data's work, knowing that nothing waits out of order. */
+	if (len) {
+		tcp_rcv_in_order(c, b);
+		tcp_ack_data(c, len, now);
+	}
 	/* tcp_output with nothing to send and no ACK due: only this. */
 	if (c->ack_now || c->snd_end != c->snd_nxt || c->fin_queued)
 		tcp_output(c);
