@@ -6,6 +6,7 @@
 #ifndef BYPASS_TCP_INTERNAL_H
 #define BYPASS_TCP_INTERNAL_H
 
+#include <arpa/inet.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -259,8 +260,12 @@ static inline void tcp_seg_clear(struct bypass_tcp_seg *s)
 static inline bool tcp_opts_fast_ts(const uint8_t *p, uint32_t len,
 				    struct bypass_tcp_opts *o)
 {
-	if (len != TCP_TS_OPT_LEN || p[0] != 1 || p[1] != 1 || p[2] != 8 ||
-	    p[3] != 10)
+	uint32_t lead;		/* NOP, NOP, kind 8, length 10 */
+
+	if (len != TCP_TS_OPT_LEN)
+		return false;
+	memcpy(&lead, p, sizeof(lead));
+	if (lead != htonl(0x0101080a))
 		return false;
 	o->has_mss = false;
 	o->has_wscale = false;
