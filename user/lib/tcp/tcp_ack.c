@@ -67,7 +67,12 @@ static bool ack_due(const struct tcp_conn *c)
 	return c->ack_pending && owed_ack_due(c, rcv_mss(c));
 }
 
-void tcp_ack_data(struct tcp_conn *c, uint32_t len, uint64_t now)
+/*
+ * Once per segment with data: inlined into the receive path by the
+ * link-time optimisation (an ordinary call without it).
+ */
+inline __attribute__((always_inline)) void
+tcp_ack_data(struct tcp_conn *c, uint32_t len, uint64_t now)
 {
 	uint32_t mss = rcv_mss(c);
 

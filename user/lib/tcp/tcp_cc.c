@@ -117,7 +117,12 @@ bool tcp_ts_rtt(struct tcp_conn *c, uint32_t ts_ecr, uint64_t now_ns,
 	return true;
 }
 
-void tcp_rtt_sample(struct tcp_conn *c, uint64_t r)
+/*
+ * Once per ACK with a sample: inlined into the receive path by the
+ * link-time optimisation (an ordinary call without it).
+ */
+inline __attribute__((always_inline)) void
+tcp_rtt_sample(struct tcp_conn *c, uint64_t r)
 {
 	const struct bypass_tcp_config *cfg = &c->tcp->cfg;
 	/* In locals: each field is stored once, not reloaded. */
