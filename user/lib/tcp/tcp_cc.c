@@ -212,8 +212,10 @@ static __attribute__((noinline)) void open_cwnd(struct tcp_conn *c,
  * @acked new bytes were acknowledged (snd_una already moved). Small, to
  * be inlined: the usual ACK of a sender the window does not limit only
  * clears the duplicate count; recovery and growth are out of line.
+ * Inlined into the receive path by the link-time optimisation.
  */
-void tcp_cc_ack(struct tcp_conn *c, uint32_t acked)
+inline __attribute__((always_inline)) void
+tcp_cc_ack(struct tcp_conn *c, uint32_t acked)
 {
 	if (__builtin_expect(c->in_recovery, 0)) {
 		recovery_ack(c, acked);
