@@ -6,6 +6,7 @@
 #ifndef BYPASS_TCP_INTERNAL_H
 #define BYPASS_TCP_INTERNAL_H
 
+#include <arpa/inet.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -259,8 +260,12 @@ static inline void tcp_seg_clear(struct bypass_tcp_seg *s)
 static inline bool tcp_opts_fast_ts(const uint8_t *p, uint32_t len,
 				    struct bypass_tcp_opts *o)
 {
-	if (len != TCP_TS_OPT_LEN || p[0] != 1 || p[1] != 1 || p[2] != 8 ||
-	    p[3] != 10)
+	uint32_t lead;		/* NOP, NOP, kind 8, length 10 */
+
+	if (len != TCP_TS_OPT_LEN)
+		return false;
+	memcpy(&lead, p, sizeof(lead));
+	if (lead != htonl(0x0101080a))
 		return false;
 	o->has_mss = false;
 	o->has_wscale = false;
@@ -344,8 +349,32 @@ void tcp_for_each_conn(struct bypass_tcp *tcp,
 		       void (*fn)(struct tcp_conn *c, void *arg), void *arg);
 /* The @i-th connection of the table (in use or not), NULL past its end. */
 struct tcp_conn *tcp_conn_at(struct bypass_tcp *tcp, uint32_t i);
-struct tcp_conn *tcp_lookup(struct bypass_tcp *tcp, uint32_t laddr,
-			    uint16_t lport, uint32_t raddr, uint16_t rport);
+/* The connection of a 4-tuple from the hash (tcp_lookup's slow case). */
+struct tcp_conn *tcp_lookup_hash(struct bypass_tcp *tcp, uint32_t laddr,
+				 uint16_t lport, uint32_t raddr, uint16_t rport);
+
+static inline bool tcp_conn_is(const struct tcp_conn *c, uint32_t laddr,
+			       uint16_t lport, uint32_t raddr, uint16_t rport)
+{
+	return c->lport == lport && c->rport == rport && c->laddr == laddr &&
+	       c->raddr == raddr;
+}
+
+/*
+ * The connection (established or embryonic) of a 4-tuple, or NULL.
+ * Segments come in runs for one connection: the last one found is tried
+ * first, inline, before the hash.
+ */
+static inline struct tcp_conn *tcp_lookup(struct bypass_tcp *tcp,
+					  uint32_t laddr, uint16_t lport,
+					  uint32_t raddr, uint16_t rport)
+{
+	struct tcp_conn *c = tcp->last_hit;
+
+	if (c && tcp_conn_is(c, laddr, lport, raddr, rport))
+		return c;
+	return tcp_lookup_hash(tcp, laddr, lport, raddr, rport);
+}
 struct tcp_conn *tcp_lookup_listener(struct bypass_tcp *tcp, uint32_t laddr,
 				     uint16_t lport);
 void tcp_hash_insert(struct bypass_tcp *tcp, struct tcp_conn *c);
@@ -402,6 +431,7 @@ static inline void tcp_arm_rtx(struct tcp_conn *c)
 
 /* tcp_reass.c */
 void tcp_rcv_data(struct tcp_conn *c, struct bypass_buf *b, uint32_t seq);
+void tcp_rcv_in_order(struct tcp_conn *c, struct bypass_buf *b);
 void tcp_dsack_note(struct tcp_conn *c, uint32_t start, uint32_t end);
 void tcp_reass_purge(struct tcp_conn *c);
 void tcp_sack_blocks(const struct tcp_conn *c, struct bypass_tcp_opts *o,

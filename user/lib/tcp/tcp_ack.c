@@ -52,22 +52,35 @@ void tcp_ack_decide_later(struct tcp_conn *c)
 	tcp->upd = c;
 }
 
-/* Whether the ACK owed for in-order data is to go now. */
-static bool ack_due(const struct tcp_conn *c)
+/* Whether an ACK that is owed is to go now; @mss is rcv_mss(c). */
+static bool owed_ack_due(const struct tcp_conn *c, uint32_t mss)
 {
-	if (!c->ack_pending)
-		return false;
 	/* More than a full segment, i.e. two or more (Linux's check). */
-	if (c->ack_now || c->rcv_nxt - c->last_ack_sent > rcv_mss(c))
+	if (c->ack_now || c->rcv_nxt - c->last_ack_sent > mss)
 		return true;
 	return c->quickacks && c->pingpong < TCP_PINGPONG_THRESH;
 }
 
-void tcp_ack_data(struct tcp_conn *c, uint32_t len, uint64_t now)
+/* Whether the ACK owed for in-order data is to go now. */
+static bool ack_due(const struct tcp_conn *c)
 {
+	return c->ack_pending && owed_ack_due(c, rcv_mss(c));
+}
+
+/*
+ * Once per segment with data: inlined into the receive path by the
+ * link-time optimisation (an ordinary call without it).
+ */
+inline __attribute__((always_inline)) void
+tcp_ack_data(struct tcp_conn *c, uint32_t len, uint64_t now)
+{
+	uint32_t mss = rcv_mss(c);
+
 	/* As Linux's tcp_measure_rcv_mss: the largest seen, up to ours. */
-	if (len > rcv_mss(c))
-		c->rcv_mss = len < c->tcp->cfg.mss ? len : c->tcp->cfg.mss;
+	if (len > mss) {
+		mss = len < c->tcp->cfg.mss ? len : c->tcp->cfg.mss;
+		c->rcv_mss = mss;
+	}
 	/* The first data, or data after an idle time: quick ACKs. */
 	if (!c->data_seen || now - c->last_data_ns > c->rto_ns)
 		quickack_enter(c);
@@ -82,7 +95,7 @@ void tcp_ack_data(struct tcp_conn *c, uint32_t len, uint64_t now)
 	 * waits for the batch's end once it is (a lone segment that keeps
 	 * its delayed ACK costs the batch nothing).
 	 */
-	if (ack_due(c))
+	if (owed_ack_due(c, mss))
 		tcp_ack_decide_later(c);
 }
 

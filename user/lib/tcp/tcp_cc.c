@@ -117,7 +117,12 @@ bool tcp_ts_rtt(struct tcp_conn *c, uint32_t ts_ecr, uint64_t now_ns,
 	return true;
 }
 
-void tcp_rtt_sample(struct tcp_conn *c, uint64_t r)
+/*
+ * Once per ACK with a sample: inlined into the receive path by the
+ * link-time optimisation (an ordinary call without it).
+ */
+inline __attribute__((always_inline)) void
+tcp_rtt_sample(struct tcp_conn *c, uint64_t r)
 {
 	const struct bypass_tcp_config *cfg = &c->tcp->cfg;
 	/* In locals: each field is stored once, not reloaded. */
@@ -143,37 +148,37 @@ void tcp_rtt_sample(struct tcp_conn *c, uint64_t r)
 	c->rto_ns = rto;
 }
 
-/* @acked new bytes were acknowledged (snd_una already moved). */
-void tcp_cc_ack(struct tcp_conn *c, uint32_t acked)
+/* An ACK of @acked new bytes during loss recovery. */
+static __attribute__((noinline)) void recovery_ack(struct tcp_conn *c,
+						   uint32_t acked)
 {
-	if (c->in_recovery) {
-		if (seq_geq(c->snd_una, c->recover)) {
-			/* Full acknowledgment: deflate (RFC 6582 3.2 step 3). */
-			uint32_t f = tcp_flight(c);
+	if (seq_geq(c->snd_una, c->recover)) {
+		/* Full acknowledgment: deflate (RFC 6582 3.2 step 3). */
+		uint32_t f = tcp_flight(c);
 
-			f = (f > c->mss ? f : c->mss) + c->mss;
+		f = (f > c->mss ? f : c->mss) + c->mss;
 
-			c->cwnd = c->ssthresh < f ? c->ssthresh : f;
-			c->in_recovery = false;
-			c->sack_recovery = false;
-			c->dupacks = 0;
-		} else if (c->sack_recovery) {
-			tcp_sack_step(c);
-		} else {
-			/* Partial: resend the next hole, deflate by @acked. */
-			tcp_retransmit_first(c);
-			c->cwnd = c->cwnd > acked ? c->cwnd - acked : 0;
-			if (acked >= c->mss)
-				tcp_cwnd_grow(c, c->mss);
-			if (c->cwnd < c->mss)
-				c->cwnd = c->mss;
-			return;
-		}
-		return;
+		c->cwnd = c->ssthresh < f ? c->ssthresh : f;
+		c->in_recovery = false;
+		c->sack_recovery = false;
+		c->dupacks = 0;
+	} else if (c->sack_recovery) {
+		tcp_sack_step(c);
+	} else {
+		/* Partial: resend the next hole, deflate by @acked. */
+		tcp_retransmit_first(c);
+		c->cwnd = c->cwnd > acked ? c->cwnd - acked : 0;
+		if (acked >= c->mss)
+			tcp_cwnd_grow(c, c->mss);
+		if (c->cwnd < c->mss)
+			c->cwnd = c->mss;
 	}
-	c->dupacks = 0;
-	if (!cwnd_limited(c))
-		return;
+}
+
+/* Grow cwnd for an ACK of @acked new bytes outside of loss recovery. */
+static __attribute__((noinline)) void open_cwnd(struct tcp_conn *c,
+						uint32_t acked)
+{
 	if (c->cwnd < c->ssthresh) {
 		/*
 		 * Slow start by the bytes acknowledged (RFC 3465) with no
@@ -201,6 +206,24 @@ void tcp_cc_ack(struct tcp_conn *c, uint32_t acked)
 		c->cwnd_cnt -= n * c->cwnd;
 		tcp_cwnd_grow(c, (uint64_t)n * c->mss);
 	}
+}
+
+/*
+ * @acked new bytes were acknowledged (snd_una already moved). Small, to
+ * be inlined: the usual ACK of a sender the window does not limit only
+ * clears the duplicate count; recovery and growth are out of line.
+ * Inlined into the receive path by the link-time optimisation.
+ */
+inline __attribute__((always_inline)) void
+tcp_cc_ack(struct tcp_conn *c, uint32_t acked)
+{
+	if (__builtin_expect(c->in_recovery, 0)) {
+		recovery_ack(c, acked);
+		return;
+	}
+	c->dupacks = 0;
+	if (cwnd_limited(c))
+		open_cwnd(c, acked);
 }
 
 void tcp_cc_dupack(struct tcp_conn *c)

@@ -298,7 +298,7 @@ static bool paws_ok(struct tcp_conn *c, const struct seg_ctx *x)
 	return true;
 }
 
-static void free_acked(struct tcp_conn *c)
+static inline __attribute__((always_inline)) void free_acked(struct tcp_conn *c)
 {
 	uint32_t mask = c->tcp->sndq_mask;
 
@@ -319,19 +319,24 @@ static bool fin_acked(const struct tcp_conn *c)
 	return c->fin_queued && seq_gt(c->snd_una, c->snd_end);
 }
 
-static void new_ack(struct tcp_conn *c, struct seg_ctx *x)
+/*
+ * The ACK moves snd_una: RTT sample, send queue, SACK scoreboard,
+ * congestion window, retransmit timer. Inlined in both callers: header
+ * prediction runs it for nearly every segment.
+ */
+static inline __attribute__((always_inline)) void
+new_ack(struct tcp_conn *c, const struct bypass_tcp_seg *s, uint64_t now)
 {
-	const struct bypass_tcp_seg *s = x->s;
 	uint32_t acked = s->ack - c->snd_una;
 	uint64_t rtt;
 
 	bool timed = c->rtt_timing && seq_gt(s->ack, c->rtt_seq);
 
 	/* One sample: the TS echo's, else the timed segment's. */
-	if (s->opt.has_ts && tcp_ts_rtt(c, s->opt.ts_ecr, x->now, &rtt))
+	if (s->opt.has_ts && tcp_ts_rtt(c, s->opt.ts_ecr, now, &rtt))
 		tcp_rtt_sample(c, rtt);
 	else if (timed)
-		tcp_rtt_sample(c, x->now - c->rtt_start_ns);
+		tcp_rtt_sample(c, now - c->rtt_start_ns);
 	if (timed)
 		c->rtt_timing = false;
 	c->snd_una = s->ack;
@@ -348,14 +353,15 @@ static void new_ack(struct tcp_conn *c, struct seg_ctx *x)
 	if (c->snd_una == c->snd_max)
 		tcp_timer_clear(&c->rtx_timer);
 	else
-		tcp_arm_rtx(c);
+		tcp_timer_set(&c->tcp->wheel, &c->rtx_timer, now + c->rto_ns);
 }
 
 /*
  * RFC 9293 3.10.7.4: the window of a segment not older than the last
  * one taken (SND.WL1, SND.WL2) and whose ACK is not below SND.UNA.
  */
-static void update_window(struct tcp_conn *c, const struct bypass_tcp_seg *s)
+static inline __attribute__((always_inline)) void
+update_window(struct tcp_conn *c, const struct bypass_tcp_seg *s)
 {
 	if (seq_lt(s->ack, c->snd_una))
 		return;
@@ -399,7 +405,7 @@ static bool process_ack(struct tcp_conn *c, struct seg_ctx *x)
 		return false;
 	}
 	if (seq_gt(s->ack, c->snd_una)) {
-		new_ack(c, x);
+		new_ack(c, s, x->now);
 	} else if (s->ack == c->snd_una && !x->seglen &&
 		   ((uint32_t)s->win << c->snd_wscale) == old_wnd &&
 		   c->snd_una != c->snd_max) {
@@ -451,18 +457,17 @@ static bool takes_data(uint8_t state)
 }
 
 /*
- * The segment's payload x->buf, at @seq, is the connection's: an ACK is
- * owed, decided at the end of the batch (tcp_ack.c) unless the segment
- * makes it due at once.
+ * The payload @b, at @seq, is the connection's: an ACK is owed, decided
+ * at the end of the batch (tcp_ack.c) unless the segment makes it due at
+ * once.
  */
-static void take_data(struct tcp_conn *c, struct seg_ctx *x, uint32_t seq)
+static void take_data(struct tcp_conn *c, struct bypass_buf *b, uint32_t seq,
+		      uint64_t now)
 {
-	struct bypass_buf *b = x->buf;
 	uint32_t len = b->len;
 
-	x->buf = NULL;
 	tcp_rcv_data(c, b, seq);
-	tcp_ack_data(c, len, x->now);
+	tcp_ack_data(c, len, now);
 }
 
 /* Returns false when the connection is gone. */
@@ -505,7 +510,8 @@ static bool process_data(struct tcp_conn *c, struct seg_ctx *x)
 			tcp_conn_done(c, 0);
 			return false;
 		}
-		take_data(c, x, seq);
+		x->buf = NULL;
+		take_data(c, b, seq, x->now);
 	}
 	if (!fin || seq + len != c->rcv_nxt)
 		return true;
@@ -668,19 +674,23 @@ static void sync_input(struct tcp_conn *c, struct seg_ctx *x)
  * between snd_una and snd_max, and either in-order data that fits the
  * window while nothing waits out of order, or no data and an ACK that
  * moves snd_una outside of loss recovery. That is the slow path's work
- * for such a segment without its checks for what cannot apply here.
- * Returns false, having changed nothing, for any other segment.
+ * for such a segment without its checks for what cannot apply here, in
+ * one straight line: the checks, the ACK (one RTT sample from the echo,
+ * the acknowledged buffers freed), the window, the data appended, and
+ * the ACK left to the batch's end (tcp_ack.c). @b is the payload (NULL
+ * without data), taken when true is returned. Returns false, having
+ * changed nothing, for any other segment.
  */
-static bool fast_input(struct tcp_conn *c, struct seg_ctx *x)
+static bool fast_input(struct tcp_conn *c, const struct bypass_tcp_seg *s,
+		       struct bypass_buf *b, uint64_t now)
 {
-	struct bypass_tcp_seg *s = x->s;
-	struct bypass_buf *b = x->buf;
-	uint32_t len = s->len;
+	uint32_t len = s->len, acked = s->ack - c->snd_una;
 
+	/* snd_una <= ack <= snd_max, as one unsigned comparison. */
 	if (c->state != BYPASS_TCP_ESTABLISHED ||
 	    (s->flags & (uint8_t)~BYPASS_TCP_PSH) != BYPASS_TCP_ACK ||
 	    s->seq != c->rcv_nxt || s->opt.nr_sack ||
-	    seq_lt(s->ack, c->snd_una) || seq_gt(s->ack, c->snd_max))
+	    acked > c->snd_max - c->snd_una)
 		return false;
 	if (c->ts_ok && (!s->opt.has_ts || seq_lt(s->opt.ts_val, c->ts_recent)))
 		return false;
@@ -689,25 +699,28 @@ static bool fast_input(struct tcp_conn *c, struct seg_ctx *x)
 		    !seq_gt(c->rcv_adv, c->rcv_nxt) ||
 		    (c->accepted && !c->app_owned))
 			return false;
-	} else if (s->ack == c->snd_una) {
+	} else if (!acked) {
 		return false;	/* duplicate ACK or window update */
 	}
-	if (s->ack != c->snd_una && (c->in_recovery || c->nr_sacked))
+	if (acked && (c->in_recovery || c->nr_sacked))
 		return false;
 
-	peer_alive(c, x->now);
+	peer_alive(c, now);
 	/* RFC 7323 4.3: the timestamp to echo (in order: not older). */
 	if (c->ts_ok && seq_leq(s->seq, c->last_ack_sent)) {
 		c->ts_recent = s->opt.ts_val;
-		c->ts_recent_ns = x->now;
+		c->ts_recent_ns = now;
 	}
-	if (s->ack != c->snd_una)
-		new_ack(c, x);
+	if (acked)
+		new_ack(c, s, now);
 	update_window(c, s);
 	if (!c->snd_wnd)
 		c->retries = 0;
-	if (len)
-		take_data(c, x, s->seq);
+	/* take_data's work, knowing that nothing waits out of order. */
+	if (len) {
+		tcp_rcv_in_order(c, b);
+		tcp_ack_data(c, len, now);
+	}
 	/* tcp_output with nothing to send and no ACK due: only this. */
 	if (c->ack_now || c->snd_end != c->snd_nxt || c->fin_queued)
 		tcp_output(c);
@@ -716,21 +729,24 @@ static bool fast_input(struct tcp_conn *c, struct seg_ctx *x)
 	return true;
 }
 
-void bypass_tcp_input(struct bypass_tcp *tcp, struct bypass_tcp_seg *s)
+/*
+ * Every segment header prediction does not take: demultiplexing to a
+ * listener, TIME_WAIT or another engine of the group when @c (the
+ * connection found) is NULL, else the full processing. @buf is the
+ * payload or NULL.
+ */
+static __attribute__((noinline)) void
+slow_input(struct bypass_tcp *tcp, struct bypass_tcp_seg *s,
+	   struct tcp_conn *c, struct bypass_buf *buf, uint64_t now)
 {
 	struct seg_ctx x = {
 		.s = s,
-		.buf = s->nr_frags && s->len ? s->frag[0].buf : NULL,
+		.buf = buf,
 		.seglen = s->len + flag(s, BYPASS_TCP_SYN) +
 			  flag(s, BYPASS_TCP_FIN),
-		.now = tcp_now(tcp),
+		.now = now,
 	};
-	struct tcp_conn *c;
 
-	if (s->nr_frags && !s->len)
-		bypass_buf_put(s->frag[0].buf);
-	s->nr_frags = 0;	/* the payload is x.buf's from here */
-	c = tcp_lookup(tcp, s->daddr, s->dport, s->saddr, s->sport);
 	if (!c) {
 		struct tcp_tw *tw = tcp_tw_lookup(tcp, s->daddr, s->dport,
 						  s->saddr, s->sport);
@@ -758,9 +774,7 @@ void bypass_tcp_input(struct bypass_tcp *tcp, struct bypass_tcp_seg *s)
 		 */
 		struct tcp_conn *l = c->app_owned ? c : c->listener;
 
-		if (fast_input(c, &x))
-			;	/* header prediction: the common case */
-		else if (c->state == BYPASS_TCP_SYN_SENT)
+		if (c->state == BYPASS_TCP_SYN_SENT)
 			syn_sent_input(c, &x);
 		else
 			sync_input(c, &x);
@@ -770,6 +784,31 @@ void bypass_tcp_input(struct bypass_tcp *tcp, struct bypass_tcp_seg *s)
 out:
 	if (x.buf)
 		bypass_buf_put(x.buf);
+}
+
+void bypass_tcp_input(struct bypass_tcp *tcp, struct bypass_tcp_seg *s)
+{
+	struct bypass_buf *buf = NULL;	/* the payload from here */
+	uint64_t now = tcp_now(tcp);
+	struct tcp_conn *c;
+
+	if (s->nr_frags) {
+		if (s->len)
+			buf = s->frag[0].buf;
+		else
+			bypass_buf_put(s->frag[0].buf);
+		s->nr_frags = 0;
+	}
+	c = tcp_lookup(tcp, s->daddr, s->dport, s->saddr, s->sport);
+	if (__builtin_expect(c && fast_input(c, s, buf, now), 1)) {
+		/* As slow_input: the application's, or the listener's. */
+		struct tcp_conn *l = c->app_owned ? c : c->listener;
+
+		if (l)
+			tcp_notify(l);
+		return;
+	}
+	slow_input(tcp, s, c, buf, now);
 }
 
 /* Any segment from the peer shows it alive (keepalive). */

@@ -257,6 +257,19 @@ void tcp_rcv_data(struct tcp_conn *c, struct bypass_buf *b, uint32_t seq)
 }
 
 /*
+ * tcp_rcv_in_order - take @b, at rcv_nxt, while nothing waits out of
+ * order (header prediction): appended when the connection holds fewer
+ * than rcv_bufs buffers, else as tcp_rcv_data() would.
+ */
+void tcp_rcv_in_order(struct tcp_conn *c, struct bypass_buf *b)
+{
+	if (__builtin_expect(held(c) < c->tcp->cfg.rcv_bufs, 1))
+		rcvq_append(c, b);
+	else
+		tcp_rcv_data(c, b, c->rcv_nxt);
+}
+
+/*
  * tcp_sack_blocks - up to @max blocks in @o: a duplicate to report first
  * (D-SACK, RFC 2883), then the blocks of contiguous out-of-order data,
  * the one holding the latest arrival first (RFC 2018 section 4; for a

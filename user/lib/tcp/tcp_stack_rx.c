@@ -68,8 +68,6 @@ static struct bypass_buf *tcp_rx_merge_next(struct tcp_rx_merge *m,
 	struct bypass_buf *p = m->buf[m->next++];
 
 	seg->seq = m->seq;
-	seg->len = 0;
-	seg->nr_frags = 0;
 	m->seq += p->len;
 	seg->flags &= (uint8_t)~(BYPASS_TCP_SYN | BYPASS_TCP_RST);
 	if (m->next == m->nr)
@@ -129,20 +127,19 @@ void tcp_rx(struct bypass_stack *st, struct bypass_buf *b,
 	seg.win = ntohs(th->window);
 	seg.gso_size = 0;
 	seg.tmpl = NULL;
-	seg.len = 0;
-	seg.nr_frags = 0;
 	st->c.tcp.rx++;
 	buf_pull(b, doff);
 	if (__builtin_expect(st->rx_chain_nr, 0))
 		left = tcp_rx_merge_start(st, &m, &seg, b->len);
 	/* One call site of the engine: it is inlined here. */
 piece:
+	seg.len = b->len;
 	if (b->len) {
-		seg.len = b->len;
 		seg.nr_frags = 1;
 		seg.frag[0].buf = b;
 		seg.frag[0].len = b->len;
 	} else {
+		seg.nr_frags = 0;
 		bypass_buf_put(b);
 		/* A piece of headers only is no ACK of its own. */
 		if (left)

@@ -48,24 +48,14 @@ uint32_t tcp_hash4(struct bypass_tcp *tcp, uint32_t laddr, uint16_t lport,
 	return (uint32_t)(h >> 32);
 }
 
-static bool conn_is(const struct tcp_conn *c, uint32_t laddr, uint16_t lport,
-		    uint32_t raddr, uint16_t rport)
+struct tcp_conn *tcp_lookup_hash(struct bypass_tcp *tcp, uint32_t laddr,
+				 uint16_t lport, uint32_t raddr, uint16_t rport)
 {
-	return c->lport == lport && c->rport == rport && c->laddr == laddr &&
-	       c->raddr == raddr;
-}
+	struct tcp_conn *c;
 
-struct tcp_conn *tcp_lookup(struct bypass_tcp *tcp, uint32_t laddr,
-			    uint16_t lport, uint32_t raddr, uint16_t rport)
-{
-	struct tcp_conn *c = tcp->last_hit;
-
-	/* Segments come in runs for one connection: try the last one. */
-	if (c && conn_is(c, laddr, lport, raddr, rport))
-		return c;
 	c = tcp->hash[tcp_hash4(tcp, laddr, lport, raddr, rport) & tcp->hash_mask];
 	for (; c; c = c->hnext)
-		if (conn_is(c, laddr, lport, raddr, rport)) {
+		if (tcp_conn_is(c, laddr, lport, raddr, rport)) {
 			tcp->last_hit = c;
 			return c;
 		}
