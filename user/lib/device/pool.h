@@ -65,6 +65,39 @@ static inline struct bypass_buf *pool_alloc_rx(struct bypass_pool *pool)
 	return b;
 }
 
+/*
+ * Up to @n buffers for the RX ring into @bufs (as pool_alloc_rx() each),
+ * fewer when the pool runs dry: how many.
+ */
+static inline uint32_t pool_alloc_rx_burst(struct bypass_pool *pool,
+					   struct bypass_buf **bufs, uint32_t n)
+{
+	struct bypass_buf *all;
+	const uint32_t *free_idx;
+	uint32_t i, nfree = pool->nfree;
+
+	if (__builtin_expect(nfree < n, 0)) {
+		/* Grow first if the pool is empty, then take what there is. */
+		if (!nfree && !pool_refill(pool))
+			return 0;
+		nfree = pool->nfree;
+		if (n > nfree)
+			n = nfree;
+	}
+	/* In locals: the stores below cannot change them. */
+	all = pool->bufs;
+	free_idx = pool->free;
+	for (i = 0; i < n; i++) {
+		struct bypass_buf *b = &all[free_idx[--nfree]];
+
+		b->refcnt = 1;
+		b->next = NULL;
+		bufs[i] = b;
+	}
+	pool->nfree = nfree;
+	return n;
+}
+
 /* bypass_buf_alloc(), inlined. */
 static inline struct bypass_buf *pool_alloc(struct bypass_pool *pool)
 {

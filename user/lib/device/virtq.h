@@ -100,6 +100,41 @@ static inline int virtq_add(struct virtq *vq, uint64_t iova, uint32_t len,
 }
 
 /*
+ * virtq_add_writable_burst - post @n device-writable buffers of @len bytes
+ * each at @iovas, with @cookies, not yet visible: virtq_add() for RX in
+ * one pass with the ring indices held in locals. Room for all @n was
+ * checked (virtq_free()).
+ */
+static inline void virtq_add_writable_burst(struct virtq *vq,
+					    void *const *cookies,
+					    const uint64_t *iovas,
+					    uint32_t len, uint16_t n)
+{
+	struct vring_desc *desc = vq->vr.desc;
+	struct virtq_slot *slots = vq->slots;
+	const uint16_t *free_ids = vq->free_ids;
+	uint16_t *ring = vq->vr.avail->ring;
+	uint16_t nfree = vq->nfree, avail = vq->avail_idx, mask = vq->mask, i;
+
+	for (i = 0; i < n; i++) {
+		uint16_t id = free_ids[--nfree];
+		struct vring_desc *d = &desc[id];
+
+		d->addr = htole64(iovas[i]);
+		d->len = htole32(len);
+		d->flags = htole16(VRING_DESC_F_WRITE);
+		d->next = 0;
+		slots[id] = (struct virtq_slot){
+			.cookie = cookies[i], .next = VIRTQ_END, .head = true,
+		};
+		/* The device reads this slot only after the release in publish. */
+		ring[avail++ & mask] = htole16(id);
+	}
+	vq->nfree = nfree;
+	vq->avail_idx = avail;
+}
+
+/*
  * virtq_add_chain - write @n device-readable descriptors linked as one
  * buffer (@n >= 1), not yet visible. Returns 0 or -ENOSPC (fewer than @n
  * free). virtq_get_used() returns each segment's cookie once the device
@@ -162,37 +197,47 @@ uint16_t virtq_chain_release(struct virtq *vq, uint16_t id, void **cookies,
 static inline uint16_t virtq_get_used_burst(struct virtq *vq, void **cookies,
 					    uint32_t *lens, uint16_t max)
 {
-	uint16_t n = 0, used;
+	const struct vring_used_elem *ring = vq->vr.used->ring;
+	struct virtq_slot *slots = vq->slots;
+	uint16_t *free_ids = vq->free_ids;
+	uint16_t n = 0, used, last, nfree, mask = vq->mask;
 
 	/* The rest of a chain whose head was returned. */
-	if (vq->pending != VIRTQ_END) {
+	if (__builtin_expect(vq->pending != VIRTQ_END, 0)) {
 		n = virtq_chain_release(vq, vq->pending, cookies, lens, 0, max);
 		if (n == max)
 			return n;
 	}
 	used = vring_load16_acquire(&vq->vr.used->idx);
-	while (n < max && vq->last_used != used) {
-		const struct vring_used_elem *e =
-			&vq->vr.used->ring[vq->last_used++ & vq->mask];
+	/* Indices in locals: the stores below cannot change them. */
+	last = vq->last_used;
+	nfree = vq->nfree;
+	while (n < max && last != used) {
+		const struct vring_used_elem *e = &ring[last++ & mask];
 		uint32_t id = le32toh(e->id);
 		struct virtq_slot *s;
 
 		/* Only a posted chain's head (never a NULL cookie) is due. */
-		if (id >= vq->vr.size || !vq->slots[id].head) {
+		if (id > mask || !slots[id].head) {
 			vq->bad_used++;
 			continue;
 		}
-		s = &vq->slots[id];
+		s = &slots[id];
 		cookies[n] = s->cookie;
 		if (lens)
 			lens[n] = le32toh(e->len);
 		n++;
 		s->cookie = NULL;
 		s->head = false;
-		vq->free_ids[vq->nfree++] = (uint16_t)id;
-		if (s->next != VIRTQ_END)
+		free_ids[nfree++] = (uint16_t)id;
+		if (s->next != VIRTQ_END) {
+			vq->nfree = nfree;
 			n = virtq_chain_release(vq, s->next, cookies, lens, n, max);
+			nfree = vq->nfree;
+		}
 	}
+	vq->last_used = last;
+	vq->nfree = nfree;
 	return n;
 }
 

@@ -9,6 +9,7 @@
 #ifndef BYPASS_CSUM_H
 #define BYPASS_CSUM_H
 
+#include <arpa/inet.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -132,6 +133,18 @@ static inline uint64_t csum_partial64(const void *data, size_t len, uint64_t sum
 		acc = csum_add64(acc, t);
 	}
 	return acc;
+}
+
+/*
+ * The IPv4 pseudo-header's sum (RFC 768, RFC 793) for @proto and @len
+ * bytes from @src to @dst (network order), unfolded: a start for
+ * csum_partial64(). The one's complement sum does not care about byte
+ * order as long as every word is taken in the same (memory) order.
+ */
+static inline uint64_t csum_pseudo64(uint32_t src, uint32_t dst, uint8_t proto,
+				     uint16_t len)
+{
+	return (uint64_t)src + dst + htons(proto) + htons(len);
 }
 
 /* bypass_csum_partial(), inlined: the sum folded to 32 bits. */
