@@ -66,11 +66,13 @@ static inline struct bypass_buf *pool_alloc_rx(struct bypass_pool *pool)
 }
 
 /*
- * Up to @n buffers for the RX ring into @bufs (as pool_alloc_rx() each),
- * fewer when the pool runs dry: how many.
+ * Up to @n buffers for the RX ring (as pool_alloc_rx() each), fewer when
+ * the pool runs dry: each as a ring cookie into @cookies and its device
+ * address @off bytes in into @iovas. Returns how many.
  */
 static inline uint32_t pool_alloc_rx_burst(struct bypass_pool *pool,
-					   struct bypass_buf **bufs, uint32_t n)
+					   void **cookies, uint64_t *iovas,
+					   uint32_t off, uint32_t n)
 {
 	struct bypass_buf *all;
 	const uint32_t *free_idx;
@@ -92,7 +94,8 @@ static inline uint32_t pool_alloc_rx_burst(struct bypass_pool *pool,
 
 		b->refcnt = 1;
 		b->next = NULL;
-		bufs[i] = b;
+		cookies[i] = b;
+		iovas[i] = b->iova + off;
 	}
 	pool->nfree = nfree;
 	return n;

@@ -181,10 +181,16 @@ static inline uint16_t csum_fold64(uint64_t s)
  */
 static inline uint16_t csum_ipv4_hdr20(const void *hdr)
 {
-	uint32_t w[5];
+	const uint8_t *p = hdr;
+	uint32_t w0, w1, w2, w3, w4;
 
-	memcpy(w, hdr, sizeof(w));
-	return csum_fold64((uint64_t)w[0] + w[1] + w[2] + w[3] + w[4]);
+	/* Five loads straight from the header, not a copy of it. */
+	memcpy(&w0, p, 4);
+	memcpy(&w1, p + 4, 4);
+	memcpy(&w2, p + 8, 4);
+	memcpy(&w3, p + 12, 4);
+	memcpy(&w4, p + 16, 4);
+	return csum_fold64((uint64_t)w0 + w1 + w2 + w3 + w4);
 }
 
 /* Add the sum of @len bytes that sit at byte @off of the summed data. */

@@ -276,24 +276,21 @@ void bypass_stack_flush(struct bypass_stack *st)
 /* Fill the RX ring's free places in bursts, then publish them once. */
 static void stack_refill_rx(struct bypass_stack *st)
 {
-	struct bypass_buf *bufs[STACK_RX_BATCH];
 	void *cookies[STACK_RX_BATCH];
 	uint64_t iovas[STACK_RX_BATCH];
 	uint32_t len = st->pool->buf_size - st->rx_off;
-	uint16_t want, n, i;
+	uint16_t want, n;
 
 	while ((want = virtq_free(&st->rxq))) {
 		if (want > STACK_RX_BATCH)
 			want = STACK_RX_BATCH;
-		n = (uint16_t)pool_alloc_rx_burst(st->pool, bufs, want);
 		/* Their data and len are set when they come back (stack_rx_frame). */
-		for (i = 0; i < n; i++) {
-			cookies[i] = bufs[i];
-			iovas[i] = bufs[i]->iova + st->rx_off;
-		}
+		n = (uint16_t)pool_alloc_rx_burst(st->pool, cookies, iovas,
+						  st->rx_off, want);
+		if (!n)
+			break;	/* the pool is empty and cannot grow */
+		/* Short: the pool ran dry; the next pass grows it if it may. */
 		virtq_add_writable_burst(&st->rxq, cookies, iovas, len, n);
-		if (n < want)
-			break;	/* the pool ran dry */
 	}
 	if (virtq_publish(&st->rxq)) {
 		st->dev->ops->kick(st->dev, BYPASS_QUEUE_RX);
