@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The buffer pool's state (pool.c) and its two per-packet calls inlined
- * for the datapath: allocation pops the stack of free indices, the last
- * put pushes onto it; growing the pool and the rare puts are out of line.
+ * The buffer pool's state (pool.c) and its per-packet calls inlined for
+ * the datapath: allocation pops the stack of free indices (one buffer, or
+ * a burst for the RX ring), the last put pushes onto it; growing the pool
+ * and the rare puts are out of line.
  */
 #ifndef BYPASS_POOL_H
 #define BYPASS_POOL_H
