@@ -197,47 +197,37 @@ uint16_t virtq_chain_release(struct virtq *vq, uint16_t id, void **cookies,
 static inline uint16_t virtq_get_used_burst(struct virtq *vq, void **cookies,
 					    uint32_t *lens, uint16_t max)
 {
-	const struct vring_used_elem *ring = vq->vr.used->ring;
-	struct virtq_slot *slots = vq->slots;
-	uint16_t *free_ids = vq->free_ids;
-	uint16_t n = 0, used, last, nfree, mask = vq->mask;
+	uint16_t n = 0, used;
 
 	/* The rest of a chain whose head was returned. */
-	if (__builtin_expect(vq->pending != VIRTQ_END, 0)) {
+	if (vq->pending != VIRTQ_END) {
 		n = virtq_chain_release(vq, vq->pending, cookies, lens, 0, max);
 		if (n == max)
 			return n;
 	}
 	used = vring_load16_acquire(&vq->vr.used->idx);
-	/* Indices in locals: the stores below cannot change them. */
-	last = vq->last_used;
-	nfree = vq->nfree;
-	while (n < max && last != used) {
-		const struct vring_used_elem *e = &ring[last++ & mask];
+	while (n < max && vq->last_used != used) {
+		const struct vring_used_elem *e =
+			&vq->vr.used->ring[vq->last_used++ & vq->mask];
 		uint32_t id = le32toh(e->id);
 		struct virtq_slot *s;
 
 		/* Only a posted chain's head (never a NULL cookie) is due. */
-		if (id > mask || !slots[id].head) {
+		if (id >= vq->vr.size || !vq->slots[id].head) {
 			vq->bad_used++;
 			continue;
 		}
-		s = &slots[id];
+		s = &vq->slots[id];
 		cookies[n] = s->cookie;
 		if (lens)
 			lens[n] = le32toh(e->len);
 		n++;
 		s->cookie = NULL;
 		s->head = false;
-		free_ids[nfree++] = (uint16_t)id;
-		if (s->next != VIRTQ_END) {
-			vq->nfree = nfree;
+		vq->free_ids[vq->nfree++] = (uint16_t)id;
+		if (s->next != VIRTQ_END)
 			n = virtq_chain_release(vq, s->next, cookies, lens, n, max);
-			nfree = vq->nfree;
-		}
 	}
-	vq->last_used = last;
-	vq->nfree = nfree;
 	return n;
 }
 
