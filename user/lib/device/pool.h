@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The buffer pool's state (pool.c) and its two per-packet calls inlined
- * for the datapath: allocation pops the stack of free indices, the last
- * put pushes onto it; growing the pool and the rare puts are out of line.
+ * The buffer pool's state (pool.c) and its per-packet calls inlined for
+ * the datapath: allocation pops the stack of free indices (one buffer, or
+ * a burst for the RX ring), the last put pushes onto it; growing the pool
+ * and the rare puts are out of line.
  */
 #ifndef BYPASS_POOL_H
 #define BYPASS_POOL_H
@@ -63,6 +64,42 @@ static inline struct bypass_buf *pool_alloc_rx(struct bypass_pool *pool)
 	b->refcnt = 1;
 	b->next = NULL;
 	return b;
+}
+
+/*
+ * Up to @n buffers for the RX ring (as pool_alloc_rx() each), fewer when
+ * the pool runs dry: each as a ring cookie into @cookies and its device
+ * address @off bytes in into @iovas. Returns how many.
+ */
+static inline uint32_t pool_alloc_rx_burst(struct bypass_pool *pool,
+					   void **cookies, uint64_t *iovas,
+					   uint32_t off, uint32_t n)
+{
+	struct bypass_buf *all;
+	const uint32_t *free_idx;
+	uint32_t i, nfree = pool->nfree;
+
+	if (__builtin_expect(nfree < n, 0)) {
+		/* Grow first if the pool is empty, then take what there is. */
+		if (!nfree && !pool_refill(pool))
+			return 0;
+		nfree = pool->nfree;
+		if (n > nfree)
+			n = nfree;
+	}
+	/* In locals: the stores below cannot change them. */
+	all = pool->bufs;
+	free_idx = pool->free;
+	for (i = 0; i < n; i++) {
+		struct bypass_buf *b = &all[free_idx[--nfree]];
+
+		b->refcnt = 1;
+		b->next = NULL;
+		cookies[i] = b;
+		iovas[i] = b->iova + off;
+	}
+	pool->nfree = nfree;
+	return n;
 }
 
 /* bypass_buf_alloc(), inlined. */

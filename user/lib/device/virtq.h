@@ -100,6 +100,41 @@ static inline int virtq_add(struct virtq *vq, uint64_t iova, uint32_t len,
 }
 
 /*
+ * virtq_add_writable_burst - post @n device-writable buffers of @len bytes
+ * each at @iovas, with @cookies, not yet visible: virtq_add() for RX in
+ * one pass with the ring indices held in locals. Room for all @n was
+ * checked (virtq_free()).
+ */
+static inline void virtq_add_writable_burst(struct virtq *vq,
+					    void *const *cookies,
+					    const uint64_t *iovas,
+					    uint32_t len, uint16_t n)
+{
+	struct vring_desc *desc = vq->vr.desc;
+	struct virtq_slot *slots = vq->slots;
+	const uint16_t *free_ids = vq->free_ids;
+	uint16_t *ring = vq->vr.avail->ring;
+	uint16_t nfree = vq->nfree, avail = vq->avail_idx, mask = vq->mask, i;
+
+	for (i = 0; i < n; i++) {
+		uint16_t id = free_ids[--nfree];
+		struct vring_desc *d = &desc[id];
+
+		d->addr = htole64(iovas[i]);
+		d->len = htole32(len);
+		d->flags = htole16(VRING_DESC_F_WRITE);
+		d->next = 0;
+		slots[id] = (struct virtq_slot){
+			.cookie = cookies[i], .next = VIRTQ_END, .head = true,
+		};
+		/* The device reads this slot only after the release in publish. */
+		ring[avail++ & mask] = htole16(id);
+	}
+	vq->nfree = nfree;
+	vq->avail_idx = avail;
+}
+
+/*
  * virtq_add_chain - write @n device-readable descriptors linked as one
  * buffer (@n >= 1), not yet visible. Returns 0 or -ENOSPC (fewer than @n
  * free). virtq_get_used() returns each segment's cookie once the device

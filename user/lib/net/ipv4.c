@@ -15,11 +15,7 @@
 uint32_t ipv4_pseudo_sum(uint32_t src, uint32_t dst, uint8_t proto,
 			 uint16_t len)
 {
-	/*
-	 * The one's complement sum does not care about byte order as long
-	 * as every word is taken in the same (here: memory) order.
-	 */
-	uint64_t sum = (uint64_t)src + dst + htons(proto) + htons(len);
+	uint64_t sum = csum_pseudo64(src, dst, proto, len);
 
 	sum = (sum & 0xffffffffu) + (sum >> 32);
 	return (uint32_t)sum;
@@ -236,8 +232,7 @@ int ipv4_send(struct bypass_stack *st, struct bypass_buf *b, uint32_t dst,
 	st->c.ipv4.tx++;
 	if (__builtin_expect(c->dst == dst && c->gen == st->neigh_gen &&
 			     bypass_buf_headroom(b) >= sizeof(c->hdr) + st->hdr_len &&
-			     (c->valid_until == UINT64_MAX ||
-			      stack_now(st) < c->valid_until), 1)) {
+			     stack_poll_time(st) < c->valid_until, 1)) {
 		/* The last destination again: its headers are prebuilt. */
 		uint8_t *h = buf_push(b, sizeof(c->hdr));
 

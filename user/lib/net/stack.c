@@ -34,16 +34,53 @@ static void stack_reclaim_tx(struct bypass_stack *st)
 	} while (n == STACK_RX_BATCH);
 }
 
-/* Put a frame and its @nr chained slices on the TX ring (room was checked). */
-static void stack_tx_post(struct bypass_stack *st, struct bypass_buf *b,
-			  const struct bypass_tcp_frag *frags, uint8_t nr,
-			  uint32_t frags_len)
+/*
+ * Ask the device to finish the checksum (and for a TSO frame, to cut the
+ * segments) of the frame at @b, whose virtio-net header @vh is zero.
+ */
+static void stack_tx_offload(struct bypass_stack *st, struct bypass_buf *b,
+			     struct virtio_net_hdr_v1 *vh, uint8_t nr,
+			     uint32_t frags_len)
+{
+	const struct ethhdr *eh = (const struct ethhdr *)b->data;
+	const struct iphdr *ip = (const struct iphdr *)(eh + 1);
+	uint16_t l4;
+
+	/* udp.c and tcp_stack.c left the pseudo-header sum for the device. */
+	if (eh->h_proto != htons(ETH_P_IP) ||
+	    (ip->protocol != IPPROTO_UDP && ip->protocol != IPPROTO_TCP))
+		return;
+	l4 = (uint16_t)(ETH_HLEN + ip->ihl * 4);
+	vh->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	vh->csum_start = htole16(l4);
+	vh->csum_offset = htole16(ip->protocol == IPPROTO_UDP ?
+				  offsetof(struct udphdr, check) :
+				  TCP_CSUM_OFFSET);
+	st->c.offload.tx_csum++;
+	/* A TSO frame has slices (never one from the backlog). */
+	if (nr && st->tx_gso_size) {
+		/* The TCP data offset: the byte after ack_seq. */
+		uint8_t doff = b->data[l4 + TCP_DOFF_OFFSET] >> 4;
+
+		vh->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+		vh->gso_size = htole16(st->tx_gso_size);
+		vh->hdr_len = htole16(l4 + doff * 4);
+		st->c.offload.tx_tso++;
+		st->c.offload.tx_tso_bytes += b->len + frags_len;
+	}
+}
+
+/*
+ * The virtio-net header in front of the frame at @b (with @nr slices of
+ * @frags_len bytes behind it), the frame counted as sent.
+ */
+static inline struct virtio_net_hdr_v1 *stack_tx_vhdr(struct bypass_stack *st,
+						      struct bypass_buf *b,
+						      uint8_t nr,
+						      uint32_t frags_len)
 {
 	struct virtio_net_hdr_v1 *vh;
-	const struct ethhdr *eh = (const struct ethhdr *)b->data;
-	struct virtq_seg sg[1 + BYPASS_TCP_MAX_FRAGS];
 	uint64_t zero = 0;
-	uint16_t i;
 
 	vh = (struct virtio_net_hdr_v1 *)(b->data - st->hdr_len);
 	/*
@@ -52,43 +89,33 @@ static void stack_tx_post(struct bypass_stack *st, struct bypass_buf *b,
 	 */
 	memcpy(vh, &zero, 8);
 	memcpy(b->data - 4, &zero, 4);
-	if (st->tx_csum && eh->h_proto == htons(ETH_P_IP)) {
-		const struct iphdr *ip = (const struct iphdr *)(eh + 1);
-
-		/*
-		 * udp.c and tcp_stack.c left the pseudo-header sum for the
-		 * device to finish.
-		 */
-		if (ip->protocol == IPPROTO_UDP || ip->protocol == IPPROTO_TCP) {
-			uint16_t l4 = (uint16_t)(ETH_HLEN + ip->ihl * 4);
-
-			vh->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-			vh->csum_start = htole16(l4);
-			vh->csum_offset = htole16(ip->protocol == IPPROTO_UDP ?
-						  offsetof(struct udphdr, check) :
-						  TCP_CSUM_OFFSET);
-			st->c.offload.tx_csum++;
-			/* A TSO frame has slices (never one from the backlog). */
-			if (nr && st->tx_gso_size) {
-				/* The TCP data offset: the byte after ack_seq. */
-				uint8_t doff = b->data[l4 + TCP_DOFF_OFFSET] >> 4;
-
-				vh->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
-				vh->gso_size = htole16(st->tx_gso_size);
-				vh->hdr_len = htole16(l4 + doff * 4);
-				st->c.offload.tx_tso++;
-				st->c.offload.tx_tso_bytes += b->len + frags_len;
-			}
-		}
-	}
+	if (st->tx_csum)
+		stack_tx_offload(st, b, vh, nr, frags_len);
 	st->c.ring.tx_frames++;
 	st->c.ring.tx_bytes += b->len + frags_len;
-	if (!nr) {
-		/* One descriptor: headers and payload in one buffer. */
-		virtq_add(&st->txq, bypass_buf_iova(b, vh), st->hdr_len + b->len,
-			  false, b);
-		return;
-	}
+	return vh;
+}
+
+/* Put a one-buffer frame on the TX ring (room was checked): one descriptor. */
+static inline void stack_tx_post_one(struct bypass_stack *st,
+				     struct bypass_buf *b)
+{
+	struct virtio_net_hdr_v1 *vh = stack_tx_vhdr(st, b, 0, 0);
+
+	/* Headers and payload in one buffer. */
+	virtq_add(&st->txq, bypass_buf_iova(b, vh), st->hdr_len + b->len,
+		  false, b);
+}
+
+/* Put a frame and its @nr (>= 1) chained slices on the TX ring (room was checked). */
+static void stack_tx_post_chain(struct bypass_stack *st, struct bypass_buf *b,
+				const struct bypass_tcp_frag *frags, uint8_t nr,
+				uint32_t frags_len)
+{
+	struct virtio_net_hdr_v1 *vh = stack_tx_vhdr(st, b, nr, frags_len);
+	struct virtq_seg sg[1 + BYPASS_TCP_MAX_FRAGS];
+	uint16_t i;
+
 	sg[0].iova = bypass_buf_iova(b, vh);
 	sg[0].len = st->hdr_len + b->len;
 	sg[0].cookie = b;
@@ -118,7 +145,7 @@ static void stack_tx_backlog_drain(struct bypass_stack *st)
 		if (++st->tx_backlog_head == st->tx_backlog_cap)
 			st->tx_backlog_head = 0;
 		st->tx_backlog_len--;
-		stack_tx_post(st, b, NULL, 0, 0);
+		stack_tx_post_one(st, b);
 	}
 }
 
@@ -163,7 +190,11 @@ int stack_xmit(struct bypass_stack *st, struct bypass_buf *b)
 		if (!stack_tx_fits(st, need))
 			return stack_tx_backlog_add(st, b);
 	}
-	stack_tx_post(st, b, st->tx_frags, st->tx_nr_frags, st->tx_frags_len);
+	if (!st->tx_nr_frags)
+		stack_tx_post_one(st, b);
+	else
+		stack_tx_post_chain(st, b, st->tx_frags, st->tx_nr_frags,
+				    st->tx_frags_len);
 	return STACK_TX_POSTED;
 }
 
@@ -242,16 +273,24 @@ void bypass_stack_flush(struct bypass_stack *st)
 	}
 }
 
+/* Fill the RX ring's free places in bursts, then publish them once. */
 static void stack_refill_rx(struct bypass_stack *st)
 {
-	while (virtq_free(&st->rxq)) {
-		/* Its data and len are set when it comes back (stack_rx_frame). */
-		struct bypass_buf *b = pool_alloc_rx(st->pool);
+	void *cookies[STACK_RX_BATCH];
+	uint64_t iovas[STACK_RX_BATCH];
+	uint32_t len = st->pool->buf_size - st->rx_off;
+	uint16_t want, n;
 
-		if (!b)
-			break;
-		virtq_add(&st->rxq, b->iova + st->rx_off, b->size - st->rx_off,
-			  true, b);
+	while ((want = virtq_free(&st->rxq))) {
+		if (want > STACK_RX_BATCH)
+			want = STACK_RX_BATCH;
+		/* Their data and len are set when they come back (stack_rx_frame). */
+		n = (uint16_t)pool_alloc_rx_burst(st->pool, cookies, iovas,
+						  st->rx_off, want);
+		if (!n)
+			break;	/* the pool is empty and cannot grow */
+		/* Short: the pool ran dry; the next pass grows it if it may. */
+		virtq_add_writable_burst(&st->rxq, cookies, iovas, len, n);
 	}
 	if (virtq_publish(&st->rxq)) {
 		st->dev->ops->kick(st->dev, BYPASS_QUEUE_RX);

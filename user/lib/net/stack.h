@@ -107,7 +107,9 @@ struct ipv4_rx {
  * headers prebuilt, all but tot_len, id, protocol and the checksum, and
  * the sum of the IPv4 header's constant fields (@sum, 16 bits). Valid
  * while st->neigh_gen has not moved (every change of an ARP entry moves
- * it) and, for an address resolved by ARP, until that entry's expiry.
+ * it) and, for an address resolved by ARP, until that entry's expiry as
+ * the last poll saw the clock (sends do not read it: the next poll's ARP
+ * timers expire the entry, which moves neigh_gen).
  */
 struct ipv4_tx_cache {
 	uint32_t dst;		/* the destination */
@@ -213,6 +215,16 @@ struct bypass_stack {
 static inline uint64_t stack_now(struct bypass_stack *st)
 {
 	return st->clock_held ? st->now_ns : st->dev->ops->now_ns(st->dev);
+}
+
+/*
+ * The time of the poll running, or of the last one, without reading the
+ * clock: for what may lag by a poll (the prebuilt headers' ARP expiry,
+ * which the next poll's ARP timers enforce anyway).
+ */
+static inline uint64_t stack_poll_time(const struct bypass_stack *st)
+{
+	return st->now_ns;
 }
 
 static inline void stack_clock_hold(struct bypass_stack *st)

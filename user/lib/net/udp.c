@@ -31,8 +31,8 @@ void udp_input(struct bypass_stack *st, struct bypass_buf *b,
 	}
 	b->len = ulen;
 	if (uh->check && !st->rx_l4_valid) {
-		uint32_t sum = ipv4_pseudo_sum(rx->src, rx->dst, IPPROTO_UDP,
-					       (uint16_t)ulen);
+		uint64_t sum = csum_pseudo64(rx->src, rx->dst, IPPROTO_UDP,
+					     (uint16_t)ulen);
 
 		if (csum_fold64(csum_partial64(uh, ulen, sum))) {
 			stack_drop(st, b, BYPASS_DROP_UDP_BAD_CSUM);
@@ -116,8 +116,7 @@ int bypass_udp_sendto(struct bypass_udp *sock, struct bypass_buf *b,
 {
 	struct bypass_stack *st = sock->st;
 	struct udphdr *uh;
-	uint32_t sum;
-
+	uint64_t sum;
 	int r;
 
 	if (!port) {
@@ -131,7 +130,7 @@ int bypass_udp_sendto(struct bypass_udp *sock, struct bypass_buf *b,
 	uh->source = htons(sock->port);
 	uh->dest = htons(port);
 	uh->len = htons((uint16_t)b->len);
-	sum = ipv4_pseudo_sum(st->addr, addr, IPPROTO_UDP, (uint16_t)b->len);
+	sum = csum_pseudo64(st->addr, addr, IPPROTO_UDP, (uint16_t)b->len);
 	if (st->tx_csum) {
 		/* The device sums from the UDP header on and folds this in. */
 		uh->check = (uint16_t)~csum_fold64(sum);
