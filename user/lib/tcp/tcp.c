@@ -104,6 +104,8 @@ int bypass_tcp_create(const struct bypass_tcp_config *cfg,
 	}
 	tcp->ops = *ops;
 	tcp->ctx = ctx;
+	tcp->clk_ns = &tcp->own_ns;
+	tcp->clk_held = &tcp->own_held;
 	while ((tcp->cfg.rcvbuf >> tcp->rcv_wscale) > TCP_MAX_WIN)
 		tcp->rcv_wscale++;
 	if (tcp_table_init(tcp) || tcp_tw_init(tcp)) {

@@ -230,9 +230,15 @@ struct bypass_tcp {
 	struct tcp_wheel wheel;
 	struct tcp_conn *upd;		/* ACKs and window updates to decide */
 	uint64_t isn_drift_ns;		/* test hook: added to the ISN clock */
-	/* The clock as read once by the entry point running (now_held). */
-	uint64_t now_ns;
-	uint32_t now_held;
+	/*
+	 * The clock as read once by the entry point running: *clk_ns while
+	 * *clk_held. The engine's own pair, or its host's (tcp_clock_share():
+	 * the stack's, so that one read serves both).
+	 */
+	uint64_t *clk_ns;
+	uint32_t *clk_held;
+	uint64_t own_ns;
+	uint32_t own_held;
 	struct bypass_tcp_stats stats;
 };
 
@@ -304,18 +310,33 @@ static inline uint32_t tcp_pow2_at_least(uint32_t n)
  */
 static inline uint64_t tcp_now(struct bypass_tcp *tcp)
 {
-	return tcp->now_held ? tcp->now_ns : tcp->ops.now_ns(tcp->ctx);
+	return *tcp->clk_held ? *tcp->clk_ns : tcp->ops.now_ns(tcp->ctx);
 }
 
 static inline void tcp_clock_hold(struct bypass_tcp *tcp)
 {
-	if (!tcp->now_held++)
-		tcp->now_ns = tcp->ops.now_ns(tcp->ctx);
+	/* Read before holding: ops.now_ns may look at a shared hold. */
+	if (!*tcp->clk_held)
+		*tcp->clk_ns = tcp->ops.now_ns(tcp->ctx);
+	(*tcp->clk_held)++;
 }
 
 static inline void tcp_clock_release(struct bypass_tcp *tcp)
 {
-	tcp->now_held--;
+	(*tcp->clk_held)--;
+}
+
+/*
+ * Hold and read the clock in the host's pair (@ns while *@held), which
+ * holds it too: a time the host read serves the engine without a call,
+ * and the engine's serves the host. ops.now_ns must read the clock
+ * itself when *@held is 0. Only while nothing holds either clock.
+ */
+static inline void tcp_clock_share(struct bypass_tcp *tcp, uint64_t *ns,
+				   uint32_t *held)
+{
+	tcp->clk_ns = ns;
+	tcp->clk_held = held;
 }
 
 /* tcp_isn.c */

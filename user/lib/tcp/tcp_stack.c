@@ -390,6 +390,7 @@ int tcp_stack_init(struct bypass_stack *st, const struct bypass_tcp_config *tcfg
 		.event = stack_tcp_event,
 	};
 	struct bypass_tcp_config cfg = { 0 };
+	int r;
 
 	if (tcfg)
 		cfg = *tcfg;
@@ -398,7 +399,12 @@ int tcp_stack_init(struct bypass_stack *st, const struct bypass_tcp_config *tcfg
 	st->eph_nr = TCP_EPHEMERAL_NR;
 	/* An IPv4 datagram's worth, less the largest headers. */
 	cfg.tso_max = st->tso ? TCP_TSO_MAX : 0;
-	return bypass_tcp_create(&cfg, &ops, st, &st->tcp);
+	r = bypass_tcp_create(&cfg, &ops, st, &st->tcp);
+	if (r)
+		return r;
+	/* One clock: what a poll read serves the engine, and the reverse. */
+	tcp_clock_share(st->tcp, &st->now_ns, &st->clock_held);
+	return 0;
 }
 
 int bypass_stack_set_ports(struct bypass_stack *st, uint16_t lo, uint16_t nr)
