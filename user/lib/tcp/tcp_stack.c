@@ -130,12 +130,13 @@ int stack_tcp_post(struct bypass_stack *st, struct bypass_buf *b,
 	int r;
 
 	st->c.tcp.tx++;
-	/* Outside a poll, the engine's time of this send serves ARP too. */
-	if (!st->clock_held)
-		st->now_ns = tcp_now(st->tcp);
-	st->clock_held++;
+	/*
+	 * The engine's clock is the stack's (tcp_clock_share()): a send the
+	 * engine holds the clock for serves ARP that time; else one read.
+	 */
+	stack_clock_hold(st);
 	r = ipv4_send(st, b, daddr, IPPROTO_TCP);
-	st->clock_held--;
+	stack_clock_release(st);
 	return r < 0 ? -EAGAIN : r;
 }
 
