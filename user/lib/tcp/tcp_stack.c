@@ -174,6 +174,21 @@ static int stack_tcp_send_chain(struct bypass_stack *st, struct bypass_buf *b,
 }
 
 /*
+ * stack_tcp_direct_ok() (below) of a buffer of at most the template's
+ * max_len bytes, whose copy a buffer of the pool always fits (max_len is
+ * at most tx_linear_max, which leaves BYPASS_BUF_HEADROOM of a pool
+ * buffer).
+ */
+static inline __attribute__((always_inline))
+bool stack_tcp_direct_ok_short(struct bypass_stack *st,
+			       const struct bypass_buf *p, uint32_t room)
+{
+	return p->refcnt == 1 && p->pool == st->pool &&
+	       !((uintptr_t)p->data & 3) && bypass_buf_headroom(p) >= room &&
+	       bypass_pool_available(st->pool) >= 2 && stack_tx_room(st, 1);
+}
+
+/*
  * Can the one payload buffer @p of a segment, starting at its data, carry
  * the headers (@room bytes) in its headroom, making the frame one
  * descriptor? Only when nobody else holds it (not on the ring from an
@@ -188,19 +203,16 @@ static inline __attribute__((always_inline))
 bool stack_tcp_direct_ok(struct bypass_stack *st, const struct bypass_buf *p,
 			 uint32_t room)
 {
-	return p->refcnt == 1 && p->pool == st->pool &&
-	       !((uintptr_t)p->data & 3) && bypass_buf_headroom(p) >= room &&
-	       p->len + BYPASS_BUF_HEADROOM <= p->size &&
-	       bypass_pool_available(st->pool) >= 2 && stack_tx_room(st, 1);
+	return p->len + BYPASS_BUF_HEADROOM <= p->size &&
+	       stack_tcp_direct_ok_short(st, p, room);
 }
 
 /*
  * Send the segment of @c at @seq whose @hlen-byte header, summed into
  * @sum, is written in front of its payload, the first @plen bytes of @p,
- * in @p's headroom:
- * @p is the frame for the call and the send queue's buffer again after
- * it. The frame takes its own reference, put when the device completes
- * it.
+ * in @p's headroom: @p is the frame for the call and the send queue's
+ * buffer again after it. The frame takes its own reference, put when the
+ * device completes it.
  */
 static inline __attribute__((always_inline))
 int stack_tcp_post_direct(struct bypass_stack *st, struct tcp_conn *c,
@@ -267,7 +279,7 @@ int tcp_stack_emit(void *ctx, struct tcp_conn *c, struct bypass_buf *b,
 	const struct bypass_tcp_tmpl *t = &c->tmpl;
 	uint32_t hlen = t->len, sum;
 
-	if (!stack_tcp_direct_ok(st, b, t->room))
+	if (!stack_tcp_direct_ok_short(st, b, t->room))
 		return 1;
 	sum = tcp_tmpl_write_fields(t, b->data - hlen, c->snd_nxt, c->rcv_nxt,
 				    flags, win, ts, c->ts_recent, hlen + b->len);
