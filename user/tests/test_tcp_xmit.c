@@ -4,8 +4,9 @@
  * that is one unshared buffer leaves as one descriptor, its headers in the
  * buffer's headroom; a retransmission of a buffer the device still holds
  * gets a header buffer of its own; a frame that waits for ARP leaves the
- * send queue a copy; a header written from the connection's template is
- * the one written field by field. The bytes on the wire are checked in
+ * send queue a copy; a buffer the application holds leaves once, behind a
+ * header buffer; a header written from the connection's template is the
+ * one written field by field. The bytes on the wire are checked in
  * each case.
  */
 #include "kselftest_harness.h"
@@ -200,6 +201,44 @@ TEST(segment_of_one_buffer_leaves_as_one_descriptor_csum_offload)
 {
 	one_descriptor(_metadata, FEAT_DEFAULT | 1ULL << VIRTIO_NET_F_CSUM |
 		       1ULL << VIRTIO_NET_F_GUEST_CSUM, 0x3c);
+}
+
+/*
+ * A buffer the application still holds cannot take the headers: the
+ * engine's send from the connection's template steps back and the
+ * segment leaves once, its header in a buffer of its own, the payload
+ * chained behind it.
+ */
+TEST(buffer_the_application_holds_leaves_once_behind_a_header_buffer)
+{
+	struct bypass_buf *b;
+	struct conn2 t;
+	uint16_t before;
+	bool bad = false;
+
+	ASSERT_EQ(0, conn2_init(&t, FEAT_DEFAULT));
+	ASSERT_TRUE(((struct tcp_conn *)t.c[0])->tmpl_emit);
+	b = bypass_buf_alloc(bypass_stack_pool(t.st[0]));
+	ASSERT_NE(NULL, b);
+	memset(b->data, 0x6b, PAYLOAD);
+	b->len = PAYLOAD;
+	bypass_buf_get(b);			/* the application's reference */
+	bypass_pair_set_capture(t.pair, 0, true);
+	before = virtq_free(&t.st[0]->txq);
+	ASSERT_EQ(0, bypass_tcp_send(t.c[0], b));
+	EXPECT_EQ(2, before - virtq_free(&t.st[0]->txq));
+	bypass_stack_flush(t.st[0]);
+	pop_two(&t);
+	EXPECT_EQ(FRAME_LEN, t.len[0]);
+	EXPECT_GE(0, t.len[1]);			/* one frame, not two */
+	EXPECT_TRUE(tcp_csum_ok(t.frame[0], FRAME_LEN));
+	EXPECT_EQ(0, memcmp(t.frame[0] + FRAME_LEN - PAYLOAD, b->data, PAYLOAD));
+	bypass_pair_set_capture(t.pair, 0, false);
+	EXPECT_EQ(0, bypass_pair_inject(t.pair, 1, t.frame[0], (size_t)t.len[0]));
+	EXPECT_EQ(PAYLOAD, read_checked(&t, 0x6b, &bad));
+	EXPECT_FALSE(bad);
+	bypass_buf_put(b);
+	conn2_fini(&t);
 }
 
 /*

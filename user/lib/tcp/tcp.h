@@ -153,6 +153,13 @@ struct tcp_conn {
 	uint32_t challenge_tokens;
 	uint64_t challenge_sec;
 	struct bypass_tcp_tmpl tmpl;	/* the output's header (tcp_tmpl.c) */
+
+	/*
+	 * tcpout15: the stack's output built tmpl for this connection, so a
+	 * segment of one whole queued buffer may be handed to
+	 * tcp_stack_emit() instead of being built as a struct bypass_tcp_seg.
+	 */
+	bool tmpl_emit;
 };
 
 /*
@@ -589,5 +596,18 @@ void tcp_sndq_replace(struct tcp_conn *c, uint32_t seq, struct bypass_buf *old,
 
 /* tcp_output.c: tcp_output() right after the application queued data. */
 __attribute__((visibility("hidden"))) void tcp_output_data(struct tcp_conn *c);
+
+/*
+ * tcpout15, tcp_stack.c: send the segment of @c at snd_nxt that is all of
+ * @b (one queued buffer, at most tmpl.max_len bytes), with @flags (ACK
+ * set), window field @win and TS value @ts, its header written from
+ * c->tmpl into @b's headroom: for a connection whose tmpl_emit is set
+ * (the host is the stack @ctx). Returns 1 when @b cannot carry the
+ * headers (nothing done: build the segment as usual), else what the
+ * output callback would (0, or -EAGAIN when the frame was lost).
+ */
+__attribute__((visibility("hidden")))
+int tcp_stack_emit(void *ctx, struct tcp_conn *c, struct bypass_buf *b,
+		   uint8_t flags, uint16_t win, uint32_t ts);
 
 #endif /* BYPASS_TCP_INTERNAL_H */

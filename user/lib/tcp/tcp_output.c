@@ -133,17 +133,22 @@ static void seg_init(struct tcp_conn *c, struct bypass_tcp_seg *s,
 	}
 }
 
+/* A segment acknowledging @ack goes out: no ACK is owed after it. */
+static inline void ack_sent(struct tcp_conn *c, uint32_t ack)
+{
+	c->ack_pending = false;
+	c->ack_now = false;
+	c->last_ack_sent = ack;
+	tcp_timer_clear(&c->delack_timer);
+}
+
 /* An ACK goes out with every segment: no ACK is owed after it. */
 static void xmit(struct tcp_conn *c, struct bypass_tcp_seg *s)
 {
 	struct bypass_tcp *tcp = c->tcp;
 
-	if (s->flags & BYPASS_TCP_ACK) {
-		c->ack_pending = false;
-		c->ack_now = false;
-		c->last_ack_sent = s->ack;
-		tcp_timer_clear(&c->delack_timer);
-	}
+	if (s->flags & BYPASS_TCP_ACK)
+		ack_sent(c, s->ack);
 	tcp->ops.output(tcp->ctx, s);
 }
 
@@ -345,7 +350,11 @@ static bool all_sent(const struct tcp_conn *c)
 
 /*
  * send_at() of the last @len bytes queued, which end chunk @k: one slice,
- * pushed (no FIN is queued).
+ * pushed (no FIN is queued). When the slice is all of the buffer, no SACK
+ * blocks are due and the stack built the connection's template, the
+ * stack writes the header from it straight in front of the payload
+ * (tcp_stack_emit()); otherwise, or when the buffer cannot take the
+ * headers there, the segment is built for the output callback.
  */
 static inline __attribute__((always_inline))
 uint32_t send_tail(struct tcp_conn *c, struct tcp_chunk *k, uint32_t len,
@@ -353,6 +362,13 @@ uint32_t send_tail(struct tcp_conn *c, struct tcp_chunk *k, uint32_t len,
 {
 	struct bypass_tcp_seg s;
 
+	if (__builtin_expect(c->tmpl_emit && c->snd_nxt == k->seq &&
+			     !(c->nr_ooo | c->dsack) && len <= c->tmpl.max_len, 1) &&
+	    tcp_stack_emit(c->tcp->ctx, c, k->buf, BYPASS_TCP_ACK | BYPASS_TCP_PSH,
+			   adv_window(c, false), ts) <= 0) {
+		ack_sent(c, c->rcv_nxt);
+		return len;
+	}
 	seg_fill(c, &s, BYPASS_TCP_ACK | BYPASS_TCP_PSH, c->snd_nxt, ts);
 	s.frag[0].buf = k->buf;
 	s.frag[0].off = c->snd_nxt - k->seq;

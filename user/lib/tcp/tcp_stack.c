@@ -13,6 +13,10 @@
  * group, so the ports to one server follow each other (the first one
  * tried is free in the common case) while other destinations start
  * elsewhere, unpredictable from outside.
+ * The engine's common send, one whole queued buffer of an established
+ * connection whose template this stack built, skips the segment
+ * structure: tcp_stack_emit() writes the template with the fields that
+ * vary in front of the payload and posts it.
  * The payload is not copied. A segment that is one buffer nobody else
  * holds, starting at its data, gets its headers written into that
  * buffer's headroom: one descriptor, the frame holding a reference of its
@@ -170,58 +174,66 @@ static int stack_tcp_send_chain(struct bypass_stack *st, struct bypass_buf *b,
 }
 
 /*
- * Can the segment's one payload buffer @p carry the headers in its
- * headroom, making the frame one descriptor? Only when nobody else holds
- * it (not on the ring from an earlier send, not the application's), the
- * segment starts at its data, and the ring has room with no frame waiting
- * for it (else the frame would wait on the backlog and cost a copy). A
- * frame held back (ipv4_send(): waiting for ARP, or on the backlog) keeps
- * the buffer: the send queue then takes a copy, so the pool must have
- * one, and an ARP request, to give, and the copy must fit a fresh buffer.
+ * stack_tcp_direct_ok() (below) of a buffer of at most the template's
+ * max_len bytes, whose copy a buffer of the pool always fits (max_len is
+ * at most tx_linear_max, which leaves BYPASS_BUF_HEADROOM of a pool
+ * buffer).
  */
-static bool stack_tcp_direct_ok(struct bypass_stack *st,
-				const struct bypass_tcp_seg *seg,
-				const struct bypass_buf *p)
+static inline __attribute__((always_inline))
+bool stack_tcp_direct_ok_short(struct bypass_stack *st,
+			       const struct bypass_buf *p, uint32_t room)
 {
-	return seg->frag[0].off == 0 && p->refcnt == 1 && p->pool == st->pool &&
-	       !((uintptr_t)p->data & 3) &&
-	       bypass_buf_headroom(p) >= seg->tmpl->room &&
-	       p->len + BYPASS_BUF_HEADROOM <= p->size &&
+	return p->refcnt == 1 && p->pool == st->pool &&
+	       !((uintptr_t)p->data & 3) && bypass_buf_headroom(p) >= room &&
 	       bypass_pool_available(st->pool) >= 2 && stack_tx_room(st, 1);
 }
 
-/* The connection whose template @t is. */
-static struct tcp_conn *tmpl_conn(struct bypass_tcp_tmpl *t)
+/*
+ * Can the one payload buffer @p of a segment, starting at its data, carry
+ * the headers (@room bytes) in its headroom, making the frame one
+ * descriptor? Only when nobody else holds it (not on the ring from an
+ * earlier send, not the application's) and the ring has room with no
+ * frame waiting for it (else the frame would wait on the backlog and cost
+ * a copy). A frame held back (ipv4_send(): waiting for ARP, or on the
+ * backlog) keeps the buffer: the send queue then takes a copy, so the
+ * pool must have one, and an ARP request, to give, and the copy must fit
+ * a fresh buffer.
+ */
+static inline __attribute__((always_inline))
+bool stack_tcp_direct_ok(struct bypass_stack *st, const struct bypass_buf *p,
+			 uint32_t room)
 {
-	return (struct tcp_conn *)((char *)t - offsetof(struct tcp_conn, tmpl));
+	return p->len + BYPASS_BUF_HEADROOM <= p->size &&
+	       stack_tcp_direct_ok_short(st, p, room);
 }
 
 /*
- * Send @seg as one descriptor: its headers written in front of its
- * payload, in the headroom of @p, which is the frame for the call and the
- * send queue's buffer again after it. The frame takes its own reference,
- * put when the device completes it.
+ * Send the segment of @c at @seq whose @hlen-byte header, summed into
+ * @sum, is written in front of its payload, the first @plen bytes of @p,
+ * in @p's headroom: @p is the frame for the call and the send queue's
+ * buffer again after it. The frame takes its own reference, put when the
+ * device completes it.
  */
-static int stack_tcp_xmit_direct(struct bypass_stack *st,
-				 const struct bypass_tcp_seg *seg,
-				 struct bypass_buf *p, uint32_t hlen)
+static inline __attribute__((always_inline))
+int stack_tcp_post_direct(struct bypass_stack *st, struct tcp_conn *c,
+			  uint32_t seq, struct bypass_buf *p, uint32_t hlen,
+			  uint32_t plen, uint32_t sum)
 {
 	uint8_t *data = p->data;
-	uint32_t len = p->len, sum;
+	uint32_t len = p->len;
 	struct tcphdr *th = (struct tcphdr *)(data - hlen);
 	int r;
 
-	sum = tcp_tmpl_write(seg->tmpl, seg, th, hlen + seg->len);
 	/* The payload follows the header (an even length): sum on. */
 	if (st->tx_csum)	/* the device ends it */
-		th->check = (uint16_t)~bypass_csum_fold(tcp_tmpl_psum(seg->tmpl,
-								      hlen + seg->len));
+		th->check = (uint16_t)~bypass_csum_fold(tcp_tmpl_psum(&c->tmpl,
+								      hlen + plen));
 	else
-		th->check = bypass_csum_fold(bypass_csum_partial(data, seg->len, sum));
+		th->check = bypass_csum_fold(bypass_csum_partial(data, plen, sum));
 	bypass_buf_get(p);
 	p->data = (uint8_t *)th;
-	p->len = hlen + seg->len;
-	r = stack_tcp_post(st, p, seg->daddr);
+	p->len = hlen + plen;
+	r = stack_tcp_post(st, p, c->raddr);
 	/*
 	 * Held back (waiting for ARP, or on the TX backlog) the frame is @p:
 	 * the send queue takes a copy.
@@ -233,13 +245,45 @@ static int stack_tcp_xmit_direct(struct bypass_stack *st,
 		if (copy) {
 			memcpy(copy->data, data, len);
 			copy->len = len;
-			tcp_sndq_replace(tmpl_conn(seg->tmpl), seg->seq, p, copy);
+			tcp_sndq_replace(c, seq, p, copy);
 			return 0;
 		}
 	}
 	p->data = data;
 	p->len = len;
 	return r < 0 ? r : 0;
+}
+
+/* The connection whose template @t is. */
+static struct tcp_conn *tmpl_conn(struct bypass_tcp_tmpl *t)
+{
+	return (struct tcp_conn *)((char *)t - offsetof(struct tcp_conn, tmpl));
+}
+
+/* stack_tcp_post_direct() of @seg, whose one slice starts @p. */
+static int stack_tcp_xmit_direct(struct bypass_stack *st,
+				 const struct bypass_tcp_seg *seg,
+				 struct bypass_buf *p, uint32_t hlen)
+{
+	uint32_t sum = tcp_tmpl_write(seg->tmpl, seg, p->data - hlen,
+				      hlen + seg->len);
+
+	return stack_tcp_post_direct(st, tmpl_conn(seg->tmpl), seg->seq, p,
+				     hlen, seg->len, sum);
+}
+
+int tcp_stack_emit(void *ctx, struct tcp_conn *c, struct bypass_buf *b,
+		   uint8_t flags, uint16_t win, uint32_t ts)
+{
+	struct bypass_stack *st = ctx;
+	const struct bypass_tcp_tmpl *t = &c->tmpl;
+	uint32_t hlen = t->len, sum;
+
+	if (!stack_tcp_direct_ok_short(st, b, t->room))
+		return 1;
+	sum = tcp_tmpl_write_fields(t, b->data - hlen, c->snd_nxt, c->rcv_nxt,
+				    flags, win, ts, c->ts_recent, hlen + b->len);
+	return stack_tcp_post_direct(st, c, c->snd_nxt, b, hlen, b->len, sum);
 }
 
 /*
@@ -350,6 +394,8 @@ static inline void stack_tcp_tmpl_fit(struct bypass_stack *st,
 		max = st->tx_linear_max;
 	tcp_tmpl_fit(t, seg, st->addr, max,
 		     st->hdr_len + ETH_HLEN + sizeof(struct iphdr) + hlen);
+	/* Built by this stack: the engine may hand it whole buffers. */
+	tmpl_conn(t)->tmpl_emit = true;
 }
 
 /*
@@ -365,8 +411,8 @@ static int stack_tcp_xmit(void *ctx, const struct bypass_tcp_seg *seg)
 	if (__builtin_expect(t && !seg->opt.nr_sack && !seg->gso_size, 1)) {
 		stack_tcp_tmpl_fit(st, t, seg);
 		if (seg->len <= t->max_len) {
-			if (seg->nr_frags == 1 &&
-			    stack_tcp_direct_ok(st, seg, seg->frag[0].buf))
+			if (seg->nr_frags == 1 && seg->frag[0].off == 0 &&
+			    stack_tcp_direct_ok(st, seg->frag[0].buf, t->room))
 				return stack_tcp_xmit_direct(st, seg, seg->frag[0].buf,
 							     t->len);
 			return stack_tcp_xmit_tmpl(st, seg);

@@ -72,25 +72,30 @@ static inline void tcp_tmpl_put(uint8_t *p, uint32_t v)
 }
 
 /*
- * Write the header of @s (no SACK blocks) from @t at @th, 4-byte aligned,
- * checksum field zero. Returns the partial checksum of the pseudo-header
- * (for @l4_len bytes of TCP) and the header.
+ * Write a header from @t at @th, 4-byte aligned, checksum field zero,
+ * with the fields that vary per segment: @seq, @ack, @flags, @win (the
+ * raw field) and, when @t has the timestamp option, @ts_val and @ts_ecr.
+ * Returns the partial checksum of the pseudo-header (for @l4_len bytes
+ * of TCP) and the header.
  */
-static inline uint32_t tcp_tmpl_write(const struct bypass_tcp_tmpl *t,
-				      const struct bypass_tcp_seg *s, void *th,
-				      uint32_t l4_len)
+static inline uint32_t tcp_tmpl_write_fields(const struct bypass_tcp_tmpl *t,
+					     void *th, uint32_t seq, uint32_t ack,
+					     uint8_t flags, uint16_t win,
+					     uint32_t ts_val, uint32_t ts_ecr,
+					     uint32_t l4_len)
 {
 	/*
 	 * The header's words: 0 ports, 1 seq, 2 ack, 3 data offset, flags
 	 * and window, 4 checksum and urgent pointer (zero), 5 NOP NOP 8 10,
 	 * 6 and 7 the timestamps. Words 0 and 5 are in the template's sum.
 	 */
-	uint32_t seq = htonl(s->seq), ack = htonl(s->ack), w;
-	uint32_t w3 = htonl((uint32_t)t->hdr[12] << 24 | (uint32_t)s->flags << 16 |
-			    s->win);
+	uint32_t w3 = htonl((uint32_t)t->hdr[12] << 24 | (uint32_t)flags << 16 |
+			    win), w;
 	uint8_t *h = th;
 	uint64_t acc;
 
+	seq = htonl(seq);
+	ack = htonl(ack);
 	memcpy(h, t->hdr, 4);
 	tcp_tmpl_put(h + 4, seq);
 	tcp_tmpl_put(h + 8, ack);
@@ -100,14 +105,23 @@ static inline uint32_t tcp_tmpl_write(const struct bypass_tcp_tmpl *t,
 	      seq + ack + w3;
 	if (t->len > sizeof(struct tcphdr)) {
 		memcpy(h + 20, t->hdr + 20, 4);
-		w = htonl(s->opt.ts_val);
+		w = htonl(ts_val);
 		tcp_tmpl_put(h + 24, w);
 		acc += w;
-		w = htonl(s->opt.ts_ecr);
+		w = htonl(ts_ecr);
 		tcp_tmpl_put(h + 28, w);
 		acc += w;
 	}
 	return tcp_tmpl_fold(acc);
+}
+
+/* tcp_tmpl_write_fields() with the fields of @s (no SACK blocks). */
+static inline uint32_t tcp_tmpl_write(const struct bypass_tcp_tmpl *t,
+				      const struct bypass_tcp_seg *s, void *th,
+				      uint32_t l4_len)
+{
+	return tcp_tmpl_write_fields(t, th, s->seq, s->ack, s->flags, s->win,
+				     s->opt.ts_val, s->opt.ts_ecr, l4_len);
 }
 
 /* The pseudo-header's partial sum alone (a device ends the checksum). */
