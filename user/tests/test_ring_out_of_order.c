@@ -8,6 +8,7 @@
  * directory and must pass whole.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,8 +40,16 @@ static int run_out_of_order(const char *name)
 	if (!pid) {
 		char *argv[] = { path, NULL };
 
-		/* Its report to stderr: only this program's results are TAP. */
-		dup2(STDERR_FILENO, STDOUT_FILENO);
+		/*
+		 * Its report is not shown: only this program's results are
+		 * the suite's. A failure names the command that shows it.
+		 */
+		int null = open("/dev/null", O_WRONLY);
+
+		if (null >= 0) {
+			dup2(null, STDOUT_FILENO);
+			dup2(null, STDERR_FILENO);
+		}
 		setenv("BYPASS_PAIR_OUT_OF_ORDER", "1", 1);
 		execv(path, argv);
 		_exit(127);
@@ -65,17 +74,23 @@ FIXTURE_TEARDOWN(ooo)
 
 TEST_F_TIMEOUT(ooo, ring_tests_pass, 300)
 {
-	EXPECT_EQ(0, run_out_of_order("test_virtq"));
+	EXPECT_EQ(0, run_out_of_order("test_virtq")) {
+		TH_LOG("see BYPASS_PAIR_OUT_OF_ORDER=1 build/tests/test_virtq");
+	}
 }
 
 TEST_F_TIMEOUT(ooo, stack_tests_pass, 300)
 {
-	EXPECT_EQ(0, run_out_of_order("test_stack"));
+	EXPECT_EQ(0, run_out_of_order("test_stack")) {
+		TH_LOG("see BYPASS_PAIR_OUT_OF_ORDER=1 build/tests/test_stack");
+	}
 }
 
 TEST_F_TIMEOUT(ooo, stack_tcp_tests_pass, 600)
 {
-	EXPECT_EQ(0, run_out_of_order("test_stack_tcp"));
+	EXPECT_EQ(0, run_out_of_order("test_stack_tcp")) {
+		TH_LOG("see BYPASS_PAIR_OUT_OF_ORDER=1 build/tests/test_stack_tcp");
+	}
 }
 
 TEST_HARNESS_MAIN
