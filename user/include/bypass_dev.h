@@ -167,6 +167,12 @@ struct bypass_pair_impair {
  *	interrupt), hold it up to 50 ms until a new frame lands in its RX
  *	ring, while its interrupt is still off: only the driver's look at
  *	the ring after enabling the interrupt can then find that frame.
+ * @out_of_order: test hook: both devices complete buffers out of order,
+ *	as a device without VIRTIO_F_IN_ORDER may (RX buffers filled and TX
+ *	buffers returned pairwise swapped, an RX buffer possibly held
+ *	across polls).
+ *	The environment variable BYPASS_PAIR_OUT_OF_ORDER=1 turns it on for
+ *	every pair, so that whole test programs can run under it.
  */
 struct bypass_pair_config {
 	uint16_t queue_size;
@@ -178,6 +184,7 @@ struct bypass_pair_config {
 	bool threaded;
 	bool late_rx;
 	struct bypass_pair_impair impair;
+	bool out_of_order;
 };
 
 /* struct bypass_pair_stats - what the emulated devices saw, per side. */

@@ -275,6 +275,8 @@ int bypass_pair_create(const struct bypass_pair_config *cfg,
 		       struct bypass_pair **out)
 {
 	struct bypass_pair *p = calloc(1, sizeof(*p));
+	const char *env = getenv("BYPASS_PAIR_OUT_OF_ORDER");
+	bool out_of_order = cfg->out_of_order || (env && env[0] == '1');
 	int i, r;
 
 	if (!p)
@@ -290,6 +292,7 @@ int bypass_pair_create(const struct bypass_pair_config *cfg,
 		r = vdev_dev_init(&e->base, &pair_ops, cfg->features, cfg->mac[i],
 				  cfg->mtu, cfg->queue_size);
 		e->base.vd.paged_iova = cfg->paged_iova;
+		e->base.vd.out_of_order = out_of_order;
 		e->late_rx = cfg->threaded && cfg->late_rx;
 		if (r) {
 			if (i)

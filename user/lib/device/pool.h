@@ -2,7 +2,7 @@
 /*
  * The buffer pool's state (pool.c) and its per-packet calls inlined for
  * the datapath: allocation pops the stack of free indices (one buffer, or
- * a burst for the RX ring), the last put pushes onto it; growing the pool
+ * a burst posted straight on the RX ring), the last put pushes onto it; growing the pool
  * and the rare puts are out of line.
  */
 #ifndef BYPASS_POOL_H
@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "bypass_buf.h"
+#include "virtq.h"
 
 /* Internal to libbypass: not exported from libbypass.so. */
 #pragma GCC visibility push(hidden)
@@ -67,13 +68,14 @@ static inline struct bypass_buf *pool_alloc_rx(struct bypass_pool *pool)
 }
 
 /*
- * Up to @n buffers for the RX ring (as pool_alloc_rx() each), fewer when
- * the pool runs dry: each as a ring cookie into @cookies and its device
- * address @off bytes in into @iovas. Returns how many.
+ * pool_post_rx - post up to @n buffers (as pool_alloc_rx() each) on the
+ * RX queue @vq (set up by virtq_init_writable(), room for @n checked),
+ * each at its device address @off bytes in, not yet visible; fewer when
+ * the pool runs dry. One loop: each buffer goes from the free stack
+ * straight into its descriptor. Returns how many.
  */
-static inline uint32_t pool_alloc_rx_burst(struct bypass_pool *pool,
-					   void **cookies, uint64_t *iovas,
-					   uint32_t off, uint32_t n)
+static inline uint32_t pool_post_rx(struct bypass_pool *pool,
+				    struct virtq *vq, uint32_t off, uint32_t n)
 {
 	struct bypass_buf *all;
 	const uint32_t *free_idx;
@@ -95,10 +97,10 @@ static inline uint32_t pool_alloc_rx_burst(struct bypass_pool *pool,
 
 		b->refcnt = 1;
 		b->next = NULL;
-		cookies[i] = b;
-		iovas[i] = b->iova + off;
+		virtq_add_writable(vq, b->iova + off, b);
 	}
 	pool->nfree = nfree;
+	virtq_added(vq, (uint16_t)n);
 	return n;
 }
 

@@ -94,8 +94,10 @@ int vdev_init(struct vdev *vd, uint16_t qsize, uint64_t features)
 	int i;
 
 	memset(vd, 0, sizeof(*vd));
-	for (i = 0; i < BYPASS_NR_QUEUES; i++)
+	for (i = 0; i < BYPASS_NR_QUEUES; i++) {
 		vd->q[i].irq_fd = -1;
+		vd->q[i].spare = VDEV_NO_SPARE;
+	}
 	if (!qsize || qsize > 32768 || (qsize & (qsize - 1)))
 		return -EINVAL;
 	vd->features = features;
@@ -200,16 +202,15 @@ void *vdev_translate(const struct vdev *vd, uint64_t iova, size_t len)
 }
 
 /*
- * Walk the descriptor chain named by avail slot @pos of queue @q. Every
+ * Walk the descriptor chain with head @id of queue @q. Every
  * descriptor must be device-writable iff @writable and point at registered
  * memory. Returns the number of segments and the chain's head and length,
  * or -EIO.
  */
-static int vdev_chain(struct vdev *vd, struct vdev_queue *q, uint16_t pos,
+static int vdev_chain(struct vdev *vd, struct vdev_queue *q, uint16_t id,
 		      bool writable, struct vdev_seg *segs, uint16_t *head,
 		      size_t *total)
 {
-	uint16_t id = vring_load16(&q->vr.avail->ring[pos & (q->vr.size - 1)]);
 	int n = 0;
 
 	*head = id;
@@ -248,6 +249,32 @@ static void vdev_push_used(struct vdev_queue *q, uint16_t id, uint32_t len)
 	q->used_idx++;
 }
 
+/* The head id the driver put into avail slot @pos of @q. */
+static uint16_t vdev_avail_id(const struct vdev_queue *q, uint16_t pos)
+{
+	return vring_load16(&q->vr.avail->ring[pos & (q->vr.size - 1)]);
+}
+
+/*
+ * A TX chain is done. With the out_of_order test hook, its used entry is
+ * held back until the next one's is written or the batch is flushed:
+ * completions come pairwise swapped.
+ */
+static void vdev_tx_done(struct vdev *vd, struct vdev_queue *q, uint16_t head)
+{
+	if (!vd->out_of_order) {
+		vdev_push_used(q, head, 0);
+		return;
+	}
+	if (q->spare == VDEV_NO_SPARE) {
+		q->spare = head;
+		return;
+	}
+	vdev_push_used(q, head, 0);
+	vdev_push_used(q, q->spare, 0);
+	q->spare = VDEV_NO_SPARE;
+}
+
 /* Avail entries the driver has published and the device not consumed. */
 static uint16_t vdev_pending(struct vdev *vd, struct vdev_queue *q)
 {
@@ -263,7 +290,9 @@ static uint16_t vdev_pending(struct vdev *vd, struct vdev_queue *q)
 
 uint16_t vdev_posted(struct vdev *vd, unsigned int q)
 {
-	return vdev_pending(vd, &vd->q[q]);
+	/* A spare RX buffer is one more to write into. */
+	return vdev_pending(vd, &vd->q[q]) +
+	       (q == BYPASS_QUEUE_RX && vd->q[q].spare != VDEV_NO_SPARE);
 }
 
 static void vdev_finish_csum(uint8_t *frame, size_t len, uint16_t start,
@@ -286,14 +315,15 @@ int vdev_tx_pop(struct vdev *vd, uint8_t *frame, size_t cap)
 
 	if (!vdev_pending(vd, q))
 		return 0;
-	n = vdev_chain(vd, q, q->last_avail++, false, segs, &head, &total);
+	n = vdev_chain(vd, q, vdev_avail_id(q, q->last_avail++), false, segs,
+		       &head, &total);
 	if (n < 0 || total < vd->hdr_len) {
 		vd->errors++;
 		if (head < q->vr.size)
-			vdev_push_used(q, head, 0);
+			vdev_tx_done(vd, q, head);
 		return -EIO;
 	}
-	vdev_push_used(q, head, 0);
+	vdev_tx_done(vd, q, head);
 	flen = total - vd->hdr_len;
 	if (flen > cap)
 		return -EMSGSIZE;
@@ -388,8 +418,8 @@ int vdev_gso_segment(const uint8_t *frame, size_t len, uint16_t gso_size,
 	return n;
 }
 
-/* Copy @len bytes of @src into the chain at avail slot @pos. */
-static void vdev_fill_chain(struct vdev *vd, struct vdev_queue *q, uint16_t pos,
+/* Copy @len bytes of @src into the chain with head @id. */
+static void vdev_fill_chain(struct vdev *vd, struct vdev_queue *q, uint16_t id,
 			    const uint8_t *src, size_t len)
 {
 	struct vdev_seg segs[VDEV_MAX_SEGS];
@@ -398,7 +428,7 @@ static void vdev_fill_chain(struct vdev *vd, struct vdev_queue *q, uint16_t pos,
 	int n, i;
 
 	/* Already validated by the caller; the driver cannot change it. */
-	n = vdev_chain(vd, q, pos, true, segs, &head, &total);
+	n = vdev_chain(vd, q, id, true, segs, &head, &total);
 	for (i = 0; i < n && done < len; i++) {
 		size_t c = segs[i].len < len - done ? segs[i].len : len - done;
 
@@ -406,6 +436,33 @@ static void vdev_fill_chain(struct vdev *vd, struct vdev_queue *q, uint16_t pos,
 		done += c;
 	}
 	vdev_push_used(q, head, (uint32_t)len);
+}
+
+/*
+ * The head id of the @k-th RX buffer the next frame would take: @first
+ * (a buffer the out_of_order test hook set aside for this frame, or
+ * VDEV_NO_SPARE) first, then the avail ring's.
+ */
+static uint16_t vdev_rx_buf(const struct vdev_queue *q, uint16_t first,
+			    uint16_t k)
+{
+	if (first != VDEV_NO_SPARE) {
+		if (!k)
+			return first;
+		k--;
+	}
+	return vdev_avail_id(q, q->last_avail + k);
+}
+
+/* The next RX buffer (vdev_rx_buf(q, *first, 0)) is taken. */
+static void vdev_rx_take(struct vdev_queue *q, uint16_t *first)
+{
+	if (*first != VDEV_NO_SPARE) {
+		*first = VDEV_NO_SPARE;
+		q->spare = VDEV_NO_SPARE;
+	} else {
+		q->last_avail++;
+	}
 }
 
 int vdev_rx_push(struct vdev *vd, const uint8_t *frame, size_t len,
@@ -417,22 +474,34 @@ int vdev_rx_push(struct vdev *vd, const uint8_t *frame, size_t len,
 	struct vdev_seg segs[VDEV_MAX_SEGS];
 	size_t need = vd->hdr_len + len, got = 0, total, chain_len[64];
 	struct virtio_net_hdr_v1 hdr;
-	uint16_t pending, head, nb = 0, i;
+	uint16_t pending, head, nb = 0, i, first;
 
 	if (len > VDEV_MAX_FRAME)
 		return -EMSGSIZE;
 	pending = vdev_pending(vd, q);
+	/*
+	 * The out_of_order test hook sets the first posted buffer aside and
+	 * fills the next ones: the set-aside one is the first the next frame
+	 * takes, so buffers complete pairwise swapped and one may stay with
+	 * the device across polls.
+	 */
+	first = q->spare;
+	if (vd->out_of_order && first == VDEV_NO_SPARE && pending >= 2) {
+		q->spare = vdev_avail_id(q, q->last_avail++);
+		pending--;
+	}
+	pending += first != VDEV_NO_SPARE;
 	while (got < need) {
 		if ((!mrg && nb == 1) || nb == 64)
 			return -EMSGSIZE;
 		if (nb == pending)
 			return -ENOBUFS;
-		if (vdev_chain(vd, q, q->last_avail + nb, true, segs, &head,
+		if (vdev_chain(vd, q, vdev_rx_buf(q, first, nb), true, segs, &head,
 			       &total) < 0 ||
 		    (nb == 0 && total < vd->hdr_len)) {
 			/* Give the broken buffer back empty. */
 			vd->errors++;
-			q->last_avail++;
+			vdev_rx_take(q, &first);
 			if (head < q->vr.size)
 				vdev_push_used(q, head, 0);
 			return -EIO;
@@ -449,7 +518,8 @@ int vdev_rx_push(struct vdev *vd, const uint8_t *frame, size_t len,
 	for (i = 0; i < nb; i++) {
 		size_t c = chain_len[i] < need - got ? chain_len[i] : need - got;
 
-		vdev_fill_chain(vd, q, q->last_avail++, staged + got, c);
+		vdev_fill_chain(vd, q, vdev_rx_buf(q, first, 0), staged + got, c);
+		vdev_rx_take(q, &first);
 		got += c;
 	}
 	if (nbufs)
@@ -463,6 +533,11 @@ bool vdev_flush(struct vdev *vd, unsigned int qi)
 	bool event_idx = vd->features & (1ULL << VIRTIO_RING_F_EVENT_IDX);
 	bool irq;
 
+	/* The out_of_order hook's held TX entry goes out with the batch. */
+	if (qi == BYPASS_QUEUE_TX && q->spare != VDEV_NO_SPARE) {
+		vdev_push_used(q, q->spare, 0);
+		q->spare = VDEV_NO_SPARE;
+	}
 	vring_store16_release(&q->vr.used->idx, q->used_idx);
 	if (event_idx)
 		vring_store16(vq_avail_event(&q->vr), q->last_avail);

@@ -33,6 +33,12 @@ struct vdev_queue {
 	uint16_t decided_used;	/* the same, stored once the interrupt was
 				 * raised or not (read by other threads) */
 	int irq_fd;		/* eventfd written on interrupt */
+	/*
+	 * out_of_order test hook: RX, a buffer taken off the avail ring and
+	 * set aside for the next frame; TX, a used entry held back until the
+	 * next one is written or the queue flushed. VDEV_NO_SPARE: none.
+	 */
+	uint16_t spare;
 	uint64_t kicks;
 	uint64_t irqs;
 };
@@ -57,7 +63,15 @@ struct vdev {
 	uint8_t tx_gso_type;
 	uint16_t tx_gso_size;
 	uint64_t errors;	/* driver mistakes seen */
+	/*
+	 * Test hook: complete buffers out of order, as the spec allows
+	 * without VIRTIO_F_IN_ORDER (RX buffers and TX used entries pairwise
+	 * swapped, an RX buffer possibly held across polls).
+	 */
+	bool out_of_order;
 };
+
+#define VDEV_NO_SPARE	0xffff
 
 /*
  * A device provider built on vdev embeds this first; the vdev_op_* below

@@ -14,8 +14,6 @@
 
 int virtq_init(struct virtq *vq, const struct bypass_vring *vr, bool event_idx)
 {
-	uint16_t i;
-
 	memset(vq, 0, sizeof(*vq));
 	if (!vr->size || (vr->size & (vr->size - 1)) || !vr->desc ||
 	    !vr->avail || !vr->used)
@@ -23,17 +21,14 @@ int virtq_init(struct virtq *vq, const struct bypass_vring *vr, bool event_idx)
 	vq->vr = *vr;
 	vq->mask = vr->size - 1;
 	vq->event_idx = event_idx;
-	vq->free_ids = calloc(vr->size, sizeof(*vq->free_ids));
-	vq->slots = calloc(vr->size, sizeof(*vq->slots));
+	vq->cookies = calloc(vr->size, sizeof(*vq->cookies));
+	vq->chain_next = calloc(vr->size, sizeof(*vq->chain_next));
+	vq->chain_cookie = calloc(vr->size, sizeof(*vq->chain_cookie));
 	vq->pending = VIRTQ_END;
-	if (!vq->free_ids || !vq->slots) {
+	if (!vq->cookies || !vq->chain_next || !vq->chain_cookie) {
 		virtq_fini(vq);
 		return -ENOMEM;
 	}
-	/* Hand out low ids first: pop from the top of the stack. */
-	for (i = 0; i < vr->size; i++)
-		vq->free_ids[i] = vr->size - 1 - i;
-	vq->nfree = vr->size;
 	/* The device may have used the ring before (a reopened queue). */
 	vq->avail_idx = vring_load16(&vr->avail->idx);
 	vq->published = vq->avail_idx;
@@ -42,41 +37,92 @@ int virtq_init(struct virtq *vq, const struct bypass_vring *vr, bool event_idx)
 	return 0;
 }
 
+int virtq_init_writable(struct virtq *vq, const struct bypass_vring *vr,
+			bool event_idx, uint32_t len)
+{
+	int r = virtq_init(vq, vr, event_idx);
+	uint16_t id;
+
+	if (r)
+		return r;
+	/* What every buffer posted here shares: virtq_add_writable() skips it. */
+	for (id = 0; id < vr->size; id++) {
+		vr->desc[id].len = htole32(len);
+		vr->desc[id].flags = htole16(VRING_DESC_F_WRITE);
+		vr->desc[id].next = 0;
+	}
+	return 0;
+}
+
 void virtq_fini(struct virtq *vq)
 {
-	free(vq->free_ids);
-	free(vq->slots);
-	vq->free_ids = NULL;
-	vq->slots = NULL;
-	vq->nfree = 0;
+	free(vq->cookies);
+	free(vq->chain_next);
+	free(vq->chain_cookie);
+	vq->cookies = NULL;
+	vq->chain_next = NULL;
+	vq->chain_cookie = NULL;
+	vq->inflight = vq->vr.size;
+}
+
+void virtq_drain(struct virtq *vq, void (*put)(void *cookie))
+{
+	uint16_t id;
+
+	if (!vq->cookies)
+		return;
+	for (id = 0; id < vq->vr.size; id++) {
+		uintptr_t c = (uintptr_t)vq->cookies[id];
+
+		if (vq->cookies[id] == VIRTQ_INNER)
+			c = (uintptr_t)vq->chain_cookie[id];
+		c &= ~(uintptr_t)VIRTQ_CHAIN;
+		if (c)
+			put((void *)c);
+	}
+	virtq_fini(vq);
+}
+
+uint16_t virtq_free_id_slow(struct virtq *vq, uint16_t slot)
+{
+	uint16_t id = slot;
+
+	/* Recently completed ids lie behind the slot, the next slots' ahead. */
+	do
+		id = (id - 1) & vq->mask;
+	while (vq->cookies[id]);
+	vq->ids_off_slot++;
+	return id;
 }
 
 int virtq_add_chain(struct virtq *vq, const struct virtq_seg *segs,
 		    uint16_t n)
 {
-	uint16_t i, id, head;
+	uint16_t slot = vq->avail_idx & vq->mask, i, id, prev = VIRTQ_END;
 
-	if (!n || vq->nfree < n)
+	if (!n || virtq_free(vq) < n)
 		return -ENOSPC;
 	/* Backwards, so that each descriptor knows its successor. */
-	id = VIRTQ_END;
 	for (i = n; i-- > 0;) {
 		struct vring_desc *d;
-		uint16_t prev = id;
 
-		id = vq->free_ids[--vq->nfree];
+		/* Marked taken at once, so that the next scan passes it. */
+		id = i ? virtq_free_id_slow(vq, slot) : virtq_slot_id(vq, slot);
 		d = &vq->vr.desc[id];
 		d->addr = htole64(segs[i].iova);
 		d->len = htole32(segs[i].len);
 		d->flags = htole16(prev == VIRTQ_END ? 0 : VRING_DESC_F_NEXT);
 		d->next = htole16(prev == VIRTQ_END ? 0 : prev);
-		vq->slots[id] = (struct virtq_slot){
-			.cookie = segs[i].cookie, .next = prev, .head = false,
-		};
+		vq->chain_next[id] = prev;
+		vq->chain_cookie[id] = segs[i].cookie;
+		vq->cookies[id] = VIRTQ_INNER;
+		prev = id;
 	}
-	head = id;
-	vq->slots[head].head = true;
-	vq->vr.avail->ring[vq->avail_idx++ & vq->mask] = htole16(head);
+	/* The head: the one entry the reap loop looks at. */
+	vq->cookies[id] = (void *)((uintptr_t)segs[0].cookie | VIRTQ_CHAIN);
+	vq->inflight += n;
+	vq->vr.avail->ring[slot] = htole16(id);
+	vq->avail_idx++;
 	return 0;
 }
 
@@ -88,17 +134,17 @@ uint16_t virtq_chain_release(struct virtq *vq, uint16_t id, void **cookies,
 			     uint32_t *lens, uint16_t n, uint16_t max)
 {
 	while (id != VIRTQ_END && n < max) {
-		struct virtq_slot *s = &vq->slots[id];
+		void *c = vq->chain_cookie[id];
 
-		if (s->cookie) {
-			cookies[n] = s->cookie;
+		if (c) {
+			cookies[n] = c;
 			if (lens)
 				lens[n] = 0;
 			n++;
 		}
-		s->cookie = NULL;
-		vq->free_ids[vq->nfree++] = id;
-		id = s->next;
+		vq->cookies[id] = NULL;
+		vq->inflight--;
+		id = vq->chain_next[id];
 	}
 	vq->pending = id;
 	return n;

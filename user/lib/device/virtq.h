@@ -24,12 +24,20 @@
 /* Internal to libbypass: not exported from libbypass.so. */
 #pragma GCC visibility push(hidden)
 
-/* What the driver keeps per descriptor id. */
-struct virtq_slot {
-	void *cookie;		/* the caller's buffer, NULL: not posted */
-	uint16_t next;		/* next id of its chain, VIRTQ_END */
-	bool head;		/* heads a posted chain */
-};
+/*
+ * What the driver keeps per descriptor id, in cookies[id]: NULL, free;
+ * VIRTQ_INNER, a descriptor inside a chain (its cookie in chain_cookie);
+ * a cookie, a posted one-descriptor buffer; a cookie | 1, the head of a
+ * posted chain whose next id is in chain_next. Cookies of buffers and
+ * chain heads are at least 2-byte aligned.
+ *
+ * A one-descriptor buffer posted into avail slot s takes descriptor id s
+ * when it is free (the device completed it): no list of free ids to keep.
+ * The device may complete buffers out of order, so descriptor s may still
+ * be held: then any free id is found by a scan (virtq_free_id_slow).
+ */
+#define VIRTQ_INNER	((void *)1)
+#define VIRTQ_CHAIN	1u	/* low bit of a chain head's cookie */
 
 struct virtq {
 	struct bypass_vring vr;
@@ -38,13 +46,15 @@ struct virtq {
 	uint16_t avail_idx;	/* next avail->idx (driver's shadow) */
 	uint16_t published;	/* avail->idx as last published */
 	uint16_t last_used;	/* next used entry to reap */
-	uint16_t nfree;		/* entries in free_ids */
-	uint16_t *free_ids;	/* stack of unused descriptor ids */
-	struct virtq_slot *slots;	/* per descriptor id */
+	uint16_t inflight;	/* descriptors posted and not yet completed */
+	void **cookies;		/* per descriptor id, see above */
+	uint16_t *chain_next;	/* per id in a chain: the next one, VIRTQ_END */
+	void **chain_cookie;	/* per id inside a chain: its cookie or NULL */
 	uint16_t pending;	/* rest of a completed chain, or VIRTQ_END */
 	uint64_t kicks;		/* publishes that needed a doorbell */
 	uint64_t kicks_suppressed;
 	uint64_t bad_used;	/* used entries naming no posted buffer */
+	uint64_t ids_off_slot;	/* buffers posted under an id not their slot */
 };
 
 #define VIRTQ_END	0xffff
@@ -59,6 +69,19 @@ struct virtq_seg {
 int virtq_init(struct virtq *vq, const struct bypass_vring *vr, bool event_idx);
 void virtq_fini(struct virtq *vq);
 
+/*
+ * virtq_init_writable - virtq_init() for a queue that takes only
+ * device-writable buffers of @len bytes each (RX), posted by
+ * virtq_add_writable(): every descriptor's length and flags are written
+ * here, once, and never again. A queue the device reset or reopened is
+ * set up again through this call, which writes them again.
+ */
+int virtq_init_writable(struct virtq *vq, const struct bypass_vring *vr,
+			bool event_idx, uint32_t len);
+
+/* Hand every posted buffer's cookie to @put and free the queue (virtq.c). */
+void virtq_drain(struct virtq *vq, void (*put)(void *cookie));
+
 static inline uint16_t virtq_size(const struct virtq *vq)
 {
 	return vq->vr.size;
@@ -67,71 +90,76 @@ static inline uint16_t virtq_size(const struct virtq *vq)
 /* Descriptors not posted (room for this many more buffers). */
 static inline uint16_t virtq_free(const struct virtq *vq)
 {
-	return vq->nfree;
+	return (uint16_t)(vq->vr.size - vq->inflight);
+}
+
+/*
+ * A free descriptor id for a buffer going into avail slot @slot whose own
+ * descriptor the device still holds (out-of-order completion), or for the
+ * inside of a chain: a scan, downwards from @slot - 1. One is free (the
+ * caller checked virtq_free()).
+ */
+__attribute__((noinline, cold))
+uint16_t virtq_free_id_slow(struct virtq *vq, uint16_t slot);
+
+/* The descriptor id for the buffer going into avail slot @slot. */
+static inline uint16_t virtq_slot_id(struct virtq *vq, uint16_t slot)
+{
+	if (__builtin_expect(vq->cookies[slot] == NULL, 1))
+		return slot;
+	return virtq_free_id_slow(vq, slot);
 }
 
 /*
  * virtq_add - write one buffer into the ring, not yet visible to the device.
- * @device_writes: an RX buffer; @cookie (never NULL) is what
- * virtq_get_used() returns for it. Returns 0 or -ENOSPC.
+ * @device_writes: an RX buffer; @cookie (never NULL, 2-byte aligned) is
+ * what virtq_get_used() returns for it. Returns 0 or -ENOSPC. Not for a
+ * queue set up by virtq_init_writable().
  */
 static inline int virtq_add(struct virtq *vq, uint64_t iova, uint32_t len,
 			    bool device_writes, void *cookie)
 {
+	uint16_t slot = vq->avail_idx & vq->mask, id;
 	struct vring_desc *d;
-	struct virtq_slot *s;
-	uint16_t id;
 
-	if (!vq->nfree)
+	if (vq->inflight == vq->vr.size)
 		return -ENOSPC;
-	id = vq->free_ids[--vq->nfree];
+	id = virtq_slot_id(vq, slot);
+	vq->inflight++;
 	d = &vq->vr.desc[id];
 	d->addr = htole64(iova);
 	d->len = htole32(len);
 	d->flags = htole16(device_writes ? VRING_DESC_F_WRITE : 0);
-	d->next = 0;
-	s = &vq->slots[id];
-	s->cookie = cookie;
-	s->next = VIRTQ_END;
-	s->head = true;
+	vq->cookies[id] = cookie;
 	/* The device reads this slot only after the release in publish. */
-	vq->vr.avail->ring[vq->avail_idx++ & vq->mask] = htole16(id);
+	vq->vr.avail->ring[slot] = htole16(id);
+	vq->avail_idx++;
 	return 0;
 }
 
 /*
- * virtq_add_writable_burst - post @n device-writable buffers of @len bytes
- * each at @iovas, with @cookies, not yet visible: virtq_add() for RX in
- * one pass with the ring indices held in locals. Room for all @n was
- * checked (virtq_free()).
+ * virtq_add_writable - post the device-writable buffer at @iova with
+ * @cookie (never NULL, 2-byte aligned), not yet visible, on a queue set up
+ * by virtq_init_writable(): only the address, the cookie and the avail
+ * entry are written. Room was checked (virtq_free()); inflight is the
+ * caller's to raise (virtq_added()), once per burst.
  */
-static inline void virtq_add_writable_burst(struct virtq *vq,
-					    void *const *cookies,
-					    const uint64_t *iovas,
-					    uint32_t len, uint16_t n)
+static inline void virtq_add_writable(struct virtq *vq, uint64_t iova,
+				      void *cookie)
 {
-	struct vring_desc *desc = vq->vr.desc;
-	struct virtq_slot *slots = vq->slots;
-	const uint16_t *free_ids = vq->free_ids;
-	uint16_t *ring = vq->vr.avail->ring;
-	uint16_t nfree = vq->nfree, avail = vq->avail_idx, mask = vq->mask, i;
+	uint16_t slot = vq->avail_idx & vq->mask, id = virtq_slot_id(vq, slot);
 
-	for (i = 0; i < n; i++) {
-		uint16_t id = free_ids[--nfree];
-		struct vring_desc *d = &desc[id];
+	vq->vr.desc[id].addr = htole64(iova);
+	vq->cookies[id] = cookie;
+	/* The device reads this slot only after the release in publish. */
+	vq->vr.avail->ring[slot] = htole16(id);
+	vq->avail_idx++;
+}
 
-		d->addr = htole64(iovas[i]);
-		d->len = htole32(len);
-		d->flags = htole16(VRING_DESC_F_WRITE);
-		d->next = 0;
-		slots[id] = (struct virtq_slot){
-			.cookie = cookies[i], .next = VIRTQ_END, .head = true,
-		};
-		/* The device reads this slot only after the release in publish. */
-		ring[avail++ & mask] = htole16(id);
-	}
-	vq->nfree = nfree;
-	vq->avail_idx = avail;
+/* @n buffers were posted by virtq_add_writable(). */
+static inline void virtq_added(struct virtq *vq, uint16_t n)
+{
+	vq->inflight += n;
 }
 
 /*
@@ -210,23 +238,23 @@ static inline uint16_t virtq_get_used_burst(struct virtq *vq, void **cookies,
 		const struct vring_used_elem *e =
 			&vq->vr.used->ring[vq->last_used++ & vq->mask];
 		uint32_t id = le32toh(e->id);
-		struct virtq_slot *s;
+		uintptr_t c;
 
-		/* Only a posted chain's head (never a NULL cookie) is due. */
-		if (id >= vq->vr.size || !vq->slots[id].head) {
+		/* Only a posted buffer or chain head is due (never inside one). */
+		if (id >= vq->vr.size ||
+		    (c = (uintptr_t)vq->cookies[id]) <= (uintptr_t)VIRTQ_INNER) {
 			vq->bad_used++;
 			continue;
 		}
-		s = &vq->slots[id];
-		cookies[n] = s->cookie;
+		vq->cookies[id] = NULL;
+		vq->inflight--;
+		cookies[n] = (void *)(c & ~(uintptr_t)VIRTQ_CHAIN);
 		if (lens)
 			lens[n] = le32toh(e->len);
 		n++;
-		s->cookie = NULL;
-		s->head = false;
-		vq->free_ids[vq->nfree++] = (uint16_t)id;
-		if (s->next != VIRTQ_END)
-			n = virtq_chain_release(vq, s->next, cookies, lens, n, max);
+		if (__builtin_expect(c & VIRTQ_CHAIN, 0))
+			n = virtq_chain_release(vq, vq->chain_next[id], cookies,
+						lens, n, max);
 	}
 	return n;
 }

@@ -273,25 +273,16 @@ void bypass_stack_flush(struct bypass_stack *st)
 	}
 }
 
-/* Fill the RX ring's free places in bursts, then publish them once. */
+/* Fill the RX ring's free places, then publish them once. */
 static void stack_refill_rx(struct bypass_stack *st)
 {
-	void *cookies[STACK_RX_BATCH];
-	uint64_t iovas[STACK_RX_BATCH];
-	uint32_t len = st->pool->buf_size - st->rx_off;
-	uint16_t want, n;
+	uint16_t want;
 
-	while ((want = virtq_free(&st->rxq))) {
-		if (want > STACK_RX_BATCH)
-			want = STACK_RX_BATCH;
-		/* Their data and len are set when they come back (stack_rx_frame). */
-		n = (uint16_t)pool_alloc_rx_burst(st->pool, cookies, iovas,
-						  st->rx_off, want);
-		if (!n)
-			break;	/* the pool is empty and cannot grow */
+	/* Their data and len are set when they come back (stack_rx_frame). */
+	while ((want = virtq_free(&st->rxq)))
 		/* Short: the pool ran dry; the next pass grows it if it may. */
-		virtq_add_writable_burst(&st->rxq, cookies, iovas, len, n);
-	}
+		if (!pool_post_rx(st->pool, &st->rxq, st->rx_off, want))
+			break;	/* the pool is empty and cannot grow */
 	if (virtq_publish(&st->rxq)) {
 		st->dev->ops->kick(st->dev, BYPASS_QUEUE_RX);
 		st->c.ring.rx_kicks++;
@@ -606,7 +597,8 @@ int bypass_stack_create(struct bypass_dev *dev,
 		goto fail;
 	r = dev->ops->get_vring(dev, BYPASS_QUEUE_RX, &vr);
 	if (!r)
-		r = virtq_init(&st->rxq, &vr, event_idx);
+		r = virtq_init_writable(&st->rxq, &vr, event_idx,
+					st->pool->buf_size - st->rx_off);
 	if (!r)
 		r = dev->ops->get_vring(dev, BYPASS_QUEUE_TX, &vr);
 	if (!r)
@@ -644,17 +636,9 @@ fail:
 	return r;
 }
 
-/* Take every buffer back from a ring the device will no longer touch. */
-static void stack_drain_ring(struct virtq *vq)
+static void stack_put_cookie(void *cookie)
 {
-	uint16_t id;
-
-	if (!vq->slots)
-		return;
-	for (id = 0; id < vq->vr.size; id++)
-		if (vq->slots[id].cookie)
-			pool_put(vq->slots[id].cookie);
-	virtq_fini(vq);
+	pool_put(cookie);
 }
 
 void bypass_stack_destroy(struct bypass_stack *st)
@@ -676,8 +660,9 @@ void bypass_stack_destroy(struct bypass_stack *st)
 	if (st->rx_head)
 		stack_rx_chain_drop(st, 0, BYPASS_DROP_RING_MERGED);
 	stack_rx_chain_free(st);
-	stack_drain_ring(&st->rxq);
-	stack_drain_ring(&st->txq);
+	/* Every buffer back from the rings the device will no longer touch. */
+	virtq_drain(&st->rxq, stack_put_cookie);
+	virtq_drain(&st->txq, stack_put_cookie);
 	bypass_pool_destroy(st->pool);
 	free(st->udp);
 	free(st);
