@@ -3,7 +3,8 @@
  * The Internet checksum (RFC 1071), inlined where the datapath needs it:
  * the general sum (64-bit words added with end-around carry, eight words
  * a step, the last 0 to 16 words in one chain entered part way, then the
- * tail of 0 to 7 bytes, the 64-bit total folded once at the end), the 20-byte IPv4 header (no options) as five 32-bit words, and
+ * tail of 0 to 7 bytes, the 64-bit total folded once at the end), the
+ * 20-byte IPv4 header (no options) as five 32-bit words, and
  * the sum of a piece that sits at an odd or even offset of the summed data.
  */
 #ifndef BYPASS_CSUM_H

@@ -2,8 +2,10 @@
 /*
  * IPv4 (RFC 791, host requirements of RFC 1122): validate received headers
  * (version, length, checksum), drop fragments (no reassembly), accept our
- * address and broadcasts; build headers for sending, with the DF bit set
- * (no fragmentation either), and route on-link or via the default gateway.
+ * address and broadcasts, the common datagram (to us, no options, from the
+ * last source that passed) by one short run of tests; build headers for
+ * sending, with the DF bit set (no fragmentation either), and route
+ * on-link or via the default gateway.
  */
 #include <errno.h>
 #include <string.h>
@@ -55,14 +57,73 @@ static uint32_t ipv4_input_ihl(struct bypass_stack *st, struct bypass_buf *b)
 	return ihl;
 }
 
+/* Hand the datagram at @b (header of @ihl bytes) to its protocol. */
+static inline void ipv4_deliver(struct bypass_stack *st, struct bypass_buf *b,
+				const struct ipv4_rx *rx, uint32_t ihl)
+{
+	uint8_t proto = rx->ip->protocol;
+
+	buf_pull(b, ihl);
+	switch (proto) {
+	case IPPROTO_ICMP:
+		icmp_input(st, b, rx);
+		break;
+	case IPPROTO_UDP:
+		udp_input(st, b, rx);
+		break;
+	case IPPROTO_TCP:
+		tcp_rx(st, b, rx);
+		break;
+	default:
+		stack_drop(st, b, BYPASS_DROP_IPV4_UNKNOWN_PROTO);
+	}
+}
+
+/*
+ * The common datagram, taken without the general checks' order: version
+ * 4 without options, lengths right, in one buffer, not a fragment, to our
+ * address (not a link broadcast), from the last source that passed the
+ * source checks, header checksum right. Whether it was taken: anything
+ * else goes through ipv4_input's checks, which drop it for the reason
+ * they would anyway, so both ways drop and deliver the same datagrams.
+ */
+static inline bool ipv4_input_common(struct bypass_stack *st,
+				     struct bypass_buf *b, bool link_bcast)
+{
+	const struct iphdr *ip = (const struct iphdr *)b->data;
+	struct ipv4_rx rx;
+	uint32_t tot;
+
+	if (link_bcast || st->rx_chain_nr || b->len < sizeof(*ip) ||
+	    *b->data != 0x45)
+		return false;
+	tot = ntohs(ip->tot_len);
+	if (tot < sizeof(*ip) || tot > b->len || ip->daddr != st->addr ||
+	    (ip->frag_off & htons(IPV4_MF | IPV4_OFFSET)) ||
+	    ip->saddr != st->rx_src_ok || st->rx_src_gen != st->neigh_gen ||
+	    csum_ipv4_hdr20(ip))
+		return false;
+	st->c.ipv4.rx++;
+	/* Ethernet padding after the datagram is not part of it. */
+	b->len = tot;
+	rx.ip = ip;
+	rx.src = ip->saddr;
+	rx.dst = ip->daddr;
+	rx.broadcast = false;
+	ipv4_deliver(st, b, &rx, sizeof(*ip));
+	return true;
+}
+
 void ipv4_input(struct bypass_stack *st, struct bypass_buf *b, bool link_bcast)
 {
 	const struct iphdr *ip = (const struct iphdr *)b->data;
 	struct ipv4_rx rx;
 	uint32_t ihl, tot;
 
-	/* Version 4 without options, the common case: one bounds check. */
-	if (__builtin_expect(b->len >= sizeof(*ip) && *b->data == 0x45, 1))
+	if (__builtin_expect(ipv4_input_common(st, b, link_bcast), 1))
+		return;
+	/* Version 4 without options: one bounds check. */
+	if (b->len >= sizeof(*ip) && *b->data == 0x45)
 		ihl = sizeof(*ip);
 	else if (!(ihl = ipv4_input_ihl(st, b)))
 		return;
@@ -86,6 +147,8 @@ void ipv4_input(struct bypass_stack *st, struct bypass_buf *b, bool link_bcast)
 		stack_drop(st, b, BYPASS_DROP_IPV4_BAD_SRC);
 		return;
 	}
+	st->rx_src_ok = ip->saddr;
+	st->rx_src_gen = st->neigh_gen;
 	rx.ip = ip;
 	rx.src = ip->saddr;
 	rx.dst = ip->daddr;
@@ -112,20 +175,7 @@ void ipv4_input(struct bypass_stack *st, struct bypass_buf *b, bool link_bcast)
 	} else {
 		b->len = tot;
 	}
-	buf_pull(b, ihl);
-	switch (ip->protocol) {
-	case IPPROTO_ICMP:
-		icmp_input(st, b, &rx);
-		break;
-	case IPPROTO_UDP:
-		udp_input(st, b, &rx);
-		break;
-	case IPPROTO_TCP:
-		tcp_rx(st, b, &rx);
-		break;
-	default:
-		stack_drop(st, b, BYPASS_DROP_IPV4_UNKNOWN_PROTO);
-	}
+	ipv4_deliver(st, b, &rx, ihl);
 }
 
 int ipv4_tx_check(struct bypass_stack *st, struct bypass_buf *b,
