@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "csum.h"
+#include "ipv4_tx.h"
 #include "libbypass.h"
 #include "stack.h"
 
@@ -209,15 +210,6 @@ static void ipv4_hdr_init(const struct bypass_stack *st, struct iphdr *ip,
 	ip->daddr = dst;
 }
 
-/* The fields that change from datagram to datagram, all but the checksum. */
-static inline void ipv4_hdr_vary(struct bypass_stack *st, struct iphdr *ip,
-				 uint16_t tot_len, uint8_t proto)
-{
-	ip->tot_len = htons(tot_len);
-	ip->id = htons(st->ip_id++);
-	ip->protocol = proto;
-}
-
 /* Prebuild the headers of what goes to @dst through @mac (see stack.h). */
 static void ipv4_tx_cache_fill(struct bypass_stack *st, uint32_t dst,
 			       const uint8_t *mac, uint64_t valid_until)
@@ -267,7 +259,6 @@ int ipv4_route(struct bypass_stack *st, struct bypass_buf *b, uint32_t dst)
 int ipv4_send(struct bypass_stack *st, struct bypass_buf *b, uint32_t dst,
 	      uint8_t proto)
 {
-	const struct ipv4_tx_cache *c = &st->tx_cache;
 	/* Chained payload (stack.h: tx_frags) follows the headers. */
 	uint16_t tot_len = (uint16_t)(sizeof(struct iphdr) + b->len + st->tx_frags_len);
 	struct iphdr *ip;
@@ -279,22 +270,12 @@ int ipv4_send(struct bypass_stack *st, struct bypass_buf *b, uint32_t dst,
 		stack_drop(st, b, BYPASS_DROP_TX_TOO_BIG);
 		return -EMSGSIZE;
 	}
+	/* The last destination again: its headers are prebuilt. */
+	if (__builtin_expect(ipv4_tx_cache_serves(st, dst) &&
+			     bypass_buf_headroom(b) >=
+			     sizeof(st->tx_cache.hdr) + st->hdr_len, 1))
+		return ipv4_tx_prebuilt(st, b, proto);
 	st->c.ipv4.tx++;
-	if (__builtin_expect(c->dst == dst && c->gen == st->neigh_gen &&
-			     bypass_buf_headroom(b) >= sizeof(c->hdr) + st->hdr_len &&
-			     stack_poll_time(st) < c->valid_until, 1)) {
-		/* The last destination again: its headers are prebuilt. */
-		uint8_t *h = buf_push(b, sizeof(c->hdr));
-
-		memcpy(h, c->hdr, sizeof(c->hdr));
-		ip = (struct iphdr *)(h + ETH_HLEN);
-		ipv4_hdr_vary(st, ip, tot_len, proto);
-		/* In memory order, as the template's sum: proto is byte 9. */
-		ip->check = csum_fold64((uint64_t)c->sum + ip->tot_len + ip->id +
-					htons(proto));
-		st->c.eth.tx++;
-		return stack_xmit(st, b);
-	}
 	ip = buf_push(b, sizeof(*ip));
 	ipv4_hdr_init(st, ip, dst);
 	ipv4_hdr_vary(st, ip, tot_len, proto);
