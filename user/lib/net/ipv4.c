@@ -115,14 +115,15 @@ static inline bool ipv4_input_common(struct bypass_stack *st,
 	return true;
 }
 
-void ipv4_input(struct bypass_stack *st, struct bypass_buf *b, bool link_bcast)
+/* ipv4_input() for what ipv4_input_common() did not take: every check. */
+static __attribute__((noinline))
+void ipv4_input_checked(struct bypass_stack *st, struct bypass_buf *b,
+			bool link_bcast)
 {
 	const struct iphdr *ip = (const struct iphdr *)b->data;
 	struct ipv4_rx rx;
 	uint32_t ihl, tot;
 
-	if (__builtin_expect(ipv4_input_common(st, b, link_bcast), 1))
-		return;
 	/* Version 4 without options: one bounds check. */
 	if (b->len >= sizeof(*ip) && *b->data == 0x45)
 		ihl = sizeof(*ip);
@@ -177,6 +178,12 @@ void ipv4_input(struct bypass_stack *st, struct bypass_buf *b, bool link_bcast)
 		b->len = tot;
 	}
 	ipv4_deliver(st, b, &rx, ihl);
+}
+
+void ipv4_input(struct bypass_stack *st, struct bypass_buf *b, bool link_bcast)
+{
+	if (__builtin_expect(!ipv4_input_common(st, b, link_bcast), 0))
+		ipv4_input_checked(st, b, link_bcast);
 }
 
 int ipv4_tx_check(struct bypass_stack *st, struct bypass_buf *b,
