@@ -274,6 +274,110 @@ TEST_F(stack, ipv4_options_and_padding_are_handled)
 	EXPECT_EQ(0u, bypass_drops_total(&c));
 }
 
+/*
+ * One IPv4 case for the receive paths: @n bytes of @bytes written at @off
+ * of the IP header of the valid datagram (the header checksum fixed
+ * unless @keep_csum), or that datagram sent to the link broadcast address
+ * and a closed port (@link_bcast) or with a 4-byte option inserted
+ * (@options); dropped for
+ * @reason, or delivered when @reason is BYPASS_DROP_NR.
+ */
+struct ipv4_case {
+	const char *what;
+	uint8_t off, n;
+	const char *bytes;
+	bool keep_csum, link_bcast, options;
+	unsigned int reason;
+};
+
+/*
+ * ipv4_input takes the common datagram by a shorter way once its source
+ * passed (the source checks ran for the last datagram, from IP_PEER):
+ * every case that way does not cover, fed right after a valid datagram,
+ * must still be dropped for its own reason (or delivered) as the general
+ * checks do, with no reply.
+ */
+#define IP4_DROP_(reason) BYPASS_DROP_IPV4_##reason
+TEST_F(stack, ipv4_common_datagram_way_drops_what_the_checks_drop)
+{
+	static const struct ipv4_case cases[] = {
+		{ "multicast source", 12, 4, "\xe0\x00\x00\x01", .reason = IP4_DROP_(BAD_SRC) },
+		{ "limited broadcast source", 12, 4, "\xff\xff\xff\xff", .reason = IP4_DROP_(BAD_SRC) },
+		{ "subnet broadcast source", 12, 4, "\x0a\x00\x00\xff", .reason = IP4_DROP_(BAD_SRC) },
+		{ "zero source", 12, 4, "\x00\x00\x00\x00", .reason = IP4_DROP_(BAD_SRC) },
+		{ "our own address as source", 12, 4, "\x0a\x00\x00\x01", .reason = IP4_DROP_(BAD_SRC) },
+		{ "more fragments", 6, 2, "\x20\x00", .reason = IP4_DROP_(FRAGMENT) },
+		{ "last fragment", 6, 2, "\x00\x08", .reason = IP4_DROP_(FRAGMENT) },
+		{ "fragment with DF", 6, 2, "\x40\x01", .reason = IP4_DROP_(FRAGMENT) },
+		{ "other destination", 16, 4, "\x0a\x00\x00\x09", .reason = IP4_DROP_(NOT_FOR_US) },
+		{ "multicast destination", 16, 4, "\xe0\x00\x00\x01", .reason = IP4_DROP_(NOT_FOR_US) },
+		{ "length beyond the frame", 2, 2, "\x10\x00", .reason = IP4_DROP_(BAD_LEN) },
+		{ "length shorter than the header", 2, 2, "\x00\x13", .reason = IP4_DROP_(BAD_LEN) },
+		{ "bad header checksum", 10, 1, "\x5a", .keep_csum = true, .reason = IP4_DROP_(BAD_CSUM) },
+		{ "version 6", 0, 1, "\x65", .reason = IP4_DROP_(BAD_VERSION) },
+		{ "header shorter than 20 bytes", 0, 1, "\x44", .reason = IP4_DROP_(BAD_IHL) },
+		{ "unknown protocol", 9, 1, "\x2f", .reason = IP4_DROP_(UNKNOWN_PROTO) },
+		/* To a closed port as a link broadcast: no port unreachable. */
+		{ "link broadcast to our address", 0, 0, "", .link_bcast = true,
+		  .reason = BYPASS_DROP_UDP_NO_SOCKET },
+		{ "DF set", 6, 2, "\x40\x00", .reason = BYPASS_DROP_NR },
+		{ "IP options", 0, 0, "", .options = true, .reason = BYPASS_DROP_NR },
+	};
+	struct bypass_stack *st = self->o.st;
+	size_t n = self->len, i;
+	uint8_t g[128], *ip = g + ETH_HLEN;
+	struct bypass_counters c;
+	struct bypass_buf *b;
+	uint64_t opts = 0, drops;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct ipv4_case *k = &cases[i];
+
+		TH_LOG("%s", k->what);
+		/* A valid datagram first: its source passed, checked once. */
+		one_rx(&self->o, self->f, n);
+		b = received(self->sock);
+		ASSERT_NE(NULL, b);
+		bypass_buf_put(b);
+		ASSERT_EQ(IP_PEER, st->rx_src_ok);
+		ASSERT_EQ(st->neigh_gen, st->rx_src_gen);
+
+		memcpy(g, self->f, n);
+		if (k->link_bcast)
+			ASSERT_EQ(n, t_udp(g, mac_bcast, IP_PEER, IP_US, 1000,
+					   PORT_CLOSED, "hello", 5));
+		if (k->options) {
+			/* Four NOPs after the 20-byte header. */
+			memcpy(g + ETH_HLEN + 24, self->f + ETH_HLEN + 20,
+			       n - ETH_HLEN - 20);
+			memset(ip + 20, 1, 4);
+			ip[0] = 0x46;
+			ip[3] += 4;
+		}
+		memcpy(ip + k->off, k->bytes, k->n);
+		if (!k->keep_csum)
+			fix_ip_csum(g);
+		if (k->reason != BYPASS_DROP_NR) {
+			drop_one(_metadata, &self->o, g, n + (k->options ? 4 : 0),
+				 k->reason);
+			continue;
+		}
+		drops = one_drops(&self->o, BYPASS_DROP_NR);
+		one_rx(&self->o, g, n + (k->options ? 4 : 0));
+		b = received(self->sock);
+		ASSERT_NE(NULL, b);
+		EXPECT_EQ(5u, b->len);
+		EXPECT_EQ(0, memcmp(b->data, "hello", 5));
+		bypass_buf_put(b);
+		EXPECT_EQ(drops, one_drops(&self->o, BYPASS_DROP_NR));
+		EXPECT_EQ(0, one_tx(&self->o));
+		opts += k->options;
+	}
+	bypass_stack_counters(st, &c);
+	EXPECT_EQ(opts, c.ipv4.rx_options);
+	EXPECT_EQ(NULL, received(self->sock));
+}
+
 TEST_F(stack, icmp_malformed_and_unwanted)
 {
 	uint8_t g[128];

@@ -2,8 +2,9 @@
 /*
  * The Internet checksum (RFC 1071), inlined where the datapath needs it:
  * the general sum (64-bit words added with end-around carry, eight words
- * a step, then the tail of 0 to 7 bytes, the 64-bit total folded once at
- * the end), the 20-byte IPv4 header (no options) as five 32-bit words, and
+ * a step, the last 0 to 16 words in one chain entered part way, then the
+ * tail of 0 to 7 bytes, the 64-bit total folded once at the end), the
+ * 20-byte IPv4 header (no options) as five 32-bit words, and
  * the sum of a piece that sits at an odd or even offset of the summed data.
  */
 #ifndef BYPASS_CSUM_H
@@ -35,35 +36,58 @@ static inline uint64_t csum_add64(uint64_t acc, uint64_t w)
 	__asm__("clc\n\t" adcs "adcq $0, %[acc]" \
 		: [acc] "+r" (acc) \
 		: [p] "r" (p), "m" (*(const uint8_t (*)[n])(p)) : "cc")
+
+/* Add-with-carry the word @a bytes before %[e] (a negative disp8). */
+#define CSUM_ADC_END(a) "adcq -" #a "(%[e]), %[acc]\n\t"
+
+/*
+ * Add the @n8 (at most 16) 64-bit words at @p to @acc: one jump into a
+ * chain of 16 add-with-carry instructions that each read the word a fixed
+ * distance before the words' end, entered @n8 instructions before the
+ * chain ends. Each instruction is 4 bytes (REX, opcode, ModRM, disp8:
+ * the displacements, -128 to -8, are never 0 and always fit a byte), with
+ * a base register whose ModRM needs no SIB byte (not rsp or r12);
+ * test_csum sums every length at every alignment against a reference.
+ */
+static inline uint64_t csum_words16(const uint8_t *p, size_t n8, uint64_t acc)
+{
+	const uint8_t *end = p + n8 * 8;
+	uint64_t to;
+
+	__asm__("lea 1f(%%rip), %[to]\n\t"
+		"sub %[n4], %[to]\n\t"
+		"clc\n\t"
+		"jmp *%[to]\n\t"
+		CSUM_ADC_END(128) CSUM_ADC_END(120) CSUM_ADC_END(112)
+		CSUM_ADC_END(104) CSUM_ADC_END(96) CSUM_ADC_END(88)
+		CSUM_ADC_END(80) CSUM_ADC_END(72) CSUM_ADC_END(64)
+		CSUM_ADC_END(56) CSUM_ADC_END(48) CSUM_ADC_END(40)
+		CSUM_ADC_END(32) CSUM_ADC_END(24) CSUM_ADC_END(16)
+		CSUM_ADC_END(8)
+		"1:\n\t"
+		"adcq $0, %[acc]"
+		: [acc] "+r" (acc), [to] "=&r" (to)
+		: [e] "SDabcd" (end), [n4] "r" (n8 * 4),
+		  "m" (*(const uint8_t (*)[16 * 8])p)
+		: "cc");
+	return acc;
+}
 #endif
 
 /*
  * Sum the whole 64-bit words of @p: @n8 of them. On x86-64 add-with-carry
- * chains take a word per instruction, eight a step, then four, two and
- * one; elsewhere each add counts its carry.
+ * chains take a word per instruction: eight a step while more than 16
+ * are left, then the rest (0 to 16) in one chain entered at the point
+ * that leaves as many words as are left; elsewhere each add counts its
+ * carry.
  */
 static inline uint64_t csum_words(const uint8_t *p, size_t n8, uint64_t acc)
 {
 #if defined(__x86_64__)
-	const uint8_t *end = p + (n8 & ~(size_t)7) * 8;
-
-	for (; p != end; p += 64)
+	for (; n8 > 16; n8 -= 8, p += 64)
 		CSUM_ADC(acc, p, 64, CSUM_ADC2(0, 8) CSUM_ADC2(16, 24)
 				     CSUM_ADC2(32, 40) CSUM_ADC2(48, 56));
-	if (n8 & 4) {
-		CSUM_ADC(acc, p, 32, CSUM_ADC2(0, 8) CSUM_ADC2(16, 24));
-		p += 32;
-	}
-	if (n8 & 2) {
-		CSUM_ADC(acc, p, 16, CSUM_ADC2(0, 8));
-		p += 16;
-	}
-	if (n8 & 1) {
-		uint64_t w;
-
-		memcpy(&w, p, 8);
-		acc = csum_add64(acc, w);
-	}
+	acc = csum_words16(p, n8, acc);
 #else
 	uint64_t carry = 0;
 

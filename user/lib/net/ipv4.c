@@ -2,13 +2,16 @@
 /*
  * IPv4 (RFC 791, host requirements of RFC 1122): validate received headers
  * (version, length, checksum), drop fragments (no reassembly), accept our
- * address and broadcasts; build headers for sending, with the DF bit set
- * (no fragmentation either), and route on-link or via the default gateway.
+ * address and broadcasts, the common datagram (to us, no options, from the
+ * last source that passed) by one short run of tests; build headers for
+ * sending, with the DF bit set (no fragmentation either), and route
+ * on-link or via the default gateway.
  */
 #include <errno.h>
 #include <string.h>
 
 #include "csum.h"
+#include "ipv4_tx.h"
 #include "libbypass.h"
 #include "stack.h"
 
@@ -55,14 +58,74 @@ static uint32_t ipv4_input_ihl(struct bypass_stack *st, struct bypass_buf *b)
 	return ihl;
 }
 
-void ipv4_input(struct bypass_stack *st, struct bypass_buf *b, bool link_bcast)
+/* Hand the datagram at @b (header of @ihl bytes) to its protocol. */
+static inline void ipv4_deliver(struct bypass_stack *st, struct bypass_buf *b,
+				const struct ipv4_rx *rx, uint32_t ihl)
+{
+	uint8_t proto = rx->ip->protocol;
+
+	buf_pull(b, ihl);
+	switch (proto) {
+	case IPPROTO_ICMP:
+		icmp_input(st, b, rx);
+		break;
+	case IPPROTO_UDP:
+		udp_input(st, b, rx);
+		break;
+	case IPPROTO_TCP:
+		tcp_rx(st, b, rx);
+		break;
+	default:
+		stack_drop(st, b, BYPASS_DROP_IPV4_UNKNOWN_PROTO);
+	}
+}
+
+/*
+ * The common datagram, taken without the general checks' order: version
+ * 4 without options, lengths right, in one buffer, not a fragment, to our
+ * address (not a link broadcast), from the last source that passed the
+ * source checks, header checksum right. Whether it was taken: anything
+ * else goes through ipv4_input's checks, which drop it for the reason
+ * they would anyway, so both ways drop and deliver the same datagrams.
+ */
+static inline bool ipv4_input_common(struct bypass_stack *st,
+				     struct bypass_buf *b, bool link_bcast)
+{
+	const struct iphdr *ip = (const struct iphdr *)b->data;
+	struct ipv4_rx rx;
+	uint32_t tot;
+
+	if (link_bcast || st->rx_chain_nr || b->len < sizeof(*ip) ||
+	    *b->data != 0x45)
+		return false;
+	tot = ntohs(ip->tot_len);
+	if (tot < sizeof(*ip) || tot > b->len || ip->daddr != st->addr ||
+	    (ip->frag_off & htons(IPV4_MF | IPV4_OFFSET)) ||
+	    ip->saddr != st->rx_src_ok || st->rx_src_gen != st->neigh_gen ||
+	    csum_ipv4_hdr20(ip))
+		return false;
+	st->c.ipv4.rx++;
+	/* Ethernet padding after the datagram is not part of it. */
+	b->len = tot;
+	rx.ip = ip;
+	rx.src = ip->saddr;
+	rx.dst = ip->daddr;
+	rx.broadcast = false;
+	ipv4_deliver(st, b, &rx, sizeof(*ip));
+	return true;
+}
+
+/* ipv4_input() for what ipv4_input_common() did not take: every check. */
+static __attribute__((noinline))
+void ipv4_input_checked(struct bypass_stack *st, struct bypass_buf *b,
+			bool link_bcast)
 {
 	const struct iphdr *ip = (const struct iphdr *)b->data;
 	struct ipv4_rx rx;
 	uint32_t ihl, tot;
 
-	/* Version 4 without options, the common case: one bounds check. */
-	if (__builtin_expect(b->len >= sizeof(*ip) && *b->data == 0x45, 1))
+	/* Version 4 without options: one bounds check. */
+	if (b->len >= sizeof(*ip) && *b->data == 0x45)
 		ihl = sizeof(*ip);
 	else if (!(ihl = ipv4_input_ihl(st, b)))
 		return;
@@ -86,6 +149,8 @@ void ipv4_input(struct bypass_stack *st, struct bypass_buf *b, bool link_bcast)
 		stack_drop(st, b, BYPASS_DROP_IPV4_BAD_SRC);
 		return;
 	}
+	st->rx_src_ok = ip->saddr;
+	st->rx_src_gen = st->neigh_gen;
 	rx.ip = ip;
 	rx.src = ip->saddr;
 	rx.dst = ip->daddr;
@@ -112,20 +177,13 @@ void ipv4_input(struct bypass_stack *st, struct bypass_buf *b, bool link_bcast)
 	} else {
 		b->len = tot;
 	}
-	buf_pull(b, ihl);
-	switch (ip->protocol) {
-	case IPPROTO_ICMP:
-		icmp_input(st, b, &rx);
-		break;
-	case IPPROTO_UDP:
-		udp_input(st, b, &rx);
-		break;
-	case IPPROTO_TCP:
-		tcp_rx(st, b, &rx);
-		break;
-	default:
-		stack_drop(st, b, BYPASS_DROP_IPV4_UNKNOWN_PROTO);
-	}
+	ipv4_deliver(st, b, &rx, ihl);
+}
+
+void ipv4_input(struct bypass_stack *st, struct bypass_buf *b, bool link_bcast)
+{
+	if (__builtin_expect(!ipv4_input_common(st, b, link_bcast), 0))
+		ipv4_input_checked(st, b, link_bcast);
 }
 
 int ipv4_tx_check(struct bypass_stack *st, struct bypass_buf *b,
@@ -157,15 +215,6 @@ static void ipv4_hdr_init(const struct bypass_stack *st, struct iphdr *ip,
 	ip->ttl = st->ttl;
 	ip->saddr = st->addr;
 	ip->daddr = dst;
-}
-
-/* The fields that change from datagram to datagram, all but the checksum. */
-static inline void ipv4_hdr_vary(struct bypass_stack *st, struct iphdr *ip,
-				 uint16_t tot_len, uint8_t proto)
-{
-	ip->tot_len = htons(tot_len);
-	ip->id = htons(st->ip_id++);
-	ip->protocol = proto;
 }
 
 /* Prebuild the headers of what goes to @dst through @mac (see stack.h). */
@@ -217,7 +266,6 @@ int ipv4_route(struct bypass_stack *st, struct bypass_buf *b, uint32_t dst)
 int ipv4_send(struct bypass_stack *st, struct bypass_buf *b, uint32_t dst,
 	      uint8_t proto)
 {
-	const struct ipv4_tx_cache *c = &st->tx_cache;
 	/* Chained payload (stack.h: tx_frags) follows the headers. */
 	uint16_t tot_len = (uint16_t)(sizeof(struct iphdr) + b->len + st->tx_frags_len);
 	struct iphdr *ip;
@@ -229,22 +277,12 @@ int ipv4_send(struct bypass_stack *st, struct bypass_buf *b, uint32_t dst,
 		stack_drop(st, b, BYPASS_DROP_TX_TOO_BIG);
 		return -EMSGSIZE;
 	}
+	/* The last destination again: its headers are prebuilt. */
+	if (__builtin_expect(ipv4_tx_cache_serves(st, dst) &&
+			     bypass_buf_headroom(b) >=
+			     sizeof(st->tx_cache.hdr) + st->hdr_len, 1))
+		return ipv4_tx_prebuilt(st, b, proto);
 	st->c.ipv4.tx++;
-	if (__builtin_expect(c->dst == dst && c->gen == st->neigh_gen &&
-			     bypass_buf_headroom(b) >= sizeof(c->hdr) + st->hdr_len &&
-			     stack_poll_time(st) < c->valid_until, 1)) {
-		/* The last destination again: its headers are prebuilt. */
-		uint8_t *h = buf_push(b, sizeof(c->hdr));
-
-		memcpy(h, c->hdr, sizeof(c->hdr));
-		ip = (struct iphdr *)(h + ETH_HLEN);
-		ipv4_hdr_vary(st, ip, tot_len, proto);
-		/* In memory order, as the template's sum: proto is byte 9. */
-		ip->check = csum_fold64((uint64_t)c->sum + ip->tot_len + ip->id +
-					htons(proto));
-		st->c.eth.tx++;
-		return stack_xmit(st, b);
-	}
 	ip = buf_push(b, sizeof(*ip));
 	ipv4_hdr_init(st, ip, dst);
 	ipv4_hdr_vary(st, ip, tot_len, proto);

@@ -205,6 +205,14 @@ struct bypass_stack {
 	struct bypass_counters c;
 	/* wait policy (wait.c) */
 	uint64_t spin_cur_ns;	/* spin before the next sleep, <= spin_ns */
+	/*
+	 * net15: IPv4 receive (ipv4.c). The last source address that passed
+	 * the source checks, and neigh_gen then (0: none yet): the common
+	 * datagram's source is checked by one compare while neigh_gen, which
+	 * a change of the addresses moves, stays.
+	 */
+	uint32_t rx_src_ok;
+	uint64_t rx_src_gen;
 };
 
 /*

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "csum.h"
+#include "ipv4_tx.h"
 #include "libbypass.h"
 #include "stack.h"
 
@@ -141,5 +142,13 @@ int bypass_udp_sendto(struct bypass_udp *sock, struct bypass_buf *b,
 			uh->check = 0xffff;
 	}
 	st->c.udp.tx++;
+	/*
+	 * ipv4_tx_check() checked the size and the room for every header:
+	 * the prebuilt ones go on without ipv4_send()'s second look.
+	 */
+	if (__builtin_expect(ipv4_tx_cache_serves(st, addr), 1)) {
+		r = ipv4_tx_prebuilt(st, b, IPPROTO_UDP);
+		return r > 0 ? 0 : r;
+	}
 	return ipv4_output(st, b, addr, IPPROTO_UDP);
 }
