@@ -334,7 +334,8 @@ static inline uint32_t tcp_pow2_at_least(uint32_t n)
  * reads it once with tcp_clock_hold() and everything it does sees that
  * time, until tcp_clock_release(); nested entry points keep the outer one's.
  */
-static inline uint64_t tcp_now(struct bypass_tcp *tcp)
+static inline __attribute__((always_inline)) uint64_t
+tcp_now(struct bypass_tcp *tcp)
 {
 	return *tcp->clk_held ? *tcp->clk_ns : tcp->ops.now_ns(tcp->ctx);
 }
@@ -499,7 +500,8 @@ void tcp_cc_ack(struct tcp_conn *c, uint32_t acked);
  * for the rest of the window (RFC 7661's pipeACK, as Linux's
  * tcp_cwnd_validate). Inline: it runs after every output and input.
  */
-static inline void tcp_cc_sent(struct tcp_conn *c, bool sent)
+static inline __attribute__((always_inline)) void
+tcp_cc_sent(struct tcp_conn *c, bool sent)
 {
 	uint32_t flight = c->snd_nxt - c->snd_una;
 	bool limited = (uint64_t)flight + c->mss > c->cwnd;
