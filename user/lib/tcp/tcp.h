@@ -366,6 +366,18 @@ static inline void tcp_clock_share(struct bypass_tcp *tcp, uint64_t *ns,
 	tcp->clk_held = held;
 }
 
+/*
+ * Whether bypass_tcp_poll() at @now_ns has work: ACKs or window updates
+ * to decide, a wheel tick not processed yet, or a TIME_WAIT ended. When
+ * false the poll would change nothing, so a host holding the clock may
+ * skip it on this one inline test.
+ */
+static inline bool tcp_poll_due(const struct bypass_tcp *tcp, uint64_t now_ns)
+{
+	return tcp->upd || tcp_wheel_due(&tcp->wheel, now_ns) ||
+	       (tcp->tw_head && tcp->tw_head->expires_ns <= now_ns);
+}
+
 /* tcp_isn.c */
 uint64_t tcp_siphash(const uint8_t key[16], const void *data, uint32_t len);
 uint32_t tcp_isn(struct bypass_tcp *tcp, uint32_t laddr, uint16_t lport,

@@ -64,7 +64,7 @@ uint32_t tcp_wheel_run(struct tcp_wheel *w, uint64_t now_ns)
 	uint32_t fired = 0;
 
 	/* The tick of @now_ns was processed: without the divide. */
-	if (now_ns < w->cur_ns)
+	if (!tcp_wheel_due(w, now_ns))
 		return 0;
 	now = now_ns / TCP_TICK_NS;
 	n = now - w->cur + 1;

@@ -58,6 +58,15 @@ uint32_t tcp_wheel_run(struct tcp_wheel *w, uint64_t now_ns);
 /* Time of the earliest armed timer, UINT64_MAX if none. */
 uint64_t tcp_wheel_next(struct tcp_wheel *w);
 
+/*
+ * Whether tcp_wheel_run() at @now_ns has anything to do: false while the
+ * tick of @now_ns was processed already (one comparison, no divide).
+ */
+static inline bool tcp_wheel_due(const struct tcp_wheel *w, uint64_t now_ns)
+{
+	return now_ns >= w->cur_ns;
+}
+
 /* Whether @t will call its function (armed or set, not cleared). */
 static inline bool tcp_timer_armed(const struct tcp_timer *t)
 {
