@@ -6,6 +6,7 @@
  * and the next-expiry query is exact. A lazily set timer moved later
  * leaves the wheel alone until its old slot comes, then fires at its
  * deadline; cleared, it never fires; moved sooner, it fires sooner.
+ * tcp_wheel_due() says whether a run has a tick to process.
  */
 #include "kselftest_harness.h"
 #include "tcp_timer.h"
@@ -52,6 +53,26 @@ TEST(fires_at_its_tick_not_before)
 	EXPECT_EQ(1, p.fired);
 	EXPECT_EQ(11 * MS, p.fired_at);
 	EXPECT_FALSE(tcp_timer_armed(&p.t));
+	free(w);
+}
+
+/* The poll's gate: work once per tick, and the wheel's run agrees. */
+TEST(due_once_per_tick)
+{
+	struct tcp_wheel *w = new_wheel(10 * MS + 300);
+	struct probe p = { .t.fn = on_fire };
+
+	ASSERT_TRUE(tcp_wheel_due(w, 10 * MS + 300));
+	tcp_timer_arm(w, &p.t, 11 * MS + 5);	/* slot of tick 12 */
+	tcp_wheel_run(w, 10 * MS + 300);
+	ASSERT_FALSE(tcp_wheel_due(w, 10 * MS + 300));
+	ASSERT_FALSE(tcp_wheel_due(w, 11 * MS - 1));
+	ASSERT_TRUE(tcp_wheel_due(w, 11 * MS));
+	ASSERT_EQ(0u, tcp_wheel_run(w, 11 * MS + 5));
+	ASSERT_FALSE(tcp_wheel_due(w, 12 * MS - 1));
+	ASSERT_TRUE(tcp_wheel_due(w, 12 * MS));
+	ASSERT_EQ(1u, tcp_wheel_run(w, 12 * MS));
+	ASSERT_EQ(1, p.fired);
 	free(w);
 }
 

@@ -94,6 +94,15 @@ struct tcp_conn {
 	uint32_t nr_ooo;
 	uint32_t sack_last;		/* seq of the latest out-of-order arrival */
 	bool dsack;			/* a duplicate to report (RFC 2883) */
+	/*
+	 * Header prediction from the wire (tcp_input_wire): pred_ok sums up
+	 * the conditions that change rarely (timestamps in use, nothing out
+	 * of order, no loss recovery, no SACK scoreboard), kept by
+	 * tcp_pred_update() where they change; pred_ports is the header's
+	 * first word (the peer's port, ours) as it comes.
+	 */
+	bool pred_ok;
+	uint32_t pred_ports;
 	uint32_t dsack_start, dsack_end;
 
 	/* timestamps (RFC 7323) */
@@ -237,6 +246,7 @@ struct bypass_tcp {
 	struct tcp_wheel wheel;
 	struct tcp_conn *upd;		/* ACKs and window updates to decide */
 	uint64_t isn_drift_ns;		/* test hook: added to the ISN clock */
+	bool pred_off;			/* test hook: no header prediction */
 	/*
 	 * The clock as read once by the entry point running: *clk_ns while
 	 * *clk_held. The engine's own pair, or its host's (tcp_clock_share():
@@ -294,6 +304,22 @@ static inline bool tcp_opts_fast_ts(const uint8_t *p, uint32_t len,
 	return true;
 }
 
+/* The header prediction expects: 20 bytes and NOP, NOP, timestamps. */
+#define TCP_PRED_HLEN	32u
+
+/*
+ * Recompute c->pred_ok after a change of what it sums up (see struct
+ * tcp_conn); the state and the window are tested per segment.
+ */
+static inline void tcp_pred_update(struct tcp_conn *c)
+{
+	uint16_t ports[2] = { htons(c->rport), htons(c->lport) };
+
+	memcpy(&c->pred_ports, ports, sizeof(c->pred_ports));
+	c->pred_ok = c->ts_ok && !c->nr_ooo && !c->in_recovery &&
+		     !c->nr_sacked && !c->tcp->pred_off;
+}
+
 /* Tell the host that @c, which the application holds, may have changed. */
 static inline void tcp_notify(struct tcp_conn *c)
 {
@@ -315,7 +341,8 @@ static inline uint32_t tcp_pow2_at_least(uint32_t n)
  * reads it once with tcp_clock_hold() and everything it does sees that
  * time, until tcp_clock_release(); nested entry points keep the outer one's.
  */
-static inline uint64_t tcp_now(struct bypass_tcp *tcp)
+static inline __attribute__((always_inline)) uint64_t
+tcp_now(struct bypass_tcp *tcp)
 {
 	return *tcp->clk_held ? *tcp->clk_ns : tcp->ops.now_ns(tcp->ctx);
 }
@@ -344,6 +371,18 @@ static inline void tcp_clock_share(struct bypass_tcp *tcp, uint64_t *ns,
 {
 	tcp->clk_ns = ns;
 	tcp->clk_held = held;
+}
+
+/*
+ * Whether bypass_tcp_poll() at @now_ns has work: ACKs or window updates
+ * to decide, a wheel tick not processed yet, or a TIME_WAIT ended. When
+ * false the poll would change nothing, so a host holding the clock may
+ * skip it on this one inline test.
+ */
+static inline bool tcp_poll_due(const struct bypass_tcp *tcp, uint64_t now_ns)
+{
+	return tcp->upd || tcp_wheel_due(&tcp->wheel, now_ns) ||
+	       (tcp->tw_head && tcp->tw_head->expires_ns <= now_ns);
 }
 
 /* tcp_isn.c */
@@ -480,7 +519,8 @@ void tcp_cc_ack(struct tcp_conn *c, uint32_t acked);
  * for the rest of the window (RFC 7661's pipeACK, as Linux's
  * tcp_cwnd_validate). Inline: it runs after every output and input.
  */
-static inline void tcp_cc_sent(struct tcp_conn *c, bool sent)
+static inline __attribute__((always_inline)) void
+tcp_cc_sent(struct tcp_conn *c, bool sent)
 {
 	uint32_t flight = c->snd_nxt - c->snd_una;
 	bool limited = (uint64_t)flight + c->mss > c->cwnd;
@@ -552,6 +592,18 @@ static inline uint32_t tcp_tw_isn(uint32_t snd_nxt)
 
 	return isn ? isn : 1;
 }
+
+/* tcp_input.c */
+/*
+ * Header prediction straight from the wire: @b holds a segment from
+ * @saddr to @daddr, its checksum checked, b->data at the TCP header.
+ * When it is the in-order data or ACK the last connection found expects
+ * (see fast_input), it is processed, the payload taken (or @b freed),
+ * and true returned; else false, nothing changed, for
+ * bypass_tcp_input() to take.
+ */
+bool tcp_input_wire(struct bypass_tcp *tcp, uint32_t saddr, uint32_t daddr,
+		    struct bypass_buf *b);
 
 /* tcp_ack.c */
 /* @len in-order bytes were queued at @now: an ACK is owed. */

@@ -39,6 +39,7 @@ void tcp_cc_init(struct tcp_conn *c)
 	c->cwnd_usage_seq = c->snd_una;
 	c->dupacks = 0;
 	c->in_recovery = false;
+	tcp_pred_update(c);
 }
 
 /*
@@ -160,6 +161,7 @@ static __attribute__((noinline)) void recovery_ack(struct tcp_conn *c,
 
 		c->cwnd = c->ssthresh < f ? c->ssthresh : f;
 		c->in_recovery = false;
+		tcp_pred_update(c);
 		c->sack_recovery = false;
 		c->dupacks = 0;
 	} else if (c->sack_recovery) {
@@ -251,6 +253,7 @@ void tcp_cc_dupack(struct tcp_conn *c)
 	c->ssthresh = loss_ssthresh(c);
 	c->cwnd_cnt = 0;
 	c->in_recovery = true;
+	tcp_pred_update(c);
 	c->rtt_timing = false;	/* Karn */
 	if (tcp_sack_active(c)) {
 		c->sack_recovery = true;
@@ -267,6 +270,7 @@ void tcp_cc_timeout(struct tcp_conn *c)
 	c->cwnd = c->mss;
 	c->cwnd_cnt = 0;
 	c->in_recovery = false;
+	tcp_pred_update(c);
 	c->sack_recovery = false;
 	/*
 	 * RFC 6675 5.1: recovery ends, none starts again before SND.MAX is

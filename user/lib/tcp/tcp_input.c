@@ -80,6 +80,7 @@ static void take_syn_opts(struct tcp_conn *c, const struct bypass_tcp_seg *s,
 	c->max_snd_wnd = c->snd_wnd;
 	c->snd_wl1 = s->seq;
 	c->snd_wl2 = s->ack;
+	tcp_pred_update(c);
 }
 
 static void child_init(struct tcp_conn *l, struct tcp_conn *c,
@@ -147,6 +148,7 @@ static bool cookie_ack(struct tcp_conn *l, struct seg_ctx *x)
 	c->snd_wl2 = s->ack;
 	c->rtt_timing = false;
 	tcp_cc_init(c);
+	tcp_pred_update(c);
 	tcp_hash_insert(tcp, c);
 	established(c);
 	sync_input(c, x);
@@ -320,34 +322,37 @@ static bool fin_acked(const struct tcp_conn *c)
 }
 
 /*
- * The ACK moves snd_una: RTT sample, send queue, SACK scoreboard,
- * congestion window, retransmit timer. Inlined in both callers: header
+ * The ACK of @ack moves snd_una: RTT sample (from the echo @ts_ecr when
+ * @has_ts), send queue, SACK scoreboard (with the blocks of @o; NULL for
+ * a segment without, which prediction only takes with no scoreboard),
+ * congestion window, retransmit timer. Inlined in every caller: header
  * prediction runs it for nearly every segment.
  */
 static inline __attribute__((always_inline)) void
-new_ack(struct tcp_conn *c, const struct bypass_tcp_seg *s, uint64_t now)
+new_ack(struct tcp_conn *c, uint32_t ack, bool has_ts, uint32_t ts_ecr,
+	const struct bypass_tcp_opts *o, uint64_t now)
 {
-	uint32_t acked = s->ack - c->snd_una;
+	uint32_t acked = ack - c->snd_una;
 	uint64_t rtt;
 
-	bool timed = c->rtt_timing && seq_gt(s->ack, c->rtt_seq);
+	bool timed = c->rtt_timing && seq_gt(ack, c->rtt_seq);
 
 	/* One sample: the TS echo's, else the timed segment's. */
-	if (s->opt.has_ts && tcp_ts_rtt(c, s->opt.ts_ecr, now, &rtt))
+	if (has_ts && tcp_ts_rtt(c, ts_ecr, now, &rtt))
 		tcp_rtt_sample(c, rtt);
 	else if (timed)
 		tcp_rtt_sample(c, now - c->rtt_start_ns);
 	if (timed)
 		c->rtt_timing = false;
-	c->snd_una = s->ack;
+	c->snd_una = ack;
 	if (seq_lt(c->snd_nxt, c->snd_una))
 		c->snd_nxt = c->snd_una;
 	c->retries = 0;
 	free_acked(c);
 	/* Both are no-ops without a scoreboard or blocks to take. */
-	if (c->nr_sacked || s->opt.nr_sack) {
+	if (o && (c->nr_sacked || o->nr_sack)) {
 		tcp_sack_check_renege(c);
-		tcp_sack_update(c, &s->opt);
+		tcp_sack_update(c, o);
 	}
 	tcp_cc_ack(c, acked);
 	if (c->snd_una == c->snd_max)
@@ -361,15 +366,15 @@ new_ack(struct tcp_conn *c, const struct bypass_tcp_seg *s, uint64_t now)
  * one taken (SND.WL1, SND.WL2) and whose ACK is not below SND.UNA.
  */
 static inline __attribute__((always_inline)) void
-update_window(struct tcp_conn *c, const struct bypass_tcp_seg *s)
+update_window(struct tcp_conn *c, uint32_t seq, uint32_t ack, uint16_t win)
 {
-	if (seq_lt(s->ack, c->snd_una))
+	if (seq_lt(ack, c->snd_una))
 		return;
-	if (seq_lt(c->snd_wl1, s->seq) ||
-	    (c->snd_wl1 == s->seq && seq_leq(c->snd_wl2, s->ack))) {
-		c->snd_wnd = (uint32_t)s->win << c->snd_wscale;
-		c->snd_wl1 = s->seq;
-		c->snd_wl2 = s->ack;
+	if (seq_lt(c->snd_wl1, seq) ||
+	    (c->snd_wl1 == seq && seq_leq(c->snd_wl2, ack))) {
+		c->snd_wnd = (uint32_t)win << c->snd_wscale;
+		c->snd_wl1 = seq;
+		c->snd_wl2 = ack;
 		if (c->snd_wnd > c->max_snd_wnd)
 			c->max_snd_wnd = c->snd_wnd;
 	}
@@ -405,7 +410,8 @@ static bool process_ack(struct tcp_conn *c, struct seg_ctx *x)
 		return false;
 	}
 	if (seq_gt(s->ack, c->snd_una)) {
-		new_ack(c, s, x->now);
+		new_ack(c, s->ack, s->opt.has_ts, s->opt.ts_ecr, &s->opt,
+			x->now);
 	} else if (s->ack == c->snd_una && !x->seglen &&
 		   ((uint32_t)s->win << c->snd_wscale) == old_wnd &&
 		   c->snd_una != c->snd_max) {
@@ -418,7 +424,7 @@ static bool process_ack(struct tcp_conn *c, struct seg_ctx *x)
 		    !tcp_sack_dsack(c, &s->opt))
 			tcp_cc_dupack(c);
 	}
-	update_window(c, s);
+	update_window(c, s->seq, s->ack, s->win);
 	/* An answer to a zero-window probe: the peer is alive. */
 	if (!c->snd_wnd)
 		c->retries = 0;
@@ -677,43 +683,53 @@ static void sync_input(struct tcp_conn *c, struct seg_ctx *x)
  * for such a segment without its checks for what cannot apply here, in
  * one straight line: the checks, the ACK (one RTT sample from the echo,
  * the acknowledged buffers freed), the window, the data appended, and
- * the ACK left to the batch's end (tcp_ack.c). @b is the payload (NULL
- * without data), taken when true is returned. Returns false, having
- * changed nothing, for any other segment.
+ * the ACK left to the batch's end (tcp_ack.c).
+ *
+ * The checks on what the segment says: whether a segment of @len bytes
+ * (@b its payload, NULL without) at @seq acknowledging @ack is one to
+ * predict, the options aside. The connection's own conditions that
+ * change rarely (timestamps in use, nothing out of order, no loss
+ * recovery, no scoreboard) are c->pred_ok's, or tested by the caller.
  */
-static bool fast_input(struct tcp_conn *c, const struct bypass_tcp_seg *s,
-		       struct bypass_buf *b, uint64_t now)
+static inline __attribute__((always_inline)) bool
+predictable(const struct tcp_conn *c, uint32_t seq, uint32_t ack, uint32_t len,
+	    const struct bypass_buf *b)
 {
-	uint32_t len = s->len, acked = s->ack - c->snd_una;
+	uint32_t acked = ack - c->snd_una;
 
 	/* snd_una <= ack <= snd_max, as one unsigned comparison. */
-	if (c->state != BYPASS_TCP_ESTABLISHED ||
-	    (s->flags & (uint8_t)~BYPASS_TCP_PSH) != BYPASS_TCP_ACK ||
-	    s->seq != c->rcv_nxt || s->opt.nr_sack ||
+	if (c->state != BYPASS_TCP_ESTABLISHED || seq != c->rcv_nxt ||
 	    acked > c->snd_max - c->snd_una)
 		return false;
-	if (c->ts_ok && (!s->opt.has_ts || seq_lt(s->opt.ts_val, c->ts_recent)))
-		return false;
-	if (len) {
-		if (c->nr_ooo || !b || len > c->rcv_adv - c->rcv_nxt ||
-		    !seq_gt(c->rcv_adv, c->rcv_nxt) ||
-		    (c->accepted && !c->app_owned))
-			return false;
-	} else if (!acked) {
-		return false;	/* duplicate ACK or window update */
-	}
-	if (acked && (c->in_recovery || c->nr_sacked))
-		return false;
+	if (len)
+		return b && len <= c->rcv_adv - c->rcv_nxt &&
+		       seq_gt(c->rcv_adv, c->rcv_nxt) &&
+		       !(c->accepted && !c->app_owned);
+	return acked;	/* else a duplicate ACK or window update */
+}
+
+/*
+ * The predicted segment's work: @seq, @ack, @win, the timestamp @ts_val
+ * and echo @ts_ecr (when @has_ts), @len bytes of payload @b (taken; NULL
+ * without data), at @now. Then the application (or the listener of a
+ * child) hears of it.
+ */
+static inline __attribute__((always_inline)) void
+predicted(struct tcp_conn *c, uint32_t seq, uint32_t ack, uint16_t win,
+	  bool has_ts, uint32_t ts_val, uint32_t ts_ecr,
+	  struct bypass_buf *b, uint32_t len, uint64_t now)
+{
+	struct tcp_conn *l;
 
 	peer_alive(c, now);
 	/* RFC 7323 4.3: the timestamp to echo (in order: not older). */
-	if (c->ts_ok && seq_leq(s->seq, c->last_ack_sent)) {
-		c->ts_recent = s->opt.ts_val;
+	if (c->ts_ok && seq_leq(seq, c->last_ack_sent)) {
+		c->ts_recent = ts_val;
 		c->ts_recent_ns = now;
 	}
-	if (acked)
-		new_ack(c, s, now);
-	update_window(c, s);
+	if (ack != c->snd_una)
+		new_ack(c, ack, has_ts, ts_ecr, NULL, now);
+	update_window(c, seq, ack, win);
 	if (!c->snd_wnd)
 		c->retries = 0;
 	/* take_data's work, knowing that nothing waits out of order. */
@@ -726,6 +742,75 @@ static bool fast_input(struct tcp_conn *c, const struct bypass_tcp_seg *s,
 		tcp_output(c);
 	else
 		tcp_cc_sent(c, false);
+	/* As slow_input: the application's, or the listener's. */
+	l = c->app_owned ? c : c->listener;
+	if (l)
+		tcp_notify(l);
+}
+
+/*
+ * Header prediction for a parsed segment (bypass_tcp_input's hosts).
+ * @b is the payload (NULL without data), taken when true is returned.
+ * Returns false, having changed nothing, for any other segment.
+ */
+static bool fast_input(struct tcp_conn *c, const struct bypass_tcp_seg *s,
+		       struct bypass_buf *b, uint64_t now)
+{
+	if (c->tcp->pred_off)
+		return false;
+	if ((s->flags & (uint8_t)~BYPASS_TCP_PSH) != BYPASS_TCP_ACK ||
+	    s->opt.nr_sack || !predictable(c, s->seq, s->ack, s->len, b))
+		return false;
+	if (c->ts_ok && (!s->opt.has_ts || seq_lt(s->opt.ts_val, c->ts_recent)))
+		return false;
+	if ((s->len && c->nr_ooo) ||
+	    (s->ack != c->snd_una && (c->in_recovery || c->nr_sacked)))
+		return false;
+	predicted(c, s->seq, s->ack, s->win, s->opt.has_ts, s->opt.ts_val,
+		  s->opt.ts_ecr, b, s->len, now);
+	return true;
+}
+
+static uint32_t wire32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+bool tcp_input_wire(struct bypass_tcp *tcp, uint32_t saddr, uint32_t daddr,
+		    struct bypass_buf *b)
+{
+	struct tcp_conn *c = tcp->last_hit;
+	const uint8_t *h = b->data;
+	uint32_t ports, w3, lead, seq, ack, ts_val, len;
+
+	if (!c || !c->pred_ok || b->len < TCP_PRED_HLEN)
+		return false;
+	memcpy(&ports, h, sizeof(ports));
+	memcpy(&w3, h + 12, sizeof(w3));
+	memcpy(&lead, h + 20, sizeof(lead));
+	/*
+	 * Data offset 8 (any reserved bits), ACK with PSH at most (CWR and
+	 * ECE, which the engine does not read, aside); NOP, NOP, timestamps.
+	 */
+	if (ports != c->pred_ports || saddr != c->raddr || daddr != c->laddr ||
+	    (w3 & htonl(0xf0370000)) != htonl(0x80100000) ||
+	    lead != htonl(0x0101080a))
+		return false;
+	seq = wire32(h + 4);
+	ack = wire32(h + 8);
+	ts_val = wire32(h + 24);
+	len = b->len - TCP_PRED_HLEN;
+	if (seq_lt(ts_val, c->ts_recent) || !predictable(c, seq, ack, len, b))
+		return false;
+	b->data += TCP_PRED_HLEN;
+	b->len = len;
+	if (!len) {
+		bypass_buf_put(b);
+		b = NULL;
+	}
+	predicted(c, seq, ack, (uint16_t)(h[14] << 8 | h[15]), true, ts_val,
+		  wire32(h + 28), b, len, tcp_now(tcp));
 	return true;
 }
 
@@ -800,14 +885,8 @@ void bypass_tcp_input(struct bypass_tcp *tcp, struct bypass_tcp_seg *s)
 		s->nr_frags = 0;
 	}
 	c = tcp_lookup(tcp, s->daddr, s->dport, s->saddr, s->sport);
-	if (__builtin_expect(c && fast_input(c, s, buf, now), 1)) {
-		/* As slow_input: the application's, or the listener's. */
-		struct tcp_conn *l = c->app_owned ? c : c->listener;
-
-		if (l)
-			tcp_notify(l);
+	if (__builtin_expect(c && fast_input(c, s, buf, now), 1))
 		return;
-	}
 	slow_input(tcp, s, c, buf, now);
 }
 

@@ -117,6 +117,7 @@ static void ooo_remove(struct tcp_conn *c, uint32_t i)
 	memmove(&c->ooo[i], &c->ooo[i + 1],
 		(c->nr_ooo - i - 1) * sizeof(c->ooo[0]));
 	c->nr_ooo--;
+	tcp_pred_update(c);
 }
 
 /*
@@ -226,6 +227,7 @@ static void ooo_insert(struct tcp_conn *c, struct bypass_buf *b, uint32_t seq)
 	c->ooo[i].seq = seq;
 	c->ooo[i].buf = b;
 	c->nr_ooo++;
+	tcp_pred_update(c);
 }
 
 /*
@@ -324,4 +326,5 @@ void tcp_reass_purge(struct tcp_conn *c)
 		bypass_buf_put(c->ooo[c->nr_ooo - 1].buf);
 		c->nr_ooo--;
 	}
+	tcp_pred_update(c);
 }

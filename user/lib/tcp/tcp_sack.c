@@ -36,6 +36,7 @@ static void sb_add(struct tcp_conn *c, uint32_t start, uint32_t end)
 	}
 	memmove(&r[i + 1], &r[j], (c->nr_sacked - j) * sizeof(*r));
 	c->nr_sacked = c->nr_sacked - (j - i) + 1;
+	tcp_pred_update(c);
 	r[i].start = start;
 	r[i].end = end;
 }
@@ -83,6 +84,7 @@ bool tcp_sack_update(struct tcp_conn *c, const struct bypass_tcp_opts *o)
 		n++;
 	}
 	c->nr_sacked = n;
+	tcp_pred_update(c);
 	if (!c->sack_ok)
 		return false;
 	before = sb_bytes(c);
@@ -120,6 +122,7 @@ void tcp_sack_check_renege(struct tcp_conn *c)
 		return;
 	c->tcp->stats.sack_reneged++;
 	c->nr_sacked = 0;
+	tcp_pred_update(c);
 	if (c->sack_recovery) {
 		c->sack_recovery = false;
 		c->cwnd = c->ssthresh;

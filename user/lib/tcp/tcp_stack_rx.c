@@ -2,8 +2,10 @@
 /*
  * TCP receive inside the stack: a received IPv4 protocol 6 datagram is
  * validated (length, data offset, checksum, destination, options) and
- * handed to the engine as a parsed segment; a merged frame of several
- * buffers as one segment per buffer, without copying.
+ * handed to the engine: the segment header prediction expects straight
+ * from its header words (tcp_input_wire), any other as a parsed segment;
+ * a merged frame of several buffers as one segment per buffer, without
+ * copying.
  */
 #include <stddef.h>
 #include <string.h>
@@ -75,42 +77,21 @@ static struct bypass_buf *tcp_rx_merge_next(struct tcp_rx_merge *m,
 	return p;
 }
 
-void tcp_rx(struct bypass_stack *st, struct bypass_buf *b,
-	    const struct ipv4_rx *rx)
+/*
+ * Every segment prediction did not take (@doff its header length): its
+ * options parsed, the segment handed to the engine. Out of line, so that
+ * tcp_rx's predicted path carries none of its frame.
+ */
+static __attribute__((noinline)) void
+tcp_rx_parsed(struct bypass_stack *st, struct bypass_buf *b,
+	      const struct ipv4_rx *rx, uint32_t doff)
 {
 	const struct tcphdr *th = (const struct tcphdr *)b->data;
 	const uint8_t *raw = b->data;
 	struct bypass_tcp_seg seg;
 	struct tcp_rx_merge m;
 	uint16_t left = 0;	/* pieces of a merged segment to come */
-	uint32_t doff;
 
-	if (b->len < sizeof(*th)) {
-		stack_drop(st, b, BYPASS_DROP_TCP_SHORT);
-		return;
-	}
-	doff = (th->doff >> 4) * 4u;
-	if (doff < sizeof(*th) || doff > b->len) {
-		stack_drop(st, b, BYPASS_DROP_TCP_BAD_OFFSET);
-		return;
-	}
-	if (!st->rx_l4_valid) {
-		uint32_t sum = ipv4_pseudo_sum(rx->src, rx->dst, IPPROTO_TCP,
-					       (uint16_t)(b->len + st->rx_chain_len));
-
-		sum = bypass_csum_partial(th, b->len, sum);
-		if (__builtin_expect(st->rx_chain_nr, 0))
-			sum = tcp_rx_chain_sum(st, sum, b->len);
-		if (bypass_csum_fold(sum)) {
-			stack_drop(st, b, BYPASS_DROP_TCP_BAD_CSUM);
-			return;
-		}
-	}
-	/* RFC 1122 4.2.3.10: no connection with a broadcast or group. */
-	if (rx->broadcast || ipv4_is_multicast(rx->dst)) {
-		stack_drop(st, b, BYPASS_DROP_TCP_BROADCAST);
-		return;
-	}
 	/* Every field stored once: nothing cleared first. */
 	if (!tcp_opts_fast_ts(raw + sizeof(*th), doff - sizeof(*th), &seg.opt) &&
 	    tcp_opts_parse(raw + sizeof(*th), doff - sizeof(*th), &seg.opt)) {
@@ -152,4 +133,45 @@ next:
 		left--;
 		goto piece;
 	}
+}
+
+void tcp_rx(struct bypass_stack *st, struct bypass_buf *b,
+	    const struct ipv4_rx *rx)
+{
+	const struct tcphdr *th = (const struct tcphdr *)b->data;
+	uint32_t doff;
+
+	if (b->len < sizeof(*th)) {
+		stack_drop(st, b, BYPASS_DROP_TCP_SHORT);
+		return;
+	}
+	doff = (th->doff >> 4) * 4u;
+	if (doff < sizeof(*th) || doff > b->len) {
+		stack_drop(st, b, BYPASS_DROP_TCP_BAD_OFFSET);
+		return;
+	}
+	if (!st->rx_l4_valid) {
+		uint32_t sum = ipv4_pseudo_sum(rx->src, rx->dst, IPPROTO_TCP,
+					       (uint16_t)(b->len + st->rx_chain_len));
+
+		sum = bypass_csum_partial(th, b->len, sum);
+		if (__builtin_expect(st->rx_chain_nr, 0))
+			sum = tcp_rx_chain_sum(st, sum, b->len);
+		if (bypass_csum_fold(sum)) {
+			stack_drop(st, b, BYPASS_DROP_TCP_BAD_CSUM);
+			return;
+		}
+	}
+	/* RFC 1122 4.2.3.10: no connection with a broadcast or group. */
+	if (rx->broadcast || ipv4_is_multicast(rx->dst)) {
+		stack_drop(st, b, BYPASS_DROP_TCP_BROADCAST);
+		return;
+	}
+	/* The common segment, from its header words without parsing. */
+	if (__builtin_expect(!st->rx_chain_nr, 1) &&
+	    tcp_input_wire(st->tcp, rx->src, rx->dst, b)) {
+		st->c.tcp.rx++;
+		return;
+	}
+	tcp_rx_parsed(st, b, rx, doff);
 }

@@ -10,6 +10,7 @@ void tcp_wheel_init(struct tcp_wheel *w, uint64_t now_ns)
 {
 	memset(w, 0, sizeof(*w));
 	w->cur = now_ns / TCP_TICK_NS;
+	w->cur_ns = w->cur * TCP_TICK_NS;
 }
 
 /* Take @t out of its slot. */
@@ -45,6 +46,7 @@ void tcp_timer_arm(struct tcp_wheel *w, struct tcp_timer *t, uint64_t when_ns)
 	if (tick < w->cur)
 		tick = w->cur;
 	t->expires = tick;
+	t->slot_ns = tick * TCP_TICK_NS;
 	head = &w->slot[tick & (TCP_WHEEL_SLOTS - 1)];
 	t->next = *head;
 	if (t->next)
@@ -58,12 +60,13 @@ void tcp_timer_arm(struct tcp_wheel *w, struct tcp_timer *t, uint64_t when_ns)
 
 uint32_t tcp_wheel_run(struct tcp_wheel *w, uint64_t now_ns)
 {
-	uint64_t now = now_ns / TCP_TICK_NS;
-	uint64_t n, i;
+	uint64_t now, n, i;
 	uint32_t fired = 0;
 
-	if (now < w->cur)
+	/* The tick of @now_ns was processed: without the divide. */
+	if (!tcp_wheel_due(w, now_ns))
 		return 0;
+	now = now_ns / TCP_TICK_NS;
 	n = now - w->cur + 1;
 	if (n > TCP_WHEEL_SLOTS)
 		n = TCP_WHEEL_SLOTS;
@@ -73,6 +76,7 @@ uint32_t tcp_wheel_run(struct tcp_wheel *w, uint64_t now_ns)
 
 		/* Timers a callback arms for now land in a later tick. */
 		w->cur = tick + 1;
+		w->cur_ns = w->cur * TCP_TICK_NS;
 		while (*pp) {
 			struct tcp_timer *t = *pp;
 
@@ -96,6 +100,7 @@ uint32_t tcp_wheel_run(struct tcp_wheel *w, uint64_t now_ns)
 		}
 	}
 	w->cur = now + 1;
+	w->cur_ns = w->cur * TCP_TICK_NS;
 	return fired;
 }
 

@@ -31,6 +31,7 @@
 struct tcp_timer {
 	struct tcp_timer *next, **pprev;	/* pprev NULL: not in the wheel */
 	uint64_t expires;			/* tick of its slot */
+	uint64_t slot_ns;			/* expires * TCP_TICK_NS */
 	uint64_t due_ns;			/* the deadline, while pending */
 	bool pending;				/* set, neither fired nor cleared */
 	void (*fn)(struct tcp_timer *t, uint64_t now_ns);
@@ -38,6 +39,8 @@ struct tcp_timer {
 
 struct tcp_wheel {
 	uint64_t cur;		/* next tick to process */
+	uint64_t cur_ns;	/* its start, cur * TCP_TICK_NS: a poll before
+				 * it has nothing to do */
 	uint32_t armed;
 	/* Earliest expiry (tick) while next_valid: kept up by arm, dropped
 	 * when that timer is cancelled, so asking is O(1) between changes. */
@@ -54,6 +57,15 @@ void tcp_timer_cancel(struct tcp_wheel *w, struct tcp_timer *t);
 uint32_t tcp_wheel_run(struct tcp_wheel *w, uint64_t now_ns);
 /* Time of the earliest armed timer, UINT64_MAX if none. */
 uint64_t tcp_wheel_next(struct tcp_wheel *w);
+
+/*
+ * Whether tcp_wheel_run() at @now_ns has anything to do: false while the
+ * tick of @now_ns was processed already (one comparison, no divide).
+ */
+static inline bool tcp_wheel_due(const struct tcp_wheel *w, uint64_t now_ns)
+{
+	return now_ns >= w->cur_ns;
+}
 
 /* Whether @t will call its function (armed or set, not cleared). */
 static inline bool tcp_timer_armed(const struct tcp_timer *t)
@@ -72,7 +84,7 @@ static inline void tcp_timer_set(struct tcp_wheel *w, struct tcp_timer *t,
 	t->pending = true;
 	t->due_ns = when_ns;
 	/* Its slot comes no later than the deadline: the wheel stays. */
-	if (__builtin_expect(t->pprev && t->expires * TCP_TICK_NS <= when_ns, 1))
+	if (__builtin_expect(t->pprev && t->slot_ns <= when_ns, 1))
 		return;
 	tcp_timer_arm(w, t, when_ns);
 }

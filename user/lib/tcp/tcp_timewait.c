@@ -144,7 +144,7 @@ void tcp_tw_enter(struct tcp_conn *c)
 
 	/* Closed while in TIME_WAIT: what is left of it. */
 	if (tcp_timer_armed(&c->tw_timer))
-		expires = c->tw_timer.expires * TCP_TICK_NS;
+		expires = c->tw_timer.slot_ns;
 	tw = tw_alloc(tcp);
 	if (!tw)
 		return;
