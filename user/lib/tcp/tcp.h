@@ -112,6 +112,12 @@ struct tcp_conn {
 
 	/* RTT, RTO (RFC 6298) */
 	uint64_t srtt_ns, rttvar_ns, rto_ns;
+	/*
+	 * The estimator's fixed point: RTTVAR is 0 and a sample equal to
+	 * SRTT would leave SRTT, RTTVAR and the RTO as they are (set by
+	 * tcp_rtt_sample, cleared wherever the RTO is set otherwise).
+	 */
+	bool rtt_steady;
 	uint32_t rtt_seq;
 	uint64_t rtt_start_ns;
 	uint32_t retries;
