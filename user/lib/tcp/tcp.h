@@ -80,7 +80,8 @@ struct tcp_conn {
 	 * end of the receive batch it came in, when more than rcv_mss is
 	 * unacknowledged or in quick-ACK mode, else by the delayed ACK.
 	 */
-	uint32_t rcv_mss;		/* the peer's segment size, as seen */
+	uint32_t rcv_mss;		/* the peer's segment size, as seen
+					 * (TCP_MSS_DEFAULT before any) */
 	uint64_t last_data_ns;		/* data last came then */
 	uint32_t reply_seq;		/* rcv_nxt when a reply last counted */
 	uint8_t quickacks;		/* ACKs to send at once yet */
