@@ -80,7 +80,8 @@ struct tcp_conn {
 	 * end of the receive batch it came in, when more than rcv_mss is
 	 * unacknowledged or in quick-ACK mode, else by the delayed ACK.
 	 */
-	uint32_t rcv_mss;		/* the peer's segment size, as seen */
+	uint32_t rcv_mss;		/* the peer's segment size, as seen
+					 * (TCP_MSS_DEFAULT before any) */
 	uint64_t last_data_ns;		/* data last came then */
 	uint32_t reply_seq;		/* rcv_nxt when a reply last counted */
 	uint8_t quickacks;		/* ACKs to send at once yet */
@@ -112,6 +113,12 @@ struct tcp_conn {
 
 	/* RTT, RTO (RFC 6298) */
 	uint64_t srtt_ns, rttvar_ns, rto_ns;
+	/*
+	 * The estimator's fixed point: RTTVAR is 0 and a sample equal to
+	 * SRTT would leave SRTT, RTTVAR and the RTO as they are (set by
+	 * tcp_rtt_sample, cleared wherever the RTO is set otherwise).
+	 */
+	bool rtt_steady;
 	uint32_t rtt_seq;
 	uint64_t rtt_start_ns;
 	uint32_t retries;

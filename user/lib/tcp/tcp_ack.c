@@ -21,16 +21,10 @@
 #define TCP_MAX_QUICKACKS	16u	/* Linux's TCP_MAX_QUICKACKS */
 #define TCP_PINGPONG_THRESH	3u	/* Linux 6.1's TCP_PINGPONG_THRESH */
 
-/* Linux's TCP_MSS_DEFAULT as the first estimate of the peer's segments. */
-static uint32_t rcv_mss(const struct tcp_conn *c)
-{
-	return c->rcv_mss ? c->rcv_mss : TCP_MSS_DEFAULT;
-}
-
 /* Quick-ACK mode for up to half the window in segments, 16 at most. */
 static void quickack_enter(struct tcp_conn *c)
 {
-	uint32_t seg2 = 2 * rcv_mss(c), win = tcp_rcv_window(c), n;
+	uint32_t seg2 = 2 * c->rcv_mss, win = tcp_rcv_window(c), n;
 
 	n = win >= TCP_MAX_QUICKACKS * seg2 ? TCP_MAX_QUICKACKS : win / seg2;
 	if (!n)
@@ -52,7 +46,7 @@ void tcp_ack_decide_later(struct tcp_conn *c)
 	tcp->upd = c;
 }
 
-/* Whether an ACK that is owed is to go now; @mss is rcv_mss(c). */
+/* Whether an ACK that is owed is to go now; @mss is c->rcv_mss. */
 static bool owed_ack_due(const struct tcp_conn *c, uint32_t mss)
 {
 	/* More than a full segment, i.e. two or more (Linux's check). */
@@ -64,7 +58,7 @@ static bool owed_ack_due(const struct tcp_conn *c, uint32_t mss)
 /* Whether the ACK owed for in-order data is to go now. */
 static bool ack_due(const struct tcp_conn *c)
 {
-	return c->ack_pending && owed_ack_due(c, rcv_mss(c));
+	return c->ack_pending && owed_ack_due(c, c->rcv_mss);
 }
 
 /*
@@ -74,7 +68,7 @@ static bool ack_due(const struct tcp_conn *c)
 inline __attribute__((always_inline)) void
 tcp_ack_data(struct tcp_conn *c, uint32_t len, uint64_t now)
 {
-	uint32_t mss = rcv_mss(c);
+	uint32_t mss = c->rcv_mss;
 
 	/* As Linux's tcp_measure_rcv_mss: the largest seen, up to ours. */
 	if (len > mss) {

@@ -58,6 +58,7 @@ void tcp_cc_established(struct tcp_conn *c, uint32_t syn_timeouts)
 	c->cwnd = syn_timeouts > 1 ? c->mss : initial_window(c);
 	if (syn_timeouts && !c->srtt_ns) {
 		c->rto_ns = TCP_RTO_FALLBACK_NS;
+		c->rtt_steady = false;
 		if (c->rto_ns < cfg->rto_min_ns)
 			c->rto_ns = cfg->rto_min_ns;
 		if (c->rto_ns > cfg->rto_max_ns)
@@ -120,7 +121,10 @@ bool tcp_ts_rtt(struct tcp_conn *c, uint32_t ts_ecr, uint64_t now_ns,
 
 /*
  * Once per ACK with a sample: inlined into the receive path by the
- * link-time optimisation (an ordinary call without it).
+ * link-time optimisation (an ordinary call without it). A sample equal
+ * to SRTT once RTTVAR has decayed to 0 changes nothing and returns at
+ * once: the common case of a steady path whose round trip is below the
+ * timestamp clock's 1 ms tick (every sample is then 1 ms).
  */
 inline __attribute__((always_inline)) void
 tcp_rtt_sample(struct tcp_conn *c, uint64_t r)
@@ -129,6 +133,8 @@ tcp_rtt_sample(struct tcp_conn *c, uint64_t r)
 	/* In locals: each field is stored once, not reloaded. */
 	uint64_t srtt = c->srtt_ns, rttvar, rto;
 
+	if (c->rtt_steady && r == srtt)
+		return;
 	if (!srtt) {
 		srtt = r;
 		rttvar = r / 2;
@@ -140,6 +146,7 @@ tcp_rtt_sample(struct tcp_conn *c, uint64_t r)
 	}
 	c->srtt_ns = srtt;
 	c->rttvar_ns = rttvar;
+	c->rtt_steady = !rttvar && srtt == r;
 	/* G: the clock granularity, 1 ms */
 	rto = srtt + (4 * rttvar < 1000000 ? 1000000 : 4 * rttvar);
 	if (rto < cfg->rto_min_ns)

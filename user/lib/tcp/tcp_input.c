@@ -701,9 +701,13 @@ predictable(const struct tcp_conn *c, uint32_t seq, uint32_t ack, uint32_t len,
 	if (c->state != BYPASS_TCP_ESTABLISHED || seq != c->rcv_nxt ||
 	    acked > c->snd_max - c->snd_una)
 		return false;
+	/*
+	 * Data within an open window: len <= rcv_adv - rcv_nxt with
+	 * rcv_adv after rcv_nxt, as one signed comparison (len < 2^31).
+	 */
 	if (len)
-		return b && len <= c->rcv_adv - c->rcv_nxt &&
-		       seq_gt(c->rcv_adv, c->rcv_nxt) &&
+		return b &&
+		       (int32_t)(c->rcv_adv - c->rcv_nxt) >= (int32_t)len &&
 		       !(c->accepted && !c->app_owned);
 	return acked;	/* else a duplicate ACK or window update */
 }

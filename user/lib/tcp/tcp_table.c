@@ -229,6 +229,8 @@ struct tcp_conn *tcp_conn_alloc(struct bypass_tcp *tcp)
 	c->tcp = tcp;
 	c->sndq = sndq;
 	c->ooo = ooo;
+	/* Linux's TCP_MSS_DEFAULT as the first estimate of the peer's. */
+	c->rcv_mss = TCP_MSS_DEFAULT;
 	c->rtx_timer.fn = tcp_timer_rtx;
 	c->delack_timer.fn = tcp_timer_delack;
 	c->tw_timer.fn = tcp_timer_tw;

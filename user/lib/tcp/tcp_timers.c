@@ -17,6 +17,7 @@
 static void backoff(struct tcp_conn *c)
 {
 	c->rto_ns *= 2;
+	c->rtt_steady = false;	/* the next sample sets the RTO again */
 	if (c->rto_ns > c->tcp->cfg.rto_max_ns)
 		c->rto_ns = c->tcp->cfg.rto_max_ns;
 }
