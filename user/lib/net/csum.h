@@ -4,7 +4,7 @@
  * the general sum (64-bit words added with end-around carry, eight words
  * a step, the last 0 to 16 words in one chain entered part way, then the
  * tail of 0 to 7 bytes, the 64-bit total folded once at the end), the
- * 20-byte IPv4 header (no options) as five 32-bit words, and
+ * 20-byte IPv4 header (no options) as two 64-bit words and a 32-bit one, and
  * the sum of a piece that sits at an odd or even offset of the summed data.
  */
 #ifndef BYPASS_CSUM_H
@@ -41,21 +41,28 @@ static inline uint64_t csum_add64(uint64_t acc, uint64_t w)
 #define CSUM_ADC_END(a) "adcq -" #a "(%[e]), %[acc]\n\t"
 
 /*
- * Add the @n8 (at most 16) 64-bit words at @p to @acc: one jump into a
- * chain of 16 add-with-carry instructions that each read the word a fixed
- * distance before the words' end, entered @n8 instructions before the
- * chain ends. Each instruction is 4 bytes (REX, opcode, ModRM, disp8:
- * the displacements, -128 to -8, are never 0 and always fit a byte), with
- * a base register whose ModRM needs no SIB byte (not rsp or r12);
- * test_csum sums every length at every alignment against a reference.
+ * Add the whole 64-bit words of the @len (at most 135) bytes at @p to
+ * @acc: one jump into a chain of 16 add-with-carry instructions that each
+ * read the word a fixed distance before the words' end, entered as many
+ * instructions before the chain ends as there are words. The words'
+ * bytes, their end and the entry are worked out from @len inside the asm
+ * (six instructions), not by the caller. Each chain instruction is 4 bytes (REX, opcode, ModRM,
+ * disp8: the displacements, -128 to -8, are never 0 and always fit a
+ * byte), with a base register whose ModRM needs no SIB byte (not rsp or
+ * r12), so the entry is the end minus half the words' bytes; test_csum
+ * sums every length at every alignment against a reference.
  */
-static inline uint64_t csum_words16(const uint8_t *p, size_t n8, uint64_t acc)
+static inline uint64_t csum_words16(const uint8_t *p, size_t len, uint64_t acc)
 {
-	const uint8_t *end = p + n8 * 8;
-	uint64_t to;
+	const uint8_t *end;
+	uint64_t to, t;
 
-	__asm__("lea 1f(%%rip), %[to]\n\t"
-		"sub %[n4], %[to]\n\t"
+	__asm__("mov %[len], %[t]\n\t"
+		"and $-8, %[t]\n\t"
+		"lea (%[p],%[t]), %[e]\n\t"
+		"shr $1, %[t]\n\t"
+		"lea 1f(%%rip), %[to]\n\t"
+		"sub %[t], %[to]\n\t"
 		"clc\n\t"
 		"jmp *%[to]\n\t"
 		CSUM_ADC_END(128) CSUM_ADC_END(120) CSUM_ADC_END(112)
@@ -66,8 +73,9 @@ static inline uint64_t csum_words16(const uint8_t *p, size_t n8, uint64_t acc)
 		CSUM_ADC_END(8)
 		"1:\n\t"
 		"adcq $0, %[acc]"
-		: [acc] "+r" (acc), [to] "=&r" (to)
-		: [e] "SDabcd" (end), [n4] "r" (n8 * 4),
+		: [acc] "+r" (acc), [to] "=&r" (to), [t] "=&r" (t),
+		  [e] "=&SDabcd" (end)
+		: [p] "r" (p), [len] "r" (len),
 		  "m" (*(const uint8_t (*)[16 * 8])p)
 		: "cc");
 	return acc;
@@ -75,20 +83,21 @@ static inline uint64_t csum_words16(const uint8_t *p, size_t n8, uint64_t acc)
 #endif
 
 /*
- * Sum the whole 64-bit words of @p: @n8 of them. On x86-64 add-with-carry
- * chains take a word per instruction: eight a step while more than 16
- * are left, then the rest (0 to 16) in one chain entered at the point
- * that leaves as many words as are left; elsewhere each add counts its
- * carry.
+ * Sum the whole 64-bit words of the @len bytes at @p (the last 0 to 7
+ * bytes are left out). On x86-64 add-with-carry chains take a word per
+ * instruction: eight a step while more than 16 words are left, then the
+ * rest (0 to 16) in one chain entered at the point that leaves as many
+ * words as are left; elsewhere each add counts its carry.
  */
-static inline uint64_t csum_words(const uint8_t *p, size_t n8, uint64_t acc)
+static inline uint64_t csum_words(const uint8_t *p, size_t len, uint64_t acc)
 {
 #if defined(__x86_64__)
-	for (; n8 > 16; n8 -= 8, p += 64)
+	for (; len >= 17 * 8; len -= 64, p += 64)
 		CSUM_ADC(acc, p, 64, CSUM_ADC2(0, 8) CSUM_ADC2(16, 24)
 				     CSUM_ADC2(32, 40) CSUM_ADC2(48, 56));
-	acc = csum_words16(p, n8, acc);
+	acc = csum_words16(p, len, acc);
 #else
+	size_t n8 = len / 8;
 	uint64_t carry = 0;
 
 	/*
@@ -127,7 +136,7 @@ static inline uint64_t csum_words(const uint8_t *p, size_t n8, uint64_t acc)
 static inline uint64_t csum_partial64(const void *data, size_t len, uint64_t sum)
 {
 	const uint8_t *p = data;
-	uint64_t acc = csum_words(p, len / 8, sum);
+	uint64_t acc = csum_words(p, len, sum);
 
 	if (len & 7) {
 		/*
@@ -183,19 +192,25 @@ static inline uint32_t csum_partial(const void *data, size_t len, uint32_t sum)
 }
 
 /*
- * Fold a 64-bit one's-complement sum to 16 bits and invert it. Adding a
+ * Fold a 32-bit one's-complement sum to 16 bits and invert it. Adding a
  * word to itself rotated by half its width leaves in the upper half the
  * two halves' end-around sum (the lower half's carry lands there, and
- * that sum cannot overflow again): 64 bits to 32, then 32 to 16.
+ * that sum cannot overflow again).
+ */
+static inline uint16_t csum_fold32(uint32_t w)
+{
+	w += w >> 16 | w << 16;
+	return (uint16_t)~(w >> 16);
+}
+
+/*
+ * Fold a 64-bit one's-complement sum to 16 bits and invert it: 64 bits
+ * to 32 as csum_fold32() does 32 to 16, then 32 to 16.
  */
 static inline uint16_t csum_fold64(uint64_t s)
 {
-	uint32_t w;
-
 	s += s >> 32 | s << 32;
-	w = (uint32_t)(s >> 32);
-	w += w >> 16 | w << 16;
-	return (uint16_t)~(w >> 16);
+	return csum_fold32((uint32_t)(s >> 32));
 }
 
 /*
@@ -206,15 +221,14 @@ static inline uint16_t csum_fold64(uint64_t s)
 static inline uint16_t csum_ipv4_hdr20(const void *hdr)
 {
 	const uint8_t *p = hdr;
-	uint32_t w0, w1, w2, w3, w4;
+	uint64_t w0, w1;
+	uint32_t w2;
 
-	/* Five loads straight from the header, not a copy of it. */
-	memcpy(&w0, p, 4);
-	memcpy(&w1, p + 4, 4);
-	memcpy(&w2, p + 8, 4);
-	memcpy(&w3, p + 12, 4);
-	memcpy(&w4, p + 16, 4);
-	return csum_fold64((uint64_t)w0 + w1 + w2 + w3 + w4);
+	/* Three loads straight from the header (8, 8, 4 bytes), not a copy. */
+	memcpy(&w0, p, 8);
+	memcpy(&w1, p + 8, 8);
+	memcpy(&w2, p + 16, 4);
+	return csum_fold64(csum_add64(csum_add64(w0, w1), w2));
 }
 
 /* Add the sum of @len bytes that sit at byte @off of the summed data. */

@@ -190,7 +190,8 @@ int ipv4_tx_check(struct bypass_stack *st, struct bypass_buf *b,
 		  uint32_t l4_hdr)
 {
 	if (((uintptr_t)b->data & 3) ||
-	    bypass_buf_headroom(b) < st->hdr_len + ETH_HLEN + sizeof(struct iphdr) + l4_hdr) {
+	    bypass_buf_headroom(b) <
+	    st->hdr_len + (ETH_HLEN + sizeof(struct iphdr) + l4_hdr)) {
 		pool_put(b);
 		return -EINVAL;
 	}
