@@ -444,8 +444,9 @@ bool output_new_data(struct tcp_conn *c, uint64_t now, uint32_t ts)
 	if (len < c->mss)
 		c->snd_sml = c->snd_nxt;
 	c->snd_max = c->snd_nxt;
+	/* tcp_arm_rtx() at the time already read. */
 	if (!tcp_timer_armed(&c->rtx_timer))
-		tcp_arm_rtx(c);
+		tcp_timer_set(&c->tcp->wheel, &c->rtx_timer, now + c->rto_ns);
 	return true;
 }
 
