@@ -350,25 +350,14 @@ static bool all_sent(const struct tcp_conn *c)
 
 /*
  * send_at() of the last @len bytes queued, which end chunk @k: one slice,
- * pushed (no FIN is queued). When the slice is all of the buffer, no SACK
- * blocks are due and the stack built the connection's template, the
- * stack writes the header from it straight in front of the payload
- * (tcp_stack_emit()); otherwise, or when the buffer cannot take the
- * headers there, the segment is built for the output callback.
+ * pushed (no FIN is queued), built for the output callback. Out of line:
+ * its segment structure stays off the stack of the common send.
  */
-static inline __attribute__((always_inline))
-uint32_t send_tail(struct tcp_conn *c, struct tcp_chunk *k, uint32_t len,
-		   uint32_t ts)
+static uint32_t __attribute__((noinline))
+send_tail(struct tcp_conn *c, struct tcp_chunk *k, uint32_t len, uint32_t ts)
 {
 	struct bypass_tcp_seg s;
 
-	if (__builtin_expect(c->tmpl_emit && c->snd_nxt == k->seq &&
-			     !(c->nr_ooo | c->dsack) && len <= c->tmpl.max_len, 1) &&
-	    tcp_stack_emit(c->tcp->ctx, c, k->buf, BYPASS_TCP_ACK | BYPASS_TCP_PSH,
-			   adv_window(c, false), ts) <= 0) {
-		ack_sent(c, c->rcv_nxt);
-		return len;
-	}
 	seg_fill(c, &s, BYPASS_TCP_ACK | BYPASS_TCP_PSH, c->snd_nxt, ts);
 	s.frag[0].buf = k->buf;
 	s.frag[0].off = c->snd_nxt - k->seq;
@@ -377,6 +366,28 @@ uint32_t send_tail(struct tcp_conn *c, struct tcp_chunk *k, uint32_t len,
 	s.nr_frags = 1;
 	xmit(c, &s);
 	return len;
+}
+
+/*
+ * send_at() of all of the last buffer queued, chunk @k, @len bytes (from
+ * snd_nxt, no FIN queued), pushed. When no SACK blocks are due and the
+ * stack built the connection's template, the stack writes the header
+ * from it straight in front of the payload (tcp_stack_emit()); otherwise,
+ * or when the buffer cannot take the headers there, the segment is built
+ * for the output callback (send_tail()).
+ */
+static inline __attribute__((always_inline))
+uint32_t send_whole(struct tcp_conn *c, struct tcp_chunk *k, uint32_t len,
+		    uint32_t ts)
+{
+	if (__builtin_expect(c->tmpl_emit && !(c->nr_ooo | c->dsack) &&
+			     len <= c->tmpl.max_len, 1) &&
+	    tcp_stack_emit(c->tcp->ctx, c, k->buf, BYPASS_TCP_ACK | BYPASS_TCP_PSH,
+			   adv_window(c, false), ts) <= 0) {
+		ack_sent(c, c->rcv_nxt);
+		return len;
+	}
+	return send_tail(c, k, len, ts);
 }
 
 /*
@@ -409,16 +420,22 @@ bool output_new_data(struct tcp_conn *c, uint64_t now, uint32_t ts)
 	uint32_t right = c->snd_una + c->snd_wnd, len;
 	struct tcp_chunk *k;
 
+	/* (The window: avail is at most an MSS, far less than 2^31.) */
 	if (c->snd_nxt != c->snd_max || c->fin_queued || !avail || avail > c->mss ||
-	    !seq_lt(c->snd_nxt, right) || avail > right - c->snd_nxt ||
+	    seq_gt(c->snd_nxt + avail, right) ||
 	    (uint64_t)flight + avail > c->cwnd ||
 	    (avail < c->mss && flight && !c->nodelay && short_unacked(c)))
 		return false;
 	new_data_timing(c, now, ts);
-	/* Most often all of it is the end of the last buffer queued. */
+	/*
+	 * Most often all of it is the last buffer queued, which ends at
+	 * snd_end (no FIN is queued); else maybe the end of that buffer.
+	 */
 	k = chunk(c, c->sndq_len - 1);
-	if (seq_geq(c->snd_nxt, k->seq) &&
-	    k->buf->len - (c->snd_nxt - k->seq) == avail)
+	if (__builtin_expect(k->seq == c->snd_nxt, 1))
+		len = send_whole(c, k, avail, ts);
+	else if (seq_gt(c->snd_nxt, k->seq) &&
+		 k->buf->len - (c->snd_nxt - k->seq) == avail)
 		len = send_tail(c, k, avail, ts);
 	else
 		len = send_at_ts(c, c->snd_nxt, avail, ts);
@@ -427,8 +444,9 @@ bool output_new_data(struct tcp_conn *c, uint64_t now, uint32_t ts)
 	if (len < c->mss)
 		c->snd_sml = c->snd_nxt;
 	c->snd_max = c->snd_nxt;
+	/* tcp_arm_rtx() at the time already read. */
 	if (!tcp_timer_armed(&c->rtx_timer))
-		tcp_arm_rtx(c);
+		tcp_timer_set(&c->tcp->wheel, &c->rtx_timer, now + c->rto_ns);
 	return true;
 }
 

@@ -16,7 +16,9 @@
  * The engine's common send, one whole queued buffer of an established
  * connection whose template this stack built, skips the segment
  * structure: tcp_stack_emit() writes the template with the fields that
- * vary in front of the payload and posts it.
+ * vary in front of the payload and posts it, to the last destination
+ * through IPv4's prebuilt headers (ipv4_tx.h) without ipv4_send()'s
+ * second checks, which the template's limits already made.
  * The payload is not copied. A segment that is one buffer nobody else
  * holds, starting at its data, gets its headers written into that
  * buffer's headroom: one descriptor, the frame holding a reference of its
@@ -31,6 +33,7 @@
 #include <string.h>
 
 #include "csum.h"
+#include "ipv4_tx.h"
 #include "libbypass.h"
 #include "stack.h"
 #include "tcp.h"
@@ -208,6 +211,26 @@ bool stack_tcp_direct_ok(struct bypass_stack *st, const struct bypass_buf *p,
 }
 
 /*
+ * stack_tcp_post() of a frame the template's limits passed: at most
+ * max_len bytes of payload (within the MTU), the template's room in
+ * front of its TCP header. To the last destination it takes the
+ * prebuilt headers (ipv4_tx.h) without ipv4_send()'s second checks of
+ * size and headroom, and without the clock, which only ARP reads.
+ */
+static inline __attribute__((always_inline))
+int stack_tcp_post_fitted(struct bypass_stack *st, struct bypass_buf *b,
+			  uint32_t daddr)
+{
+	int r;
+
+	if (__builtin_expect(!ipv4_tx_cache_serves(st, daddr), 0))
+		return stack_tcp_post(st, b, daddr);
+	st->c.tcp.tx++;
+	r = ipv4_tx_prebuilt(st, b, IPPROTO_TCP);
+	return r < 0 ? -EAGAIN : r;
+}
+
+/*
  * Send the segment of @c at @seq whose @hlen-byte header, summed into
  * @sum, is written in front of its payload, the first @plen bytes of @p,
  * in @p's headroom: @p is the frame for the call and the send queue's
@@ -233,7 +256,7 @@ int stack_tcp_post_direct(struct bypass_stack *st, struct tcp_conn *c,
 	bypass_buf_get(p);
 	p->data = (uint8_t *)th;
 	p->len = hlen + plen;
-	r = stack_tcp_post(st, p, c->raddr);
+	r = stack_tcp_post_fitted(st, p, c->raddr);
 	/*
 	 * Held back (waiting for ARP, or on the TX backlog) the frame is @p:
 	 * the send queue takes a copy.
