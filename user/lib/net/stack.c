@@ -14,6 +14,7 @@
 
 #include "libbypass.h"
 #include "stack.h"
+#include "tcp.h"
 
 #define TCP_CSUM_OFFSET		16	/* offsetof(struct tcphdr, check) */
 #define TCP_DOFF_OFFSET		12	/* offsetof(struct tcphdr, doff) */
@@ -460,6 +461,31 @@ static void stack_publish_stats(struct bypass_stack *st)
 	st->stats_tcp_seen = tcp_stack_table_size(st);
 }
 
+/*
+ * A poll's work before reaping: the device's service call, and interrupts
+ * a wait enabled switched off again (the wakeups consumed).
+ */
+static void stack_poll_pre(struct bypass_stack *st)
+{
+	uint8_t pre;
+
+	if (st->poll_pre & STACK_POLL_SERVICE)
+		st->dev->ops->service(st->dev);
+	pre = st->poll_pre;
+	st->poll_pre = pre & STACK_POLL_SERVICE;
+	if (pre & STACK_POLL_ARMED) {
+		/* Woken up (or not): back to polling without interrupts. */
+		virtq_disable_irq(&st->rxq);
+		if (st->dev->ops->irq_ack)
+			st->dev->ops->irq_ack(st->dev, BYPASS_QUEUE_RX);
+	}
+	if (pre & STACK_POLL_TX_ARMED) {
+		virtq_disable_irq(&st->txq);
+		if (st->dev->ops->irq_ack)
+			st->dev->ops->irq_ack(st->dev, BYPASS_QUEUE_TX);
+	}
+}
+
 int bypass_stack_poll(struct bypass_stack *st)
 {
 	void *rx[STACK_RX_BATCH];
@@ -467,22 +493,9 @@ int bypass_stack_poll(struct bypass_stack *st)
 	uint64_t now;
 	int i, n;
 
-	if (st->dev->ops->service)
-		st->dev->ops->service(st->dev);
+	if (st->poll_pre)
+		stack_poll_pre(st);
 	stack_clock_hold(st);
-	if (st->armed) {
-		/* Woken up (or not): back to polling without interrupts. */
-		st->armed = false;
-		virtq_disable_irq(&st->rxq);
-		if (st->dev->ops->irq_ack)
-			st->dev->ops->irq_ack(st->dev, BYPASS_QUEUE_RX);
-	}
-	if (st->tx_armed) {
-		st->tx_armed = false;
-		virtq_disable_irq(&st->txq);
-		if (st->dev->ops->irq_ack)
-			st->dev->ops->irq_ack(st->dev, BYPASS_QUEUE_TX);
-	}
 	n = virtq_get_used_burst(&st->rxq, rx, rx_len, STACK_RX_BATCH);
 	for (i = 0; i < n; i++)
 		stack_rx_frame(st, rx[i], rx_len[i]);
@@ -492,7 +505,9 @@ int bypass_stack_poll(struct bypass_stack *st)
 	now = stack_now(st);
 	if (now >= st->arp_next_ns)
 		arp_timers(st, now);
-	bypass_tcp_poll(st->tcp);
+	/* The engine's poll only when it has work (an exact test). */
+	if (tcp_poll_due(st->tcp, now))
+		bypass_tcp_poll(st->tcp);
 	/*
 	 * Sent buffers go back to the pool when frames wait for the ring,
 	 * when the ring runs low, after a poll with nothing received and at
@@ -626,6 +641,8 @@ int bypass_stack_create(struct bypass_dev *dev,
 		goto fail;
 	if (dev->ops->stats_page)
 		st->qp_stats = dev->ops->stats_page(dev);
+	if (dev->ops->service)
+		st->poll_pre = STACK_POLL_SERVICE;
 	stack_refill_rx(st);
 	arp_announce(st);
 	bypass_stack_flush(st);
