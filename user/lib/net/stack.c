@@ -176,11 +176,12 @@ static inline bool stack_tx_fits(const struct bypass_stack *st, uint16_t need)
 	return !st->tx_backlog_len && virtq_free(&st->txq) >= need;
 }
 
-int stack_xmit(struct bypass_stack *st, struct bypass_buf *b)
+/* stack_xmit() for a frame with slices, or no room, or frames waiting. */
+static int stack_xmit_slow(struct bypass_stack *st, struct bypass_buf *b)
 {
 	uint16_t need = 1 + st->tx_nr_frags;
 
-	if (__builtin_expect(!stack_tx_fits(st, need), 0)) {
+	if (!stack_tx_fits(st, need)) {
 		/* The device finished nothing since: no flush or reclaim per frame. */
 		if (st->tx_backlog_len && !virtq_has_used(&st->txq))
 			return stack_tx_backlog_add(st, b);
@@ -197,6 +198,17 @@ int stack_xmit(struct bypass_stack *st, struct bypass_buf *b)
 		stack_tx_post_chain(st, b, st->tx_frags, st->tx_nr_frags,
 				    st->tx_frags_len);
 	return STACK_TX_POSTED;
+}
+
+int stack_xmit(struct bypass_stack *st, struct bypass_buf *b)
+{
+	/* The common frame: one buffer, a free descriptor, nothing waiting. */
+	if (__builtin_expect(!(st->tx_nr_frags | st->tx_backlog_len) &&
+			     virtq_free(&st->txq), 1)) {
+		stack_tx_post_one(st, b);
+		return STACK_TX_POSTED;
+	}
+	return stack_xmit_slow(st, b);
 }
 
 bool stack_tx_room(struct bypass_stack *st, uint16_t need)
