@@ -526,7 +526,7 @@ int bypass_stack_poll(struct bypass_stack *st)
 	 * least every STACK_RECLAIM_POLLS polls: not one reclaim per poll.
 	 */
 	if (st->tx_backlog_len || !n ||
-	    virtq_free(&st->txq) < st->tx_reclaim_min ||
+	    st->txq.inflight > st->tx_inflight_max ||
 	    ++st->tx_reclaim_polls >= STACK_RECLAIM_POLLS)
 		stack_tx_backlog_drain(st);
 	bypass_stack_flush(st);
@@ -535,7 +535,7 @@ int bypass_stack_poll(struct bypass_stack *st)
 	 * traffic): written at once by a poll that found nothing to do, at
 	 * most once per STACK_STATS_PERIOD_NS by busy ones.
 	 */
-	if (st->qp_stats && (!n || now >= st->stats_next_ns) &&
+	if ((!n || now >= st->stats_next_ns) && st->qp_stats &&
 	    (st->c.ring.rx_frames != st->stats_rx_seen ||
 	     st->c.ring.tx_frames != st->stats_tx_seen ||
 	     st->drops_total != st->stats_drops_seen ||
@@ -641,7 +641,7 @@ int bypass_stack_create(struct bypass_dev *dev,
 		st->rx_refill_min = STACK_REFILL_MAX;
 	if (!st->rx_refill_min)
 		st->rx_refill_min = 1;
-	st->tx_reclaim_min = virtq_size(&st->txq) / 4;
+	st->tx_inflight_max = virtq_size(&st->txq) - virtq_size(&st->txq) / 4;
 	st->tx_backlog_cap = cfg->tx_backlog ? cfg->tx_backlog :
 			     virtq_size(&st->txq);
 	st->tx_backlog = calloc(st->tx_backlog_cap, sizeof(*st->tx_backlog));
