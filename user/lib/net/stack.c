@@ -384,14 +384,16 @@ void stack_rx_frame(struct bypass_stack *st, struct bypass_buf *b, uint32_t len)
 		pool_put(b);
 		return;
 	}
-	if (len < st->hdr_len || len > b->size - st->rx_off) {
+	/* Shorter than the header (wrapping round) or longer than the buffer. */
+	if (len - st->hdr_len > st->rx_data_max) {
 		stack_drop(st, b, BYPASS_DROP_RING_BAD_LEN);
 		return;
 	}
+	len -= st->hdr_len;
 	st->c.ring.rx_frames++;
-	st->c.ring.rx_bytes += len - st->hdr_len;
+	st->c.ring.rx_bytes += len;
 	b->data = (uint8_t *)vh + st->hdr_len;
-	b->len = len - st->hdr_len;
+	b->len = len;
 	if (st->hdr_len == sizeof(*vh) && le16toh(vh->num_buffers) > 1) {
 		uint16_t nb = le16toh(vh->num_buffers);
 
@@ -622,6 +624,8 @@ int bypass_stack_create(struct bypass_dev *dev,
 			       STACK_BUF_SIZE, &st->pool);
 	if (r)
 		goto fail;
+	/* What an RX buffer holds behind the virtio-net header. */
+	st->rx_data_max = st->pool->buf_size - st->rx_off - st->hdr_len;
 	r = dev->ops->get_vring(dev, BYPASS_QUEUE_RX, &vr);
 	if (!r)
 		r = virtq_init_writable(&st->rxq, &vr, event_idx,

@@ -134,6 +134,7 @@ struct bypass_stack {
 	uint32_t tx_reclaim_polls;	/* busy polls since the last reclaim */
 	uint32_t hdr_len;	/* virtio-net header size */
 	uint32_t rx_off;	/* header offset in an RX buffer: aligns IP */
+	uint32_t rx_data_max;	/* frame bytes an RX buffer holds after it */
 	bool tx_csum;		/* the device completes UDP checksums */
 	bool rx_csum;		/* the device may vouch for checksums */
 	bool rx_l4_valid;	/* ... and did for the frame at hand */
