@@ -514,7 +514,7 @@ int bypass_stack_poll(struct bypass_stack *st)
 	for (i = 0; i < n; i++)
 		stack_rx_frame(st, rx[i], rx_len[i]);
 	/* Busy polls refill in batches; one that received nothing tops up. */
-	if (!n || virtq_free(&st->rxq) >= st->rx_refill_min)
+	if (!n || st->rxq.inflight <= st->rx_inflight_min)
 		stack_refill_rx(st);
 	now = stack_now(st);
 	if (now >= st->arp_next_ns)
@@ -609,6 +609,7 @@ int bypass_stack_create(struct bypass_dev *dev,
 	bool event_idx = bypass_dev_has(dev, VIRTIO_RING_F_EVENT_IDX);
 	struct bypass_stack *st = calloc(1, sizeof(*st));
 	struct bypass_vring vr;
+	uint16_t refill;
 	int r;
 
 	if (!st)
@@ -640,11 +641,12 @@ int bypass_stack_create(struct bypass_dev *dev,
 	 * Busy polls refill RX once a quarter of the ring (at most 16) is
 	 * free, and reclaim TX when a quarter of the ring is left.
 	 */
-	st->rx_refill_min = virtq_size(&st->rxq) / 4;
-	if (st->rx_refill_min > STACK_REFILL_MAX)
-		st->rx_refill_min = STACK_REFILL_MAX;
-	if (!st->rx_refill_min)
-		st->rx_refill_min = 1;
+	refill = virtq_size(&st->rxq) / 4;
+	if (refill > STACK_REFILL_MAX)
+		refill = STACK_REFILL_MAX;
+	if (!refill)
+		refill = 1;
+	st->rx_inflight_min = virtq_size(&st->rxq) - refill;
 	st->tx_inflight_max = virtq_size(&st->txq) - virtq_size(&st->txq) / 4;
 	st->tx_backlog_cap = cfg->tx_backlog ? cfg->tx_backlog :
 			     virtq_size(&st->txq);

@@ -129,7 +129,7 @@ struct bypass_stack {
 	struct bypass_dev *dev;
 	struct bypass_pool *pool;
 	struct virtq rxq, txq;
-	uint16_t rx_refill_min;	/* busy polls refill RX when this many are free */
+	uint16_t rx_inflight_min;	/* busy polls refill RX when this few are posted */
 	uint16_t tx_inflight_max;	/* reclaim TX when more are in flight */
 	uint32_t tx_reclaim_polls;	/* busy polls since the last reclaim */
 	uint32_t hdr_len;	/* virtio-net header size */
