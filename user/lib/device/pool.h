@@ -80,6 +80,7 @@ static inline uint32_t pool_post_rx(struct bypass_pool *pool,
 	struct bypass_buf *all;
 	const uint32_t *free_idx;
 	uint32_t i, nfree = pool->nfree;
+	struct virtq_burst bu;
 
 	if (__builtin_expect(nfree < n, 0)) {
 		/* Grow first if the pool is empty, then take what there is. */
@@ -92,13 +93,15 @@ static inline uint32_t pool_post_rx(struct bypass_pool *pool,
 	/* In locals: the stores below cannot change them. */
 	all = pool->bufs;
 	free_idx = pool->free;
+	virtq_burst_start(vq, &bu);
 	for (i = 0; i < n; i++) {
 		struct bypass_buf *b = &all[free_idx[--nfree]];
 
 		b->refcnt = 1;
 		b->next = NULL;
-		virtq_add_writable(vq, b->iova + off, b);
+		virtq_burst_add(vq, &bu, b->iova + off, b);
 	}
+	virtq_burst_end(vq, &bu);
 	pool->nfree = nfree;
 	virtq_added(vq, (uint16_t)n);
 	return n;

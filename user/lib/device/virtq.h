@@ -138,6 +138,53 @@ static inline int virtq_add(struct virtq *vq, uint64_t iova, uint32_t len,
 }
 
 /*
+ * A loop posting device-writable buffers (a queue set up by
+ * virtq_init_writable()): the ring's pointers and the next avail index
+ * in locals, a register each once inlined, which the stores of one post
+ * cannot make the next reload. virtq_burst_start(), virtq_burst_add()
+ * per buffer (room was checked), virtq_burst_end(): not yet visible, and
+ * inflight is the caller's to raise (virtq_added()).
+ */
+struct virtq_burst {
+	struct vring_desc *desc;
+	__virtio16 *avail;
+	void **cookies;
+	uint16_t idx, mask;
+};
+
+static inline void virtq_burst_start(const struct virtq *vq,
+				     struct virtq_burst *bu)
+{
+	bu->desc = vq->vr.desc;
+	bu->avail = vq->vr.avail->ring;
+	bu->cookies = vq->cookies;
+	bu->idx = vq->avail_idx;
+	bu->mask = vq->mask;
+}
+
+/* Post the buffer at @iova with @cookie (never NULL, 2-byte aligned). */
+static inline void virtq_burst_add(struct virtq *vq, struct virtq_burst *bu,
+				   uint64_t iova, void *cookie)
+{
+	uint16_t slot = bu->idx & bu->mask, id = slot;
+
+	/* virtq_slot_id(), from the locals. */
+	if (__builtin_expect(bu->cookies[slot] != NULL, 0))
+		id = virtq_free_id_slow(vq, slot);
+	bu->desc[id].addr = htole64(iova);
+	bu->cookies[id] = cookie;
+	/* The device reads this slot only after the release in publish. */
+	bu->avail[slot] = htole16(id);
+	bu->idx++;
+}
+
+static inline void virtq_burst_end(struct virtq *vq,
+				   const struct virtq_burst *bu)
+{
+	vq->avail_idx = bu->idx;
+}
+
+/*
  * virtq_add_writable - post the device-writable buffer at @iova with
  * @cookie (never NULL, 2-byte aligned), not yet visible, on a queue set up
  * by virtq_init_writable(): only the address, the cookie and the avail
@@ -147,16 +194,14 @@ static inline int virtq_add(struct virtq *vq, uint64_t iova, uint32_t len,
 static inline void virtq_add_writable(struct virtq *vq, uint64_t iova,
 				      void *cookie)
 {
-	uint16_t slot = vq->avail_idx & vq->mask, id = virtq_slot_id(vq, slot);
+	struct virtq_burst bu;
 
-	vq->vr.desc[id].addr = htole64(iova);
-	vq->cookies[id] = cookie;
-	/* The device reads this slot only after the release in publish. */
-	vq->vr.avail->ring[slot] = htole16(id);
-	vq->avail_idx++;
+	virtq_burst_start(vq, &bu);
+	virtq_burst_add(vq, &bu, iova, cookie);
+	virtq_burst_end(vq, &bu);
 }
 
-/* @n buffers were posted by virtq_add_writable(). */
+/* @n buffers were posted by virtq_add_writable() or a burst. */
 static inline void virtq_added(struct virtq *vq, uint16_t n)
 {
 	vq->inflight += n;

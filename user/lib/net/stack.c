@@ -14,6 +14,7 @@
 
 #include "libbypass.h"
 #include "stack.h"
+#include "tcp.h"
 
 #define TCP_CSUM_OFFSET		16	/* offsetof(struct tcphdr, check) */
 #define TCP_DOFF_OFFSET		12	/* offsetof(struct tcphdr, doff) */
@@ -175,11 +176,12 @@ static inline bool stack_tx_fits(const struct bypass_stack *st, uint16_t need)
 	return !st->tx_backlog_len && virtq_free(&st->txq) >= need;
 }
 
-int stack_xmit(struct bypass_stack *st, struct bypass_buf *b)
+/* stack_xmit() for a frame with slices, or no room, or frames waiting. */
+static int stack_xmit_slow(struct bypass_stack *st, struct bypass_buf *b)
 {
 	uint16_t need = 1 + st->tx_nr_frags;
 
-	if (__builtin_expect(!stack_tx_fits(st, need), 0)) {
+	if (!stack_tx_fits(st, need)) {
 		/* The device finished nothing since: no flush or reclaim per frame. */
 		if (st->tx_backlog_len && !virtq_has_used(&st->txq))
 			return stack_tx_backlog_add(st, b);
@@ -196,6 +198,17 @@ int stack_xmit(struct bypass_stack *st, struct bypass_buf *b)
 		stack_tx_post_chain(st, b, st->tx_frags, st->tx_nr_frags,
 				    st->tx_frags_len);
 	return STACK_TX_POSTED;
+}
+
+int stack_xmit(struct bypass_stack *st, struct bypass_buf *b)
+{
+	/* The common frame: one buffer, a free descriptor, nothing waiting. */
+	if (__builtin_expect(!(st->tx_nr_frags | st->tx_backlog_len) &&
+			     virtq_free(&st->txq), 1)) {
+		stack_tx_post_one(st, b);
+		return STACK_TX_POSTED;
+	}
+	return stack_xmit_slow(st, b);
 }
 
 bool stack_tx_room(struct bypass_stack *st, uint16_t need)
@@ -371,14 +384,16 @@ void stack_rx_frame(struct bypass_stack *st, struct bypass_buf *b, uint32_t len)
 		pool_put(b);
 		return;
 	}
-	if (len < st->hdr_len || len > b->size - st->rx_off) {
+	/* Shorter than the header (wrapping round) or longer than the buffer. */
+	if (len - st->hdr_len > st->rx_data_max) {
 		stack_drop(st, b, BYPASS_DROP_RING_BAD_LEN);
 		return;
 	}
+	len -= st->hdr_len;
 	st->c.ring.rx_frames++;
-	st->c.ring.rx_bytes += len - st->hdr_len;
+	st->c.ring.rx_bytes += len;
 	b->data = (uint8_t *)vh + st->hdr_len;
-	b->len = len - st->hdr_len;
+	b->len = len;
 	if (st->hdr_len == sizeof(*vh) && le16toh(vh->num_buffers) > 1) {
 		uint16_t nb = le16toh(vh->num_buffers);
 
@@ -460,6 +475,31 @@ static void stack_publish_stats(struct bypass_stack *st)
 	st->stats_tcp_seen = tcp_stack_table_size(st);
 }
 
+/*
+ * A poll's work before reaping: the device's service call, and interrupts
+ * a wait enabled switched off again (the wakeups consumed).
+ */
+static void stack_poll_pre(struct bypass_stack *st)
+{
+	uint8_t pre;
+
+	if (st->poll_pre & STACK_POLL_SERVICE)
+		st->dev->ops->service(st->dev);
+	pre = st->poll_pre;
+	st->poll_pre = pre & STACK_POLL_SERVICE;
+	if (pre & STACK_POLL_ARMED) {
+		/* Woken up (or not): back to polling without interrupts. */
+		virtq_disable_irq(&st->rxq);
+		if (st->dev->ops->irq_ack)
+			st->dev->ops->irq_ack(st->dev, BYPASS_QUEUE_RX);
+	}
+	if (pre & STACK_POLL_TX_ARMED) {
+		virtq_disable_irq(&st->txq);
+		if (st->dev->ops->irq_ack)
+			st->dev->ops->irq_ack(st->dev, BYPASS_QUEUE_TX);
+	}
+}
+
 int bypass_stack_poll(struct bypass_stack *st)
 {
 	void *rx[STACK_RX_BATCH];
@@ -467,39 +507,28 @@ int bypass_stack_poll(struct bypass_stack *st)
 	uint64_t now;
 	int i, n;
 
-	if (st->dev->ops->service)
-		st->dev->ops->service(st->dev);
+	if (st->poll_pre)
+		stack_poll_pre(st);
 	stack_clock_hold(st);
-	if (st->armed) {
-		/* Woken up (or not): back to polling without interrupts. */
-		st->armed = false;
-		virtq_disable_irq(&st->rxq);
-		if (st->dev->ops->irq_ack)
-			st->dev->ops->irq_ack(st->dev, BYPASS_QUEUE_RX);
-	}
-	if (st->tx_armed) {
-		st->tx_armed = false;
-		virtq_disable_irq(&st->txq);
-		if (st->dev->ops->irq_ack)
-			st->dev->ops->irq_ack(st->dev, BYPASS_QUEUE_TX);
-	}
 	n = virtq_get_used_burst(&st->rxq, rx, rx_len, STACK_RX_BATCH);
 	for (i = 0; i < n; i++)
 		stack_rx_frame(st, rx[i], rx_len[i]);
 	/* Busy polls refill in batches; one that received nothing tops up. */
-	if (!n || virtq_free(&st->rxq) >= st->rx_refill_min)
+	if (!n || st->rxq.inflight <= st->rx_inflight_min)
 		stack_refill_rx(st);
 	now = stack_now(st);
 	if (now >= st->arp_next_ns)
 		arp_timers(st, now);
-	bypass_tcp_poll(st->tcp);
+	/* The engine's poll only when it has work (an exact test). */
+	if (tcp_poll_due(st->tcp, now))
+		bypass_tcp_poll(st->tcp);
 	/*
 	 * Sent buffers go back to the pool when frames wait for the ring,
 	 * when the ring runs low, after a poll with nothing received and at
 	 * least every STACK_RECLAIM_POLLS polls: not one reclaim per poll.
 	 */
 	if (st->tx_backlog_len || !n ||
-	    virtq_free(&st->txq) < st->tx_reclaim_min ||
+	    st->txq.inflight > st->tx_inflight_max ||
 	    ++st->tx_reclaim_polls >= STACK_RECLAIM_POLLS)
 		stack_tx_backlog_drain(st);
 	bypass_stack_flush(st);
@@ -508,7 +537,7 @@ int bypass_stack_poll(struct bypass_stack *st)
 	 * traffic): written at once by a poll that found nothing to do, at
 	 * most once per STACK_STATS_PERIOD_NS by busy ones.
 	 */
-	if (st->qp_stats && (!n || now >= st->stats_next_ns) &&
+	if ((!n || now >= st->stats_next_ns) && st->qp_stats &&
 	    (st->c.ring.rx_frames != st->stats_rx_seen ||
 	     st->c.ring.tx_frames != st->stats_tx_seen ||
 	     st->drops_total != st->stats_drops_seen ||
@@ -580,6 +609,7 @@ int bypass_stack_create(struct bypass_dev *dev,
 	bool event_idx = bypass_dev_has(dev, VIRTIO_RING_F_EVENT_IDX);
 	struct bypass_stack *st = calloc(1, sizeof(*st));
 	struct bypass_vring vr;
+	uint16_t refill;
 	int r;
 
 	if (!st)
@@ -595,6 +625,8 @@ int bypass_stack_create(struct bypass_dev *dev,
 			       STACK_BUF_SIZE, &st->pool);
 	if (r)
 		goto fail;
+	/* What an RX buffer holds behind the virtio-net header. */
+	st->rx_data_max = st->pool->buf_size - st->rx_off - st->hdr_len;
 	r = dev->ops->get_vring(dev, BYPASS_QUEUE_RX, &vr);
 	if (!r)
 		r = virtq_init_writable(&st->rxq, &vr, event_idx,
@@ -609,12 +641,13 @@ int bypass_stack_create(struct bypass_dev *dev,
 	 * Busy polls refill RX once a quarter of the ring (at most 16) is
 	 * free, and reclaim TX when a quarter of the ring is left.
 	 */
-	st->rx_refill_min = virtq_size(&st->rxq) / 4;
-	if (st->rx_refill_min > STACK_REFILL_MAX)
-		st->rx_refill_min = STACK_REFILL_MAX;
-	if (!st->rx_refill_min)
-		st->rx_refill_min = 1;
-	st->tx_reclaim_min = virtq_size(&st->txq) / 4;
+	refill = virtq_size(&st->rxq) / 4;
+	if (refill > STACK_REFILL_MAX)
+		refill = STACK_REFILL_MAX;
+	if (!refill)
+		refill = 1;
+	st->rx_inflight_min = virtq_size(&st->rxq) - refill;
+	st->tx_inflight_max = virtq_size(&st->txq) - virtq_size(&st->txq) / 4;
 	st->tx_backlog_cap = cfg->tx_backlog ? cfg->tx_backlog :
 			     virtq_size(&st->txq);
 	st->tx_backlog = calloc(st->tx_backlog_cap, sizeof(*st->tx_backlog));
@@ -626,6 +659,8 @@ int bypass_stack_create(struct bypass_dev *dev,
 		goto fail;
 	if (dev->ops->stats_page)
 		st->qp_stats = dev->ops->stats_page(dev);
+	if (dev->ops->service)
+		st->poll_pre = STACK_POLL_SERVICE;
 	stack_refill_rx(st);
 	arp_announce(st);
 	bypass_stack_flush(st);

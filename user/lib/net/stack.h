@@ -38,6 +38,11 @@
 #define STACK_RECLAIM_POLLS	16	/* busy polls reclaim TX this often */
 #define STACK_REFILL_MAX	16	/* busy polls refill RX in batches this big */
 
+/* st->poll_pre bits */
+#define STACK_POLL_SERVICE	0x1	/* the device's ops->service, every poll */
+#define STACK_POLL_ARMED	0x2	/* RX interrupt enabled for a sleep */
+#define STACK_POLL_TX_ARMED	0x4	/* TX interrupt too: the TX ring was full */
+
 #define ARP_SETS		64	/* power of two */
 #define ARP_WAYS		4
 #define ARP_QUEUE_MAX		16	/* datagrams held per unresolved address */
@@ -124,17 +129,21 @@ struct bypass_stack {
 	struct bypass_dev *dev;
 	struct bypass_pool *pool;
 	struct virtq rxq, txq;
-	uint16_t rx_refill_min;	/* busy polls refill RX when this many are free */
-	uint16_t tx_reclaim_min;	/* reclaim TX when fewer are free */
+	uint16_t rx_inflight_min;	/* busy polls refill RX when this few are posted */
+	uint16_t tx_inflight_max;	/* reclaim TX when more are in flight */
 	uint32_t tx_reclaim_polls;	/* busy polls since the last reclaim */
 	uint32_t hdr_len;	/* virtio-net header size */
 	uint32_t rx_off;	/* header offset in an RX buffer: aligns IP */
+	uint32_t rx_data_max;	/* frame bytes an RX buffer holds after it */
 	bool tx_csum;		/* the device completes UDP checksums */
 	bool rx_csum;		/* the device may vouch for checksums */
 	bool rx_l4_valid;	/* ... and did for the frame at hand */
 	bool tso;		/* the device cuts TCP segments (HOST_TSO4) */
-	bool armed;		/* RX interrupt enabled for a sleep */
-	bool tx_armed;		/* TX interrupt too: the TX ring was full */
+	/*
+	 * What a poll does before reaping, one test for all (STACK_POLL_*):
+	 * set at creation or where the state changes, cleared by the poll.
+	 */
+	uint8_t poll_pre;
 	/*
 	 * A frame spanning several RX buffers (MRG_RXBUF): rx_more of its
 	 * buffers are still to come, to be collected while rx_head holds its

@@ -79,12 +79,12 @@ int bypass_stack_tx_fd(struct bypass_stack *st)
 bool bypass_stack_arm(struct bypass_stack *st)
 {
 	/* The next poll disables the interrupts and consumes the wakeups. */
-	st->armed = true;
+	st->poll_pre |= STACK_POLL_ARMED;
 	if (!virtq_enable_irq(&st->rxq))
 		return false;
 	if (stack_tx_blocked(st)) {
 		/* TX completions matter only while they hold senders back. */
-		st->tx_armed = true;
+		st->poll_pre |= STACK_POLL_TX_ARMED;
 		if (!virtq_enable_irq(&st->txq))
 			return false;
 	}
@@ -93,7 +93,7 @@ bool bypass_stack_arm(struct bypass_stack *st)
 
 bool bypass_stack_tx_armed(const struct bypass_stack *st)
 {
-	return st->tx_armed;
+	return st->poll_pre & STACK_POLL_TX_ARMED;
 }
 
 /*
@@ -130,7 +130,7 @@ int bypass_stack_wait(struct bypass_stack *st, int timeout_ms)
 		spin_adapt(st, mono_ns() - start);	/* just after the spin */
 		return 1;
 	}
-	pfd[1].fd = st->tx_armed ? bypass_stack_tx_fd(st) : -1;
+	pfd[1].fd = bypass_stack_tx_armed(st) ? bypass_stack_tx_fd(st) : -1;
 	pfd[1].events = POLLIN;
 	pfd[2].fd = st->wake_pending ? st->wake_fd : -1;
 	pfd[2].events = POLLIN;
