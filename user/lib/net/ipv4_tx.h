@@ -45,10 +45,13 @@ static inline void ipv4_hdr_vary(struct bypass_stack *st, struct iphdr *ip,
  * Send @b (its transport header at @b->data, its size checked against the
  * MTU, room in front for the prebuilt headers and the device header) as
  * protocol @proto through the prebuilt headers (ipv4_tx_cache_serves()):
- * returns as ipv4_send().
+ * returns as ipv4_send(). Always inlined: with three callers (UDP, TCP,
+ * ipv4_send()) the compiler would otherwise keep one out-of-line copy
+ * and every send would pay the call.
  */
-static inline int ipv4_tx_prebuilt(struct bypass_stack *st,
-				   struct bypass_buf *b, uint8_t proto)
+static inline __attribute__((always_inline))
+int ipv4_tx_prebuilt(struct bypass_stack *st, struct bypass_buf *b,
+		     uint8_t proto)
 {
 	const struct ipv4_tx_cache *c = &st->tx_cache;
 	/* Chained payload (stack.h: tx_frags) follows the headers. */

@@ -200,6 +200,12 @@ static int stack_xmit_slow(struct bypass_stack *st, struct bypass_buf *b)
 	return STACK_TX_POSTED;
 }
 
+/*
+ * Inlined into its callers under LTO (an ordinary call without it): the
+ * senders that reach it (UDP, TCP and ipv4_send() through the prebuilt
+ * headers) are several, and the compiler would otherwise keep one copy.
+ */
+inline __attribute__((always_inline))
 int stack_xmit(struct bypass_stack *st, struct bypass_buf *b)
 {
 	/* The common frame: one buffer, a free descriptor, nothing waiting. */
