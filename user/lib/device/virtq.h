@@ -304,6 +304,39 @@ static inline uint16_t virtq_get_used_burst(struct virtq *vq, void **cookies,
 	return n;
 }
 
+/*
+ * virtq_put_used_plain - hand to @put the cookies of the used entries that
+ * are posted one-descriptor buffers, in order, stopping before the first
+ * that is not (a chain, an id naming nothing) and before a chain's rest
+ * left pending: virtq_get_used_burst() then takes what is left. The
+ * common TX reclaim without a staging array; @put is inlined.
+ */
+static inline __attribute__((always_inline))
+void virtq_put_used_plain(struct virtq *vq, void (*put)(void *cookie))
+{
+	uint16_t used, last = vq->last_used, done = 0;
+
+	if (vq->pending != VIRTQ_END)
+		return;
+	used = vring_load16_acquire(&vq->vr.used->idx);
+	while (last != used) {
+		uint32_t id = le32toh(vq->vr.used->ring[last & vq->mask].id);
+		uintptr_t c;
+
+		if (id >= vq->vr.size)
+			break;
+		c = (uintptr_t)vq->cookies[id];
+		if (c <= (uintptr_t)VIRTQ_INNER || (c & VIRTQ_CHAIN))
+			break;
+		vq->cookies[id] = NULL;
+		last++;
+		done++;
+		put((void *)c);
+	}
+	vq->last_used = last;
+	vq->inflight -= done;
+}
+
 /* Whether the device has returned buffers not yet reaped. */
 static inline bool virtq_has_used(const struct virtq *vq)
 {

@@ -22,12 +22,23 @@
 static void stack_tx_linearize_at(struct bypass_stack *st, struct bypass_buf *b,
 				  uint32_t ip_off);
 
+/* pool_put() of a posted buffer's cookie. */
+static inline void stack_put_cookie(void *cookie)
+{
+	pool_put(cookie);
+}
+
+/*
+ * Sent buffers back to the pool: the plain ones straight from the used
+ * ring, then chains and anything odd through the general reap.
+ */
 static void stack_reclaim_tx(struct bypass_stack *st)
 {
 	void *done[STACK_RX_BATCH];
 	uint16_t i, n;
 
 	st->tx_reclaim_polls = 0;
+	virtq_put_used_plain(&st->txq, stack_put_cookie);
 	do {
 		n = virtq_get_used_burst(&st->txq, done, NULL, STACK_RX_BATCH);
 		for (i = 0; i < n; i++)
@@ -675,11 +686,6 @@ int bypass_stack_create(struct bypass_dev *dev,
 fail:
 	bypass_stack_destroy(st);
 	return r;
-}
-
-static void stack_put_cookie(void *cookie)
-{
-	pool_put(cookie);
 }
 
 void bypass_stack_destroy(struct bypass_stack *st)
