@@ -263,6 +263,21 @@ uint16_t virtq_chain_release(struct virtq *vq, uint16_t id, void **cookies,
 			     uint32_t *lens, uint16_t n, uint16_t max);
 
 /*
+ * The cookie word of descriptor @id named by a used entry when it is due
+ * (a posted buffer or a chain's head), else 0 (an id naming nothing, or
+ * the inside of a chain).
+ */
+static inline uintptr_t virtq_used_cookie(const struct virtq *vq, uint32_t id)
+{
+	uintptr_t c;
+
+	if (id >= vq->vr.size)
+		return 0;
+	c = (uintptr_t)vq->cookies[id];
+	return c > (uintptr_t)VIRTQ_INNER ? c : 0;
+}
+
+/*
  * virtq_get_used_burst - what virtq_get_used() would return over up to
  * @max calls, in one: the cookies into @cookies, the lengths into @lens
  * (NULL: not wanted). Returns how many.
@@ -286,8 +301,7 @@ static inline uint16_t virtq_get_used_burst(struct virtq *vq, void **cookies,
 		uintptr_t c;
 
 		/* Only a posted buffer or chain head is due (never inside one). */
-		if (id >= vq->vr.size ||
-		    (c = (uintptr_t)vq->cookies[id]) <= (uintptr_t)VIRTQ_INNER) {
+		if (!(c = virtq_used_cookie(vq, id))) {
 			vq->bad_used++;
 			continue;
 		}
@@ -321,12 +335,9 @@ void virtq_put_used_plain(struct virtq *vq, void (*put)(void *cookie))
 	used = vring_load16_acquire(&vq->vr.used->idx);
 	while (last != used) {
 		uint32_t id = le32toh(vq->vr.used->ring[last & vq->mask].id);
-		uintptr_t c;
+		uintptr_t c = virtq_used_cookie(vq, id);
 
-		if (id >= vq->vr.size)
-			break;
-		c = (uintptr_t)vq->cookies[id];
-		if (c <= (uintptr_t)VIRTQ_INNER || (c & VIRTQ_CHAIN))
+		if (!c || (c & VIRTQ_CHAIN))
 			break;
 		vq->cookies[id] = NULL;
 		last++;
