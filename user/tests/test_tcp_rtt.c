@@ -104,4 +104,107 @@ TEST_F(rtt, sample_equal_to_srtt_after_a_backoff_sets_the_rto_again)
 	ASSERT_EQ(floor, c->rto_ns);
 }
 
+/* Records the last segment the engine emitted. */
+static struct bypass_tcp_seg last_out;
+
+static int keep_output(void *ctx, const struct bypass_tcp_seg *s)
+{
+	(void)ctx;
+	last_out = *s;
+	return 0;
+}
+
+/* A segment from the peer (192.0.2.2:40000) to the engine's port 80. */
+static struct bypass_tcp_seg from_peer(uint8_t flags, uint32_t seq,
+				       uint32_t ack)
+{
+	struct bypass_tcp_seg s = { 0 };
+
+	s.saddr = 0x020200c0u;
+	s.daddr = 0x010200c0u;
+	s.sport = 40000;
+	s.dport = 80;
+	s.flags = flags;
+	s.seq = seq;
+	s.ack = ack;
+	s.win = 65535;
+	return s;
+}
+
+/*
+ * Without timestamps negotiated (a SYN without the option), an ACK that
+ * carries one anyway, with an echo that would be plausible (20 ms after
+ * the send, on the engine's own TS clock), gives no sample from the echo
+ * (10 ms): the timed segment's 30 ms is the sample. With header prediction on and off (the
+ * slow path's ACK processing).
+ */
+static void echo_ignored(struct __test_metadata *_metadata, bool pred_off)
+{
+	static const struct bypass_tcp_ops ops = {
+		.now_ns = fake_now, .output = keep_output,
+	};
+	struct bypass_tcp_config cfg = { .max_conns = 4 };
+	struct bypass_tcp_conn *l, *cc;
+	struct bypass_tcp_seg s;
+	struct bypass_tcp *tcp;
+	struct bypass_pool *pool;
+	struct bypass_buf *b;
+	struct tcp_conn *c;
+	uint32_t ts_sent;
+
+	fake_now_ns = 1000 * MS;
+	ASSERT_EQ(0, bypass_pool_create(NULL, 16, 2048, &pool));
+	ASSERT_EQ(0, bypass_tcp_create(&cfg, &ops, NULL, &tcp));
+	tcp->pred_off = pred_off;
+	ASSERT_EQ(0, bypass_tcp_listen(tcp, 0, 80, 4, &l));
+	s = from_peer(BYPASS_TCP_SYN, 5000, 0);
+	bypass_tcp_input(tcp, &s);
+	ASSERT_EQ(BYPASS_TCP_SYN | BYPASS_TCP_ACK, last_out.flags);
+	ASSERT_FALSE(last_out.opt.has_ts);
+	s = from_peer(BYPASS_TCP_ACK, 5001, last_out.seq + 1);
+	bypass_tcp_input(tcp, &s);
+	cc = bypass_tcp_accept(l);
+	ASSERT_NE(NULL, cc);
+	c = (struct tcp_conn *)cc;
+	ASSERT_FALSE(c->ts_ok);
+	/* The handshake's own sample aside: a known estimator state. */
+	c->srtt_ns = 0;
+	c->rttvar_ns = 0;
+	c->rtt_steady = false;
+
+	b = bypass_buf_alloc(pool);
+	ASSERT_NE(NULL, b);
+	memset(b->data, 'x', 100);
+	b->len = 100;
+	ASSERT_EQ(0, bypass_tcp_send(cc, b));
+	ASSERT_EQ(100u, last_out.len);
+	ts_sent = tcp_ts_now(c, fake_now_ns);
+
+	fake_now_ns += 30 * MS;
+	s = from_peer(BYPASS_TCP_ACK, 5001, last_out.seq + 100);
+	s.opt.has_ts = true;
+	s.opt.ts_val = 7;
+	s.opt.ts_ecr = ts_sent + 20;
+	bypass_tcp_input(tcp, &s);
+	ASSERT_EQ(c->snd_max, c->snd_una);
+	EXPECT_EQ(30 * MS, c->srtt_ns);
+	EXPECT_EQ(15 * MS, c->rttvar_ns);
+
+	bypass_tcp_abort(cc);
+	bypass_tcp_close(l);
+	bypass_tcp_destroy(tcp);
+	EXPECT_EQ(16u, bypass_pool_available(pool));
+	bypass_pool_destroy(pool);
+}
+
+TEST(echo_ignored_without_negotiated_timestamps)
+{
+	echo_ignored(_metadata, false);
+}
+
+TEST(echo_ignored_without_negotiated_timestamps_slow_path)
+{
+	echo_ignored(_metadata, true);
+}
+
 TEST_HARNESS_MAIN

@@ -542,7 +542,10 @@ tcp_cc_sent(struct tcp_conn *c, bool sent)
 	}
 }
 void tcp_cwnd_grow(struct tcp_conn *c, uint64_t bytes);
-/* RTT from a TS echo, when the echo is plausible (RFC 7323 4.1). */
+/*
+ * RTT from a TS echo, when the echo is plausible (RFC 7323 4.1), on a
+ * connection that uses timestamps (the caller's test).
+ */
 bool tcp_ts_rtt(struct tcp_conn *c, uint32_t ts_ecr, uint64_t now_ns,
 		uint64_t *rtt_ns);
 void tcp_cc_dupack(struct tcp_conn *c);

@@ -112,7 +112,7 @@ bool tcp_ts_rtt(struct tcp_conn *c, uint32_t ts_ecr, uint64_t now_ns,
 {
 	uint32_t now = tcp_ts_now(c, now_ns), d = now - ts_ecr;
 
-	if (!c->ts_ok || !ts_ecr || d > now - c->ts_echo_min)
+	if (!ts_ecr || d > now - c->ts_echo_min)
 		return false;
 	c->ts_echo_min = ts_ecr;
 	*rtt_ns = (uint64_t)(d ? d : 1) * 1000000;

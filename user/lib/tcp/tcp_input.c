@@ -257,7 +257,7 @@ static void syn_sent_input(struct tcp_conn *c, struct seg_ctx *x)
 	}
 	c->snd_una = s->ack;
 	c->snd_wl2 = s->ack;
-	if (tcp_ts_rtt(c, s->opt.ts_ecr, x->now, &rtt))
+	if (c->ts_ok && tcp_ts_rtt(c, s->opt.ts_ecr, x->now, &rtt))
 		tcp_rtt_sample(c, rtt);
 	else if (!c->retries)
 		tcp_rtt_sample(c, x->now - c->rtt_start_ns);
@@ -323,9 +323,10 @@ static bool fin_acked(const struct tcp_conn *c)
 
 /*
  * The ACK of @ack moves snd_una: RTT sample (from the echo @ts_ecr when
- * @has_ts), send queue, SACK scoreboard (with the blocks of @o; NULL for
- * a segment without, which prediction only takes with no scoreboard),
- * congestion window, retransmit timer. Inlined in every caller: header
+ * @has_ts: the connection uses timestamps and the segment has them), send
+ * queue, SACK scoreboard (with the blocks of @o; NULL for a segment
+ * without, which prediction only takes with no scoreboard), congestion
+ * window, retransmit timer. Inlined in every caller: header
  * prediction runs it for nearly every segment.
  */
 static inline __attribute__((always_inline)) void
@@ -410,8 +411,8 @@ static bool process_ack(struct tcp_conn *c, struct seg_ctx *x)
 		return false;
 	}
 	if (seq_gt(s->ack, c->snd_una)) {
-		new_ack(c, s->ack, s->opt.has_ts, s->opt.ts_ecr, &s->opt,
-			x->now);
+		new_ack(c, s->ack, c->ts_ok && s->opt.has_ts, s->opt.ts_ecr,
+			&s->opt, x->now);
 	} else if (s->ack == c->snd_una && !x->seglen &&
 		   ((uint32_t)s->win << c->snd_wscale) == old_wnd &&
 		   c->snd_una != c->snd_max) {
@@ -714,7 +715,8 @@ predictable(const struct tcp_conn *c, uint32_t seq, uint32_t ack, uint32_t len,
 
 /*
  * The predicted segment's work: @seq, @ack, @win, the timestamp @ts_val
- * and echo @ts_ecr (when @has_ts), @len bytes of payload @b (taken; NULL
+ * and echo @ts_ecr (when @has_ts: timestamps are in use, which the segment
+ * then has), @len bytes of payload @b (taken; NULL
  * without data), at @now. Then the application (or the listener of a
  * child) hears of it.
  */
@@ -727,7 +729,7 @@ predicted(struct tcp_conn *c, uint32_t seq, uint32_t ack, uint16_t win,
 
 	peer_alive(c, now);
 	/* RFC 7323 4.3: the timestamp to echo (in order: not older). */
-	if (c->ts_ok && seq_leq(seq, c->last_ack_sent)) {
+	if (has_ts && seq_leq(seq, c->last_ack_sent)) {
 		c->ts_recent = ts_val;
 		c->ts_recent_ns = now;
 	}
@@ -770,7 +772,8 @@ static bool fast_input(struct tcp_conn *c, const struct bypass_tcp_seg *s,
 	if ((s->len && c->nr_ooo) ||
 	    (s->ack != c->snd_una && (c->in_recovery || c->nr_sacked)))
 		return false;
-	predicted(c, s->seq, s->ack, s->win, s->opt.has_ts, s->opt.ts_val,
+	/* With timestamps in use the segment has them (tested above). */
+	predicted(c, s->seq, s->ack, s->win, c->ts_ok, s->opt.ts_val,
 		  s->opt.ts_ecr, b, s->len, now);
 	return true;
 }
