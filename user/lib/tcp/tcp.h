@@ -327,11 +327,20 @@ static inline void tcp_pred_update(struct tcp_conn *c)
 		     !c->nr_sacked && !c->tcp->pred_off;
 }
 
+/* tcp_notify() of a live connection @c the application is known to hold. */
+static inline void tcp_notify_owned(struct tcp_conn *c)
+{
+	struct bypass_tcp *tcp = c->tcp;
+
+	if (tcp->ops.event)
+		tcp->ops.event(tcp->ctx, (struct bypass_tcp_conn *)c);
+}
+
 /* Tell the host that @c, which the application holds, may have changed. */
 static inline void tcp_notify(struct tcp_conn *c)
 {
-	if (c->tcp && c->app_owned && c->tcp->ops.event)
-		c->tcp->ops.event(c->tcp->ctx, (struct bypass_tcp_conn *)c);
+	if (c->tcp && c->app_owned)
+		tcp_notify_owned(c);
 }
 
 static inline uint32_t tcp_pow2_at_least(uint32_t n)

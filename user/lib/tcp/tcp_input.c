@@ -364,13 +364,13 @@ new_ack(struct tcp_conn *c, uint32_t ack, bool has_ts, uint32_t ts_ecr,
 
 /*
  * RFC 9293 3.10.7.4: the window of a segment not older than the last
- * one taken (SND.WL1, SND.WL2) and whose ACK is not below SND.UNA.
+ * one taken (SND.WL1, SND.WL2), for a segment whose ACK is not below
+ * SND.UNA (header prediction's, and update_window()'s after its test).
  */
 static inline __attribute__((always_inline)) void
-update_window(struct tcp_conn *c, uint32_t seq, uint32_t ack, uint16_t win)
+update_window_acked(struct tcp_conn *c, uint32_t seq, uint32_t ack,
+		    uint16_t win)
 {
-	if (seq_lt(ack, c->snd_una))
-		return;
 	if (seq_lt(c->snd_wl1, seq) ||
 	    (c->snd_wl1 == seq && seq_leq(c->snd_wl2, ack))) {
 		c->snd_wnd = (uint32_t)win << c->snd_wscale;
@@ -379,6 +379,15 @@ update_window(struct tcp_conn *c, uint32_t seq, uint32_t ack, uint16_t win)
 		if (c->snd_wnd > c->max_snd_wnd)
 			c->max_snd_wnd = c->snd_wnd;
 	}
+}
+
+/* update_window_acked() unless the ACK is below SND.UNA. */
+static inline __attribute__((always_inline)) void
+update_window(struct tcp_conn *c, uint32_t seq, uint32_t ack, uint16_t win)
+{
+	if (seq_lt(ack, c->snd_una))
+		return;
+	update_window_acked(c, seq, ack, win);
 }
 
 /* Returns false when the segment is done with (dropped or conn gone). */
@@ -725,8 +734,6 @@ predicted(struct tcp_conn *c, uint32_t seq, uint32_t ack, uint16_t win,
 	  bool has_ts, uint32_t ts_val, uint32_t ts_ecr,
 	  struct bypass_buf *b, uint32_t len, uint64_t now)
 {
-	struct tcp_conn *l;
-
 	peer_alive(c, now);
 	/* RFC 7323 4.3: the timestamp to echo (in order: not older). */
 	if (has_ts && seq_leq(seq, c->last_ack_sent)) {
@@ -735,7 +742,8 @@ predicted(struct tcp_conn *c, uint32_t seq, uint32_t ack, uint16_t win,
 	}
 	if (ack != c->snd_una)
 		new_ack(c, ack, has_ts, ts_ecr, NULL, now);
-	update_window(c, seq, ack, win);
+	/* The ACK is not below SND.UNA (predictable()). */
+	update_window_acked(c, seq, ack, win);
 	if (!c->snd_wnd)
 		c->retries = 0;
 	/* take_data's work, knowing that nothing waits out of order. */
@@ -749,9 +757,10 @@ predicted(struct tcp_conn *c, uint32_t seq, uint32_t ack, uint16_t win,
 	else
 		tcp_cc_sent(c, false);
 	/* As slow_input: the application's, or the listener's. */
-	l = c->app_owned ? c : c->listener;
-	if (l)
-		tcp_notify(l);
+	if (__builtin_expect(c->app_owned, 1))
+		tcp_notify_owned(c);
+	else if (c->listener)
+		tcp_notify(c->listener);
 }
 
 /*
