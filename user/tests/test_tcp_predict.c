@@ -104,7 +104,7 @@ static void compare(struct diff *d)
 	SAME(max_snd_wnd); SAME(snd_end); SAME(snd_sml); SAME(mss);
 	SAME(sndq_head); SAME(sndq_len); SAME(irs); SAME(rcv_nxt); SAME(rcv_adv);
 	SAME(last_ack_sent); SAME(rcv_mss); SAME(last_data_ns); SAME(reply_seq);
-	SAME(quickacks); SAME(pingpong); SAME(data_seen); SAME(rcvq_bytes);
+	SAME(quickacks); SAME(pingpong); SAME(rcvq_bytes);
 	SAME(rcvq_nbufs); SAME(nr_ooo); SAME(sack_last); SAME(dsack);
 	SAME(dsack_start); SAME(dsack_end); SAME(ts_recent); SAME(ts_recent_ns);
 	SAME(ts_echo_min); SAME(srtt_ns); SAME(rttvar_ns); SAME(rto_ns);

@@ -82,11 +82,11 @@ struct tcp_conn {
 	 */
 	uint32_t rcv_mss;		/* the peer's segment size, as seen
 					 * (TCP_MSS_DEFAULT before any) */
-	uint64_t last_data_ns;		/* data last came then */
+	uint64_t last_data_ns;		/* data last came then; before any,
+					 * TCP_NO_DATA_NS */
 	uint32_t reply_seq;		/* rcv_nxt when a reply last counted */
 	uint8_t quickacks;		/* ACKs to send at once yet */
 	uint8_t pingpong;		/* replies soon after data (interactive) */
-	bool data_seen;			/* last_data_ns is set */
 	struct bypass_buf *rcvq_head, *rcvq_tail;
 	uint32_t rcvq_bytes;
 	uint32_t rcvq_nbufs;		/* buffers in the receive queue */
@@ -310,6 +310,14 @@ static inline bool tcp_opts_fast_ts(const uint8_t *p, uint32_t len,
 		    (uint32_t)p[10] << 8 | p[11];
 	return true;
 }
+
+/*
+ * last_data_ns of a connection that has received no data: at any time
+ * before 2^63 ns (292 years of the clock), now - TCP_NO_DATA_NS is above
+ * 2^63, longer ago than any timeout, so "no data yet" and "no data for
+ * long" are one test.
+ */
+#define TCP_NO_DATA_NS	(1ull << 63)
 
 /* The header prediction expects: 20 bytes and NOP, NOP, timestamps. */
 #define TCP_PRED_HLEN	32u

@@ -76,9 +76,8 @@ tcp_ack_data(struct tcp_conn *c, uint32_t len, uint64_t now)
 		c->rcv_mss = mss;
 	}
 	/* The first data, or data after an idle time: quick ACKs. */
-	if (!c->data_seen || now - c->last_data_ns > c->rto_ns)
+	if (now - c->last_data_ns > c->rto_ns)
 		quickack_enter(c);
-	c->data_seen = true;
 	c->last_data_ns = now;
 	c->ack_pending = true;
 	if (!tcp_timer_armed(&c->delack_timer))
@@ -96,7 +95,7 @@ tcp_ack_data(struct tcp_conn *c, uint32_t len, uint64_t now)
 void tcp_ack_reply(struct tcp_conn *c, uint64_t now)
 {
 	if (c->pingpong >= TCP_PINGPONG_THRESH || c->reply_seq == c->rcv_nxt ||
-	    !c->data_seen || now - c->last_data_ns >= c->tcp->cfg.delack_ns)
+	    now - c->last_data_ns >= c->tcp->cfg.delack_ns)
 		return;
 	c->reply_seq = c->rcv_nxt;
 	c->pingpong++;

@@ -231,6 +231,7 @@ struct tcp_conn *tcp_conn_alloc(struct bypass_tcp *tcp)
 	c->ooo = ooo;
 	/* Linux's TCP_MSS_DEFAULT as the first estimate of the peer's. */
 	c->rcv_mss = TCP_MSS_DEFAULT;
+	c->last_data_ns = TCP_NO_DATA_NS;
 	c->rtx_timer.fn = tcp_timer_rtx;
 	c->delack_timer.fn = tcp_timer_delack;
 	c->tw_timer.fn = tcp_timer_tw;
