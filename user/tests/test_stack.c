@@ -3,7 +3,8 @@
  * Host tests of two stacks talking over the in-memory pair: ARP both ways,
  * UDP echo of every size with every byte checked (with and without checksum
  * offload, with the legacy header), routing, loss with ARP retries and give
- * up, expiry on the virtual clock, impairments, and the wait/arm protocol.
+ * up, expiry on the virtual clock, impairments, the wait/arm protocol, and
+ * a link-broadcast TCP segment a connection predicts still dropped.
  * Ping is a packet script: the test plays the peer.
  */
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include "kselftest_harness.h"
 #include "frames.h"
 #include "stack.h"
+#include "tcp.h"
 
 #define ECHO_PORT	7
 #define CLIENT_PORT	4000
@@ -1175,6 +1177,94 @@ TEST(wait_wakes_for_a_due_timer)
 	bypass_stack_poll(o.st);
 	EXPECT_EQ(UINT64_MAX, bypass_stack_next_timer(o.st));
 	one_fini(&o);
+}
+
+/*
+ * The next in-order segment of 8 bytes from the peer to side 0's
+ * connection @c, as header prediction takes it (ACK and PSH, timestamps
+ * only), with Ethernet destination @eth_dst; returns its length.
+ */
+static uint32_t predicted_frame(uint8_t *f, const struct tcp_conn *c,
+				const uint8_t *eth_dst)
+{
+	static const uint8_t lead[4] = { 1, 1, 8, 10 };
+	uint32_t off = t_eth(f, eth_dst, mac_peer, ETH_P_IP), v;
+	uint8_t *th;
+	uint16_t check;
+
+	off += t_ipv4(f + off, IP_PEER, IP_US, IPPROTO_TCP, 32 + 8);
+	th = f + off;
+	memset(th, 0, 32 + 8);
+	th[0] = (uint8_t)(c->rport >> 8);
+	th[1] = (uint8_t)c->rport;
+	th[2] = (uint8_t)(c->lport >> 8);
+	th[3] = (uint8_t)c->lport;
+	v = htonl(c->rcv_nxt);
+	memcpy(th + 4, &v, 4);
+	v = htonl(c->snd_una);
+	memcpy(th + 8, &v, 4);
+	th[12] = 8 << 4;
+	th[13] = BYPASS_TCP_ACK | BYPASS_TCP_PSH;
+	th[14] = 0xff;
+	th[15] = 0xff;
+	memcpy(th + 20, lead, 4);
+	v = htonl(c->ts_recent);
+	memcpy(th + 24, &v, 4);
+	memset(th + 32, 'x', 8);
+	check = t_csum(th, 32 + 8, t_pseudo(IP_PEER, IP_US, IPPROTO_TCP, 32 + 8));
+	memcpy(th + 16, &check, 2);
+	return off + 32 + 8;
+}
+
+/*
+ * RFC 1122 4.2.3.10 on the predicted path: a segment to our address in a
+ * link broadcast is dropped, though it is what an established connection
+ * expects next (the same frame unicast is taken).
+ */
+TEST(link_broadcast_segment_for_a_connection_is_dropped)
+{
+	struct bypass_pair_config pc = { .features = FEAT_DEFAULT, .queue_size = 256 };
+	struct bypass_tcp_conn *lc, *cc[2] = { NULL, NULL };
+	struct bypass_stack *st[2];
+	struct bypass_counters ctr;
+	struct bypass_pair *pair;
+	struct bypass_buf *b;
+	struct tcp_conn *c;
+	uint8_t f[128];
+	uint32_t n;
+	int ms;
+
+	ASSERT_EQ(0, pair_two_stacks(&pc, NULL, &pair, st));
+	ASSERT_EQ(0, bypass_stack_tcp_listen(st[1], 8080, 0, &lc));
+	ASSERT_EQ(0, bypass_stack_tcp_connect(st[0], IP_PEER, 8080, &cc[0]));
+	for (ms = 0; ms < 100 && !cc[1]; ms++) {
+		stacks_run_idle(st[0], st[1]);
+		bypass_pair_advance(pair, 1000000);
+		cc[1] = bypass_tcp_accept(lc);
+	}
+	ASSERT_NE(NULL, cc[1]);
+	stacks_run_idle(st[0], st[1]);
+	c = (struct tcp_conn *)cc[0];
+	ASSERT_EQ(BYPASS_TCP_ESTABLISHED, bypass_tcp_state(cc[0]));
+	ASSERT_TRUE(c->pred_ok);
+	n = predicted_frame(f, c, mac_bcast);
+	ASSERT_EQ(0, bypass_pair_inject(pair, 0, f, n));
+	bypass_stack_poll(st[0]);
+	bypass_stack_counters(st[0], &ctr);
+	EXPECT_EQ(1u, ctr.drops[BYPASS_DROP_TCP_BROADCAST]);
+	EXPECT_EQ(NULL, bypass_tcp_recv(cc[0]));
+	n = predicted_frame(f, c, mac_us);
+	ASSERT_EQ(0, bypass_pair_inject(pair, 0, f, n));
+	bypass_stack_poll(st[0]);
+	bypass_stack_counters(st[0], &ctr);
+	EXPECT_EQ(1u, ctr.drops[BYPASS_DROP_TCP_BROADCAST]);
+	b = bypass_tcp_recv(cc[0]);
+	ASSERT_NE(NULL, b);
+	EXPECT_EQ(8u, b->len);
+	bypass_buf_put(b);
+	bypass_stack_destroy(st[0]);
+	bypass_stack_destroy(st[1]);
+	bypass_pair_destroy(pair);
 }
 
 TEST_HARNESS_MAIN

@@ -162,16 +162,23 @@ void tcp_rx(struct bypass_stack *st, struct bypass_buf *b,
 			return;
 		}
 	}
-	/* RFC 1122 4.2.3.10: no connection with a broadcast or group. */
-	if (rx->broadcast || ipv4_is_multicast(rx->dst)) {
-		stack_drop(st, b, BYPASS_DROP_TCP_BROADCAST);
-		return;
-	}
+	/*
+	 * RFC 1122 4.2.3.10: no connection with a broadcast or group. A
+	 * link broadcast may be to our own address, so a connection's, but
+	 * prediction matches a connection's own address only, never a group.
+	 */
+	if (rx->broadcast)
+		goto broadcast;
 	/* The common segment, from its header words without parsing. */
 	if (__builtin_expect(!st->rx_chain_nr, 1) &&
 	    tcp_input_wire(st->tcp, rx->src, rx->dst, b)) {
 		st->c.tcp.rx++;
 		return;
 	}
+	if (ipv4_is_multicast(rx->dst))
+		goto broadcast;
 	tcp_rx_parsed(st, b, rx, doff);
+	return;
+broadcast:
+	stack_drop(st, b, BYPASS_DROP_TCP_BROADCAST);
 }
