@@ -543,13 +543,14 @@ output_queued(struct tcp_conn *c, uint64_t now, uint32_t ts, bool sent)
 }
 
 /*
- * tcp_output() with data or a FIN to send. Most often output_new_data()
- * sends all of it: then nothing is left to loop over, no window to probe,
- * no ACK owed, and only the congestion window's use is noted.
+ * tcp_output() with data or a FIN to send, at @now. Most often
+ * output_new_data() sends all of it: then nothing is left to loop over,
+ * no window to probe, no ACK owed, and only the congestion window's use
+ * is noted.
  */
-static void __attribute__((noinline)) output_send(struct tcp_conn *c)
+static void __attribute__((noinline))
+output_send(struct tcp_conn *c, uint64_t now)
 {
-	uint64_t now = tcp_now(c->tcp);
 	uint32_t ts = tcp_ts_now(c, now);
 	bool sent = output_new_data(c, now, ts);
 
@@ -569,7 +570,7 @@ void tcp_output(struct tcp_conn *c)
 {
 	if (can_send_data(c->state)) {
 		if (!all_sent(c)) {
-			output_send(c);
+			output_send(c, tcp_now(c->tcp));
 			return;
 		}
 		tcp_cc_sent(c, false);
@@ -580,12 +581,14 @@ void tcp_output(struct tcp_conn *c)
 
 /*
  * tcp_output() after bytes were queued (never behind a FIN): not all is
- * sent, so a state that sends data goes straight to the sending.
+ * sent, so a state that sends data goes straight to the sending. Its one
+ * caller (tcp.c: send_queued) holds the clock, so the time is the one
+ * held, read without tcp_now()'s test.
  */
 void tcp_output_data(struct tcp_conn *c)
 {
 	if (__builtin_expect(can_send_data(c->state), 1))
-		output_send(c);
+		output_send(c, *c->tcp->clk_ns);
 	else
 		tcp_output(c);
 }
