@@ -417,13 +417,17 @@ static inline __attribute__((always_inline))
 bool output_new_data(struct tcp_conn *c, uint64_t now, uint32_t ts)
 {
 	uint32_t avail = c->snd_end - c->snd_nxt, flight = tcp_flight(c);
-	uint32_t right = c->snd_una + c->snd_wnd, len;
+	/* What would be in flight after: far less than 2^31 (see below). */
+	uint32_t after = c->snd_end - c->snd_una, len;
 	struct tcp_chunk *k;
 
-	/* (The window: avail is at most an MSS, far less than 2^31.) */
-	if (c->snd_nxt != c->snd_max || c->fin_queued || !avail || avail > c->mss ||
-	    seq_gt(c->snd_nxt + avail, right) ||
-	    (uint64_t)flight + avail > c->cwnd ||
+	/*
+	 * Some data, at most an MSS (avail - 1 wraps when there is none),
+	 * inside both windows: with flight + avail, and the send window, less
+	 * than 2^31, after beyond snd_una + snd_wnd is after > snd_wnd.
+	 */
+	if (c->snd_nxt != c->snd_max || c->fin_queued || avail - 1 >= c->mss ||
+	    after > c->snd_wnd || after > c->cwnd ||
 	    (avail < c->mss && flight && !c->nodelay && short_unacked(c)))
 		return false;
 	new_data_timing(c, now, ts);
