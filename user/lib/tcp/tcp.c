@@ -397,13 +397,18 @@ static int sndq_add(struct tcp_conn *c, struct bypass_buf *b)
 	return 0;
 }
 
-/* What was queued goes out: one pass of the output, one clock read. */
+/*
+ * What was queued goes out: one pass of the output, one clock read (held:
+ * the time is *clk_ns, without tcp_now()'s test).
+ */
 static void send_queued(struct tcp_conn *c)
 {
-	tcp_clock_hold(c->tcp);
-	tcp_ack_reply(c, tcp_now(c->tcp));
+	struct bypass_tcp *tcp = c->tcp;
+
+	tcp_clock_hold(tcp);
+	tcp_ack_reply(c, *tcp->clk_ns);
 	tcp_output_data(c);
-	tcp_clock_release(c->tcp);
+	tcp_clock_release(tcp);
 }
 
 int bypass_tcp_send(struct bypass_tcp_conn *cc, struct bypass_buf *b)

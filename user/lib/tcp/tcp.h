@@ -653,11 +653,12 @@ bool tcp_window_update_worth(const struct tcp_conn *c, uint32_t adv);
  */
 static inline bool tcp_window_update_due(const struct tcp_conn *c)
 {
-	uint32_t adv = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	/* Signed: an edge behind rcv_nxt is none (rcvbuf / 2 < 2^31). */
+	int32_t adv = (int32_t)(c->rcv_adv - c->rcv_nxt);
 
-	if (adv > c->tcp->cfg.rcvbuf / 2)
+	if (adv > (int32_t)(c->tcp->cfg.rcvbuf / 2))
 		return false;
-	return tcp_window_update_worth(c, adv);
+	return tcp_window_update_worth(c, adv > 0 ? (uint32_t)adv : 0);
 }
 void tcp_set_state(struct tcp_conn *c, uint8_t state);
 /* The connection is over: error @err (0: none), free it if unowned. */

@@ -417,13 +417,17 @@ static inline __attribute__((always_inline))
 bool output_new_data(struct tcp_conn *c, uint64_t now, uint32_t ts)
 {
 	uint32_t avail = c->snd_end - c->snd_nxt, flight = tcp_flight(c);
-	uint32_t right = c->snd_una + c->snd_wnd, len;
+	/* What would be in flight after: far less than 2^31 (see below). */
+	uint32_t after = c->snd_end - c->snd_una, len;
 	struct tcp_chunk *k;
 
-	/* (The window: avail is at most an MSS, far less than 2^31.) */
-	if (c->snd_nxt != c->snd_max || c->fin_queued || !avail || avail > c->mss ||
-	    seq_gt(c->snd_nxt + avail, right) ||
-	    (uint64_t)flight + avail > c->cwnd ||
+	/*
+	 * Some data, at most an MSS (avail - 1 wraps when there is none),
+	 * inside both windows: with flight + avail, and the send window, less
+	 * than 2^31, after beyond snd_una + snd_wnd is after > snd_wnd.
+	 */
+	if (c->snd_nxt != c->snd_max || c->fin_queued || avail - 1 >= c->mss ||
+	    after > c->snd_wnd || after > c->cwnd ||
 	    (avail < c->mss && flight && !c->nodelay && short_unacked(c)))
 		return false;
 	new_data_timing(c, now, ts);
@@ -543,13 +547,14 @@ output_queued(struct tcp_conn *c, uint64_t now, uint32_t ts, bool sent)
 }
 
 /*
- * tcp_output() with data or a FIN to send. Most often output_new_data()
- * sends all of it: then nothing is left to loop over, no window to probe,
- * no ACK owed, and only the congestion window's use is noted.
+ * tcp_output() with data or a FIN to send, at @now. Most often
+ * output_new_data() sends all of it: then nothing is left to loop over,
+ * no window to probe, no ACK owed, and only the congestion window's use
+ * is noted.
  */
-static void __attribute__((noinline)) output_send(struct tcp_conn *c)
+static void __attribute__((noinline))
+output_send(struct tcp_conn *c, uint64_t now)
 {
-	uint64_t now = tcp_now(c->tcp);
 	uint32_t ts = tcp_ts_now(c, now);
 	bool sent = output_new_data(c, now, ts);
 
@@ -569,7 +574,7 @@ void tcp_output(struct tcp_conn *c)
 {
 	if (can_send_data(c->state)) {
 		if (!all_sent(c)) {
-			output_send(c);
+			output_send(c, tcp_now(c->tcp));
 			return;
 		}
 		tcp_cc_sent(c, false);
@@ -580,12 +585,14 @@ void tcp_output(struct tcp_conn *c)
 
 /*
  * tcp_output() after bytes were queued (never behind a FIN): not all is
- * sent, so a state that sends data goes straight to the sending.
+ * sent, so a state that sends data goes straight to the sending. Its one
+ * caller (tcp.c: send_queued) holds the clock, so the time is the one
+ * held, read without tcp_now()'s test.
  */
 void tcp_output_data(struct tcp_conn *c)
 {
 	if (__builtin_expect(can_send_data(c->state), 1))
-		output_send(c);
+		output_send(c, *c->tcp->clk_ns);
 	else
 		tcp_output(c);
 }
