@@ -29,15 +29,10 @@ struct conn2 {
 	ssize_t len[2];
 };
 
-/*
- * Two stacks with one connection, Nagle off, everything sent and acked,
- * their rings @queue_size entries (0: the pair's default).
- */
-static int conn2_init_ring(struct conn2 *t, uint64_t features,
-			   uint16_t queue_size)
+/* Two stacks with one connection, Nagle off, everything sent and acked. */
+static int conn2_init(struct conn2 *t, uint64_t features)
 {
-	struct bypass_pair_config pc = { .features = features,
-					 .queue_size = queue_size };
+	struct bypass_pair_config pc = { .features = features };
 	int i;
 
 	memset(t, 0, sizeof(*t));
@@ -54,11 +49,6 @@ static int conn2_init_ring(struct conn2 *t, uint64_t features,
 	stacks_run_idle(t->st[0], t->st[1]);
 	bypass_tcp_set_nodelay(t->c[0], true);
 	return bypass_tcp_state(t->c[0]) == BYPASS_TCP_ESTABLISHED ? 0 : -1;
-}
-
-static int conn2_init(struct conn2 *t, uint64_t features)
-{
-	return conn2_init_ring(t, features, 0);
 }
 
 static void conn2_fini(struct conn2 *t)
@@ -294,48 +284,6 @@ TEST(frame_waiting_for_arp_leaves_the_send_queue_a_copy)
 	pop_two(&t);
 	expect_same_segment(_metadata, &t, 0xc3);
 	expect_delivered(_metadata, &t, 0xc3);
-	conn2_fini(&t);
-}
-
-/*
- * A frame held on the TX backlog (the ring full, the device stalled)
- * keeps the buffer its headers were written into: the send queue goes on
- * with a copy of the payload, and once the device catches up every
- * segment arrives whole.
- */
-TEST(frame_on_the_tx_backlog_leaves_the_send_queue_a_copy)
-{
-	struct tcp_conn *c;
-	struct tcp_chunk *k;
-	struct bypass_counters cnt;
-	struct conn2 t;
-	bool bad = false;
-	int i, sent = 0;
-
-	ASSERT_EQ(0, conn2_init_ring(&t, FEAT_DEFAULT, 8));
-	c = (struct tcp_conn *)t.c[0];
-	bypass_pair_set_tx_stall(t.pair, 0, true);
-	/* One descriptor each until the ring is full... */
-	while (virtq_free(&t.st[0]->txq) && sent < 16) {
-		ASSERT_EQ(1, send_payload(&t, 0x5e));
-		sent++;
-	}
-	/* ... then one that waits. */
-	ASSERT_EQ(0, send_payload(&t, 0x5e));
-	sent++;
-	bypass_stack_counters(t.st[0], &cnt);
-	EXPECT_EQ(1u, cnt.ring.tx_backlogged);
-	ASSERT_EQ(1u, t.st[0]->tx_backlog_len);
-	k = &c->sndq[(c->sndq_head + c->sndq_len - 1) & c->tcp->sndq_mask];
-	EXPECT_NE(t.st[0]->tx_backlog[t.st[0]->tx_backlog_head], k->buf);
-	EXPECT_EQ(1u, k->buf->refcnt);
-	ASSERT_EQ(PAYLOAD, k->buf->len);
-	for (i = 0; i < PAYLOAD; i++)
-		bad |= k->buf->data[i] != 0x5e;
-	EXPECT_FALSE(bad);
-	bypass_pair_set_tx_stall(t.pair, 0, false);
-	EXPECT_EQ((uint32_t)sent * PAYLOAD, read_checked(&t, 0x5e, &bad));
-	EXPECT_FALSE(bad);
 	conn2_fini(&t);
 }
 

@@ -180,15 +180,15 @@ static int stack_tcp_send_chain(struct bypass_stack *st, struct bypass_buf *b,
  * stack_tcp_direct_ok() (below) of a buffer of at most the template's
  * max_len bytes, whose copy a buffer of the pool always fits (max_len is
  * at most tx_linear_max, which leaves BYPASS_BUF_HEADROOM of a pool
- * buffer), but for the ring's room.
+ * buffer).
  */
 static inline __attribute__((always_inline))
-bool stack_tcp_direct_buf_ok(struct bypass_stack *st,
-			     const struct bypass_buf *p, uint32_t room)
+bool stack_tcp_direct_ok_short(struct bypass_stack *st,
+			       const struct bypass_buf *p, uint32_t room)
 {
 	return p->refcnt == 1 && p->pool == st->pool &&
 	       !((uintptr_t)p->data & 3) && bypass_buf_headroom(p) >= room &&
-	       bypass_pool_available(st->pool) >= 2;
+	       bypass_pool_available(st->pool) >= 2 && stack_tx_room(st, 1);
 }
 
 /*
@@ -207,7 +207,7 @@ bool stack_tcp_direct_ok(struct bypass_stack *st, const struct bypass_buf *p,
 			 uint32_t room)
 {
 	return p->len + BYPASS_BUF_HEADROOM <= p->size &&
-	       stack_tcp_direct_buf_ok(st, p, room) && stack_tx_room(st, 1);
+	       stack_tcp_direct_ok_short(st, p, room);
 }
 
 /*
@@ -302,13 +302,7 @@ int tcp_stack_emit(void *ctx, struct tcp_conn *c, struct bypass_buf *b,
 	const struct bypass_tcp_tmpl *t = &c->tmpl;
 	uint32_t hlen = t->len, sum;
 
-	/*
-	 * The ring's room is not asked first: stack_xmit() asks, and a frame
-	 * it holds back costs one copy of the payload here (for the send
-	 * queue) as it would built with the payload chained (into the header
-	 * buffer).
-	 */
-	if (!stack_tcp_direct_buf_ok(st, b, t->room))
+	if (!stack_tcp_direct_ok_short(st, b, t->room))
 		return 1;
 	sum = tcp_tmpl_write_fields(t, b->data - hlen, c->snd_nxt, c->rcv_nxt,
 				    flags, win, ts, c->ts_recent, hlen + b->len);
