@@ -674,7 +674,10 @@ void tcp_sndq_replace(struct tcp_conn *c, uint32_t seq, struct bypass_buf *old,
 
 #pragma GCC visibility pop
 
-/* tcp_output.c: tcp_output() right after the application queued data. */
+/*
+ * tcp_output.c: tcp_output() right after the application queued data,
+ * with the clock held (tcp_clock_hold()): the time is the one held.
+ */
 __attribute__((visibility("hidden"))) void tcp_output_data(struct tcp_conn *c);
 
 /*
