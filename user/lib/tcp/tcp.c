@@ -397,17 +397,14 @@ static int sndq_add(struct tcp_conn *c, struct bypass_buf *b)
 	return 0;
 }
 
-/*
- * What was queued goes out: one pass of the output, one clock read (held:
- * the time is *clk_ns, without tcp_now()'s test).
- */
+/* What was queued goes out: one pass of the output, one clock read. */
 static void send_queued(struct tcp_conn *c)
 {
 	struct bypass_tcp *tcp = c->tcp;
+	uint64_t now = tcp_clock_hold(tcp);
 
-	tcp_clock_hold(tcp);
-	tcp_ack_reply(c, *tcp->clk_ns);
-	tcp_output_data(c);
+	tcp_ack_reply(c, now);
+	tcp_output_data(c, now);
 	tcp_clock_release(tcp);
 }
 

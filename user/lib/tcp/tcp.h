@@ -371,12 +371,18 @@ tcp_now(struct bypass_tcp *tcp)
 	return *tcp->clk_held ? *tcp->clk_ns : tcp->ops.now_ns(tcp->ctx);
 }
 
-static inline void tcp_clock_hold(struct bypass_tcp *tcp)
+/* Hold the clock (see tcp_now()): the time held, read now or outer. */
+static inline uint64_t tcp_clock_hold(struct bypass_tcp *tcp)
 {
+	uint64_t now;
+
 	/* Read before holding: ops.now_ns may look at a shared hold. */
 	if (!*tcp->clk_held)
-		*tcp->clk_ns = tcp->ops.now_ns(tcp->ctx);
+		*tcp->clk_ns = now = tcp->ops.now_ns(tcp->ctx);
+	else
+		now = *tcp->clk_ns;
 	(*tcp->clk_held)++;
+	return now;
 }
 
 static inline void tcp_clock_release(struct bypass_tcp *tcp)
@@ -675,10 +681,11 @@ void tcp_sndq_replace(struct tcp_conn *c, uint32_t seq, struct bypass_buf *old,
 #pragma GCC visibility pop
 
 /*
- * tcp_output.c: tcp_output() right after the application queued data,
- * with the clock held (tcp_clock_hold()): the time is the one held.
+ * tcp_output.c: tcp_output() right after the application queued data, at
+ * @now (the time the caller's tcp_clock_hold() returned).
  */
-__attribute__((visibility("hidden"))) void tcp_output_data(struct tcp_conn *c);
+__attribute__((visibility("hidden"))) void tcp_output_data(struct tcp_conn *c,
+							     uint64_t now);
 
 /*
  * tcpout15, tcp_stack.c: send the segment of @c at snd_nxt that is all of

@@ -585,14 +585,13 @@ void tcp_output(struct tcp_conn *c)
 
 /*
  * tcp_output() after bytes were queued (never behind a FIN): not all is
- * sent, so a state that sends data goes straight to the sending. Its one
- * caller (tcp.c: send_queued) holds the clock, so the time is the one
- * held, read without tcp_now()'s test.
+ * sent, so a state that sends data goes straight to the sending, at @now
+ * (its caller holds the clock at that time).
  */
-void tcp_output_data(struct tcp_conn *c)
+void tcp_output_data(struct tcp_conn *c, uint64_t now)
 {
 	if (__builtin_expect(can_send_data(c->state), 1))
-		output_send(c, *c->tcp->clk_ns);
+		output_send(c, now);
 	else
 		tcp_output(c);
 }
